@@ -1,0 +1,131 @@
+"""The one error hierarchy of batchsync: every error carries the data needed to report it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BatchsyncError",
+    "BudgetExhausted",
+    "ForbiddenError",
+    "ItemError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "SettingsError",
+    "TransportError",
+    "UncertainWriteError",
+    "ValidationFailed",
+]
+
+
+class BatchsyncError(Exception):
+    """Base of every error batchsync raises on purpose."""
+
+
+class SettingsError(BatchsyncError):
+    """A setting (action input, flag or runner variable) is invalid: the run cannot start."""
+
+    def __init__(self, name: str, value: str | None, allowed: str) -> None:
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+        shown = "(empty)" if value is None else repr(value)
+        super().__init__(f"invalid {name}: {shown}; {allowed}")
+
+
+class ItemError(BatchsyncError):
+    """One work item cannot be used; the rest of the batch goes on."""
+
+    def __init__(
+        self, path: str, line: int | None, message: str, *, key: str | None = None
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        self.key = key
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(eq=False)
+class ApiError(BatchsyncError):
+    """GitHub answered with an error status.
+
+    ``headers`` are kept lower-cased and never include the request's Authorization header.
+    """
+
+    status: int
+    message: str
+    method: str = "GET"
+    path: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.headers = {k.lower(): v for k, v in self.headers.items()}
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        detail = f" ({'; '.join(self.errors)})" if self.errors else ""
+        return f"{self.method} {self.path} -> {self.status}: {self.message}{detail}"
+
+
+class AuthError(ApiError):
+    """401: the token is wrong, expired or missing. Stops the whole run."""
+
+
+class ForbiddenError(ApiError):
+    """403 that is not a rate limit: the token lacks a permission (e.g. ``issues: write``)."""
+
+
+class NotFoundError(ApiError):
+    """404: the repository or issue does not exist, or the token cannot see it."""
+
+
+class ValidationFailed(ApiError):
+    """422: GitHub refused the content (body too long, bad label, sub-issue cap, ...)."""
+
+
+class RateLimitError(ApiError):
+    """403/429 from a primary or secondary rate limit."""
+
+    @property
+    def secondary(self) -> bool:
+        """True for a secondary limit (GitHub's message says so, or the primary budget is left)."""
+        text = self.message.lower()
+        return "secondary rate limit" in text or "abuse" in text
+
+
+class ServerError(ApiError):
+    """5xx: GitHub failed, possibly after acting on the request."""
+
+
+class TransportError(BatchsyncError):
+    """No answer: connection refused or reset, or a timeout. The request may have been applied."""
+
+    def __init__(self, method: str, path: str, reason: str) -> None:
+        self.method = method
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{method} {path}: no answer ({reason})")
+
+
+class UncertainWriteError(BatchsyncError):
+    """A create got no usable answer: it may exist. Resolve by its marker, never by retrying."""
+
+    def __init__(self, cause: ServerError | TransportError) -> None:
+        self.cause = cause
+        super().__init__(f"outcome unknown, will look for it before retrying: {cause}")
+
+
+class BudgetExhausted(BatchsyncError):
+    """The run's time budget would be overrun: stop cleanly, the next run carries on."""
+
+    def __init__(self, reason: str, *, resume_at: float | None = None) -> None:
+        self.reason = reason
+        self.resume_at = resume_at
+        super().__init__(f"time budget exhausted: {reason}")

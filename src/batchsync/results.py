@@ -1,0 +1,100 @@
+"""What a run did: one frozen ``Outcome`` per item and a ``BatchResult`` for the batch."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from batchsync.ratelimit import RateLimitSnapshot
+
+__all__ = ["BatchResult", "ItemAction", "Outcome"]
+
+
+class ItemAction(enum.StrEnum):
+    """What happened (or, in a dry run, would happen) to one item."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    CLOSED = "closed"
+    FAILED = "failed"
+    NOT_DONE = "not-done"  # the time budget ran out first; the next run picks it up
+    PLANNED_CREATE = "would-create"
+    PLANNED_UPDATE = "would-update"
+    PLANNED_CLOSE = "would-close"
+
+    @property
+    def is_write(self) -> bool:
+        """True for the actions that changed GitHub."""
+        return self in {ItemAction.CREATED, ItemAction.UPDATED, ItemAction.CLOSED}
+
+    @property
+    def succeeded(self) -> bool:
+        """True unless the item failed or was not reached."""
+        return self not in {ItemAction.FAILED, ItemAction.NOT_DONE}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One record of the results file: what happened to one item."""
+
+    key: str
+    kind: str
+    path: str
+    action: ItemAction
+    issue_number: int | None = None
+    url: str | None = None
+    error: str | None = None
+    reason: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The record as written to the ``results-file`` output."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "path": self.path,
+            "action": self.action.value,
+            "issue_number": self.issue_number,
+            "url": self.url,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The outcome of a batch: counts, duration, errors, rate-limit state and per-item records."""
+
+    outcomes: tuple[Outcome, ...] = ()
+    duration: float = 0.0
+    rate_limit: RateLimitSnapshot | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def total(self) -> int:
+        """Items in the batch."""
+        return len(self.outcomes)
+
+    def count(self, action: ItemAction) -> int:
+        """How many items ended with ``action``."""
+        return sum(1 for o in self.outcomes if o.action is action)
+
+    @property
+    def succeeded(self) -> int:
+        """Items that ended well (including unchanged and planned)."""
+        return sum(1 for o in self.outcomes if o.action.succeeded)
+
+    @property
+    def failed(self) -> int:
+        """Items that failed."""
+        return self.count(ItemAction.FAILED)
+
+    @property
+    def not_done(self) -> int:
+        """Items the run did not reach before its time budget ran out."""
+        return self.count(ItemAction.NOT_DONE)
+
+    @property
+    def errors(self) -> tuple[Outcome, ...]:
+        """The failed items, each with its message."""
+        return tuple(o for o in self.outcomes if o.action is ItemAction.FAILED)
