@@ -5,10 +5,19 @@ No I/O, no threads, no sleeping: the clock is always passed in.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["RateLimitSnapshot"]
+__all__ = ["Op", "RateLimitSnapshot"]
+
+
+class Op(enum.Enum):
+    """What a request does, which decides how it is paced and whether it may be retried."""
+
+    READ = "read"  # GET: runs alongside others, up to max-concurrent
+    WRITE = "write"  # PATCH/PUT/DELETE: the paced write lane; idempotent, may be retried
+    CREATE = "create"  # content-creating POST: paced lane and content budget; never retried blind
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
