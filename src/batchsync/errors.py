@@ -19,6 +19,7 @@ __all__ = [
     "TransportError",
     "UncertainWriteError",
     "ValidationFailed",
+    "error_from_response",
 ]
 
 
@@ -129,3 +130,41 @@ class BudgetExhausted(BatchsyncError):
         self.reason = reason
         self.resume_at = resume_at
         super().__init__(f"time budget exhausted: {reason}")
+
+
+_RATE_LIMIT_WORDS = ("rate limit", "abuse detection")
+
+
+def error_from_response(
+    status: int,
+    message: str,
+    *,
+    method: str = "GET",
+    path: str = "",
+    headers: Mapping[str, str] | None = None,
+    errors: tuple[str, ...] = (),
+) -> ApiError:
+    """Classify an error answer from GitHub into the right ``ApiError`` subclass.
+
+    403 and 429 are rate limits when the message says so or ``x-ratelimit-remaining`` is 0
+    (https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api);
+    any other 403 is a permission problem.
+    """
+    hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+    cls: type[ApiError] = ApiError
+    if status == 401:
+        cls = AuthError
+    elif status in (403, 429):
+        limited = status == 429 or hdrs.get("x-ratelimit-remaining") == "0" or "retry-after" in hdrs
+        text = message.lower()
+        if limited or any(word in text for word in _RATE_LIMIT_WORDS):
+            cls = RateLimitError
+        else:
+            cls = ForbiddenError
+    elif status == 404:
+        cls = NotFoundError
+    elif status == 422:
+        cls = ValidationFailed
+    elif status >= 500:
+        cls = ServerError
+    return cls(status, message, method=method, path=path, headers=hdrs, errors=errors)
