@@ -216,12 +216,12 @@ def _is_permission_failure(outcome: Outcome) -> bool:
 
 
 def _results_target(settings: ActionSettings) -> Path:
-    path = settings.results_path()
-    if settings.results_file is None and not path.parent.is_dir():
-        # In a Docker action RUNNER_TEMP names a folder of the host that may not be mounted in
-        # the container; the workspace always is.
-        return settings.workspace / RESULTS_NAME
-    return path
+    if settings.results_file is not None:
+        return settings.results_path()
+    # Not RUNNER_TEMP: a Docker action sees the runner's temp folder at another path than the
+    # host (or not at all), so a later step could not find the file. The workspace is mounted
+    # for every step, and a workspace-relative path works in all of them.
+    return settings.workspace / RESULTS_NAME
 
 
 def _shown_path(path: Path, workspace: Path) -> str:

@@ -209,25 +209,14 @@ def test_success_exits_zero_and_writes_everything(settings: FakeSettings) -> Non
     assert step.errors() == []
 
 
-def test_results_file_goes_to_runner_temp_when_it_exists(
+def test_results_file_defaults_to_workspace_even_with_runner_temp(
     settings: FakeSettings, tmp_path: Path
 ) -> None:
     temp = tmp_path / "runner-temp"
     temp.mkdir()
-    step = go(
-        FakeSettings(**{**settings.__dict__, "runner_temp": temp}),
-        fake_run(OK)[0],
-    )
-    assert (temp / "batchsync-results.json").is_file()
-    assert step.outputs["results-file"] == str(temp / "batchsync-results.json")
-
-
-def test_results_file_falls_back_to_workspace_when_runner_temp_is_not_mounted(
-    settings: FakeSettings, tmp_path: Path
-) -> None:
-    absent = tmp_path / "not-mounted"
-    step = go(FakeSettings(**{**settings.__dict__, "runner_temp": absent}), fake_run(OK)[0])
-    assert not absent.exists()
+    step = go(FakeSettings(**{**settings.__dict__, "runner_temp": temp}), fake_run(OK)[0])
+    assert list(temp.iterdir()) == []
+    assert (settings.workspace / "batchsync-results.json").is_file()
     assert step.outputs["results-file"] == "batchsync-results.json"
 
 
