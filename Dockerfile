@@ -5,6 +5,8 @@
 
 # Build stage: turn the source into a wheel; the build backend stays behind in this stage.
 FROM python:3.11.13-slim-bookworm AS build
+ENV PIP_ROOT_USER_ACTION=ignore \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY pyproject.toml README.md /src/
 COPY src /src/src
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist /src
@@ -13,6 +15,7 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist /src
 FROM python:3.11.13-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 # COPY --from rather than a BuildKit mount: older Docker engines on self-hosted runners build it too.
 COPY requirements.lock /tmp/requirements.lock
