@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from batchsync.emulator.limits import Limiter, Resource
-from batchsync.emulator.protocol import ApiFailure, Request, Response, not_found, validation_failed
+from batchsync.emulator.protocol import (
+    ApiFailure,
+    RawJson,
+    Request,
+    Response,
+    not_found,
+    validation_failed,
+)
 from batchsync.emulator.shapes import issue_json, label_json, repo_json, user_json
 from batchsync.emulator.state import IssueState, Repo, SearchDoc, Store, UserRef
 
@@ -92,7 +100,7 @@ def paginate(req: Request, items: Sequence[Any], link_base: str) -> tuple[Sequen
     return chunk, ", ".join(rels)
 
 
-def _listing(body: list[Any], link: str) -> Response:
+def _listing(body: list[Any] | RawJson, link: str) -> Response:
     return Response(200, body, {"link": link} if link else {})
 
 
@@ -112,6 +120,7 @@ class Api:
         self.store = store
         self.limiter = limiter
         self.search_lag = search_lag
+        self._rendered: dict[tuple[int, str, str], tuple[int, bytes]] = {}
         repo_path = "/repos/{owner}/{repo}"
         issue_path = repo_path + "/issues/{issue_number}"
         table: list[Route] = [
@@ -171,6 +180,19 @@ class Api:
     def _issue_json(self, req: Request, repo: Repo, issue: IssueState) -> dict[str, Any]:
         return issue_json(repo, issue, req.api_base, req.web_base)
 
+    def _issue_bytes(self, req: Request, repo: Repo, issue: IssueState) -> bytes:
+        """The issue as JSON, rendered once per state of the store (lists re-read a lot)."""
+        key = (issue.id, req.api_base, req.web_base)
+        cached = self._rendered.get(key)
+        if cached is not None and cached[0] == self.store.generation:
+            return cached[1]
+        data = json.dumps(self._issue_json(req, repo, issue)).encode()
+        self._rendered[key] = (self.store.generation, data)
+        return data
+
+    def _issue_list(self, req: Request, repo: Repo, issues: Sequence[IssueState]) -> RawJson:
+        return RawJson(b"[" + b", ".join(self._issue_bytes(req, repo, i) for i in issues) + b"]")
+
     # --- account and limits -------------------------------------------------------------
 
     def rate_limit(self, req: Request) -> Response:
@@ -228,7 +250,7 @@ class Api:
         repo = self._repo(req)
         chosen = self._filter(req, repo, list(repo.issues.values()))
         page, link = paginate(req, chosen, f"{req.api_base}/repositories/{repo.id}/issues")
-        return _listing([self._issue_json(req, repo, i) for i in page], link)
+        return _listing(self._issue_list(req, repo, page), link)
 
     def _filter(self, req: Request, repo: Repo, issues: list[IssueState]) -> list[IssueState]:
         q = req.query
@@ -258,7 +280,10 @@ class Api:
         }
         if sort not in keys:
             raise validation_failed("Issue", "sort", "invalid", value=sort)
-        return sorted(issues, key=keys[sort], reverse=(q.get("direction") or "desc") != "asc")
+        descending = (q.get("direction") or "desc") != "asc"
+        if sort == "created":  # the store keeps creation order already: skip the sort
+            return issues[::-1] if descending else issues
+        return sorted(issues, key=keys[sort], reverse=descending)
 
     def _label_names(self, repo: Repo, issue: IssueState) -> set[str]:
         return {
@@ -277,7 +302,7 @@ class Api:
     def get_issue(self, req: Request) -> Response:
         """``GET /repos/{owner}/{repo}/issues/{issue_number}``."""
         repo = self._repo(req)
-        return Response(200, self._issue_json(req, repo, self._issue(req, repo)))
+        return Response(200, RawJson(self._issue_bytes(req, repo, self._issue(req, repo))))
 
     def update_issue(self, req: Request) -> Response:
         """``PATCH /repos/{owner}/{repo}/issues/{issue_number}``."""
@@ -393,7 +418,7 @@ class Api:
         issue = self._issue(req, repo)
         children = [repo.issues[n] for n in issue.children]
         page, link = paginate(req, children, req.api_base + req.path)
-        return _listing([self._issue_json(req, repo, c) for c in page], link)
+        return _listing(self._issue_list(req, repo, page), link)
 
     def add_sub_issue(self, req: Request) -> Response:
         """``POST .../issues/{issue_number}/sub_issues`` with the child's ``id``."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import socketserver
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, fields
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
 from types import TracebackType
 from typing import Any
 
@@ -38,8 +39,9 @@ REASONS = {
 }
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
+    allow_reuse_address = True
     request_queue_size = 256
     service: Service
 
@@ -57,8 +59,13 @@ class _Server(ThreadingHTTPServer):
                     conn.shutdown(socket.SHUT_RDWR)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _BadRequest(Exception):
+    """The bytes on the connection are not an HTTP/1.1 request we can serve."""
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """A small HTTP/1.1 keep-alive loop: parsing is the hot path, so it is done by hand."""
+
     server: _Server
 
     def setup(self) -> None:
@@ -74,33 +81,76 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):  # the peer went away first
             super().finish()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the emulator's own stats are the log."""
+    def handle(self) -> None:
+        with contextlib.suppress(OSError):  # a reset connection ends the loop
+            while self._one():
+                pass
 
-    def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        host = self.headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
-        headers = {"authorization": self.headers.get("authorization") or ""}
-        answer = self.server.service.handle(self.command, self.path, headers, raw, host)
-        if answer is None:
-            self.close_connection = True
+    def _one(self) -> bool:
+        """Serve one request; False when the connection is to be closed."""
+        line = self.rfile.readline(65_537)
+        if not line.strip():
+            return False
+        try:
+            method, target, version, headers = self._head(line)
+            raw = self._body(headers)
+        except _BadRequest as error:
+            self._write(
+                "GET", Answer(400, {"content-type": "text/plain"}, str(error).encode()), True
+            )
+            return False
+        connection = headers.get("connection", "").lower()
+        close = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
+        host = headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
+        auth = {"authorization": headers.get("authorization", "")}
+        answer = self.server.service.handle(method, target, auth, raw, host)
+        if answer is None:  # the lost answer: applied, then the connection drops
             self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._write(answer)
+            return False
+        self._write(method, answer, close)
+        return not close
 
-    def _write(self, answer: Answer) -> None:
+    def _head(self, line: bytes) -> tuple[str, str, str, dict[str, str]]:
+        parts = line.decode("latin-1").split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise _BadRequest("bad request line")
+        headers: dict[str, str] = {}
+        for _ in range(200):
+            raw = self.rfile.readline(65_537)
+            if raw in (b"\r\n", b"\n", b""):
+                return parts[0], parts[1], parts[2], headers
+            name, sep, value = raw.decode("latin-1").partition(":")
+            if not sep:
+                raise _BadRequest("bad header line")
+            headers[name.strip().lower()] = value.strip()
+        raise _BadRequest("too many headers")
+
+    def _body(self, headers: dict[str, str]) -> bytes:
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline(1_000).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline(1_000)
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1_000)
+        try:
+            length = int(headers.get("content-length") or 0)
+        except ValueError:
+            raise _BadRequest("bad content-length") from None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _write(self, method: str, answer: Answer, close: bool) -> None:
         reason = REASONS.get(answer.status, "Unknown")
         lines = [f"HTTP/1.1 {answer.status} {reason}"]
         lines += [f"{name}: {value}" for name, value in answer.headers.items()]
-        body = b"" if self.command == "HEAD" else answer.body
         lines.append(f"content-length: {len(answer.body)}")
-        if self.close_connection:
+        lines.append(f"date: {formatdate(usegmt=True)}")
+        if close:
             lines.append("connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + body)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
+        self.wfile.write(head if method == "HEAD" else head + answer.body)
 
 
 class _Admin:

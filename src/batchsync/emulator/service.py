@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from batchsync.emulator.clock import Clock
 from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults
 from batchsync.emulator.limits import Decision, LimitConfig, Limiter, Resource, Verdict
-from batchsync.emulator.protocol import ApiFailure, Identity, Request, Response
+from batchsync.emulator.protocol import ApiFailure, Identity, RawJson, Request, Response
 from batchsync.emulator.routes import INTEGRATION_FORBIDDEN, Api, Route
 from batchsync.emulator.state import Store
 from batchsync.emulator.stats import RequestRecord, Stats
@@ -201,11 +201,14 @@ class Service:
         )
 
     def _run(self, route: Route, request: Request) -> Response:
-        try:
-            with self.store.lock:
+        with self.store.lock:
+            try:
                 return route.handler(request)
-        except ApiFailure as failure:
-            return failure.response()
+            except ApiFailure as failure:
+                return failure.response()
+            finally:
+                if request.method != "GET":
+                    self.store.changed()
 
     def _anonymous(self, now: float) -> dict[str, str]:
         return {
@@ -243,6 +246,8 @@ class Service:
         if response.body is None:
             headers.pop("content-type", None)
             return Answer(response.status, headers, b"")
+        if isinstance(response.body, RawJson):
+            return Answer(response.status, headers, response.body.data)
         return Answer(response.status, headers, json.dumps(response.body).encode())
 
 

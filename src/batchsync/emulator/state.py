@@ -111,6 +111,11 @@ class Store:
         self.repos: dict[str, Repo] = {}  # lower-cased full name -> repo
         self.repos_by_id: dict[int, Repo] = {}
         self._ids: dict[str, int] = {}
+        self.generation = 0  # bumped on every change, so cached renderings know they are stale
+
+    def changed(self) -> None:
+        """Note that something changed (callers hold the lock)."""
+        self.generation += 1
 
     def next_id(self, kind: str) -> int:
         """A fresh id; each kind gets its own range so ids never look like issue numbers."""
@@ -194,6 +199,7 @@ class Repo:
     def add_milestone(self, title: str) -> int:
         """Create a milestone and return its number."""
         with self.store.lock:
+            self.store.changed()
             number = len(self.milestones) + 1
             self.milestones[number] = MilestoneState(
                 self.store.next_id("milestone"), number, title, self.store.clock.now()
@@ -241,6 +247,7 @@ class Repo:
 
     def create_label(self, name: str, color: str | None, description: str | None) -> LabelState:
         """Create a label; 422 ``already_exists`` when the name is taken."""
+        self.store.changed()
         if not isinstance(name, str) or not name.strip():
             raise validation_failed("Label", "name", "missing_field")
         if name.lower() in self.labels:
@@ -256,6 +263,7 @@ class Repo:
 
     def update_label(self, name: str, changes: dict[str, Any]) -> LabelState:
         """Rename or recolour a label."""
+        self.store.changed()
         label = self.label(name)
         new_name = changes.get("new_name")
         if isinstance(new_name, str) and new_name and new_name.lower() != label.name.lower():
@@ -274,6 +282,7 @@ class Repo:
 
     def delete_label(self, name: str) -> None:
         """Delete a label and take it off every issue."""
+        self.store.changed()
         label = self.label(name)
         del self.labels[label.name.lower()]
         for issue in self.issues.values():
@@ -282,6 +291,7 @@ class Repo:
 
     def label_ids_for(self, names: Iterable[Any]) -> list[int]:
         """Label ids for names (strings or ``{"name": ...}``), creating missing ones grey."""
+        self.store.changed()
         ids: list[int] = []
         for raw in names:
             name = raw.get("name") if isinstance(raw, dict) else raw
@@ -301,6 +311,7 @@ class Repo:
 
     def create_issue(self, user: UserRef, data: dict[str, Any]) -> IssueState:
         """Create an issue from a request body, validating it as GitHub does."""
+        self.store.changed()
         title = data.get("title")
         if title is None or title == "":
             raise ApiFailure(
@@ -330,6 +341,7 @@ class Repo:
 
     def update_issue(self, user: UserRef, number: int | str, data: dict[str, Any]) -> IssueState:
         """Apply a PATCH body: title, body, state, state_reason, labels, assignees, milestone."""
+        self.store.changed()
         issue = self.issue(number)
         if "title" in data:
             if not data["title"]:
@@ -383,6 +395,7 @@ class Repo:
 
     def touch(self, issue: IssueState) -> None:
         """Note a change made outside ``update_issue`` (labels endpoints)."""
+        self.store.changed()
         issue.updated_at = self.store.clock.now()
         self._index(issue)
 
@@ -400,6 +413,7 @@ class Repo:
         self, number: int | str, sub_issue_id: Any, replace_parent: bool
     ) -> IssueState:
         """Link the issue with id ``sub_issue_id`` under issue ``number``; return the parent."""
+        self.store.changed()
         parent = self.issue(number)
         if isinstance(sub_issue_id, bool) or not isinstance(sub_issue_id, int):
             raise validation_failed("Issue", "sub_issue_id", "invalid", value=sub_issue_id)
@@ -439,6 +453,7 @@ class Repo:
 
     def remove_sub_issue(self, number: int | str, sub_issue_id: Any) -> IssueState:
         """Unlink a sub-issue; return the child."""
+        self.store.changed()
         parent = self.issue(number)
         for child_number in parent.children:
             child = self.issues[child_number]
