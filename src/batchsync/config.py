@@ -111,9 +111,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     github_token: SecretStr | None = Field(None, description="token (GITHUB_TOKEN); never a flag")
-    repository: str | None = Field(None, description="owner/name (default: GITHUB_REPOSITORY)")
-    path: str = Field(".claude", description="base folder of the work items, inside the workspace")
-    item_type: ItemType = Field(ItemType.ALL, description="which kinds to sync")
+    repository: str | None = Field(
+        None, description="the repository to sync to (default: GITHUB_REPOSITORY)"
+    )
+    path: str = Field(
+        ".claude", description="base folder of the work items, relative to the workspace"
+    )
+    item_type: ItemType = Field(ItemType.ALL, description="which kinds of work item to take")
     dry_run: Flag = Field(False, description="plan and report, write nothing")
     max_concurrent: int = Field(10, ge=1, le=100, description="items in flight at once")
     max_retries: int = Field(3, ge=0, le=20, description="retries after the first attempt")
@@ -136,7 +140,9 @@ class Settings(BaseSettings):
     close_removed: Flag = Field(False, description="close issues whose file was removed")
     max_close: int = Field(10, ge=0, description="most issues one run may close")
     sub_issues: Flag = Field(True, description="link the hierarchy with sub-issues")
-    results_file: Path | None = Field(None, description="where to write the per-item results")
+    results_file: Path | None = Field(
+        None, description="per-item results JSON (default: in RUNNER_TEMP, else the workspace)"
+    )
     api_url: str = Field("https://api.github.com", description="REST API root (GHES works)")
     server_url: str = Field("https://github.com", description="web root for issue links")
     workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
