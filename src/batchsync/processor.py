@@ -238,7 +238,7 @@ class Gate:
             )[1]
         else:
             reason = f"retrying after: {error}"
-        logger.warning("%s; retrying in %.1f s", error, seconds)
+        logger.info("%s; retrying in %.1f s", error, seconds)
         end = self._clock() + seconds
         while self._clock() < end:
             self._wait_until(end, reason)

@@ -143,10 +143,11 @@ def merge_snapshot(
     """Combine two snapshots from concurrent responses: the newer window, then the lower count.
 
     Answers to concurrent requests arrive out of order, so a later answer may carry an older
-    ``remaining``; within one window (same reset) the lowest remaining is the truest.
+    ``remaining``; within one window (same reset) the lowest remaining is the truest. Only the
+    ``core`` budget (the REST requests batchsync makes) is tracked.
     """
-    if new is None:
-        return old
+    if new is None or new.resource not in (None, "core"):
+        return old  # other resources (search, graphql) have budgets of their own
     if old is None or old.reset is None or new.reset is None or new.reset > old.reset:
         return new
     if new.reset < old.reset:

@@ -151,6 +151,11 @@ def test_merge_keeps_the_lower_remaining_within_one_window():
     assert merged.remaining == 100
 
 
+def test_merge_ignores_other_resources():
+    search = RateLimitSnapshot(limit=30, remaining=2, reset=NOW + 60, resource="search")
+    assert merge_snapshot(snap(4000, NOW), search) == snap(4000, NOW)
+
+
 def test_merge_with_nothing_new_keeps_the_old():
     assert merge_snapshot(snap(100, NOW), None) == snap(100, NOW)
     assert merge_snapshot(None, snap(100, NOW)) == snap(100, NOW)
