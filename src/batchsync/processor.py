@@ -36,10 +36,12 @@ from batchsync.ratelimit import (
     Limits,
     Op,
     RateLimitSnapshot,
+    SlidingWindow,
     earliest_start,
     github_retrying,
     limit_wait,
     merge_snapshot,
+    points_of,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
 
@@ -85,6 +87,7 @@ class Gate:
         self._epoch = 0  # bumped by each new limit pause; tells a repeat from an echo
         self._last_write_start: float | None = None
         self._budget = CreationBudget(limits.creates_per_minute, limits.creates_per_hour)
+        self._points = SlidingWindow(limits.points_per_minute, 60.0)
         self._auth_error: AuthError | None = None
         self._verified = False  # some answer other than 401 has come back
         self._probing = False  # one request is out to find out whether the token works
@@ -143,21 +146,21 @@ class Gate:
             try:
                 value, headers = fn()
             except ApiError as exc:
-                self._answered(exc.headers, epoch, exc)
+                self._answered(op, exc.headers, epoch, exc)
                 failures.append(exc)
                 if op is Op.CREATE and isinstance(exc, ServerError):
                     raise UncertainWriteError(exc) from exc
                 raise
             except TransportError as exc:
-                self._unanswered()
+                self._unanswered(op)
                 failures.append(exc)
                 if op is Op.CREATE:
                     raise UncertainWriteError(exc) from exc
                 raise
             except BaseException:
-                self._unanswered()
+                self._unanswered(op)
                 raise
-            self._answered(headers, epoch, None)
+            self._answered(op, headers, epoch, None)
             return value
 
     def _admit(self, op: Op) -> int:
@@ -179,20 +182,25 @@ class Gate:
                     snapshot=self._snapshot,
                     last_write_start=self._last_write_start,
                     budget=self._budget,
+                    points=self._points,
                 )
                 if reason == "rate-limit pause":
                     reason = self._pause_reason
                 if at <= now:
                     self._probing = not self._verified
+                    self._points.reserve(points_of(op))
                     if op is not Op.READ:
                         self._last_write_start = now
                     if op is Op.CREATE:
-                        self._budget.record(now)
+                        self._budget.reserve()
                     return self._epoch
             self._wait_until(at, reason)
 
-    def _answered(self, headers: Mapping[str, str], epoch: int, error: ApiError | None) -> None:
+    def _answered(
+        self, op: Op, headers: Mapping[str, str], epoch: int, error: ApiError | None
+    ) -> None:
         with self._cond:
+            self._settle(op)
             self._snapshot = merge_snapshot(self._snapshot, RateLimitSnapshot.from_headers(headers))
             self._probing = False
             self._cond.notify_all()
@@ -220,10 +228,18 @@ class Gate:
             self._pause_reason = reason
         logger.warning("%s; every lane pauses: %s", error, reason)
 
-    def _unanswered(self) -> None:
+    def _unanswered(self, op: Op) -> None:
         with self._cond:
+            self._settle(op)
             self._probing = False
             self._cond.notify_all()
+
+    def _settle(self, op: Op) -> None:
+        """Count a finished request in the windows, at the time its answer came (lock held)."""
+        now = self._clock()
+        self._points.settle(now, points_of(op))
+        if op is Op.CREATE:
+            self._budget.settle(now)
 
     def _raise_if_dead(self) -> None:
         if self._auth_error is not None:

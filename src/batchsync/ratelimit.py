@@ -28,6 +28,7 @@ __all__ = [
     "Limits",
     "Op",
     "RateLimitSnapshot",
+    "SlidingWindow",
     "backoff_delay",
     "earliest_start",
     "gave_up",
@@ -37,9 +38,10 @@ __all__ = [
     "limit_wait",
     "merge_snapshot",
     "parse_retry_after",
+    "points_of",
     "should_pause",
     "threshold_pause_until",
-    "window_start_at",
+    "window_free_at",
 ]
 
 
@@ -120,6 +122,7 @@ class Limits:
     creates_per_hour: int = 500  # 0 = off
     secondary_wait: float = 60.0  # first wait on a secondary limit with no hint; doubles
     requests_per_hour: int = 5000  # the original's default, reported only
+    points_per_minute: int = 900  # GitHub's secondary points (read 1, write 5); 0 = off
 
     def __post_init__(self) -> None:
         for name in (
@@ -131,6 +134,7 @@ class Limits:
             "creates_per_hour",
             "secondary_wait",
             "requests_per_hour",
+            "points_per_minute",
         ):
             value = getattr(self, name)
             if value < 0:
@@ -231,45 +235,105 @@ def jittered(delay: float, rng: random.Random) -> float:
     return delay * (1.0 + JITTER * rng.random())
 
 
-def window_start_at(starts: Sequence[float], now: float, cap: int, window: float) -> float:
-    """Earliest time a new start fits ``cap`` starts per sliding ``window``; ``cap`` 0 is off.
+def window_free_at(
+    entries: Sequence[tuple[float, int]],
+    now: float,
+    *,
+    cap: int,
+    window: float,
+    cost: int = 1,
+    pending: int = 0,
+) -> float:
+    """Earliest time ``cost`` more units fit ``cap`` units per sliding ``window``; cap 0 is off.
 
-    ``starts`` are past start times in ascending order.
+    ``entries`` are ``(time, units)`` in time order; ``pending`` units are sent but unanswered.
     """
-    if cap <= 0 or len(starts) < cap:
+    if cap <= 0:
         return now
-    # The new start may go once the cap-th most recent start has left the window.
-    return max(now, starts[-cap] + window)
+    live = [(at, units) for at, units in entries if at > now - window]
+    used = sum(units for _, units in live) + pending
+    if used + cost <= cap:
+        return now
+    for at, units in live:
+        used -= units
+        if used + cost <= cap:
+            return at + window  # once this entry leaves the window, the new one fits
+    return now + window  # unanswered requests alone fill it: look again after a window
+
+
+class SlidingWindow:
+    """A budget of ``cap`` units per sliding ``window`` seconds (``cap`` 0 is off).
+
+    A request is counted when its answer arrives: GitHub counted it at some moment before
+    that, so a window measured from the answer never ends before GitHub's does. Until then
+    it is pending and holds its units. Not thread-safe: the caller holds its own lock.
+    """
+
+    def __init__(self, cap: int, window: float) -> None:
+        self.cap = cap
+        self.window = window
+        self.pending = 0
+        self._entries: deque[tuple[float, int]] = deque()
+
+    def earliest(self, now: float, cost: int = 1) -> float:
+        """When ``cost`` more units may be sent."""
+        while self._entries and self._entries[0][0] <= now - self.window:
+            self._entries.popleft()
+        return window_free_at(
+            self._entries, now, cap=self.cap, window=self.window, cost=cost, pending=self.pending
+        )
+
+    def reserve(self, cost: int = 1) -> None:
+        """A request of ``cost`` units was sent."""
+        self.pending += cost
+
+    def settle(self, at: float, cost: int = 1) -> None:
+        """The request reserved with ``cost`` was answered (or failed) at ``at``."""
+        self.pending = max(0, self.pending - cost)
+        self.record(at, cost)
+
+    def record(self, at: float, cost: int = 1) -> None:
+        """Count ``cost`` units at ``at`` (times must not go backwards)."""
+        if self.cap > 0:
+            self._entries.append((at, cost))
 
 
 class CreationBudget:
-    """The content-creation budget: sliding per-minute and per-hour windows of create starts.
-
-    Not thread-safe: the caller holds its own lock.
-    """
+    """The content-creation budget: per-minute and per-hour sliding windows of creates."""
 
     def __init__(self, per_minute: int, per_hour: int) -> None:
         self.per_minute = per_minute
         self.per_hour = per_hour
-        self._starts: deque[float] = deque()
+        self._minute = SlidingWindow(per_minute, _MINUTE)
+        self._hour = SlidingWindow(per_hour, _HOUR)
 
     def earliest(self, now: float) -> tuple[float, str]:
         """When the next create may start, and which window decides it."""
-        self._forget(now)
-        starts = list(self._starts)
-        minute = window_start_at(starts, now, self.per_minute, _MINUTE)
-        hour = window_start_at(starts, now, self.per_hour, _HOUR)
+        minute = self._minute.earliest(now)
+        hour = self._hour.earliest(now)
         if hour >= minute:
             return hour, f"content-creation budget: {self.per_hour} an hour"
         return minute, f"content-creation budget: {self.per_minute} a minute"
 
-    def record(self, at: float) -> None:
-        """Count a create that starts at ``at``."""
-        self._starts.append(at)
+    def reserve(self) -> None:
+        """A create was sent."""
+        self._minute.reserve()
+        self._hour.reserve()
 
-    def _forget(self, now: float) -> None:
-        while self._starts and self._starts[0] <= now - _HOUR:
-            self._starts.popleft()
+    def settle(self, at: float) -> None:
+        """The create reserved last was answered (or failed) at ``at``."""
+        self._minute.settle(at)
+        self._hour.settle(at)
+
+    def record(self, at: float) -> None:
+        """Count a create at ``at``."""
+        self._minute.record(at)
+        self._hour.record(at)
+
+
+def points_of(op: Op) -> int:
+    """GitHub's secondary-limit points for a request: 1 for a read, 5 for any write."""
+    return 1 if op is Op.READ else 5
 
 
 def earliest_start(
@@ -281,11 +345,12 @@ def earliest_start(
     snapshot: RateLimitSnapshot | None,
     last_write_start: float | None,
     budget: CreationBudget,
+    points: SlidingWindow | None = None,
 ) -> tuple[float, str]:
     """When a request of kind ``op`` may start, and the reason when that is later than ``now``.
 
-    Every lane waits for a limit pause and for a spent primary budget's reset; writes also keep
-    the write interval, and creates the content-creation budget.
+    Every lane waits for a limit pause, for a spent primary budget's reset and for the points
+    budget; writes also keep the write interval, and creates the content-creation budget.
     """
     candidates: list[tuple[float, str]] = [(now, "")]
     if pause_until > now:
@@ -297,6 +362,13 @@ def earliest_start(
                 reset,
                 f"primary rate limit: {snapshot.remaining} left (threshold {limits.threshold}),"
                 " waiting for the reset",
+            )
+        )
+    if points is not None:
+        candidates.append(
+            (
+                points.earliest(now, points_of(op)),
+                f"secondary rate limit: {points.cap} points a minute",
             )
         )
     if op is not Op.READ and last_write_start is not None and limits.write_interval > 0:

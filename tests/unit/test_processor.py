@@ -28,7 +28,7 @@ from batchsync.ratelimit import RESET_MARGIN, Limits, Op
 from batchsync.results import BatchResult, ItemAction, Outcome
 
 T0 = 1_700_000_000.0
-QUICK = Limits(write_interval=0, creates_per_minute=0, creates_per_hour=0)
+QUICK = Limits(write_interval=0, creates_per_minute=0, creates_per_hour=0, points_per_minute=0)
 
 
 class FakeClock:
@@ -635,6 +635,22 @@ def test_updates_do_not_spend_the_creation_budget():
     for _ in range(5):
         gate.call(Op.WRITE, script)
     assert clock.sleeps == []
+
+
+def test_requests_keep_the_points_budget_counted_from_their_answers():
+    clock = FakeClock()
+    gate = make_gate(clock, dataclasses.replace(QUICK, points_per_minute=10))
+    sent = []
+
+    def slow():
+        sent.append(clock())
+        clock.sleep(2)  # the answer takes 2 s: GitHub may have counted it at any point
+        return "ok", {}
+
+    gate.call(Op.WRITE, slow)
+    gate.call(Op.WRITE, slow)
+    gate.call(Op.READ, slow)
+    assert sent == [T0, T0 + 2, T0 + 62]
 
 
 def test_pacing_and_budgets_at_zero_are_off():

@@ -26,6 +26,7 @@ from batchsync.ratelimit import (
     Limits,
     Op,
     RateLimitSnapshot,
+    SlidingWindow,
     backoff_delay,
     earliest_start,
     gave_up,
@@ -35,9 +36,10 @@ from batchsync.ratelimit import (
     limit_wait,
     merge_snapshot,
     parse_retry_after,
+    points_of,
     should_pause,
     threshold_pause_until,
-    window_start_at,
+    window_free_at,
 )
 
 NOW = 1_700_000_000.0
@@ -65,6 +67,7 @@ def test_limits_defaults_are_the_documented_ones():
         500,
     )
     assert (limits.secondary_wait, limits.requests_per_hour) == (60.0, 5000)
+    assert limits.points_per_minute == 900
 
 
 def test_limits_keep_zero_values():
@@ -228,16 +231,55 @@ def test_jitter_stays_between_the_delay_and_a_quarter_more():
 # --- content-creation budget --------------------------------------------------------------
 
 
+def ones(*times):
+    return [(t, 1) for t in times]
+
+
 def test_window_allows_until_the_cap():
-    assert window_start_at([NOW - 10, NOW - 5], NOW, 3, 60.0) == NOW
+    assert window_free_at(ones(NOW - 10, NOW - 5), NOW, cap=3, window=60.0) == NOW
 
 
-def test_window_full_waits_for_the_oldest_counted_start_to_leave():
-    assert window_start_at([NOW - 50, NOW - 10, NOW - 5], NOW, 3, 60.0) == NOW + 10
+def test_window_full_waits_for_the_oldest_counted_entry_to_leave():
+    assert window_free_at(ones(NOW - 50, NOW - 10, NOW - 5), NOW, cap=3, window=60.0) == NOW + 10
+
+
+def test_window_ignores_entries_already_out_of_it():
+    assert window_free_at(ones(NOW - 70, NOW - 65, NOW - 5), NOW, cap=2, window=60.0) == NOW
 
 
 def test_window_cap_zero_is_off():
-    assert window_start_at([NOW] * 1000, NOW, 0, 60.0) == NOW
+    assert window_free_at(ones(*[NOW] * 1000), NOW, cap=0, window=60.0) == NOW
+
+
+def test_window_weighs_costs():
+    entries = [(NOW - 50, 5), (NOW - 40, 5), (NOW - 30, 1)]
+    # 11 used of 15: a 5-point write must wait until the first 5 points leave.
+    assert window_free_at(entries, NOW, cap=15, window=60.0, cost=5) == NOW + 10
+    assert window_free_at(entries, NOW, cap=15, window=60.0, cost=4) == NOW
+
+
+def test_window_counts_pending_requests():
+    assert window_free_at(ones(NOW - 50), NOW, cap=2, window=60.0, pending=1) == NOW + 10
+
+
+def test_sliding_window_holds_units_until_the_answer_and_counts_from_it():
+    window = SlidingWindow(cap=1, window=60.0)
+    window.reserve()
+    assert window.earliest(NOW) == NOW + 60  # unanswered: nothing to measure from yet
+    window.settle(NOW + 2)
+    assert window.pending == 0
+    assert window.earliest(NOW + 3) == NOW + 62
+
+
+def test_sliding_window_forgets_old_entries():
+    window = SlidingWindow(cap=1, window=60.0)
+    window.record(NOW)
+    assert window.earliest(NOW + 60) == NOW + 60
+    assert window.earliest(NOW + 61) == NOW + 61
+
+
+def test_points_are_one_for_reads_and_five_for_writes():
+    assert [points_of(op) for op in (Op.READ, Op.WRITE, Op.CREATE)] == [1, 5, 5]
 
 
 def test_creation_budget_per_minute():
@@ -300,6 +342,15 @@ def test_a_spent_primary_budget_holds_reads_too():
     at, reason = start(Op.READ, snapshot=snap(2, NOW + 500))
     assert at == NOW + 500 + RESET_MARGIN
     assert "threshold" in reason
+
+
+def test_the_points_budget_holds_every_kind_of_request():
+    points = SlidingWindow(cap=10, window=60.0)
+    points.record(NOW - 30, 8)
+    assert start(Op.READ, points=points)[0] == NOW
+    at, reason = start(Op.WRITE, points=points)
+    assert at == NOW + 30
+    assert "points" in reason
 
 
 def test_only_creates_count_against_the_creation_budget():
