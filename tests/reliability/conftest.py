@@ -34,6 +34,7 @@ class Row:
     crashes: int = 0
     leaks: int = 0
     note: str = ""
+    expected_nonzero: bool = False  # a case that shows what goes wrong without a safeguard
 
 
 Record = Callable[..., Row]

@@ -8,6 +8,7 @@ tried against the folder checks (``..``, absolute, symlinks out and in loops, a 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -46,8 +47,9 @@ CASES = [(name, value) for name, values in BAD.items() for value in values]
 
 
 def case_id(case: tuple[str, str]) -> str:
+    """A shell-safe test id (the report prints a command to rerun each case)."""
     name, value = case
-    return f"{name}={value[:12]!r}"
+    return f"{name}=" + re.sub(r"[^A-Za-z0-9.:/=-]", "_", value[:12])
 
 
 @pytest.fixture
