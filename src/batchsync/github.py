@@ -185,15 +185,20 @@ class GitHubClient:
         params = {"state": "all", "per_page": PAGE_SIZE}
         return [issue for page in self._pages(params) for issue in page]
 
-    def issues_created_after(self, number: int) -> list[RemoteIssue]:
-        """Issues numbered above ``number``, newest first (pages stop at the first older one)."""
+    def find_created(
+        self, wanted: Callable[[RemoteIssue], bool], *, above: int
+    ) -> RemoteIssue | None:
+        """The newest issue numbered above ``above`` that ``wanted`` accepts, or None.
+
+        Reads the newest issues first (``sort=created``), one page at a time, and stops at the
+        first page that reaches ``above``: the issues below existed before the create was sent.
+        """
         params = {"state": "all", "sort": "created", "direction": "desc", "per_page": PAGE_SIZE}
-        found: list[RemoteIssue] = []
         for page in self._pages(params):
-            found.extend(i for i in page if i.number > number)
-            if any(i.number <= number for i in page):
-                break
-        return found
+            found = next((i for i in page if i.number > above and wanted(i)), None)
+            if found is not None or not page or any(i.number <= above for i in page):
+                return found
+        return None
 
     def get_issue(self, number: int) -> RemoteIssue | None:
         """One issue by number; None when it is gone (404, 410) or is a pull request."""

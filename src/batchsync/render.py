@@ -33,6 +33,7 @@ __all__ = [
     "is_managed_label",
     "parse_marker",
     "render",
+    "restate",
     "strip_marker",
 ]
 
@@ -119,6 +120,19 @@ def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
             key=item.key,
         )
     return RenderedIssue(item.key, title, body, labels, state, content_hash)
+
+
+def restate(rendered: RenderedIssue, state: str) -> RenderedIssue:
+    """The same issue in another open/closed state, with the hash that goes with it.
+
+    A create cannot set the state, so an item that starts closed is created with the open
+    variant's marker and then closed with its own: a run cut off in between sees a hash
+    mismatch and finishes the job.
+    """
+    text = rendered.body.rsplit("\n\n", 1)[0]
+    content_hash = _hash(rendered.title, text, rendered.labels, state)
+    body = f"{text}\n\n{format_marker(rendered.key, content_hash)}"
+    return RenderedIssue(rendered.key, rendered.title, body, rendered.labels, state, content_hash)
 
 
 def _one_line(text: str) -> str:

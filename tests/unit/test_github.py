@@ -123,20 +123,48 @@ def test_list_issues_follows_the_link_header_and_drops_pull_requests(
     assert all(h["x-ratelimit-remaining"] == "998" for _, h in gate.calls)
 
 
+def _recent(number_lists: list[list[int]]) -> None:
+    for page, numbers in enumerate(number_lists, start=1):
+        query = {"state": "all", "sort": "created", "direction": "desc", "per_page": "100"}
+        url = f"{REPO}/issues"
+        if page > 1:
+            query["page"] = str(page)
+            url = f"{API}/repositories/1/issues"
+        nxt = (
+            "https://api.github.com/repositories/1/issues"
+            f"?state=all&sort=created&direction=desc&per_page=100&page={page + 1}"
+        )
+        responses.get(
+            url,
+            match=[matchers.query_param_matcher(query)],
+            json=[issue_json(n) for n in numbers],
+            headers={"link": f'<{nxt}>; rel="next"'},
+        )
+
+
 @responses.activate
-def test_issues_created_after_stops_at_the_first_older_issue(client: GitHubClient) -> None:
-    responses.get(
-        f"{REPO}/issues",
-        match=[
-            matchers.query_param_matcher(
-                {"state": "all", "sort": "created", "direction": "desc", "per_page": "100"}
-            )
-        ],
-        json=[issue_json(12), issue_json(11), issue_json(10)],
-        headers={"link": '<https://api.github.com/repositories/1/issues?page=2>; rel="next"'},
-    )
-    assert [i.number for i in client.issues_created_after(10)] == [12, 11]
+def test_find_created_returns_the_match_from_the_first_page(client: GitHubClient) -> None:
+    _recent([[12, 11, 10]])
+    found = client.find_created(lambda i: i.body == "b11", above=5)
+    assert found is not None
+    assert found.number == 11
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_find_created_stops_at_the_page_reaching_the_floor(client: GitHubClient) -> None:
+    _recent([[12, 11, 10], [9, 8]])
+    assert client.find_created(lambda i: i.number == 4, above=10) is None
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_find_created_reads_further_pages_until_the_floor(client: GitHubClient) -> None:
+    _recent([[14, 13], [12, 11], [10, 9]])
+    found = client.find_created(lambda i: i.number == 11, above=9)
+    assert found is not None
+    assert found.number == 11
+    assert len(responses.calls) == 2
 
 
 @responses.activate

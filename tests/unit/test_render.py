@@ -16,6 +16,7 @@ from batchsync.render import (
     is_managed_label,
     parse_marker,
     render,
+    restate,
     strip_marker,
 )
 
@@ -209,3 +210,21 @@ def test_strip_marker_removes_the_marker_line() -> None:
 )
 def test_managed_labels_are_the_kinds_and_priorities(label: str, managed: bool) -> None:
     assert is_managed_label(label) is managed
+
+
+def test_restate_changes_only_state_and_hash() -> None:
+    closed = render(make_item(status="done"), {})
+    opened = restate(closed, "open")
+    assert (opened.state, opened.title, opened.labels) == ("open", closed.title, closed.labels)
+    assert opened.content_hash != closed.content_hash
+    assert strip_marker(opened.body) == strip_marker(closed.body)
+
+
+def test_restate_back_gives_the_original() -> None:
+    closed = render(make_item(status="done"), {})
+    assert restate(restate(closed, "open"), "closed") == closed
+
+
+def test_restate_to_open_hashes_like_an_open_item_with_that_status_line() -> None:
+    rendered = render(make_item(status="open"), {})
+    assert restate(rendered, "open") == rendered
