@@ -1,15 +1,48 @@
 """Rate-limit arithmetic, pure: parse GitHub's ``x-ratelimit-*`` headers and decide waits.
 
-No I/O, no threads, no sleeping: the clock is always passed in.
+No I/O, no threads, no sleeping: the clock (and, for the retry policy, ``sleep``) is always
+passed in. The threads and locks that act on these answers live in ``batchsync.processor``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import email.utils
 import enum
-from collections.abc import Mapping
+import random
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Op", "RateLimitSnapshot"]
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_base
+
+from batchsync.errors import ApiError, RateLimitError, ServerError, TransportError
+
+__all__ = [
+    "JITTER",
+    "RESET_MARGIN",
+    "CreationBudget",
+    "GitHubWait",
+    "Limits",
+    "Op",
+    "RateLimitSnapshot",
+    "SlidingWindow",
+    "backoff_delay",
+    "earliest_start",
+    "gave_up",
+    "github_retrying",
+    "is_retryable",
+    "jittered",
+    "limit_wait",
+    "merge_snapshot",
+    "parse_retry_after",
+    "points_of",
+    "should_pause",
+    "threshold_pause_until",
+    "window_free_at",
+]
 
 
 class Op(enum.Enum):
@@ -66,3 +99,356 @@ class RateLimitSnapshot:
             "reset": self.reset,
             "resource": self.resource,
         }
+
+
+# GitHub's x-ratelimit-reset is whole epoch seconds and the runner's clock may drift from
+# GitHub's: wake a little after the reset rather than a little before it.
+RESET_MARGIN = 1.0
+# The spread of backoff jitter, as a fraction of the delay (the delay itself is a floor).
+JITTER = 0.25
+_MINUTE = 60.0
+_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Client-side rate-limit settings; the defaults are safe on github.com."""
+
+    threshold: int = 10  # pause all lanes until reset when remaining <= threshold
+    max_retries: int = 3  # retries after the first attempt; 0 allowed
+    retry_delay: float = 1.0  # base seconds of exponential backoff (5xx, connection errors)
+    write_interval: float = 1.0  # seconds between the starts of two writes; 0 = off
+    creates_per_minute: int = 80  # content-creation budget; 0 = off
+    creates_per_hour: int = 500  # 0 = off
+    secondary_wait: float = 60.0  # first wait on a secondary limit with no hint; doubles
+    requests_per_hour: int = 5000  # the original's default, reported only
+    points_per_minute: int = 900  # GitHub's secondary points (read 1, write 5); 0 = off
+
+    def __post_init__(self) -> None:
+        for name in (
+            "threshold",
+            "max_retries",
+            "retry_delay",
+            "write_interval",
+            "creates_per_minute",
+            "creates_per_hour",
+            "secondary_wait",
+            "requests_per_hour",
+            "points_per_minute",
+        ):
+            value = getattr(self, name)
+            if value < 0:
+                raise ValueError(f"Limits.{name} must be 0 or more, got {value!r}")
+
+
+def merge_snapshot(
+    old: RateLimitSnapshot | None, new: RateLimitSnapshot | None
+) -> RateLimitSnapshot | None:
+    """Combine two snapshots from concurrent responses: the newer window, then the lower count.
+
+    Answers to concurrent requests arrive out of order, so a later answer may carry an older
+    ``remaining``; within one window (same reset) the lowest remaining is the truest. Only the
+    ``core`` budget (the REST requests batchsync makes) is tracked.
+    """
+    if new is None or new.resource not in (None, "core"):
+        return old  # other resources (search, graphql) have budgets of their own
+    if old is None or old.reset is None or new.reset is None or new.reset > old.reset:
+        return new
+    if new.reset < old.reset:
+        return old
+    if old.remaining is not None and (new.remaining is None or old.remaining < new.remaining):
+        return RateLimitSnapshot(
+            limit=new.limit if new.limit is not None else old.limit,
+            remaining=old.remaining,
+            used=old.used,
+            reset=old.reset,
+            resource=new.resource or old.resource,
+        )
+    return new
+
+
+def should_pause(snapshot: RateLimitSnapshot | None, threshold: int, now: float) -> bool:
+    """True when the primary budget is at or below ``threshold`` and its reset is still ahead."""
+    return threshold_pause_until(snapshot, threshold, now) is not None
+
+
+def threshold_pause_until(
+    snapshot: RateLimitSnapshot | None, threshold: int, now: float
+) -> float | None:
+    """When a pause for a nearly spent primary budget ends, or None when there is no need."""
+    if snapshot is None or snapshot.remaining is None or snapshot.reset is None:
+        return None
+    if snapshot.remaining > threshold:
+        return None
+    until = snapshot.reset + RESET_MARGIN
+    return until if until > now else None
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``retry-after`` value (seconds or an HTTP date); None if absent."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def limit_wait(
+    headers: Mapping[str, str], now: float, repeat: int, secondary_wait: float
+) -> tuple[float, str]:
+    """How long to wait after a 403/429 rate-limit answer, and why, in GitHub's order.
+
+    1. ``retry-after``: that many seconds. 2. ``x-ratelimit-remaining: 0``: until
+    ``x-ratelimit-reset``. 3. Otherwise ``secondary_wait``, doubling on each repeat (``repeat``
+    counts consecutive limit answers from 1).
+    https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+    hinted = parse_retry_after(lower.get("retry-after"), now)
+    if hinted is not None:
+        return hinted, f"rate limited: retry-after {hinted:g} s"
+    remaining = _int_header(lower, "x-ratelimit-remaining")
+    reset = _int_header(lower, "x-ratelimit-reset")
+    if remaining == 0 and reset is not None:
+        wait = max(0.0, reset + RESET_MARGIN - now)
+        return wait, f"primary rate limit exhausted: waiting for the reset ({wait:.0f} s)"
+    wait = secondary_wait * 2.0 ** max(0, repeat - 1)
+    return wait, f"secondary rate limit without retry-after: waiting {wait:g} s (repeat {repeat})"
+
+
+def backoff_delay(retry_number: int, base: float) -> float:
+    """Exponential backoff before retry ``retry_number`` (1-based): base, 2 x base, 4 x base..."""
+    return base * 2.0 ** max(0, retry_number - 1)
+
+
+def jittered(delay: float, rng: random.Random) -> float:
+    """``delay`` plus up to ``JITTER`` of it at random, so lanes that failed together spread out."""
+    return delay * (1.0 + JITTER * rng.random())
+
+
+def window_free_at(
+    entries: Sequence[tuple[float, int]],
+    now: float,
+    *,
+    cap: int,
+    window: float,
+    cost: int = 1,
+    pending: int = 0,
+) -> float:
+    """Earliest time ``cost`` more units fit ``cap`` units per sliding ``window``; cap 0 is off.
+
+    ``entries`` are ``(time, units)`` in time order; ``pending`` units are sent but unanswered.
+    """
+    if cap <= 0:
+        return now
+    live = [(at, units) for at, units in entries if at > now - window]
+    used = sum(units for _, units in live) + pending
+    if used + cost <= cap:
+        return now
+    for at, units in live:
+        used -= units
+        if used + cost <= cap:
+            return at + window  # once this entry leaves the window, the new one fits
+    return now + window  # unanswered requests alone fill it: look again after a window
+
+
+class SlidingWindow:
+    """A budget of ``cap`` units per sliding ``window`` seconds (``cap`` 0 is off).
+
+    A request is counted when its answer arrives: GitHub counted it at some moment before
+    that, so a window measured from the answer never ends before GitHub's does. Until then
+    it is pending and holds its units. Not thread-safe: the caller holds its own lock.
+    """
+
+    def __init__(self, cap: int, window: float) -> None:
+        self.cap = cap
+        self.window = window
+        self.pending = 0
+        self._entries: deque[tuple[float, int]] = deque()
+
+    def earliest(self, now: float, cost: int = 1) -> float:
+        """When ``cost`` more units may be sent."""
+        while self._entries and self._entries[0][0] <= now - self.window:
+            self._entries.popleft()
+        return window_free_at(
+            self._entries, now, cap=self.cap, window=self.window, cost=cost, pending=self.pending
+        )
+
+    def reserve(self, cost: int = 1) -> None:
+        """A request of ``cost`` units was sent."""
+        self.pending += cost
+
+    def settle(self, at: float, cost: int = 1) -> None:
+        """The request reserved with ``cost`` was answered (or failed) at ``at``."""
+        self.pending = max(0, self.pending - cost)
+        self.record(at, cost)
+
+    def record(self, at: float, cost: int = 1) -> None:
+        """Count ``cost`` units at ``at`` (times must not go backwards)."""
+        if self.cap > 0:
+            self._entries.append((at, cost))
+
+
+class CreationBudget:
+    """The content-creation budget: per-minute and per-hour sliding windows of creates."""
+
+    def __init__(self, per_minute: int, per_hour: int) -> None:
+        self.per_minute = per_minute
+        self.per_hour = per_hour
+        self._minute = SlidingWindow(per_minute, _MINUTE)
+        self._hour = SlidingWindow(per_hour, _HOUR)
+
+    def earliest(self, now: float) -> tuple[float, str]:
+        """When the next create may start, and which window decides it."""
+        minute = self._minute.earliest(now)
+        hour = self._hour.earliest(now)
+        if hour >= minute:
+            return hour, f"content-creation budget: {self.per_hour} an hour"
+        return minute, f"content-creation budget: {self.per_minute} a minute"
+
+    def reserve(self) -> None:
+        """A create was sent."""
+        self._minute.reserve()
+        self._hour.reserve()
+
+    def settle(self, at: float) -> None:
+        """The create reserved last was answered (or failed) at ``at``."""
+        self._minute.settle(at)
+        self._hour.settle(at)
+
+    def record(self, at: float) -> None:
+        """Count a create at ``at``."""
+        self._minute.record(at)
+        self._hour.record(at)
+
+
+def points_of(op: Op) -> int:
+    """GitHub's secondary-limit points for a request: 1 for a read, 5 for any write."""
+    return 1 if op is Op.READ else 5
+
+
+def earliest_start(
+    op: Op,
+    now: float,
+    *,
+    limits: Limits,
+    pause_until: float,
+    snapshot: RateLimitSnapshot | None,
+    last_write_start: float | None,
+    budget: CreationBudget,
+    points: SlidingWindow | None = None,
+) -> tuple[float, str]:
+    """When a request of kind ``op`` may start, and the reason when that is later than ``now``.
+
+    Every lane waits for a limit pause, for a spent primary budget's reset and for the points
+    budget; writes also keep the write interval, and creates the content-creation budget.
+    """
+    candidates: list[tuple[float, str]] = [(now, "")]
+    if pause_until > now:
+        candidates.append((pause_until, "rate-limit pause"))
+    reset = threshold_pause_until(snapshot, limits.threshold, now)
+    if reset is not None and snapshot is not None:
+        candidates.append(
+            (
+                reset,
+                f"primary rate limit: {snapshot.remaining} left (threshold {limits.threshold}),"
+                " waiting for the reset",
+            )
+        )
+    if points is not None:
+        candidates.append(
+            (
+                points.earliest(now, points_of(op)),
+                f"secondary rate limit: {points.cap} points a minute",
+            )
+        )
+    if op is not Op.READ and last_write_start is not None and limits.write_interval > 0:
+        candidates.append((last_write_start + limits.write_interval, "write interval"))
+    if op is Op.CREATE:
+        candidates.append(budget.earliest(now))
+    return max(candidates, key=lambda c: c[0])
+
+
+def is_retryable(op: Op, error: BaseException) -> bool:
+    """Whether GitHub's rules allow a retry: limits always; 5xx or no answer unless a create."""
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, ServerError | TransportError):
+        return op is not Op.CREATE
+    return False
+
+
+class GitHubWait(wait_base):
+    """tenacity wait: GitHub's hint for a rate limit, else exponential backoff with jitter."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        clock: Callable[[], float],
+        rng: random.Random,
+        repeat: Callable[[], int] = lambda: 1,
+    ) -> None:
+        self.limits = limits
+        self.clock = clock
+        self.rng = rng
+        self.repeat = repeat
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        """Seconds to wait before the next attempt."""
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, RateLimitError):
+            return limit_wait(
+                error.headers, self.clock(), self.repeat(), self.limits.secondary_wait
+            )[0]
+        return jittered(
+            backoff_delay(retry_state.attempt_number, self.limits.retry_delay), self.rng
+        )
+
+
+def gave_up(error: BaseException, retries: int) -> BaseException:
+    """The last error again, its message saying how many retries were spent on it."""
+    plural = "retry" if retries == 1 else "retries"
+    note = f"gave up after {retries} {plural}" if retries else "not retried (max-retries is 0)"
+    if isinstance(error, ApiError):
+        return dataclasses.replace(error, message=f"{error.message} ({note})")
+    if isinstance(error, TransportError):
+        return TransportError(error.method, error.path, f"{error.reason}; {note}")
+    return error
+
+
+def github_retrying(
+    op: Op,
+    limits: Limits,
+    *,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    rng: random.Random,
+    repeat: Callable[[], int] = lambda: 1,
+) -> Retrying:
+    """The one retry policy: GitHub's waits, ``max_retries`` retries, no sleep after the last."""
+
+    def give_up(retry_state: RetryCallState) -> None:
+        outcome = retry_state.outcome
+        assert outcome is not None  # tenacity calls this only after an attempt
+        error = outcome.exception()
+        assert error is not None  # only failed attempts are retried
+        raise gave_up(error, limits.max_retries) from error
+
+    return Retrying(
+        sleep=sleep,
+        stop=stop_after_attempt(limits.max_retries + 1),
+        wait=GitHubWait(limits, clock=clock, rng=rng, repeat=repeat),
+        retry=retry_if_exception(lambda e: is_retryable(op, e)),
+        retry_error_callback=give_up,
+    )

@@ -1,0 +1,454 @@
+"""The threads: a ``Gate`` every request passes, and ``BatchProcessor`` running items in lanes.
+
+The ``Gate`` is shared by every lane of a run (and by every phase of it, so PRDs, epics and
+tasks see one rate-limit state). It holds the only mutable rate-limit state: the snapshot from
+the last ``x-ratelimit-*`` headers, a pause every lane obeys after a 403/429 limit answer, the
+paced write lane (one write in flight, starts ``write_interval`` apart), the content-creation
+budget, the deadline, and whether the token has been seen to work. The arithmetic it acts on is
+in ``batchsync.ratelimit``; this module adds only locks, sleeping and the retry loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+from batchsync.errors import (
+    ApiError,
+    AuthError,
+    BatchsyncError,
+    BudgetExhausted,
+    ItemError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    UncertainWriteError,
+)
+from batchsync.ratelimit import (
+    CreationBudget,
+    Limits,
+    Op,
+    RateLimitSnapshot,
+    SlidingWindow,
+    earliest_start,
+    github_retrying,
+    limit_wait,
+    merge_snapshot,
+    points_of,
+)
+from batchsync.results import BatchResult, ItemAction, Outcome
+
+__all__ = ["REPORT_EVERY", "BatchProcessor", "Gate"]
+
+T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - the item type, named as in the API contract
+
+logger = logging.getLogger("batchsync")
+
+# Long waits are slept in slices of at most this many seconds, reporting each through
+# ``on_wait``, so a progress display says something at least this often while nothing moves.
+REPORT_EVERY = 10.0
+_PACING = "write interval"  # a wait too short and too frequent to report
+
+
+class Gate:
+    """Shared by every lane: limit pauses, paced write lane, content budget, retries, deadline."""
+
+    def __init__(
+        self,
+        limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        deadline: float | None = None,
+        on_wait: Callable[[str, float], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._deadline = deadline
+        self._on_wait = on_wait
+        # Jitter only spreads retries apart; it needs no cryptographic quality.
+        self._rng = rng if rng is not None else random.Random()  # noqa: S311
+        self._cond = threading.Condition()
+        self._write_lane = threading.Lock()
+        self._snapshot: RateLimitSnapshot | None = None
+        self._pause_until = 0.0
+        self._pause_reason = ""
+        self._streak = 0  # consecutive limit answers; the secondary wait doubles on each
+        self._epoch = 0  # bumped by each new limit pause; tells a repeat from an echo
+        self._last_write_start: float | None = None
+        self._budget = CreationBudget(limits.creates_per_minute, limits.creates_per_hour)
+        self._points = SlidingWindow(limits.points_per_minute, 60.0)
+        self._auth_error: AuthError | None = None
+        self._verified = False  # some answer other than 401 has come back
+        self._probing = False  # one request is out to find out whether the token works
+
+    @property
+    def limits(self) -> Limits:
+        """The client-side settings this gate enforces."""
+        return self._limits
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the gate reads (epoch seconds)."""
+        return self._clock
+
+    @property
+    def snapshot(self) -> RateLimitSnapshot | None:
+        """The primary budget as the responses so far reported it."""
+        with self._cond:
+            return self._snapshot
+
+    @property
+    def deadline(self) -> float | None:
+        """Clock time after which no write starts and no wait may end; None for no limit."""
+        return self._deadline
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Fold a response's ``x-ratelimit-*`` headers into the shared snapshot."""
+        with self._cond:
+            self._snapshot = merge_snapshot(self._snapshot, RateLimitSnapshot.from_headers(headers))
+
+    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+        """Run ``fn`` (one HTTP request) when the limits allow, retrying by GitHub's rules."""
+        failures: list[BaseException] = []
+
+        def attempt() -> T:
+            return self._attempt(op, fn, failures)
+
+        def sleep(seconds: float) -> None:
+            self._retry_sleep(seconds, failures[-1])
+
+        retrying = github_retrying(
+            op, self._limits, sleep=sleep, clock=self._clock, rng=self._rng, repeat=self._repeat
+        )
+        return retrying(attempt)
+
+    def _repeat(self) -> int:
+        with self._cond:
+            return max(1, self._streak)
+
+    def _attempt(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], failures: list[BaseException]
+    ) -> T:
+        lane = self._write_lane if op is not Op.READ else contextlib.nullcontext()
+        with lane:
+            epoch = self._admit(op)
+            try:
+                value, headers = fn()
+            except ApiError as exc:
+                self._answered(op, exc.headers, epoch, exc)
+                failures.append(exc)
+                if op is Op.CREATE and isinstance(exc, ServerError):
+                    raise UncertainWriteError(exc) from exc
+                raise
+            except TransportError as exc:
+                self._unanswered(op)
+                failures.append(exc)
+                if op is Op.CREATE:
+                    raise UncertainWriteError(exc) from exc
+                raise
+            except BaseException:
+                self._unanswered(op)
+                raise
+            self._answered(op, headers, epoch, None)
+            return value
+
+    def _admit(self, op: Op) -> int:
+        """Wait until a request of kind ``op`` may start; claim its slot; return the epoch."""
+        while True:
+            with self._cond:
+                self._raise_if_dead()
+                if self._probing and not self._verified:
+                    self._cond.wait()  # another lane's request is checking the token
+                    continue
+                now = self._clock()
+                if op is not Op.READ and self._deadline is not None and now >= self._deadline:
+                    raise BudgetExhausted("the deadline passed; no new write starts")
+                at, reason = earliest_start(
+                    op,
+                    now,
+                    limits=self._limits,
+                    pause_until=self._pause_until,
+                    snapshot=self._snapshot,
+                    last_write_start=self._last_write_start,
+                    budget=self._budget,
+                    points=self._points,
+                )
+                if reason == "rate-limit pause":
+                    reason = self._pause_reason
+                if at <= now:
+                    self._probing = not self._verified
+                    self._points.reserve(points_of(op))
+                    if op is not Op.READ:
+                        self._last_write_start = now
+                    if op is Op.CREATE:
+                        self._budget.reserve()
+                    return self._epoch
+            self._wait_until(at, reason)
+
+    def _answered(
+        self, op: Op, headers: Mapping[str, str], epoch: int, error: ApiError | None
+    ) -> None:
+        with self._cond:
+            self._settle(op)
+            self._snapshot = merge_snapshot(self._snapshot, RateLimitSnapshot.from_headers(headers))
+            self._probing = False
+            self._cond.notify_all()
+            if isinstance(error, AuthError):
+                self._auth_error = error
+                return
+            self._verified = True
+            if isinstance(error, RateLimitError):
+                self._start_pause(error, epoch)
+            elif epoch == self._epoch:
+                self._streak = 0  # sent after the last pause and not limited: the storm is over
+
+    def _start_pause(self, error: RateLimitError, epoch: int) -> None:
+        """Pause every lane for GitHub's wait (caller holds the lock)."""
+        if epoch == self._epoch:
+            # Sent after the latest pause began: a new limit answer, not an echo of the last.
+            self._epoch += 1
+            self._streak += 1
+        now = self._clock()
+        seconds, reason = limit_wait(
+            error.headers, now, max(1, self._streak), self._limits.secondary_wait
+        )
+        if now + seconds > self._pause_until:
+            self._pause_until = now + seconds
+            self._pause_reason = reason
+        logger.warning("%s; every lane pauses: %s", error, reason)
+
+    def _unanswered(self, op: Op) -> None:
+        with self._cond:
+            self._settle(op)
+            self._probing = False
+            self._cond.notify_all()
+
+    def _settle(self, op: Op) -> None:
+        """Count a finished request in the windows, at the time its answer came (lock held)."""
+        now = self._clock()
+        self._points.settle(now, points_of(op))
+        if op is Op.CREATE:
+            self._budget.settle(now)
+
+    def _raise_if_dead(self) -> None:
+        if self._auth_error is not None:
+            # A fresh copy: one exception object raised in several threads shares a traceback.
+            raise dataclasses.replace(self._auth_error)
+
+    def _retry_sleep(self, seconds: float, error: BaseException) -> None:
+        """Tenacity's sleep: wait before a retry, within the deadline, reporting why."""
+        if isinstance(error, RateLimitError):
+            reason = limit_wait(
+                error.headers, self._clock(), self._repeat(), self._limits.secondary_wait
+            )[1]
+        else:
+            reason = f"retrying after: {error}"
+        logger.info("%s; retrying in %.1f s", error, seconds)
+        end = self._clock() + seconds
+        while self._clock() < end:
+            self._wait_until(end, reason)
+
+    def _wait_until(self, end: float, reason: str) -> None:
+        """Sleep towards ``end``, never past the deadline; reported waits go in slices."""
+        if self._deadline is not None and end > self._deadline:
+            raise BudgetExhausted(
+                f"{reason}: waiting would pass the deadline by {end - self._deadline:.0f} s",
+                resume_at=end,
+            )
+        remaining = end - self._clock()
+        if remaining <= 0:
+            return
+        if reason == _PACING or self._on_wait is None:
+            self._sleep(remaining)
+            return
+        try:
+            self._on_wait(reason, remaining)
+        except Exception:
+            logger.exception("the on_wait callback failed; carrying on")
+        self._sleep(min(remaining, REPORT_EVERY))
+
+
+class BatchProcessor:
+    """Runs ``sync_fn`` over items in at most ``max_concurrent`` lanes, all through one Gate."""
+
+    def __init__(
+        self,
+        max_concurrent: int = 10,
+        rate_limit: Limits | None = None,
+        *,
+        gate: Gate | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        deadline: float | None = None,
+    ) -> None:
+        if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int):
+            raise ValueError(f"max_concurrent must be a whole number, got {max_concurrent!r}")
+        if max_concurrent < 1:
+            raise ValueError(
+                f"max_concurrent must be at least 1 (items in flight at once), got {max_concurrent}"
+            )
+        if gate is not None and (rate_limit is not None or deadline is not None):
+            raise ValueError("pass either a gate or rate_limit/deadline, not both")
+        self.max_concurrent = max_concurrent
+        if gate is None:
+            gate = Gate(rate_limit or Limits(), clock=clock, sleep=sleep, deadline=deadline)
+        elif clock is time.time:
+            clock = gate.clock  # measure the duration on the gate's clock unless told otherwise
+        self.gate = gate
+        self._clock = clock
+
+    @property
+    def rate_limit(self) -> Limits:
+        """The rate-limit settings in force (the gate's)."""
+        return self.gate.limits
+
+    def batch_upload(
+        self,
+        items: Sequence[I],
+        sync_fn: Callable[..., Outcome],
+        *,
+        repo: str,
+        client: object,
+        sync_map: Mapping[str, int],
+        dry_run: bool = False,
+        on_progress: Callable[[int, int, I], None] | None = None,
+    ) -> BatchResult:
+        """Sync every item; per-item failures are recorded, a 401 stops and is re-raised."""
+        start = self._clock()
+        kwargs: dict[str, Any] = {
+            "repo": repo,
+            "client": client,
+            # A dry run must leave the sync map untouched: hand out a read-only view.
+            "sync_map": MappingProxyType(dict(sync_map)) if dry_run else sync_map,
+            "dry_run": dry_run,
+        }
+        run = _Run(items, sync_fn, kwargs, on_progress)
+        lanes = [
+            threading.Thread(target=run.lane, name=f"batchsync-lane-{n + 1}", daemon=True)
+            for n in range(min(self.max_concurrent, len(items)))
+        ]
+        for lane in lanes:
+            lane.start()
+        for lane in lanes:
+            lane.join()
+        if run.auth_error is not None:
+            raise run.auth_error
+        outcomes = run.finish()
+        return BatchResult(
+            outcomes=outcomes, duration=self._clock() - start, rate_limit=self.gate.snapshot
+        )
+
+
+class _Run(Generic[I]):
+    """One batch in progress: hands out items to lanes, records outcomes, reports progress."""
+
+    def __init__(
+        self,
+        items: Sequence[I],
+        sync_fn: Callable[..., Outcome],
+        kwargs: Mapping[str, Any],
+        on_progress: Callable[[int, int, I], None] | None,
+    ) -> None:
+        self.items = items
+        self.sync_fn = sync_fn
+        self.kwargs = kwargs
+        self.on_progress = on_progress
+        self.outcomes: list[Outcome | None] = [None] * len(items)
+        self.stop_reason: str | None = None
+        self.auth_error: AuthError | None = None
+        self._lock = threading.Lock()
+        self._progress_lock = threading.Lock()
+        self._next = 0
+        self._done = 0
+
+    def lane(self) -> None:
+        """A worker thread: take the next item until none are left or the batch stops."""
+        while (index := self._take()) is not None:
+            item = self.items[index]
+            self.outcomes[index] = self._one(item)
+            self._report(item)
+
+    def finish(self) -> tuple[Outcome, ...]:
+        """Every outcome in input order; items never started are NOT_DONE (and reported)."""
+        reason = self.stop_reason or "the batch stopped before this item"
+        result = []
+        for index, recorded in enumerate(self.outcomes):
+            outcome = recorded
+            if outcome is None:
+                outcome = _outcome_for(self.items[index], ItemAction.NOT_DONE, reason=reason)
+                self._report(self.items[index])
+            result.append(outcome)
+        return tuple(result)
+
+    def _take(self) -> int | None:
+        with self._lock:
+            stopped = self.stop_reason is not None or self.auth_error is not None
+            if stopped or self._next >= len(self.items):
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def _one(self, item: I) -> Outcome:
+        try:
+            return self.sync_fn(item, **self.kwargs)
+        except BudgetExhausted as exc:
+            with self._lock:
+                if self.stop_reason is None:
+                    self.stop_reason = str(exc)
+                    logger.warning("%s; no new items start", exc)
+            return _outcome_for(item, ItemAction.NOT_DONE, reason=str(exc))
+        except AuthError as exc:
+            with self._lock:
+                if self.auth_error is None:
+                    self.auth_error = exc
+            return _outcome_for(item, ItemAction.FAILED, error=str(exc))
+        except Exception as exc:
+            if not isinstance(exc, BatchsyncError):
+                logger.debug("the sync function raised", exc_info=True)
+            outcome = _outcome_for(item, ItemAction.FAILED, error=_message(exc))
+            if isinstance(exc, ItemError):
+                outcome = dataclasses.replace(outcome, path=exc.path, line=exc.line)
+            logger.warning("%s: %s", outcome.key, outcome.error)
+            return outcome
+
+    def _report(self, item: I) -> None:
+        if self.on_progress is None:
+            return
+        with self._progress_lock:
+            self._done += 1
+            try:
+                self.on_progress(self._done, len(self.items), item)
+            except Exception:
+                logger.exception("the progress callback failed; the batch goes on")
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, BatchsyncError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _outcome_for(
+    item: object, action: ItemAction, *, error: str | None = None, reason: str | None = None
+) -> Outcome:
+    """An outcome for an item the sync function did not report on itself."""
+    key = getattr(item, "key", None)
+    return Outcome(
+        key=str(key) if key is not None else str(item),
+        kind=str(getattr(item, "kind", "")),
+        path=str(getattr(item, "path", "")),
+        action=action,
+        error=error,
+        reason=reason,
+    )
