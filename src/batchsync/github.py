@@ -9,6 +9,7 @@ no throttling of its own: one retry layer, the gate's, decides
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import threading
@@ -18,7 +19,13 @@ from typing import Any, Protocol, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
-from batchsync.errors import ApiError, TransportError, error_from_response
+from batchsync.errors import (
+    ApiError,
+    AuthError,
+    ForbiddenError,
+    TransportError,
+    error_from_response,
+)
 from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import Op
 
@@ -70,7 +77,9 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         html_url=str(data.get("html_url") or ""),
         state_reason=data.get("state_reason"),
         parent_number=_parent_number(data.get("parent_issue_url")),
-        parent_known="parent_issue_url" in data,
+        # github.com leaves ``parent_issue_url`` out when there is no parent; a server that
+        # knows sub-issues at all sends ``sub_issues_summary``. Neither: nothing is known.
+        parent_known="parent_issue_url" in data or "sub_issues_summary" in data,
         sub_issues_total=total if isinstance(total, int) else 0,
     )
 
@@ -108,6 +117,9 @@ class GitHubClient:
         self._pool_size = pool_size
         # PyGithub's connection object keeps the pending request in attributes: one per thread.
         self._local = threading.local()
+        # After a 401/403 nothing more is sent: set inside the request, so a lane waiting for
+        # the write lane sees it before it sends (GitHub asks clients not to repeat 4xx).
+        self._refused: ApiError | None = None
 
     def __repr__(self) -> str:
         return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
@@ -134,20 +146,25 @@ class GitHubClient:
         """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type."""
         path = url.split("?", 1)[0]
         path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
+        if self._refused is not None:
+            raise dataclasses.replace(self._refused)  # a fresh copy for this thread
         try:
             headers, data = self._requester().requestJsonAndCheck(
                 verb, url, parameters=params, input=body
             )
         except GithubException as exc:
             data = exc.data if isinstance(exc.data, dict) else {}
-            raise error_from_response(
+            error = error_from_response(
                 exc.status,
                 str(data.get("message") or exc.message or "no message"),
                 method=verb,
                 path=path,
                 headers=dict(exc.headers or {}),
                 errors=_error_strings(data),
-            ) from None
+            )
+            if isinstance(error, AuthError | ForbiddenError):
+                self._refused = error
+            raise error from None
         except requests.RequestException as exc:
             raise TransportError(verb, path, type(exc).__name__) from None
         return data, dict(headers or {})

@@ -49,7 +49,7 @@ class RemoteIssue:
     html_url: str = ""
     state_reason: str | None = None
     parent_number: int | None = None
-    parent_known: bool = False  # the JSON carried ``parent_issue_url`` (null or not)
+    parent_known: bool = False  # the server reports parents (so parent_number None = none)
     sub_issues_total: int = 0  # from ``sub_issues_summary``: children already linked
 
     @property

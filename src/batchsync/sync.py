@@ -13,24 +13,30 @@ one, which finds every issue it made by its marker.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, TextIO
 
+from batchsync.config import Settings
 from batchsync.errors import (
     ApiError,
     AuthError,
+    BudgetExhausted,
     ForbiddenError,
     ItemError,
     NotFoundError,
+    SettingsError,
     TransportError,
     UncertainWriteError,
     ValidationFailed,
 )
-from batchsync.items import Kind, ScanResult, WorkItem
+from batchsync.github import GitHubClient
+from batchsync.items import Kind, ScanResult, WorkItem, scan
 from batchsync.plan import (
     PlanAction,
     PlannedAction,
@@ -43,11 +49,29 @@ from batchsync.plan import (
     merged_labels,
     needs_link,
 )
+from batchsync.processor import BatchProcessor, Gate
+from batchsync.progress import progress_for
+from batchsync.ratelimit import Limits
 from batchsync.render import RenderedIssue, render, restate
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.writeback import WriteBack
 
-__all__ = ["SUB_ISSUE_CAP", "Engine", "EngineOptions", "IssueClient", "Processor", "waves"]
+__all__ = [
+    "SUB_ISSUE_CAP",
+    "Engine",
+    "EngineOptions",
+    "IssueClient",
+    "Processor",
+    "batch_sync_all",
+    "batch_sync_epics",
+    "batch_sync_prds",
+    "batch_sync_tasks",
+    "limits_from",
+    "main",
+    "run",
+    "summary_text",
+    "waves",
+]
 
 SUB_ISSUE_CAP = 100  # GitHub's limit of sub-issues per parent (closed ones count)
 ProgressFn = Callable[[int, int, Any], None]
@@ -208,7 +232,12 @@ class Engine:
 
     def execute(self, scanned: ScanResult, on_progress: ProgressFn | None = None) -> BatchResult:
         """List, plan and apply ``scanned``; return every outcome (scan errors included)."""
-        self.load(scanned.items)
+        try:
+            self.load(scanned.items)
+        except BudgetExhausted:
+            left = tuple(self._not_done(i) for i in scanned.items)
+            failures = tuple(self._scan_failure(e) for e in scanned.errors)
+            return BatchResult(outcomes=(*left, *failures), warnings=self.warnings)
         closes = self._close_jobs(scanned)
         total = len(scanned.items) + len(closes)
         counter = _Progress(on_progress, total)
@@ -473,13 +502,7 @@ class Engine:
             issue = self._client.update_issue(
                 job.issue.number, state="closed", state_reason="not_planned"
             )
-            # A comment that may be missing is not worth risking a duplicate.
-            with contextlib.suppress(UncertainWriteError):
-                self._client.add_comment(
-                    issue.number,
-                    f"Closed as not planned by batchsync: the work item `{job.key}` no longer "
-                    "exists in the synced tree.",
-                )
+            self._comment(issue.number, job.key)
         except (AuthError, ForbiddenError) as exc:
             with self._lock:
                 self._fatal = self._fatal or exc
@@ -487,6 +510,21 @@ class Engine:
         except (ApiError, TransportError) as exc:
             return self._outcome(job, ItemAction.FAILED, job.issue, reason, error=str(exc))
         return self._outcome(job, ItemAction.CLOSED, issue, reason)
+
+    def _comment(self, number: int, key: str) -> None:
+        text = (
+            f"Closed as not planned by batchsync: the work item `{key}` no longer exists in "
+            "the synced tree."
+        )
+        try:
+            self._client.add_comment(number, text)
+        except UncertainWriteError:
+            pass  # a comment that may be missing is not worth risking a duplicate
+        except (AuthError, ForbiddenError):
+            raise
+        except (ApiError, TransportError) as exc:
+            with self._lock:
+                self._warnings.append(f"closed #{number} but could not comment on it: {exc}")
 
     # ---- outcomes ----------------------------------------------------------------------------
 
@@ -562,3 +600,291 @@ class _Progress:
 
     def advance(self, count: int) -> None:
         self._offset += count
+
+
+# ---- entry points ------------------------------------------------------------------------------
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The processor's client-side limits, from the action inputs."""
+    return Limits(
+        threshold=settings.rate_limit_threshold,
+        max_retries=settings.max_retries,
+        retry_delay=settings.retry_delay,
+        write_interval=settings.write_interval,
+        creates_per_minute=settings.creates_per_minute,
+        creates_per_hour=settings.creates_per_hour,
+    )
+
+
+def _path_prefix(base: Path, workspace: Path) -> str:
+    try:
+        rel = base.relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else f"{rel}/"
+
+
+def run(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: ProgressFn | None = None,
+    on_wait: Callable[[str, float], None] | None = None,
+) -> BatchResult:
+    """One sync: scan, list, plan, execute. Per-item problems are outcomes, not exceptions.
+
+    Raises ``SettingsError`` (no token or repository, bad path), and ``AuthError``,
+    ``ForbiddenError`` or ``NotFoundError`` when the repository itself cannot be used.
+    """
+    start = clock()
+    token = settings.token_value()
+    if not token:
+        raise SettingsError(
+            "github-token",
+            None,
+            "set GITHUB_TOKEN (or the github-token input) to a token that may write issues",
+        )
+    if not settings.repository:
+        raise SettingsError("repository", None, "owner/name, e.g. --repo octo/demo")
+    base = settings.base_dir()
+    kinds = settings.kinds()
+    scanned = scan(base, workspace=settings.workspace, kinds=kinds)
+    limits = limits_from(settings)
+    deadline = start + settings.time_budget * 60
+    gate = Gate(limits, clock=clock, sleep=sleep, deadline=deadline, on_wait=on_wait)
+    processor = BatchProcessor(settings.max_concurrent, gate=gate)
+    client = GitHubClient(
+        settings.api_url, token, settings.repository, gate, pool_size=settings.max_concurrent
+    )
+    options = EngineOptions(
+        repo=settings.repository,
+        dry_run=settings.dry_run,
+        sub_issues=settings.sub_issues,
+        close_removed=settings.close_removed,
+        max_close=settings.max_close,
+        all_kinds=set(kinds) == set(Kind),
+        create_attempts=settings.max_retries + 1,
+        path_prefix=_path_prefix(base, settings.workspace),
+    )
+    write_back = None
+    if settings.write_back and not settings.dry_run:
+        write_back = WriteBack(base, scanned.sync_map, workspace=settings.workspace.resolve())
+    result = Engine(client, processor, options, write_back=write_back).execute(scanned, on_progress)
+    return dataclasses.replace(result, duration=clock() - start, rate_limit=gate.snapshot)
+
+
+def _fatal_message(exc: ApiError, repository: str) -> str:
+    if isinstance(exc, AuthError):
+        return (
+            f"GitHub refused the token ({exc.status} {exc.message}): set GITHUB_TOKEN to a valid, "
+            "unexpired token"
+        )
+    if isinstance(exc, ForbiddenError):
+        return (
+            f"the token may not do this in {repository} ({exc}): give it write access to issues "
+            "(in a workflow: `permissions: issues: write`)"
+        )
+    return (
+        f"repository {repository} was not found or the token cannot see it ({exc}): check "
+        "`repository` and the token's access"
+    )
+
+
+_LABELS = (
+    (ItemAction.CREATED, "created"),
+    (ItemAction.PLANNED_CREATE, "to create"),
+    (ItemAction.UPDATED, "updated"),
+    (ItemAction.PLANNED_UPDATE, "to update"),
+    (ItemAction.UNCHANGED, "unchanged"),
+    (ItemAction.CLOSED, "closed"),
+    (ItemAction.PLANNED_CLOSE, "to close"),
+    (ItemAction.FAILED, "failed"),
+    (ItemAction.NOT_DONE, "not done"),
+)
+_PLAN_ACTIONS = {ItemAction.PLANNED_CREATE, ItemAction.PLANNED_UPDATE, ItemAction.PLANNED_CLOSE}
+
+
+def summary_text(result: BatchResult, *, repository: str = "", dry_run: bool = False) -> str:
+    """A short plain-text report of a run, for a terminal (a dry run lists its plan)."""
+    parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
+    head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
+    where = f" in {repository}" if repository else ""
+    lines = [f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"]
+    for o in result.outcomes:
+        if o.action in _PLAN_ACTIONS:
+            target = f" #{o.issue_number}" if o.issue_number else ""
+            lines.append(f"  {o.action.value}{target} {o.key} ({o.path or 'no file'}): {o.reason}")
+    for o in result.errors:
+        place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
+        lines.append(f"  error: {place}: {o.error}")
+    if result.not_done:
+        lines.append(f"  {result.not_done} items not reached in the time budget: run again")
+    lines.extend(f"  warning: {w}" for w in result.warnings)
+    snap = result.rate_limit
+    if snap is not None and snap.remaining is not None:
+        lines.append(f"  rate limit: {snap.remaining} of {snap.limit} requests left")
+    return "\n".join(lines)
+
+
+def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``batchsync sync`` in a terminal: run, print a summary, return the exit code.
+
+    0 when every item is done (or failures with ``fail-on-error: false``), 1 when some item
+    failed, 2 when nothing could run (bad settings, bad token, no access).
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    progress = progress_for(err, actions=settings.in_actions)
+    try:
+        result = run(settings, on_progress=progress, on_wait=progress.on_wait)
+    except SettingsError as exc:
+        print(f"batchsync: {exc}", file=err)
+        return 2
+    except (AuthError, ForbiddenError, NotFoundError) as exc:
+        print(f"batchsync: {_fatal_message(exc, settings.repository or '')}", file=err)
+        return 2
+    print(
+        summary_text(result, repository=settings.repository or "", dry_run=settings.dry_run),
+        file=out,
+    )
+    return 1 if result.failed and settings.fail_on_error else 0
+
+
+def _batch_sync(
+    kinds: Iterable[Kind],
+    *,
+    base_path: str | Path,
+    repo: str,
+    client: IssueClient | None,
+    token: str | None,
+    processor: BatchProcessor | None,
+    dry_run: bool,
+    on_progress: ProgressFn | None,
+    api_url: str,
+    write_back: bool,
+) -> BatchResult:
+    processor = processor or BatchProcessor()
+    if client is None:
+        if not token:
+            raise SettingsError("github-token", None, "pass client= or token=")
+        client = GitHubClient(api_url, token, repo, processor.gate)
+    base = Path(base_path)
+    kinds = tuple(kinds)
+    start = time.time()
+    scanned = scan(base, kinds=kinds)
+    options = EngineOptions(repo=repo, dry_run=dry_run, all_kinds=set(kinds) == set(Kind))
+    writer = WriteBack(base, scanned.sync_map) if write_back and not dry_run else None
+    result = Engine(client, processor, options, write_back=writer).execute(scanned, on_progress)
+    return dataclasses.replace(
+        result, duration=time.time() - start, rate_limit=processor.gate.snapshot
+    )
+
+
+def batch_sync_prds(
+    *,
+    base_path: str | Path = ".claude",
+    repo: str,
+    client: IssueClient | None = None,
+    token: str | None = None,
+    processor: BatchProcessor | None = None,
+    dry_run: bool = False,
+    on_progress: ProgressFn | None = None,
+    api_url: str = "https://api.github.com",
+    write_back: bool = False,
+) -> BatchResult:
+    """Sync the PRDs under ``base_path`` (the original ``batchSyncPRDs``)."""
+    return _batch_sync(
+        (Kind.PRD,),
+        base_path=base_path,
+        repo=repo,
+        client=client,
+        token=token,
+        processor=processor,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        api_url=api_url,
+        write_back=write_back,
+    )
+
+
+def batch_sync_epics(
+    *,
+    base_path: str | Path = ".claude",
+    repo: str,
+    client: IssueClient | None = None,
+    token: str | None = None,
+    processor: BatchProcessor | None = None,
+    dry_run: bool = False,
+    on_progress: ProgressFn | None = None,
+    api_url: str = "https://api.github.com",
+    write_back: bool = False,
+) -> BatchResult:
+    """Sync the epics under ``base_path`` (the original ``batchSyncEpics``)."""
+    return _batch_sync(
+        (Kind.EPIC,),
+        base_path=base_path,
+        repo=repo,
+        client=client,
+        token=token,
+        processor=processor,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        api_url=api_url,
+        write_back=write_back,
+    )
+
+
+def batch_sync_tasks(
+    *,
+    base_path: str | Path = ".claude",
+    repo: str,
+    client: IssueClient | None = None,
+    token: str | None = None,
+    processor: BatchProcessor | None = None,
+    dry_run: bool = False,
+    on_progress: ProgressFn | None = None,
+    api_url: str = "https://api.github.com",
+    write_back: bool = False,
+) -> BatchResult:
+    """Sync the tasks under ``base_path`` (the original ``batchSyncTasks``)."""
+    return _batch_sync(
+        (Kind.TASK,),
+        base_path=base_path,
+        repo=repo,
+        client=client,
+        token=token,
+        processor=processor,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        api_url=api_url,
+        write_back=write_back,
+    )
+
+
+def batch_sync_all(
+    *,
+    base_path: str | Path = ".claude",
+    repo: str,
+    client: IssueClient | None = None,
+    token: str | None = None,
+    processor: BatchProcessor | None = None,
+    dry_run: bool = False,
+    on_progress: ProgressFn | None = None,
+    api_url: str = "https://api.github.com",
+    write_back: bool = False,
+) -> BatchResult:
+    """Sync PRDs, epics and tasks, in that order, through one processor (``batchSyncAll``)."""
+    return _batch_sync(
+        tuple(Kind),
+        base_path=base_path,
+        repo=repo,
+        client=client,
+        token=token,
+        processor=processor,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        api_url=api_url,
+        write_back=write_back,
+    )

@@ -14,6 +14,7 @@ from responses import matchers
 from batchsync.errors import (
     ApiError,
     AuthError,
+    ForbiddenError,
     RateLimitError,
     TransportError,
     ValidationFailed,
@@ -84,10 +85,17 @@ def test_issue_from_json_reads_parent_and_sub_issue_summary() -> None:
     assert issue.labels == ("task", "bug")
 
 
-def test_issue_from_json_without_parent_field_marks_parent_unknown() -> None:
+def test_issue_from_json_without_sub_issue_fields_marks_parent_unknown() -> None:
     issue = issue_from_json(issue_json(4, body=None))
     assert issue is not None
     assert (issue.parent_known, issue.parent_number, issue.body) == (False, None, "")
+
+
+def test_issue_from_json_with_summary_but_no_parent_url_has_no_parent() -> None:
+    # github.com omits parent_issue_url for an issue that is nobody's sub-issue
+    issue = issue_from_json(issue_json(4, sub_issues_summary={"total": 0}))
+    assert issue is not None
+    assert (issue.parent_known, issue.parent_number) == (True, None)
 
 
 def test_issue_from_json_with_null_parent_is_known_unlinked() -> None:
@@ -331,3 +339,23 @@ def test_ghes_prefix_is_kept_in_paths(gate: RecordingGate) -> None:
         body=json.dumps([issue_json(1)]),
     )
     assert [i.number for i in client.list_issues()] == [1]
+
+
+@responses.activate
+def test_after_a_forbidden_answer_nothing_more_is_sent(client: GitHubClient) -> None:
+    responses.post(
+        f"{REPO}/issues", json={"message": "Resource not accessible by integration"}, status=403
+    )
+    with pytest.raises(ForbiddenError):
+        client.create_issue("T", "B", ())
+    with pytest.raises(ForbiddenError):
+        client.create_issue("T2", "B", ())
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_not_found_answer_does_not_stop_later_requests(client: GitHubClient) -> None:
+    responses.get(f"{REPO}/issues/1", json={"message": "Not Found"}, status=404)
+    responses.get(f"{REPO}/issues/2", json=issue_json(2))
+    assert client.get_issue(1) is None
+    assert client.get_issue(2) is not None
