@@ -2,9 +2,13 @@
 
 Scenarios (issue 4): a fresh sync of N items, a rerun with no change, one changed item.
 Targets: rerun <= 15 requests and 0 writes; fresh = N creates + (N - PRDs) links + <= 15 others;
-one change = 1 write.
+one change = 1 write. An item that starts done costs one more request (GitHub cannot create a
+closed issue), hence ``--done-every 0`` to check the target alone.
 
-    PYTHONPATH=src python bench/bench_requests.py --items 1000 --scale 2000
+    PYTHONPATH=src python bench/bench_requests.py --items 1000 [--done-every 0]
+
+"emulated" is time on the emulator's clock, which runs ``--scale`` times faster than the wall
+clock, so it includes the client's own CPU time multiplied by the scale.
 """
 
 from __future__ import annotations
@@ -23,27 +27,30 @@ TOKEN = "ghs_bench"
 REPO = "bench/requests"
 
 
-def write_tree(base: Path, items: int, *, tasks_per_epic: int = 48) -> tuple[int, Path]:
-    """A local-mode tree of about ``items`` items; returns (PRD count, one task file)."""
-    per_prd = 1 + 2 * (1 + tasks_per_epic)  # a PRD with two epics
-    prds = max(1, items // per_prd)
-    made, first_task = 0, None
-    for p in range(1, prds + 1):
-        _file(base / f"prds/prd-{p:03}.md", f"prd-{p:03}", f"PRD {p}", {})
+def write_tree(
+    base: Path, items: int, *, done_every: int, tasks_per_epic: int = 48
+) -> tuple[int, Path]:
+    """A local-mode tree of exactly ``items`` items (PRDs of two epics); (PRD count, a task)."""
+    made, prds, first_task = 0, 0, None
+    while made < items:
+        prds += 1
+        prd = f"prd-{prds:03}"
+        _file(base / f"prds/{prd}.md", prd, f"PRD {prds}", {})
         made += 1
         for e in range(1, 3):
-            epic = f"epic-{p:03}-{e}"
-            _file(base / f"epics/{epic}/epic.md", epic, f"Epic {p}.{e}", {"prd_id": f"prd-{p:03}"})
-            made += 1
+            epic = f"epic-{prds:03}-{e}"
+            if made < items:
+                _file(base / f"epics/{epic}/epic.md", epic, f"Epic {epic}", {"prd_id": prd})
+                made += 1
             for t in range(1, tasks_per_epic + 1):
                 if made >= items:
                     break
                 path = base / f"epics/{epic}/task-{t:03}.md"
-                status = "done" if t % 10 == 0 else "open"
+                status = "done" if done_every and t % done_every == 0 else "open"
                 _file(path, f"task-{epic}-{t:03}", f"Task {t}", {"epic_id": epic, "status": status})
                 first_task = first_task or path
                 made += 1
-    assert first_task is not None
+    assert first_task is not None, "need at least 3 items"
     return prds, first_task
 
 
@@ -55,7 +62,7 @@ def _file(path: Path, key: str, title: str, extra: dict[str, str]) -> None:
 
 
 def measure(
-    emu: Emulator, workspace: Path, **overrides: object
+    emu: Emulator, workspace: Path, budget: float, **overrides: object
 ) -> tuple[BatchResult, dict[str, float]]:
     """Run one sync on the emulator's clock; count what reached the server."""
     emu.stats.reset()
@@ -66,6 +73,7 @@ def measure(
             "api_url": emu.url,
             "workspace": str(workspace),
             "path": ".claude",
+            "time_budget": budget,
             **overrides,
         },
         env={},
@@ -90,18 +98,30 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1000)
-    parser.add_argument("--scale", type=float, default=2000.0, help="emulated seconds per second")
+    parser.add_argument("--scale", type=float, default=1000.0, help="emulated seconds per second")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=600.0,
+        help="minutes; a fresh sync of 1,000 needs about 4 emulated hours (500 creations/h)",
+    )
+    parser.add_argument(
+        "--done-every",
+        type=int,
+        default=10,
+        help="every Nth task is done (0: none); a done item costs a create and a closing PATCH",
+    )
     args = parser.parse_args()
     rows: list[tuple[str, int, dict[str, float], str]] = []
     with tempfile.TemporaryDirectory() as tmp, Emulator(limits="github", scale=args.scale) as emu:
         emu.add_token(TOKEN)
         emu.add_repo(REPO)
         workspace = Path(tmp)
-        prds, task_file = write_tree(workspace / ".claude", args.items)
+        prds, task_file = write_tree(workspace / ".claude", args.items, done_every=args.done_every)
         n = len(list((workspace / ".claude").rglob("*.md")))
         closed = sum("status: done" in p.read_text() for p in (workspace / ".claude").rglob("*.md"))
 
-        result, fresh = measure(emu, workspace)
+        result, fresh = measure(emu, workspace, args.time_budget)
         other = fresh["requests"] - n - (n - prds) - closed
         rows.append(
             (
@@ -113,7 +133,7 @@ def main() -> None:
             )
         )
 
-        result, rerun = measure(emu, workspace)
+        result, rerun = measure(emu, workspace, args.time_budget)
         rows.append(
             (
                 "rerun, no change",
@@ -124,7 +144,7 @@ def main() -> None:
         )
 
         task_file.write_text(task_file.read_text().replace("Body of", "Changed body of"))
-        result, one = measure(emu, workspace)
+        result, one = measure(emu, workspace, args.time_budget)
         rows.append(("one changed item", n, one, "target 1 write"))
 
     head = (
