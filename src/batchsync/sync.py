@@ -248,6 +248,7 @@ class Engine:
             if stopped:
                 for item in batch:
                     outcomes[item.key] = self._not_done(item)
+                counter.skip(batch)
                 continue
             result = self._run(batch, self.sync_item, scanned.sync_map, counter)
             outcomes.update(zip((i.key for i in batch), result.outcomes, strict=True))
@@ -257,6 +258,7 @@ class Engine:
             closed = self._run(closes, self.close_one, scanned.sync_map, counter).outcomes
         elif closes:
             closed = tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
+            counter.skip(closes)
         ordered = [outcomes[i.key] for i in scanned.items]
         errors = [self._scan_failure(e) for e in scanned.errors]
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
@@ -600,6 +602,13 @@ class _Progress:
 
     def advance(self, count: int) -> None:
         self._offset += count
+
+    def skip(self, units: Sequence[Any]) -> None:
+        """Report units that will not be started (the time budget ran out)."""
+        for unit in units:
+            self._offset += 1
+            if self._callback is not None:
+                self._callback(self._offset, self._total, unit)
 
 
 # ---- entry points ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ moment leaves either the old file or the new one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import re
@@ -43,6 +44,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+    # A run killed mid-write leaves its temporary file behind: the next write cleans it up.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

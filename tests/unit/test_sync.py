@@ -409,6 +409,15 @@ def test_budget_exhausted_marks_later_phases_not_done_without_requests() -> None
     assert [c[0] for c in gh.calls].count("create_issue") == 2
 
 
+def test_progress_counts_items_not_reached_too() -> None:
+    gh = FakeGitHub()
+    gh.raise_on["add_sub_issue"] = BudgetExhausted("deadline")
+    seen: list[tuple[int, int, str]] = []
+    run(gh, tree(), progress=seen)
+    assert [s[0] for s in seen] == [1, 2, 3, 4]
+    assert {s[1] for s in seen} == {4}
+
+
 def test_progress_counts_once_per_item_over_the_whole_run() -> None:
     gh = FakeGitHub()
     seen: list[tuple[int, int, str]] = []

@@ -89,6 +89,15 @@ def test_atomic_write_replaces_content_and_keeps_the_mode(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["f.md"]
 
 
+def test_atomic_write_removes_temporary_files_left_by_a_killed_run(tmp_path: Path) -> None:
+    target = tmp_path / "f.md"
+    target.write_text("old")
+    (tmp_path / ".f.md.abc123.tmp").write_text("half")
+    (tmp_path / ".other.md.abc123.tmp").write_text("not ours to judge")
+    atomic_write(target, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.md.abc123.tmp", "f.md"]
+
+
 def test_atomic_write_leaves_the_old_file_when_the_rename_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
