@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from batchsync.emulator import main
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
@@ -108,8 +110,6 @@ def test_bad_repository_name_exits_2_with_a_message():
 
 
 def test_main_is_callable_in_process():
-    from batchsync.emulator import main
-
     with pytest.raises(SystemExit) as stopped:
         main(["--limits", "sometimes"])
     assert stopped.value.code == 2
