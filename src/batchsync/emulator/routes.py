@@ -120,7 +120,7 @@ class Api:
         self.store = store
         self.limiter = limiter
         self.search_lag = search_lag
-        self._rendered: dict[tuple[int, str, str], tuple[int, bytes]] = {}
+        self._rendered: dict[tuple[int, str, str, bool], tuple[int, bytes]] = {}
         repo_path = "/repos/{owner}/{repo}"
         issue_path = repo_path + "/issues/{issue_number}"
         table: list[Route] = [
@@ -177,16 +177,20 @@ class Api:
     def _issue(self, req: Request, repo: Repo) -> IssueState:
         return repo.issue(req.params["issue_number"])
 
-    def _issue_json(self, req: Request, repo: Repo, issue: IssueState) -> dict[str, Any]:
-        return issue_json(repo, issue, req.api_base, req.web_base)
+    def _issue_json(
+        self, req: Request, repo: Repo, issue: IssueState, *, full: bool = False
+    ) -> dict[str, Any]:
+        return issue_json(repo, issue, req.api_base, req.web_base, full=full)
 
-    def _issue_bytes(self, req: Request, repo: Repo, issue: IssueState) -> bytes:
+    def _issue_bytes(
+        self, req: Request, repo: Repo, issue: IssueState, *, full: bool = False
+    ) -> bytes:
         """The issue as JSON, rendered once per state of the store (lists re-read a lot)."""
-        key = (issue.id, req.api_base, req.web_base)
+        key = (issue.id, req.api_base, req.web_base, full)
         cached = self._rendered.get(key)
         if cached is not None and cached[0] == self.store.generation:
             return cached[1]
-        data = json.dumps(self._issue_json(req, repo, issue)).encode()
+        data = json.dumps(self._issue_json(req, repo, issue, full=full)).encode()
         self._rendered[key] = (self.store.generation, data)
         return data
 
@@ -296,19 +300,20 @@ class Api:
         """``POST /repos/{owner}/{repo}/issues``."""
         repo = self._repo(req)
         issue = repo.create_issue(author_of(req), _object(req.body))
-        data = self._issue_json(req, repo, issue)
+        data = self._issue_json(req, repo, issue, full=True)
         return Response(201, data, {"location": data["url"]})
 
     def get_issue(self, req: Request) -> Response:
         """``GET /repos/{owner}/{repo}/issues/{issue_number}``."""
         repo = self._repo(req)
-        return Response(200, RawJson(self._issue_bytes(req, repo, self._issue(req, repo))))
+        issue = self._issue(req, repo)
+        return Response(200, RawJson(self._issue_bytes(req, repo, issue, full=True)))
 
     def update_issue(self, req: Request) -> Response:
         """``PATCH /repos/{owner}/{repo}/issues/{issue_number}``."""
         repo = self._repo(req)
         issue = repo.update_issue(author_of(req), req.params["issue_number"], _object(req.body))
-        return Response(200, self._issue_json(req, repo, issue))
+        return Response(200, self._issue_json(req, repo, issue, full=True))
 
     # --- labels -------------------------------------------------------------------------
 
@@ -467,7 +472,12 @@ class Api:
         hits.sort(key=lambda hit: hit[1].created_at, reverse=True)
         page, link = paginate(req, hits, req.api_base + req.path)
         items = [dict(self._issue_json(req, repo, i), score=1.0) for repo, i in page]
-        body = {"total_count": len(hits), "incomplete_results": False, "items": items}
+        body = {
+            "total_count": len(hits),
+            "incomplete_results": False,
+            "search_type": "lexical",
+            "items": items,
+        }
         return Response(200, body, {"link": link} if link else {})
 
 

@@ -516,7 +516,8 @@ def _assignees(data: dict[str, Any]) -> list[str]:
 
 
 def _color(value: str) -> str:
-    color = value.lstrip("#").lower()
-    if len(color) != 6 or any(c not in "0123456789abcdef" for c in color):
-        raise validation_failed("Label", "color", "invalid", value=value)
+    """A six-digit hex colour, kept in the case it was given (as GitHub keeps it)."""
+    color = value.lstrip("#")
+    if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+        raise validation_failed("Label", "color", "invalid")
     return color
