@@ -44,6 +44,7 @@ def test_spent_budget_refuses_until_reset_and_counts_a_violation():
         for _ in range(2):
             last = requests.get(f"{emu.url}/repos/o/r", headers=AUTH)
         assert last.headers["x-ratelimit-remaining"] == "0"
+        emu.clock.sleep(5)
         refused = requests.get(f"{emu.url}/repos/o/r", headers=AUTH)
         assert refused.status_code == 403
         assert refused.json()["message"].startswith("API rate limit exceeded")
@@ -113,3 +114,14 @@ def test_too_many_requests_in_flight_hit_a_secondary_limit():
         assert statuses.count(200) >= 2
         assert any(s in (403, 429) for s in statuses)
         assert emu.stats.max_in_flight >= 3
+
+
+def test_requests_in_flight_when_a_limit_strikes_are_not_violations():
+    with limited(creates_per_minute=1, retry_after_rate=0.0, violation_grace=1.0) as emu:
+        url = f"{emu.url}/repos/o/r/issues"
+        requests.post(url, json={"title": "a"}, headers=AUTH)
+        requests.post(url, json={"title": "b"}, headers=AUTH)  # the limit strikes
+        emu.clock.sleep(0.5)  # sent before the client could have seen the answer
+        assert requests.get(f"{emu.url}/repos/o/r", headers=AUTH).status_code in (403, 429)
+        assert emu.stats.penalty_requests == 1
+        assert emu.stats.violations == 0

@@ -138,6 +138,7 @@ class Service:
         ex.limit_headers = decision.headers
         if decision.failure is not None:
             ex.verdict = decision.verdict
+            ex.violation = decision.violation
             return self._finish(ex, decision.failure.response())
         self.clock.sleep(plan.latency)
         if route is None:
@@ -220,7 +221,6 @@ class Service:
         }
 
     def _record(self, ex: _Exchange, status: int) -> None:
-        violation = ex.verdict in (Verdict.PRIMARY, Verdict.PENALTY)
         self.stats.record(
             RequestRecord(
                 ex.at,
@@ -230,7 +230,7 @@ class Service:
                 status,
                 str(ex.verdict),
                 ex.fault.value if ex.fault else None,
-                violation,
+                ex.violation,
                 ex.who.token_id if ex.who else None,
             )
         )
@@ -268,4 +268,5 @@ class _Exchange:
     params: dict[str, str] = field(default_factory=dict)
     limit_headers: Mapping[str, str] = field(default_factory=dict)
     verdict: str = "ok"
+    violation: bool = False
     fault: FaultKind | None = None
