@@ -19,8 +19,9 @@ from batchsync.emulator.protocol import (
     not_found,
     validation_failed,
 )
+from batchsync.emulator.search import search
 from batchsync.emulator.shapes import issue_json, label_json, repo_json, user_json
-from batchsync.emulator.state import IssueState, Repo, SearchDoc, Store, UserRef
+from batchsync.emulator.state import IssueState, Repo, Store, UserRef
 
 __all__ = ["INTEGRATION_FORBIDDEN", "Api", "Route", "author_of"]
 
@@ -459,17 +460,7 @@ class Api:
         query = req.query.get("q", "")
         if not query.strip():
             raise validation_failed("Search", "q", "missing")
-        terms = _parse_query(query)
-        horizon = self.store.clock.now() - self.search_lag
-        hits: list[tuple[Repo, IssueState]] = []
-        for repo in self.store.repos.values():
-            if terms.repo and terms.repo != repo.full_name.lower():
-                continue
-            for issue in repo.issues.values():
-                doc = _indexed(issue, horizon)
-                if doc is not None and terms.accepts(doc):
-                    hits.append((repo, issue))
-        hits.sort(key=lambda hit: hit[1].created_at, reverse=True)
+        hits = search(self.store, query, self.store.clock.now() - self.search_lag)
         page, link = paginate(req, hits, req.api_base + req.path)
         items = [dict(self._issue_json(req, repo, i), score=1.0) for repo, i in page]
         body = {
@@ -479,56 +470,3 @@ class Api:
             "items": items,
         }
         return Response(200, body, {"link": link} if link else {})
-
-
-@dataclass(frozen=True)
-class _Query:
-    repo: str | None
-    words: tuple[str, ...]
-    state: str | None
-    kind: str | None
-    labels: tuple[str, ...]
-
-    def accepts(self, doc: SearchDoc) -> bool:
-        if self.state and doc.state != self.state:
-            return False
-        if (self.kind == "pr" and not doc.is_pull) or (self.kind == "issue" and doc.is_pull):
-            return False
-        names = {n.lower() for n in doc.labels}
-        if any(label not in names for label in self.labels):
-            return False
-        text = f"{doc.title}\n{doc.body}".lower()
-        return all(word in text for word in self.words)
-
-
-def _parse_query(query: str) -> _Query:
-    tokens = re.findall(r'(\w+:"[^"]*"|"[^"]*"|\S+)', query)
-    repo = state = kind = None
-    words: list[str] = []
-    labels: list[str] = []
-    for token in tokens:
-        key, sep, value = token.partition(":")
-        value = value.strip('"').lower()
-        if sep and key == "repo":
-            repo = value
-        elif sep and key in ("is", "state") and value in ("open", "closed"):
-            state = value
-        elif sep and key in ("is", "type") and value in ("issue", "pr"):
-            kind = value
-        elif sep and key == "label":
-            labels.append(value)
-        elif sep and key == "in":
-            continue
-        else:
-            words.append(token.strip('"').lower())
-    return _Query(repo, tuple(words), state, kind, tuple(labels))
-
-
-def _indexed(issue: IssueState, horizon: float) -> SearchDoc | None:
-    """The latest version of ``issue`` the search index had seen by ``horizon``."""
-    found: SearchDoc | None = None
-    for at, doc in issue.history:
-        if at > horizon:
-            break
-        found = doc
-    return found
