@@ -1,4 +1,4 @@
-"""The REST endpoints: path templates, their handlers, pagination and search."""
+"""The REST endpoints: path templates, their handlers, and pagination."""
 
 from __future__ import annotations
 
@@ -277,6 +277,10 @@ class Api:
             issues = [i for i in issues if not i.assignees]
         elif assignee and assignee != "*":
             issues = [i for i in issues if assignee in i.assignees]
+        return self._sorted(req, issues)
+
+    def _sorted(self, req: Request, issues: list[IssueState]) -> list[IssueState]:
+        q = req.query
         sort = q.get("sort") or "created"
         keys: dict[str, Callable[[IssueState], Any]] = {
             "created": lambda i: (i.created_at, i.number),
