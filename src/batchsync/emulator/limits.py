@@ -122,7 +122,17 @@ class _TokenState:
     penalty_retry_after: bool = False
     points: deque[tuple[float, int]] = field(default_factory=deque)
     points_total: int = 0
-    creates: deque[float] = field(default_factory=deque)
+    creates: deque[float] = field(default_factory=deque)  # the last hour's
+    recent_creates: deque[float] = field(default_factory=deque)  # the last minute's
+
+
+def _clears(times: deque[float], limit: int | None, window: float, now: float) -> float | None:
+    """None while ``times`` (pruned to ``window``) holds fewer than ``limit``, else the wait."""
+    while times and times[0] <= now - window:
+        times.popleft()
+    if limit is None or len(times) < limit:
+        return None
+    return times[len(times) - limit] + window - now
 
 
 @dataclass(frozen=True)
@@ -274,21 +284,21 @@ class Limiter:
             return freed
         if not creates:
             return None
-        while state.creates and state.creates[0] <= now - 3_600.0:
-            state.creates.popleft()
-        if cfg.creates_per_hour is not None and len(state.creates) >= cfg.creates_per_hour:
-            return state.creates[-cfg.creates_per_hour] + 3_600.0 - now
-        recent = [t for t in state.creates if t > now - 60.0]
-        if cfg.creates_per_minute is not None and len(recent) >= cfg.creates_per_minute:
-            return recent[-cfg.creates_per_minute] + 60.0 - now
-        return None
+        hour = _clears(state.creates, cfg.creates_per_hour, 3_600.0, now)
+        return (
+            hour
+            if hour is not None
+            else _clears(state.recent_creates, cfg.creates_per_minute, 60.0, now)
+        )
 
     def _charge(self, state: _TokenState, method: str, creates: bool, now: float) -> None:
         cost = self.config.read_points if method in ("GET", "HEAD") else self.config.write_points
         state.points.append((now, cost))
         state.points_total += cost
-        if creates:
+        if creates and self.config.creates_per_hour is not None:
             state.creates.append(now)
+        if creates and self.config.creates_per_minute is not None:
+            state.recent_creates.append(now)
 
     def _start_penalty(
         self,
