@@ -7,7 +7,7 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from batchsync.emulator import Emulator
+from batchsync.emulator import Emulator, FaultConfig
 
 
 def conforms(openapi: OpenAPI, answer: requests.Response, *, as_path: str | None = None) -> None:
@@ -102,3 +102,33 @@ def test_a_non_conforming_answer_is_caught(emu, openapi, http):
     answer._content = answer.content.replace(b'"number": 1', b'"number": "one"')
     with pytest.raises(Exception, match="integer"):
         conforms(openapi, answer)
+
+
+def test_refusals_match_the_description(emu, openapi):
+    seed(emu)
+    emu.add_token("write")
+    emu.add_token("read", permission="read")
+    read = {"Authorization": "token read"}
+    cases = [
+        requests.post(f"{emu.url}/repos/o/r/issues", json={"title": "t"}, headers=read),
+        requests.patch(f"{emu.url}/repos/o/r/issues/1", json={"title": "t"}, headers=read),
+        requests.post(
+            f"{emu.url}/repos/o/r/issues/1/sub_issues", json={"sub_issue_id": 1}, headers=read
+        ),
+        requests.get(f"{emu.url}/user", headers={"Authorization": "token wrong"}),
+        requests.get(f"{emu.url}/search/issues?q=x", headers={"Authorization": "token wrong"}),
+        requests.post(
+            f"{emu.url}/repos/o/r/issues", data=b"{oops", headers={"Authorization": "token write"}
+        ),
+    ]
+    assert [a.status_code for a in cases] == [403, 403, 403, 401, 401, 400]
+    for answer in cases:
+        conforms(openapi, answer)
+
+
+def test_server_error_matches_the_description(emu, openapi, http):
+    seed(emu)
+    emu.set_faults(FaultConfig(error_rate=1.0, error_statuses=(503,)))
+    answer = http.post(f"{emu.url}/repos/o/r/issues", json={"title": "t"})
+    assert answer.status_code == 503
+    conforms(openapi, answer)
