@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
@@ -133,6 +133,7 @@ class _Candidate:
     """A file that the layout says is a work item."""
 
     rel: str  # relative to the base folder, posix
+    file: str  # the path to open
     kind: Kind
     folder_local: bool  # the file or its epic folder is named the local-mode way
 
@@ -169,7 +170,7 @@ def scan(
     parsed: list[_Parsed] = []
     for candidate in _candidates(base, boundary, shown, errors, wanted):
         try:
-            parsed.append(_parse_file(base, candidate, shown(candidate.rel)))
+            parsed.append(_parse_file(candidate, shown(candidate.rel)))
         except ItemError as error:
             if candidate.kind in wanted:
                 errors.append(error)
@@ -182,27 +183,31 @@ def scan(
 
 def _path_shower(base: Path, workspace: Path | None) -> _Shower:
     """How a path relative to ``base`` is shown in errors."""
-    prefix = PurePosixPath(base.as_posix())
+    prefix = base.as_posix()
     if workspace is not None:
         resolved = base.resolve()
         root = workspace.resolve()
         if resolved.is_relative_to(root):
-            prefix = PurePosixPath(resolved.relative_to(root).as_posix())
-    return _Shower(prefix)
+            prefix = resolved.relative_to(root).as_posix()
+    return _Shower("" if prefix == "." else prefix)
 
 
 @dataclass(frozen=True)
 class _Shower:
-    prefix: PurePosixPath
+    """Joins the base folder as shown (workspace-relative when it can be) with a relative path."""
+
+    prefix: str
 
     def __call__(self, rel: str) -> str:
-        return (self.prefix / rel).as_posix() if rel else self.prefix.as_posix()
+        if not self.prefix:
+            return rel or "."
+        return f"{self.prefix}/{rel}" if rel else self.prefix
 
 
 # --- finding the files -------------------------------------------------------------------------
 
 
-def _entries(folder: Path) -> list[os.DirEntry[str]]:
+def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
     """The entries of ``folder`` sorted by name; none when it is missing or unreadable."""
     try:
         with os.scandir(folder) as it:
@@ -238,7 +243,7 @@ def _candidates(
     for entry in _entries(base / "prds"):
         rel = f"prds/{entry.name}"
         if entry.name.endswith(".md") and usable(entry, rel, Kind.PRD) and entry.is_file():
-            yield _Candidate(rel, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
+            yield _Candidate(rel, entry.path, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
     for folder in _entries(base / "epics"):
         rel_folder = f"epics/{folder.name}"
         if folder.name in _NOT_EPICS or not usable(folder, rel_folder, Kind.EPIC):
@@ -246,11 +251,11 @@ def _candidates(
         if not folder.is_dir():
             continue
         local = bool(_EPIC_LOCAL.fullmatch(folder.name))
-        for entry in _entries(Path(folder.path)):
+        for entry in _entries(folder.path):
             kind = _kind_in_epic(entry.name)
             rel = f"{rel_folder}/{entry.name}"
             if kind is not None and usable(entry, rel, kind) and entry.is_file():
-                yield _Candidate(rel, kind, local)
+                yield _Candidate(rel, entry.path, kind, local)
 
 
 def _kind_in_epic(name: str) -> Kind | None:
@@ -265,10 +270,11 @@ def _kind_in_epic(name: str) -> Kind | None:
 # --- one file ----------------------------------------------------------------------------------
 
 
-def _parse_file(base: Path, candidate: _Candidate, shown: str) -> _Parsed:
+def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
     """Read and parse one work-item file; raise ``ItemError`` for anything unusable."""
     try:
-        data = (base / candidate.rel).read_bytes()
+        with open(candidate.file, "rb") as handle:
+            data = handle.read()
     except OSError as error:
         raise ItemError(shown, None, f"cannot read the file ({error.strerror})") from None
     text = decode(data, shown)

@@ -5,10 +5,14 @@ import time
 import tracemalloc
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import (
     MAX_NODES,
+    _simple_mapping,
     decode,
     first_heading,
     parse_document,
@@ -97,7 +101,7 @@ def test_alias_bomb_fails_fast_and_small():
 
 
 def test_too_many_values_are_refused():
-    text = "---\nbig: [" + ", ".join("1" for _ in range(MAX_NODES + 1)) + "]\n---\n"
+    text = "---\nbig:\n" + "".join("  - 1\n" for _ in range(MAX_NODES + 1)) + "---\n"
     with pytest.raises(ItemError, match=f"more than {MAX_NODES}"):
         parse_document(text, "big.md")
 
@@ -166,3 +170,129 @@ def test_first_heading(body, expected):
 )
 def test_scalar_text(value, text):
     assert scalar_text(value) == text
+
+
+# --- the fast path must agree with PyYAML's safe loader exactly --------------------------------
+
+_KEYS = ["id", "title", "name", "status", "on", "Yes", "null", "_x", "a-b", "k9"]
+_TRICKY = [
+    "",
+    "~",
+    "null",
+    "yes",
+    "No",
+    "oN",
+    "001",
+    "010",
+    "0x1f",
+    "1_000",
+    "1:30",
+    "1.5",
+    ".5",
+    "1e5",
+    "1.0e+5",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "+12",
+    "-0",
+    "2025-01-10",
+    "2025-13-45",
+    "2025-02-01T09:30:00Z",
+    "2025-02-01 09:30:00",
+    "2025-02-01T09:30:00+02:00",
+    "33%",
+    "a: b",
+    "a:b",
+    "a #b",
+    "a#b",
+    "x:",
+    "https://github.com/o/r/issues/1",
+    "[Will be updated when synced to GitHub]",
+    "[]",
+    "[001, 002]",
+    "[a, b, ]",
+    "[a, [b]]",
+    "[a: b]",
+    "[a, 'b']",
+    '"quoted: yes"',
+    "'single'",
+    "'it''s'",
+    '"esc\\n"',
+    "&anchor x",
+    "*alias",
+    "!!str 1",
+    "|",
+    ">",
+    "-",
+    "- a",
+    "@at",
+    "`tick",
+    "%pct",
+    "{a: 1}",
+    "é",
+    "日本",
+    "a\u2028b",
+    "=",
+    "<<",
+]
+
+
+def _same(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+def _check_against_pyyaml(text):
+    fast = _simple_mapping(text, 2)
+    if fast is None:
+        return
+    try:
+        loaded = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as error:
+        raise AssertionError(f"fast path accepted what PyYAML refuses: {text!r}") from error
+    loaded = {str(k): v for k, v in (loaded or {}).items()}
+    assert set(fast[0]) == set(loaded), text
+    for key, value in loaded.items():
+        assert _same(fast[0][key], value), (text, key, fast[0][key], value)
+
+
+@pytest.mark.parametrize("value", _TRICKY)
+def test_fast_path_matches_pyyaml_on_tricky_values(value):
+    _check_against_pyyaml(f"title: {value}\nstatus: open\n")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_KEYS),
+            st.one_of(
+                st.sampled_from(_TRICKY),
+                st.text(
+                    alphabet=st.sampled_from(list("aZ09 _-.:,#'\"[]{}!&*|>%@`~+=/é\t")),
+                    max_size=12,
+                ),
+            ),
+            st.sampled_from(["", " ", "  "]),
+        ),
+        max_size=6,
+    )
+)
+def test_fast_path_matches_pyyaml_on_generated_frontmatter(lines):
+    text = "\n".join(f"{key}:{gap}{value}" for key, value, gap in lines)
+    _check_against_pyyaml(text)
+
+
+def test_fast_path_takes_typical_frontmatter():
+    text = (
+        "name: Wallets\nstatus: open\ncreated: 2025-04-01T10:06:00Z\n"
+        "github: [Will be updated when synced to GitHub]\ndepends_on: [001, 1201]\n"
+        "parallel: false\nid: task-epic-001-002\nestimated_hours: 2.5\ngithub_issue: null\n"
+    )
+    assert _simple_mapping(text, 2) is not None
