@@ -17,9 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from gen_tree import generate  # noqa: E402 - the generator sits beside this script
+from gen_tree import generate  # beside this script, so on sys.path when run as a script
 
 
 def child(base: Path) -> None:

@@ -1,6 +1,6 @@
 """Generate a large work-item tree, both layouts side by side, for the scan benchmark.
 
-    python bench/gen_tree.py OUT --items 10000
+python bench/gen_tree.py OUT --items 10000
 """
 
 from __future__ import annotations
