@@ -220,7 +220,11 @@ def _leaves(entry: os.DirEntry[str], boundary: Path) -> bool:
     """True for a symlink whose target is outside ``boundary`` (it must not be followed)."""
     if not entry.is_symlink():
         return False
-    return not Path(entry.path).resolve().is_relative_to(boundary)
+    try:
+        target = Path(entry.path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: nowhere to follow it to
+        return True
+    return not target.is_relative_to(boundary)
 
 
 def _candidates(
@@ -235,7 +239,7 @@ def _candidates(
     def usable(entry: os.DirEntry[str], rel: str, kind: Kind) -> bool:
         if _leaves(entry, boundary):
             if kind in wanted:
-                message = "symlink leaves the workspace; not followed: point it inside or remove it"
+                message = "symlink leads outside the workspace (or nowhere): fix or remove it"
                 errors.append(ItemError(shown(rel), None, message))
             return False
         return True

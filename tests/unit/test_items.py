@@ -399,3 +399,13 @@ def test_sample_tree_scans_clean():
     assert 12 <= len(result.items) <= 15
     assert {i.layout for i in result.items} == {Layout.LOCAL, Layout.CCPM}
     assert {i.kind for i in result.items} == set(Kind)
+
+
+def test_symlink_loop_is_reported_not_followed(tmp_path):
+    (tmp_path / "prds").mkdir()
+    (tmp_path / "prds" / "a.md").symlink_to(tmp_path / "prds" / "b.md")
+    (tmp_path / "prds" / "b.md").symlink_to(tmp_path / "prds" / "a.md")
+    write(tmp_path, "prds/c.md", "---\ntitle: C\n---\n")
+    result = scan(tmp_path, workspace=tmp_path)
+    assert [i.key for i in result.items] == ["prds/c.md"]
+    assert [e.path for e in result.errors] == ["prds/a.md", "prds/b.md"]
