@@ -507,15 +507,18 @@ def _resolved(
     return dataclasses.replace(
         item,
         parent_key=parent,
-        dependencies=tuple(_dependency(dep, folder, by_path, keys) for dep in entry.deps),
+        dependencies=tuple(
+            _dependency(text, folder, by_path, keys)
+            for text in (scalar_text(dep) for dep in entry.deps)
+            if text
+        ),
         link=link,
         link_source=source,
     )
 
 
-def _dependency(dep: object, folder: str, by_path: Mapping[str, str], keys: set[str]) -> str:
+def _dependency(text: str, folder: str, by_path: Mapping[str, str], keys: set[str]) -> str:
     """A dependency as a key: an item's id, a CCPM task number in the same epic, else ``#N``."""
-    text = scalar_text(dep) or ""
     if text in keys:
         return text
     ref = _ISSUE_REF.fullmatch(text)
