@@ -19,18 +19,22 @@ PARAGRAPH = (
 )
 
 
+# A nested mapping in the frontmatter: real trees have some, and it takes PyYAML's full path.
+NESTED = "review:\n  owner: ana\n  needed: [security, ux]\n"
+
+
 def _body(rng: random.Random, title: str) -> str:
     paragraphs = "\n\n".join(PARAGRAPH * rng.randint(1, 4) for _ in range(rng.randint(2, 5)))
     criteria = "\n".join(f"- [ ] criterion {n}" for n in range(rng.randint(2, 6)))
     return f"\n# {title}\n\n## Description\n\n{paragraphs}\n\n## Acceptance criteria\n{criteria}\n"
 
 
-def _local_group(root: Path, n: int, rng: random.Random) -> int:
+def _local_group(root: Path, n: int, rng: random.Random, extra: str) -> int:
     """One PRD with its epics and tasks in ClaudeAutoPM local mode; returns the files written."""
     prd = f"prd-{n:04d}"
     (root / "prds" / f"{prd}-feature-{n}.md").write_text(
         f"---\nid: {prd}\ntitle: Feature {n}\nstatus: draft\npriority: high\n"
-        f"created: 2025-01-10\ngithub_issue: null\n---\n{_body(rng, f'Feature {n}')}"
+        f"created: 2025-01-10\ngithub_issue: null\n{extra}---\n{_body(rng, f'Feature {n}')}"
     )
     written = 1
     for e in range(EPICS_PER_PRD):
@@ -40,25 +44,25 @@ def _local_group(root: Path, n: int, rng: random.Random) -> int:
         (folder / "epic.md").write_text(
             f"---\nid: {epic}\ntitle: Part {e} of feature {n}\nprd_id: {prd}\n"
             f"status: in-progress\npriority: medium\ncreated: 2025-01-11\ngithub_issue: null\n"
-            f"---\n{_body(rng, 'Epic')}"
+            f"{extra}---\n{_body(rng, 'Epic')}"
         )
         for t in range(1, TASKS_PER_EPIC + 1):
             deps = f"[task-{epic}-{t - 1:03d}]" if t > 1 else "[]"
             (folder / f"task-{t:03d}.md").write_text(
                 f"---\nid: task-{epic}-{t:03d}\ntitle: Step {t} of part {e}\nepic_id: {epic}\n"
                 f"status: pending\npriority: low\nestimated_hours: {rng.randint(1, 8)}\n"
-                f"dependencies: {deps}\ngithub_issue: null\n---\n{_body(rng, 'Task')}"
+                f"dependencies: {deps}\ngithub_issue: null\n{extra}---\n{_body(rng, 'Task')}"
             )
         written += 1 + TASKS_PER_EPIC
     return written
 
 
-def _ccpm_group(root: Path, n: int, rng: random.Random) -> int:
+def _ccpm_group(root: Path, n: int, rng: random.Random, extra: str) -> int:
     """One PRD with its epics and tasks in the CCPM layout, with CCPM's noise files."""
     name = f"feature-{n}"
     (root / "prds" / f"{name}.md").write_text(
         f"---\nname: {name}\ndescription: Feature {n}\nstatus: backlog\n"
-        f"created: 2025-02-01T09:30:00Z\n---\n{_body(rng, f'PRD: {name}')}"
+        f"created: 2025-02-01T09:30:00Z\n{extra}---\n{_body(rng, f'PRD: {name}')}"
     )
     written = 1
     for e in range(EPICS_PER_PRD):
@@ -67,7 +71,7 @@ def _ccpm_group(root: Path, n: int, rng: random.Random) -> int:
         (folder / "epic.md").write_text(
             f"---\nname: {name}-{e}\nstatus: backlog\ncreated: 2025-02-02T08:00:00Z\n"
             f"progress: 0%\nprd: .claude/prds/{name}.md\n"
-            f"github: [Will be updated when synced to GitHub]\n---\n{_body(rng, 'Epic')}"
+            f"github: [Will be updated when synced to GitHub]\n{extra}---\n{_body(rng, 'Epic')}"
         )
         for t in range(1, TASKS_PER_EPIC + 1):
             deps = f"[{t - 1:03d}]" if t > 1 else "[]"
@@ -75,7 +79,7 @@ def _ccpm_group(root: Path, n: int, rng: random.Random) -> int:
                 f"---\nname: Step {t}\nstatus: open\ncreated: 2025-02-02T08:10:00Z\n"
                 f"updated: 2025-02-02T08:10:00Z\n"
                 f"github: [Will be updated when synced to GitHub]\ndepends_on: {deps}\n"
-                f"parallel: true\nconflicts_with: []\n---\n{_body(rng, 'Task')}"
+                f"parallel: true\nconflicts_with: []\n{extra}---\n{_body(rng, 'Task')}"
             )
         (folder / "001-analysis.md").write_text("---\nissue: 001\n---\n# Analysis\n")
         (folder / "execution-status.md").write_text("# Execution Status\n")
@@ -84,7 +88,7 @@ def _ccpm_group(root: Path, n: int, rng: random.Random) -> int:
     return written
 
 
-def generate(root: Path, items: int, seed: int = 0) -> int:
+def generate(root: Path, items: int, seed: int = 0, *, nested: bool = False) -> int:
     """Write about ``items`` work items (whole PRD groups, alternating layouts) under ``root``."""
     rng = random.Random(seed)
     (root / "prds").mkdir(parents=True, exist_ok=True)
@@ -93,7 +97,7 @@ def generate(root: Path, items: int, seed: int = 0) -> int:
     n = 0
     while written < items:
         group = _local_group if n % 2 == 0 else _ccpm_group
-        written += group(root, n, rng)
+        written += group(root, n, rng, NESTED if nested else "")
         n += 1
     return written
 
@@ -104,8 +108,10 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="folder to write the tree into (the base folder)")
     parser.add_argument("--items", type=int, default=10_000, help="work items to write, about")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--nested", action="store_true", help="a nested field in every file")
     args = parser.parse_args()
-    print(f"{generate(args.out, args.items, args.seed)} work items in {args.out}")
+    written = generate(args.out, args.items, args.seed, nested=args.nested)
+    print(f"{written} work items in {args.out}")
 
 
 if __name__ == "__main__":

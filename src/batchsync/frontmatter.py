@@ -76,10 +76,66 @@ def parse_document(text: str, path: str) -> Document:
 def _load_mapping(
     yaml_text: str, path: str, first_line: int
 ) -> tuple[dict[str, object], dict[str, int]]:
-    """Load the frontmatter YAML as a mapping of fields and the line of each."""
-    simple = _simple_mapping(yaml_text, first_line)
-    if simple is not None:
-        return simple
+    """Load the frontmatter YAML as a mapping of fields and the line of each.
+
+    Each top-level field is read on its own: one-line ones by the fast path, the others by
+    PyYAML. Should any field fail alone, the whole block goes to PyYAML, so that what is accepted,
+    and every error, is exactly PyYAML's.
+    """
+    # Anchors and aliases reach across fields: such a block is read (and refused) as a whole.
+    entries = None if "&" in yaml_text or "*" in yaml_text else _split_fields(yaml_text)
+    if entries is None:
+        return _load_yaml(yaml_text, path, first_line)
+    fields: dict[str, object] = {}
+    lines: dict[str, int] = {}
+    try:
+        for offset, head, chunk in entries:
+            pair = _simple_line(head) if chunk is None else None
+            if pair is not None:
+                fields[pair[0]] = pair[1]
+                lines[pair[0]] = first_line + offset
+                continue
+            more_fields, more_lines = _load_yaml(chunk or head, path, first_line + offset)
+            fields.update(more_fields)
+            lines.update(more_lines)
+    except ItemError:
+        return _load_yaml(yaml_text, path, first_line)
+    return fields, lines
+
+
+def _split_fields(text: str) -> list[tuple[int, str, str | None]] | None:
+    """The top-level fields: (0-based line, first line, its exact text when more than one line).
+
+    None when a line at the left margin neither starts a ``key:`` nor continues one.
+    """
+    entries: list[tuple[int, str, str | None]] = []
+    head: str | None = None  # the current field's first line
+    start = begin = 0  # its line number and character offset
+    multi = False  # it has more than blank lines and comments after its first line
+    position = 0
+    for offset, line in enumerate(text.split("\n")):
+        here, position = position, position + len(line) + 1
+        if line[:1] in ("", " ", "\t", "-", "#") or line.isspace():
+            if line.strip() and not line.startswith("#"):
+                if head is None:
+                    return None  # a list or an indented block before any field
+                multi = True
+            continue
+        key, colon, _ = line.partition(":")
+        if not colon or not _KEY.fullmatch(key):
+            return None
+        if head is not None:
+            entries.append((start, head, text[begin:here] if multi else None))
+        head, start, begin, multi = line, offset, here, False
+    if head is not None:
+        entries.append((start, head, text[begin:] if multi else None))
+    return entries
+
+
+def _load_yaml(
+    yaml_text: str, path: str, first_line: int
+) -> tuple[dict[str, object], dict[str, int]]:
+    """Load YAML text that must be a mapping, with PyYAML's safe loader."""
     loader = _Loader(yaml_text)
     try:
         node = loader.get_single_node()
@@ -94,7 +150,7 @@ def _load_mapping(
                 f"frontmatter is {what}, not a mapping of fields: write one `name: value` a line",
             )
         lines = {
-            str(key.value): first_line + key.start_mark.line
+            str(_scalar_key(key)): first_line + key.start_mark.line
             for key, _ in node.value
             if isinstance(key, yaml.ScalarNode)
         }
@@ -116,9 +172,9 @@ def _load_mapping(
 
 
 # --- the fast path ------------------------------------------------------------------------------
-# Most frontmatter is one `key: value` a line with plain, quoted or [flow, list] values. Those are
-# read here with exactly PyYAML's safe-loader results (property-tested against it) at a fraction
-# of its cost; anything else (nesting, block scalars, tags, anchors, comments) goes to PyYAML.
+# Most fields are one `key: value` line with a plain, quoted or [flow, list] value. Those are read
+# here with exactly PyYAML's safe-loader results (property-tested against it) at a fraction of
+# its cost; anything else (nesting, block scalars, tags, anchors) goes to PyYAML.
 
 _MISS = object()
 _SPECIAL: dict[str, object] = {
@@ -138,22 +194,28 @@ _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-def _simple_mapping(text: str, first_line: int) -> tuple[dict[str, object], dict[str, int]] | None:
-    """Fields and lines of one-line ``key: value`` frontmatter; None when it is anything more."""
-    fields: dict[str, object] = {}
-    lines: dict[str, int] = {}
-    for offset, line in enumerate(text.split("\n")):
-        if not line or line.isspace():
-            continue
-        key, colon, rest = line.partition(":")
-        if not colon or rest[:1] not in ("", " ") or key in _SPECIAL or not _KEY.fullmatch(key):
-            return None
-        value = _simple_value(rest.strip(" "))
-        if value is _MISS:
-            return None
-        fields[key] = value
-        lines[key] = first_line + offset
-    return fields, lines
+# Lines such as `status: open` or `github_issue: null` repeat across a tree: remember the answer
+# (lists as tuples, so a caller changing its list cannot change the remembered one).
+_LINE_MEMO: dict[str, tuple[str, object]] = {}
+_LINE_MEMO_SIZE = 4_096
+
+
+def _simple_line(line: str) -> tuple[str, object] | None:
+    """(key, value) of one ``key: value`` line, or None when it needs the full parser."""
+    known = _LINE_MEMO.get(line)
+    if known is not None:
+        key, value = known
+        return key, list(value) if isinstance(value, tuple) else value
+    key, colon, rest = line.partition(":")
+    if not colon or rest[:1] not in ("", " ") or key in _SPECIAL or not _KEY.fullmatch(key):
+        return None
+    value = _simple_value(rest.strip(" "))
+    if value is _MISS:
+        return None
+    if len(_LINE_MEMO) >= _LINE_MEMO_SIZE:
+        _LINE_MEMO.clear()
+    _LINE_MEMO[line] = (key, tuple(value) if isinstance(value, list) else value)
+    return key, value
 
 
 def _simple_value(text: str) -> object:
@@ -215,6 +277,15 @@ def _by_pyyaml(text: str) -> object:
         return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
     except (KeyError, ValueError, yaml.YAMLError):
         return _MISS
+
+
+def _scalar_key(node: yaml.ScalarNode) -> object:
+    """A mapping key as the safe loader builds it (``on`` is True), so lines match fields."""
+    build = _CONSTRUCTOR.yaml_constructors.get(node.tag)
+    try:
+        return build(_CONSTRUCTOR, node) if build is not None else node.value
+    except (ValueError, yaml.YAMLError):
+        return node.value
 
 
 def _check_nodes(root: yaml.Node, path: str, first_line: int) -> None:

@@ -15,7 +15,6 @@ Anything else under ``epics/<name>/`` (``001-analysis.md``, ``github-mapping.md`
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 import os
@@ -23,6 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
@@ -142,10 +142,14 @@ class _Candidate:
 class _Parsed:
     """An item before keys are checked and parents, dependencies and links resolved."""
 
-    item: WorkItem
+    kind: Kind
+    key: str
+    path: str
+    values: dict[str, Any]  # the other WorkItem fields the file alone gives
     parent_ref: str | None  # prd_id / epic_id as written, or the resolved CCPM ``prd:`` path
     deps: tuple[object, ...]
     id_line: int | None
+    link: int | None  # from the frontmatter
 
 
 def scan(
@@ -299,26 +303,24 @@ def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
             key=key,
         )
     link, url = _link(fields)
-    item = WorkItem(
-        kind=candidate.kind,
-        key=key,
-        title=title,
-        path=candidate.rel,
-        layout=layout,
-        body=body,
-        status=_text_field(doc, "status", shown, key),
-        priority=_text_field(doc, "priority", shown, key),
-        link=link,
-        link_source=LinkSource.FRONTMATTER if link is not None else None,
-        link_url=url,
-        labels=_labels(fields.get("labels")),
-        estimated_hours=_hours(fields.get("estimated_hours")),
-        lines=doc.lines,
-        body_line=doc.body_line,
-        has_frontmatter=doc.has_frontmatter,
+    values = {
+        "title": title,
+        "layout": layout,
+        "body": body,
+        "status": _text_field(doc, "status", shown, key),
+        "priority": _text_field(doc, "priority", shown, key),
+        "link_url": url,
+        "labels": _labels(fields.get("labels")),
+        "estimated_hours": _hours(fields.get("estimated_hours")),
+        "lines": doc.lines,
+        "body_line": doc.body_line,
+        "has_frontmatter": doc.has_frontmatter,
+    }
+    deps = _listed(fields.get("dependencies", fields.get("depends_on")))
+    parent = _parent_ref(fields, candidate.kind)
+    return _Parsed(
+        candidate.kind, key, candidate.rel, values, parent, deps, doc.lines.get("id"), link
     )
-    deps = fields.get("dependencies", fields.get("depends_on"))
-    return _Parsed(item, _parent_ref(fields, candidate.kind), _listed(deps), doc.lines.get("id"))
 
 
 def _key(fields: Mapping[str, object], doc: Document, candidate: _Candidate, shown: str) -> str:
@@ -458,16 +460,14 @@ def _resolve(
     """Drop duplicate keys (every holder is an error); resolve parents, dependencies, links."""
     by_key: dict[str, list[_Parsed]] = {}
     for entry in parsed:
-        by_key.setdefault(entry.item.key, []).append(entry)
+        by_key.setdefault(entry.key, []).append(entry)
     unique = [entries[0] for entries in by_key.values() if len(entries) == 1]
     for key, entries in by_key.items():
         if len(entries) > 1:
             errors.extend(_duplicate_errors(key, entries, shown, wanted))
-    by_path = {entry.item.path: entry.item.key for entry in parsed}
-    keys = {entry.item.key for entry in unique}
-    return [
-        _resolved(entry, by_path, keys, sync_map) for entry in unique if entry.item.kind in wanted
-    ]
+    by_path = {entry.path: entry.key for entry in parsed}
+    keys = {entry.key for entry in unique}
+    return [_resolved(entry, by_path, keys, sync_map) for entry in unique if entry.kind in wanted]
 
 
 def _duplicate_errors(
@@ -475,11 +475,11 @@ def _duplicate_errors(
 ) -> Iterator[ItemError]:
     """One error per holder of ``key``, each naming the others."""
     for entry in entries:
-        if entry.item.kind not in wanted:
+        if entry.kind not in wanted:
             continue
-        others = ", ".join(shown(o.item.path) for o in entries if o is not entry)
+        others = ", ".join(shown(o.path) for o in entries if o is not entry)
         yield ItemError(
-            shown(entry.item.path),
+            shown(entry.path),
             entry.id_line,
             f"duplicate key {key!r} (also {others}): give each item its own `id`",
             key=key,
@@ -490,22 +490,24 @@ def _resolved(
     entry: _Parsed, by_path: Mapping[str, str], keys: set[str], sync_map: Mapping[str, int]
 ) -> WorkItem:
     """The item with its parent and dependencies as keys and its link from the sync map."""
-    item = entry.item
-    folder = item.path.rsplit("/", 1)[0]
+    folder = entry.path.rsplit("/", 1)[0]
     parent: str | None = None
-    if item.kind is Kind.EPIC:
+    if entry.kind is Kind.EPIC:
         ref = entry.parent_ref
         parent = by_path.get(ref) if ref is not None and ref.startswith("prds/") else ref
         if parent is None:
             # CCPM names the epic folder after its PRD: epics/<name>/ belongs to prds/<name>.md.
             parent = by_path.get(f"prds/{folder.rsplit('/', 1)[-1]}.md")
-    elif item.kind is Kind.TASK:
+    elif entry.kind is Kind.TASK:
         parent = entry.parent_ref or by_path.get(f"{folder}/epic.md")
-    link, source = item.link, item.link_source
-    if link is None and item.key in sync_map:
-        link, source = sync_map[item.key], LinkSource.SYNC_MAP
-    return dataclasses.replace(
-        item,
+    link = entry.link
+    source = LinkSource.FRONTMATTER if link is not None else None
+    if link is None and entry.key in sync_map:
+        link, source = sync_map[entry.key], LinkSource.SYNC_MAP
+    return WorkItem(
+        kind=entry.kind,
+        key=entry.key,
+        path=entry.path,
         parent_key=parent,
         dependencies=tuple(
             _dependency(text, folder, by_path, keys)
@@ -514,6 +516,7 @@ def _resolved(
         ),
         link=link,
         link_source=source,
+        **entry.values,
     )
 
 

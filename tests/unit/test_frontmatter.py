@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from batchsync.errors import ItemError
 from batchsync.frontmatter import (
     MAX_NODES,
-    _simple_mapping,
+    _load_mapping,
+    _Loader,
     decode,
     first_heading,
     parse_document,
@@ -249,50 +250,97 @@ def _same(a, b):
 
 
 def _check_against_pyyaml(text):
-    fast = _simple_mapping(text, 2)
-    if fast is None:
-        return
+    """Our reading of ``text`` is the safe loader's: same fields and types, or an error with it."""
     try:
-        loaded = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as error:
-        raise AssertionError(f"fast path accepted what PyYAML refuses: {text!r}") from error
+        loaded = yaml.load(text, Loader=_Loader)  # the safe loader, C or Python
+    except (yaml.YAMLError, ValueError, TypeError):
+        loaded = _ERROR
+    try:
+        ours, lines = _load_mapping(text, "x.md", 2)
+    except ItemError as error:
+        refused = error.message
+    else:
+        refused = None
+    if refused is not None:
+        # Refused: PyYAML refused too, or the frontmatter is not a mapping or uses aliases.
+        assert loaded is _ERROR or not isinstance(loaded, dict) or "aliases" in refused, text
+        return
+    assert isinstance(loaded, dict | type(None)), text
     loaded = {str(k): v for k, v in (loaded or {}).items()}
-    assert set(fast[0]) == set(loaded), text
+    assert list(ours) == list(loaded), text
+    assert set(lines) == set(ours), text
     for key, value in loaded.items():
-        assert _same(fast[0][key], value), (text, key, fast[0][key], value)
+        assert _same(ours[key], value), (text, key, ours[key], value)
+
+
+_ERROR = object()
 
 
 @pytest.mark.parametrize("value", _TRICKY)
-def test_fast_path_matches_pyyaml_on_tricky_values(value):
+def test_fields_match_pyyaml_on_tricky_values(value):
     _check_against_pyyaml(f"title: {value}\nstatus: open\n")
+
+
+_CONTINUATIONS = [
+    "",
+    "# a comment",
+    "  - item",
+    "- item",
+    "  nested: value",
+    "  more words",
+    "\tindented with a tab",
+    "  'quoted'",
+    "  ]",
+    "]",
+    "b]",
+    'rest"',
+    "-x",
+    "  &anchor y",
+    "  *anchor",
+    "  |",
+]
 
 
 @settings(max_examples=600, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.sampled_from(_KEYS),
-            st.one_of(
-                st.sampled_from(_TRICKY),
-                st.text(
-                    alphabet=st.sampled_from(list("aZ09 _-.:,#'\"[]{}!&*|>%@`~+=/é\t")),
-                    max_size=12,
+        st.one_of(
+            st.tuples(
+                st.sampled_from(_KEYS),
+                st.one_of(
+                    st.sampled_from([*_TRICKY, "|", ">-", "", "[a,", '"open', "{a: 1,"]),
+                    st.text(
+                        alphabet=st.sampled_from(list("aZ09 _-.:,#'\"[]{}!&*|>%@`~+=/é\t")),
+                        max_size=12,
+                    ),
                 ),
-            ),
-            st.sampled_from(["", " ", "  "]),
+                st.sampled_from(["", " ", "  "]),
+            ).map(lambda t: f"{t[0]}:{t[2]}{t[1]}"),
+            st.sampled_from(_CONTINUATIONS),
         ),
-        max_size=6,
+        max_size=8,
     )
 )
-def test_fast_path_matches_pyyaml_on_generated_frontmatter(lines):
-    text = "\n".join(f"{key}:{gap}{value}" for key, value, gap in lines)
+def test_fields_match_pyyaml_on_generated_frontmatter(lines):
+    _check_against_pyyaml("\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: A\nreview:\n  owner: ana\n  needed: [x, y]\nstatus: open\n",
+        "title: A\ntags:\n- a\n- b\n# note\nstatus: open\n",
+        "body: |\n  line one\n\n  line two\nnext: 1\n",
+        "title: A\nbad: [1,\n2]\n",
+        'title: "multi\nline"\n',
+        "a: &x 1\nb: *x\n",
+        "title: A\ntitle: B\n",
+    ],
+)
+def test_fields_match_pyyaml_on_mixed_frontmatter(text):
     _check_against_pyyaml(text)
 
 
-def test_fast_path_takes_typical_frontmatter():
-    text = (
-        "name: Wallets\nstatus: open\ncreated: 2025-04-01T10:06:00Z\n"
-        "github: [Will be updated when synced to GitHub]\ndepends_on: [001, 1201]\n"
-        "parallel: false\nid: task-epic-001-002\nestimated_hours: 2.5\ngithub_issue: null\n"
-    )
-    assert _simple_mapping(text, 2) is not None
+def test_line_of_each_field_with_nested_values():
+    text = "title: A\nreview:\n  owner: ana\n\nstatus: open\nlist:\n- a\n"
+    assert _load_mapping(text, "x.md", 2)[1] == {"title": 2, "review": 3, "status": 6, "list": 7}
