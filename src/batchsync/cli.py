@@ -3,21 +3,242 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
 
 from batchsync import __version__
+from batchsync.config import SOURCES, Settings, in_actions, load_settings
+from batchsync.errors import ItemError, SettingsError
+from batchsync.items import scan
 
-__all__ = ["main"]
+__all__ = ["SAMPLE_TREE", "build_parser", "escape_data", "escape_property", "main"]
+
+SAMPLE_TREE = Path(__file__).with_name("sample_tree")
+
+# Flag -> setting, for every action input except the token (a token on a command line leaks
+# into shell history and process lists: it comes from GITHUB_TOKEN only).
+SYNC_FLAGS: tuple[tuple[str, str], ...] = (
+    ("--path", "path"),
+    ("--repo", "repository"),
+    ("--type", "item_type"),
+    ("--dry-run", "dry_run"),
+    ("--max-concurrent", "max_concurrent"),
+    ("--max-retries", "max_retries"),
+    ("--retry-delay", "retry_delay"),
+    ("--rate-limit-threshold", "rate_limit_threshold"),
+    ("--fail-on-error", "fail_on_error"),
+    ("--write-interval", "write_interval"),
+    ("--creates-per-minute", "creates_per_minute"),
+    ("--creates-per-hour", "creates_per_hour"),
+    ("--time-budget", "time_budget"),
+    ("--write-back", "write_back"),
+    ("--close-removed", "close_removed"),
+    ("--max-close", "max_close"),
+    ("--sub-issues", "sub_issues"),
+    ("--results-file", "results_file"),
+    ("--api-url", "api_url"),
+)
+
+_EPILOG = (
+    "The token is read from GITHUB_TOKEN (or INPUT_GITHUB-TOKEN), never from a flag. "
+    "Every flag can also come from its action input variable (INPUT_<NAME>); flags win."
+)
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (``%``, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value (also ``:`` and ``,``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _error_command(message: str, file: str | None = None, line: int | None = None) -> str:
+    """``::error file=..,line=..::message``, escaped as the runner expects."""
+    props = []
+    if file is not None:
+        props.append(f"file={escape_property(file)}")
+    if line is not None:
+        props.append(f"line={line}")
+    head = f"::error {','.join(props)}::" if props else "::error::"
+    return head + escape_data(message)
+
+
+_METAVARS = {
+    "path": "DIR",
+    "repository": "OWNER/NAME",
+    "item_type": "{all,prd,epic,task}",
+    "retry_delay": "SECONDS",
+    "write_interval": "SECONDS",
+    "time_budget": "MINUTES",
+    "results_file": "FILE",
+    "api_url": "URL",
+}
+
+
+def _flag_help(field: str) -> str:
+    """Help text for a setting's flag: what it does, what it allows, its default and input."""
+    info = Settings.model_fields[field]
+    source = SOURCES[field]
+    default = info.get_default(call_default_factory=False)
+    notes = [] if info.annotation is bool else [source.allowed]
+    if default is not None:
+        shown = getattr(default, "value", default)
+        notes.append(f"default {str(shown).lower() if isinstance(shown, bool) else shown}")
+    notes.append(f"input {source.name}")
+    return f"{info.description} [{'; '.join(notes)}]".replace("%", "%%")
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser, flags: Sequence[tuple[str, str]]) -> None:
+    for flag, field in flags:
+        if Settings.model_fields[field].annotation is bool:
+            parser.add_argument(
+                flag, dest=field, action=argparse.BooleanOptionalAction, help=_flag_help(field)
+            )
+        else:
+            metavar = _METAVARS.get(field, "N")
+            parser.add_argument(flag, dest=field, metavar=metavar, help=_flag_help(field))
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """One line to stdout (or ``stream``): the CLI's only way to print."""
+    (stream or sys.stdout).write(text + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="batchsync", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="batchsync",
+        description="Keep markdown work items (PRDs, epics, tasks) in step with GitHub issues.",
+        epilog="With no command inside GitHub Actions (GITHUB_ACTIONS=true), runs as the action.",
+        allow_abbrev=False,
+    )
     parser.add_argument("--version", action="version", version=f"batchsync {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sync = commands.add_parser(
+        "sync",
+        help="sync the work items to GitHub issues",
+        description="Sync the work items under --path to issues in --repo.",
+        epilog=_EPILOG,
+        allow_abbrev=False,
+    )
+    _add_settings_flags(sync, SYNC_FLAGS)
+    sync.set_defaults(handler=_sync, parser=sync)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check the work items; no token, no network",
+        description="Parse every work item and print each problem as path:line: message "
+        "(as ::error annotations inside GitHub Actions). Exit 1 when there is any, 0 when none.",
+        allow_abbrev=False,
+    )
+    _add_settings_flags(validate, (("--path", "path"), ("--type", "item_type")))
+    validate.add_argument(
+        "--sample", action="store_true", help="check the example tree bundled with batchsync"
+    )
+    validate.set_defaults(handler=_validate, parser=validate)
+
+    for name, text in (
+        ("demo", "sync the bundled example tree into a local GitHub emulator, no token needed"),
+        ("emulator", "run the GitHub REST emulator on loopback, for your own tests"),
+    ):
+        sub = commands.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=f"Further options are passed to `batchsync.{name}`.",
+            allow_abbrev=False,
+        )
+        sub.set_defaults(handler=_forward(name), parser=sub)
     return parser
 
 
+def _overrides(args: argparse.Namespace, flags: Sequence[tuple[str, str]]) -> dict[str, object]:
+    return {field: getattr(args, field) for _, field in flags}
+
+
+def _sync(args: argparse.Namespace, rest: list[str]) -> int:
+    settings = load_settings(_overrides(args, SYNC_FLAGS))
+    return _run_sync(settings)
+
+
+def _run_sync(settings: Settings) -> int:
+    # Imported here: the engine (and PyGithub) load only when a sync is asked for.
+    engine = importlib.import_module("batchsync.sync")
+    result: int = engine.main(settings)
+    return result
+
+
+def _forward(name: str) -> Callable[[argparse.Namespace, list[str]], int]:
+    def run(args: argparse.Namespace, rest: list[str]) -> int:
+        module = importlib.import_module(f"batchsync.{name}")
+        result: int = module.main(rest)
+        return result
+
+    return run
+
+
+def _validate(args: argparse.Namespace, rest: list[str]) -> int:
+    overrides: dict[str, object] = {"path": args.path, "item_type": args.item_type}
+    if args.sample:
+        overrides.update(path=SAMPLE_TREE.name, workspace=SAMPLE_TREE.parent)
+    settings = load_settings(overrides)
+    base = settings.base_dir()
+    if not base.is_dir():
+        raise SettingsError("path", settings.path, f"an existing folder ({base} is not one)")
+    result = scan(base, workspace=settings.workspace, kinds=settings.kinds())
+    for error in result.errors:
+        _say(_problem(error, settings.in_actions))
+    counts = f"{len(result.items)} work items, {len(result.errors)} problems"
+    _say(f"{counts} in {base}", sys.stderr)
+    return 1 if result.errors else 0
+
+
+def _problem(error: ItemError, actions: bool) -> str:
+    """One problem: ``path:line: message``, or an annotation on the file inside Actions."""
+    if actions:
+        return _error_command(error.message, error.path, error.line)
+    return str(error)
+
+
+def _action_mode() -> int:
+    # Placeholder until the action entry point lands: the job is `sync` from INPUT_* variables.
+    return _run_sync(load_settings())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code."""
-    build_parser().parse_args(argv)
-    return 0
+    """Run the CLI; return the exit code (2 for bad settings, with one message)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    actions = in_actions()
+    try:
+        if not args_list:
+            if actions:
+                return _action_mode()
+            parser.print_help(sys.stderr)
+            return 2
+        args, rest = parser.parse_known_args(args_list)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        if rest and args.command not in ("demo", "emulator"):
+            args.parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        code: int = args.handler(args, rest)
+    except SettingsError as error:
+        if actions:
+            _say(_error_command(str(error)))
+        else:
+            _say(f"batchsync: {error}", sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("batchsync."):
+            raise
+        _say(f"batchsync: {error.name} is not part of this build yet", sys.stderr)
+        return 2
+    return code

@@ -1,17 +1,48 @@
 """Work items on disk: scan a tree of PRDs, epics and tasks (both layouts) into ``WorkItem`` values.
 
 Pure apart from reading the files it is pointed at.
+
+Layouts (DESIGN.md §4), side by side in one tree:
+
+- ClaudeAutoPM local mode: ``prds/prd-NNN-<slug>.md``, ``epics/epic-NNN-<slug>/epic.md``,
+  ``epics/epic-NNN-<slug>/task-NNN.md``; key = frontmatter ``id``; link ``github_issue: <int>``.
+- CCPM: ``prds/<name>.md``, ``epics/<name>/epic.md``, ``epics/<name>/<N>.md``; key = the path
+  relative to the base folder; link ``github: <issue URL>``.
+
+Anything else under ``epics/<name>/`` (``001-analysis.md``, ``github-mapping.md``,
+``execution-status.md``, ``updates/``) and all of ``epics/archived/`` are not work items.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Mapping
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from batchsync.errors import ItemError
+from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
 
-__all__ = ["Kind", "Layout", "ScanResult", "WorkItem"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_TITLE",
+    "SYNC_MAP_NAME",
+    "Kind",
+    "Layout",
+    "LinkSource",
+    "ScanResult",
+    "WorkItem",
+    "issue_number",
+    "scan",
+]
+
+MAX_BODY = 65_536  # GitHub refuses a longer issue body with 422
+MAX_TITLE = 1_024  # GitHub refuses titles of about 1 KiB
+SYNC_MAP_NAME = "sync-map.json"
 
 
 class Kind(enum.StrEnum):
@@ -33,6 +64,18 @@ class Layout(enum.StrEnum):
     LOCAL = "local"  # ClaudeAutoPM local mode: id, github_issue, sync-map.json
     CCPM = "ccpm"  # CCPM: name, github: <issue URL>
 
+    @property
+    def link_field(self) -> str:
+        """The frontmatter field this layout keeps the issue link in."""
+        return "github_issue" if self is Layout.LOCAL else "github"
+
+
+class LinkSource(enum.StrEnum):
+    """Where a work item's known issue number came from."""
+
+    FRONTMATTER = "frontmatter"
+    SYNC_MAP = "sync-map"
+
 
 @dataclass(frozen=True)
 class WorkItem:
@@ -52,10 +95,19 @@ class WorkItem:
     dependencies: tuple[str, ...] = ()  # keys of other items, or "#N" issue references
     estimated_hours: float | None = None
     lines: Mapping[str, int] = field(default_factory=dict)  # frontmatter field -> 1-based line
+    link_source: LinkSource | None = None  # None when no issue is known yet
+    link_url: str | None = None  # the issue URL as the file wrote it (CCPM ``github:``)
+    body_line: int = 1  # 1-based line where the body starts
+    has_frontmatter: bool = True  # False: write-back must add a frontmatter block
 
     def line_of(self, name: str) -> int | None:
         """The line of a frontmatter field, if it was present."""
         return self.lines.get(name)
+
+    @property
+    def link_field(self) -> str:
+        """The frontmatter field write-back puts the issue link in (``github_issue``/``github``)."""
+        return self.layout.link_field
 
 
 @dataclass(frozen=True)
@@ -65,3 +117,456 @@ class ScanResult:
     items: tuple[WorkItem, ...] = ()
     errors: tuple[ItemError, ...] = ()
     sync_map: Mapping[str, int] = field(default_factory=dict)
+
+
+_PRD_LOCAL = re.compile(r"prd-\d+(?:-.*)?\.md")
+_EPIC_LOCAL = re.compile(r"epic-\d+(?:-.*)?")
+_TASK_LOCAL = re.compile(r"task-\d+(?:-.*)?\.md")
+_TASK_CCPM = re.compile(r"\d+\.md")
+_ISSUE_URL = re.compile(r"https?://[^\s]+/issues/(\d+)/?(?:[#?].*)?")
+_ISSUE_REF = re.compile(r"#?(\d+)")
+_NOT_EPICS = frozenset({"archived"})
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A file that the layout says is a work item."""
+
+    rel: str  # relative to the base folder, posix
+    kind: Kind
+    folder_local: bool  # the file or its epic folder is named the local-mode way
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """An item before keys are checked and parents, dependencies and links resolved."""
+
+    item: WorkItem
+    parent_ref: str | None  # prd_id / epic_id as written, or the resolved CCPM ``prd:`` path
+    deps: tuple[object, ...]
+    id_line: int | None
+
+
+def scan(
+    base: Path, *, workspace: Path | None = None, kinds: Iterable[Kind] = tuple(Kind)
+) -> ScanResult:
+    """Scan ``base`` (both layouts) into work items and per-item errors, parents first.
+
+    Error paths are relative to ``workspace`` when given (so annotations point at the repository
+    file), else ``base`` joined with the item's path. Symlinks leaving ``workspace`` (or ``base``
+    when no workspace is given) are not followed.
+    """
+    wanted = frozenset(kinds)
+    shown = _path_shower(base, workspace)
+    boundary = (workspace or base).resolve()
+    errors: list[ItemError] = []
+    if not base.is_dir():
+        missing = ItemError(shown(""), None, "folder not found: check the `path` input")
+        return ScanResult(errors=(missing,))
+    sync_map, map_error = _read_sync_map(base, shown(SYNC_MAP_NAME))
+    if map_error is not None:
+        errors.append(map_error)
+    parsed: list[_Parsed] = []
+    for candidate in _candidates(base, boundary, shown, errors, wanted):
+        try:
+            parsed.append(_parse_file(base, candidate, shown(candidate.rel)))
+        except ItemError as error:
+            if candidate.kind in wanted:
+                errors.append(error)
+    items = _resolve(parsed, sync_map, shown, errors, wanted)
+    order = {kind: index for index, kind in enumerate(Kind)}
+    items.sort(key=lambda item: (order[item.kind], item.key))
+    errors.sort(key=lambda error: (error.path, error.line or 0, error.message))
+    return ScanResult(tuple(items), tuple(errors), sync_map)
+
+
+def _path_shower(base: Path, workspace: Path | None) -> _Shower:
+    """How a path relative to ``base`` is shown in errors."""
+    prefix = PurePosixPath(base.as_posix())
+    if workspace is not None:
+        resolved = base.resolve()
+        root = workspace.resolve()
+        if resolved.is_relative_to(root):
+            prefix = PurePosixPath(resolved.relative_to(root).as_posix())
+    return _Shower(prefix)
+
+
+@dataclass(frozen=True)
+class _Shower:
+    prefix: PurePosixPath
+
+    def __call__(self, rel: str) -> str:
+        return (self.prefix / rel).as_posix() if rel else self.prefix.as_posix()
+
+
+# --- finding the files -------------------------------------------------------------------------
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` sorted by name; none when it is missing or unreadable."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda entry: entry.name)
+    except OSError:
+        return []
+
+
+def _leaves(entry: os.DirEntry[str], boundary: Path) -> bool:
+    """True for a symlink whose target is outside ``boundary`` (it must not be followed)."""
+    if not entry.is_symlink():
+        return False
+    return not Path(entry.path).resolve().is_relative_to(boundary)
+
+
+def _candidates(
+    base: Path,
+    boundary: Path,
+    shown: _Shower,
+    errors: list[ItemError],
+    wanted: frozenset[Kind],
+) -> Iterator[_Candidate]:
+    """Every work-item file of both layouts (all kinds: parents are needed to resolve children)."""
+
+    def usable(entry: os.DirEntry[str], rel: str, kind: Kind) -> bool:
+        if _leaves(entry, boundary):
+            if kind in wanted:
+                message = "symlink leaves the workspace; not followed: point it inside or remove it"
+                errors.append(ItemError(shown(rel), None, message))
+            return False
+        return True
+
+    for entry in _entries(base / "prds"):
+        rel = f"prds/{entry.name}"
+        if entry.name.endswith(".md") and usable(entry, rel, Kind.PRD) and entry.is_file():
+            yield _Candidate(rel, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
+    for folder in _entries(base / "epics"):
+        rel_folder = f"epics/{folder.name}"
+        if folder.name in _NOT_EPICS or not usable(folder, rel_folder, Kind.EPIC):
+            continue
+        if not folder.is_dir():
+            continue
+        local = bool(_EPIC_LOCAL.fullmatch(folder.name))
+        for entry in _entries(Path(folder.path)):
+            kind = _kind_in_epic(entry.name)
+            rel = f"{rel_folder}/{entry.name}"
+            if kind is not None and usable(entry, rel, kind) and entry.is_file():
+                yield _Candidate(rel, kind, local)
+
+
+def _kind_in_epic(name: str) -> Kind | None:
+    """What a file inside an epic folder is; None for CCPM's notes and progress files."""
+    if name == "epic.md":
+        return Kind.EPIC
+    if _TASK_LOCAL.fullmatch(name) or _TASK_CCPM.fullmatch(name):
+        return Kind.TASK
+    return None
+
+
+# --- one file ----------------------------------------------------------------------------------
+
+
+def _parse_file(base: Path, candidate: _Candidate, shown: str) -> _Parsed:
+    """Read and parse one work-item file; raise ``ItemError`` for anything unusable."""
+    try:
+        data = (base / candidate.rel).read_bytes()
+    except OSError as error:
+        raise ItemError(shown, None, f"cannot read the file ({error.strerror})") from None
+    text = decode(data, shown)
+    if not text.strip():
+        raise ItemError(shown, 1, "empty file: write a frontmatter block with a title")
+    doc = parse_document(text, shown)
+    fields = doc.fields
+    local = "id" in fields or "github_issue" in fields or candidate.folder_local
+    layout = Layout.LOCAL if local and "github" not in fields else Layout.CCPM
+    key = _key(fields, doc, candidate, shown)
+    title = _title(doc, shown, candidate.kind, key)
+    body = doc.body
+    if len(body) > MAX_BODY:
+        raise ItemError(
+            shown,
+            doc.body_line,
+            f"body is {len(body):,} characters; GitHub allows {MAX_BODY:,}: shorten or split it",
+            key=key,
+        )
+    link, url = _link(fields)
+    item = WorkItem(
+        kind=candidate.kind,
+        key=key,
+        title=title,
+        path=candidate.rel,
+        layout=layout,
+        body=body,
+        status=_text_field(doc, "status", shown, key),
+        priority=_text_field(doc, "priority", shown, key),
+        link=link,
+        link_source=LinkSource.FRONTMATTER if link is not None else None,
+        link_url=url,
+        labels=_labels(fields.get("labels")),
+        estimated_hours=_hours(fields.get("estimated_hours")),
+        lines=doc.lines,
+        body_line=doc.body_line,
+        has_frontmatter=doc.has_frontmatter,
+    )
+    deps = fields.get("dependencies", fields.get("depends_on"))
+    return _Parsed(item, _parent_ref(fields, candidate.kind), _listed(deps), doc.lines.get("id"))
+
+
+def _key(fields: Mapping[str, object], doc: Document, candidate: _Candidate, shown: str) -> str:
+    """The frontmatter ``id``, else the path relative to the base folder."""
+    if "id" not in fields:
+        return candidate.rel
+    key = scalar_text(fields["id"])
+    if key is None:
+        raise ItemError(
+            shown,
+            doc.lines.get("id"),
+            "`id` is empty or not text: give the item an id like prd-001",
+        )
+    return key
+
+
+def _title(doc: Document, shown: str, kind: Kind, key: str) -> str:
+    """``title``, else ``name``, else the first ``# `` heading of the body."""
+    for name in ("title", "name"):
+        if name in doc.fields:
+            title = _text_field(doc, name, shown, key)
+            if title is not None:
+                return _checked_title(title, shown, doc.lines.get(name), kind, key)
+    heading = first_heading(doc.body)
+    if heading is not None and heading[0]:
+        return _checked_title(heading[0], shown, doc.body_line + heading[1], kind, key)
+    line = 1 if doc.has_frontmatter else None
+    raise ItemError(
+        shown,
+        line,
+        "no title: add `title:` (or CCPM's `name:`) to the frontmatter, or a `# ` heading",
+        key=key,
+    )
+
+
+def _checked_title(title: str, shown: str, line: int | None, kind: Kind, key: str) -> str:
+    if len(kind.prefix) + 1 + len(title) > MAX_TITLE:
+        raise ItemError(
+            shown, line, f"title is {len(title):,} characters; keep it under {MAX_TITLE}", key=key
+        )
+    return title
+
+
+def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
+    """A one-line text field; a list or mapping there is an error, a null is absent."""
+    value = doc.fields.get(name)
+    if isinstance(value, list | dict):
+        raise ItemError(
+            shown,
+            doc.lines.get(name),
+            f"`{name}` is a {'list' if isinstance(value, list) else 'mapping'}; write one value",
+            key=key,
+        )
+    return scalar_text(value)
+
+
+def issue_number(value: object) -> tuple[int | None, str | None]:
+    """The issue a link field names (``123``, ``"#123"``, an issue URL) and the URL if one.
+
+    Anything else is a placeholder for "not synced yet" (``null``, CCPM's
+    ``[Will be updated when synced to GitHub]``), not an error.
+    """
+    if isinstance(value, bool):
+        return None, None
+    if isinstance(value, int):
+        return (value, None) if value > 0 else (None, None)
+    if not isinstance(value, str):
+        return None, None
+    text = value.strip()
+    url = _ISSUE_URL.fullmatch(text)
+    if url is not None:
+        return int(url.group(1)), text
+    ref = _ISSUE_REF.fullmatch(text)
+    if ref is not None and int(ref.group(1)) > 0:
+        return int(ref.group(1)), None
+    return None, None
+
+
+def _link(fields: Mapping[str, object]) -> tuple[int | None, str | None]:
+    """The issue number from ``github_issue`` (local mode) or ``github`` (CCPM)."""
+    for name in ("github_issue", "github"):
+        number, url = issue_number(fields.get(name))
+        if number is not None:
+            return number, url
+    return None, None
+
+
+def _parent_ref(fields: Mapping[str, object], kind: Kind) -> str | None:
+    """The parent as the file names it: ``prd_id``/``epic_id``, or CCPM's ``prd:`` path."""
+    if kind is Kind.EPIC:
+        ref = scalar_text(fields.get("prd_id"))
+        if ref is not None:
+            return ref
+        path = scalar_text(fields.get("prd"))
+        if path is not None and "prds/" in path:
+            rel = "prds/" + path.rsplit("prds/", 1)[1]
+            return rel if rel.endswith(".md") else f"{rel}.md"
+        return None
+    if kind is Kind.TASK:
+        return scalar_text(fields.get("epic_id"))
+    return None
+
+
+def _listed(value: object) -> tuple[object, ...]:
+    """A list field, also written as one comma-separated text."""
+    if isinstance(value, list):
+        return tuple(v for v in value if v is not None)
+    if isinstance(value, str | int):
+        return tuple(part.strip() for part in str(value).split(",") if part.strip())
+    return ()
+
+
+def _labels(value: object) -> tuple[str, ...]:
+    labels = (scalar_text(v) for v in _listed(value))
+    return tuple(dict.fromkeys(label for label in labels if label))
+
+
+def _hours(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+# --- the tree ----------------------------------------------------------------------------------
+
+
+def _resolve(
+    parsed: list[_Parsed],
+    sync_map: Mapping[str, int],
+    shown: _Shower,
+    errors: list[ItemError],
+    wanted: frozenset[Kind],
+) -> list[WorkItem]:
+    """Drop duplicate keys (every holder is an error); resolve parents, dependencies, links."""
+    by_key: dict[str, list[_Parsed]] = {}
+    for entry in parsed:
+        by_key.setdefault(entry.item.key, []).append(entry)
+    unique = [entries[0] for entries in by_key.values() if len(entries) == 1]
+    for key, entries in by_key.items():
+        if len(entries) > 1:
+            errors.extend(_duplicate_errors(key, entries, shown, wanted))
+    by_path = {entry.item.path: entry.item.key for entry in parsed}
+    keys = {entry.item.key for entry in unique}
+    return [
+        _resolved(entry, by_path, keys, sync_map) for entry in unique if entry.item.kind in wanted
+    ]
+
+
+def _duplicate_errors(
+    key: str, entries: list[_Parsed], shown: _Shower, wanted: frozenset[Kind]
+) -> Iterator[ItemError]:
+    """One error per holder of ``key``, each naming the others."""
+    for entry in entries:
+        if entry.item.kind not in wanted:
+            continue
+        others = ", ".join(shown(o.item.path) for o in entries if o is not entry)
+        yield ItemError(
+            shown(entry.item.path),
+            entry.id_line,
+            f"duplicate key {key!r} (also {others}): give each item its own `id`",
+            key=key,
+        )
+
+
+def _resolved(
+    entry: _Parsed, by_path: Mapping[str, str], keys: set[str], sync_map: Mapping[str, int]
+) -> WorkItem:
+    """The item with its parent and dependencies as keys and its link from the sync map."""
+    item = entry.item
+    folder = item.path.rsplit("/", 1)[0]
+    parent: str | None = None
+    if item.kind is Kind.EPIC:
+        ref = entry.parent_ref
+        parent = by_path.get(ref) if ref is not None and ref.startswith("prds/") else ref
+        if parent is None:
+            # CCPM names the epic folder after its PRD: epics/<name>/ belongs to prds/<name>.md.
+            parent = by_path.get(f"prds/{folder.rsplit('/', 1)[-1]}.md")
+    elif item.kind is Kind.TASK:
+        parent = entry.parent_ref or by_path.get(f"{folder}/epic.md")
+    link, source = item.link, item.link_source
+    if link is None and item.key in sync_map:
+        link, source = sync_map[item.key], LinkSource.SYNC_MAP
+    return dataclasses.replace(
+        item,
+        parent_key=parent,
+        dependencies=tuple(_dependency(dep, folder, by_path, keys) for dep in entry.deps),
+        link=link,
+        link_source=source,
+    )
+
+
+def _dependency(dep: object, folder: str, by_path: Mapping[str, str], keys: set[str]) -> str:
+    """A dependency as a key: an item's id, a CCPM task number in the same epic, else ``#N``."""
+    text = scalar_text(dep) or ""
+    if text in keys:
+        return text
+    ref = _ISSUE_REF.fullmatch(text)
+    if ref is None:
+        return text
+    number = int(ref.group(1))
+    if not text.startswith("#"):
+        for width in (3, 0):  # CCPM numbers tasks 001.md before sync, <issue>.md after
+            key = by_path.get(f"{folder}/{number:0{width}d}.md")
+            if key is not None:
+                return key
+    return f"#{number}"
+
+
+# --- the sync map ------------------------------------------------------------------------------
+
+
+def _read_sync_map(base: Path, shown: str) -> tuple[dict[str, int], ItemError | None]:
+    """``<base>/sync-map.json``: key -> issue number; a bad file is one error, never a crash.
+
+    The flat form ``{"prd-001": 100}`` is the contract; ClaudeAutoPM's grouped form
+    (``{"prd-to-issue": {...}, "metadata": {...}}``) is read too.
+    """
+    try:
+        raw = _load_json(base / SYNC_MAP_NAME, shown)
+    except ItemError as error:
+        return {}, error
+    if raw is None:
+        return {}, None
+    if not isinstance(raw, dict):
+        return {}, ItemError(shown, 1, 'sync map must be an object like {"prd-001": 100}')
+    found: dict[str, int] = {}
+    bad: list[str] = []
+    for item_key, value in _map_pairs(raw):
+        number, _ = issue_number(value)
+        if number is None:
+            bad.append(item_key)
+        else:
+            found[item_key] = number
+    if not bad:
+        return found, None
+    listed = ", ".join(repr(k) for k in bad[:5]) + (" ..." if len(bad) > 5 else "")
+    return found, ItemError(shown, None, f"sync map entries without an issue number: {listed}")
+
+
+def _load_json(path: Path, shown: str) -> object:
+    """The parsed JSON file, None when it does not exist; ``ItemError`` when unusable."""
+    try:
+        return json.loads(decode(path.read_bytes(), shown))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ItemError(shown, None, f"cannot read the sync map ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise ItemError(shown, error.lineno, f"sync map is not valid JSON: {error.msg}") from None
+
+
+def _map_pairs(raw: Mapping[str, object]) -> Iterator[tuple[str, object]]:
+    """(key, issue) pairs of the flat form, and of the ``*-to-issue`` groups."""
+    for key, value in raw.items():
+        if isinstance(value, dict) and key.endswith("-to-issue"):
+            yield from ((str(k), v) for k, v in value.items())
+        elif not (key == "metadata" and isinstance(value, dict)):
+            yield key, value

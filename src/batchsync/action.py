@@ -1,0 +1,416 @@
+"""Action mode: one sync run as a GitHub Action step, reported the way the runner expects.
+
+Order matters: the token is masked before anything else is printed; every phase runs in its own
+log group; item errors become annotations pointing at their file and line (GitHub shows ten
+errors per step, so the rest are aggregated into one); the outputs, the results file and the step
+summary are written on success and on failure. Exit codes follow DESIGN.md section 3:
+0 all done (or failures with ``fail-on-error: false``), 1 some items failed, 2 nothing could run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from batchsync import summary, workflow
+from batchsync.errors import (
+    AuthError,
+    BatchsyncError,
+    ForbiddenError,
+    NotFoundError,
+    SettingsError,
+    TransportError,
+)
+from batchsync.results import BatchResult, ItemAction, Outcome
+
+__all__ = [
+    "ANNOTATION_LIMIT",
+    "EXIT_FAILED",
+    "EXIT_FATAL",
+    "EXIT_OK",
+    "PERMISSIONS_YAML",
+    "ActionSettings",
+    "run_action",
+]
+
+EXIT_OK, EXIT_FAILED, EXIT_FATAL = 0, 1, 2
+ANNOTATION_LIMIT = 10  # GitHub shows at most ten error (and ten warning) annotations per step
+RESULTS_NAME = "batchsync-results.json"
+PERMISSIONS_YAML = "permissions:\n  issues: write"
+_AGGREGATE_KEYS = 20  # keys named in the aggregated annotation before "..."
+
+Runner = Callable[..., BatchResult]
+
+
+class ActionSettings(Protocol):
+    """The settings action mode reads (``batchsync.config.Settings`` provides them)."""
+
+    @property
+    def repository(self) -> str | None:
+        """``owner/name``."""
+
+    @property
+    def dry_run(self) -> bool:
+        """Plan and report only."""
+
+    @property
+    def fail_on_error(self) -> bool:
+        """Exit 1 when an item failed."""
+
+    @property
+    def workspace(self) -> Path:
+        """``GITHUB_WORKSPACE``."""
+
+    @property
+    def step_summary(self) -> Path | None:
+        """``GITHUB_STEP_SUMMARY``."""
+
+    @property
+    def output_file(self) -> Path | None:
+        """``GITHUB_OUTPUT``."""
+
+    @property
+    def results_file(self) -> Path | None:
+        """The ``results-file`` input."""
+
+    def token_value(self) -> str | None:
+        """The token in clear (for masking only)."""
+
+    def base_dir(self) -> Path:
+        """The work-item folder, resolved inside the workspace."""
+
+    def results_path(self) -> Path:
+        """Where the results file goes by default."""
+
+
+@dataclass(frozen=True)
+class _Fatal:
+    """Why nothing could run, and the YAML that fixes it."""
+
+    title: str
+    message: str
+    fix: str | None = None
+
+
+class _Log:
+    """The step's log: every line passes through here, with the secrets scrubbed out."""
+
+    def __init__(self, stream: TextIO, secrets: Sequence[str]) -> None:
+        self._stream = stream
+        self._secrets = [s for s in secrets if s]
+        self._group_open = False
+
+    def scrub(self, text: str) -> str:
+        """Text with every secret replaced by ``***`` (the runner masks too, but not in tests)."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def line(self, text: str) -> None:
+        """Print one line (or a command) to the log."""
+        self.raw(self.scrub(text))
+
+    def raw(self, text: str) -> None:
+        """Print one line as is: only for ``::add-mask::``, which must name the secret."""
+        self._stream.write(text + "\n")
+        self._stream.flush()
+
+    def scrub_result(self, result: BatchResult) -> BatchResult:
+        """The result with the secrets taken out of its texts, before rendering escapes them."""
+        if not self._secrets:
+            return result
+        outcomes = tuple(
+            replace(
+                o,
+                key=self.scrub(o.key),
+                path=self.scrub(o.path),
+                error=self.scrub(o.error) if o.error else o.error,
+                reason=self.scrub(o.reason) if o.reason else o.reason,
+            )
+            for o in result.outcomes
+        )
+        warnings = tuple(self.scrub(w) for w in result.warnings)
+        return replace(result, outcomes=outcomes, warnings=warnings)
+
+    def group(self, title: str) -> None:
+        """Open a log group, closing the previous one (groups do not nest)."""
+        self.end_group()
+        self.line(workflow.group(title))
+        self._group_open = True
+
+    def end_group(self) -> None:
+        """Close the open log group, if any."""
+        if self._group_open:
+            self.line(workflow.endgroup())
+            self._group_open = False
+
+
+class _Progress:
+    """The run's progress callbacks: one log group per kind of item, one line per item."""
+
+    def __init__(self, log: _Log) -> None:
+        self._log = log
+        self._kind: str | None = None
+
+    def __call__(self, done: int, total: int, item: Any) -> None:
+        kind = str(getattr(item, "kind", "item"))
+        if kind != self._kind:
+            self._kind = kind
+            self._log.group(f"Sync: {kind} items")
+        key = workflow.log_text(str(getattr(item, "key", item)))
+        self._log.line(f"[{done}/{total}] {key}")
+
+    def wait(self, reason: str, seconds: float) -> None:
+        """Say why the run pauses, so a quiet log is not mistaken for a hang."""
+        self._log.line(f"waiting {seconds:.1f} s: {workflow.log_text(reason)}")
+
+
+def _fatal_from(exc: BaseException, settings: ActionSettings) -> _Fatal:
+    repo = settings.repository or "the repository"
+    fatal = _Fatal("internal error", f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, SettingsError):
+        fatal = _Fatal("invalid input", str(exc))
+    elif isinstance(exc, AuthError):
+        fatal = _Fatal(
+            "bad credentials",
+            f"GitHub refused the token (401 {exc.message}). Give the action a valid token.",
+            "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
+        )
+    elif isinstance(exc, ForbiddenError):
+        fatal = _permission_fatal(repo, f"403 {exc.message}")
+    elif isinstance(exc, NotFoundError):
+        fatal = _Fatal(
+            "repository not found",
+            f"{repo} was not found, or the token cannot see it (404). Name the repository as "
+            "owner/name, and for another repository than the workflow's give a token that can "
+            "read it.",
+            "with:\n  repository: owner/name",
+        )
+    elif isinstance(exc, TransportError):
+        fatal = _Fatal("GitHub unreachable", f"{exc}. Check GITHUB_API_URL and the network.")
+    elif isinstance(exc, BatchsyncError):
+        fatal = _Fatal("run stopped", str(exc))
+    return fatal
+
+
+def _permission_fatal(repo: str, answer: str) -> _Fatal:
+    return _Fatal(
+        "missing permission",
+        f"The token may not write issues in {repo} ({answer}). Add this to the job (or the "
+        f"workflow):\n{PERMISSIONS_YAML}\nA pull request from a fork always gets a read-only "
+        "token: run with `dry-run: true` on pull_request events instead.",
+        PERMISSIONS_YAML,
+    )
+
+
+def _is_permission_failure(outcome: Outcome) -> bool:
+    # An item whose write GitHub refused with a plain 403 (not a rate limit) failed for want
+    # of `issues: write`, not because of anything in the item.
+    text = (outcome.error or "").lower()
+    return outcome.action is ItemAction.FAILED and "-> 403:" in text and "rate limit" not in text
+
+
+def _results_target(settings: ActionSettings) -> Path:
+    if settings.results_file is not None:
+        return settings.results_path()
+    # Not RUNNER_TEMP: a Docker action sees the runner's temp folder at another path than the
+    # host (or not at all), so a later step could not find the file. The workspace is mounted
+    # for every step, and a workspace-relative path works in all of them.
+    return settings.workspace / RESULTS_NAME
+
+
+def _shown_path(path: Path, workspace: Path) -> str:
+    # Later steps run on the host, where the workspace has another absolute path: a path
+    # relative to the workspace (their default working directory) works in both places.
+    try:
+        return path.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _annotation_path(settings: ActionSettings, path: str) -> str:
+    """An item's path relative to the repository root, as annotations need it."""
+    workspace = settings.workspace.resolve()
+    in_base = settings.base_dir() / path
+    if in_base.is_file() or not (workspace / path).is_file():
+        return _shown_path(in_base, workspace)
+    return path
+
+
+def _append(path: Path | None, text: str) -> None:
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _error_annotations(settings: ActionSettings, failures: Sequence[Outcome]) -> list[str]:
+    shown = failures if len(failures) <= ANNOTATION_LIMIT else failures[: ANNOTATION_LIMIT - 1]
+    lines = [
+        workflow.error(
+            o.error or "failed",
+            file=_annotation_path(settings, o.path),
+            line=o.line,
+            title=f"batchsync: {o.key}",
+        )
+        for o in shown
+    ]
+    rest = failures[len(shown) :]
+    if rest:
+        keys = ", ".join(o.key for o in rest[:_AGGREGATE_KEYS])
+        more = ", ..." if len(rest) > _AGGREGATE_KEYS else ""
+        lines.append(
+            workflow.error(
+                f"{len(rest)} more items failed: {keys}{more}. Each is listed in the step "
+                "summary and the results file.",
+                title=f"batchsync: {len(rest)} more failed items",
+            )
+        )
+    return lines
+
+
+def _warning_annotations(result: BatchResult) -> list[str]:
+    texts = list(result.warnings)
+    if result.not_done:
+        texts.append(
+            f"{result.not_done} items were not reached before the time budget ran out; "
+            "the next run picks them up."
+        )
+    if len(texts) > ANNOTATION_LIMIT:
+        rest = len(texts) - (ANNOTATION_LIMIT - 1)
+        texts = [*texts[: ANNOTATION_LIMIT - 1], f"{rest} more warnings: see the step summary."]
+    return [workflow.warning(t, title="batchsync") for t in texts]
+
+
+class _Step:
+    """One action run: the log, the files it writes, the exit code it ends with."""
+
+    def __init__(self, settings: ActionSettings, log: _Log) -> None:
+        self.settings = settings
+        self.log = log
+        self.results_path = _results_target(settings)
+        self.info = summary.RunInfo(
+            repository=settings.repository,
+            dry_run=settings.dry_run,
+            results_file=_shown_path(self.results_path, settings.workspace),
+        )
+
+    def fatal(self, fatal: _Fatal) -> int:
+        """Report a run that could not start or was stopped: one error, a summary, exit 2."""
+        self.log.end_group()
+        self.log.line(workflow.error(fatal.message, title=f"batchsync: {fatal.title}"))
+        self._write_summary(summary.render_fatal(fatal.message, fatal.fix, self.info))
+        return EXIT_FATAL
+
+    def finish(self, result: BatchResult) -> int:
+        """Report a finished run: results file, outputs, summary, annotations; the exit code."""
+        self.log.group("Report")
+        self._write_results(result)
+        self._write_outputs(result)
+        self._write_summary(summary.render_summary(result, self.info))
+        self.log.end_group()
+        denied = [o for o in result.errors if _is_permission_failure(o)]
+        other = [o for o in result.errors if not _is_permission_failure(o)]
+        lines = _error_annotations(self.settings, other)
+        if denied:
+            fatal = _permission_fatal(self.settings.repository or "the repository", "403")
+            lines = [workflow.error(fatal.message, title=f"batchsync: {fatal.title}"), *lines]
+            lines = lines[:ANNOTATION_LIMIT]
+        for line in [*lines, *_warning_annotations(result)]:
+            self.log.line(line)
+        self.log.line(self._counts_line(result))
+        if denied:
+            return EXIT_FATAL
+        if result.failed and self.settings.fail_on_error:
+            return EXIT_FAILED
+        return EXIT_OK
+
+    @staticmethod
+    def _counts_line(result: BatchResult) -> str:
+        counts = summary.outputs(result, "")
+        del counts["results-file"]
+        return "batchsync: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+
+    def _write_results(self, result: BatchResult) -> None:
+        try:
+            self.results_path.parent.mkdir(parents=True, exist_ok=True)
+            self.results_path.write_text(
+                self.log.scrub(summary.results_json(result, self.info)), encoding="utf-8"
+            )
+            self.log.line(f"results file: {self.info.results_file}")
+        except OSError as exc:
+            self.log.line(workflow.warning(f"could not write the results file: {exc}"))
+
+    def _write_outputs(self, result: BatchResult) -> None:
+        entries = summary.outputs(result, self.info.results_file or "")
+        text = "".join(workflow.output_entry(k, v) for k, v in entries.items())
+        try:
+            _append(self.settings.output_file, self.log.scrub(text))
+        except OSError as exc:
+            self.log.line(workflow.warning(f"could not write the step outputs: {exc}"))
+
+    def _write_summary(self, markdown: str) -> None:
+        try:
+            _append(self.settings.step_summary, self.log.scrub(markdown))
+        except OSError as exc:
+            self.log.line(workflow.warning(f"could not write the step summary: {exc}"))
+
+
+def _preflight(settings: ActionSettings, token: str | None) -> _Fatal | None:
+    if not token:
+        return _Fatal(
+            "no token",
+            "The github-token input is empty. Keep its default (the workflow's GITHUB_TOKEN) or "
+            "pass a secret; secrets are empty in workflows run from forks.",
+            "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
+        )
+    if not settings.repository:
+        return _Fatal(
+            "no repository",
+            "No repository to sync to: set the repository input (owner/name).",
+            "with:\n  repository: owner/name",
+        )
+    return None
+
+
+def run_action(
+    settings: ActionSettings,
+    *,
+    run: Runner | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run one sync as an Action step: mask, group, annotate, write outputs and summary."""
+    token = settings.token_value()
+    log = _Log(stdout or sys.stdout, [token] if token else [])
+    for line in workflow.add_mask(token or ""):
+        log.raw(line)
+    step = _Step(settings, log)
+    log.group("Settings")
+    log.line(f"repository: {settings.repository or '(none)'}")
+    log.line(f"dry run: {str(settings.dry_run).lower()}")
+    try:
+        log.line(f"path: {_shown_path(settings.base_dir(), settings.workspace)}")
+    except SettingsError as exc:
+        return step.fatal(_fatal_from(exc, settings))
+    log.end_group()
+    problem = _preflight(settings, token)
+    if problem is not None:
+        return step.fatal(problem)
+    if run is None:
+        # Imported here: the engine pulls in PyGithub, which a failed preflight never needs.
+        run = importlib.import_module("batchsync.sync").run
+    progress = _Progress(log)
+    try:
+        result = run(settings, on_progress=progress, on_wait=progress.wait)
+    except Exception as exc:  # every failure must still reach the summary and the log
+        if not isinstance(exc, BatchsyncError):
+            (stderr or sys.stderr).write(log.scrub(traceback.format_exc()))
+        return step.fatal(_fatal_from(exc, settings))
+    log.end_group()
+    return step.finish(log.scrub_result(result))

@@ -1,0 +1,256 @@
+"""Settings: every action input and runner variable, read once; the only reader of the environment.
+
+The runner passes an input ``dry-run`` as ``INPUT_DRY-RUN`` (hyphen kept); both that spelling and
+``INPUT_DRY_RUN`` are read, empty strings count as unset, and CLI flag values win over both.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from batchsync.errors import SettingsError
+from batchsync.items import Kind
+
+__all__ = ["ItemType", "Settings", "in_actions", "load_settings"]
+
+RESULTS_FILE_NAME = "batchsync-results.json"
+
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+
+
+def _to_bool(value: object) -> object:
+    """Accept true/false/yes/no/1/0 in any case; leave anything else for pydantic to refuse."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("not a boolean")
+
+
+Flag = Annotated[bool, BeforeValidator(_to_bool)]
+
+
+class ItemType(enum.StrEnum):
+    """The ``type`` input: which kinds of work item a run touches."""
+
+    ALL = "all"
+    PRD = "prd"
+    EPIC = "epic"
+    TASK = "task"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where one setting comes from and what it allows (for error messages and ``--help``)."""
+
+    name: str  # the input's kebab-case name, or the runner variable
+    env: tuple[str, ...]  # variables read, first non-empty wins
+    allowed: str
+
+
+def _input(name: str, allowed: str, *extra: str) -> _Source:
+    upper = name.upper()
+    names = dict.fromkeys((f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}", *extra))
+    return _Source(name, tuple(names), allowed)
+
+
+def _runner(variable: str, allowed: str) -> _Source:
+    return _Source(variable, (variable,), allowed)
+
+
+_BOOL = "true or false (also yes/no, 1/0)"
+
+SOURCES: Mapping[str, _Source] = {
+    "github_token": _input("github-token", "a GitHub token", "GITHUB_TOKEN"),
+    "repository": _input("repository", "owner/name", "GITHUB_REPOSITORY"),
+    "path": _input("path", "a folder inside the workspace"),
+    "item_type": _input("type", "one of all, prd, epic, task"),
+    "dry_run": _input("dry-run", _BOOL),
+    "max_concurrent": _input("max-concurrent", "a whole number from 1 to 100"),
+    "max_retries": _input("max-retries", "a whole number from 0 to 20"),
+    "retry_delay": _input("retry-delay", "seconds from 0 to 600"),
+    "rate_limit_threshold": _input("rate-limit-threshold", "a whole number, 0 or more"),
+    "fail_on_error": _input("fail-on-error", _BOOL),
+    "write_interval": _input("write-interval", "seconds from 0 (off) to 60"),
+    "creates_per_minute": _input("creates-per-minute", "a whole number, 0 (off) or more"),
+    "creates_per_hour": _input("creates-per-hour", "a whole number, 0 (off) or more"),
+    "time_budget": _input("time-budget", "minutes, more than 0"),
+    "write_back": _input("write-back", _BOOL),
+    "close_removed": _input("close-removed", _BOOL),
+    "max_close": _input("max-close", "a whole number, 0 or more"),
+    "sub_issues": _input("sub-issues", _BOOL),
+    "results_file": _input("results-file", "a file path"),
+    "api_url": _runner("GITHUB_API_URL", "an http(s) URL such as https://api.github.com"),
+    "server_url": _runner("GITHUB_SERVER_URL", "an http(s) URL such as https://github.com"),
+    "workspace": _runner("GITHUB_WORKSPACE", "a folder"),
+    "step_summary": _runner("GITHUB_STEP_SUMMARY", "a file path"),
+    "output_file": _runner("GITHUB_OUTPUT", "a file path"),
+    "in_actions": _runner("GITHUB_ACTIONS", _BOOL),
+    "runner_temp": _runner("RUNNER_TEMP", "a folder"),
+}
+
+
+class Settings(BaseSettings):
+    """Every setting of a run, validated; frozen once loaded."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    github_token: SecretStr | None = Field(None, description="token (GITHUB_TOKEN); never a flag")
+    repository: str | None = Field(
+        None, description="the repository to sync to (default: GITHUB_REPOSITORY)"
+    )
+    path: str = Field(
+        ".claude", description="base folder of the work items, relative to the workspace"
+    )
+    item_type: ItemType = Field(ItemType.ALL, description="which kinds of work item to take")
+    dry_run: Flag = Field(False, description="plan and report, write nothing")
+    max_concurrent: int = Field(10, ge=1, le=100, description="items in flight at once")
+    max_retries: int = Field(3, ge=0, le=20, description="retries after the first attempt")
+    retry_delay: float = Field(
+        1.0, ge=0, le=600, allow_inf_nan=False, description="base seconds of backoff"
+    )
+    rate_limit_threshold: int = Field(
+        10, ge=0, description="pause until reset when x-ratelimit-remaining falls to this"
+    )
+    fail_on_error: Flag = Field(True, description="exit 1 when any item failed")
+    write_interval: float = Field(
+        1.0, ge=0, le=60, allow_inf_nan=False, description="seconds between writes, 0 = off"
+    )
+    creates_per_minute: int = Field(80, ge=0, description="content creations a minute, 0 = off")
+    creates_per_hour: int = Field(500, ge=0, description="content creations an hour, 0 = off")
+    time_budget: float = Field(
+        300.0, gt=0, allow_inf_nan=False, description="minutes the run may take"
+    )
+    write_back: Flag = Field(False, description="write issue links back into the files")
+    close_removed: Flag = Field(False, description="close issues whose file was removed")
+    max_close: int = Field(10, ge=0, description="most issues one run may close")
+    sub_issues: Flag = Field(True, description="link the hierarchy with sub-issues")
+    results_file: Path | None = Field(
+        None, description="per-item results JSON (default: in RUNNER_TEMP, else the workspace)"
+    )
+    api_url: str = Field("https://api.github.com", description="REST API root (GHES works)")
+    server_url: str = Field("https://github.com", description="web root for issue links")
+    workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
+    step_summary: Path | None = None
+    output_file: Path | None = None
+    in_actions: Flag = False
+    runner_temp: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values ``load_settings`` gathers: no hidden reads of the environment."""
+        return (init_settings,)
+
+    @field_validator("repository")
+    @classmethod
+    def _owner_name(cls, value: str | None) -> str | None:
+        if value is not None and not _REPOSITORY.fullmatch(value):
+            raise ValueError("not owner/name")
+        return value
+
+    @field_validator("api_url", "server_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+    def base_dir(self) -> Path:
+        """The work-item folder, resolved; it must stay inside the workspace."""
+        workspace = self.workspace.resolve()
+        base = (workspace / self.path).resolve()
+        if not base.is_relative_to(workspace):
+            raise SettingsError(
+                "path",
+                self.path,
+                f"a folder inside the workspace {workspace} (GITHUB_WORKSPACE, else the current "
+                "directory); symlinks that leave it are not followed",
+            )
+        return base
+
+    def kinds(self) -> tuple[Kind, ...]:
+        """The kinds of work item the ``type`` input selects, parents first."""
+        if self.item_type is ItemType.ALL:
+            return tuple(Kind)
+        return (Kind(self.item_type.value),)
+
+    def token_value(self) -> str | None:
+        """The token as plain text, for the GitHub client only."""
+        return self.github_token.get_secret_value() if self.github_token else None
+
+    def results_path(self) -> Path:
+        """Where the results file goes: ``results-file``, else RUNNER_TEMP, else the workspace."""
+        if self.results_file is not None:
+            return self.workspace / self.results_file
+        if self.runner_temp is not None:
+            return self.runner_temp / RESULTS_FILE_NAME
+        return self.workspace / RESULTS_FILE_NAME
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The first non-empty variable for each setting."""
+    found: dict[str, str] = {}
+    for field, source in SOURCES.items():
+        for variable in source.env:
+            value = env.get(variable, "")
+            if value.strip():
+                found[field] = value.strip()
+                break
+    return found
+
+
+def _settings_error(error: ValidationError, given: Mapping[str, Any]) -> SettingsError:
+    """The first problem, named by its input and never showing the token."""
+    detail = error.errors()[0]
+    field = str(detail["loc"][0]) if detail["loc"] else ""
+    source = SOURCES.get(field)
+    if source is None:  # an override that names no setting: a programming error upstream
+        return SettingsError(field or "settings", None, detail["msg"])
+    value = given.get(field)
+    shown = None if field == "github_token" or value is None else str(value)
+    return SettingsError(source.name, shown, source.allowed)
+
+
+def load_settings(
+    overrides: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from the environment (``INPUT_*``, ``GITHUB_*``) with CLI ``overrides`` winning.
+
+    ``overrides`` are keyed by field name; ``None`` values count as not given.
+    Raises ``SettingsError`` naming the input, the value given and what is allowed.
+    """
+    given: dict[str, Any] = dict(_from_env(os.environ if env is None else env))
+    given.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        raise _settings_error(error, given) from None
+
+
+def in_actions(env: Mapping[str, str] | None = None) -> bool:
+    """True when running as a GitHub Actions step (``GITHUB_ACTIONS=true``)."""
+    value = (os.environ if env is None else env).get("GITHUB_ACTIONS", "")
+    return value.strip().lower() == "true"

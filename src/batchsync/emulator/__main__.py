@@ -1,0 +1,7 @@
+"""``python -m batchsync.emulator``."""
+
+import sys
+
+from batchsync.emulator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,94 @@
+"""``batchsync emulator`` / ``python -m batchsync.emulator``: run the emulator as a process."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from batchsync.emulator.limits import LimitConfig
+from batchsync.emulator.server import Emulator
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The emulator's command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="batchsync emulator",
+        description="Run the GitHub REST emulator on loopback; prints its URL on the first line.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    parser.add_argument("--limits", choices=("github", "off"), default="github")
+    parser.add_argument("--primary-limit", type=int, help="requests per token and hour")
+    parser.add_argument("--scale", type=float, default=1.0, help="emulated seconds per second")
+    parser.add_argument("--seed", type=int, default=0, help="seed for limits answers and faults")
+    parser.add_argument("--prefix", default="", help='path prefix, e.g. "/api/v3" as on GHES')
+    parser.add_argument(
+        "--token", action="append", default=[], help="accepted token (repeatable); none: any"
+    )
+    parser.add_argument(
+        "--read-token", action="append", default=[], help="a token that may only read"
+    )
+    parser.add_argument("--repo", action="append", default=[], help="owner/name to create")
+    parser.add_argument("--no-sub-issues", action="store_true", help="serve no sub-issues API")
+    parser.add_argument("--search-lag", type=float, default=10.0, help="search index delay (s)")
+    return parser
+
+
+def _emulator(args: argparse.Namespace) -> Emulator:
+    limits = LimitConfig.named(args.limits)
+    if args.primary_limit is not None:
+        limits = (
+            LimitConfig.github(primary_limit=args.primary_limit)
+            if args.limits == "github"
+            else limits
+        )
+    emulator = Emulator(
+        limits=limits,
+        scale=args.scale,
+        seed=args.seed,
+        port=args.port,
+        prefix=args.prefix,
+        sub_issues=not args.no_sub_issues,
+        search_lag=args.search_lag,
+        host=args.host,
+    )
+    for token in args.token:
+        emulator.add_token(token)
+    for token in args.read_token:
+        emulator.add_token(token, permission="read")
+    for name in args.repo:
+        emulator.add_repo(name)
+    return emulator
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until SIGTERM or SIGINT; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        emulator = _emulator(args)
+        emulator.start()
+    except (ValueError, OSError) as error:
+        sys.stderr.write(f"batchsync emulator: {error}\n")
+        return 2
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+    sys.stdout.write(emulator.url + "\n")
+    sys.stdout.flush()
+    try:
+        stop.wait()
+    finally:
+        emulator.stop()
+    return 0

@@ -1,0 +1,334 @@
+"""GitHub's primary and secondary rate limits, enforced per token on the emulated clock.
+
+Numbers and answers follow https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+(see the project's GITHUB-LIMITS.md). Every limit can be switched off on its own.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import random
+import threading
+from collections import deque
+from dataclasses import dataclass, field, replace
+
+from batchsync.emulator.clock import Clock
+from batchsync.emulator.protocol import ApiFailure, Identity
+
+__all__ = ["LimitConfig", "Limiter", "Resource", "Verdict"]
+
+PRIMARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+SECONDARY_DOCS = (
+    "https://docs.github.com/free-pro-team@latest/rest/overview/"
+    "rate-limits-for-the-rest-api#about-secondary-rate-limits"
+)
+SECONDARY_TEXT = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+    "If you reach out to GitHub Support for help, please include the request ID {rid}."
+)
+CONTENT_TEXT = (
+    "You have exceeded a secondary rate limit and have been temporarily blocked from content "
+    "creation. Please retry your request again later. If you reach out to GitHub Support for "
+    "help, please include the request ID {rid}."
+)
+PRIMARY_TEXT = (
+    "API rate limit exceeded for {who} ID {ident}. If you reach out to GitHub Support for help, "
+    "please include the request ID {rid}."
+)
+
+
+class Resource(enum.StrEnum):
+    """The rate-limit bucket a request is charged to (``x-ratelimit-resource``)."""
+
+    CORE = "core"
+    SEARCH = "search"
+
+
+@dataclass(frozen=True)
+class LimitConfig:
+    """Which limits apply and their numbers; ``None`` switches a secondary limit off."""
+
+    primary: bool = True
+    primary_limit: int = 1_000  # GITHUB_TOKEN's budget per repository and hour
+    window: float = 3_600.0
+    primary_statuses: tuple[int, ...] = (403,)
+    search_limit: int = 30
+    search_window: float = 60.0
+    max_in_flight: int | None = 100
+    points_per_minute: int | None = 900
+    read_points: int = 1
+    write_points: int = 5
+    creates_per_minute: int | None = 80
+    creates_per_hour: int | None = 500
+    secondary_statuses: tuple[int, ...] = (403, 429)
+    retry_after_rate: float = 0.5  # share of secondary answers that carry retry-after
+    penalty: float = 60.0  # seconds a secondary limit lasts when no retry-after is sent
+    zero_remaining_rate: float = 0.0  # share of secondary answers reading remaining 0
+
+    @classmethod
+    def github(cls, **changes: object) -> LimitConfig:
+        """github.com with a ``GITHUB_TOKEN`` (the default)."""
+        return replace(cls(), **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def off(cls) -> LimitConfig:
+        """No limit enforced; the headers still count, from a budget no run exhausts."""
+        return cls(
+            primary=False,
+            primary_limit=1_000_000_000,
+            search_limit=1_000_000_000,
+            max_in_flight=None,
+            points_per_minute=None,
+            creates_per_minute=None,
+            creates_per_hour=None,
+        )
+
+    @classmethod
+    def named(cls, name: str) -> LimitConfig:
+        """``github`` or ``off``."""
+        if name == "github":
+            return cls.github()
+        if name == "off":
+            return cls.off()
+        raise ValueError(f"limits must be 'github' or 'off', got {name!r}")
+
+
+class Verdict(enum.StrEnum):
+    """What the limiter decided about one request."""
+
+    OK = "ok"
+    PRIMARY = "primary"  # over the hourly budget: the client ignored remaining 0
+    SECONDARY = "secondary"  # a secondary limit was hit: a penalty starts
+    PENALTY = "penalty"  # arrived while a penalty was active: a violation
+
+
+@dataclass
+class _Budget:
+    reset: float = 0.0
+    used: int = 0
+
+
+@dataclass
+class _TokenState:
+    budgets: dict[Resource, _Budget] = field(default_factory=dict)
+    in_flight: int = 0
+    penalty_until: float = 0.0
+    penalty_retry_after: bool = False
+    points: deque[tuple[float, int]] = field(default_factory=deque)
+    points_total: int = 0
+    creates: deque[float] = field(default_factory=deque)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The limiter's answer: a verdict, the headers to send, and the failure to answer with."""
+
+    verdict: Verdict
+    headers: dict[str, str]
+    failure: ApiFailure | None = None
+
+
+class Limiter:
+    """Per-token budgets, in-flight counts, point and content windows, and penalties."""
+
+    def __init__(self, config: LimitConfig, clock: Clock, seed: int = 0) -> None:
+        self.config = config
+        self.clock = clock
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._tokens: dict[int, _TokenState] = {}
+
+    def reset(self, config: LimitConfig | None = None) -> None:
+        """Forget every budget and penalty (and optionally switch configuration)."""
+        with self._lock:
+            self._tokens.clear()
+            if config is not None:
+                self.config = config
+
+    def enter(self, who: Identity) -> int:
+        """A request from ``who`` started; return how many are now in flight for it."""
+        with self._lock:
+            state = self._tokens.setdefault(who.token_id, _TokenState())
+            state.in_flight += 1
+            return state.in_flight
+
+    def leave(self, who: Identity) -> None:
+        """A request from ``who`` was answered."""
+        with self._lock:
+            self._tokens[who.token_id].in_flight -= 1
+
+    def _limit(self, who: Identity, resource: Resource) -> int:
+        if resource is Resource.SEARCH:
+            return self.config.search_limit
+        return who.limit if who.limit is not None else self.config.primary_limit
+
+    def _budget(self, state: _TokenState, resource: Resource, now: float) -> _Budget:
+        budget = state.budgets.setdefault(resource, _Budget())
+        if now >= budget.reset:
+            window = (
+                self.config.search_window if resource is Resource.SEARCH else self.config.window
+            )
+            budget.reset = float(math.ceil(now + window))
+            budget.used = 0
+        return budget
+
+    def headers(self, who: Identity, resource: Resource = Resource.CORE) -> dict[str, str]:
+        """The ``x-ratelimit-*`` headers for ``who`` right now, charging nothing."""
+        with self._lock:
+            state = self._tokens.setdefault(who.token_id, _TokenState())
+            budget = self._budget(state, resource, self.clock.now())
+            return self._headers(who, resource, budget)
+
+    def _headers(self, who: Identity, resource: Resource, budget: _Budget) -> dict[str, str]:
+        limit = self._limit(who, resource)
+        return {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(max(0, limit - budget.used)),
+            "x-ratelimit-reset": str(int(budget.reset)),
+            "x-ratelimit-used": str(budget.used),
+            "x-ratelimit-resource": resource.value,
+        }
+
+    def snapshot(self, who: Identity, resource: Resource) -> dict[str, int]:
+        """One ``rate_limit`` resource entry for ``who``."""
+        hdrs = self.headers(who, resource)
+        return {
+            "limit": int(hdrs["x-ratelimit-limit"]),
+            "used": int(hdrs["x-ratelimit-used"]),
+            "remaining": int(hdrs["x-ratelimit-remaining"]),
+            "reset": int(hdrs["x-ratelimit-reset"]),
+        }
+
+    def admit(
+        self,
+        who: Identity,
+        *,
+        method: str,
+        resource: Resource,
+        creates: bool,
+        request_id: str,
+        storm: float | None = None,
+    ) -> Decision:
+        """Charge one request and decide whether it may run.
+
+        ``storm`` forces a secondary limit lasting that many seconds (a fault).
+        """
+        with self._lock:
+            now = self.clock.now()
+            state = self._tokens.setdefault(who.token_id, _TokenState())
+            budget = self._budget(state, resource, now)
+            if now < state.penalty_until:
+                wait = state.penalty_until - now if state.penalty_retry_after else None
+                hdrs = self._headers(who, resource, budget)
+                return self._secondary(Verdict.PENALTY, hdrs, request_id, creates, wait)
+            limit = self._limit(who, resource)
+            if (self.config.primary or resource is Resource.SEARCH) and budget.used >= limit:
+                return self._primary(who, resource, budget, request_id)
+            budget.used += 1
+            hdrs = self._headers(who, resource, budget)
+            clears = (
+                storm if storm is not None else self._over_secondary(state, method, creates, now)
+            )
+            if clears is not None:
+                return self._start_penalty(
+                    state,
+                    hdrs=hdrs,
+                    request_id=request_id,
+                    creates=creates,
+                    now=now,
+                    clears=clears,
+                    storm=storm is not None,
+                )
+            self._charge(state, method, creates, now)
+            return Decision(Verdict.OK, hdrs)
+
+    def _over_secondary(
+        self, state: _TokenState, method: str, creates: bool, now: float
+    ) -> float | None:
+        """None when no secondary limit is hit, else the seconds until the limit clears."""
+        cfg = self.config
+        if cfg.max_in_flight is not None and state.in_flight > cfg.max_in_flight:
+            return 0.0
+        while state.points and state.points[0][0] <= now - 60.0:
+            state.points_total -= state.points.popleft()[1]
+        cost = cfg.read_points if method in ("GET", "HEAD") else cfg.write_points
+        if cfg.points_per_minute is not None and state.points_total + cost > cfg.points_per_minute:
+            freed, total = 0.0, state.points_total
+            for at, points in state.points:
+                total -= points
+                freed = at + 60.0 - now
+                if total + cost <= cfg.points_per_minute:
+                    break
+            return freed
+        if not creates:
+            return None
+        while state.creates and state.creates[0] <= now - 3_600.0:
+            state.creates.popleft()
+        if cfg.creates_per_hour is not None and len(state.creates) >= cfg.creates_per_hour:
+            return state.creates[-cfg.creates_per_hour] + 3_600.0 - now
+        recent = [t for t in state.creates if t > now - 60.0]
+        if cfg.creates_per_minute is not None and len(recent) >= cfg.creates_per_minute:
+            return recent[-cfg.creates_per_minute] + 60.0 - now
+        return None
+
+    def _charge(self, state: _TokenState, method: str, creates: bool, now: float) -> None:
+        cost = self.config.read_points if method in ("GET", "HEAD") else self.config.write_points
+        state.points.append((now, cost))
+        state.points_total += cost
+        if creates:
+            state.creates.append(now)
+
+    def _start_penalty(
+        self,
+        state: _TokenState,
+        *,
+        hdrs: dict[str, str],
+        request_id: str,
+        creates: bool,
+        now: float,
+        clears: float,
+        storm: bool,
+    ) -> Decision:
+        # retry-after, when sent, is truthful: never shorter than the time the limit takes to clear
+        with_retry = self._rng.random() < self.config.retry_after_rate
+        length = clears if storm else self.config.penalty
+        if with_retry:
+            drawn = self._rng.randint(max(1, int(length // 2)), max(1, int(length)))
+            length = max(float(drawn), math.ceil(clears))
+        state.penalty_until = now + length
+        state.penalty_retry_after = with_retry
+        return self._secondary(
+            Verdict.SECONDARY, hdrs, request_id, creates, length if with_retry else None
+        )
+
+    def _secondary(
+        self,
+        verdict: Verdict,
+        hdrs: dict[str, str],
+        request_id: str,
+        creates: bool,
+        retry_after: float | None,
+    ) -> Decision:
+        status = self._rng.choice(self.config.secondary_statuses)
+        headers = dict(hdrs)
+        if retry_after is not None:
+            headers["retry-after"] = str(max(1, math.ceil(retry_after)))
+        if self._rng.random() < self.config.zero_remaining_rate:
+            headers["x-ratelimit-remaining"] = "0"
+        text = CONTENT_TEXT if creates else SECONDARY_TEXT
+        failure = ApiFailure(
+            status, text.format(rid=request_id), documentation_url=SECONDARY_DOCS, headers=headers
+        )
+        return Decision(verdict, headers, failure)
+
+    def _primary(
+        self, who: Identity, resource: Resource, budget: _Budget, request_id: str
+    ) -> Decision:
+        headers = self._headers(who, resource, budget)
+        status = self._rng.choice(self.config.primary_statuses)
+        who_kind = "installation" if who.kind == "installation" else "user"
+        ident = who.token_id if who.kind == "installation" else who.user_id
+        text = PRIMARY_TEXT.format(who=who_kind, ident=ident, rid=request_id)
+        failure = ApiFailure(status, text, documentation_url=PRIMARY_DOCS, headers=headers)
+        return Decision(Verdict.PRIMARY, headers, failure)

@@ -1,0 +1,524 @@
+"""The REST endpoints: path templates, their handlers, pagination and search."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from batchsync.emulator.limits import Limiter, Resource
+from batchsync.emulator.protocol import (
+    ApiFailure,
+    RawJson,
+    Request,
+    Response,
+    not_found,
+    validation_failed,
+)
+from batchsync.emulator.shapes import issue_json, label_json, repo_json, user_json
+from batchsync.emulator.state import IssueState, Repo, SearchDoc, Store, UserRef
+
+__all__ = ["INTEGRATION_FORBIDDEN", "Api", "Route", "author_of"]
+
+INTEGRATION_FORBIDDEN = "Resource not accessible by integration"
+ACTIONS_BOT = UserRef("github-actions[bot]", 41_898_282, "Bot")
+Handler = Callable[[Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: method, GitHub's path template, and how it is charged."""
+
+    method: str
+    template: str
+    handler: Handler
+    creates: bool = False  # counts against the content-creation limits
+    resource: Resource | None = Resource.CORE  # None: free (``GET /rate_limit``)
+    pattern: re.Pattern[str] | None = None
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """The captured path values when this route serves the request."""
+        if method != self.method or self.pattern is None:
+            return None
+        found = self.pattern.fullmatch(path)
+        return found.groupdict() if found else None
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
+
+
+def author_of(req: Request) -> UserRef:
+    """The account a token acts as."""
+    who = req.identity
+    if who is None or who.kind == "installation":
+        return ACTIONS_BOT
+    return UserRef(who.login, who.user_id)
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ApiFailure(400, "Problems parsing JSON")
+    return body
+
+
+def _int_param(req: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = req.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return max(low, min(high, int(raw)))
+    except ValueError:
+        return default
+
+
+def paginate(req: Request, items: Sequence[Any], link_base: str) -> tuple[Sequence[Any], str]:
+    """One page of ``items`` and GitHub's ``link`` header (``""`` when it all fits)."""
+    per_page = _int_param(req, "per_page", 30, 1, 100)
+    page = _int_param(req, "page", 1, 1, 1_000_000)
+    last = max(1, -(-len(items) // per_page))
+    chunk = items[(page - 1) * per_page : page * per_page]
+    kept = [(k, v) for k, v in req.query_pairs if k != "page"]
+
+    def url(n: int) -> str:
+        return f"{link_base}?{urlencode([*kept, ('page', str(n))])}"
+
+    rels: list[str] = []
+    if page > 1:
+        rels.append(f'<{url(min(page - 1, last))}>; rel="prev"')
+    if page < last:
+        rels.append(f'<{url(page + 1)}>; rel="next"')
+        rels.append(f'<{url(last)}>; rel="last"')
+    if page > 1:
+        rels.append(f'<{url(1)}>; rel="first"')
+    return chunk, ", ".join(rels)
+
+
+def _listing(body: list[Any] | RawJson, link: str) -> Response:
+    return Response(200, body, {"link": link} if link else {})
+
+
+def _parse_since(raw: str) -> float:
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise validation_failed("Issue", "since", "invalid", value=raw) from None
+
+
+class Api:
+    """Every endpoint the emulator serves, over one ``Store``."""
+
+    def __init__(
+        self, store: Store, limiter: Limiter, *, sub_issues: bool = True, search_lag: float = 10.0
+    ) -> None:
+        self.store = store
+        self.limiter = limiter
+        self.search_lag = search_lag
+        self._rendered: dict[tuple[int, str, str], tuple[int, bytes]] = {}
+        repo_path = "/repos/{owner}/{repo}"
+        issue_path = repo_path + "/issues/{issue_number}"
+        table: list[Route] = [
+            Route("GET", "/rate_limit", self.rate_limit, resource=None),
+            Route("GET", "/user", self.user),
+            Route("GET", "/search/issues", self.search_issues, resource=Resource.SEARCH),
+            Route("GET", repo_path, self.get_repo),
+            Route("GET", "/repositories/{repo_id}", self.get_repo),
+            Route("GET", repo_path + "/issues", self.list_issues),
+            Route("GET", "/repositories/{repo_id}/issues", self.list_issues),
+            Route("POST", repo_path + "/issues", self.create_issue, creates=True),
+            Route("GET", issue_path, self.get_issue),
+            Route("PATCH", issue_path, self.update_issue),
+            Route("GET", repo_path + "/labels", self.list_labels),
+            Route("POST", repo_path + "/labels", self.create_label, creates=True),
+            Route("GET", repo_path + "/labels/{name}", self.get_label),
+            Route("PATCH", repo_path + "/labels/{name}", self.update_label),
+            Route("DELETE", repo_path + "/labels/{name}", self.delete_label),
+            Route("GET", issue_path + "/labels", self.issue_labels),
+            Route("POST", issue_path + "/labels", self.add_issue_labels),
+            Route("PUT", issue_path + "/labels", self.set_issue_labels),
+            Route("DELETE", issue_path + "/labels", self.clear_issue_labels),
+            Route("DELETE", issue_path + "/labels/{name}", self.remove_issue_label),
+        ]
+        if sub_issues:
+            table += [
+                Route("GET", issue_path + "/sub_issues", self.list_sub_issues),
+                Route("POST", issue_path + "/sub_issues", self.add_sub_issue, creates=True),
+                Route("DELETE", issue_path + "/sub_issue", self.remove_sub_issue),
+                Route("GET", issue_path + "/parent", self.get_parent),
+            ]
+        self.routes = tuple(
+            Route(r.method, r.template, r.handler, r.creates, r.resource, _compile(r.template))
+            for r in table
+        )
+
+    def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route serving ``method path`` and its captured values."""
+        if method == "HEAD":
+            method = "GET"
+        for route in self.routes:
+            params = route.match(method, path)
+            if params is not None:
+                return route, params
+        return None
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _repo(self, req: Request) -> Repo:
+        if "repo_id" in req.params:
+            return self.store.repo_by_id(req.params["repo_id"])
+        return self.store.repo(req.params["owner"], req.params["repo"])
+
+    def _issue(self, req: Request, repo: Repo) -> IssueState:
+        return repo.issue(req.params["issue_number"])
+
+    def _issue_json(self, req: Request, repo: Repo, issue: IssueState) -> dict[str, Any]:
+        return issue_json(repo, issue, req.api_base, req.web_base)
+
+    def _issue_bytes(self, req: Request, repo: Repo, issue: IssueState) -> bytes:
+        """The issue as JSON, rendered once per state of the store (lists re-read a lot)."""
+        key = (issue.id, req.api_base, req.web_base)
+        cached = self._rendered.get(key)
+        if cached is not None and cached[0] == self.store.generation:
+            return cached[1]
+        data = json.dumps(self._issue_json(req, repo, issue)).encode()
+        self._rendered[key] = (self.store.generation, data)
+        return data
+
+    def _issue_list(self, req: Request, repo: Repo, issues: Sequence[IssueState]) -> RawJson:
+        return RawJson(b"[" + b", ".join(self._issue_bytes(req, repo, i) for i in issues) + b"]")
+
+    # --- account and limits -------------------------------------------------------------
+
+    def rate_limit(self, req: Request) -> Response:
+        """``GET /rate_limit``: free of charge."""
+        assert req.identity is not None
+        core = self.limiter.snapshot(req.identity, Resource.CORE)
+        search = self.limiter.snapshot(req.identity, Resource.SEARCH)
+        graphql = dict(core, used=0, remaining=core["limit"])
+        return Response(
+            200,
+            {
+                "resources": {"core": core, "search": search, "graphql": graphql},
+                "rate": core,
+            },
+        )
+
+    def user(self, req: Request) -> Response:
+        """``GET /user``: installation tokens (``GITHUB_TOKEN``) are refused, as on GitHub."""
+        who = req.identity
+        assert who is not None
+        if who.kind == "installation":
+            raise ApiFailure(
+                403,
+                INTEGRATION_FORBIDDEN,
+                documentation_url="https://docs.github.com/rest/users/users#get-the-authenticated-user",
+            )
+        data = user_json(UserRef(who.login, who.user_id), req.api_base, req.web_base)
+        data.update(
+            name=None,
+            company=None,
+            blog="",
+            location=None,
+            email=None,
+            hireable=None,
+            bio=None,
+            twitter_username=None,
+            public_repos=0,
+            public_gists=0,
+            followers=0,
+            following=0,
+            created_at="2020-01-01T00:00:00Z",
+            updated_at="2020-01-01T00:00:00Z",
+        )
+        return Response(200, data)
+
+    # --- repository and issues ----------------------------------------------------------
+
+    def get_repo(self, req: Request) -> Response:
+        """``GET /repos/{owner}/{repo}``."""
+        repo = self._repo(req)
+        return Response(200, repo_json(repo, req.api_base, req.web_base))
+
+    def list_issues(self, req: Request) -> Response:
+        """``GET /repos/{owner}/{repo}/issues``: filters, sort and a ``link`` header."""
+        repo = self._repo(req)
+        chosen = self._filter(req, repo, list(repo.issues.values()))
+        page, link = paginate(req, chosen, f"{req.api_base}/repositories/{repo.id}/issues")
+        return _listing(self._issue_list(req, repo, page), link)
+
+    def _filter(self, req: Request, repo: Repo, issues: list[IssueState]) -> list[IssueState]:
+        q = req.query
+        state = q.get("state") or "open"
+        if state not in ("open", "closed", "all"):
+            raise validation_failed("Issue", "state", "invalid", value=state)
+        if state != "all":
+            issues = [i for i in issues if i.state == state]
+        wanted = [n.strip().lower() for n in (q.get("labels") or "").split(",") if n.strip()]
+        if wanted:
+            issues = [i for i in issues if set(wanted) <= self._label_names(repo, i)]
+        if q.get("since"):
+            since = _parse_since(q["since"])
+            issues = [i for i in issues if i.updated_at >= since]
+        if q.get("creator"):
+            issues = [i for i in issues if i.user.login == q["creator"]]
+        assignee = q.get("assignee")
+        if assignee == "none":
+            issues = [i for i in issues if not i.assignees]
+        elif assignee and assignee != "*":
+            issues = [i for i in issues if assignee in i.assignees]
+        sort = q.get("sort") or "created"
+        keys: dict[str, Callable[[IssueState], Any]] = {
+            "created": lambda i: (i.created_at, i.number),
+            "updated": lambda i: (i.updated_at, i.number),
+            "comments": lambda i: (0, i.number),
+        }
+        if sort not in keys:
+            raise validation_failed("Issue", "sort", "invalid", value=sort)
+        descending = (q.get("direction") or "desc") != "asc"
+        if sort == "created":  # the store keeps creation order already: skip the sort
+            return issues[::-1] if descending else issues
+        return sorted(issues, key=keys[sort], reverse=descending)
+
+    def _label_names(self, repo: Repo, issue: IssueState) -> set[str]:
+        return {
+            label.name.lower()
+            for i in issue.label_ids
+            if (label := repo.label_by_id(i)) is not None
+        }
+
+    def create_issue(self, req: Request) -> Response:
+        """``POST /repos/{owner}/{repo}/issues``."""
+        repo = self._repo(req)
+        issue = repo.create_issue(author_of(req), _object(req.body))
+        data = self._issue_json(req, repo, issue)
+        return Response(201, data, {"location": data["url"]})
+
+    def get_issue(self, req: Request) -> Response:
+        """``GET /repos/{owner}/{repo}/issues/{issue_number}``."""
+        repo = self._repo(req)
+        return Response(200, RawJson(self._issue_bytes(req, repo, self._issue(req, repo))))
+
+    def update_issue(self, req: Request) -> Response:
+        """``PATCH /repos/{owner}/{repo}/issues/{issue_number}``."""
+        repo = self._repo(req)
+        issue = repo.update_issue(author_of(req), req.params["issue_number"], _object(req.body))
+        return Response(200, self._issue_json(req, repo, issue))
+
+    # --- labels -------------------------------------------------------------------------
+
+    def list_labels(self, req: Request) -> Response:
+        """``GET /repos/{owner}/{repo}/labels``."""
+        repo = self._repo(req)
+        labels = sorted(repo.labels.values(), key=lambda label: label.name.lower())
+        page, link = paginate(req, labels, req.api_base + req.path)
+        return _listing([label_json(repo, label, req.api_base) for label in page], link)
+
+    def create_label(self, req: Request) -> Response:
+        """``POST /repos/{owner}/{repo}/labels``."""
+        repo = self._repo(req)
+        data = _object(req.body)
+        label = repo.create_label(data.get("name", ""), data.get("color"), data.get("description"))
+        body = label_json(repo, label, req.api_base)
+        return Response(201, body, {"location": body["url"]})
+
+    def get_label(self, req: Request) -> Response:
+        """``GET /repos/{owner}/{repo}/labels/{name}``."""
+        repo = self._repo(req)
+        return Response(200, label_json(repo, repo.label(req.params["name"]), req.api_base))
+
+    def update_label(self, req: Request) -> Response:
+        """``PATCH /repos/{owner}/{repo}/labels/{name}``."""
+        repo = self._repo(req)
+        label = repo.update_label(req.params["name"], _object(req.body))
+        return Response(200, label_json(repo, label, req.api_base))
+
+    def delete_label(self, req: Request) -> Response:
+        """``DELETE /repos/{owner}/{repo}/labels/{name}``."""
+        self._repo(req).delete_label(req.params["name"])
+        return Response(204)
+
+    def _labels_of(self, req: Request, repo: Repo, issue: IssueState) -> Response:
+        return Response(
+            200,
+            [
+                label_json(repo, label, req.api_base)
+                for i in issue.label_ids
+                if (label := repo.label_by_id(i)) is not None
+            ],
+        )
+
+    def _labels_in_body(self, req: Request) -> list[Any]:
+        body = req.body
+        if isinstance(body, dict):
+            body = body.get("labels", [])
+        if not isinstance(body, list):
+            raise ApiFailure(400, "Problems parsing JSON")
+        return body
+
+    def issue_labels(self, req: Request) -> Response:
+        """``GET /repos/{owner}/{repo}/issues/{issue_number}/labels``."""
+        repo = self._repo(req)
+        return self._labels_of(req, repo, self._issue(req, repo))
+
+    def add_issue_labels(self, req: Request) -> Response:
+        """``POST .../issues/{issue_number}/labels``: add to the set."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        for label_id in repo.label_ids_for(self._labels_in_body(req)):
+            if label_id not in issue.label_ids:
+                issue.label_ids.append(label_id)
+        self._touch(repo, issue)
+        return self._labels_of(req, repo, issue)
+
+    def set_issue_labels(self, req: Request) -> Response:
+        """``PUT .../issues/{issue_number}/labels``: replace the set."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        issue.label_ids = repo.label_ids_for(self._labels_in_body(req))
+        self._touch(repo, issue)
+        return self._labels_of(req, repo, issue)
+
+    def clear_issue_labels(self, req: Request) -> Response:
+        """``DELETE .../issues/{issue_number}/labels``."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        issue.label_ids = []
+        self._touch(repo, issue)
+        return Response(204)
+
+    def remove_issue_label(self, req: Request) -> Response:
+        """``DELETE .../issues/{issue_number}/labels/{name}``: 404 when the issue lacks it."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        label = repo.labels.get(req.params["name"].lower())
+        if label is None or label.id not in issue.label_ids:
+            raise ApiFailure(
+                404,
+                "Label does not exist",
+                documentation_url="https://docs.github.com/rest/issues/labels#remove-a-label-from-an-issue",
+            )
+        issue.label_ids.remove(label.id)
+        self._touch(repo, issue)
+        return self._labels_of(req, repo, issue)
+
+    def _touch(self, repo: Repo, issue: IssueState) -> None:
+        repo.touch(issue)
+
+    # --- sub-issues ---------------------------------------------------------------------
+
+    def list_sub_issues(self, req: Request) -> Response:
+        """``GET .../issues/{issue_number}/sub_issues``."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        children = [repo.issues[n] for n in issue.children]
+        page, link = paginate(req, children, req.api_base + req.path)
+        return _listing(self._issue_list(req, repo, page), link)
+
+    def add_sub_issue(self, req: Request) -> Response:
+        """``POST .../issues/{issue_number}/sub_issues`` with the child's ``id``."""
+        repo = self._repo(req)
+        data = _object(req.body)
+        if "sub_issue_id" not in data:
+            raise ApiFailure(422, 'Invalid request.\n\n"sub_issue_id" wasn\'t supplied.')
+        parent = repo.add_sub_issue(
+            req.params["issue_number"], data["sub_issue_id"], bool(data.get("replace_parent"))
+        )
+        body = self._issue_json(req, repo, parent)
+        return Response(201, body, {"location": body["url"]})
+
+    def remove_sub_issue(self, req: Request) -> Response:
+        """``DELETE .../issues/{issue_number}/sub_issue``."""
+        repo = self._repo(req)
+        data = _object(req.body)
+        child = repo.remove_sub_issue(req.params["issue_number"], data.get("sub_issue_id"))
+        return Response(200, self._issue_json(req, repo, child))
+
+    def get_parent(self, req: Request) -> Response:
+        """``GET .../issues/{issue_number}/parent``: 404 when the issue has none."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        if issue.parent is None:
+            raise not_found()
+        return Response(200, self._issue_json(req, repo, repo.issues[issue.parent]))
+
+    # --- search -------------------------------------------------------------------------
+
+    def search_issues(self, req: Request) -> Response:
+        """``GET /search/issues``: answers from an index ``search_lag`` seconds behind writes."""
+        query = req.query.get("q", "")
+        if not query.strip():
+            raise validation_failed("Search", "q", "missing")
+        terms = _parse_query(query)
+        horizon = self.store.clock.now() - self.search_lag
+        hits: list[tuple[Repo, IssueState]] = []
+        for repo in self.store.repos.values():
+            if terms.repo and terms.repo != repo.full_name.lower():
+                continue
+            for issue in repo.issues.values():
+                doc = _indexed(issue, horizon)
+                if doc is not None and terms.accepts(doc):
+                    hits.append((repo, issue))
+        hits.sort(key=lambda hit: hit[1].created_at, reverse=True)
+        page, link = paginate(req, hits, req.api_base + req.path)
+        items = [dict(self._issue_json(req, repo, i), score=1.0) for repo, i in page]
+        body = {"total_count": len(hits), "incomplete_results": False, "items": items}
+        return Response(200, body, {"link": link} if link else {})
+
+
+@dataclass(frozen=True)
+class _Query:
+    repo: str | None
+    words: tuple[str, ...]
+    state: str | None
+    kind: str | None
+    labels: tuple[str, ...]
+
+    def accepts(self, doc: SearchDoc) -> bool:
+        if self.state and doc.state != self.state:
+            return False
+        if (self.kind == "pr" and not doc.is_pull) or (self.kind == "issue" and doc.is_pull):
+            return False
+        names = {n.lower() for n in doc.labels}
+        if any(label not in names for label in self.labels):
+            return False
+        text = f"{doc.title}\n{doc.body}".lower()
+        return all(word in text for word in self.words)
+
+
+def _parse_query(query: str) -> _Query:
+    tokens = re.findall(r'(\w+:"[^"]*"|"[^"]*"|\S+)', query)
+    repo = state = kind = None
+    words: list[str] = []
+    labels: list[str] = []
+    for token in tokens:
+        key, sep, value = token.partition(":")
+        value = value.strip('"').lower()
+        if sep and key == "repo":
+            repo = value
+        elif sep and key in ("is", "state") and value in ("open", "closed"):
+            state = value
+        elif sep and key in ("is", "type") and value in ("issue", "pr"):
+            kind = value
+        elif sep and key == "label":
+            labels.append(value)
+        elif sep and key == "in":
+            continue
+        else:
+            words.append(token.strip('"').lower())
+    return _Query(repo, tuple(words), state, kind, tuple(labels))
+
+
+def _indexed(issue: IssueState, horizon: float) -> SearchDoc | None:
+    """The latest version of ``issue`` the search index had seen by ``horizon``."""
+    found: SearchDoc | None = None
+    for at, doc in issue.history:
+        if at > horizon:
+            break
+        found = doc
+    return found

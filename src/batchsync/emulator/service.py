@@ -1,0 +1,271 @@
+"""The request pipeline, free of HTTP plumbing: auth, limits, faults, dispatch, stats."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from batchsync.emulator.clock import Clock
+from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults
+from batchsync.emulator.limits import Decision, LimitConfig, Limiter, Resource, Verdict
+from batchsync.emulator.protocol import ApiFailure, Identity, RawJson, Request, Response
+from batchsync.emulator.routes import INTEGRATION_FORBIDDEN, Api, Route
+from batchsync.emulator.state import Store
+from batchsync.emulator.stats import RequestRecord, Stats
+
+__all__ = ["Answer", "Service"]
+
+TIMEOUT_TEXT = (
+    "We couldn't respond to your request in time. Sorry about that. Please try resubmitting "
+    "your request and contact us if the problem persists."
+)
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+BASE_HEADERS = {
+    "content-type": "application/json; charset=utf-8",
+    "x-github-media-type": "github.v3; format=json",
+    "x-github-api-version-selected": "2022-11-28",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer: status, headers, body bytes."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Service:
+    """Turns one HTTP request into an ``Answer`` (or None: drop the connection)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        limits: LimitConfig,
+        faults: FaultConfig | None,
+        seed: int,
+        prefix: str,
+        sub_issues: bool,
+        search_lag: float,
+    ) -> None:
+        self.clock = clock
+        self.prefix = prefix
+        self.store = Store(clock)
+        self.limiter = Limiter(limits, clock, seed)
+        self.faults = Faults(faults, seed)
+        self.stats = Stats()
+        self.api = Api(self.store, self.limiter, sub_issues=sub_issues, search_lag=search_lag)
+        self.tokens: dict[str, Identity] = {}
+        self._ids = itertools.count(1)
+        self._token_ids = itertools.count(1_000_001)
+        self._lock = threading.Lock()
+        self.admin: Any = None  # set by the server: handles /_emulator/ paths
+
+    def add_token(
+        self, token: str, *, permission: str, kind: str, limit: int | None = None
+    ) -> Identity:
+        """Register a token: ``permission`` "write" or "read", ``kind`` "installation" or "user"."""
+        if permission not in ("write", "read"):
+            raise ValueError(f"permission must be 'write' or 'read', got {permission!r}")
+        if kind not in ("installation", "user"):
+            raise ValueError(f"kind must be 'installation' or 'user', got {kind!r}")
+        token_id = next(self._token_ids)
+        login = "github-actions[bot]" if kind == "installation" else f"emulator-user-{token_id}"
+        user_id = 41_898_282 if kind == "installation" else token_id
+        identity = Identity(token_id, login, user_id, kind, permission, limit)
+        with self._lock:
+            self.tokens[token] = identity
+        return identity
+
+    def identify(self, authorization: str | None) -> Identity | None:
+        """The token's identity; any token is accepted while none is registered."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() not in ("token", "bearer") or not token.strip():
+            return None
+        token = token.strip()
+        found = self.tokens.get(token)
+        if found is None and not self.tokens:
+            found = Identity(1_000_000, "github-actions[bot]", 41_898_282, "installation", "write")
+        return found
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], raw: bytes, host: str
+    ) -> Answer | None:
+        """Serve one request; None means: close the connection without an answer."""
+        split = urlsplit(target)
+        path = unquote(split.path)
+        pairs = tuple(parse_qsl(split.query, keep_blank_values=True))
+        if "/_emulator/" in path and path.startswith((self.prefix + "/_emulator/", "/_emulator/")):
+            admin: Answer = self.admin.handle(
+                method, path.split("/_emulator/", 1)[1], pairs, raw, host
+            )
+            return admin
+        rid = f"{next(self._ids):04X}:{7:04X}:{11:06X}:{13:06X}:{17:08X}"
+        ex = _Exchange(self.clock.now(), method, path, path, rid, pairs, raw, host)
+        if not path.startswith(self.prefix + "/"):
+            return self._finish(ex, ApiFailure(404, "Not Found").response())
+        ex.path = ex.template = path[len(self.prefix) :]
+        ex.who = self.identify(headers.get("authorization"))
+        if ex.who is None:
+            ex.verdict = "auth"
+            ex.limit_headers = self._anonymous(ex.at)
+            return self._finish(ex, ApiFailure(401, "Bad credentials").response())
+        found = self.api.route(method, ex.path)
+        if found is not None:
+            ex.route, ex.params = found
+            ex.template = ex.route.template
+        self.stats.in_flight(self.limiter.enter(ex.who))
+        try:
+            return self._serve(ex, ex.who)
+        finally:
+            self.limiter.leave(ex.who)
+
+    def _serve(self, ex: _Exchange, who: Identity) -> Answer | None:
+        route = ex.route
+        plan = FaultPlan()
+        if route is not None and route.resource is not None:
+            plan = self.faults.plan(ex.method, ex.template, route.creates)
+        decision = self._admit(ex, who, plan)
+        ex.limit_headers = decision.headers
+        if decision.failure is not None:
+            ex.verdict = decision.verdict
+            return self._finish(ex, decision.failure.response())
+        self.clock.sleep(plan.latency)
+        if route is None:
+            return self._finish(ex, ApiFailure(404, "Not Found").response())
+        request = self._request(ex, who)
+        if isinstance(request, ApiFailure):
+            return self._finish(ex, request.response())
+        if ex.method in WRITE_METHODS and who.permission != "write":
+            return self._finish(ex, ApiFailure(403, INTEGRATION_FORBIDDEN).response())
+        return self._act(ex, route, request, plan)
+
+    def _act(self, ex: _Exchange, route: Route, request: Request, plan: FaultPlan) -> Answer | None:
+        ex.fault = plan.kind if plan.kind is not FaultKind.STORM else None
+        if plan.kind is FaultKind.ERROR:
+            return self._finish(ex, ApiFailure(plan.status, "Server Error").response())
+        if plan.kind is FaultKind.TIMEOUT:
+            # GitHub gives up after its timeout, possibly after it acted
+            self.clock.sleep(self.faults.config.server_timeout)
+            if plan.acts:
+                self._run(route, request)
+            return self._finish(ex, ApiFailure(502, TIMEOUT_TEXT).response())
+        response = self._run(route, request)
+        if plan.kind is FaultKind.DROP:
+            self._record(ex, 0)
+            return None
+        return self._finish(ex, response)
+
+    def _admit(self, ex: _Exchange, who: Identity, plan: FaultPlan) -> Decision:
+        route = ex.route
+        if route is not None and route.resource is None:
+            return Decision(Verdict.OK, self.limiter.headers(who))
+        resource = route.resource if route is not None and route.resource else Resource.CORE
+        storm = self.faults.config.storm_seconds if plan.kind is FaultKind.STORM else None
+        return self.limiter.admit(
+            who,
+            method=ex.method,
+            resource=resource,
+            creates=route.creates if route is not None else False,
+            request_id=ex.rid,
+            storm=storm,
+        )
+
+    def _request(self, ex: _Exchange, who: Identity) -> Request | ApiFailure:
+        body: Any = None
+        if ex.raw.strip():
+            try:
+                body = json.loads(ex.raw)
+            except ValueError:
+                return ApiFailure(400, "Problems parsing JSON")
+        web = f"http://{ex.host}"
+        return Request(
+            method=ex.method,
+            path=ex.path,
+            query=dict(ex.pairs),
+            query_pairs=ex.pairs,
+            params=ex.params,
+            body=body,
+            api_base=web + self.prefix,
+            web_base=web,
+            identity=who,
+        )
+
+    def _run(self, route: Route, request: Request) -> Response:
+        with self.store.lock:
+            try:
+                return route.handler(request)
+            except ApiFailure as failure:
+                return failure.response()
+            finally:
+                if request.method != "GET":
+                    self.store.changed()
+
+    def _anonymous(self, now: float) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": "60",
+            "x-ratelimit-remaining": "59",
+            "x-ratelimit-reset": str(int(now) + 3_600),
+            "x-ratelimit-used": "1",
+            "x-ratelimit-resource": "core",
+        }
+
+    def _record(self, ex: _Exchange, status: int) -> None:
+        violation = ex.verdict in (Verdict.PRIMARY, Verdict.PENALTY)
+        self.stats.record(
+            RequestRecord(
+                ex.at,
+                ex.method,
+                ex.template,
+                ex.path,
+                status,
+                str(ex.verdict),
+                ex.fault.value if ex.fault else None,
+                violation,
+                ex.who.token_id if ex.who else None,
+            )
+        )
+
+    def _finish(self, ex: _Exchange, response: Response) -> Answer:
+        self._record(ex, response.status)
+        headers = {
+            **BASE_HEADERS,
+            **ex.limit_headers,
+            **response.headers,
+            "x-github-request-id": ex.rid,
+        }
+        if response.body is None:
+            headers.pop("content-type", None)
+            return Answer(response.status, headers, b"")
+        if isinstance(response.body, RawJson):
+            return Answer(response.status, headers, response.body.data)
+        return Answer(response.status, headers, json.dumps(response.body).encode())
+
+
+@dataclass
+class _Exchange:
+    """One request on its way through the pipeline."""
+
+    at: float
+    method: str
+    path: str
+    template: str
+    rid: str
+    pairs: tuple[tuple[str, str], ...]
+    raw: bytes
+    host: str
+    who: Identity | None = None
+    route: Route | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    limit_headers: Mapping[str, str] = field(default_factory=dict)
+    verdict: str = "ok"
+    fault: FaultKind | None = None

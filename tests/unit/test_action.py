@@ -1,0 +1,443 @@
+"""Action mode against an injected run: masking, groups, annotations, files and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchsync import action
+from batchsync.errors import (
+    AuthError,
+    ForbiddenError,
+    NotFoundError,
+    SettingsError,
+    TransportError,
+)
+from batchsync.items import Kind
+from batchsync.ratelimit import RateLimitSnapshot
+from batchsync.results import BatchResult, ItemAction, Outcome
+
+TOKEN = "ghs_unit0secret0token"
+
+
+@dataclass(frozen=True)
+class FakeSettings:
+    """The fields action mode reads, as config.Settings names them."""
+
+    workspace: Path
+    step_summary: Path | None = None
+    output_file: Path | None = None
+    repository: str | None = "o/r"
+    dry_run: bool = False
+    fail_on_error: bool = True
+    results_file: Path | None = None
+    runner_temp: Path | None = None
+    path: str = ".claude"
+    token: str | None = TOKEN
+
+    def token_value(self) -> str | None:
+        return self.token
+
+    def base_dir(self) -> Path:
+        base = (self.workspace / self.path).resolve()
+        if not base.is_relative_to(self.workspace.resolve()):
+            raise SettingsError("path", self.path, "a folder inside the workspace")
+        return base
+
+    def results_path(self) -> Path:
+        if self.results_file is not None:
+            return self.workspace / self.results_file
+        if self.runner_temp is not None:
+            return self.runner_temp / "batchsync-results.json"
+        return self.workspace / "batchsync-results.json"
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: Kind
+    key: str
+    path: str
+
+
+@dataclass
+class Step:
+    """One run_action call's inputs and everything it produced."""
+
+    settings: FakeSettings
+    code: int = -1
+    stdout: str = ""
+    stderr: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+    @property
+    def summary(self) -> str:
+        assert self.settings.step_summary is not None
+        return self.settings.step_summary.read_text(encoding="utf-8")
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        assert self.settings.output_file is not None
+        return parse_outputs(self.settings.output_file.read_text(encoding="utf-8"))
+
+    def errors(self) -> list[str]:
+        return [line for line in self.lines if line.startswith("::error")]
+
+    def warnings(self) -> list[str]:
+        return [line for line in self.lines if line.startswith("::warning")]
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """Read GITHUB_OUTPUT's heredoc entries the way the runner does."""
+    result: dict[str, str] = {}
+    rows = iter(text.split("\n"))
+    for row in rows:
+        if not row:
+            continue
+        name, mark = row.split("<<", 1)
+        body: list[str] = []
+        for value_row in rows:
+            if value_row == mark:
+                break
+            body.append(value_row)
+        result[name] = "\n".join(body)
+    return result
+
+
+def make_workspace(tmp_path: Path) -> Path:
+    workspace = tmp_path / "ws"
+    for rel in ("prds/prd-001.md", "epics/e1/epic.md", "epics/e1/001.md"):
+        target = workspace / ".claude" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("---\nname: x\n---\n", encoding="utf-8")
+    (tmp_path / "files").mkdir()
+    return workspace
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> FakeSettings:
+    workspace = make_workspace(tmp_path)
+    return FakeSettings(
+        workspace=workspace,
+        step_summary=tmp_path / "files" / "summary.md",
+        output_file=tmp_path / "files" / "output",
+    )
+
+
+def fake_run(
+    result: BatchResult | None = None,
+    *,
+    raises: BaseException | None = None,
+    items: tuple[Item, ...] = (),
+    waits: tuple[tuple[str, float], ...] = (),
+) -> tuple[Callable[..., BatchResult], list[dict[str, Any]]]:
+    calls: list[dict[str, Any]] = []
+
+    def run(settings: object, **kwargs: Any) -> BatchResult:
+        calls.append({"settings": settings, **kwargs})
+        for reason, seconds in waits:
+            kwargs["on_wait"](reason, seconds)
+        for done, item in enumerate(items, 1):
+            kwargs["on_progress"](done, len(items), item)
+        if raises is not None:
+            raise raises
+        assert result is not None
+        return result
+
+    return run, calls
+
+
+def go(settings: FakeSettings, run: Callable[..., BatchResult]) -> Step:
+    out, err = io.StringIO(), io.StringIO()
+    step = Step(settings)
+    step.code = action.run_action(settings, run=run, stdout=out, stderr=err)
+    step.stdout, step.stderr = out.getvalue(), err.getvalue()
+    return step
+
+
+def done(key: str, action_: ItemAction = ItemAction.CREATED, **extra: Any) -> Outcome:
+    fields: dict[str, Any] = {
+        "key": key,
+        "kind": "task",
+        "path": f"epics/e1/{key}.md",
+        "action": action_,
+    }
+    if action_ is ItemAction.CREATED:
+        fields.update(issue_number=7, url="https://github.com/o/r/issues/7")
+    fields.update(extra)
+    return Outcome(**fields)
+
+
+def failed(
+    key: str, error: str = "PATCH /repos/o/r/issues/3 -> 422: too long", **extra: Any
+) -> Outcome:
+    return done(key, ItemAction.FAILED, error=error, **extra)
+
+
+OK = BatchResult(
+    outcomes=(done("001"), done("002", ItemAction.UNCHANGED)),
+    duration=2.0,
+    rate_limit=RateLimitSnapshot(limit=1000, remaining=990, reset=1_800_000_000),
+)
+
+
+def test_mask_is_the_first_line(settings: FakeSettings) -> None:
+    step = go(settings, fake_run(OK)[0])
+    assert step.lines[0] == f"::add-mask::{TOKEN}"
+
+
+def test_success_exits_zero_and_writes_everything(settings: FakeSettings) -> None:
+    run, calls = fake_run(OK)
+    step = go(settings, run)
+    assert step.code == action.EXIT_OK
+    assert calls[0]["settings"] is settings
+    assert step.outputs["created"] == "1"
+    assert step.outputs["unchanged"] == "1"
+    assert step.outputs["results-file"] == "batchsync-results.json"
+    doc = json.loads((settings.workspace / "batchsync-results.json").read_text())
+    assert [r["key"] for r in doc["items"]] == ["001", "002"]
+    assert "All 2 items are in step." in step.summary
+    assert step.errors() == []
+
+
+def test_results_file_defaults_to_workspace_even_with_runner_temp(
+    settings: FakeSettings, tmp_path: Path
+) -> None:
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    step = go(FakeSettings(**{**settings.__dict__, "runner_temp": temp}), fake_run(OK)[0])
+    assert list(temp.iterdir()) == []
+    assert (settings.workspace / "batchsync-results.json").is_file()
+    assert step.outputs["results-file"] == "batchsync-results.json"
+
+
+def test_results_file_input_is_honoured(settings: FakeSettings) -> None:
+    changed = FakeSettings(**{**settings.__dict__, "results_file": Path("out/r.json")})
+    step = go(changed, fake_run(OK)[0])
+    assert (settings.workspace / "out" / "r.json").is_file()
+    assert step.outputs["results-file"] == "out/r.json"
+
+
+def test_failure_exits_one(settings: FakeSettings) -> None:
+    result = BatchResult(outcomes=(done("001"), failed("002")))
+    assert go(settings, fake_run(result)[0]).code == action.EXIT_FAILED
+
+
+def test_failure_with_fail_on_error_false_exits_zero(settings: FakeSettings) -> None:
+    result = BatchResult(outcomes=(done("001"), failed("002")))
+    lenient = FakeSettings(**{**settings.__dict__, "fail_on_error": False})
+    step = go(lenient, fake_run(result)[0])
+    assert step.code == action.EXIT_OK
+    assert len(step.errors()) == 1
+
+
+def test_item_error_annotation_points_at_repo_file_and_line(settings: FakeSettings) -> None:
+    result = BatchResult(outcomes=(failed("001", line=3),))
+    (error,) = go(settings, fake_run(result)[0]).errors()
+    assert error == (
+        "::error file=.claude/epics/e1/001.md,line=3,title=batchsync%3A 001::"
+        "PATCH /repos/o/r/issues/3 -> 422: too long"
+    )
+
+
+def test_scan_error_path_relative_to_workspace_is_kept(settings: FakeSettings) -> None:
+    scan_error = failed("bad", error="invalid YAML", path=".claude/prds/prd-001.md", line=2)
+    (error,) = go(settings, fake_run(BatchResult(outcomes=(scan_error,)))[0]).errors()
+    assert error.startswith("::error file=.claude/prds/prd-001.md,line=2,")
+
+
+def test_ten_failures_give_ten_annotations(settings: FakeSettings) -> None:
+    result = BatchResult(outcomes=tuple(failed(f"k{i}") for i in range(10)))
+    errors = go(settings, fake_run(result)[0]).errors()
+    assert len(errors) == 10
+    assert not any("more items failed" in e for e in errors)
+
+
+def test_more_than_ten_failures_are_aggregated(settings: FakeSettings) -> None:
+    result = BatchResult(outcomes=tuple(failed(f"k{i:02d}") for i in range(15)))
+    errors = go(settings, fake_run(result)[0]).errors()
+    assert len(errors) == action.ANNOTATION_LIMIT
+    assert all(f"batchsync%3A k{i:02d}::" in errors[i] for i in range(9))
+    assert "6 more items failed: k09, k10, k11, k12, k13, k14." in errors[9]
+
+
+def test_groups_per_phase_are_balanced(settings: FakeSettings) -> None:
+    items = (
+        Item(Kind.PRD, "prd-001", "prds/prd-001.md"),
+        Item(Kind.EPIC, "e1", "epics/e1/epic.md"),
+        Item(Kind.TASK, "001", "epics/e1/001.md"),
+        Item(Kind.TASK, "002", "epics/e1/002.md"),
+    )
+    step = go(settings, fake_run(OK, items=items)[0])
+    groups = [line for line in step.lines if line.startswith(("::group::", "::endgroup::"))]
+    assert groups == [
+        "::group::Settings",
+        "::endgroup::",
+        "::group::Sync: prd items",
+        "::endgroup::",
+        "::group::Sync: epic items",
+        "::endgroup::",
+        "::group::Sync: task items",
+        "::endgroup::",
+        "::group::Report",
+        "::endgroup::",
+    ]
+    assert "[4/4] 002" in step.lines
+
+
+def test_progress_text_cannot_issue_a_command(settings: FakeSettings) -> None:
+    items = (Item(Kind.PRD, "x\n::add-mask::y", "p.md"),)
+    step = go(settings, fake_run(OK, items=items)[0])
+    assert not any(line.startswith("::add-mask::y") for line in step.lines)
+    assert "[1/1] x ::add-mask::y" in step.lines
+
+
+def test_waits_are_logged(settings: FakeSettings) -> None:
+    step = go(settings, fake_run(OK, waits=(("secondary rate limit", 60.0),))[0])
+    assert "waiting 60.0 s: secondary rate limit" in step.lines
+
+
+def test_token_never_printed_or_written(settings: FakeSettings) -> None:
+    leaky = failed("001", error=f"GET /x -> 500: echoed {TOKEN}")
+    step = go(settings, fake_run(BatchResult(outcomes=(leaky,)), raises=None)[0])
+    written = [
+        step.stdout.replace(f"::add-mask::{TOKEN}", ""),
+        step.stderr,
+        step.summary,
+        settings.output_file.read_text() if settings.output_file else "",
+        (settings.workspace / "batchsync-results.json").read_text(),
+    ]
+    assert all(TOKEN not in text for text in written)
+    doc = json.loads(written[-1])
+    assert doc["items"][0]["error"] == "GET /x -> 500: echoed ***"
+
+
+def test_token_scrubbed_from_unexpected_error(settings: FakeSettings) -> None:
+    step = go(settings, fake_run(raises=RuntimeError(f"boom {TOKEN}"))[0])
+    assert step.code == action.EXIT_FATAL
+    assert TOKEN not in step.stderr
+    assert "RuntimeError: boom ***" in step.stderr
+    assert TOKEN not in step.stdout.replace(f"::add-mask::{TOKEN}", "")
+    assert "internal error" in step.errors()[0]
+
+
+@pytest.mark.parametrize(
+    ("exc", "title", "fix"),
+    [
+        (AuthError(401, "Bad credentials"), "bad credentials", "github-token:"),
+        (
+            ForbiddenError(403, "Resource not accessible by integration"),
+            "missing permission",
+            "permissions:\n  issues: write",
+        ),
+        (NotFoundError(404, "Not Found"), "repository not found", "repository: owner/name"),
+        (SettingsError("type", "bug", "all, prd, epic or task"), "invalid input", None),
+        (TransportError("GET", "/repos/o/r/issues", "refused"), "GitHub unreachable", None),
+    ],
+)
+def test_errors_that_stop_the_run_exit_two_with_one_error(
+    settings: FakeSettings, exc: Exception, title: str, fix: str | None
+) -> None:
+    step = go(settings, fake_run(raises=exc)[0])
+    assert step.code == action.EXIT_FATAL
+    (error,) = step.errors()
+    assert f"title=batchsync%3A {title}::" in error
+    assert "**Nothing was synced.**" in step.summary
+    if fix is not None:
+        assert fix in step.summary.split("```yaml\n", 1)[1]
+
+
+def test_forbidden_says_exactly_which_yaml_to_add(settings: FakeSettings) -> None:
+    step = go(settings, fake_run(raises=ForbiddenError(403, "Resource not accessible"))[0])
+    (error,) = step.errors()
+    assert "permissions:%0A  issues: write" in error
+    assert "fork" in error
+
+
+def test_permission_failures_on_items_give_one_error_and_exit_two(settings: FakeSettings) -> None:
+    denied = "POST /repos/o/r/issues -> 403: Resource not accessible by integration"
+    result = BatchResult(outcomes=tuple(failed(f"k{i}", error=denied) for i in range(12)))
+    step = go(settings, fake_run(result)[0])
+    assert step.code == action.EXIT_FATAL
+    (error,) = step.errors()
+    assert "permissions:%0A  issues: write" in error
+
+
+def test_rate_limit_403_is_not_a_permission_problem(settings: FakeSettings) -> None:
+    limited = "POST /repos/o/r/issues -> 403: API rate limit exceeded (retried 3 times)"
+    step = go(settings, fake_run(BatchResult(outcomes=(failed("k", error=limited),)))[0])
+    assert step.code == action.EXIT_FAILED
+    assert "permissions" not in step.errors()[0]
+
+
+def test_no_token_stops_before_running(settings: FakeSettings) -> None:
+    run, calls = fake_run(OK)
+    step = go(FakeSettings(**{**settings.__dict__, "token": None}), run)
+    assert step.code == action.EXIT_FATAL
+    assert calls == []
+    assert not any(line.startswith("::add-mask::") for line in step.lines)
+    assert "github-token input is empty" in step.errors()[0]
+
+
+def test_no_repository_stops_before_running(settings: FakeSettings) -> None:
+    run, calls = fake_run(OK)
+    step = go(FakeSettings(**{**settings.__dict__, "repository": None}), run)
+    assert step.code == action.EXIT_FATAL
+    assert calls == []
+    assert "repository input" in step.errors()[0]
+
+
+def test_path_outside_workspace_exits_two(settings: FakeSettings) -> None:
+    run, calls = fake_run(OK)
+    step = go(FakeSettings(**{**settings.__dict__, "path": "../elsewhere"}), run)
+    assert step.code == action.EXIT_FATAL
+    assert calls == []
+    assert "invalid path" in step.errors()[0]
+    assert "Nothing was synced" in step.summary
+
+
+def test_not_done_items_warn_and_exit_zero(settings: FakeSettings) -> None:
+    result = BatchResult(outcomes=(done("001"), done("002", ItemAction.NOT_DONE)))
+    step = go(settings, fake_run(result)[0])
+    assert step.code == action.EXIT_OK
+    (warning,) = step.warnings()
+    assert "1 items were not reached" in warning
+    assert step.outputs["not-done"] == "1"
+
+
+def test_warnings_are_capped_at_ten(settings: FakeSettings) -> None:
+    result = BatchResult(outcomes=(), warnings=tuple(f"w{i}" for i in range(14)))
+    warnings = go(settings, fake_run(result)[0]).warnings()
+    assert len(warnings) == 10
+    assert warnings[-1].endswith("::5 more warnings: see the step summary.")
+
+
+def test_dry_run_summary_shows_the_plan(settings: FakeSettings) -> None:
+    plan = BatchResult(outcomes=(done("001", ItemAction.PLANNED_CREATE, reason="new item"),))
+    step = go(FakeSettings(**{**settings.__dict__, "dry_run": True}), fake_run(plan)[0])
+    assert step.code == action.EXIT_OK
+    assert "### Dry-run plan" in step.summary
+    assert step.outputs["planned"] == "1"
+
+
+def test_unwritable_summary_is_a_warning_not_a_crash(
+    settings: FakeSettings, tmp_path: Path
+) -> None:
+    blocked = FakeSettings(**{**settings.__dict__, "step_summary": tmp_path / "no" / "dir.md"})
+    step = go(blocked, fake_run(OK)[0])
+    assert step.code == action.EXIT_OK
+    assert any("could not write the step summary" in w for w in step.warnings())
+
+
+def test_counts_line_closes_the_log(settings: FakeSettings) -> None:
+    step = go(settings, fake_run(OK)[0])
+    assert step.lines[-1].startswith("batchsync: total 2, created 1, updated 0, unchanged 1")

@@ -1,0 +1,249 @@
+"""The command line: parsing, dispatch, `validate` end to end, exit codes."""
+
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from batchsync import cli
+from batchsync.cli import SYNC_FLAGS, escape_data, escape_property, main
+from batchsync.config import SOURCES
+
+SRC = Path(__file__).parents[2] / "src"
+TOKEN = "ghp_" + "t0ken" * 7
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    """No runner variables from the machine the tests run on; the workspace is a temp folder."""
+    for name in list(os.environ):
+        if name.startswith(("INPUT_", "GITHUB_", "RUNNER_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+
+
+@pytest.fixture
+def fake_module(monkeypatch):
+    """Install a stand-in ``batchsync.<name>`` whose ``main`` records its argument."""
+
+    def install(name, code=0):
+        calls = []
+        module = types.ModuleType(f"batchsync.{name}")
+
+        def fake_main(arg):
+            calls.append(arg)
+            return code
+
+        module.main = fake_main
+        monkeypatch.setitem(sys.modules, f"batchsync.{name}", module)
+        return calls
+
+    return install
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_no_arguments_outside_actions_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "usage: batchsync" in capsys.readouterr().err
+
+
+def test_no_arguments_in_actions_runs_the_sync_from_inputs(monkeypatch, fake_module):
+    calls = fake_module("sync", code=1)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("INPUT_DRY-RUN", "true")
+    monkeypatch.setenv("INPUT_GITHUB-TOKEN", TOKEN)
+    assert main([]) == 1
+    (settings,) = calls
+    assert settings.dry_run is True
+    assert settings.token_value() == TOKEN
+
+
+def test_sync_flags_become_settings(fake_module, tmp_path):
+    calls = fake_module("sync")
+    argv = ["sync", "--path", "pm", "--repo", "acme/shop", "--type", "epic", "--dry-run"]
+    argv += ["--max-concurrent", "4", "--retry-delay", "0.5", "--no-fail-on-error"]
+    argv += ["--write-back", "--no-sub-issues", "--api-url", "http://127.0.0.1:9/"]
+    assert main(argv) == 0
+    (settings,) = calls
+    assert (settings.path, settings.repository, settings.item_type.value) == (
+        "pm",
+        "acme/shop",
+        "epic",
+    )
+    assert (settings.dry_run, settings.fail_on_error, settings.write_back) == (True, False, True)
+    assert (settings.max_concurrent, settings.retry_delay, settings.sub_issues) == (4, 0.5, False)
+    assert settings.api_url == "http://127.0.0.1:9"
+
+
+def test_sync_flags_win_over_inputs(monkeypatch, fake_module):
+    calls = fake_module("sync")
+    monkeypatch.setenv("INPUT_MAX-RETRIES", "7")
+    monkeypatch.setenv("INPUT_CLOSE-REMOVED", "true")
+    main(["sync", "--max-retries", "1", "--no-close-removed"])
+    assert (calls[0].max_retries, calls[0].close_removed) == (1, False)
+
+
+def test_unset_sync_flags_leave_inputs_alone(monkeypatch, fake_module):
+    calls = fake_module("sync")
+    monkeypatch.setenv("INPUT_MAX-RETRIES", "7")
+    main(["sync"])
+    assert calls[0].max_retries == 7
+
+
+def test_every_action_input_has_a_sync_flag_except_the_token():
+    inputs = {field for field, source in SOURCES.items() if source.name.islower()}
+    flags = {field for _, field in SYNC_FLAGS}
+    assert inputs - flags == {"github_token"}
+    assert "github_token" not in flags
+
+
+@pytest.mark.parametrize("flag", ["--github-token", "--token"])
+def test_there_is_no_token_flag(flag, fake_module, capsys):
+    fake_module("sync")
+    with pytest.raises(SystemExit) as caught:
+        main(["sync", flag, TOKEN])
+    assert caught.value.code == 2
+
+
+def test_bad_setting_exits_2_with_one_message_naming_the_input(fake_module, capsys):
+    calls = fake_module("sync")
+    assert main(["sync", "--max-concurrent", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err == "batchsync: invalid max-concurrent: '0'; a whole number from 1 to 100\n"
+    assert calls == []
+
+
+def test_bad_setting_in_actions_is_an_error_command(monkeypatch, fake_module, capsys):
+    fake_module("sync")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("INPUT_TYPE", "bugs")
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("::error::invalid type: 'bugs'")
+    assert TOKEN not in out
+
+
+@pytest.mark.parametrize(("command", "rest"), [("demo", []), ("emulator", ["--port", "0", "-v"])])
+def test_demo_and_emulator_get_the_remaining_arguments(command, rest, fake_module):
+    calls = fake_module(command, code=3)
+    assert main([command, *rest]) == 3
+    assert calls == [rest]
+
+
+def test_command_not_yet_built_exits_2_with_a_message(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "batchsync.emulator", None)
+    assert main(["emulator"]) == 2
+    assert "batchsync.emulator" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["sync", "validate", "demo", "emulator"])
+def test_help_for_every_command(command, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--help"])
+    assert caught.value.code == 0
+    assert f"usage: batchsync {command}" in capsys.readouterr().out
+
+
+def test_sync_help_lists_every_flag_with_its_input(capsys):
+    with pytest.raises(SystemExit):
+        main(["sync", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for flag, field in SYNC_FLAGS:
+        assert flag in out
+        assert f"input {SOURCES[field].name}" in out.replace("- ", "-")
+    assert "--no-dry-run" in out
+
+
+def test_validate_sample_tree_is_clean(capsys):
+    assert main(["validate", "--sample"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "0 problems" in captured.err
+
+
+def test_validate_prints_path_line_message_and_exits_1(tmp_path, capsys):
+    write(tmp_path, ".claude/prds/a.md", "---\ntitle: A\n---\n")
+    write(tmp_path, ".claude/prds/b.md", "---\ntitle: B\nstatus: [open\n---\n")
+    write(tmp_path, ".claude/prds/c.md", "---\nstatus: open\n---\n")
+    assert main(["validate"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        ".claude/prds/b.md:4",
+        ".claude/prds/c.md:1",
+    ]
+    assert "no title" in lines[1]
+
+
+def test_validate_in_actions_prints_error_annotations(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    write(tmp_path, "pm, v2/prds/c.md", "---\nstatus: open\n---\n")
+    assert main(["validate", "--path", "pm, v2"]) == 1
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("::error file=pm%2C v2/prds/c.md,line=1::no title")
+
+
+def test_validate_type_filter(tmp_path, capsys):
+    write(tmp_path, ".claude/prds/a.md", "---\nstatus: open\n---\n")
+    write(tmp_path, ".claude/epics/e/epic.md", "---\nname: e\n---\n")
+    assert main(["validate", "--type", "epic"]) == 0
+
+
+def test_validate_missing_folder_is_a_settings_error(capsys):
+    assert main(["validate", "--path", "nowhere"]) == 2
+    assert "invalid path: 'nowhere'" in capsys.readouterr().err
+
+
+def test_validate_path_outside_the_workspace_exits_2(capsys):
+    assert main(["validate", "--path", "/"]) == 2
+    assert "inside the workspace" in capsys.readouterr().err
+
+
+def test_unknown_argument_to_validate_exits_2(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["validate", "--bogus"])
+    assert caught.value.code == 2
+    assert "usage: batchsync validate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "data", "prop"),
+    [
+        ("plain", "plain", "plain"),
+        ("100%", "100%25", "100%25"),
+        ("a\nb\r\nc", "a%0Ab%0D%0Ac", "a%0Ab%0D%0Ac"),
+        ("a:b,c", "a:b,c", "a%3Ab%2Cc"),
+        ("%0A", "%250A", "%250A"),
+    ],
+)
+def test_workflow_command_escaping(text, data, prop):
+    assert escape_data(text) == data
+    assert escape_property(text) == prop
+
+
+def test_python_dash_m_validate_sample_in_a_subprocess(tmp_path):
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SRC)}
+    run = subprocess.run(
+        [sys.executable, "-m", "batchsync", "validate", "--sample"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "0 problems" in run.stderr
+
+
+def test_sample_tree_ships_inside_the_package():
+    assert cli.SAMPLE_TREE.parent == SRC / "batchsync"
+    assert (cli.SAMPLE_TREE / "prds").is_dir()

@@ -1,0 +1,260 @@
+"""Settings from action inputs, runner variables and CLI overrides."""
+
+import math
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from batchsync.config import SOURCES, ItemType, Settings, in_actions, load_settings
+from batchsync.errors import SettingsError
+from batchsync.items import Kind
+
+TOKEN = "ghp_" + "s3cr3t" * 6
+
+
+def test_defaults_without_any_variable(tmp_path):
+    settings = load_settings(env={"GITHUB_WORKSPACE": str(tmp_path)})
+    assert settings.github_token is None
+    assert settings.repository is None
+    assert settings.path == ".claude"
+    assert settings.item_type is ItemType.ALL
+    assert (settings.dry_run, settings.fail_on_error, settings.sub_issues) == (False, True, True)
+    assert (settings.max_concurrent, settings.max_retries, settings.retry_delay) == (10, 3, 1.0)
+    assert (settings.rate_limit_threshold, settings.write_interval) == (10, 1.0)
+    assert (settings.creates_per_minute, settings.creates_per_hour) == (80, 500)
+    assert (settings.time_budget, settings.max_close) == (300.0, 10)
+    assert (settings.write_back, settings.close_removed, settings.in_actions) == (False,) * 3
+    assert settings.api_url == "https://api.github.com"
+    assert settings.server_url == "https://github.com"
+    assert settings.workspace == tmp_path
+
+
+def test_workspace_defaults_to_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}).workspace == tmp_path
+
+
+@pytest.mark.parametrize("variable", ["INPUT_MAX-CONCURRENT", "INPUT_MAX_CONCURRENT"])
+def test_input_read_with_hyphen_or_underscore(variable):
+    assert load_settings(env={variable: "7"}).max_concurrent == 7
+
+
+def test_runner_spelling_with_hyphen_wins_over_underscore():
+    env = {"INPUT_RETRY-DELAY": "2.5", "INPUT_RETRY_DELAY": "9"}
+    assert load_settings(env=env).retry_delay == 2.5
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_empty_input_counts_as_unset(value):
+    env = {"INPUT_DRY-RUN": value, "INPUT_MAX-RETRIES": value, "INPUT_TYPE": value}
+    settings = load_settings(env=env)
+    assert (settings.dry_run, settings.max_retries, settings.item_type) == (False, 3, ItemType.ALL)
+
+
+def test_empty_hyphen_spelling_falls_through_to_underscore():
+    assert load_settings(env={"INPUT_MAX-CLOSE": "", "INPUT_MAX_CLOSE": "4"}).max_close == 4
+
+
+def test_overrides_win_over_the_environment():
+    env = {"INPUT_MAX-CONCURRENT": "7", "INPUT_PATH": "work"}
+    settings = load_settings({"max_concurrent": "3", "path": None}, env=env)
+    assert (settings.max_concurrent, settings.path) == (3, "work")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("Yes", True),
+        ("1", True),
+        ("false", False),
+        ("False", False),
+        ("no", False),
+        ("0", False),
+    ],
+)
+def test_bool_inputs_accept_common_spellings(text, value):
+    assert load_settings(env={"INPUT_WRITE-BACK": text}).write_back is value
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "name"),
+    [
+        ("INPUT_DRY-RUN", "maybe", "dry-run"),
+        ("INPUT_MAX-CONCURRENT", "0", "max-concurrent"),
+        ("INPUT_MAX-CONCURRENT", "101", "max-concurrent"),
+        ("INPUT_MAX-CONCURRENT", "ten", "max-concurrent"),
+        ("INPUT_MAX-RETRIES", "-1", "max-retries"),
+        ("INPUT_MAX-RETRIES", "21", "max-retries"),
+        ("INPUT_RETRY-DELAY", "601", "retry-delay"),
+        ("INPUT_RETRY-DELAY", "nan", "retry-delay"),
+        ("INPUT_RATE-LIMIT-THRESHOLD", "-1", "rate-limit-threshold"),
+        ("INPUT_WRITE-INTERVAL", "61", "write-interval"),
+        ("INPUT_CREATES-PER-MINUTE", "-5", "creates-per-minute"),
+        ("INPUT_CREATES-PER-HOUR", "1.5", "creates-per-hour"),
+        ("INPUT_TIME-BUDGET", "0", "time-budget"),
+        ("INPUT_MAX-CLOSE", "-1", "max-close"),
+        ("INPUT_TYPE", "bug", "type"),
+        ("INPUT_REPOSITORY", "just-a-name", "repository"),
+        ("GITHUB_REPOSITORY", "a/b/c", "repository"),
+        ("GITHUB_API_URL", "api.github.com", "GITHUB_API_URL"),
+        ("GITHUB_ACTIONS", "sometimes", "GITHUB_ACTIONS"),
+    ],
+)
+def test_bad_value_raises_settings_error_naming_the_input(variable, value, name):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env={variable: value})
+    assert caught.value.name == name
+    assert caught.value.value == value
+    assert name in str(caught.value)
+    assert repr(value) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("INPUT_MAX-CONCURRENT", "0"), ("INPUT_TYPE", "bug"), ("INPUT_RETRY-DELAY", "x")],
+)
+def test_settings_error_says_what_is_allowed(variable, value):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env={variable: value})
+    field = next(f for f, s in SOURCES.items() if variable in s.env)
+    assert caught.value.allowed == SOURCES[field].allowed
+
+
+def test_cli_override_error_names_the_input():
+    with pytest.raises(SettingsError, match="invalid max-retries: 'lots'"):
+        load_settings({"max_retries": "lots"}, env={})
+
+
+def test_token_from_input_wins_over_github_token():
+    env = {"INPUT_GITHUB-TOKEN": TOKEN, "GITHUB_TOKEN": "other"}
+    assert load_settings(env=env).token_value() == TOKEN
+
+
+def test_token_from_github_token_alone():
+    assert load_settings(env={"GITHUB_TOKEN": TOKEN}).token_value() == TOKEN
+
+
+def test_token_never_shown_in_repr_or_errors():
+    settings = load_settings(env={"GITHUB_TOKEN": TOKEN})
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings.model_dump())
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"github_token": ["not", "text", TOKEN]}, env={})
+    assert caught.value.name == "github-token"
+    assert TOKEN not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_repository_from_runner_and_input_wins():
+    env = {"GITHUB_REPOSITORY": "acme/shop", "INPUT_REPOSITORY": "acme/other.repo"}
+    assert load_settings(env=env).repository == "acme/other.repo"
+    assert load_settings(env={"GITHUB_REPOSITORY": "acme/shop"}).repository == "acme/shop"
+
+
+def test_api_url_trailing_slash_dropped():
+    assert load_settings(env={"GITHUB_API_URL": "http://127.0.0.1:8080/api/v3/"}).api_url == (
+        "http://127.0.0.1:8080/api/v3"
+    )
+
+
+def test_runner_paths(tmp_path):
+    env = {
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "RUNNER_TEMP": str(tmp_path / "tmp"),
+        "GITHUB_ACTIONS": "true",
+    }
+    settings = load_settings(env=env)
+    assert settings.step_summary == tmp_path / "summary.md"
+    assert settings.output_file == tmp_path / "out"
+    assert settings.in_actions is True
+
+
+def test_results_path_prefers_the_input_then_runner_temp_then_workspace(tmp_path):
+    ws = {"GITHUB_WORKSPACE": str(tmp_path)}
+    assert load_settings(env=ws).results_path() == tmp_path / "batchsync-results.json"
+    temp = {**ws, "RUNNER_TEMP": str(tmp_path / "t")}
+    assert load_settings(env=temp).results_path() == tmp_path / "t" / "batchsync-results.json"
+    given = {**temp, "INPUT_RESULTS-FILE": "out/r.json"}
+    assert load_settings(env=given).results_path() == tmp_path / "out" / "r.json"
+
+
+def test_base_dir_resolves_inside_the_workspace(tmp_path):
+    settings = load_settings(env={"GITHUB_WORKSPACE": str(tmp_path), "INPUT_PATH": "a/../pm"})
+    assert settings.base_dir() == (tmp_path / "pm").resolve()
+
+
+@pytest.mark.parametrize("path", ["..", "../elsewhere", "/etc"])
+def test_base_dir_outside_the_workspace_is_a_settings_error(tmp_path, path):
+    settings = load_settings(env={"GITHUB_WORKSPACE": str(tmp_path / "ws"), "INPUT_PATH": path})
+    with pytest.raises(SettingsError) as caught:
+        settings.base_dir()
+    assert (caught.value.name, caught.value.value) == ("path", path)
+
+
+def test_base_dir_through_a_symlink_leaving_the_workspace_is_refused(tmp_path):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "ws" / ".claude").symlink_to(tmp_path / "outside")
+    settings = load_settings(env={"GITHUB_WORKSPACE": str(tmp_path / "ws")})
+    with pytest.raises(SettingsError, match="invalid path"):
+        settings.base_dir()
+
+
+@pytest.mark.parametrize(
+    ("value", "kinds"),
+    [
+        ("all", (Kind.PRD, Kind.EPIC, Kind.TASK)),
+        ("prd", (Kind.PRD,)),
+        ("epic", (Kind.EPIC,)),
+        ("task", (Kind.TASK,)),
+    ],
+)
+def test_kinds_from_type(value, kinds):
+    assert load_settings(env={"INPUT_TYPE": value}).kinds() == kinds
+
+
+def test_settings_are_frozen():
+    settings = load_settings(env={})
+    with pytest.raises(pydantic.ValidationError):
+        settings.max_concurrent = 5
+
+
+def test_settings_class_reads_no_environment_by_itself(monkeypatch):
+    monkeypatch.setenv("INPUT_MAX-CONCURRENT", "42")
+    monkeypatch.setenv("max_concurrent", "42")
+    assert Settings().max_concurrent == 10
+
+
+def test_load_settings_reads_os_environ_by_default(monkeypatch):
+    monkeypatch.setenv("INPUT_MAX-CONCURRENT", "42")
+    assert load_settings().max_concurrent == 42
+
+
+def test_every_float_setting_refuses_infinity():
+    for variable in ("INPUT_RETRY-DELAY", "INPUT_WRITE-INTERVAL", "INPUT_TIME-BUDGET"):
+        with pytest.raises(SettingsError):
+            load_settings(env={variable: str(math.inf)})
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("false", False), ("", False)])
+def test_in_actions(value, expected):
+    assert in_actions({"GITHUB_ACTIONS": value}) is expected
+
+
+def test_every_setting_has_a_source_and_every_input_both_spellings():
+    assert set(SOURCES) == set(Settings.model_fields)
+    for source in SOURCES.values():
+        if source.name.islower():
+            upper = source.name.upper()
+            assert f"INPUT_{upper}" in source.env
+            assert f"INPUT_{upper.replace('-', '_')}" in source.env
+
+
+def test_relative_results_file_is_inside_the_workspace():
+    settings = load_settings({"results_file": Path("r.json")}, env={"GITHUB_WORKSPACE": "/w"})
+    assert settings.results_path() == Path("/w/r.json")

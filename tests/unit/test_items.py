@@ -1,0 +1,401 @@
+"""Scanning trees of work items in both layouts into WorkItems and per-item errors."""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from batchsync.items import (
+    MAX_BODY,
+    Kind,
+    Layout,
+    LinkSource,
+    issue_number,
+    scan,
+)
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "trees"
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def by_key(result):
+    return {item.key: item for item in result.items}
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    """Both fixture layouts in one base folder, inside a workspace."""
+    base = tmp_path / "repo" / ".claude"
+    shutil.copytree(FIXTURES / "local", base)
+    shutil.copytree(FIXTURES / "ccpm", base, dirs_exist_ok=True)
+    return base
+
+
+def test_local_layout_items_keyed_by_id():
+    result = scan(FIXTURES / "local")
+    assert result.errors == ()
+    assert [i.key for i in result.items] == [
+        "prd-001",
+        "prd-002",
+        "epic-001",
+        "task-epic-001-001",
+        "task-epic-001-002",
+    ]
+    assert {i.layout for i in result.items} == {Layout.LOCAL}
+
+
+def test_local_layout_fields():
+    task = by_key(scan(FIXTURES / "local"))["task-epic-001-002"]
+    assert task.kind is Kind.TASK
+    assert task.title == "Cart page"
+    assert task.path == "epics/epic-001-cart/task-002.md"
+    assert task.status == "pending"
+    assert task.priority == "medium"
+    assert task.estimated_hours == 2.5
+    assert task.dependencies == ("task-epic-001-001",)
+    assert task.body == "\nList the items with their prices and a total.\n"
+    assert task.body_line == 11
+    assert task.line_of("status") == 5
+    assert task.link_field == "github_issue"
+
+
+def test_local_parents_from_prd_id_and_epic_id():
+    items = by_key(scan(FIXTURES / "local"))
+    assert items["prd-001"].parent_key is None
+    assert items["epic-001"].parent_key == "prd-001"
+    assert items["task-epic-001-001"].parent_key == "epic-001"
+
+
+def test_local_labels_from_a_list():
+    assert by_key(scan(FIXTURES / "local"))["prd-002"].labels == ("finance", "needs review")
+
+
+def test_ccpm_layout_items_keyed_by_path_and_noise_skipped():
+    result = scan(FIXTURES / "ccpm")
+    assert result.errors == ()
+    assert [i.key for i in result.items] == [
+        "prds/invoices.md",
+        "prds/payments.md",
+        "epics/invoices/epic.md",
+        "epics/payments/epic.md",
+        "epics/payments/001.md",
+        "epics/payments/002.md",
+        "epics/payments/1201.md",
+    ]
+    assert {i.layout for i in result.items} == {Layout.CCPM}
+
+
+def test_ccpm_title_from_name_and_nested_extra_fields_accepted():
+    items = by_key(scan(FIXTURES / "ccpm"))
+    assert items["prds/invoices.md"].title == "invoices"
+    assert items["epics/payments/002.md"].title == "Wallets"
+
+
+def test_ccpm_epic_parent_from_prd_path():
+    assert (
+        by_key(scan(FIXTURES / "ccpm"))["epics/payments/epic.md"].parent_key == "prds/payments.md"
+    )
+
+
+def test_ccpm_epic_parent_from_folder_name_without_prd_field():
+    assert (
+        by_key(scan(FIXTURES / "ccpm"))["epics/invoices/epic.md"].parent_key == "prds/invoices.md"
+    )
+
+
+def test_ccpm_task_parent_is_its_folders_epic():
+    assert by_key(scan(FIXTURES / "ccpm"))["epics/payments/001.md"].parent_key == (
+        "epics/payments/epic.md"
+    )
+
+
+def test_ccpm_depends_on_numbers_become_task_keys():
+    task = by_key(scan(FIXTURES / "ccpm"))["epics/payments/002.md"]
+    assert task.dependencies == ("epics/payments/001.md", "epics/payments/1201.md")
+
+
+def test_ccpm_depends_on_unknown_number_is_an_issue_reference(tmp_path):
+    write(tmp_path, "epics/e/epic.md", "---\nname: e\n---\n")
+    write(tmp_path, "epics/e/001.md", "---\nname: t\ndepends_on: [77, '#78']\n---\n")
+    task = by_key(scan(tmp_path))["epics/e/001.md"]
+    assert task.dependencies == ("#77", "#78")
+
+
+@pytest.mark.parametrize(
+    ("key", "link", "source", "url"),
+    [
+        ("prds/payments.md", None, None, None),
+        (
+            "epics/payments/epic.md",
+            1200,
+            LinkSource.FRONTMATTER,
+            "https://github.com/acme/shop/issues/1200",
+        ),
+        ("epics/payments/001.md", None, None, None),
+        ("epics/invoices/epic.md", 1300, LinkSource.FRONTMATTER, None),
+    ],
+)
+def test_ccpm_links(key, link, source, url):
+    item = by_key(scan(FIXTURES / "ccpm"))[key]
+    assert (item.link, item.link_source, item.link_url) == (link, source, url)
+    assert item.link_field == "github"
+
+
+@pytest.mark.parametrize(
+    ("key", "link", "source"),
+    [
+        ("prd-001", 100, LinkSource.FRONTMATTER),
+        ("prd-002", 101, LinkSource.SYNC_MAP),
+        ("epic-001", None, None),
+        ("task-epic-001-001", 103, LinkSource.SYNC_MAP),
+        ("task-epic-001-002", 104, LinkSource.FRONTMATTER),
+    ],
+)
+def test_local_links_from_frontmatter_else_sync_map(key, link, source):
+    item = by_key(scan(FIXTURES / "local"))[key]
+    assert (item.link, item.link_source) == (link, source)
+
+
+def test_sync_map_is_returned():
+    result = scan(FIXTURES / "local")
+    assert dict(result.sync_map) == {"prd-001": 100, "prd-002": 101, "task-epic-001-001": 103}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (123, (123, None)),
+        ("123", (123, None)),
+        ("#123", (123, None)),
+        ("https://github.com/o/r/issues/123", (123, "https://github.com/o/r/issues/123")),
+        ("https://ghe.example.com/o/r/issues/9/", (9, "https://ghe.example.com/o/r/issues/9/")),
+        ("https://github.com/o/r/pull/5", (None, None)),
+        (None, (None, None)),
+        (["Will be updated when synced to GitHub"], (None, None)),
+        ("[Will be updated when synced to GitHub]", (None, None)),
+        ("TBD", (None, None)),
+        (0, (None, None)),
+        (True, (None, None)),
+    ],
+)
+def test_issue_number_from_link_values(value, expected):
+    assert issue_number(value) == expected
+
+
+def test_both_layouts_side_by_side(mixed):
+    result = scan(mixed, workspace=mixed.parent)
+    assert result.errors == ()
+    assert len(result.items) == 12
+    assert {i.layout for i in result.items} == {Layout.LOCAL, Layout.CCPM}
+
+
+def test_items_sorted_parents_first_then_by_key(mixed):
+    items = scan(mixed).items
+    order = {Kind.PRD: 0, Kind.EPIC: 1, Kind.TASK: 2}
+    assert [(order[i.kind], i.key) for i in items] == sorted((order[i.kind], i.key) for i in items)
+    assert items[0].kind is Kind.PRD
+    assert items[-1].kind is Kind.TASK
+
+
+def test_kinds_filter_keeps_parents_resolved(mixed):
+    result = scan(mixed, kinds=[Kind.TASK])
+    assert {i.kind for i in result.items} == {Kind.TASK}
+    assert by_key(result)["epics/payments/001.md"].parent_key == "epics/payments/epic.md"
+
+
+def test_title_from_first_heading(tmp_path):
+    write(tmp_path, "prds/p.md", "---\nstatus: open\n---\n\nintro\n\n# The heading title\n")
+    item = scan(tmp_path).items[0]
+    assert item.title == "The heading title"
+
+
+def test_no_frontmatter_uses_heading(tmp_path):
+    write(tmp_path, "prds/p.md", "# Plain markdown\n\nNo fields at all.\n")
+    item = scan(tmp_path).items[0]
+    assert (item.title, item.key, item.has_frontmatter) == ("Plain markdown", "prds/p.md", False)
+
+
+def errors_of(tmp_path, rel, content, workspace=None):
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    result = scan(tmp_path, workspace=workspace)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "words"),
+    [
+        pytest.param("---\nstatus: open\n---\nno heading\n", 1, "no title", id="missing-title"),
+        pytest.param("---\ntitle: ''\nname:\n---\n", 1, "no title", id="empty-title-and-name"),
+        pytest.param("", 1, "empty file", id="empty-file"),
+        pytest.param("\n \n", 1, "empty file", id="blank-file"),
+        pytest.param("---\ntitle: [a, b]\n---\n", 2, "`title` is a list", id="title-list"),
+        pytest.param("---\ntitle: A\nstatus: {a: 1}\n---\n", 3, "`status` is a mapping", id="st"),
+        pytest.param("---\nid: [1]\ntitle: A\n---\n", 2, "`id` is empty", id="id-list"),
+        pytest.param("---\ntitle: A\nx: [\n---\n", 4, "not valid YAML", id="bad-yaml"),
+        pytest.param("---\n- a\n---\n", 2, "is a list", id="yaml-list"),
+        pytest.param(b"---\ntitle: caf\xe9\n---\n", 2, "not UTF-8", id="latin1"),
+        pytest.param(b"\x00\x01\x02", None, "binary", id="binary"),
+        pytest.param(
+            "---\ntitle: A\n---\n" + "x" * (MAX_BODY + 1), 4, "GitHub allows", id="long-body"
+        ),
+        pytest.param("---\ntitle: " + "t" * 1100 + "\n---\n", 2, "title is", id="long-title"),
+    ],
+)
+def test_bad_file_is_one_error_with_path_and_line(tmp_path, content, line, words):
+    result = errors_of(tmp_path, "prds/p.md", content)
+    assert result.items == ()
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert error.path == (tmp_path / "prds/p.md").as_posix()
+    assert error.line == line
+    assert words in error.message
+
+
+def test_body_at_the_limit_is_accepted(tmp_path):
+    write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n")
+    with (tmp_path / "prds/p.md").open("a") as handle:
+        handle.write("x" * MAX_BODY)
+    assert scan(tmp_path).errors == ()
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path):
+    write(tmp_path, "prds/a.md", "---\ntitle: A\n---\n")
+    write(tmp_path, "prds/b.md", "---\ntitle: [\n---\n")
+    write(tmp_path, "prds/c.md", "---\ntitle: C\n---\n")
+    result = scan(tmp_path)
+    assert [i.key for i in result.items] == ["prds/a.md", "prds/c.md"]
+    assert [e.path.rsplit("/", 1)[1] for e in result.errors] == ["b.md"]
+
+
+def test_duplicate_ids_are_errors_for_both_items(tmp_path):
+    write(tmp_path, "prds/prd-001-a.md", "---\nid: prd-001\ntitle: A\n---\n")
+    write(tmp_path, "prds/prd-002-b.md", "---\ntitle: B\nid: prd-001\n---\n")
+    result = scan(tmp_path, workspace=tmp_path)
+    assert result.items == ()
+    assert [(e.path, e.line, e.key) for e in result.errors] == [
+        ("prds/prd-001-a.md", 2, "prd-001"),
+        ("prds/prd-002-b.md", 3, "prd-001"),
+    ]
+    assert "prds/prd-002-b.md" in result.errors[0].message
+
+
+def test_error_paths_are_relative_to_the_workspace(tmp_path):
+    base = tmp_path / ".claude"
+    write(base, "prds/p.md", "---\nstatus: open\n---\n")
+    assert scan(base, workspace=tmp_path).errors[0].path == ".claude/prds/p.md"
+
+
+def test_symlinked_file_leaving_the_workspace_is_not_followed(tmp_path):
+    outside = write(tmp_path, "outside/secret.md", "---\ntitle: Secret\n---\n")
+    base = tmp_path / "repo" / ".claude"
+    (base / "prds").mkdir(parents=True)
+    (base / "prds" / "s.md").symlink_to(outside)
+    result = scan(base, workspace=tmp_path / "repo")
+    assert result.items == ()
+    assert [(e.path, e.line) for e in result.errors] == [(".claude/prds/s.md", None)]
+    assert "symlink" in result.errors[0].message
+
+
+def test_symlinked_epic_folder_leaving_the_workspace_is_not_followed(tmp_path):
+    write(tmp_path, "outside/e/epic.md", "---\nname: e\n---\n")
+    base = tmp_path / "repo"
+    (base / "epics").mkdir(parents=True)
+    (base / "epics" / "e").symlink_to(tmp_path / "outside" / "e")
+    result = scan(base, workspace=base)
+    assert result.items == ()
+    assert [e.path for e in result.errors] == ["epics/e"]
+
+
+def test_symlink_inside_the_workspace_is_followed(tmp_path):
+    target = write(tmp_path, "docs/p.md", "---\ntitle: Shared\n---\n")
+    (tmp_path / "prds").mkdir()
+    (tmp_path / "prds" / "p.md").symlink_to(target)
+    result = scan(tmp_path, workspace=tmp_path)
+    assert [i.title for i in result.items] == ["Shared"]
+
+
+def test_missing_base_folder_is_one_error(tmp_path):
+    result = scan(tmp_path / "nope", workspace=tmp_path)
+    assert [(e.path, e.line) for e in result.errors] == [("nope", None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        pytest.param('{"prd-001": 1,\n "x": }', 2, "not valid JSON", id="bad-json"),
+        pytest.param("[1, 2]", 1, "must be an object", id="list"),
+        pytest.param(b'{"a": "caf\xe9"}', 1, "not UTF-8", id="latin1"),
+    ],
+)
+def test_bad_sync_map_is_one_error_and_items_still_scan(tmp_path, text, line, words):
+    write(tmp_path, "prds/prd-001-a.md", "---\nid: prd-001\ntitle: A\n---\n")
+    path = tmp_path / "sync-map.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = scan(tmp_path, workspace=tmp_path)
+    assert [i.key for i in result.items] == ["prd-001"]
+    assert [(e.path, e.line) for e in result.errors] == [("sync-map.json", line)]
+    assert words in result.errors[0].message
+
+
+def test_sync_map_bad_entries_reported_once_and_good_ones_kept(tmp_path):
+    (tmp_path / "sync-map.json").write_text('{"a": 1, "b": "soon", "c": null, "d": "#4"}')
+    result = scan(tmp_path)
+    assert dict(result.sync_map) == {"a": 1, "d": 4}
+    assert len(result.errors) == 1
+    assert "'b', 'c'" in result.errors[0].message
+
+
+def test_sync_map_grouped_form_is_read(tmp_path):
+    (tmp_path / "sync-map.json").write_text(
+        '{"prd-to-issue": {"prd-001": 5}, "task-to-issue": {"t-1": 6}, '
+        '"metadata": {"lastSync": "2025-01-01"}}'
+    )
+    result = scan(tmp_path)
+    assert result.errors == ()
+    assert dict(result.sync_map) == {"prd-001": 5, "t-1": 6}
+
+
+def test_archived_epics_and_non_task_files_are_skipped(tmp_path):
+    write(tmp_path, "epics/archived/old/epic.md", "---\nname: old\n---\n")
+    write(tmp_path, "epics/e/epic.md", "---\nname: e\n---\n")
+    write(tmp_path, "epics/e/notes.md", "not valid: [\n")
+    write(tmp_path, "epics/e/002-analysis.md", "---\n[\n")
+    write(tmp_path, "prds/readme.txt", "x")
+    result = scan(tmp_path)
+    assert result.errors == ()
+    assert [i.key for i in result.items] == ["epics/e/epic.md"]
+
+
+def test_local_task_without_epic_id_takes_its_folders_epic(tmp_path):
+    write(tmp_path, "epics/epic-007-x/epic.md", "---\nid: epic-007\ntitle: X\n---\n")
+    write(tmp_path, "epics/epic-007-x/task-001.md", "---\nid: t-1\ntitle: T\n---\n")
+    assert by_key(scan(tmp_path))["t-1"].parent_key == "epic-007"
+
+
+def test_layout_follows_the_file_not_the_folder(tmp_path):
+    write(tmp_path, "prds/prd-003-x.md", "---\ntitle: X\n---\n")
+    write(tmp_path, "prds/y.md", "---\nid: prd-004\ntitle: Y\n---\n")
+    items = by_key(scan(tmp_path))
+    assert items["prds/prd-003-x.md"].layout is Layout.LOCAL
+    assert items["prd-004"].layout is Layout.LOCAL
+
+
+def test_sample_tree_scans_clean():
+    sample = Path(__file__).parents[2] / "src" / "batchsync" / "sample_tree"
+    result = scan(sample)
+    assert result.errors == ()
+    assert 12 <= len(result.items) <= 15
+    assert {i.layout for i in result.items} == {Layout.LOCAL, Layout.CCPM}
+    assert {i.kind for i in result.items} == set(Kind)

@@ -1,0 +1,262 @@
+"""The step summary, the results file and the outputs, rendered from BatchResults built here."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from batchsync import summary
+from batchsync.ratelimit import RateLimitSnapshot
+from batchsync.results import BatchResult, ItemAction, Outcome
+
+URL = "https://github.com/o/r/issues/"
+
+
+def outcome(key: str, action: ItemAction, number: int | None = None, **extra: object) -> Outcome:
+    fields: dict[str, object] = {
+        "key": key,
+        "kind": "task",
+        "path": f"epics/e/{key}.md",
+        "action": action,
+        "issue_number": number,
+        "url": f"{URL}{number}" if number is not None else None,
+    }
+    fields.update(extra)
+    return Outcome(**fields)  # type: ignore[arg-type]
+
+
+def mixed_result() -> BatchResult:
+    return BatchResult(
+        outcomes=(
+            outcome("t-created", ItemAction.CREATED, 1),
+            outcome("t-same", ItemAction.UNCHANGED, 2),
+            outcome("t-updated", ItemAction.UPDATED, 3),
+            outcome("t-failed", ItemAction.FAILED, error="POST /x -> 422: body too long", line=4),
+            outcome("t-later", ItemAction.NOT_DONE),
+        ),
+        duration=12.34,
+        rate_limit=RateLimitSnapshot(limit=1000, remaining=940, used=60, reset=1_800_000_000),
+    )
+
+
+def table_rows(markdown: str) -> list[str]:
+    """The item rows of the summary's tables (not the header or totals rows)."""
+    starts = tuple(f"| {a.value} |" for a in ItemAction)
+    return [line for line in markdown.splitlines() if line.startswith(starts)]
+
+
+def unescaped_pipes(row: str) -> int:
+    return row.count("|")
+
+
+def test_totals_table_counts_each_action() -> None:
+    text = summary.render_summary(mixed_result())
+    assert "| total | created | updated | unchanged | closed | failed | not-done |" in text
+    assert "| 5 | 1 | 1 | 1 | 0 | 1 | 1 |" in text
+
+
+def test_failures_come_first_then_not_done_then_writes() -> None:
+    rows = table_rows(summary.render_summary(mixed_result()))
+    assert [r.split(" | ")[0] for r in rows] == ["| failed", "| not-done", "| created", "| updated"]
+
+
+def test_unchanged_items_are_counted_not_listed() -> None:
+    assert "t-same" not in summary.render_summary(mixed_result())
+
+
+def test_rows_link_the_issue() -> None:
+    text = summary.render_summary(mixed_result())
+    assert f"[#1]({URL}1)" in text
+    assert f"[#3]({URL}3)" in text
+
+
+def test_failed_row_shows_file_line_and_error() -> None:
+    row = next(r for r in table_rows(summary.render_summary(mixed_result())) if "t-failed" in r)
+    assert "epics/e/t-failed.md:4" in row
+    assert "POST /x -&gt; 422: body too long" in row
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("plain text", "plain text"),
+        ("a|b", "a&#124;b"),
+        ("line\nbreak\r\nhere", "line break here"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("`code`", "&#96;code&#96;"),
+        ("[x](http://evil)", "&#91;x&#93;(http://evil)"),
+        ("**bold** _it_ ~s~", "&#42;&#42;bold&#42;&#42; &#95;it&#95; &#126;s&#126;"),
+        ("a\\|b", "a&#92;&#124;b"),
+        ("&amp;", "&amp;amp;"),
+        ("#12 @someone", "&#35;12 &#64;someone"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_cell_escapes_item_text(raw: str | None, escaped: str) -> None:
+    assert summary.cell(raw) == escaped
+
+
+def test_cell_cuts_long_text() -> None:
+    assert summary.cell("x" * 50, limit=10) == "x" * 9 + "…"
+
+
+def test_hostile_item_text_cannot_break_the_table() -> None:
+    hostile = "a|b\n| injected | row |\n<img src=x>`|`"
+    result = BatchResult(
+        outcomes=(outcome(hostile, ItemAction.FAILED, error=hostile, path=hostile),)
+    )
+    text = summary.render_summary(result)
+    rows = [r for r in table_rows(text) if "injected" in r]
+    assert len(rows) == 1
+    assert unescaped_pipes(rows[0]) == 7  # six cells
+    assert "<img" not in text
+    assert "`|`" not in text
+
+
+def test_issue_url_cannot_end_the_link_or_the_cell() -> None:
+    result = BatchResult(outcomes=(outcome("k", ItemAction.CREATED, 5, url="https://h/x) |[y](z"),))
+    (row,) = table_rows(summary.render_summary(result))
+    assert "[#5](https://h/x%29%20%7C%5By%5D%28z)" in row
+    assert unescaped_pipes(row) == 7
+
+
+def test_issue_without_http_url_is_plain_number() -> None:
+    result = BatchResult(outcomes=(outcome("k", ItemAction.CREATED, 5, url="javascript:x"),))
+    assert "| #5 |" in summary.render_summary(result)
+
+
+def test_dry_run_shows_the_plan_with_reasons() -> None:
+    result = BatchResult(
+        outcomes=(
+            outcome("new", ItemAction.PLANNED_CREATE, reason="no issue carries its marker"),
+            outcome("old", ItemAction.PLANNED_UPDATE, 9, reason="content hash changed"),
+            outcome("same", ItemAction.UNCHANGED, 10),
+        )
+    )
+    text = summary.render_summary(result, summary.RunInfo(repository="o/r", dry_run=True))
+    assert text.startswith("## batchsync to o/r (dry run)")
+    assert "Dry run: nothing was written" in text
+    plan = text.split("### Dry-run plan", 1)[1]
+    assert "| would-create | task | new |  |" in plan
+    assert "no issue carries its marker" in plan
+    assert "content hash changed" in plan
+    assert (
+        "| total | created | updated | unchanged | closed | failed | not-done | planned |" in text
+    )
+    assert "| 3 | 0 | 0 | 1 | 0 | 0 | 0 | 2 |" in text
+
+
+def test_verdict_names_failures() -> None:
+    assert "**1 of 5 items failed.**" in summary.render_summary(mixed_result())
+
+
+def test_verdict_all_in_step() -> None:
+    result = BatchResult(outcomes=(outcome("a", ItemAction.UNCHANGED, 1),))
+    assert "All 1 items are in step." in summary.render_summary(result)
+
+
+def test_rate_limit_state_is_at_the_end() -> None:
+    text = summary.render_summary(mixed_result())
+    tail = text.split("### Rate limit", 1)[1]
+    assert "940 of 1000 requests left" in tail
+    assert "2027-01-15 08:00:00 UTC" in tail
+    assert "12.3 s" in tail
+    assert "###" not in tail
+
+
+def test_rate_limit_without_headers_says_so() -> None:
+    result = BatchResult(outcomes=())
+    assert "No rate-limit headers were seen." in summary.render_summary(result)
+
+
+def test_warnings_are_listed_escaped() -> None:
+    result = BatchResult(outcomes=(), warnings=("sub-issues API missing | <b>",))
+    assert "- sub-issues API missing &#124; &lt;b&gt;" in summary.render_summary(result)
+
+
+def big_result(n: int) -> BatchResult:
+    long_error = "e" * 2000
+    return BatchResult(
+        outcomes=tuple(
+            outcome(f"item-{i:05d}", ItemAction.FAILED, error=long_error, line=i) for i in range(n)
+        ),
+        rate_limit=RateLimitSnapshot(limit=1000, remaining=1, reset=0),
+    )
+
+
+def test_summary_stays_under_the_budget_with_a_note() -> None:
+    result = big_result(300)
+    text = summary.render_summary(
+        result, summary.RunInfo(results_file="out.json"), max_bytes=20_000
+    )
+    assert len(text.encode()) <= 20_000
+    shown = len([r for r in table_rows(text) if "item-" in r])
+    note = re.search(r"_(\d+) more rows not shown: .* results file out.json._", text)
+    assert note is not None
+    assert shown + int(note.group(1)) == 300
+    assert shown > 0
+    assert text.rstrip().endswith("Run took 0.0 s.")
+
+
+def test_default_budget_is_under_one_mebibyte() -> None:
+    text = summary.render_summary(big_result(5000))
+    assert summary.SUMMARY_BUDGET < summary.SUMMARY_LIMIT == 1024 * 1024
+    assert len(text.encode()) <= summary.SUMMARY_BUDGET
+    assert "more rows not shown" in text
+
+
+def test_small_summary_has_no_cut_note() -> None:
+    assert "not shown" not in summary.render_summary(mixed_result())
+
+
+def test_fatal_summary_gives_the_fix() -> None:
+    text = summary.render_fatal(
+        "token may not write | <x>", "permissions:\n  issues: write", summary.RunInfo("o/r")
+    )
+    assert "**Nothing was synced.**" in text
+    assert "token may not write &#124; &lt;x&gt;" in text
+    assert "```yaml\npermissions:\n  issues: write\n```" in text
+
+
+def test_results_json_has_one_record_per_item() -> None:
+    info = summary.RunInfo(repository="o/r", dry_run=False)
+    doc = json.loads(summary.results_json(mixed_result(), info))
+    assert doc["repository"] == "o/r"
+    assert doc["totals"]["failed"] == 1
+    assert doc["rate_limit"]["remaining"] == 940
+    assert [r["key"] for r in doc["items"]] == [
+        "t-created",
+        "t-same",
+        "t-updated",
+        "t-failed",
+        "t-later",
+    ]
+    failed = doc["items"][3]
+    assert failed == {
+        "key": "t-failed",
+        "kind": "task",
+        "path": "epics/e/t-failed.md",
+        "action": "failed",
+        "issue_number": None,
+        "url": None,
+        "error": "POST /x -> 422: body too long",
+        "line": 4,
+        "reason": None,
+    }
+
+
+def test_outputs_are_strings_with_the_results_file() -> None:
+    assert summary.outputs(mixed_result(), "batchsync-results.json") == {
+        "total": "5",
+        "created": "1",
+        "updated": "1",
+        "unchanged": "1",
+        "closed": "0",
+        "failed": "1",
+        "not-done": "1",
+        "planned": "0",
+        "results-file": "batchsync-results.json",
+    }

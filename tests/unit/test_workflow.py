@@ -1,0 +1,134 @@
+"""Workflow commands and GITHUB_OUTPUT entries: GitHub's escaping rules, as a table."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from batchsync import workflow
+
+
+@pytest.mark.parametrize(
+    ("raw", "data", "prop"),
+    [
+        ("plain", "plain", "plain"),
+        ("", "", ""),
+        ("100%", "100%25", "100%25"),
+        ("%0A literally", "%250A literally", "%250A literally"),
+        ("two\nlines", "two%0Alines", "two%0Alines"),
+        ("crlf\r\nend", "crlf%0D%0Aend", "crlf%0D%0Aend"),
+        ("a:b", "a:b", "a%3Ab"),
+        ("a,b", "a,b", "a%2Cb"),
+        ("::error::x", "::error::x", "%3A%3Aerror%3A%3Ax"),
+        ("k=v", "k=v", "k=v"),
+        ("50%,\n:", "50%25,%0A:", "50%25%2C%0A%3A"),
+        ("é ü 中", "é ü 中", "é ü 中"),
+    ],
+)
+def test_escape_data_and_property_table(raw: str, data: str, prop: str) -> None:
+    assert workflow.escape_data(raw) == data
+    assert workflow.escape_property(raw) == prop
+
+
+def test_error_carries_file_line_and_title_escaped() -> None:
+    line = workflow.error("bad\nyaml: 100%", file="docs/a,b.md", line=7, title="batchsync: prd:1")
+    assert (
+        line == "::error file=docs/a%2Cb.md,line=7,title=batchsync%3A prd%3A1::bad%0Ayaml: 100%25"
+    )
+
+
+def test_error_without_file_drops_line() -> None:
+    assert workflow.error("x", line=3) == "::error::x"
+
+
+def test_warning_and_notice_use_their_command_names() -> None:
+    assert workflow.warning("w", title="t") == "::warning title=t::w"
+    assert workflow.notice("n", file="f.md") == "::notice file=f.md::n"
+
+
+def test_group_and_endgroup() -> None:
+    assert workflow.group("Sync: prd\nitems") == "::group::Sync: prd%0Aitems"
+    assert workflow.endgroup() == "::endgroup::"
+
+
+def test_add_mask_masks_whole_secret_and_each_line() -> None:
+    assert workflow.add_mask("ghs_abc") == ["::add-mask::ghs_abc"]
+    assert workflow.add_mask("one\ntwo") == [
+        "::add-mask::one%0Atwo",
+        "::add-mask::one",
+        "::add-mask::two",
+    ]
+
+
+def test_add_mask_of_empty_secret_prints_nothing() -> None:
+    assert workflow.add_mask("") == []
+    assert workflow.add_mask("  ") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("prd-001", "prd-001"),
+        ("two\nlines", "two lines"),
+        ("::add-mask::x", "| ::add-mask::x"),
+        ("  ::error::x", "|   ::error::x"),
+        ("##[error]x", "| ##[error]x"),
+        ("a ::b", "a ::b"),
+    ],
+)
+def test_log_text_cannot_issue_a_command(text: str, shown: str) -> None:
+    assert workflow.log_text(text) == shown
+
+
+def test_output_entry_uses_heredoc_form() -> None:
+    entry = workflow.output_entry("total", "3", delimiter=lambda: "EOF_1")
+    assert entry == "total<<EOF_1\n3\nEOF_1\n"
+
+
+def test_output_entry_keeps_multiline_value() -> None:
+    entry = workflow.output_entry("list", "a\nb\n", delimiter=lambda: "D")
+    assert entry == "list<<D\na\nb\n\nD\n"
+
+
+def test_output_entry_redraws_delimiter_found_in_value() -> None:
+    marks = iter(["EOF", "EOF", "SAFE"])
+    entry = workflow.output_entry("x", "line\nEOF\nname=evil", delimiter=lambda: next(marks))
+    assert entry == "x<<SAFE\nline\nEOF\nname=evil\nSAFE\n"
+
+
+def test_output_entry_gives_up_when_every_delimiter_collides() -> None:
+    with pytest.raises(ValueError, match="no delimiter"):
+        workflow.output_entry("x", "EOF", delimiter=lambda: "EOF")
+
+
+@pytest.mark.parametrize("name", ["", "a\nb", "a<<b", "a\rb"])
+def test_output_entry_refuses_bad_names(name: str) -> None:
+    with pytest.raises(ValueError, match="invalid output name"):
+        workflow.output_entry(name, "v")
+
+
+def test_default_delimiters_are_random() -> None:
+    entries = [workflow.output_entry("x", "v") for _ in range(5)]
+    marks = {e.split("<<", 1)[1].split("\n", 1)[0] for e in entries}
+    assert len(marks) == 5
+    assert all(m.startswith("ghadelimiter_") for m in marks)
+
+
+def test_output_entries_parse_back_like_the_runner() -> None:
+    values = {"a": "1", "b": "x\ny", "c": "", "d": "b<<EOF\nEOF"}
+    text = "".join(workflow.output_entry(k, v) for k, v in values.items())
+    assert _parse_outputs(text) == values
+
+
+def _parse_outputs(text: str) -> dict[str, str]:
+    """The runner's reading of a GITHUB_OUTPUT file (the heredoc form only)."""
+    result: dict[str, str] = {}
+    lines = iter(text.split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        name, mark = line.split("<<", 1)
+        body = list(itertools.takewhile(lambda row, m=mark: row != m, lines))
+        result[name] = "\n".join(body)
+    return result
