@@ -17,9 +17,6 @@ from typing import Any
 import pytest
 from runner import input_env, parse_outputs, runner_env
 
-# Until the sync engine is merged the action has nothing to run; remove once it is on main.
-pytest.importorskip("batchsync.sync", reason="the sync engine is not merged yet")
-
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 SAMPLE_TREE = SRC / "batchsync" / "sample_tree"
