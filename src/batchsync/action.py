@@ -214,8 +214,8 @@ def _append(path: Path | None, text: str) -> None:
         handle.write(text)
 
 
-def _error_annotations(failures: Sequence[Outcome]) -> list[str]:
-    shown = failures if len(failures) <= ANNOTATION_LIMIT else failures[: ANNOTATION_LIMIT - 1]
+def _error_annotations(failures: Sequence[Outcome], limit: int = ANNOTATION_LIMIT) -> list[str]:
+    shown = failures if len(failures) <= limit else failures[: limit - 1]
     lines = [
         workflow.error(
             o.error or "failed",
@@ -274,18 +274,23 @@ class _Step:
 
     def finish(self, result: BatchResult) -> int:
         """Report a finished run: results file, outputs, summary, annotations; the exit code."""
+        denied = [o for o in result.errors if _is_permission_failure(o)]
+        other = [o for o in result.errors if not _is_permission_failure(o)]
+        markdown = summary.render_summary(result, self.info)
+        lines = _error_annotations(other)
+        if denied:
+            # Every write was refused for want of a permission: one error with the fix, first.
+            fatal = _permission_fatal(self.settings.repository or "the repository", "403")
+            markdown = summary.render_fatal(fatal.message, fatal.fix, self.info) + markdown
+            lines = [
+                workflow.error(fatal.message, title=f"batchsync: {fatal.title}"),
+                *_error_annotations(other, ANNOTATION_LIMIT - 1),
+            ]
         self.log.group("Report")
         self._write_results(result)
         self._write_outputs(result)
-        self._write_summary(summary.render_summary(result, self.info))
+        self._write_summary(markdown)
         self.log.end_group()
-        denied = [o for o in result.errors if _is_permission_failure(o)]
-        other = [o for o in result.errors if not _is_permission_failure(o)]
-        lines = _error_annotations(other)
-        if denied:
-            fatal = _permission_fatal(self.settings.repository or "the repository", "403")
-            lines = [workflow.error(fatal.message, title=f"batchsync: {fatal.title}"), *lines]
-            lines = lines[:ANNOTATION_LIMIT]
         for line in [*lines, *_warning_annotations(result)]:
             self.log.line(line)
         self.log.line(self._counts_line(result))

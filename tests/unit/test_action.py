@@ -361,6 +361,16 @@ def test_permission_failures_on_items_give_one_error_and_exit_two(settings: Sett
     assert step.code == action.EXIT_FATAL
     (error,) = step.errors()
     assert "permissions:%0A  issues: write" in error
+    assert "```yaml\npermissions:\n  issues: write\n```" in step.summary
+
+
+def test_permission_error_leaves_room_for_the_aggregate(env: Env) -> None:
+    denied = failed("d", error="POST /repos/o/r/issues -> 403: Resource not accessible")
+    others = tuple(failed(f"k{i:02d}") for i in range(12))
+    errors = go(env.settings(), fake_run(BatchResult(outcomes=(denied, *others)))[0]).errors()
+    assert len(errors) == action.ANNOTATION_LIMIT
+    assert "missing permission" in errors[0]
+    assert "4 more items failed" in errors[-1]
 
 
 def test_rate_limit_403_is_not_a_permission_problem(settings: Settings) -> None:
