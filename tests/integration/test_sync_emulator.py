@@ -461,3 +461,16 @@ def test_scan_errors_are_failed_outcomes_and_the_rest_syncs(emu: Emulator, works
     assert failures[0].path == ".claude/prds/prd-009-broken.md"
     assert failures[0].line is not None
     assert len(by_key(emu)) == len(KEYS)
+
+
+def test_ghes_style_prefix_syncs_and_reruns_without_writes(tmp_path: Path) -> None:
+    with Emulator(limits="off", scale=1000, prefix="/api/v3") as emu:
+        emu.add_token(TOKEN)
+        emu.add_repo(REPO)
+        local_tree(tmp_path / ".claude", tasks=3)
+        first = sync(emu, tmp_path)
+        assert first.failed == 0
+        assert len(by_key(emu)) == 5
+        emu.stats.reset()
+        sync(emu, tmp_path)
+        assert writes(emu) == 0

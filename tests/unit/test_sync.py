@@ -454,3 +454,14 @@ def test_waves_put_dependencies_first_within_a_kind() -> None:
 def test_waves_put_a_dependency_cycle_in_one_last_wave() -> None:
     items = [item("a", dependencies=("b",)), item("b", dependencies=("a",)), item("c")]
     assert [[i.key for i in w] for w in waves(items)] == [["c"], ["a", "b"]]
+
+
+def test_a_tasks_only_run_links_under_the_epic_found_by_its_marker() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:2])
+    epic = issue_of(gh, "epic-1")
+    gh.calls.clear()
+    run(gh, tree()[2:3], all_kinds=False)
+    task = issue_of(gh, "task-1")
+    assert f"- **Parent:** #{epic.number}" in task.body
+    assert task.parent_number == epic.number
