@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fakes import FakeGitHub, SerialProcessor
 
-from batchsync.errors import BudgetExhausted, ForbiddenError, ItemError
+from batchsync.errors import BudgetExhausted, ForbiddenError, ItemError, ServerError
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
@@ -183,6 +183,23 @@ def test_run_cut_between_create_and_close_is_finished_next_run() -> None:
     assert result.outcomes[0].action is ItemAction.UPDATED
     assert issue_of(gh, "prd-1").state == "closed"
     assert len(gh.issues) == 1
+
+
+def test_failed_close_after_create_reports_the_issue_and_keeps_the_write_back(
+    tmp_path: Path,
+) -> None:
+    gh = FakeGitHub(raise_on={"update_issue": ServerError(502, "Bad Gateway", method="PATCH")})
+    file = tmp_path / "prds" / "prd-1.md"
+    file.parent.mkdir()
+    file.write_text("---\nid: prd-1\ngithub_issue: null\n---\n")
+    done = item("prd-1", Kind.PRD, status="done")
+    outcome = run(gh, [done], write_back=WriteBack(tmp_path, {})).outcomes[0]
+    assert (outcome.action, outcome.issue_number) == (ItemAction.FAILED, 1)
+    assert "502" in (outcome.error or "")
+    assert "github_issue: 1\n" in file.read_text()
+    gh.raise_on.clear()
+    assert run(gh, [done]).outcomes[0].action is ItemAction.UPDATED
+    assert gh.issues[1].state == "closed"
 
 
 def test_labels_people_added_survive_an_update() -> None:
