@@ -89,6 +89,7 @@ class Gate:
         self._budget = CreationBudget(limits.creates_per_minute, limits.creates_per_hour)
         self._points = SlidingWindow(limits.points_per_minute, 60.0)
         self._in_flight = 0  # sent, not answered: each will spend one of the primary budget
+        self._reported: tuple[str, float] = ("", float("-inf"))  # last on_wait: reason, time
         self._auth_error: AuthError | None = None
         self._verified = False  # some answer other than 401 has come back
         self._probing = False  # one request is out to find out whether the token works
@@ -276,11 +277,22 @@ class Gate:
         if reason == _PACING or self._on_wait is None:
             self._sleep(remaining)
             return
-        try:
-            self._on_wait(reason, remaining)
-        except Exception:
-            logger.exception("the on_wait callback failed; carrying on")
+        if self._claim_report(reason):
+            try:
+                self._on_wait(reason, remaining)
+            except Exception:
+                logger.exception("the on_wait callback failed; carrying on")
         self._sleep(min(remaining, REPORT_EVERY))
+
+    def _claim_report(self, reason: str) -> bool:
+        """True for the one lane that reports this wait now (all lanes wait on one pause)."""
+        with self._cond:
+            now = self._clock()
+            last_reason, last_at = self._reported
+            if reason == last_reason and now - last_at < REPORT_EVERY:
+                return False
+            self._reported = (reason, now)
+            return True
 
 
 class BatchProcessor:
