@@ -2,10 +2,12 @@
 
 The ``Gate`` is shared by every lane of a run (and by every phase of it, so PRDs, epics and
 tasks see one rate-limit state). It holds the only mutable rate-limit state: the snapshot from
-the last ``x-ratelimit-*`` headers, a pause every lane obeys after a 403/429 limit answer, the
-paced write lane (one write in flight, starts ``write_interval`` apart), the content-creation
-budget, the deadline, and whether the token has been seen to work. The arithmetic it acts on is
-in ``batchsync.ratelimit``; this module adds only locks, sleeping and the retry loop.
+the last ``x-ratelimit-*`` headers and the requests still in flight, a pause every lane obeys
+after a 403/429 limit answer, the paced write lane (one write in flight, starts
+``write_interval`` apart), the content-creation and points budgets, the deadline, and whether
+the token has been seen to work (until then one request goes alone, so a bad token costs one).
+The arithmetic it acts on is in ``batchsync.ratelimit``; this module adds only locks, sleeping
+and the retry loop.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from batchsync.errors import (
     UncertainWriteError,
 )
 from batchsync.ratelimit import (
+    PACING,
+    PAUSE,
     CreationBudget,
     Limits,
     Op,
@@ -55,7 +59,6 @@ logger = logging.getLogger("batchsync")
 # Long waits are slept in slices of at most this many seconds, reporting each through
 # ``on_wait``, so a progress display says something at least this often while nothing moves.
 REPORT_EVERY = 10.0
-_PACING = "write interval"  # a wait too short and too frequent to report
 
 
 class Gate:
@@ -187,7 +190,7 @@ class Gate:
                     points=self._points,
                     in_flight=self._in_flight,
                 )
-                if reason == "rate-limit pause":
+                if reason == PAUSE:
                     reason = self._pause_reason
                 if at <= now:
                     self._probing = not self._verified
@@ -274,7 +277,7 @@ class Gate:
         remaining = end - self._clock()
         if remaining <= 0:
             return
-        if reason == _PACING or self._on_wait is None:
+        if reason == PACING or self._on_wait is None:
             self._sleep(remaining)
             return
         if self._claim_report(reason):
