@@ -474,3 +474,21 @@ def test_ghes_style_prefix_syncs_and_reruns_without_writes(tmp_path: Path) -> No
         emu.stats.reset()
         sync(emu, tmp_path)
         assert writes(emu) == 0
+
+
+def test_time_budget_stops_cleanly_and_the_next_run_carries_on(tmp_path: Path) -> None:
+    # 83 content creations at 1 a second and 80 a minute cannot fit in a 1-minute budget.
+    with Emulator(limits="github", scale=100) as emu:
+        emu.add_token(TOKEN)
+        emu.add_repo(REPO)
+        local_tree(tmp_path / ".claude", tasks=40)
+        paced = {"write_interval": 1, "creates_per_minute": 80, "creates_per_hour": 500}
+        first = sync(emu, tmp_path, time_budget=1, **paced)
+        assert first.failed == 0
+        assert 0 < first.not_done < first.total
+        second = sync(emu, tmp_path, **paced)
+        assert second.failed == 0
+        assert second.not_done == 0
+        assert all(len(v) == 1 for v in by_key(emu).values())
+        assert len(by_key(emu)) == 42
+        assert emu.stats.violations == 0
