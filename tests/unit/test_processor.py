@@ -305,6 +305,35 @@ def test_waits_until_reset_when_remaining_is_at_threshold():
     assert script.sent == [T0, T0 + 300 + RESET_MARGIN]
 
 
+def test_requests_in_flight_are_counted_against_the_remaining_budget():
+    clock = FakeClock()
+    gate = make_gate(clock, dataclasses.replace(QUICK, threshold=0))
+    gate.observe(rl_headers(2, T0 + 300))
+    two_out = threading.Barrier(3, timeout=5)
+    sent = []
+
+    def held():
+        sent.append(clock())
+        two_out.wait()  # two requests in flight, each about to spend the last of the budget
+        return "ok", {}
+
+    lanes = [threading.Thread(target=gate.call, args=(Op.READ, held)) for _ in range(2)]
+    gate.call(Op.READ, lambda: ("ok", rl_headers(2, T0 + 300)))
+    for lane in lanes:
+        lane.start()
+    while len(sent) < 2:
+        time.sleep(0.001)
+    third = Script(clock)
+    waiter = threading.Thread(target=gate.call, args=(Op.READ, third))
+    waiter.start()
+    while not third.sent:  # it is sent (at once or after the pause) while the two are out
+        time.sleep(0.001)
+    two_out.wait()
+    for thread in [*lanes, waiter]:
+        thread.join(5)
+    assert third.sent == [T0 + 300 + RESET_MARGIN]
+
+
 def test_no_wait_when_remaining_is_above_threshold():
     clock = FakeClock()
     gate = make_gate(clock, Limits(threshold=10, write_interval=0))
@@ -739,6 +768,33 @@ def test_limit_waits_are_reported_with_reason_and_seconds_in_slices():
     assert all("retry-after" in reason for reason, _ in waits)
     assert max(clock.sleeps) <= REPORT_EVERY
     assert clock.slept == 25
+
+
+def test_lanes_waiting_on_one_pause_report_it_once_per_interval():
+    clock = FakeClock()
+    reports = []
+    gate = make_gate(
+        clock,
+        dataclasses.replace(QUICK, max_retries=0),
+        on_wait=lambda reason, seconds: reports.append((clock(), reason)),
+    )
+    with pytest.raises(RateLimitError):
+        gate.call(Op.READ, Script(clock, secondary(**{"retry-after": "30"})))
+    other_lane = []
+    arrived = []
+
+    def sleep_while_another_lane_waits(seconds):
+        if not arrived:  # a second lane arrives at the same pause, mid-wait
+            arrived.append(clock())
+            other_lane.append(gate.call(Op.READ, Script(clock, ("second", {}))))
+        clock.sleep(seconds)
+
+    gate._sleep = sleep_while_another_lane_waits
+    assert gate.call(Op.READ, Script(clock, ("first", {}))) == "first"
+    assert other_lane == ["second"]
+    times = [at for at, _ in reports]
+    assert times[0] == T0
+    assert all(b - a >= REPORT_EVERY for a, b in itertools.pairwise(times))
 
 
 def test_write_pacing_is_not_reported():
