@@ -158,8 +158,8 @@ CASES = [
         None,
     ),
     Case("newline and pipe in a file name", "prds/a|b\nc.md", content(fm("name: odd")), None),
-    LOOP_FILE := Case("symlink to itself", P, link(lambda rel, o: Path(rel).name), "symlink"),
-    LOOP_FOLDER := Case("symlink loop (folder)", E, link(lambda rel, o: Path(rel).name), "symlink"),
+    Case("symlink to itself", P, link(lambda rel, o: Path(rel).name), "symlink"),
+    Case("symlink loop (folder)", E, link(lambda rel, o: Path(rel).name), "symlink"),
     Case("symlink to /dev/zero", P, link(lambda rel, o: "/dev/zero"), "symlink"),
     Case("symlink to a file outside", P, link(outside_file), "symlink"),
     Case("symlinked epic folder outside", E, link(outside_folder), "symlink"),
@@ -170,14 +170,6 @@ CASES = [
     Case("sync map: symlink to /dev/zero", MAP, link(lambda rel, o: "/dev/zero"), "sync map"),
     Case("sync map: not JSON", MAP, content("{'prd-001': 1,,}\n"), "sync map", 1),
 ]
-
-
-# The scanner's symlink-loop fix is on the foundation branch (commit db33e47), not yet on main.
-LOOPS = (LOOP_FILE, LOOP_FOLDER)
-LOOPS_FIXED = False
-LOOP_MARK = pytest.mark.xfail(
-    not LOOPS_FIXED, reason="symlink loop fix not merged yet", strict=True, raises=AssertionError
-)
 
 
 def good_tree(workspace: Path) -> Path:
@@ -199,9 +191,7 @@ def is_named(rel: str, path: str) -> bool:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=LOOP_MARK) if c in LOOPS else c for c in CASES], ids=str
-)
+@pytest.mark.parametrize("case", CASES, ids=str)
 def test_hostile_file_is_one_error_and_the_rest_is_untouched(
     case: Case, tmp_path: Path, baseline: ScanResult, record
 ) -> None:
@@ -248,7 +238,6 @@ def hostile_tree(workspace: Path, outside: Path) -> tuple[int, list[Case]]:
     base = good_tree(workspace)
     usable, failing = 2, []
     cases = [c for c in CASES if c.rel != MAP] + [next(c for c in CASES if c.rel == MAP)]
-    cases = [c for c in cases if LOOPS_FIXED or c not in LOOPS]
     for n, case in enumerate(cases):
         rel = case.rel.replace("900", str(900 + n))
         case.make(base, rel, outside / str(n))
