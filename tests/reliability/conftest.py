@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,16 @@ def record(request: pytest.FixtureRequest) -> Record:
         return row
 
     return note
+
+
+@pytest.fixture(scope="session")
+def zygote() -> Iterator[Any]:
+    """One process that forks a ``batchsync`` command per run (see relsync.Zygote)."""
+    from relsync import Zygote  # noqa: PLC0415 (the engine loads only where a case needs it)
+
+    started = Zygote()
+    yield started
+    started.close()
 
 
 @pytest.fixture(autouse=True)
