@@ -136,7 +136,7 @@ class Service:
         try:
             return self._serve(ex, ex.who)
         finally:
-            self.limiter.leave(ex.who)
+            self.limiter.leave(ex.who, ex.at)
 
     def _serve(self, ex: _Exchange, who: Identity) -> Answer | None:
         route = ex.route
