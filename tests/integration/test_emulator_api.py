@@ -291,3 +291,13 @@ def test_stats_count_requests_by_template_and_status(emu, http):
     assert emu.stats.count("GET", template, 404) == 1
     assert emu.stats.count("POST") == 1
     assert emu.stats.violations == 0
+
+
+def test_label_names_with_slashes_and_spaces_round_trip(emu, http):
+    create(emu, http, "t", labels=["area/api", "needs review"])
+    listed = http.get(f"{emu.url}/repos/octo/demo/labels").json()
+    urls = {label["name"]: label["url"] for label in listed}
+    assert urls["area/api"].endswith("/labels/area%2Fapi")
+    assert http.get(urls["area/api"]).json()["name"] == "area/api"
+    removed = http.delete(f"{emu.url}/repos/octo/demo/issues/1/labels/needs%20review")
+    assert [label["name"] for label in removed.json()] == ["area/api"]

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from batchsync.emulator.clock import Clock
 from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults
@@ -112,7 +112,7 @@ class Service:
     ) -> Answer | None:
         """Serve one request; None means: close the connection without an answer."""
         split = urlsplit(target)
-        path = unquote(split.path)
+        path = split.path
         pairs = tuple(parse_qsl(split.query, keep_blank_values=True))
         if path.startswith((self.prefix + "/_emulator/", "/_emulator/")):
             if self.admin is None:
