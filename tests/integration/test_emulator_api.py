@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -301,3 +302,20 @@ def test_label_names_with_slashes_and_spaces_round_trip(emu, http):
     assert http.get(urls["area/api"]).json()["name"] == "area/api"
     removed = http.delete(f"{emu.url}/repos/octo/demo/issues/1/labels/needs%20review")
     assert [label["name"] for label in removed.json()] == ["area/api"]
+
+
+def test_an_emulator_bug_answers_500_and_is_counted(emu, http, monkeypatch, capsys):
+    def broken(req):
+        raise RuntimeError("boom")
+
+    api = emu.service.api
+    routes = tuple(
+        dataclasses.replace(r, handler=broken) if r.template == "/repos/{owner}/{repo}" else r
+        for r in api.routes
+    )
+    monkeypatch.setattr(api, "routes", routes)
+    answer = http.get(f"{emu.url}/repos/octo/demo")
+    assert answer.status_code == 500
+    assert "emulator internal error" in answer.json()["message"]
+    assert emu.stats.internal_errors == 1
+    assert "RuntimeError: boom" in capsys.readouterr().err

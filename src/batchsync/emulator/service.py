@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -216,6 +217,10 @@ class Service:
                 return route.handler(request)
             except ApiFailure as failure:
                 return failure.response()
+            except Exception:  # an emulator bug: say so loudly, never pass it off as GitHub's
+                traceback.print_exc()
+                self.stats.internal_errors += 1
+                return ApiFailure(500, "emulator internal error (see its stderr)").response()
             finally:
                 if request.method != "GET":
                     self.store.changed()
