@@ -16,8 +16,9 @@ from typing import Any
 from batchsync.emulator.clock import Clock, ScaledClock
 from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.limits import LimitConfig
+from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.service import Answer, Service
-from batchsync.emulator.shapes import issue_json
+from batchsync.emulator.shapes import comment_json, issue_json
 from batchsync.emulator.state import Repo
 from batchsync.emulator.stats import Stats
 
@@ -166,7 +167,9 @@ class _Admin:
         try:
             body: Any = json.loads(raw) if raw.strip() else {}
             data = self._dispatch(method, name, query, body, host)
-        except (ValueError, TypeError, KeyError) as error:
+        except ApiFailure as failure:
+            return _json(failure.status, {"message": failure.message})
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             return _json(400, {"message": f"bad admin request: {error}"})
         if data is None:
             return _json(404, {"message": "Not Found"})
@@ -182,6 +185,9 @@ class _Admin:
             ("POST", "repos"): lambda: self._add_repo(body),
             ("POST", "tokens"): lambda: self._add_token(body),
             ("GET", "issues"): lambda: emu.issues(query["repo"], host=host),
+            ("GET", "comments"): lambda: emu.comments(
+                query["repo"], int(query["number"]), host=host
+            ),
             ("GET", "clock"): lambda: {"now": emu.clock.now()},
         }
         action = table.get((method, name))
@@ -367,3 +373,15 @@ class Emulator:
         with store.lock:
             owner, _, name = full_name.partition("/")
             return list(store.repo(owner, name).issue(number).children)
+
+    def comments(
+        self, full_name: str, number: int, *, host: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The comments on issue ``number``, oldest first, GitHub-shaped."""
+        api, web = self._base(host)
+        store = self.service.store
+        with store.lock:
+            owner, _, name = full_name.partition("/")
+            repo = store.repo(owner, name)
+            issue = repo.issue(number)
+            return [comment_json(repo, issue, c, api, web) for c in issue.comments]
