@@ -1,0 +1,230 @@
+"""Run every benchmark and write docs/performance.md, with the plot under docs/img/.
+
+    PYTHONPATH=src python bench/report.py            # the figures of record (a few minutes)
+    PYTHONPATH=src python bench/report.py --quick    # smaller sizes, written to a temp folder
+
+Each benchmark runs as its own process (so memory figures are its own, and its command line
+stays the interface); its Markdown output goes into the report under a heading that states its
+target. A benchmark that is missing or fails is reported as such, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = "PYTHONPATH=src python bench/report.py"
+PLOT = "img/requests-over-time.png"  # relative to the report's folder
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark script: how to run it in full and quickly, and what it is for."""
+
+    title: str
+    script: str  # relative to the repository root
+    full: tuple[str, ...]
+    quick: tuple[str, ...]
+    about: str  # the target and the set-up, in a sentence or two (Markdown)
+    preformatted: bool = False  # its output is a text table, not Markdown
+    plots: bool = False  # it writes the requests-over-time PNG
+    timeout: float = 900.0
+
+
+BENCHES = (
+    Bench(
+        title="Scanning a large tree (issue 2)",
+        script="bench/bench_scan.py",
+        full=("--items", "10000", "--runs", "3"),
+        quick=("--items", "2000", "--runs", "1"),
+        about=(
+            "Target: 10,000 work items scanned and parsed in under 1 s of CPU time and under "
+            "100 MB peak memory. The tree mixes both layouts (ClaudeAutoPM local mode and CCPM, "
+            "with CCPM's noise files); each scan runs in a fresh process."
+        ),
+    ),
+    Bench(
+        title="Requests per item (issue 4)",
+        script="bench/bench_requests.py",
+        full=("--items", "1000"),
+        quick=("--items", "200"),
+        about=(
+            "Targets, over 1,000 items (PRDs, epics and tasks): a rerun with no change makes at "
+            "most 15 requests and no write (about 0.01 a item); a fresh sync makes one create "
+            "per item, one sub-issue link per epic and task, and at most 15 other requests; one "
+            "changed item costs one write. Against the emulator with github.com's limits on a "
+            "scaled clock."
+        ),
+        preformatted=True,
+    ),
+    Bench(
+        title="Creating 1,000 items: batchsync against the floor, and a naive client (issue 5)",
+        script="bench/bench_processor.py",
+        full=("--plot", "{plot}"),
+        quick=("--quick", "--plot", "{plot}"),
+        plots=True,
+        about=(
+            "Target: creating 1,000 items finishes within 10 % of the floor that github.com's "
+            "limits allow, with no limit violation. The floor is computed from the limits the "
+            "benchmark sets: the earliest the last create could start if every request took no "
+            "time, keeping 1 s between writes, 80 creations a minute, 500 an hour and the "
+            "GITHUB_TOKEN's 1,000 requests an hour. Beside it, on a fresh emulator with the "
+            "same limits, a naive client: a PyGithub loop over 10 threads with PyGithub's "
+            "defaults and no pacing of its own, as the original processor worked. A "
+            "*violation* is a request sent while a limit was known to be active (during a "
+            "secondary-limit penalty, or with the hourly budget spent); *refused* counts every "
+            "answer that refused a request for a limit."
+        ),
+    ),
+    Bench(
+        title="Emulator throughput",
+        script="bench/bench_emulator.py",
+        full=("--seconds", "2"),
+        quick=("--seconds", "0.5", "--clients", "1,2"),
+        about=(
+            "Not a product target: how many requests a second the emulator serves on this "
+            "machine, which bounds how fast the benchmarks above can scale the clock."
+        ),
+    ),
+)
+
+CAVEATS = """\
+## How to read these figures
+
+- The emulator's clock runs faster than real time (`x100` to `x2000`), so an emulated hour of
+  GitHub's limits passes in seconds. Local work (scanning, rendering, PyGithub's own CPU time)
+  is not scaled down: a millisecond of CPU is 0.1 to 2 emulated seconds. The "whole run" column
+  includes it; the "first to last request" column, which the floor is compared with, mostly
+  does not.
+- The clients and the emulator share one process and one GIL on a 2-core machine that other
+  jobs may be using; noise shows as gaps of more than 1 s between writes. A loaded machine
+  makes every emulated time longer, never shorter.
+- PyGithub's defaults pause 1 s between writes and retry limits (waiting `retry-after`, or 60 s
+  for a secondary limit without one) and 5xx answers, POST included. For the naive client its
+  clocks and sleeps are pointed at the emulator's clock, so it behaves as it would against
+  github.com, only faster. A 429 without `retry-after` is not retried by its defaults: those
+  items fail.
+- The figures are measurements of one run, not assertions: no test checks timings.
+"""
+
+
+def run_bench(bench: Bench, *, quick: bool, plot: Path) -> tuple[str, bool, float]:
+    """Run one benchmark; return (its output as Markdown, whether it worked, wall seconds)."""
+    script = ROOT / bench.script
+    if not script.exists():
+        return f"_Not run: `{bench.script}` is not on this branch._", False, 0.0
+    args = [a.format(plot=plot) for a in (bench.quick if quick else bench.full)]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    )
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script), *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=bench.timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        wall = time.perf_counter() - start
+        return f"_Failed: `{bench.script}` ran over {bench.timeout:.0f} s._", False, wall
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        return (
+            f"_Failed: `{bench.script}` exited with {done.returncode}:_\n\n```text\n{tail}\n```",
+            False,
+            wall,
+        )
+    # the plot goes in as an image, not as the path the script printed
+    output = "\n".join(
+        line for line in done.stdout.strip().splitlines() if not line.startswith("plot: ")
+    )
+    if bench.preformatted:
+        output = f"```text\n{output}\n```"
+    return output, True, wall
+
+
+def section(bench: Bench, output: str, wall: float, *, quick: bool, plot: Path) -> str:
+    """One benchmark's part of the report: title, target, command, output, plot."""
+    args = " ".join(bench.quick if quick else bench.full).replace("{plot}", f"docs/{PLOT}")
+    command = f"PYTHONPATH=src python {bench.script} {args}".rstrip()
+    image = ""
+    if bench.plots and plot.exists():
+        image = (
+            f"\n![Requests a minute over emulated time, accepted and refused, with the issues "
+            f"created so far, for batchsync and the naive client]({PLOT})\n"
+        )
+    return (
+        f"## {bench.title}\n\n{bench.about}\n\n"
+        f"Command: `{command}` ({wall:.0f} s here)\n\n{output}\n{image}"
+    )
+
+
+def machine() -> str:
+    """Where the figures were measured."""
+    cores = os.cpu_count() or 0
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+        f"{cores} cores (load average at the start: {load})"
+    )
+
+
+def main() -> int:
+    """Run every benchmark and write the report; 1 when any benchmark did not run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, a smoke run")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="the report (default docs/performance.md; with --quick a temporary folder)",
+    )
+    args = parser.parse_args()
+    out = args.out
+    if out is None:
+        out = (
+            Path(tempfile.mkdtemp(prefix="batchsync-perf-")) / "performance.md"
+            if args.quick
+            else ROOT / "docs" / "performance.md"
+        )
+    plot = out.parent / PLOT
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    started, where = time.perf_counter(), machine()
+    parts, ok = [], True
+    for bench in BENCHES:
+        print(f"running {bench.script} ...", file=sys.stderr, flush=True)
+        output, worked, wall = run_bench(bench, quick=args.quick, plot=plot)
+        ok = ok and worked
+        parts.append(section(bench, output, wall, quick=args.quick, plot=plot))
+    total = time.perf_counter() - started
+    command = COMMAND + (" --quick" if args.quick else "")
+    head = (
+        "# Performance\n\n"
+        f"Produced by one command from the repository root: `{command}`\n"
+        "(it runs every benchmark in `bench/` and rewrites this page and its plot; do not edit "
+        "by hand). `--quick` runs smaller sizes into a temporary folder.\n\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {where}, in {total / 60:.1f} min.\n"
+    )
+    if args.quick:
+        head += "\n**Quick run: smaller sizes; not the figures of record.**\n"
+    out.write_text("\n".join([head, *parts, CAVEATS]), encoding="utf-8")
+    print(f"wrote {out}" + (f" and {plot}" if plot.exists() else ""), file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
