@@ -17,7 +17,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "bench_processor.py"
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_processor", SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("bench_processor", module)
     spec.loader.exec_module(module)
