@@ -23,13 +23,14 @@ import argparse
 import contextlib
 import importlib.util
 import logging
+import multiprocessing
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -426,6 +427,39 @@ def _panel(ax: Any, side: Side, floor: float, end: float) -> None:
     ax.right = right
 
 
+CLIENTS: dict[str, Callable[[Path, int, float, FaultConfig | None], Side]] = {
+    "batchsync": run_batchsync,
+    "naive": run_naive,
+}
+
+
+def _one_run(job: tuple[str, int, float, int, str]) -> Side:
+    """One client on one scenario (a process of its own when run in parallel)."""
+    client, scenario, scale, items, workspace = job
+    return CLIENTS[client](Path(workspace), items, scale, SCENARIOS[scenario][1])
+
+
+def run_all(workspace: Path, items: int, scale: float, jobs: int) -> list[list[Side]]:
+    """Every scenario with every client; ``jobs`` > 1 runs them in parallel processes.
+
+    One at a time is the default: on two cores, runs side by side slow each other's writes
+    (a few milliseconds of CPU each, times the clock's scale) and batchsync's time grows.
+    """
+    work = [
+        (client, n, scale, items, str(workspace))
+        for n in range(len(SCENARIOS))
+        for client in CLIENTS
+    ]
+    if jobs > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            done = list(pool.map(_one_run, work))
+    else:
+        done = [_one_run(job) for job in work]
+    width = len(CLIENTS)
+    return [done[n : n + width] for n in range(0, len(done), width)]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run each scenario with both clients; print the tables (and write the plot when asked)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -433,6 +467,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=100.0, help="emulated seconds a second")
     parser.add_argument("--plot", type=Path, help="write the requests-over-time PNG here")
     parser.add_argument("--quick", action="store_true", help="200 items: no hourly limit reached")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="runs side by side in processes (faster, noisier)"
+    )
     args = parser.parse_args(argv)
     items = 200 if args.quick else args.items
     limits = LimitConfig.github()
@@ -447,16 +484,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)
         write_tree(workspace / ".claude", items)
-        for n, (title, faults) in enumerate(SCENARIOS):
-            sides = [
-                run_batchsync(workspace, items, args.scale, faults),
-                run_naive(workspace, items, args.scale, faults),
-            ]
-            note = verdict(sides[0], floor) if faults is None else LOST_NOTE
-            print(f"\n{title}:\n\n{table(sides, floor)}\n\n{note}")
-            if n == 0 and args.plot:
-                plot(sides, args.plot, floor)
+        results = run_all(workspace, items, args.scale, args.jobs)
+    for (title, faults), sides in zip(SCENARIOS, results, strict=True):
+        note = verdict(sides[0], floor) if faults is None else LOST_NOTE
+        print(f"\n{title}:\n\n{table(sides, floor)}\n\n{note}")
     if args.plot:
+        plot(results[0], args.plot, floor)
         print(f"\nplot: {args.plot}")
 
 
