@@ -70,7 +70,7 @@ BENCHES = (
         title="Creating 1,000 items: batchsync against the floor, and a naive client (issue 5)",
         script="bench/bench_processor.py",
         full=("--plot", "{plot}"),
-        quick=("--quick", "--jobs", "4", "--plot", "{plot}"),
+        quick=("--quick", "--plot", "{plot}"),
         plots=True,
         about=(
             "Target: creating 1,000 items finishes within 10 % of the floor that github.com's "
