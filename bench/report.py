@@ -178,19 +178,28 @@ def checks_table(checks: list[Check]) -> str:
 CAVEATS = """\
 ## How to read these figures
 
-- The emulator's clock runs faster than real time (`x100` to `x2000`), so an emulated hour of
-  GitHub's limits passes in seconds. Local work (scanning, rendering, PyGithub's own CPU time)
-  is not scaled down: a millisecond of CPU is 0.1 to 2 emulated seconds. The "whole run" column
-  includes it; the "first to last request" column, which the floor is compared with, mostly
-  does not.
+- The emulator's clock runs faster than real time (x100 for the processor benchmark, x1000 for
+  the requests one), so an emulated hour of GitHub's limits passes in seconds. Local work
+  (scanning, rendering, PyGithub's own CPU time) is not scaled down: a millisecond of CPU is
+  0.1 to 1 emulated second. The "whole run" and "emulated" columns include it; the "first to
+  last request" column, which the floor is compared with, mostly does not.
 - The clients and the emulator share one process and one GIL on a 2-core machine that other
-  jobs may be using; noise shows as gaps of more than 1 s between writes. A loaded machine
-  makes every emulated time longer, never shorter.
+  jobs may be using (see the load average above); noise shows as gaps of more than 1 s between
+  writes. A loaded machine makes every emulated time longer, never shorter.
+- The floor is for doing every item. A client that ignores the limits can end "before the
+  floor" only by giving items up, as the naive rows show.
 - PyGithub's defaults pause 1 s between writes and retry limits (waiting `retry-after`, or 60 s
-  for a secondary limit without one) and 5xx answers, POST included. For the naive client its
-  clocks and sleeps are pointed at the emulator's clock, so it behaves as it would against
-  github.com, only faster. A 429 without `retry-after` is not retried by its defaults: those
-  items fail.
+  for a secondary limit without one) and 5xx answers, POST included: that is where its
+  duplicates come from. A 429 without `retry-after` is not retried: those items fail. For the
+  naive clients PyGithub's and urllib3's clocks and sleeps are pointed at the emulator's clock,
+  so they behave as against github.com, only faster.
+- Without any pacing a client here is bounded by its own CPU (a few milliseconds a request,
+  times the clock's scale: a few requests an emulated second), far below what 10 threads send
+  to github.com; the refusals and failures of "the original's retry" are a lower bound.
+- The processor benchmark's tree is 1,000 PRDs: one create each, as in the original's claim.
+  In a PRD/epic/task tree every epic and task also costs a sub-issue link, which GitHub counts
+  as content creation too: about 2,000 creations, so about 4 emulated hours for 1,000 items
+  (the fresh sync in the requests table), spread over several runs within a job's time budget.
 - The figures are measurements of one run, not assertions: no test checks timings.
 """
 
