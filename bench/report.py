@@ -199,7 +199,7 @@ CAVEATS = """\
 - The processor benchmark's tree is 1,000 PRDs: one create each, as in the original's claim.
   In a PRD/epic/task tree every epic and task also costs a sub-issue link, which GitHub counts
   as content creation too: about 2,000 creations, so about 4 emulated hours for 1,000 items
-  (the fresh sync in the requests table), spread over several runs within a job's time budget.
+  (the fresh sync in the requests table), within the default 300-minute time budget.
 - The figures are measurements of one run, not assertions: no test checks timings.
 """
 
