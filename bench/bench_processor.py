@@ -59,6 +59,7 @@ from batchsync.items import WorkItem, scan
 from batchsync.processor import BatchProcessor, Gate
 from batchsync.ratelimit import Limits, Op
 from batchsync.results import ItemAction, Outcome
+from batchsync.sync import run
 
 TOKEN = "ghs_bench_processor"
 REPO = "bench/processor"
@@ -177,7 +178,7 @@ def _duplicates(emu: Emulator) -> tuple[int, int]:
 
 
 def _side(
-    client: str, emu: Emulator, *, items: int, failed: int, start: float, wall: float
+    client: str, emu: Emulator, *, items: int, failed: int, start: float, wall_start: float
 ) -> Side:
     """Gather one client's figures from its emulator right after its run."""
     end = emu.clock.now()
@@ -194,7 +195,7 @@ def _side(
         violations=stats.violations,
         seconds=end - start,
         span=_span(stats.requests()),
-        wall=time.perf_counter() - wall,
+        wall=time.perf_counter() - wall_start,
         log=tuple(stats.requests()),
         start=start,
     )
@@ -209,8 +210,6 @@ def run_batchsync(
     workspace: Path, items: int, scale: float, faults: FaultConfig | None = None
 ) -> Side:
     """batchsync's own run, default settings, on the emulator's clock."""
-    from batchsync.sync import run  # noqa: PLC0415 - the engine is optional until it lands
-
     with _emulator(scale, faults) as emu:
         settings = load_settings(
             {
@@ -230,7 +229,7 @@ def run_batchsync(
             items=items,
             failed=result.failed + result.not_done,
             start=start,
-            wall=wall,
+            wall_start=wall,
         )
 
 
@@ -328,7 +327,7 @@ def _loop(
 
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(create, work))
-        side = _side(name, emu, items=items, failed=failed[0], start=start, wall=wall)
+        side = _side(name, emu, items=items, failed=failed[0], start=start, wall_start=wall)
         gh.close()
         return side
 
