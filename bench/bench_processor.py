@@ -160,6 +160,7 @@ class Side:
     wall: float  # real seconds
     log: tuple[RequestRecord, ...]
     start: float  # emulated epoch of the start, for the plot
+    internal_errors: int = 0  # the emulator's own bugs, answered 500: should stay 0
 
 
 @contextlib.contextmanager
@@ -198,6 +199,7 @@ def _side(
         wall=time.perf_counter() - wall_start,
         log=tuple(stats.requests()),
         start=start,
+        internal_errors=stats.internal_errors,
     )
 
 
@@ -575,6 +577,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         results = run_all(workspace, items, args.scale, args.jobs)
     for (title, faults), sides in zip(SCENARIOS, results, strict=True):
         note = verdict(sides[0], floor) if faults is None else LOST_NOTE
+        broken = sum(side.internal_errors for side in sides)
+        if broken:
+            note += f"\n\n**The emulator answered {broken} requests with its own error (500).**"
         print(f"\n{title}:\n\n{table(sides, floor)}\n\n{note}")
     print(
         "\nThe processor alone against an instant fake (pacing off): its own cost per item, "
