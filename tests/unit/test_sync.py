@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from fakes import FakeGitHub, SerialProcessor
 
-from batchsync.errors import BudgetExhausted, ForbiddenError, ItemError, ServerError
+from batchsync.errors import (
+    BudgetExhausted,
+    ForbiddenError,
+    ItemError,
+    ServerError,
+    UncertainWriteError,
+)
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
@@ -256,8 +262,18 @@ def test_unmarked_issue_linked_locally_is_adopted_and_given_a_marker() -> None:
 def test_linked_issue_marked_for_another_item_is_not_taken_over() -> None:
     gh = FakeGitHub()
     other = gh.add("[PRD] other", f"x\n\n{format_marker('prd-9', '0' * 16)}")
-    run(gh, [dataclasses.replace(tree()[0], link=other.number)])
-    assert [c[0] for c in gh.writes()] == ["create_issue"]
+    still_there = item("prd-9", Kind.PRD)
+    run(gh, [dataclasses.replace(tree()[0], link=other.number), still_there])
+    assert sorted(c[0] for c in gh.writes()) == ["create_issue", "update_issue"]
+    assert issue_of(gh, "prd-9").number == other.number
+
+
+def test_linked_issue_of_a_renamed_file_is_adopted_not_duplicated() -> None:
+    gh = FakeGitHub()
+    old = gh.add("[PRD] other", f"x\n\n{format_marker('prds/old-name.md', '0' * 16)}")
+    run(gh, [dataclasses.replace(tree()[0], link=old.number)])
+    assert [c[0] for c in gh.writes()] == ["update_issue"]
+    assert issue_of(gh, tree()[0].key).number == old.number
 
 
 def test_linked_number_missing_from_the_listing_is_read_directly() -> None:
@@ -375,6 +391,22 @@ def test_close_removed_closes_as_not_planned_with_a_comment() -> None:
     assert gh.issues[gone.number].state_reason == "not_planned"
     closed = result.outcomes[-1]
     assert (closed.action, closed.key, closed.kind) == (ItemAction.CLOSED, "task-2", "task")
+
+
+class _LostComments(FakeGitHub):
+    def add_comment(self, number: int, body: str) -> None:
+        super().add_comment(number, body)
+        raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
+
+
+def test_close_removed_warns_when_the_comment_answer_was_lost() -> None:
+    gh = _LostComments()
+    run(gh, tree())
+    gone = issue_of(gh, "task-2")
+    result = run(gh, tree()[:3], close_removed=True)
+    assert [c[0] for c in gh.writes()].count("add_comment") == 1
+    assert result.outcomes[-1].action is ItemAction.CLOSED
+    assert any(f"closed #{gone.number}" in w and "comment" in w for w in result.warnings)
 
 
 def test_close_removed_is_off_by_default() -> None:
