@@ -255,3 +255,16 @@ def test_a_template_matches_its_documented_line_with_placeholders() -> None:
     template = Template(f"title is {HOLE} characters; keep it under {HOLE}", "x.py:1")
     assert template.pattern().search("<path>:<line>: title is <N> characters; keep it under 1024")
     assert not template.pattern().search("title is <N> characters")
+
+
+DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_relative_links_point_at_files_that_exist(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        path = (doc.parent / target.split("#", 1)[0]).resolve()
+        assert path.exists(), f"{doc.name} links to {target}, which does not exist"
