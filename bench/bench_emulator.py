@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,8 +74,21 @@ def drive_once(port: int, request: Request) -> None:
     conn.close()
 
 
-def separate_process(clients: list[int], seconds: float) -> list[tuple[str, int, float]]:
-    """The emulator as its own process, clients as processes."""
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+Row = tuple[str, int, float, float | None]
+
+
+def separate_process(clients: list[int], seconds: float) -> list[Row]:
+    """The emulator as its own process, clients as processes.
+
+    Besides the rate, the server's CPU time per request gives its capacity on one core,
+    which holds even when other work shares the machine.
+    """
     env = dict(os.environ, PYTHONPATH=str(SRC))
     cmd = [
         sys.executable,
@@ -99,32 +111,36 @@ def separate_process(clients: list[int], seconds: float) -> list[tuple[str, int,
         with mp.get_context("spawn").Pool(max(clients)) as pool:
             for name, request in SCENARIOS.items():
                 for n in clients:
+                    cpu = cpu_seconds(proc.pid)
                     done = sum(pool.map(_drive_star, [(port, request, seconds)] * n))
-                    rows.append((name, n, done / seconds))
+                    per_request = (cpu_seconds(proc.pid) - cpu) / max(done, 1)
+                    rows.append((name, n, done / seconds, 1 / per_request if per_request else None))
         return rows
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def in_process(seconds: float) -> list[tuple[str, int, float]]:
+def in_process(seconds: float) -> list[Row]:
     """The emulator in a thread of this process, one client thread (how tests use it)."""
     with Emulator(limits="off") as emu:
         emu.add_repo(REPO)
         emu.add_repo(WRITES)
         seed(emu.port)
         return [
-            (name, 1, drive(emu.port, req, seconds) / seconds) for name, req in SCENARIOS.items()
+            (name, 1, drive(emu.port, req, seconds) / seconds, None)
+            for name, req in SCENARIOS.items()
         ]
 
 
-def table(title: str, rows: list[tuple[str, int, float]], show: Callable[[float], str]) -> None:
+def table(title: str, rows: list[Row]) -> None:
     """Print rows as a Markdown table."""
     print(f"\n{title}\n")
-    print("| request | clients | requests/s |")
-    print("|---|---:|---:|")
-    for name, clients, rate in rows:
-        print(f"| {name} | {clients} | {show(rate)} |")
+    print("| request | clients | requests/s | server capacity, requests per CPU-second |")
+    print("|---|---:|---:|---:|")
+    for name, clients, rate, capacity in rows:
+        shown = f"{capacity:,.0f}" if capacity else "-"
+        print(f"| {name} | {clients} | {rate:,.0f} | {shown} |")
 
 
 def main() -> None:
@@ -135,15 +151,13 @@ def main() -> None:
     args = parser.parse_args()
     clients = [int(n) for n in args.clients.split(",")]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.seconds:g} s a cell")
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
     table(
         "Emulator as a process (python -m batchsync.emulator --limits off), client processes",
         separate_process(clients, args.seconds),
-        lambda r: f"{r:,.0f}",
     )
     table(
-        "Emulator in a thread of the client's process (as in the tests)",
-        in_process(args.seconds),
-        lambda r: f"{r:,.0f}",
+        "Emulator in a thread of the client's process (as in the tests)", in_process(args.seconds)
     )
 
 

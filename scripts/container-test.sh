@@ -91,6 +91,8 @@ run_step() {  # $1: name of the run; prints the step's log to $work/$1.log, retu
   return "$code"
 }
 
+issues() { "$PYTHON" -c 'import json, sys, urllib.request; print(len(json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/issues?repo=o/r"))))' "$url"; }
+
 output() { "$PYTHON" -c 'import sys; sys.path.insert(0, "tests/e2e"); import runner; print(runner.parse_outputs(open(sys.argv[1]).read())[sys.argv[2]])' "$1" "$2"; }
 
 fail() { echo "FAILED: $*" >&2; for f in "$work"/*.log; do echo "--- $f"; cat "$f"; done >&2; exit 1; }
@@ -100,6 +102,7 @@ run_step first || fail "first run exited $?"
 created=$(output "$work/first.outputs" created)
 total=$(output "$work/first.outputs" total)
 [ "$created" -gt 0 ] && [ "$created" = "$total" ] || fail "first run created $created of $total"
+[ "$(issues)" = "$total" ] || fail "the emulator holds $(issues) issues, not $total"
 grep -q '^## batchsync' "$work/first.summary" || fail "no step summary"
 [ -f "$work/workspace/$(output "$work/first.outputs" results-file)" ] || fail "no results file"
 head -n 1 "$work/first.log" | grep -q '^::add-mask::' || fail "the token is not masked first"
@@ -109,6 +112,7 @@ run_step second || fail "second run exited $?"
 [ "$(output "$work/second.outputs" created)" = 0 ] || fail "second run created issues"
 [ "$(output "$work/second.outputs" updated)" = 0 ] || fail "second run updated issues"
 [ "$(output "$work/second.outputs" unchanged)" = "$total" ] || fail "second run left items unsynced"
+[ "$(issues)" = "$total" ] || fail "the second run changed the number of issues"
 
 phase "token check"
 for f in "$work"/*.log "$work"/*.outputs "$work"/*.summary; do

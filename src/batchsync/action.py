@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TextIO
 
 from batchsync import summary, workflow
+from batchsync.config import SOURCES, Settings
 from batchsync.errors import (
     AuthError,
     BatchsyncError,
@@ -26,6 +28,7 @@ from batchsync.errors import (
     SettingsError,
     TransportError,
 )
+from batchsync.progress import ActionsProgress, item_label
 from batchsync.results import BatchResult, ItemAction, Outcome
 
 __all__ = [
@@ -34,7 +37,6 @@ __all__ = [
     "EXIT_FATAL",
     "EXIT_OK",
     "PERMISSIONS_YAML",
-    "ActionSettings",
     "run_action",
 ]
 
@@ -45,47 +47,6 @@ PERMISSIONS_YAML = "permissions:\n  issues: write"
 _AGGREGATE_KEYS = 20  # keys named in the aggregated annotation before "..."
 
 Runner = Callable[..., BatchResult]
-
-
-class ActionSettings(Protocol):
-    """The settings action mode reads (``batchsync.config.Settings`` provides them)."""
-
-    @property
-    def repository(self) -> str | None:
-        """``owner/name``."""
-
-    @property
-    def dry_run(self) -> bool:
-        """Plan and report only."""
-
-    @property
-    def fail_on_error(self) -> bool:
-        """Exit 1 when an item failed."""
-
-    @property
-    def workspace(self) -> Path:
-        """``GITHUB_WORKSPACE``."""
-
-    @property
-    def step_summary(self) -> Path | None:
-        """``GITHUB_STEP_SUMMARY``."""
-
-    @property
-    def output_file(self) -> Path | None:
-        """``GITHUB_OUTPUT``."""
-
-    @property
-    def results_file(self) -> Path | None:
-        """The ``results-file`` input."""
-
-    def token_value(self) -> str | None:
-        """The token in clear (for masking only)."""
-
-    def base_dir(self) -> Path:
-        """The work-item folder, resolved inside the workspace."""
-
-    def results_path(self) -> Path:
-        """Where the results file goes by default."""
 
 
 @dataclass(frozen=True)
@@ -150,27 +111,40 @@ class _Log:
             self._group_open = False
 
 
+@dataclass(frozen=True)
+class _Label:
+    """An item as a progress line names it: its key, made safe for one log line."""
+
+    key: str
+
+
 class _Progress:
-    """The run's progress callbacks: one log group per kind of item, one line per item."""
+    """Progress in the log: a group per kind of item as each kind starts, lines and waits from
+    ``progress.ActionsProgress``. Called from the processor's lanes, hence the lock."""
 
-    def __init__(self, log: _Log) -> None:
+    def __init__(self, log: _Log, stream: TextIO) -> None:
         self._log = log
-        self._kind: str | None = None
+        self._lines = ActionsProgress(stream)
+        self._lock = threading.Lock()
+        self._kinds: set[str] = set()
 
-    def __call__(self, done: int, total: int, item: Any) -> None:
-        kind = str(getattr(item, "kind", "item"))
-        if kind != self._kind:
-            self._kind = kind
-            self._log.group(f"Sync: {kind} items")
-        key = workflow.log_text(str(getattr(item, "key", item)))
-        self._log.line(f"[{done}/{total}] {key}")
+    def __call__(self, done: int, total: int, item: object) -> None:
+        kind = str(getattr(item, "kind", "") or "other")
+        label = _Label(workflow.log_text(item_label(item)))
+        with self._lock:
+            # A kind's group opens once: lanes may finish the last PRD after the first epic.
+            if kind not in self._kinds:
+                self._kinds.add(kind)
+                self._log.group(f"Sync: {kind} items")
+            self._lines(done, total, label)
 
-    def wait(self, reason: str, seconds: float) -> None:
+    def on_wait(self, reason: str, seconds: float) -> None:
         """Say why the run pauses, so a quiet log is not mistaken for a hang."""
-        self._log.line(f"waiting {seconds:.1f} s: {workflow.log_text(reason)}")
+        with self._lock:
+            self._lines.on_wait(workflow.log_text(reason), seconds)
 
 
-def _fatal_from(exc: BaseException, settings: ActionSettings) -> _Fatal:
+def _fatal_from(exc: BaseException, settings: Settings) -> _Fatal:
     repo = settings.repository or "the repository"
     fatal = _Fatal("internal error", f"{type(exc).__name__}: {exc}")
     if isinstance(exc, SettingsError):
@@ -215,7 +189,7 @@ def _is_permission_failure(outcome: Outcome) -> bool:
     return outcome.action is ItemAction.FAILED and "-> 403:" in text and "rate limit" not in text
 
 
-def _results_target(settings: ActionSettings) -> Path:
+def _results_target(settings: Settings) -> Path:
     if settings.results_file is not None:
         return settings.results_path()
     # Not RUNNER_TEMP: a Docker action sees the runner's temp folder at another path than the
@@ -233,15 +207,6 @@ def _shown_path(path: Path, workspace: Path) -> str:
         return str(path)
 
 
-def _annotation_path(settings: ActionSettings, path: str) -> str:
-    """An item's path relative to the repository root, as annotations need it."""
-    workspace = settings.workspace.resolve()
-    in_base = settings.base_dir() / path
-    if in_base.is_file() or not (workspace / path).is_file():
-        return _shown_path(in_base, workspace)
-    return path
-
-
 def _append(path: Path | None, text: str) -> None:
     if path is None:
         return
@@ -249,12 +214,12 @@ def _append(path: Path | None, text: str) -> None:
         handle.write(text)
 
 
-def _error_annotations(settings: ActionSettings, failures: Sequence[Outcome]) -> list[str]:
-    shown = failures if len(failures) <= ANNOTATION_LIMIT else failures[: ANNOTATION_LIMIT - 1]
+def _error_annotations(failures: Sequence[Outcome], limit: int = ANNOTATION_LIMIT) -> list[str]:
+    shown = failures if len(failures) <= limit else failures[: limit - 1]
     lines = [
         workflow.error(
             o.error or "failed",
-            file=_annotation_path(settings, o.path),
+            file=o.path or None,  # the engine reports paths relative to the workspace
             line=o.line,
             title=f"batchsync: {o.key}",
         )
@@ -290,7 +255,7 @@ def _warning_annotations(result: BatchResult) -> list[str]:
 class _Step:
     """One action run: the log, the files it writes, the exit code it ends with."""
 
-    def __init__(self, settings: ActionSettings, log: _Log) -> None:
+    def __init__(self, settings: Settings, log: _Log) -> None:
         self.settings = settings
         self.log = log
         self.results_path = _results_target(settings)
@@ -309,18 +274,23 @@ class _Step:
 
     def finish(self, result: BatchResult) -> int:
         """Report a finished run: results file, outputs, summary, annotations; the exit code."""
+        denied = [o for o in result.errors if _is_permission_failure(o)]
+        other = [o for o in result.errors if not _is_permission_failure(o)]
+        markdown = summary.render_summary(result, self.info)
+        lines = _error_annotations(other)
+        if denied:
+            # Every write was refused for want of a permission: one error with the fix, first.
+            fatal = _permission_fatal(self.settings.repository or "the repository", "403")
+            markdown = summary.render_fatal(fatal.message, fatal.fix, self.info) + markdown
+            lines = [
+                workflow.error(fatal.message, title=f"batchsync: {fatal.title}"),
+                *_error_annotations(other, ANNOTATION_LIMIT - 1),
+            ]
         self.log.group("Report")
         self._write_results(result)
         self._write_outputs(result)
-        self._write_summary(summary.render_summary(result, self.info))
+        self._write_summary(markdown)
         self.log.end_group()
-        denied = [o for o in result.errors if _is_permission_failure(o)]
-        other = [o for o in result.errors if not _is_permission_failure(o)]
-        lines = _error_annotations(self.settings, other)
-        if denied:
-            fatal = _permission_fatal(self.settings.repository or "the repository", "403")
-            lines = [workflow.error(fatal.message, title=f"batchsync: {fatal.title}"), *lines]
-            lines = lines[:ANNOTATION_LIMIT]
         for line in [*lines, *_warning_annotations(result)]:
             self.log.line(line)
         self.log.line(self._counts_line(result))
@@ -361,7 +331,7 @@ class _Step:
             self.log.line(workflow.warning(f"could not write the step summary: {exc}"))
 
 
-def _preflight(settings: ActionSettings, token: str | None) -> _Fatal | None:
+def _preflight(settings: Settings, token: str | None) -> _Fatal | None:
     if not token:
         return _Fatal(
             "no token",
@@ -378,26 +348,39 @@ def _preflight(settings: ActionSettings, token: str | None) -> _Fatal | None:
     return None
 
 
+def _input_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _settings_lines(settings: Settings) -> list[str]:
+    """Every setting by its input or variable name, as a workflow would write it; no token."""
+    values = settings.model_dump(mode="json")
+    return [
+        f"{source.name}: {_input_text(values[field])}"
+        for field, source in SOURCES.items()
+        if field != "github_token"
+    ]
+
+
 def run_action(
-    settings: ActionSettings,
+    settings: Settings,
     *,
     run: Runner | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
     """Run one sync as an Action step: mask, group, annotate, write outputs and summary."""
+    out = stdout or sys.stdout
     token = settings.token_value()
-    log = _Log(stdout or sys.stdout, [token] if token else [])
+    log = _Log(out, [token] if token else [])
     for line in workflow.add_mask(token or ""):
         log.raw(line)
     step = _Step(settings, log)
     log.group("Settings")
-    log.line(f"repository: {settings.repository or '(none)'}")
-    log.line(f"dry run: {str(settings.dry_run).lower()}")
-    try:
-        log.line(f"path: {_shown_path(settings.base_dir(), settings.workspace)}")
-    except SettingsError as exc:
-        return step.fatal(_fatal_from(exc, settings))
+    for line in _settings_lines(settings):
+        log.line(workflow.log_text(line))
     log.end_group()
     problem = _preflight(settings, token)
     if problem is not None:
@@ -405,9 +388,10 @@ def run_action(
     if run is None:
         # Imported here: the engine pulls in PyGithub, which a failed preflight never needs.
         run = importlib.import_module("batchsync.sync").run
-    progress = _Progress(log)
+    progress = _Progress(log, out)
     try:
-        result = run(settings, on_progress=progress, on_wait=progress.wait)
+        settings.base_dir()
+        result = run(settings, on_progress=progress, on_wait=progress.on_wait)
     except Exception as exc:  # every failure must still reach the summary and the log
         if not isinstance(exc, BatchsyncError):
             (stderr or sys.stderr).write(log.scrub(traceback.format_exc()))

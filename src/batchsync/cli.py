@@ -208,8 +208,10 @@ def _problem(error: ItemError, actions: bool) -> str:
 
 
 def _action_mode() -> int:
-    # Placeholder until the action entry point lands: the job is `sync` from INPUT_* variables.
-    return _run_sync(load_settings())
+    # The Docker action's entry point: `sync` from INPUT_* variables, reported for the runner.
+    action = importlib.import_module("batchsync.action")
+    code: int = action.run_action(load_settings())
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import yaml
@@ -76,7 +76,66 @@ def parse_document(text: str, path: str) -> Document:
 def _load_mapping(
     yaml_text: str, path: str, first_line: int
 ) -> tuple[dict[str, object], dict[str, int]]:
-    """Load the frontmatter YAML as a mapping of fields and the line of each."""
+    """Load the frontmatter YAML as a mapping of fields and the line of each.
+
+    Each top-level field is read on its own: one-line ones by the fast path, the others by
+    PyYAML. Should any field fail alone, the whole block goes to PyYAML, so that what is accepted,
+    and every error, is exactly PyYAML's.
+    """
+    # Anchors and aliases reach across fields: such a block is read (and refused) as a whole.
+    entries = None if "&" in yaml_text or "*" in yaml_text else _split_fields(yaml_text)
+    if entries is None:
+        return _load_yaml(yaml_text, path, first_line)
+    fields: dict[str, object] = {}
+    lines: dict[str, int] = {}
+    try:
+        for offset, head, chunk in entries:
+            pair = _simple_line(head) if chunk is None else None
+            if pair is not None:
+                fields[pair[0]] = pair[1]
+                lines[pair[0]] = first_line + offset
+                continue
+            more_fields, more_lines = _load_yaml(chunk or head, path, first_line + offset)
+            fields.update(more_fields)
+            lines.update(more_lines)
+    except ItemError:
+        return _load_yaml(yaml_text, path, first_line)
+    return fields, lines
+
+
+def _split_fields(text: str) -> list[tuple[int, str, str | None]] | None:
+    """The top-level fields: (0-based line, first line, its exact text when more than one line).
+
+    None when a line at the left margin neither starts a ``key:`` nor continues one.
+    """
+    entries: list[tuple[int, str, str | None]] = []
+    head: str | None = None  # the current field's first line
+    start = begin = 0  # its line number and character offset
+    multi = False  # it has more than blank lines and comments after its first line
+    position = 0
+    for offset, line in enumerate(text.split("\n")):
+        here, position = position, position + len(line) + 1
+        if line[:1] in ("", " ", "\t", "-", "#") or line.isspace():
+            if line.strip() and not line.startswith("#"):
+                if head is None:
+                    return None  # a list or an indented block before any field
+                multi = True
+            continue
+        key, colon, _ = line.partition(":")
+        if not colon or not _KEY.fullmatch(key):
+            return None
+        if head is not None:
+            entries.append((start, head, text[begin:here] if multi else None))
+        head, start, begin, multi = line, offset, here, False
+    if head is not None:
+        entries.append((start, head, text[begin:] if multi else None))
+    return entries
+
+
+def _load_yaml(
+    yaml_text: str, path: str, first_line: int
+) -> tuple[dict[str, object], dict[str, int]]:
+    """Load YAML text that must be a mapping, with PyYAML's safe loader."""
     loader = _Loader(yaml_text)
     try:
         node = loader.get_single_node()
@@ -91,7 +150,7 @@ def _load_mapping(
                 f"frontmatter is {what}, not a mapping of fields: write one `name: value` a line",
             )
         lines = {
-            str(key.value): first_line + key.start_mark.line
+            str(_scalar_key(key)): first_line + key.start_mark.line
             for key, _ in node.value
             if isinstance(key, yaml.ScalarNode)
         }
@@ -110,6 +169,123 @@ def _load_mapping(
     finally:
         loader.dispose()
     return {str(k): v for k, v in data.items()}, lines
+
+
+# --- the fast path ------------------------------------------------------------------------------
+# Most fields are one `key: value` line with a plain, quoted or [flow, list] value. Those are read
+# here with exactly PyYAML's safe-loader results (property-tested against it) at a fraction of
+# its cost; anything else (nesting, block scalars, tags, anchors) goes to PyYAML.
+
+_MISS = object()
+_SPECIAL: dict[str, object] = {
+    **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+}
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_WORD = re.compile(r"[^\W\d_][\w .,/()!?%+=@'\"-]*")  # starts with a letter: YAML keeps it text
+_INT = re.compile(r"0|[1-9][0-9]*")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_UTC = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
+# Plain scalars PyYAML resolves by its regexes alone; flow-list items may not hold ":" or quotes.
+_SAFE = re.compile(r"(?:\w|[-+.][0-9])[\w .,/()!?%+=@:'\"-]*")
+_FLOW_ITEM = re.compile(r"(?:\w|[-+.][0-9])[\w ./()!?%+=@-]*")
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+# Lines such as `status: open` or `github_issue: null` repeat across a tree: remember the answer
+# (lists as tuples, so a caller changing its list cannot change the remembered one).
+_LINE_MEMO: dict[str, tuple[str, object]] = {}
+_LINE_MEMO_SIZE = 4_096
+
+
+def _simple_line(line: str) -> tuple[str, object] | None:
+    """(key, value) of one ``key: value`` line, or None when it needs the full parser."""
+    known = _LINE_MEMO.get(line)
+    if known is not None:
+        key, value = known
+        return key, list(value) if isinstance(value, tuple) else value
+    key, colon, rest = line.partition(":")
+    if not colon or rest[:1] not in ("", " ") or key in _SPECIAL or not _KEY.fullmatch(key):
+        return None
+    value = _simple_value(rest.strip(" "))
+    if value is _MISS:
+        return None
+    if len(_LINE_MEMO) >= _LINE_MEMO_SIZE:
+        _LINE_MEMO.clear()
+    _LINE_MEMO[line] = (key, tuple(value) if isinstance(value, list) else value)
+    return key, value
+
+
+def _simple_value(text: str) -> object:
+    """A one-line value as PyYAML reads it, or ``_MISS`` when that needs the full parser."""
+    if text.startswith("["):
+        if not text.endswith("]"):
+            return _MISS
+        inner = text[1:-1].strip()
+        if not inner:
+            return []
+        parts = [item.strip() for item in inner.split(",")]
+        items = [_plain(part, _FLOW_ITEM) if part else _MISS for part in parts]
+        return _MISS if any(item is _MISS for item in items) else items
+    if text[:1] == '"':
+        inner = text[1:-1]
+        ok = len(text) > 1 and text.endswith('"') and '"' not in inner and "\\" not in inner
+        return inner if ok and inner.isprintable() else _MISS
+    if text[:1] == "'":
+        inner = text[1:-1]
+        ok = len(text) > 1 and text.endswith("'") and "'" not in inner
+        return inner if ok and inner.isprintable() else _MISS
+    return _plain(text, _SAFE)
+
+
+def _plain(text: str, allowed: re.Pattern[str]) -> object:
+    """A plain scalar resolved the YAML 1.1 way (as PyYAML's resolver does), or ``_MISS``."""
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    if _WORD.fullmatch(text) and allowed.fullmatch(text):
+        return text
+    if _INT.fullmatch(text):
+        return int(text)
+    if _DATE.fullmatch(text) or _UTC.fullmatch(text):
+        return _timestamp(text)
+    if not allowed.fullmatch(text) or ": " in text or text.endswith((":", " ")):
+        return _MISS
+    return _by_pyyaml(text)
+
+
+def _timestamp(text: str) -> object:
+    """``2025-01-10`` as a date, ``2025-01-10T09:30:00Z`` as an aware datetime (as PyYAML)."""
+    try:
+        if len(text) == 10:
+            return dt.date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+        parts = [int(text[a:b]) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))]
+        year, month, day, hour, minute, second = parts
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+    except ValueError:
+        return _MISS
+
+
+_resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = _RESOLVER.resolve
+
+
+def _by_pyyaml(text: str) -> object:
+    """One plain scalar through PyYAML's own resolver and constructor (the rare forms)."""
+    node = yaml.ScalarNode(_resolve(yaml.ScalarNode, text, (True, False)), text)
+    try:
+        return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+    except (KeyError, ValueError, yaml.YAMLError):
+        return _MISS
+
+
+def _scalar_key(node: yaml.ScalarNode) -> object:
+    """A mapping key as the safe loader builds it (``on`` is True), so lines match fields."""
+    build = _CONSTRUCTOR.yaml_constructors.get(node.tag)
+    try:
+        return build(_CONSTRUCTOR, node) if build is not None else node.value
+    except (ValueError, yaml.YAMLError):
+        return node.value
 
 
 def _check_nodes(root: yaml.Node, path: str, first_line: int) -> None:

@@ -15,14 +15,14 @@ Anything else under ``epics/<name>/`` (``001-analysis.md``, ``github-mapping.md`
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
@@ -133,6 +133,7 @@ class _Candidate:
     """A file that the layout says is a work item."""
 
     rel: str  # relative to the base folder, posix
+    file: str  # the path to open
     kind: Kind
     folder_local: bool  # the file or its epic folder is named the local-mode way
 
@@ -141,10 +142,14 @@ class _Candidate:
 class _Parsed:
     """An item before keys are checked and parents, dependencies and links resolved."""
 
-    item: WorkItem
+    kind: Kind
+    key: str
+    path: str
+    values: dict[str, Any]  # the other WorkItem fields the file alone gives
     parent_ref: str | None  # prd_id / epic_id as written, or the resolved CCPM ``prd:`` path
     deps: tuple[object, ...]
     id_line: int | None
+    link: int | None  # from the frontmatter
 
 
 def scan(
@@ -169,7 +174,7 @@ def scan(
     parsed: list[_Parsed] = []
     for candidate in _candidates(base, boundary, shown, errors, wanted):
         try:
-            parsed.append(_parse_file(base, candidate, shown(candidate.rel)))
+            parsed.append(_parse_file(candidate, shown(candidate.rel)))
         except ItemError as error:
             if candidate.kind in wanted:
                 errors.append(error)
@@ -182,27 +187,31 @@ def scan(
 
 def _path_shower(base: Path, workspace: Path | None) -> _Shower:
     """How a path relative to ``base`` is shown in errors."""
-    prefix = PurePosixPath(base.as_posix())
+    prefix = base.as_posix()
     if workspace is not None:
         resolved = base.resolve()
         root = workspace.resolve()
         if resolved.is_relative_to(root):
-            prefix = PurePosixPath(resolved.relative_to(root).as_posix())
-    return _Shower(prefix)
+            prefix = resolved.relative_to(root).as_posix()
+    return _Shower("" if prefix == "." else prefix)
 
 
 @dataclass(frozen=True)
 class _Shower:
-    prefix: PurePosixPath
+    """Joins the base folder as shown (workspace-relative when it can be) with a relative path."""
+
+    prefix: str
 
     def __call__(self, rel: str) -> str:
-        return (self.prefix / rel).as_posix() if rel else self.prefix.as_posix()
+        if not self.prefix:
+            return rel or "."
+        return f"{self.prefix}/{rel}" if rel else self.prefix
 
 
 # --- finding the files -------------------------------------------------------------------------
 
 
-def _entries(folder: Path) -> list[os.DirEntry[str]]:
+def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
     """The entries of ``folder`` sorted by name; none when it is missing or unreadable."""
     try:
         with os.scandir(folder) as it:
@@ -215,7 +224,11 @@ def _leaves(entry: os.DirEntry[str], boundary: Path) -> bool:
     """True for a symlink whose target is outside ``boundary`` (it must not be followed)."""
     if not entry.is_symlink():
         return False
-    return not Path(entry.path).resolve().is_relative_to(boundary)
+    try:
+        target = Path(entry.path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: nowhere to follow it to
+        return True
+    return not target.is_relative_to(boundary)
 
 
 def _candidates(
@@ -230,7 +243,7 @@ def _candidates(
     def usable(entry: os.DirEntry[str], rel: str, kind: Kind) -> bool:
         if _leaves(entry, boundary):
             if kind in wanted:
-                message = "symlink leaves the workspace; not followed: point it inside or remove it"
+                message = "symlink leads outside the workspace (or nowhere): fix or remove it"
                 errors.append(ItemError(shown(rel), None, message))
             return False
         return True
@@ -238,7 +251,7 @@ def _candidates(
     for entry in _entries(base / "prds"):
         rel = f"prds/{entry.name}"
         if entry.name.endswith(".md") and usable(entry, rel, Kind.PRD) and entry.is_file():
-            yield _Candidate(rel, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
+            yield _Candidate(rel, entry.path, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
     for folder in _entries(base / "epics"):
         rel_folder = f"epics/{folder.name}"
         if folder.name in _NOT_EPICS or not usable(folder, rel_folder, Kind.EPIC):
@@ -246,11 +259,11 @@ def _candidates(
         if not folder.is_dir():
             continue
         local = bool(_EPIC_LOCAL.fullmatch(folder.name))
-        for entry in _entries(Path(folder.path)):
+        for entry in _entries(folder.path):
             kind = _kind_in_epic(entry.name)
             rel = f"{rel_folder}/{entry.name}"
             if kind is not None and usable(entry, rel, kind) and entry.is_file():
-                yield _Candidate(rel, kind, local)
+                yield _Candidate(rel, entry.path, kind, local)
 
 
 def _kind_in_epic(name: str) -> Kind | None:
@@ -265,10 +278,11 @@ def _kind_in_epic(name: str) -> Kind | None:
 # --- one file ----------------------------------------------------------------------------------
 
 
-def _parse_file(base: Path, candidate: _Candidate, shown: str) -> _Parsed:
+def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
     """Read and parse one work-item file; raise ``ItemError`` for anything unusable."""
     try:
-        data = (base / candidate.rel).read_bytes()
+        with open(candidate.file, "rb") as handle:
+            data = handle.read()
     except OSError as error:
         raise ItemError(shown, None, f"cannot read the file ({error.strerror})") from None
     text = decode(data, shown)
@@ -289,26 +303,24 @@ def _parse_file(base: Path, candidate: _Candidate, shown: str) -> _Parsed:
             key=key,
         )
     link, url = _link(fields)
-    item = WorkItem(
-        kind=candidate.kind,
-        key=key,
-        title=title,
-        path=candidate.rel,
-        layout=layout,
-        body=body,
-        status=_text_field(doc, "status", shown, key),
-        priority=_text_field(doc, "priority", shown, key),
-        link=link,
-        link_source=LinkSource.FRONTMATTER if link is not None else None,
-        link_url=url,
-        labels=_labels(fields.get("labels")),
-        estimated_hours=_hours(fields.get("estimated_hours")),
-        lines=doc.lines,
-        body_line=doc.body_line,
-        has_frontmatter=doc.has_frontmatter,
+    values = {
+        "title": title,
+        "layout": layout,
+        "body": body,
+        "status": _text_field(doc, "status", shown, key),
+        "priority": _text_field(doc, "priority", shown, key),
+        "link_url": url,
+        "labels": _labels(fields.get("labels")),
+        "estimated_hours": _hours(fields.get("estimated_hours")),
+        "lines": doc.lines,
+        "body_line": doc.body_line,
+        "has_frontmatter": doc.has_frontmatter,
+    }
+    deps = _listed(fields.get("dependencies", fields.get("depends_on")))
+    parent = _parent_ref(fields, candidate.kind)
+    return _Parsed(
+        candidate.kind, key, candidate.rel, values, parent, deps, doc.lines.get("id"), link
     )
-    deps = fields.get("dependencies", fields.get("depends_on"))
-    return _Parsed(item, _parent_ref(fields, candidate.kind), _listed(deps), doc.lines.get("id"))
 
 
 def _key(fields: Mapping[str, object], doc: Document, candidate: _Candidate, shown: str) -> str:
@@ -448,16 +460,14 @@ def _resolve(
     """Drop duplicate keys (every holder is an error); resolve parents, dependencies, links."""
     by_key: dict[str, list[_Parsed]] = {}
     for entry in parsed:
-        by_key.setdefault(entry.item.key, []).append(entry)
+        by_key.setdefault(entry.key, []).append(entry)
     unique = [entries[0] for entries in by_key.values() if len(entries) == 1]
     for key, entries in by_key.items():
         if len(entries) > 1:
             errors.extend(_duplicate_errors(key, entries, shown, wanted))
-    by_path = {entry.item.path: entry.item.key for entry in parsed}
-    keys = {entry.item.key for entry in unique}
-    return [
-        _resolved(entry, by_path, keys, sync_map) for entry in unique if entry.item.kind in wanted
-    ]
+    by_path = {entry.path: entry.key for entry in parsed}
+    keys = {entry.key for entry in unique}
+    return [_resolved(entry, by_path, keys, sync_map) for entry in unique if entry.kind in wanted]
 
 
 def _duplicate_errors(
@@ -465,11 +475,11 @@ def _duplicate_errors(
 ) -> Iterator[ItemError]:
     """One error per holder of ``key``, each naming the others."""
     for entry in entries:
-        if entry.item.kind not in wanted:
+        if entry.kind not in wanted:
             continue
-        others = ", ".join(shown(o.item.path) for o in entries if o is not entry)
+        others = ", ".join(shown(o.path) for o in entries if o is not entry)
         yield ItemError(
-            shown(entry.item.path),
+            shown(entry.path),
             entry.id_line,
             f"duplicate key {key!r} (also {others}): give each item its own `id`",
             key=key,
@@ -480,32 +490,38 @@ def _resolved(
     entry: _Parsed, by_path: Mapping[str, str], keys: set[str], sync_map: Mapping[str, int]
 ) -> WorkItem:
     """The item with its parent and dependencies as keys and its link from the sync map."""
-    item = entry.item
-    folder = item.path.rsplit("/", 1)[0]
+    folder = entry.path.rsplit("/", 1)[0]
     parent: str | None = None
-    if item.kind is Kind.EPIC:
+    if entry.kind is Kind.EPIC:
         ref = entry.parent_ref
         parent = by_path.get(ref) if ref is not None and ref.startswith("prds/") else ref
         if parent is None:
             # CCPM names the epic folder after its PRD: epics/<name>/ belongs to prds/<name>.md.
             parent = by_path.get(f"prds/{folder.rsplit('/', 1)[-1]}.md")
-    elif item.kind is Kind.TASK:
+    elif entry.kind is Kind.TASK:
         parent = entry.parent_ref or by_path.get(f"{folder}/epic.md")
-    link, source = item.link, item.link_source
-    if link is None and item.key in sync_map:
-        link, source = sync_map[item.key], LinkSource.SYNC_MAP
-    return dataclasses.replace(
-        item,
+    link = entry.link
+    source = LinkSource.FRONTMATTER if link is not None else None
+    if link is None and entry.key in sync_map:
+        link, source = sync_map[entry.key], LinkSource.SYNC_MAP
+    return WorkItem(
+        kind=entry.kind,
+        key=entry.key,
+        path=entry.path,
         parent_key=parent,
-        dependencies=tuple(_dependency(dep, folder, by_path, keys) for dep in entry.deps),
+        dependencies=tuple(
+            _dependency(text, folder, by_path, keys)
+            for text in (scalar_text(dep) for dep in entry.deps)
+            if text
+        ),
         link=link,
         link_source=source,
+        **entry.values,
     )
 
 
-def _dependency(dep: object, folder: str, by_path: Mapping[str, str], keys: set[str]) -> str:
+def _dependency(text: str, folder: str, by_path: Mapping[str, str], keys: set[str]) -> str:
     """A dependency as a key: an item's id, a CCPM task number in the same epic, else ``#N``."""
-    text = scalar_text(dep) or ""
     if text in keys:
         return text
     ref = _ISSUE_REF.fullmatch(text)

@@ -88,6 +88,7 @@ class Gate:
         self._last_write_start: float | None = None
         self._budget = CreationBudget(limits.creates_per_minute, limits.creates_per_hour)
         self._points = SlidingWindow(limits.points_per_minute, 60.0)
+        self._in_flight = 0  # sent, not answered: each will spend one of the primary budget
         self._auth_error: AuthError | None = None
         self._verified = False  # some answer other than 401 has come back
         self._probing = False  # one request is out to find out whether the token works
@@ -183,12 +184,14 @@ class Gate:
                     last_write_start=self._last_write_start,
                     budget=self._budget,
                     points=self._points,
+                    in_flight=self._in_flight,
                 )
                 if reason == "rate-limit pause":
                     reason = self._pause_reason
                 if at <= now:
                     self._probing = not self._verified
                     self._points.reserve(points_of(op))
+                    self._in_flight += 1
                     if op is not Op.READ:
                         self._last_write_start = now
                     if op is Op.CREATE:
@@ -237,6 +240,7 @@ class Gate:
     def _settle(self, op: Op) -> None:
         """Count a finished request in the windows, at the time its answer came (lock held)."""
         now = self._clock()
+        self._in_flight -= 1
         self._points.settle(now, points_of(op))
         if op is Op.CREATE:
             self._budget.settle(now)

@@ -167,18 +167,23 @@ def merge_snapshot(
     return new
 
 
-def should_pause(snapshot: RateLimitSnapshot | None, threshold: int, now: float) -> bool:
+def should_pause(
+    snapshot: RateLimitSnapshot | None, threshold: int, now: float, in_flight: int = 0
+) -> bool:
     """True when the primary budget is at or below ``threshold`` and its reset is still ahead."""
-    return threshold_pause_until(snapshot, threshold, now) is not None
+    return threshold_pause_until(snapshot, threshold, now, in_flight) is not None
 
 
 def threshold_pause_until(
-    snapshot: RateLimitSnapshot | None, threshold: int, now: float
+    snapshot: RateLimitSnapshot | None, threshold: int, now: float, in_flight: int = 0
 ) -> float | None:
-    """When a pause for a nearly spent primary budget ends, or None when there is no need."""
+    """When a pause for a nearly spent primary budget ends, or None when there is no need.
+
+    ``in_flight`` requests are not in the snapshot yet but will each spend one.
+    """
     if snapshot is None or snapshot.remaining is None or snapshot.reset is None:
         return None
-    if snapshot.remaining > threshold:
+    if snapshot.remaining - in_flight > threshold:
         return None
     until = snapshot.reset + RESET_MARGIN
     return until if until > now else None
@@ -346,6 +351,7 @@ def earliest_start(
     last_write_start: float | None,
     budget: CreationBudget,
     points: SlidingWindow | None = None,
+    in_flight: int = 0,
 ) -> tuple[float, str]:
     """When a request of kind ``op`` may start, and the reason when that is later than ``now``.
 
@@ -355,7 +361,7 @@ def earliest_start(
     candidates: list[tuple[float, str]] = [(now, "")]
     if pause_until > now:
         candidates.append((pause_until, "rate-limit pause"))
-    reset = threshold_pause_until(snapshot, limits.threshold, now)
+    reset = threshold_pause_until(snapshot, limits.threshold, now, in_flight)
     if reset is not None and snapshot is not None:
         candidates.append(
             (

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from github import Auth, BadCredentialsException, Github, GithubException, UnknownObjectException
+import requests
+from github import (
+    Auth,
+    BadCredentialsException,
+    Github,
+    GithubException,
+    UnknownObjectException,
+)
 
-from batchsync.emulator import Emulator
+from batchsync.emulator import Emulator, FaultConfig, LimitConfig, ManualClock
 
 
 @pytest.fixture(params=["", "/api/v3"], ids=["github.com", "ghes"])
@@ -99,8 +106,36 @@ def test_bad_token_raises_bad_credentials(emu):
         client(emu, "wrong").get_repo("octo/demo")
 
 
-def test_search_issues_after_the_index_caught_up(emu):
-    repo = client(emu).get_repo("octo/demo")
-    repo.create_issue(title="needle in a haystack")
-    found = list(client(emu).search_issues("needle repo:octo/demo", sort="created"))
-    assert found == []  # 10 s search lag: the new issue is not indexed yet
+def test_search_issues_after_the_index_caught_up():
+    with Emulator(limits="github", clock=ManualClock(), prefix="/api/v3") as emu:
+        emu.add_repo("octo/demo")
+        gh = client(emu)
+        gh.get_repo("octo/demo").create_issue(title="needle in a haystack")
+        assert list(gh.search_issues("needle repo:octo/demo")) == []
+        emu.clock.sleep(10)
+        found = list(gh.search_issues("needle repo:octo/demo"))
+        assert [i.title for i in found] == ["needle in a haystack"]
+
+
+def test_secondary_limit_reaches_pygithub_with_status_message_and_retry_after():
+    config = LimitConfig.github(creates_per_minute=1, retry_after_rate=1.0)
+    with Emulator(limits=config, clock=ManualClock()) as emu:
+        emu.add_repo("octo/demo")
+        repo = client(emu).get_repo("octo/demo")
+        repo.create_issue(title="one")
+        # PyGithub raises RateLimitExceededException for a 403 and a bare GithubException for 429
+        with pytest.raises(GithubException) as caught:
+            repo.create_issue(title="two")
+        assert caught.value.status in (403, 429)
+        assert "secondary rate limit" in caught.value.data["message"]
+        assert int(caught.value.headers["retry-after"]) >= 1
+
+
+def test_lost_answer_reaches_pygithub_as_a_connection_error():
+    with Emulator(limits="off") as emu:
+        emu.add_repo("octo/demo")
+        repo = client(emu).get_repo("octo/demo")
+        emu.set_faults(FaultConfig(drop_rate=1.0))
+        with pytest.raises(requests.ConnectionError):
+            repo.create_issue(title="lost")
+        assert [i["title"] for i in emu.issues("octo/demo")] == ["lost"]

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from batchsync import action
+from batchsync import action, summary
+from batchsync.config import SOURCES, Settings, load_settings
 from batchsync.errors import (
     AuthError,
     ForbiddenError,
@@ -26,36 +28,14 @@ from batchsync.results import BatchResult, ItemAction, Outcome
 TOKEN = "ghs_unit0secret0token"
 
 
-@dataclass(frozen=True)
-class FakeSettings:
-    """The fields action mode reads, as config.Settings names them."""
+@dataclass
+class Env:
+    """The variables the runner sets for the step; ``settings()`` loads them as action mode does."""
 
-    workspace: Path
-    step_summary: Path | None = None
-    output_file: Path | None = None
-    repository: str | None = "o/r"
-    dry_run: bool = False
-    fail_on_error: bool = True
-    results_file: Path | None = None
-    runner_temp: Path | None = None
-    path: str = ".claude"
-    token: str | None = TOKEN
+    values: dict[str, str]
 
-    def token_value(self) -> str | None:
-        return self.token
-
-    def base_dir(self) -> Path:
-        base = (self.workspace / self.path).resolve()
-        if not base.is_relative_to(self.workspace.resolve()):
-            raise SettingsError("path", self.path, "a folder inside the workspace")
-        return base
-
-    def results_path(self) -> Path:
-        if self.results_file is not None:
-            return self.workspace / self.results_file
-        if self.runner_temp is not None:
-            return self.runner_temp / "batchsync-results.json"
-        return self.workspace / "batchsync-results.json"
+    def settings(self, **changes: str) -> Settings:
+        return load_settings(env={**self.values, **changes})
 
 
 @dataclass(frozen=True)
@@ -69,7 +49,7 @@ class Item:
 class Step:
     """One run_action call's inputs and everything it produced."""
 
-    settings: FakeSettings
+    settings: Settings
     code: int = -1
     stdout: str = ""
     stderr: str = ""
@@ -124,13 +104,23 @@ def make_workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> FakeSettings:
+def env(tmp_path: Path) -> Env:
     workspace = make_workspace(tmp_path)
-    return FakeSettings(
-        workspace=workspace,
-        step_summary=tmp_path / "files" / "summary.md",
-        output_file=tmp_path / "files" / "output",
+    return Env(
+        {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_REPOSITORY": "o/r",
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "files" / "summary.md"),
+            "GITHUB_OUTPUT": str(tmp_path / "files" / "output"),
+            "INPUT_GITHUB-TOKEN": TOKEN,
+        }
     )
+
+
+@pytest.fixture
+def settings(env: Env) -> Settings:
+    return env.settings()
 
 
 def fake_run(
@@ -156,7 +146,7 @@ def fake_run(
     return run, calls
 
 
-def go(settings: FakeSettings, run: Callable[..., BatchResult]) -> Step:
+def go(settings: Settings, run: Callable[..., BatchResult]) -> Step:
     out, err = io.StringIO(), io.StringIO()
     step = Step(settings)
     step.code = action.run_action(settings, run=run, stdout=out, stderr=err)
@@ -168,7 +158,7 @@ def done(key: str, action_: ItemAction = ItemAction.CREATED, **extra: Any) -> Ou
     fields: dict[str, Any] = {
         "key": key,
         "kind": "task",
-        "path": f"epics/e1/{key}.md",
+        "path": f".claude/epics/e1/{key}.md",  # as the engine reports it: workspace-relative
         "action": action_,
     }
     if action_ is ItemAction.CREATED:
@@ -190,12 +180,12 @@ OK = BatchResult(
 )
 
 
-def test_mask_is_the_first_line(settings: FakeSettings) -> None:
+def test_mask_is_the_first_line(settings: Settings) -> None:
     step = go(settings, fake_run(OK)[0])
     assert step.lines[0] == f"::add-mask::{TOKEN}"
 
 
-def test_success_exits_zero_and_writes_everything(settings: FakeSettings) -> None:
+def test_success_exits_zero_and_writes_everything(settings: Settings) -> None:
     run, calls = fake_run(OK)
     step = go(settings, run)
     assert step.code == action.EXIT_OK
@@ -209,38 +199,36 @@ def test_success_exits_zero_and_writes_everything(settings: FakeSettings) -> Non
     assert step.errors() == []
 
 
-def test_results_file_defaults_to_workspace_even_with_runner_temp(
-    settings: FakeSettings, tmp_path: Path
-) -> None:
+def test_results_file_defaults_to_workspace_even_with_runner_temp(env: Env, tmp_path: Path) -> None:
     temp = tmp_path / "runner-temp"
     temp.mkdir()
-    step = go(FakeSettings(**{**settings.__dict__, "runner_temp": temp}), fake_run(OK)[0])
+    step = go(env.settings(RUNNER_TEMP=str(temp)), fake_run(OK)[0])
     assert list(temp.iterdir()) == []
-    assert (settings.workspace / "batchsync-results.json").is_file()
+    assert (step.settings.workspace / "batchsync-results.json").is_file()
     assert step.outputs["results-file"] == "batchsync-results.json"
 
 
-def test_results_file_input_is_honoured(settings: FakeSettings) -> None:
-    changed = FakeSettings(**{**settings.__dict__, "results_file": Path("out/r.json")})
+def test_results_file_input_is_honoured(env: Env) -> None:
+    changed = env.settings(**{"INPUT_RESULTS-FILE": "out/r.json"})
     step = go(changed, fake_run(OK)[0])
-    assert (settings.workspace / "out" / "r.json").is_file()
+    assert (step.settings.workspace / "out" / "r.json").is_file()
     assert step.outputs["results-file"] == "out/r.json"
 
 
-def test_failure_exits_one(settings: FakeSettings) -> None:
+def test_failure_exits_one(settings: Settings) -> None:
     result = BatchResult(outcomes=(done("001"), failed("002")))
     assert go(settings, fake_run(result)[0]).code == action.EXIT_FAILED
 
 
-def test_failure_with_fail_on_error_false_exits_zero(settings: FakeSettings) -> None:
+def test_failure_with_fail_on_error_false_exits_zero(env: Env) -> None:
     result = BatchResult(outcomes=(done("001"), failed("002")))
-    lenient = FakeSettings(**{**settings.__dict__, "fail_on_error": False})
+    lenient = env.settings(**{"INPUT_FAIL-ON-ERROR": "false"})
     step = go(lenient, fake_run(result)[0])
     assert step.code == action.EXIT_OK
     assert len(step.errors()) == 1
 
 
-def test_item_error_annotation_points_at_repo_file_and_line(settings: FakeSettings) -> None:
+def test_item_error_annotation_points_at_repo_file_and_line(settings: Settings) -> None:
     result = BatchResult(outcomes=(failed("001", line=3),))
     (error,) = go(settings, fake_run(result)[0]).errors()
     assert error == (
@@ -249,20 +237,20 @@ def test_item_error_annotation_points_at_repo_file_and_line(settings: FakeSettin
     )
 
 
-def test_scan_error_path_relative_to_workspace_is_kept(settings: FakeSettings) -> None:
+def test_scan_error_path_relative_to_workspace_is_kept(settings: Settings) -> None:
     scan_error = failed("bad", error="invalid YAML", path=".claude/prds/prd-001.md", line=2)
     (error,) = go(settings, fake_run(BatchResult(outcomes=(scan_error,)))[0]).errors()
     assert error.startswith("::error file=.claude/prds/prd-001.md,line=2,")
 
 
-def test_ten_failures_give_ten_annotations(settings: FakeSettings) -> None:
+def test_ten_failures_give_ten_annotations(settings: Settings) -> None:
     result = BatchResult(outcomes=tuple(failed(f"k{i}") for i in range(10)))
     errors = go(settings, fake_run(result)[0]).errors()
     assert len(errors) == 10
     assert not any("more items failed" in e for e in errors)
 
 
-def test_more_than_ten_failures_are_aggregated(settings: FakeSettings) -> None:
+def test_more_than_ten_failures_are_aggregated(settings: Settings) -> None:
     result = BatchResult(outcomes=tuple(failed(f"k{i:02d}") for i in range(15)))
     errors = go(settings, fake_run(result)[0]).errors()
     assert len(errors) == action.ANNOTATION_LIMIT
@@ -270,7 +258,7 @@ def test_more_than_ten_failures_are_aggregated(settings: FakeSettings) -> None:
     assert "6 more items failed: k09, k10, k11, k12, k13, k14." in errors[9]
 
 
-def test_groups_per_phase_are_balanced(settings: FakeSettings) -> None:
+def test_groups_per_phase_are_balanced(settings: Settings) -> None:
     items = (
         Item(Kind.PRD, "prd-001", "prds/prd-001.md"),
         Item(Kind.EPIC, "e1", "epics/e1/epic.md"),
@@ -291,22 +279,25 @@ def test_groups_per_phase_are_balanced(settings: FakeSettings) -> None:
         "::group::Report",
         "::endgroup::",
     ]
-    assert "[4/4] 002" in step.lines
+    assert any(
+        line.startswith("batchsync: 4/4 (100%)") and line.endswith("last 002")
+        for line in step.lines
+    )
 
 
-def test_progress_text_cannot_issue_a_command(settings: FakeSettings) -> None:
+def test_progress_text_cannot_issue_a_command(settings: Settings) -> None:
     items = (Item(Kind.PRD, "x\n::add-mask::y", "p.md"),)
     step = go(settings, fake_run(OK, items=items)[0])
     assert not any(line.startswith("::add-mask::y") for line in step.lines)
-    assert "[1/1] x ::add-mask::y" in step.lines
+    assert any(line.endswith("last x ::add-mask::y") for line in step.lines)
 
 
-def test_waits_are_logged(settings: FakeSettings) -> None:
+def test_waits_are_logged(settings: Settings) -> None:
     step = go(settings, fake_run(OK, waits=(("secondary rate limit", 60.0),))[0])
-    assert "waiting 60.0 s: secondary rate limit" in step.lines
+    assert "batchsync: waiting 1m00s: secondary rate limit" in step.lines
 
 
-def test_token_never_printed_or_written(settings: FakeSettings) -> None:
+def test_token_never_printed_or_written(settings: Settings) -> None:
     leaky = failed("001", error=f"GET /x -> 500: echoed {TOKEN}")
     step = go(settings, fake_run(BatchResult(outcomes=(leaky,)), raises=None)[0])
     written = [
@@ -321,7 +312,7 @@ def test_token_never_printed_or_written(settings: FakeSettings) -> None:
     assert doc["items"][0]["error"] == "GET /x -> 500: echoed ***"
 
 
-def test_token_scrubbed_from_unexpected_error(settings: FakeSettings) -> None:
+def test_token_scrubbed_from_unexpected_error(settings: Settings) -> None:
     step = go(settings, fake_run(raises=RuntimeError(f"boom {TOKEN}"))[0])
     assert step.code == action.EXIT_FATAL
     assert TOKEN not in step.stderr
@@ -345,7 +336,7 @@ def test_token_scrubbed_from_unexpected_error(settings: FakeSettings) -> None:
     ],
 )
 def test_errors_that_stop_the_run_exit_two_with_one_error(
-    settings: FakeSettings, exc: Exception, title: str, fix: str | None
+    settings: Settings, exc: Exception, title: str, fix: str | None
 ) -> None:
     step = go(settings, fake_run(raises=exc)[0])
     assert step.code == action.EXIT_FATAL
@@ -356,56 +347,66 @@ def test_errors_that_stop_the_run_exit_two_with_one_error(
         assert fix in step.summary.split("```yaml\n", 1)[1]
 
 
-def test_forbidden_says_exactly_which_yaml_to_add(settings: FakeSettings) -> None:
+def test_forbidden_says_exactly_which_yaml_to_add(settings: Settings) -> None:
     step = go(settings, fake_run(raises=ForbiddenError(403, "Resource not accessible"))[0])
     (error,) = step.errors()
     assert "permissions:%0A  issues: write" in error
     assert "fork" in error
 
 
-def test_permission_failures_on_items_give_one_error_and_exit_two(settings: FakeSettings) -> None:
+def test_permission_failures_on_items_give_one_error_and_exit_two(settings: Settings) -> None:
     denied = "POST /repos/o/r/issues -> 403: Resource not accessible by integration"
     result = BatchResult(outcomes=tuple(failed(f"k{i}", error=denied) for i in range(12)))
     step = go(settings, fake_run(result)[0])
     assert step.code == action.EXIT_FATAL
     (error,) = step.errors()
     assert "permissions:%0A  issues: write" in error
+    assert "```yaml\npermissions:\n  issues: write\n```" in step.summary
 
 
-def test_rate_limit_403_is_not_a_permission_problem(settings: FakeSettings) -> None:
+def test_permission_error_leaves_room_for_the_aggregate(env: Env) -> None:
+    denied = failed("d", error="POST /repos/o/r/issues -> 403: Resource not accessible")
+    others = tuple(failed(f"k{i:02d}") for i in range(12))
+    errors = go(env.settings(), fake_run(BatchResult(outcomes=(denied, *others)))[0]).errors()
+    assert len(errors) == action.ANNOTATION_LIMIT
+    assert "missing permission" in errors[0]
+    assert "4 more items failed" in errors[-1]
+
+
+def test_rate_limit_403_is_not_a_permission_problem(settings: Settings) -> None:
     limited = "POST /repos/o/r/issues -> 403: API rate limit exceeded (retried 3 times)"
     step = go(settings, fake_run(BatchResult(outcomes=(failed("k", error=limited),)))[0])
     assert step.code == action.EXIT_FAILED
     assert "permissions" not in step.errors()[0]
 
 
-def test_no_token_stops_before_running(settings: FakeSettings) -> None:
+def test_no_token_stops_before_running(env: Env) -> None:
     run, calls = fake_run(OK)
-    step = go(FakeSettings(**{**settings.__dict__, "token": None}), run)
+    step = go(env.settings(**{"INPUT_GITHUB-TOKEN": ""}), run)
     assert step.code == action.EXIT_FATAL
     assert calls == []
     assert not any(line.startswith("::add-mask::") for line in step.lines)
     assert "github-token input is empty" in step.errors()[0]
 
 
-def test_no_repository_stops_before_running(settings: FakeSettings) -> None:
+def test_no_repository_stops_before_running(env: Env) -> None:
     run, calls = fake_run(OK)
-    step = go(FakeSettings(**{**settings.__dict__, "repository": None}), run)
+    step = go(env.settings(GITHUB_REPOSITORY=""), run)
     assert step.code == action.EXIT_FATAL
     assert calls == []
     assert "repository input" in step.errors()[0]
 
 
-def test_path_outside_workspace_exits_two(settings: FakeSettings) -> None:
+def test_path_outside_workspace_exits_two(env: Env) -> None:
     run, calls = fake_run(OK)
-    step = go(FakeSettings(**{**settings.__dict__, "path": "../elsewhere"}), run)
+    step = go(env.settings(INPUT_PATH="../elsewhere"), run)
     assert step.code == action.EXIT_FATAL
     assert calls == []
     assert "invalid path" in step.errors()[0]
     assert "Nothing was synced" in step.summary
 
 
-def test_not_done_items_warn_and_exit_zero(settings: FakeSettings) -> None:
+def test_not_done_items_warn_and_exit_zero(settings: Settings) -> None:
     result = BatchResult(outcomes=(done("001"), done("002", ItemAction.NOT_DONE)))
     step = go(settings, fake_run(result)[0])
     assert step.code == action.EXIT_OK
@@ -414,30 +415,53 @@ def test_not_done_items_warn_and_exit_zero(settings: FakeSettings) -> None:
     assert step.outputs["not-done"] == "1"
 
 
-def test_warnings_are_capped_at_ten(settings: FakeSettings) -> None:
+def test_warnings_are_capped_at_ten(settings: Settings) -> None:
     result = BatchResult(outcomes=(), warnings=tuple(f"w{i}" for i in range(14)))
     warnings = go(settings, fake_run(result)[0]).warnings()
     assert len(warnings) == 10
     assert warnings[-1].endswith("::5 more warnings: see the step summary.")
 
 
-def test_dry_run_summary_shows_the_plan(settings: FakeSettings) -> None:
+def test_dry_run_summary_shows_the_plan(env: Env) -> None:
     plan = BatchResult(outcomes=(done("001", ItemAction.PLANNED_CREATE, reason="new item"),))
-    step = go(FakeSettings(**{**settings.__dict__, "dry_run": True}), fake_run(plan)[0])
+    step = go(env.settings(**{"INPUT_DRY-RUN": "true"}), fake_run(plan)[0])
     assert step.code == action.EXIT_OK
     assert "### Dry-run plan" in step.summary
     assert step.outputs["planned"] == "1"
 
 
-def test_unwritable_summary_is_a_warning_not_a_crash(
-    settings: FakeSettings, tmp_path: Path
-) -> None:
-    blocked = FakeSettings(**{**settings.__dict__, "step_summary": tmp_path / "no" / "dir.md"})
+def test_unwritable_summary_is_a_warning_not_a_crash(env: Env, tmp_path: Path) -> None:
+    blocked = env.settings(GITHUB_STEP_SUMMARY=str(tmp_path / "no" / "dir.md"))
     step = go(blocked, fake_run(OK)[0])
     assert step.code == action.EXIT_OK
     assert any("could not write the step summary" in w for w in step.warnings())
 
 
-def test_counts_line_closes_the_log(settings: FakeSettings) -> None:
+def test_counts_line_closes_the_log(settings: Settings) -> None:
     step = go(settings, fake_run(OK)[0])
     assert step.lines[-1].startswith("batchsync: total 2, created 1, updated 0, unchanged 1")
+
+
+def test_settings_group_names_inputs_without_the_token(env: Env) -> None:
+    step = go(env.settings(**{"INPUT_MAX-RETRIES": "1", "INPUT_MAX-CLOSE": "0"}), fake_run(OK)[0])
+    settings_block = step.lines[
+        step.lines.index("::group::Settings") : step.lines.index("::endgroup::")
+    ]
+    assert "repository: o/r" in settings_block
+    assert "dry-run: false" in settings_block
+    assert "max-concurrent: 10" in settings_block
+    assert "max-retries: 1" in settings_block
+    assert "max-close: 0" in settings_block
+    assert not any(line.startswith("github-token") for line in settings_block)
+
+
+def test_action_yml_declares_every_input_config_reads() -> None:
+    spec = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text(encoding="utf-8"))
+    read = {s.name for s in SOURCES.values() if s.env[0].startswith("INPUT_")}
+    assert set(spec["inputs"]) == read
+    assert all(body.get("description") and "default" in body for body in spec["inputs"].values())
+
+
+def test_action_yml_declares_every_output_written() -> None:
+    spec = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text(encoding="utf-8"))
+    assert set(spec["outputs"]) == set(summary.outputs(BatchResult(), ""))

@@ -55,8 +55,11 @@ def test_no_arguments_outside_actions_prints_help_and_exits_2(capsys):
     assert "usage: batchsync" in capsys.readouterr().err
 
 
-def test_no_arguments_in_actions_runs_the_sync_from_inputs(monkeypatch, fake_module):
-    calls = fake_module("sync", code=1)
+def test_no_arguments_in_actions_runs_the_action_from_inputs(monkeypatch):
+    calls = []
+    module = types.ModuleType("batchsync.action")
+    module.run_action = lambda settings: calls.append(settings) or 1
+    monkeypatch.setitem(sys.modules, "batchsync.action", module)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("INPUT_DRY-RUN", "true")
     monkeypatch.setenv("INPUT_GITHUB-TOKEN", TOKEN)

@@ -206,3 +206,26 @@ def test_search_has_its_own_budget_of_30_a_minute():
 def test_named_rejects_unknown_names():
     with pytest.raises(ValueError, match="github"):
         LimitConfig.named("fast")
+
+
+def test_penalty_refusals_become_violations_after_the_grace():
+    clock = ManualClock()
+    config = LimitConfig.github(points_per_minute=1, retry_after_rate=0.0, violation_grace=2.0)
+    limiter = Limiter(config, clock)
+    admit(limiter)
+    admit(limiter)  # strikes
+    clock.advance(1.9)
+    assert not admit(limiter).violation
+    clock.advance(0.1)
+    late = admit(limiter)
+    assert late.verdict is Verdict.PENALTY
+    assert late.violation
+
+
+def test_primary_refusals_become_violations_after_the_grace():
+    clock = ManualClock()
+    limiter = Limiter(LimitConfig.github(primary_limit=1, violation_grace=1.0), clock)
+    admit(limiter)
+    assert not admit(limiter).violation
+    clock.advance(1.0)
+    assert admit(limiter).violation

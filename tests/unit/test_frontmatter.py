@@ -5,10 +5,15 @@ import time
 import tracemalloc
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import (
     MAX_NODES,
+    _load_mapping,
+    _Loader,
     decode,
     first_heading,
     parse_document,
@@ -97,7 +102,7 @@ def test_alias_bomb_fails_fast_and_small():
 
 
 def test_too_many_values_are_refused():
-    text = "---\nbig: [" + ", ".join("1" for _ in range(MAX_NODES + 1)) + "]\n---\n"
+    text = "---\nbig:\n" + "".join("  - 1\n" for _ in range(MAX_NODES + 1)) + "---\n"
     with pytest.raises(ItemError, match=f"more than {MAX_NODES}"):
         parse_document(text, "big.md")
 
@@ -166,3 +171,176 @@ def test_first_heading(body, expected):
 )
 def test_scalar_text(value, text):
     assert scalar_text(value) == text
+
+
+# --- the fast path must agree with PyYAML's safe loader exactly --------------------------------
+
+_KEYS = ["id", "title", "name", "status", "on", "Yes", "null", "_x", "a-b", "k9"]
+_TRICKY = [
+    "",
+    "~",
+    "null",
+    "yes",
+    "No",
+    "oN",
+    "001",
+    "010",
+    "0x1f",
+    "1_000",
+    "1:30",
+    "1.5",
+    ".5",
+    "1e5",
+    "1.0e+5",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "+12",
+    "-0",
+    "2025-01-10",
+    "2025-13-45",
+    "2025-02-01T09:30:00Z",
+    "2025-02-01 09:30:00",
+    "2025-02-01T09:30:00+02:00",
+    "33%",
+    "a: b",
+    "a:b",
+    "a #b",
+    "a#b",
+    "x:",
+    "https://github.com/o/r/issues/1",
+    "[Will be updated when synced to GitHub]",
+    "[]",
+    "[001, 002]",
+    "[a, b, ]",
+    "[a, [b]]",
+    "[a: b]",
+    "[a, 'b']",
+    '"quoted: yes"',
+    "'single'",
+    "'it''s'",
+    '"esc\\n"',
+    "&anchor x",
+    "*alias",
+    "!!str 1",
+    "|",
+    ">",
+    "-",
+    "- a",
+    "@at",
+    "`tick",
+    "%pct",
+    "{a: 1}",
+    "é",
+    "日本",
+    "a\u2028b",
+    "=",
+    "<<",
+]
+
+
+def _same(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+def _check_against_pyyaml(text):
+    """Our reading of ``text`` is the safe loader's: same fields and types, or an error with it."""
+    try:
+        loaded = yaml.load(text, Loader=_Loader)  # the safe loader, C or Python
+    except (yaml.YAMLError, ValueError, TypeError):
+        loaded = _ERROR
+    try:
+        ours, lines = _load_mapping(text, "x.md", 2)
+    except ItemError as error:
+        refused = error.message
+    else:
+        refused = None
+    if refused is not None:
+        # Refused: PyYAML refused too, or the frontmatter is not a mapping or uses aliases.
+        assert loaded is _ERROR or not isinstance(loaded, dict) or "aliases" in refused, text
+        return
+    assert isinstance(loaded, dict | type(None)), text
+    loaded = {str(k): v for k, v in (loaded or {}).items()}
+    assert list(ours) == list(loaded), text
+    assert set(lines) == set(ours), text
+    for key, value in loaded.items():
+        assert _same(ours[key], value), (text, key, ours[key], value)
+
+
+_ERROR = object()
+
+
+@pytest.mark.parametrize("value", _TRICKY)
+def test_fields_match_pyyaml_on_tricky_values(value):
+    _check_against_pyyaml(f"title: {value}\nstatus: open\n")
+
+
+_CONTINUATIONS = [
+    "",
+    "# a comment",
+    "  - item",
+    "- item",
+    "  nested: value",
+    "  more words",
+    "\tindented with a tab",
+    "  'quoted'",
+    "  ]",
+    "]",
+    "b]",
+    'rest"',
+    "-x",
+    "  &anchor y",
+    "  *anchor",
+    "  |",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(
+                st.sampled_from(_KEYS),
+                st.one_of(
+                    st.sampled_from([*_TRICKY, "|", ">-", "", "[a,", '"open', "{a: 1,"]),
+                    st.text(
+                        alphabet=st.sampled_from(list("aZ09 _-.:,#'\"[]{}!&*|>%@`~+=/é\t")),
+                        max_size=12,
+                    ),
+                ),
+                st.sampled_from(["", " ", "  "]),
+            ).map(lambda t: f"{t[0]}:{t[2]}{t[1]}"),
+            st.sampled_from(_CONTINUATIONS),
+        ),
+        max_size=8,
+    )
+)
+def test_fields_match_pyyaml_on_generated_frontmatter(lines):
+    _check_against_pyyaml("\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: A\nreview:\n  owner: ana\n  needed: [x, y]\nstatus: open\n",
+        "title: A\ntags:\n- a\n- b\n# note\nstatus: open\n",
+        "body: |\n  line one\n\n  line two\nnext: 1\n",
+        "title: A\nbad: [1,\n2]\n",
+        'title: "multi\nline"\n',
+        "a: &x 1\nb: *x\n",
+        "title: A\ntitle: B\n",
+    ],
+)
+def test_fields_match_pyyaml_on_mixed_frontmatter(text):
+    _check_against_pyyaml(text)
+
+
+def test_line_of_each_field_with_nested_values():
+    text = "title: A\nreview:\n  owner: ana\n\nstatus: open\nlist:\n- a\n"
+    assert _load_mapping(text, "x.md", 2)[1] == {"title": 2, "review": 3, "status": 6, "list": 7}

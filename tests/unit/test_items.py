@@ -399,3 +399,28 @@ def test_sample_tree_scans_clean():
     assert 12 <= len(result.items) <= 15
     assert {i.layout for i in result.items} == {Layout.LOCAL, Layout.CCPM}
     assert {i.kind for i in result.items} == set(Kind)
+
+
+def test_symlink_loop_is_reported_not_followed(tmp_path):
+    (tmp_path / "prds").mkdir()
+    (tmp_path / "prds" / "a.md").symlink_to(tmp_path / "prds" / "b.md")
+    (tmp_path / "prds" / "b.md").symlink_to(tmp_path / "prds" / "a.md")
+    write(tmp_path, "prds/c.md", "---\ntitle: C\n---\n")
+    result = scan(tmp_path, workspace=tmp_path)
+    assert [i.key for i in result.items] == ["prds/c.md"]
+    assert [e.path for e in result.errors] == ["prds/a.md", "prds/b.md"]
+
+
+def test_dependencies_as_comma_text_and_odd_entries(tmp_path):
+    write(tmp_path, "prds/prd-001-a.md", "---\nid: prd-001\ntitle: A\n---\n")
+    write(
+        tmp_path, "prds/prd-002-b.md", "---\nid: prd-002\ntitle: B\ndependencies: prd-001, x\n---\n"
+    )
+    write(
+        tmp_path,
+        "prds/prd-003-c.md",
+        "---\nid: prd-003\ntitle: C\ndependencies:\n  - {a: 1}\n  - prd-001\n---\n",
+    )
+    items = by_key(scan(tmp_path))
+    assert items["prd-002"].dependencies == ("prd-001", "x")
+    assert items["prd-003"].dependencies == ("prd-001",)

@@ -305,6 +305,35 @@ def test_waits_until_reset_when_remaining_is_at_threshold():
     assert script.sent == [T0, T0 + 300 + RESET_MARGIN]
 
 
+def test_requests_in_flight_are_counted_against_the_remaining_budget():
+    clock = FakeClock()
+    gate = make_gate(clock, dataclasses.replace(QUICK, threshold=0))
+    gate.observe(rl_headers(2, T0 + 300))
+    two_out = threading.Barrier(3, timeout=5)
+    sent = []
+
+    def held():
+        sent.append(clock())
+        two_out.wait()  # two requests in flight, each about to spend the last of the budget
+        return "ok", {}
+
+    lanes = [threading.Thread(target=gate.call, args=(Op.READ, held)) for _ in range(2)]
+    gate.call(Op.READ, lambda: ("ok", rl_headers(2, T0 + 300)))
+    for lane in lanes:
+        lane.start()
+    while len(sent) < 2:
+        time.sleep(0.001)
+    third = Script(clock)
+    waiter = threading.Thread(target=gate.call, args=(Op.READ, third))
+    waiter.start()
+    while not third.sent:  # it is sent (at once or after the pause) while the two are out
+        time.sleep(0.001)
+    two_out.wait()
+    for thread in [*lanes, waiter]:
+        thread.join(5)
+    assert third.sent == [T0 + 300 + RESET_MARGIN]
+
+
 def test_no_wait_when_remaining_is_above_threshold():
     clock = FakeClock()
     gate = make_gate(clock, Limits(threshold=10, write_interval=0))

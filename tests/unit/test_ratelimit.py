@@ -124,6 +124,11 @@ def test_should_pause_false_far_from_threshold():
     assert not should_pause(snap(11, NOW + 60), 10, NOW)
 
 
+def test_requests_in_flight_count_against_the_remaining_budget():
+    assert not should_pause(snap(3, NOW + 60), 0, NOW, in_flight=2)
+    assert should_pause(snap(3, NOW + 60), 0, NOW, in_flight=3)
+
+
 def test_should_pause_false_once_reset_has_passed():
     assert not should_pause(snap(0, NOW - 5), 10, NOW)
 

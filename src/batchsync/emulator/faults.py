@@ -80,9 +80,12 @@ class Faults:
             self.config = config
             self._rng = random.Random(self._seed)
             self._seen = [0] * len(config.schedule)
+            self._idle = config == FaultConfig()  # nothing to inject: skip the draws
 
     def plan(self, method: str, template: str, creates: bool) -> FaultPlan:
         """Decide the fault, if any, for one request."""
+        if self._idle:
+            return NO_FAULT
         with self._lock:
             cfg = self.config
             latency = cfg.latency

@@ -65,6 +65,9 @@ class LimitConfig:
     retry_after_rate: float = 0.5  # share of secondary answers that carry retry-after
     penalty: float = 60.0  # seconds a secondary limit lasts when no retry-after is sent
     zero_remaining_rate: float = 0.0  # share of secondary answers reading remaining 0
+    # a request arriving this soon after a limit struck was in flight before the client could
+    # know: it is refused but not counted as a violation
+    violation_grace: float = 1.0
 
     @classmethod
     def github(cls, **changes: object) -> LimitConfig:
@@ -107,6 +110,7 @@ class Verdict(enum.StrEnum):
 class _Budget:
     reset: float = 0.0
     used: int = 0
+    exhausted_at: float = 0.0
 
 
 @dataclass
@@ -114,10 +118,21 @@ class _TokenState:
     budgets: dict[Resource, _Budget] = field(default_factory=dict)
     in_flight: int = 0
     penalty_until: float = 0.0
+    penalty_since: float = 0.0
     penalty_retry_after: bool = False
     points: deque[tuple[float, int]] = field(default_factory=deque)
     points_total: int = 0
-    creates: deque[float] = field(default_factory=deque)
+    creates: deque[float] = field(default_factory=deque)  # the last hour's
+    recent_creates: deque[float] = field(default_factory=deque)  # the last minute's
+
+
+def _clears(times: deque[float], limit: int | None, window: float, now: float) -> float | None:
+    """None while ``times`` (pruned to ``window``) holds fewer than ``limit``, else the wait."""
+    while times and times[0] <= now - window:
+        times.popleft()
+    if limit is None or len(times) < limit:
+        return None
+    return times[len(times) - limit] + window - now
 
 
 @dataclass(frozen=True)
@@ -127,6 +142,7 @@ class Decision:
     verdict: Verdict
     headers: dict[str, str]
     failure: ApiFailure | None = None
+    violation: bool = False  # sent while the client already knew the limit was active
 
 
 class Limiter:
@@ -218,14 +234,19 @@ class Limiter:
             now = self.clock.now()
             state = self._tokens.setdefault(who.token_id, _TokenState())
             budget = self._budget(state, resource, now)
+            grace = self.config.violation_grace
             if now < state.penalty_until:
                 wait = state.penalty_until - now if state.penalty_retry_after else None
                 hdrs = self._headers(who, resource, budget)
-                return self._secondary(Verdict.PENALTY, hdrs, request_id, creates, wait)
+                refused = self._secondary(Verdict.PENALTY, hdrs, request_id, creates, wait)
+                return replace(refused, violation=now >= state.penalty_since + grace)
             limit = self._limit(who, resource)
             if (self.config.primary or resource is Resource.SEARCH) and budget.used >= limit:
-                return self._primary(who, resource, budget, request_id)
+                refused = self._primary(who, resource, budget, request_id)
+                return replace(refused, violation=now >= budget.exhausted_at + grace)
             budget.used += 1
+            if budget.used == limit:
+                budget.exhausted_at = now
             hdrs = self._headers(who, resource, budget)
             clears = (
                 storm if storm is not None else self._over_secondary(state, method, creates, now)
@@ -263,21 +284,21 @@ class Limiter:
             return freed
         if not creates:
             return None
-        while state.creates and state.creates[0] <= now - 3_600.0:
-            state.creates.popleft()
-        if cfg.creates_per_hour is not None and len(state.creates) >= cfg.creates_per_hour:
-            return state.creates[-cfg.creates_per_hour] + 3_600.0 - now
-        recent = [t for t in state.creates if t > now - 60.0]
-        if cfg.creates_per_minute is not None and len(recent) >= cfg.creates_per_minute:
-            return recent[-cfg.creates_per_minute] + 60.0 - now
-        return None
+        hour = _clears(state.creates, cfg.creates_per_hour, 3_600.0, now)
+        return (
+            hour
+            if hour is not None
+            else _clears(state.recent_creates, cfg.creates_per_minute, 60.0, now)
+        )
 
     def _charge(self, state: _TokenState, method: str, creates: bool, now: float) -> None:
         cost = self.config.read_points if method in ("GET", "HEAD") else self.config.write_points
         state.points.append((now, cost))
         state.points_total += cost
-        if creates:
+        if creates and self.config.creates_per_hour is not None:
             state.creates.append(now)
+        if creates and self.config.creates_per_minute is not None:
+            state.recent_creates.append(now)
 
     def _start_penalty(
         self,
@@ -297,6 +318,7 @@ class Limiter:
             drawn = self._rng.randint(max(1, int(length // 2)), max(1, int(length)))
             length = max(float(drawn), math.ceil(clears))
         state.penalty_until = now + length
+        state.penalty_since = now
         state.penalty_retry_after = with_retry
         return self._secondary(
             Verdict.SECONDARY, hdrs, request_id, creates, length if with_retry else None

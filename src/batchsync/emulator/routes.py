@@ -1,4 +1,4 @@
-"""The REST endpoints: path templates, their handlers, pagination and search."""
+"""The REST endpoints: path templates, their handlers, and pagination."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from batchsync.emulator.protocol import (
     not_found,
     validation_failed,
 )
+from batchsync.emulator.search import search
 from batchsync.emulator.shapes import issue_json, label_json, repo_json, user_json
-from batchsync.emulator.state import IssueState, Repo, SearchDoc, Store, UserRef
+from batchsync.emulator.state import IssueState, Repo, Store, UserRef
 
 __all__ = ["INTEGRATION_FORBIDDEN", "Api", "Route", "author_of"]
 
@@ -120,7 +121,7 @@ class Api:
         self.store = store
         self.limiter = limiter
         self.search_lag = search_lag
-        self._rendered: dict[tuple[int, str, str], tuple[int, bytes]] = {}
+        self._rendered: dict[tuple[int, str, str, bool], tuple[int, bytes]] = {}
         repo_path = "/repos/{owner}/{repo}"
         issue_path = repo_path + "/issues/{issue_number}"
         table: list[Route] = [
@@ -177,16 +178,20 @@ class Api:
     def _issue(self, req: Request, repo: Repo) -> IssueState:
         return repo.issue(req.params["issue_number"])
 
-    def _issue_json(self, req: Request, repo: Repo, issue: IssueState) -> dict[str, Any]:
-        return issue_json(repo, issue, req.api_base, req.web_base)
+    def _issue_json(
+        self, req: Request, repo: Repo, issue: IssueState, *, full: bool = False
+    ) -> dict[str, Any]:
+        return issue_json(repo, issue, req.api_base, req.web_base, full=full)
 
-    def _issue_bytes(self, req: Request, repo: Repo, issue: IssueState) -> bytes:
+    def _issue_bytes(
+        self, req: Request, repo: Repo, issue: IssueState, *, full: bool = False
+    ) -> bytes:
         """The issue as JSON, rendered once per state of the store (lists re-read a lot)."""
-        key = (issue.id, req.api_base, req.web_base)
+        key = (issue.id, req.api_base, req.web_base, full)
         cached = self._rendered.get(key)
         if cached is not None and cached[0] == self.store.generation:
             return cached[1]
-        data = json.dumps(self._issue_json(req, repo, issue)).encode()
+        data = json.dumps(self._issue_json(req, repo, issue, full=full)).encode()
         self._rendered[key] = (self.store.generation, data)
         return data
 
@@ -272,6 +277,10 @@ class Api:
             issues = [i for i in issues if not i.assignees]
         elif assignee and assignee != "*":
             issues = [i for i in issues if assignee in i.assignees]
+        return self._sorted(req, issues)
+
+    def _sorted(self, req: Request, issues: list[IssueState]) -> list[IssueState]:
+        q = req.query
         sort = q.get("sort") or "created"
         keys: dict[str, Callable[[IssueState], Any]] = {
             "created": lambda i: (i.created_at, i.number),
@@ -296,19 +305,20 @@ class Api:
         """``POST /repos/{owner}/{repo}/issues``."""
         repo = self._repo(req)
         issue = repo.create_issue(author_of(req), _object(req.body))
-        data = self._issue_json(req, repo, issue)
+        data = self._issue_json(req, repo, issue, full=True)
         return Response(201, data, {"location": data["url"]})
 
     def get_issue(self, req: Request) -> Response:
         """``GET /repos/{owner}/{repo}/issues/{issue_number}``."""
         repo = self._repo(req)
-        return Response(200, RawJson(self._issue_bytes(req, repo, self._issue(req, repo))))
+        issue = self._issue(req, repo)
+        return Response(200, RawJson(self._issue_bytes(req, repo, issue, full=True)))
 
     def update_issue(self, req: Request) -> Response:
         """``PATCH /repos/{owner}/{repo}/issues/{issue_number}``."""
         repo = self._repo(req)
         issue = repo.update_issue(author_of(req), req.params["issue_number"], _object(req.body))
-        return Response(200, self._issue_json(req, repo, issue))
+        return Response(200, self._issue_json(req, repo, issue, full=True))
 
     # --- labels -------------------------------------------------------------------------
 
@@ -454,71 +464,13 @@ class Api:
         query = req.query.get("q", "")
         if not query.strip():
             raise validation_failed("Search", "q", "missing")
-        terms = _parse_query(query)
-        horizon = self.store.clock.now() - self.search_lag
-        hits: list[tuple[Repo, IssueState]] = []
-        for repo in self.store.repos.values():
-            if terms.repo and terms.repo != repo.full_name.lower():
-                continue
-            for issue in repo.issues.values():
-                doc = _indexed(issue, horizon)
-                if doc is not None and terms.accepts(doc):
-                    hits.append((repo, issue))
-        hits.sort(key=lambda hit: hit[1].created_at, reverse=True)
+        hits = search(self.store, query, self.store.clock.now() - self.search_lag)
         page, link = paginate(req, hits, req.api_base + req.path)
         items = [dict(self._issue_json(req, repo, i), score=1.0) for repo, i in page]
-        body = {"total_count": len(hits), "incomplete_results": False, "items": items}
+        body = {
+            "total_count": len(hits),
+            "incomplete_results": False,
+            "search_type": "lexical",
+            "items": items,
+        }
         return Response(200, body, {"link": link} if link else {})
-
-
-@dataclass(frozen=True)
-class _Query:
-    repo: str | None
-    words: tuple[str, ...]
-    state: str | None
-    kind: str | None
-    labels: tuple[str, ...]
-
-    def accepts(self, doc: SearchDoc) -> bool:
-        if self.state and doc.state != self.state:
-            return False
-        if (self.kind == "pr" and not doc.is_pull) or (self.kind == "issue" and doc.is_pull):
-            return False
-        names = {n.lower() for n in doc.labels}
-        if any(label not in names for label in self.labels):
-            return False
-        text = f"{doc.title}\n{doc.body}".lower()
-        return all(word in text for word in self.words)
-
-
-def _parse_query(query: str) -> _Query:
-    tokens = re.findall(r'(\w+:"[^"]*"|"[^"]*"|\S+)', query)
-    repo = state = kind = None
-    words: list[str] = []
-    labels: list[str] = []
-    for token in tokens:
-        key, sep, value = token.partition(":")
-        value = value.strip('"').lower()
-        if sep and key == "repo":
-            repo = value
-        elif sep and key in ("is", "state") and value in ("open", "closed"):
-            state = value
-        elif sep and key in ("is", "type") and value in ("issue", "pr"):
-            kind = value
-        elif sep and key == "label":
-            labels.append(value)
-        elif sep and key == "in":
-            continue
-        else:
-            words.append(token.strip('"').lower())
-    return _Query(repo, tuple(words), state, kind, tuple(labels))
-
-
-def _indexed(issue: IssueState, horizon: float) -> SearchDoc | None:
-    """The latest version of ``issue`` the search index had seen by ``horizon``."""
-    found: SearchDoc | None = None
-    for at, doc in issue.history:
-        if at > horizon:
-            break
-        found = doc
-    return found

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from batchsync.emulator.clock import Clock
@@ -30,6 +30,16 @@ BASE_HEADERS = {
     "x-github-media-type": "github.v3; format=json",
     "x-github-api-version-selected": "2022-11-28",
 }
+
+
+class AdminHandler(Protocol):
+    """Serves ``/_emulator/...`` (set by the server, which owns the emulator's controls)."""
+
+    def handle(
+        self, method: str, name: str, pairs: tuple[tuple[str, str], ...], raw: bytes, host: str
+    ) -> Answer:
+        """Answer one admin request."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ class Service:
         self._ids = itertools.count(1)
         self._token_ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
-        self.admin: Any = None  # set by the server: handles /_emulator/ paths
+        self.admin: AdminHandler | None = None
 
     def add_token(
         self, token: str, *, permission: str, kind: str, limit: int | None = None
@@ -104,11 +114,10 @@ class Service:
         split = urlsplit(target)
         path = unquote(split.path)
         pairs = tuple(parse_qsl(split.query, keep_blank_values=True))
-        if "/_emulator/" in path and path.startswith((self.prefix + "/_emulator/", "/_emulator/")):
-            admin: Answer = self.admin.handle(
-                method, path.split("/_emulator/", 1)[1], pairs, raw, host
-            )
-            return admin
+        if path.startswith((self.prefix + "/_emulator/", "/_emulator/")):
+            if self.admin is None:
+                return Answer(404, {}, b"")
+            return self.admin.handle(method, path.split("/_emulator/", 1)[1], pairs, raw, host)
         rid = f"{next(self._ids):04X}:{7:04X}:{11:06X}:{13:06X}:{17:08X}"
         ex = _Exchange(self.clock.now(), method, path, path, rid, pairs, raw, host)
         if not path.startswith(self.prefix + "/"):
@@ -138,6 +147,7 @@ class Service:
         ex.limit_headers = decision.headers
         if decision.failure is not None:
             ex.verdict = decision.verdict
+            ex.violation = decision.violation
             return self._finish(ex, decision.failure.response())
         self.clock.sleep(plan.latency)
         if route is None:
@@ -220,7 +230,6 @@ class Service:
         }
 
     def _record(self, ex: _Exchange, status: int) -> None:
-        violation = ex.verdict in (Verdict.PRIMARY, Verdict.PENALTY)
         self.stats.record(
             RequestRecord(
                 ex.at,
@@ -230,7 +239,7 @@ class Service:
                 status,
                 str(ex.verdict),
                 ex.fault.value if ex.fault else None,
-                violation,
+                ex.violation,
                 ex.who.token_id if ex.who else None,
             )
         )
@@ -268,4 +277,5 @@ class _Exchange:
     params: dict[str, str] = field(default_factory=dict)
     limit_headers: Mapping[str, str] = field(default_factory=dict)
     verdict: str = "ok"
+    violation: bool = False
     fault: FaultKind | None = None

@@ -102,8 +102,13 @@ def _summary(repo: Repo, issue: IssueState) -> dict[str, int]:
     }
 
 
-def issue_json(repo: Repo, issue: IssueState, api: str, web: str) -> dict[str, Any]:
-    """The ``issue`` object (pull requests carry a ``pull_request`` key, as on GitHub)."""
+def issue_json(
+    repo: Repo, issue: IssueState, api: str, web: str, *, full: bool = False
+) -> dict[str, Any]:
+    """The ``issue`` object (pull requests carry a ``pull_request`` key, as on GitHub).
+
+    ``full`` adds what GitHub sends only for one issue, not in lists (``closed_by``).
+    """
     base = f"{api}/repos/{repo.full_name}"
     url = f"{base}/issues/{issue.number}"
     kind = "pull" if issue.is_pull else "issues"
@@ -137,12 +142,13 @@ def issue_json(repo: Repo, issue: IssueState, api: str, web: str) -> dict[str, A
         "author_association": "OWNER" if issue.user.login == repo.owner else "CONTRIBUTOR",
         "active_lock_reason": None,
         "body": issue.body,
-        "closed_by": user_json(issue.closed_by, api, web) if issue.closed_by else None,
         "reactions": _reactions(url),
         "timeline_url": f"{url}/timeline",
         "performed_via_github_app": None,
         "state_reason": issue.state_reason,
     }
+    if full:
+        data["closed_by"] = user_json(issue.closed_by, api, web) if issue.closed_by else None
     if issue.is_pull:
         pull = f"{base}/pulls/{issue.number}"
         web_pull = f"{web}/{repo.full_name}/pull/{issue.number}"

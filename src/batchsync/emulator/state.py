@@ -179,6 +179,7 @@ class Repo:
         self.created_at = store.clock.now()
         self.issues: dict[int, IssueState] = {}
         self.labels: dict[str, LabelState] = {}  # lower-cased name -> label
+        self._labels_by_id: dict[int, LabelState] = {}
         self.milestones: dict[int, MilestoneState] = {}
         self._next_number = 1
 
@@ -259,6 +260,7 @@ class Repo:
             description,
         )
         self.labels[name.lower()] = label
+        self._labels_by_id[label.id] = label
         return label
 
     def update_label(self, name: str, changes: dict[str, Any]) -> LabelState:
@@ -285,6 +287,7 @@ class Repo:
         self.store.changed()
         label = self.label(name)
         del self.labels[label.name.lower()]
+        del self._labels_by_id[label.id]
         for issue in self.issues.values():
             if label.id in issue.label_ids:
                 issue.label_ids.remove(label.id)
@@ -304,10 +307,7 @@ class Repo:
 
     def label_by_id(self, label_id: int) -> LabelState | None:
         """The label with that id, if it still exists."""
-        for label in self.labels.values():
-            if label.id == label_id:
-                return label
-        return None
+        return self._labels_by_id.get(label_id)
 
     def create_issue(self, user: UserRef, data: dict[str, Any]) -> IssueState:
         """Create an issue from a request body, validating it as GitHub does."""
@@ -516,7 +516,8 @@ def _assignees(data: dict[str, Any]) -> list[str]:
 
 
 def _color(value: str) -> str:
-    color = value.lstrip("#").lower()
-    if len(color) != 6 or any(c not in "0123456789abcdef" for c in color):
-        raise validation_failed("Label", "color", "invalid", value=value)
+    """A six-digit hex colour, kept in the case it was given (as GitHub keeps it)."""
+    color = value.lstrip("#")
+    if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+        raise validation_failed("Label", "color", "invalid")
     return color

@@ -21,7 +21,7 @@ class RequestRecord:
     status: int
     verdict: str = "ok"  # ok | primary | secondary | penalty (see limits.Verdict) | auth
     fault: str | None = None
-    violation: bool = False  # sent while a limit was known to be active
+    violation: bool = False  # sent while the client already knew a limit was active
     token_id: int | None = None
 
 

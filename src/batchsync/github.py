@@ -1,0 +1,271 @@
+"""The GitHub adapter: the only module that imports PyGithub.
+
+Each public method sends one request per ``gate.call`` (the listing: one per page), so the
+processor's gate paces, counts and retries every request; each returns ``RemoteIssue`` values
+or nothing and raises only ``batchsync.errors`` types. PyGithub is built with ``retry=None`` and
+no throttling of its own: one retry layer, the gate's, decides
+(https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+
+from batchsync.errors import (
+    ApiError,
+    AuthError,
+    ForbiddenError,
+    TransportError,
+    error_from_response,
+)
+from batchsync.plan import RemoteIssue
+from batchsync.ratelimit import Op
+
+__all__ = ["DEFAULT_TIMEOUT", "GateLike", "GitHubClient", "RemoteIssue", "issue_from_json"]
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 30  # seconds; GitHub itself gives up on a request after 10 s
+PAGE_SIZE = 100
+_NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+
+
+class GateLike(Protocol):
+    """What the adapter needs from ``processor.Gate``."""
+
+    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+        """Run ``fn`` (one request) under the shared limits."""
+        ...
+
+
+def _parent_number(url: object) -> int | None:
+    if not isinstance(url, str):
+        return None
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _label_names(raw: object) -> tuple[str, ...]:
+    names: list[str] = []
+    for label in raw if isinstance(raw, list) else []:
+        name = label.get("name") if isinstance(label, dict) else label
+        if isinstance(name, str):
+            names.append(name)
+    return tuple(names)
+
+
+def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
+    """Reduce one issue JSON object to a ``RemoteIssue``; None for a pull request."""
+    if "pull_request" in data:
+        return None
+    summary = data.get("sub_issues_summary")
+    total = summary.get("total") if isinstance(summary, dict) else None
+    return RemoteIssue(
+        number=int(data["number"]),
+        id=int(data["id"]),
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        state=str(data.get("state") or "open"),
+        labels=_label_names(data.get("labels")),
+        html_url=str(data.get("html_url") or ""),
+        state_reason=data.get("state_reason"),
+        parent_number=_parent_number(data.get("parent_issue_url")),
+        # github.com leaves ``parent_issue_url`` out when there is no parent; a server that
+        # knows sub-issues at all sends ``sub_issues_summary``. Neither: nothing is known.
+        parent_known="parent_issue_url" in data or "sub_issues_summary" in data,
+        sub_issues_total=total if isinstance(total, int) else 0,
+    )
+
+
+def _error_strings(data: object) -> tuple[str, ...]:
+    raw = data.get("errors") if isinstance(data, dict) else None
+    out: list[str] = []
+    for err in raw if isinstance(raw, list) else []:
+        if isinstance(err, dict):
+            out.append(str(err.get("message") or err.get("code") or err))
+        else:
+            out.append(str(err))
+    return tuple(out)
+
+
+class GitHubClient:
+    """Issues of one repository, through PyGithub, every request under the gate."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        repository: str,
+        gate: GateLike,
+        *,
+        timeout: int = DEFAULT_TIMEOUT,
+        pool_size: int = 10,
+    ) -> None:
+        self._api_url = api_url.rstrip("/")
+        self._auth = Auth.Token(token)
+        self._repo_path = f"/repos/{repository}"
+        self.repository = repository
+        self.gate = gate
+        self._timeout = timeout
+        self._pool_size = pool_size
+        # PyGithub's connection object keeps the pending request in attributes: one per thread.
+        self._local = threading.local()
+        # After a 401/403 nothing more is sent: set inside the request, so a lane waiting for
+        # the write lane sees it before it sends (GitHub asks clients not to repeat 4xx).
+        self._refused: ApiError | None = None
+
+    def __repr__(self) -> str:
+        return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
+
+    def _requester(self) -> Any:
+        gh = getattr(self._local, "github", None)
+        if gh is None:
+            gh = Github(
+                base_url=self._api_url,
+                auth=self._auth,
+                retry=None,
+                seconds_between_requests=None,
+                seconds_between_writes=None,
+                lazy=True,
+                timeout=self._timeout,
+                pool_size=self._pool_size,
+            )
+            self._local.github = gh
+        return gh.requester
+
+    def _send(
+        self, verb: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> tuple[Any, Mapping[str, str]]:
+        """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type."""
+        path = url.split("?", 1)[0]
+        path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
+        if self._refused is not None:
+            raise dataclasses.replace(self._refused)  # a fresh copy for this thread
+        try:
+            headers, data = self._requester().requestJsonAndCheck(
+                verb, url, parameters=params, input=body
+            )
+        except GithubException as exc:
+            data = exc.data if isinstance(exc.data, dict) else {}
+            error = error_from_response(
+                exc.status,
+                str(data.get("message") or exc.message or "no message"),
+                method=verb,
+                path=path,
+                headers=dict(exc.headers or {}),
+                errors=_error_strings(data),
+            )
+            if isinstance(error, AuthError | ForbiddenError):
+                self._refused = error
+            raise error from None
+        except requests.RequestException as exc:
+            raise TransportError(verb, path, type(exc).__name__) from None
+        return data, dict(headers or {})
+
+    def _issue(
+        self, verb: str, url: str, body: Any = None
+    ) -> tuple[RemoteIssue, Mapping[str, str]]:
+        data, headers = self._send(verb, url, body=body)
+        issue = issue_from_json(data)
+        if issue is None:
+            raise error_from_response(
+                404, "that number is a pull request", method=verb, path=url, headers=headers
+            )
+        return issue, headers
+
+    def _pages(self, params: dict[str, Any]) -> Iterator[list[RemoteIssue]]:
+        url: str | None = f"{self._repo_path}/issues"
+        first = True
+        while url is not None:
+            fetch = functools.partial(self._page, url, params if first else None)
+            data, link = self.gate.call(Op.READ, fetch)
+            first = False
+            yield [i for i in (issue_from_json(d) for d in data) if i is not None]
+            url = link
+
+    def _page(
+        self, url: str, params: dict[str, Any] | None
+    ) -> tuple[tuple[list[dict[str, Any]], str | None], Mapping[str, str]]:
+        data, headers = self._send("GET", url, params=params)
+        found = _NEXT_RE.search(headers.get("link", ""))
+        return (list(data or []), found.group(1) if found else None), headers
+
+    def list_issues(self) -> list[RemoteIssue]:
+        """Every issue of the repository, open and closed, pull requests dropped."""
+        params = {"state": "all", "per_page": PAGE_SIZE}
+        return [issue for page in self._pages(params) for issue in page]
+
+    def find_created(
+        self, wanted: Callable[[RemoteIssue], bool], *, above: int
+    ) -> RemoteIssue | None:
+        """The newest issue numbered above ``above`` that ``wanted`` accepts, or None.
+
+        Reads the newest issues first (``sort=created``), one page at a time, and stops at the
+        first page that reaches ``above``: the issues below existed before the create was sent.
+        """
+        params = {"state": "all", "sort": "created", "direction": "desc", "per_page": PAGE_SIZE}
+        for page in self._pages(params):
+            found = next((i for i in page if i.number > above and wanted(i)), None)
+            if found is not None or not page or any(i.number <= above for i in page):
+                return found
+        return None
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        """One issue by number; None when it is gone (404, 410) or is a pull request."""
+        try:
+            return self.gate.call(Op.READ, lambda: self._send_optional(number))
+        except ApiError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+
+    def _send_optional(self, number: int) -> tuple[RemoteIssue | None, Mapping[str, str]]:
+        data, headers = self._send("GET", f"{self._repo_path}/issues/{number}")
+        return issue_from_json(data), headers
+
+    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
+        """Create an open issue with its labels in the same request."""
+        payload = {"title": title, "body": body, "labels": list(labels)}
+        return self.gate.call(
+            Op.CREATE, lambda: self._issue("POST", f"{self._repo_path}/issues", payload)
+        )
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: tuple[str, ...] | None = None,
+        state: str | None = None,
+        state_reason: str | None = None,
+    ) -> RemoteIssue:
+        """Change an issue in one PATCH (only the fields given); labels replace the whole set."""
+        fields: dict[str, Any] = {"title": title, "body": body, "state": state}
+        fields["state_reason"] = state_reason
+        payload = {k: v for k, v in fields.items() if v is not None}
+        if labels is not None:
+            payload["labels"] = list(labels)
+        return self.gate.call(
+            Op.WRITE, lambda: self._issue("PATCH", f"{self._repo_path}/issues/{number}", payload)
+        )
+
+    def add_sub_issue(self, parent: int, child_id: int, *, replace_parent: bool = False) -> None:
+        """Link the issue with id ``child_id`` under issue ``parent`` (its number)."""
+        payload: dict[str, Any] = {"sub_issue_id": child_id}
+        if replace_parent:
+            payload["replace_parent"] = True
+        url = f"{self._repo_path}/issues/{parent}/sub_issues"
+        self.gate.call(Op.CREATE, lambda: (None, self._send("POST", url, body=payload)[1]))
+
+    def add_comment(self, number: int, body: str) -> None:
+        """Comment on an issue."""
+        url = f"{self._repo_path}/issues/{number}/comments"
+        self.gate.call(Op.CREATE, lambda: (None, self._send("POST", url, body={"body": body})[1]))

@@ -1,0 +1,193 @@
+"""Render a work item as a GitHub issue (title, labels, body, state) and read the hidden marker.
+
+Pure and deterministic: the same item and the same known issue numbers always give the same
+issue, byte for byte. The body ends with the marker, the issue's identity::
+
+    <!-- batchsync key=<item key, percent-encoded> hash=<16 hex> -->
+
+The hash covers the rendered title, the body without the marker, the managed labels and the
+open/closed state. An item is written to GitHub only when this hash differs from the one in the
+marker on GitHub (see ``batchsync.plan`` for the conflict rule).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from batchsync.errors import ItemError
+from batchsync.items import Kind, WorkItem
+
+__all__ = [
+    "BODY_LIMIT",
+    "CLOSED_STATUSES",
+    "KIND_LABELS",
+    "PRIORITY_PREFIX",
+    "Marker",
+    "RenderedIssue",
+    "format_marker",
+    "is_managed_label",
+    "parse_marker",
+    "render",
+    "restate",
+    "strip_marker",
+]
+
+BODY_LIMIT = 65_536  # GitHub answers 422 above this many characters
+CLOSED_STATUSES = frozenset({"completed", "complete", "closed", "done"})
+KIND_LABELS = frozenset(k.value for k in Kind)
+PRIORITY_PREFIX = "priority:"
+
+# Text a person appended on GitHub may follow the marker: any line matches, the last wins.
+_MARKER_RE = re.compile(r"^<!-- batchsync key=(\S+) hash=([0-9a-f]{16}) -->[ \t\r]*$", re.MULTILINE)
+_MARKER_LINE_RE = re.compile(r"\n*^<!-- batchsync [^\n]*-->[ \t\r]*$\n?", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """The identity an issue carries: the item key and the hash of what was last written."""
+
+    key: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """What an item looks like on GitHub; ``body`` includes the marker as its last line."""
+
+    key: str
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    state: str  # "open" or "closed"
+    content_hash: str
+
+    @property
+    def state_reason(self) -> str | None:
+        """GitHub's reason when the item closes the issue (``completed``), else None."""
+        return "completed" if self.state == "closed" else None
+
+
+def format_marker(key: str, content_hash: str) -> str:
+    """The marker line for ``key`` (percent-encoded, so it can never end the comment early)."""
+    return f"<!-- batchsync key={quote(key, safe='/._~:@')} hash={content_hash} -->"
+
+
+def parse_marker(body: str | None) -> Marker | None:
+    """The marker in an issue body (the last one when there are several), or None."""
+    if not body:
+        return None
+    found = None
+    for found in _MARKER_RE.finditer(body):  # noqa: B007 - only the last match matters
+        pass
+    if found is None:
+        return None
+    return Marker(key=unquote(found.group(1)), content_hash=found.group(2))
+
+
+def strip_marker(body: str) -> str:
+    """The body without any marker line."""
+    return _MARKER_LINE_RE.sub("", body).rstrip()
+
+
+def is_managed_label(name: str) -> bool:
+    """True for the labels batchsync derives from the item (kind, ``priority:*``)."""
+    lowered = name.lower()
+    return lowered in KIND_LABELS or lowered.startswith(PRIORITY_PREFIX)
+
+
+def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
+    """Render ``item``; ``numbers`` maps item keys to issue numbers known so far.
+
+    Raises ``ItemError`` when the body would exceed GitHub's limit.
+    """
+    title = f"{item.kind.prefix} {_one_line(item.title)}"
+    labels = _labels(item)
+    state = "closed" if (item.status or "").strip().lower() in CLOSED_STATUSES else "open"
+    text = _body_text(item, numbers)
+    content_hash = _hash(title, text, labels, state)
+    body = f"{text}\n\n{format_marker(item.key, content_hash)}"
+    if len(body) > BODY_LIMIT:
+        raise ItemError(
+            item.path,
+            None,
+            f"the issue body would be {len(body):,} characters; GitHub accepts at most "
+            f"{BODY_LIMIT:,}: shorten the file or split it into several items",
+            key=item.key,
+        )
+    return RenderedIssue(item.key, title, body, labels, state, content_hash)
+
+
+def restate(rendered: RenderedIssue, state: str) -> RenderedIssue:
+    """The same issue in another open/closed state, with the hash that goes with it.
+
+    A create cannot set the state, so an item that starts closed is created with the open
+    variant's marker and then closed with its own: a run cut off in between sees a hash
+    mismatch and finishes the job.
+    """
+    text = rendered.body.rsplit("\n\n", 1)[0]
+    content_hash = _hash(rendered.title, text, rendered.labels, state)
+    body = f"{text}\n\n{format_marker(rendered.key, content_hash)}"
+    return RenderedIssue(rendered.key, rendered.title, body, rendered.labels, state, content_hash)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _labels(item: WorkItem) -> tuple[str, ...]:
+    wanted = [item.kind.value]
+    if item.priority and item.priority.strip():
+        wanted.append(PRIORITY_PREFIX + "-".join(item.priority.strip().lower().split()))
+    wanted.extend(label.strip() for label in item.labels if label.strip())
+    seen: set[str] = set()
+    out: list[str] = []
+    for label in wanted:  # GitHub compares label names case-insensitively
+        if label.lower() not in seen:
+            seen.add(label.lower())
+            out.append(label)
+    return tuple(out)
+
+
+def _reference(ref: str, numbers: Mapping[str, int]) -> str:
+    if re.fullmatch(r"#\d+", ref):
+        return ref
+    number = numbers.get(ref)
+    return f"#{number}" if number is not None else f"`{ref}`"
+
+
+def _hours(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
+    meta: list[str] = []
+    if item.status:
+        meta.append(f"- **Status:** {_one_line(item.status)}")
+    if item.priority:
+        meta.append(f"- **Priority:** {_one_line(item.priority)}")
+    if item.parent_key:
+        meta.append(f"- **Parent:** {_reference(item.parent_key, numbers)}")
+    if item.estimated_hours is not None:
+        meta.append(f"- **Estimated hours:** {_hours(item.estimated_hours)}")
+    if item.dependencies:
+        refs = ", ".join(_reference(d, numbers) for d in item.dependencies)
+        meta.append(f"- **Dependencies:** {refs}")
+    content = item.body.replace("\r\n", "\n").strip("\n").rstrip()
+    # A marker-looking line inside the file must not be taken for the issue's identity.
+    content = strip_marker(content) if _MARKER_RE.search(content) else content
+    parts = ["\n".join(meta), "---", content] if meta else ["---", content]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _hash(title: str, text: str, labels: tuple[str, ...], state: str) -> str:
+    canonical = json.dumps(
+        [title, text, sorted(label.lower() for label in labels), state],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,134 @@
+"""Every answer the emulator gives, checked against GitHub's OpenAPI description."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+from batchsync.emulator import Emulator, FaultConfig
+
+
+def conforms(openapi: OpenAPI, answer: requests.Response, *, as_path: str | None = None) -> None:
+    """Raise when the answer breaks the description of its operation."""
+    request = answer.request
+    if as_path is not None:  # a path GitHub serves but does not describe (the link target)
+        request = request.copy()
+        request.url = as_path
+    openapi.validate_response(RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(answer))
+
+
+def seed(emu: Emulator) -> None:
+    repo = emu.add_repo("o/r")
+    parent = repo.add_issue("parent", "body", labels=["prd"])
+    child = repo.add_issue("child", None, labels=["task", "p1"])
+    repo.add_issue("closed one", "x", state="closed")
+    repo.add_issue("a pull request", pull_request=True)
+    repo.add_milestone("v1")
+    repo.add_sub_issue(parent, repo.issue(child).id, replace_parent=False)
+
+
+CASES = [
+    ("GET", "/repos/o/r", None, 200),
+    ("GET", "/rate_limit", None, 200),
+    ("GET", "/user", None, 403),
+    ("GET", "/repos/o/r/issues", None, 200),
+    ("GET", "/repos/o/r/issues?state=all&labels=prd&sort=updated&direction=asc", None, 200),
+    ("POST", "/repos/o/r/issues", {"title": "new", "body": "b", "labels": ["x"]}, 201),
+    ("POST", "/repos/o/r/issues", {"body": "no title"}, 422),
+    ("POST", "/repos/o/r/issues", {"title": "t", "body": "x" * 65_537}, 422),
+    ("GET", "/repos/o/r/issues/1", None, 200),
+    ("GET", "/repos/o/r/issues/4", None, 200),
+    ("GET", "/repos/o/r/issues/999", None, 404),
+    ("PATCH", "/repos/o/r/issues/3", {"state": "open"}, 200),
+    ("PATCH", "/repos/o/r/issues/2", {"state": "closed", "state_reason": "not_planned"}, 200),
+    ("PATCH", "/repos/o/r/issues/1", {"milestone": 1, "assignees": ["someone"]}, 200),
+    ("PATCH", "/repos/o/r/issues/1", {"state": "sideways"}, 422),
+    ("GET", "/repos/o/r/labels", None, 200),
+    ("POST", "/repos/o/r/labels", {"name": "bug", "color": "d73a4a", "description": "d"}, 201),
+    ("POST", "/repos/o/r/labels", {"name": "prd", "color": "d73a4a"}, 422),
+    ("GET", "/repos/o/r/labels/prd", None, 200),
+    ("PATCH", "/repos/o/r/labels/prd", {"new_name": "PRD", "color": "BADA55"}, 200),
+    ("GET", "/repos/o/r/issues/1/labels", None, 200),
+    ("POST", "/repos/o/r/issues/1/labels", {"labels": ["more"]}, 200),
+    ("PUT", "/repos/o/r/issues/1/labels", {"labels": ["only"]}, 200),
+    ("DELETE", "/repos/o/r/issues/1/labels/prd", None, 200),
+    ("DELETE", "/repos/o/r/issues/1/labels/absent", None, 404),
+    ("DELETE", "/repos/o/r/issues/1/labels", None, 204),
+    ("GET", "/repos/o/r/issues/1/sub_issues", None, 200),
+    ("GET", "/repos/o/r/issues/2/parent", None, 200),
+    ("GET", "/search/issues?q=parent", None, 200),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), CASES)
+def test_answer_matches_the_description(emu, openapi, http, method, path, body, status):
+    seed(emu)
+    answer = http.request(method, emu.url + path, json=body)
+    assert answer.status_code == status, answer.text
+    conforms(openapi, answer)
+
+
+def test_sub_issue_add_and_remove_match_the_description(emu, openapi, http):
+    seed(emu)
+    orphan = http.post(f"{emu.url}/repos/o/r/issues", json={"title": "orphan"}).json()
+    url = f"{emu.url}/repos/o/r/issues/1"
+    added = http.post(f"{url}/sub_issues", json={"sub_issue_id": orphan["id"]})
+    assert added.status_code == 201
+    conforms(openapi, added)
+    refused = http.post(f"{url}/sub_issues", json={"sub_issue_id": orphan["id"]})
+    assert refused.status_code == 422
+    conforms(openapi, refused)
+    removed = http.delete(f"{url}/sub_issue", json={"sub_issue_id": orphan["id"]})
+    assert removed.status_code == 200
+    conforms(openapi, removed)
+
+
+def test_link_pages_match_the_list_description(emu, openapi, http):
+    repo = emu.add_repo("o/r")
+    for n in range(5):
+        repo.add_issue(f"t{n}")
+    first = http.get(f"{emu.url}/repos/o/r/issues", params={"per_page": 2})
+    second = http.get(first.links["next"]["url"])
+    assert second.status_code == 200
+    conforms(openapi, second, as_path=f"{emu.url}/repos/o/r/issues?per_page=2&page=2")
+
+
+def test_a_non_conforming_answer_is_caught(emu, openapi, http):
+    # guards the check itself: a wrong body must fail it
+    seed(emu)
+    answer = http.get(f"{emu.url}/repos/o/r/issues/1")
+    answer._content = answer.content.replace(b'"number": 1', b'"number": "one"')
+    with pytest.raises(Exception, match="integer"):
+        conforms(openapi, answer)
+
+
+def test_refusals_match_the_description(emu, openapi):
+    seed(emu)
+    emu.add_token("write")
+    emu.add_token("read", permission="read")
+    read = {"Authorization": "token read"}
+    cases = [
+        requests.post(f"{emu.url}/repos/o/r/issues", json={"title": "t"}, headers=read),
+        requests.patch(f"{emu.url}/repos/o/r/issues/1", json={"title": "t"}, headers=read),
+        requests.post(
+            f"{emu.url}/repos/o/r/issues/1/sub_issues", json={"sub_issue_id": 1}, headers=read
+        ),
+        requests.get(f"{emu.url}/user", headers={"Authorization": "token wrong"}),
+        requests.get(f"{emu.url}/search/issues?q=x", headers={"Authorization": "token wrong"}),
+        requests.post(
+            f"{emu.url}/repos/o/r/issues", data=b"{oops", headers={"Authorization": "token write"}
+        ),
+    ]
+    assert [a.status_code for a in cases] == [403, 403, 403, 401, 401, 400]
+    for answer in cases:
+        conforms(openapi, answer)
+
+
+def test_server_error_matches_the_description(emu, openapi, http):
+    seed(emu)
+    emu.set_faults(FaultConfig(error_rate=1.0, error_statuses=(503,)))
+    answer = http.post(f"{emu.url}/repos/o/r/issues", json={"title": "t"})
+    assert answer.status_code == 503
+    conforms(openapi, answer)

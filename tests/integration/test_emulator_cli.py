@@ -1,0 +1,115 @@
+"""The emulator as a separate process: its URL on stdout, admin endpoints, clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from batchsync.emulator import main
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def launch(*args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=SRC)
+    return subprocess.Popen(
+        [sys.executable, "-m", "batchsync.emulator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+@pytest.fixture
+def running() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    proc = launch(
+        "--port", "0", "--token", "t", "--read-token", "r", "--repo", "o/r", "--seed", "3"
+    )
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    yield proc, url
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_prints_its_url_first_and_serves(running):
+    _, url = running
+    assert url.startswith("http://127.0.0.1:")
+    answer = requests.get(f"{url}/repos/o/r", headers={"Authorization": "token t"})
+    assert answer.status_code == 200
+    assert answer.json()["url"] == f"{url}/repos/o/r"
+
+
+def test_tokens_from_flags_are_the_only_ones_accepted(running):
+    _, url = running
+    assert requests.get(f"{url}/repos/o/r", headers={"Authorization": "token x"}).status_code == 401
+    post = requests.post(
+        f"{url}/repos/o/r/issues", json={"title": "t"}, headers={"Authorization": "token r"}
+    )
+    assert post.status_code == 403
+
+
+def test_admin_endpoints_give_stats_faults_and_reset(running):
+    _, url = running
+    auth = {"Authorization": "token t"}
+    requests.post(f"{url}/repos/o/r/issues", json={"title": "one"}, headers=auth)
+    stats = requests.get(f"{url}/_emulator/stats").json()
+    assert stats["total"] == 1
+    assert stats["violations"] == 0
+    assert stats["counts"][0]["template"] == "/repos/{owner}/{repo}/issues"
+    faults = requests.post(f"{url}/_emulator/faults", json={"error_rate": 1.0}).json()
+    assert faults["error_rate"] == 1.0
+    assert requests.get(f"{url}/repos/o/r", headers=auth).status_code >= 500
+    requests.post(f"{url}/_emulator/reset", json={})
+    assert requests.get(f"{url}/repos/o/r", headers=auth).status_code == 200
+    assert requests.get(f"{url}/_emulator/stats").json()["total"] == 1
+    issues = requests.get(f"{url}/_emulator/issues", params={"repo": "o/r"}).json()
+    assert [i["title"] for i in issues] == ["one"]
+
+
+def test_admin_rejects_unknown_fault_settings(running):
+    _, url = running
+    answer = requests.post(f"{url}/_emulator/faults", json={"eror_rate": 1.0})
+    assert answer.status_code == 400
+    assert "eror_rate" in answer.json()["message"]
+
+
+def test_admin_adds_repositories_and_tokens(running):
+    _, url = running
+    requests.post(f"{url}/_emulator/repos", json={"full_name": "a/b"})
+    requests.post(f"{url}/_emulator/tokens", json={"token": "new"})
+    assert requests.get(f"{url}/repos/a/b", headers={"Authorization": "token new"}).ok
+
+
+def test_sigterm_stops_it_with_exit_code_0(running):
+    proc, _ = running
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_sigint_stops_it_with_exit_code_0(running):
+    proc, _ = running
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_bad_repository_name_exits_2_with_a_message():
+    proc = launch("--repo", "no-slash")
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 2
+    assert "owner/name" in err
+
+
+def test_main_is_callable_in_process():
+    with pytest.raises(SystemExit) as stopped:
+        main(["--limits", "sometimes"])
+    assert stopped.value.code == 2

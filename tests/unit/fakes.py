@@ -1,0 +1,166 @@
+"""In-memory stand-ins for GitHub and the processor, for the engine's unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from batchsync.errors import (
+    AuthError,
+    BudgetExhausted,
+    NotFoundError,
+    ServerError,
+    UncertainWriteError,
+    ValidationFailed,
+)
+from batchsync.plan import RemoteIssue
+from batchsync.results import BatchResult, ItemAction, Outcome
+
+WRITES = {"create_issue", "update_issue", "add_sub_issue", "add_comment"}
+
+
+@dataclass
+class FakeGitHub:
+    """A repository's issues in memory, with scripted faults; records every call."""
+
+    issues: dict[int, RemoteIssue] = field(default_factory=dict)
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    lose_creates: list[bool] = field(
+        default_factory=list
+    )  # per create: True = applied, answer lost
+    fail_creates: list[bool] = field(default_factory=list)  # per create: True = 5xx, not applied
+    sub_issues_api: bool = True
+    parent_field: bool = True
+    raise_on: dict[str, Exception] = field(default_factory=dict)
+    next_number: int = 1
+
+    def _log(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((name, args, kwargs))
+        if name in self.raise_on:
+            raise self.raise_on[name]
+
+    def writes(self) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+        return [c for c in self.calls if c[0] in WRITES]
+
+    def add(self, title: str = "t", body: str = "", **kw: Any) -> RemoteIssue:
+        number = self.next_number
+        self.next_number += 1
+        issue = RemoteIssue(
+            number=number,
+            id=9000 + number,
+            title=title,
+            body=body,
+            state=kw.pop("state", "open"),
+            html_url=f"https://github.com/o/r/issues/{number}",
+            parent_known=self.parent_field,
+            **kw,
+        )
+        self.issues[number] = issue
+        return issue
+
+    def by_title(self, title: str) -> list[RemoteIssue]:
+        return [i for i in self.issues.values() if i.title == title]
+
+    def list_issues(self) -> list[RemoteIssue]:
+        self._log("list_issues")
+        return [self._shown(i) for i in self.issues.values()]
+
+    def _shown(self, issue: RemoteIssue) -> RemoteIssue:
+        if self.parent_field:
+            return issue
+        return replace(issue, parent_known=False, parent_number=None)
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        self._log("get_issue", number)
+        found = self.issues.get(number)
+        return self._shown(found) if found else None
+
+    def find_created(
+        self, wanted: Callable[[RemoteIssue], bool], *, above: int
+    ) -> RemoteIssue | None:
+        self._log("find_created", above=above)
+        for issue in sorted(self.issues.values(), key=lambda i: -i.number):
+            if issue.number > above and wanted(issue):
+                return issue
+        return None
+
+    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
+        self._log("create_issue", title, body, labels)
+        if self.fail_creates and self.fail_creates.pop(0):
+            raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
+        issue = self.add(title, body, labels=labels)
+        if self.lose_creates and self.lose_creates.pop(0):
+            raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
+        return issue
+
+    def update_issue(self, number: int, **fields: Any) -> RemoteIssue:
+        self._log("update_issue", number, **fields)
+        changes = {k: v for k, v in fields.items() if v is not None}
+        self.issues[number] = replace(self.issues[number], **changes)
+        return self.issues[number]
+
+    def add_sub_issue(self, parent: int, child_id: int, *, replace_parent: bool = False) -> None:
+        self._log("add_sub_issue", parent, child_id, replace_parent=replace_parent)
+        if not self.sub_issues_api:
+            raise NotFoundError(404, "Not Found", method="POST")
+        child = next(i for i in self.issues.values() if i.id == child_id)
+        if sum(1 for i in self.issues.values() if i.parent_number == parent) >= 100:
+            raise ValidationFailed(422, "Validation Failed", method="POST")
+        if child.parent_number is not None and not replace_parent:
+            raise ValidationFailed(422, "already has a parent", method="POST")
+        self.issues[child.number] = replace(child, parent_number=parent)
+
+    def add_comment(self, number: int, body: str) -> None:
+        self._log("add_comment", number, body)
+
+
+class SerialProcessor:
+    """The processor contract, one item at a time, no limits."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def batch_upload(
+        self,
+        items: Sequence[Any],
+        sync_fn: Callable[..., Outcome],
+        *,
+        repo: str,
+        client: object,
+        sync_map: Mapping[str, int],
+        dry_run: bool = False,
+        on_progress: Callable[[int, int, Any], None] | None = None,
+    ) -> BatchResult:
+        self.batches.append(len(items))
+        outcomes: list[Outcome] = []
+        stopped = False
+        for done, item in enumerate(items, start=1):
+            if stopped:
+                outcomes.append(_record(item, ItemAction.NOT_DONE))
+            else:
+                try:
+                    outcomes.append(
+                        sync_fn(item, repo=repo, client=client, sync_map=sync_map, dry_run=dry_run)
+                    )
+                except BudgetExhausted:
+                    stopped = True
+                    outcomes.append(_record(item, ItemAction.NOT_DONE))
+                except AuthError:
+                    raise
+                except Exception as exc:
+                    outcomes.append(_record(item, ItemAction.FAILED, str(exc)))
+            if on_progress is not None:
+                on_progress(done, len(items), item)
+        return BatchResult(outcomes=tuple(outcomes))
+
+
+def _record(item: Any, action: ItemAction, error: str | None = None) -> Outcome:
+    kind = getattr(item, "kind", "")
+    return Outcome(
+        key=item.key,
+        kind=str(getattr(kind, "value", kind)),
+        path=item.path,
+        action=action,
+        error=error,
+    )

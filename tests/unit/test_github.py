@@ -1,0 +1,361 @@
+"""The GitHub adapter against recorded-style responses (no network)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from batchsync.errors import (
+    ApiError,
+    AuthError,
+    ForbiddenError,
+    RateLimitError,
+    TransportError,
+    ValidationFailed,
+)
+from batchsync.github import GitHubClient, issue_from_json
+from batchsync.ratelimit import Op
+
+T = TypeVar("T")
+API = "https://api.github.com:443"
+REPO = f"{API}/repos/octo/demo"
+TOKEN = "ghs_secretvalue123"
+LIMIT_HEADERS = {"x-ratelimit-remaining": "998", "x-ratelimit-limit": "1000"}
+
+
+class RecordingGate:
+    """Pass-through gate that records each op and the headers it saw."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Op, Mapping[str, str]]] = []
+
+    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+        try:
+            value, headers = fn()
+        except ApiError as exc:
+            self.calls.append((op, exc.headers))
+            raise
+        self.calls.append((op, headers))
+        return value
+
+
+def issue_json(number: int, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": number,
+        "id": 5000 + number,
+        "title": f"[TASK] t{number}",
+        "body": f"b{number}",
+        "state": "open",
+        "state_reason": None,
+        "labels": [{"name": "task"}],
+        "html_url": f"https://github.com/octo/demo/issues/{number}",
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.fixture
+def gate() -> RecordingGate:
+    return RecordingGate()
+
+
+@pytest.fixture
+def client(gate: RecordingGate) -> GitHubClient:
+    return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+
+
+def test_issue_from_json_reads_parent_and_sub_issue_summary() -> None:
+    issue = issue_from_json(
+        issue_json(
+            4,
+            parent_issue_url="https://api.github.com/repos/octo/demo/issues/2",
+            sub_issues_summary={"total": 3, "completed": 0, "percent_completed": 0},
+            labels=[{"name": "task"}, {"name": "bug"}],
+        )
+    )
+    assert issue is not None
+    assert (issue.number, issue.id, issue.parent_number, issue.parent_known) == (4, 5004, 2, True)
+    assert issue.sub_issues_total == 3
+    assert issue.labels == ("task", "bug")
+
+
+def test_issue_from_json_without_sub_issue_fields_marks_parent_unknown() -> None:
+    issue = issue_from_json(issue_json(4, body=None))
+    assert issue is not None
+    assert (issue.parent_known, issue.parent_number, issue.body) == (False, None, "")
+
+
+def test_issue_from_json_with_summary_but_no_parent_url_has_no_parent() -> None:
+    # github.com omits parent_issue_url for an issue that is nobody's sub-issue
+    issue = issue_from_json(issue_json(4, sub_issues_summary={"total": 0}))
+    assert issue is not None
+    assert (issue.parent_known, issue.parent_number) == (True, None)
+
+
+def test_issue_from_json_with_null_parent_is_known_unlinked() -> None:
+    issue = issue_from_json(issue_json(4, parent_issue_url=None))
+    assert issue is not None
+    assert (issue.parent_known, issue.parent_number) == (True, None)
+
+
+def test_issue_from_json_drops_pull_requests() -> None:
+    assert issue_from_json(issue_json(4, pull_request={"url": "x"})) is None
+
+
+@responses.activate
+def test_list_issues_follows_the_link_header_and_drops_pull_requests(
+    client: GitHubClient, gate: RecordingGate
+) -> None:
+    next_url = "https://api.github.com/repositories/77/issues?state=all&per_page=100&page=2"
+    responses.get(
+        f"{REPO}/issues",
+        match=[matchers.query_param_matcher({"state": "all", "per_page": "100"})],
+        json=[issue_json(3), issue_json(2, pull_request={"url": "x"})],
+        headers={**LIMIT_HEADERS, "link": f'<{next_url}>; rel="next", <{next_url}>; rel="last"'},
+    )
+    responses.get(
+        f"{API}/repositories/77/issues",
+        match=[matchers.query_param_matcher({"state": "all", "per_page": "100", "page": "2"})],
+        json=[issue_json(1)],
+        headers=LIMIT_HEADERS,
+    )
+    issues = client.list_issues()
+    assert [i.number for i in issues] == [3, 1]
+    assert [op for op, _ in gate.calls] == [Op.READ, Op.READ]
+    assert all(h["x-ratelimit-remaining"] == "998" for _, h in gate.calls)
+
+
+def _recent(number_lists: list[list[int]]) -> None:
+    for page, numbers in enumerate(number_lists, start=1):
+        query = {"state": "all", "sort": "created", "direction": "desc", "per_page": "100"}
+        url = f"{REPO}/issues"
+        if page > 1:
+            query["page"] = str(page)
+            url = f"{API}/repositories/1/issues"
+        nxt = (
+            "https://api.github.com/repositories/1/issues"
+            f"?state=all&sort=created&direction=desc&per_page=100&page={page + 1}"
+        )
+        responses.get(
+            url,
+            match=[matchers.query_param_matcher(query)],
+            json=[issue_json(n) for n in numbers],
+            headers={"link": f'<{nxt}>; rel="next"'},
+        )
+
+
+@responses.activate
+def test_find_created_returns_the_match_from_the_first_page(client: GitHubClient) -> None:
+    _recent([[12, 11, 10]])
+    found = client.find_created(lambda i: i.body == "b11", above=5)
+    assert found is not None
+    assert found.number == 11
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_find_created_stops_at_the_page_reaching_the_floor(client: GitHubClient) -> None:
+    _recent([[12, 11, 10], [9, 8]])
+    assert client.find_created(lambda i: i.number == 4, above=10) is None
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_find_created_reads_further_pages_until_the_floor(client: GitHubClient) -> None:
+    _recent([[14, 13], [12, 11], [10, 9]])
+    found = client.find_created(lambda i: i.number == 11, above=9)
+    assert found is not None
+    assert found.number == 11
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_create_issue_sends_labels_in_the_same_request(
+    client: GitHubClient, gate: RecordingGate
+) -> None:
+    responses.post(
+        f"{REPO}/issues",
+        match=[matchers.json_params_matcher({"title": "T", "body": "B", "labels": ["task", "x"]})],
+        json=issue_json(9),
+        status=201,
+        headers=LIMIT_HEADERS,
+    )
+    issue = client.create_issue("T", "B", ("task", "x"))
+    assert (issue.number, issue.id) == (9, 5009)
+    assert gate.calls[0][0] is Op.CREATE
+    assert gate.calls[0][1]["x-ratelimit-limit"] == "1000"
+    assert responses.calls[0].request.headers["Authorization"] == f"token {TOKEN}"
+
+
+@responses.activate
+def test_update_issue_sends_one_patch_with_only_the_given_fields(
+    client: GitHubClient, gate: RecordingGate
+) -> None:
+    responses.patch(
+        f"{REPO}/issues/9",
+        match=[
+            matchers.json_params_matcher(
+                {"state": "closed", "state_reason": "not_planned", "labels": ["a"]}
+            )
+        ],
+        json=issue_json(9, state="closed"),
+    )
+    issue = client.update_issue(9, state="closed", state_reason="not_planned", labels=("a",))
+    assert issue.state == "closed"
+    assert [op for op, _ in gate.calls] == [Op.WRITE]
+
+
+@responses.activate
+def test_add_sub_issue_sends_the_child_id_and_replace_parent(
+    client: GitHubClient, gate: RecordingGate
+) -> None:
+    responses.post(
+        f"{REPO}/issues/2/sub_issues",
+        match=[matchers.json_params_matcher({"sub_issue_id": 5009, "replace_parent": True})],
+        json=issue_json(2),
+        status=201,
+    )
+    client.add_sub_issue(2, 5009, replace_parent=True)
+    assert [op for op, _ in gate.calls] == [Op.CREATE]
+
+
+@responses.activate
+def test_add_sub_issue_omits_replace_parent_by_default(client: GitHubClient) -> None:
+    responses.post(
+        f"{REPO}/issues/2/sub_issues",
+        match=[matchers.json_params_matcher({"sub_issue_id": 5009})],
+        json=issue_json(2),
+        status=201,
+    )
+    client.add_sub_issue(2, 5009)
+
+
+@responses.activate
+def test_add_comment_is_a_create(client: GitHubClient, gate: RecordingGate) -> None:
+    responses.post(
+        f"{REPO}/issues/2/comments",
+        match=[matchers.json_params_matcher({"body": "closing"})],
+        json={"id": 1},
+        status=201,
+    )
+    client.add_comment(2, "closing")
+    assert [op for op, _ in gate.calls] == [Op.CREATE]
+
+
+@responses.activate
+def test_get_issue_returns_none_when_gone_or_a_pull_request(client: GitHubClient) -> None:
+    responses.get(f"{REPO}/issues/1", json={"message": "Not Found"}, status=404)
+    responses.get(f"{REPO}/issues/2", json={"message": "This issue was deleted"}, status=410)
+    responses.get(f"{REPO}/issues/3", json=issue_json(3, pull_request={"url": "x"}))
+    responses.get(f"{REPO}/issues/4", json=issue_json(4))
+    assert [client.get_issue(n) for n in (1, 2, 3)] == [None, None, None]
+    found = client.get_issue(4)
+    assert found is not None
+    assert found.number == 4
+
+
+@responses.activate
+def test_validation_error_carries_status_errors_and_headers(
+    client: GitHubClient, gate: RecordingGate
+) -> None:
+    responses.post(
+        f"{REPO}/issues/2/sub_issues",
+        json={
+            "message": "Validation Failed",
+            "errors": [{"message": "Parent cannot have more than 100 sub-issues"}],
+        },
+        status=422,
+        headers=LIMIT_HEADERS,
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        client.add_sub_issue(2, 1)
+    err = caught.value
+    assert (err.status, err.method, err.path) == (
+        422,
+        "POST",
+        "/repos/octo/demo/issues/2/sub_issues",
+    )
+    assert err.errors == ("Parent cannot have more than 100 sub-issues",)
+    assert gate.calls[0][1]["x-ratelimit-remaining"] == "998"
+
+
+@responses.activate
+def test_rate_limit_answer_becomes_rate_limit_error_with_retry_after(client: GitHubClient) -> None:
+    responses.post(
+        f"{REPO}/issues",
+        json={"message": "You have exceeded a secondary rate limit."},
+        status=403,
+        headers={"retry-after": "30"},
+    )
+    with pytest.raises(RateLimitError) as caught:
+        client.create_issue("T", "B", ())
+    assert caught.value.headers["retry-after"] == "30"
+    assert caught.value.secondary
+
+
+@responses.activate
+def test_bad_credentials_become_auth_error_without_the_token(client: GitHubClient) -> None:
+    responses.get(f"{REPO}/issues", json={"message": "Bad credentials"}, status=401)
+    with pytest.raises(AuthError) as caught:
+        client.list_issues()
+    assert TOKEN not in str(caught.value)
+    assert TOKEN not in repr(caught.value)
+
+
+@responses.activate
+def test_connection_failure_becomes_transport_error_without_the_token(
+    client: GitHubClient,
+) -> None:
+    responses.post(f"{REPO}/issues", body=requests.ConnectionError("connection reset"))
+    with pytest.raises(TransportError) as caught:
+        client.create_issue("T", "B", ())
+    assert caught.value.method == "POST"
+    assert caught.value.path == "/repos/octo/demo/issues"
+    assert TOKEN not in str(caught.value)
+
+
+@responses.activate
+def test_timeout_becomes_transport_error(client: GitHubClient) -> None:
+    responses.patch(f"{REPO}/issues/1", body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(TransportError, match="ReadTimeout"):
+        client.update_issue(1, title="x")
+
+
+def test_client_repr_never_shows_the_token(client: GitHubClient) -> None:
+    assert TOKEN not in repr(client)
+
+
+@responses.activate
+def test_ghes_prefix_is_kept_in_paths(gate: RecordingGate) -> None:
+    client = GitHubClient("https://ghe.example.com/api/v3", TOKEN, "octo/demo", gate)
+    responses.get(
+        "https://ghe.example.com:443/api/v3/repos/octo/demo/issues",
+        body=json.dumps([issue_json(1)]),
+    )
+    assert [i.number for i in client.list_issues()] == [1]
+
+
+@responses.activate
+def test_after_a_forbidden_answer_nothing_more_is_sent(client: GitHubClient) -> None:
+    responses.post(
+        f"{REPO}/issues", json={"message": "Resource not accessible by integration"}, status=403
+    )
+    with pytest.raises(ForbiddenError):
+        client.create_issue("T", "B", ())
+    with pytest.raises(ForbiddenError):
+        client.create_issue("T2", "B", ())
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_not_found_answer_does_not_stop_later_requests(client: GitHubClient) -> None:
+    responses.get(f"{REPO}/issues/1", json={"message": "Not Found"}, status=404)
+    responses.get(f"{REPO}/issues/2", json=issue_json(2))
+    assert client.get_issue(1) is None
+    assert client.get_issue(2) is not None

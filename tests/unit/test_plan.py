@@ -1,0 +1,205 @@
+"""Planning: matching issues to items, deciding create/update/unchanged/close."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from batchsync.items import Kind, Layout, WorkItem
+from batchsync.plan import (
+    PlanAction,
+    RemoteIssue,
+    close_candidates,
+    decide,
+    index_issues,
+    kind_of_issue,
+    merged_labels,
+    needs_link,
+)
+from batchsync.render import format_marker, render
+
+
+def make_item(key: str = "task-001", **changes: object) -> WorkItem:
+    base = WorkItem(
+        kind=Kind.TASK,
+        key=key,
+        title="A task",
+        path=f"epics/e/{key}.md",
+        layout=Layout.LOCAL,
+        body="Body",
+        status="open",
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def make_issue(number: int, key: str | None = None, content_hash: str = "0" * 16, **kw: object):
+    body = "text" if key is None else f"text\n\n{format_marker(key, content_hash)}"
+    fields: dict[str, object] = {
+        "number": number,
+        "id": 1000 + number,
+        "title": "[TASK] A task",
+        "body": body,
+        "state": "open",
+    }
+    fields.update(kw)
+    return RemoteIssue(**fields)  # type: ignore[arg-type]
+
+
+def test_index_finds_issues_by_marker_key() -> None:
+    index = index_issues([make_issue(1, "prd-1"), make_issue(2), make_issue(3, "task-9")])
+    assert {k: i.number for k, i in index.by_key.items()} == {"prd-1": 1, "task-9": 3}
+    assert set(index.by_number) == {1, 2, 3}
+    assert index.max_number == 3
+
+
+def test_index_keeps_the_lowest_number_of_a_duplicate_marker_and_warns() -> None:
+    index = index_issues([make_issue(7, "a"), make_issue(4, "a")])
+    assert index.by_key["a"].number == 4
+    assert len(index.warnings) == 1
+    assert "#4" in index.warnings[0]
+    assert "#7" in index.warnings[0]
+
+
+def test_empty_index_has_max_number_zero() -> None:
+    assert index_issues([]).max_number == 0
+
+
+def test_match_prefers_the_marker_over_the_local_link() -> None:
+    index = index_issues([make_issue(5, "task-001"), make_issue(6)])
+    found = index.match(make_item(link=6))
+    assert found is not None
+    assert found.number == 5
+
+
+def test_match_adopts_an_unmarked_linked_issue() -> None:
+    index = index_issues([make_issue(6)])
+    found = index.match(make_item(link=6))
+    assert found is not None
+    assert found.number == 6
+
+
+def test_match_never_takes_over_an_issue_marked_for_another_item() -> None:
+    index = index_issues([make_issue(6, "task-002")])
+    assert index.match(make_item(link=6)) is None
+
+
+def test_match_without_marker_or_link_finds_nothing() -> None:
+    assert index_issues([make_issue(1)]).match(make_item()) is None
+
+
+def test_decide_creates_when_no_issue_matches() -> None:
+    item = make_item()
+    planned = decide(item, None, render(item, {}))
+    assert planned.action is PlanAction.CREATE
+    assert "no issue" in planned.reason
+
+
+def test_decide_create_reason_mentions_a_stale_local_link() -> None:
+    item = make_item(link=44)
+    assert "#44" in decide(item, None, render(item, {})).reason
+
+
+def test_decide_leaves_an_issue_whose_marker_hash_matches() -> None:
+    item = make_item()
+    rendered = render(item, {})
+    issue = make_issue(3, "task-001", rendered.content_hash, state="closed", title="edited")
+    planned = decide(item, issue, rendered)
+    assert planned.action is PlanAction.UNCHANGED
+    assert planned.issue is issue
+
+
+def test_decide_updates_when_the_hash_differs() -> None:
+    item = make_item()
+    planned = decide(item, make_issue(3, "task-001", "f" * 16), render(item, {}))
+    assert planned.action is PlanAction.UPDATE
+    assert "changed" in planned.reason
+
+
+def test_decide_updates_an_adopted_issue_without_marker() -> None:
+    item = make_item(link=3)
+    planned = decide(item, make_issue(3), render(item, {}))
+    assert planned.action is PlanAction.UPDATE
+    assert "adopts #3" in planned.reason
+
+
+def test_merged_labels_keep_labels_people_added() -> None:
+    merged = merged_labels(
+        ("task", "priority:low"), ("task", "priority:high", "bug", "Needs-Review")
+    )
+    assert merged == ("task", "priority:low", "bug", "Needs-Review")
+
+
+def test_merged_labels_do_not_repeat_ours_in_another_case() -> None:
+    assert merged_labels(("task", "backend"), ("Backend",)) == ("task", "backend")
+
+
+def test_needs_link_for_a_new_child() -> None:
+    assert needs_link(None, 5, written=True)
+
+
+def test_needs_no_link_without_a_parent() -> None:
+    assert not needs_link(None, None, written=True)
+
+
+def test_needs_link_when_the_issue_has_no_parent_yet() -> None:
+    issue = make_issue(9, parent_known=True, parent_number=None)
+    assert needs_link(issue, 5, written=False)
+
+
+def test_no_link_when_already_under_the_right_parent() -> None:
+    issue = make_issue(9, parent_known=True, parent_number=5)
+    assert not needs_link(issue, 5, written=True)
+
+
+def test_moved_child_is_relinked_only_when_written() -> None:
+    issue = make_issue(9, parent_known=True, parent_number=4)
+    assert needs_link(issue, 5, written=True)
+    assert not needs_link(issue, 5, written=False)
+
+
+def test_no_link_when_the_server_does_not_report_parents() -> None:
+    assert not needs_link(make_issue(9, parent_known=False), 5, written=True)
+
+
+def test_children_count_uses_summary_or_listing_whichever_is_higher() -> None:
+    parent = make_issue(1, "epic", sub_issues_total=3)
+    kids = [make_issue(n, f"t{n}", parent_known=True, parent_number=1) for n in range(2, 7)]
+    index = index_issues([parent, *kids])
+    assert index.children_of(1) == 5
+    assert index_issues([make_issue(1, sub_issues_total=100)]).children_of(1) == 100
+    assert index.children_of(99) == 0
+
+
+def test_close_candidates_are_open_issues_of_removed_items() -> None:
+    index = index_issues(
+        [
+            make_issue(1, "kept"),
+            make_issue(2, "gone"),
+            make_issue(3, "gone-closed", state="closed"),
+            make_issue(4),
+        ]
+    )
+    closes, warnings = close_candidates(index, ["kept"], max_close=10)
+    assert [(c.action, c.key, c.issue.number if c.issue else 0) for c in closes] == [
+        (PlanAction.CLOSE, "gone", 2)
+    ]
+    assert warnings == ()
+
+
+def test_close_candidates_over_the_cap_close_nothing_and_warn() -> None:
+    index = index_issues([make_issue(n, f"gone-{n}") for n in range(1, 5)])
+    closes, warnings = close_candidates(index, [], max_close=3)
+    assert closes == ()
+    assert "max-close" in warnings[0]
+    assert "4 issues" in warnings[0]
+
+
+def test_close_candidates_at_the_cap_are_closed() -> None:
+    index = index_issues([make_issue(n, f"gone-{n}") for n in range(1, 4)])
+    closes, _ = close_candidates(index, [], max_close=3)
+    assert len(closes) == 3
+
+
+def test_kind_of_issue_from_title_prefix_or_labels() -> None:
+    assert kind_of_issue(make_issue(1, title="[EPIC] x")) == "epic"
+    assert kind_of_issue(make_issue(1, title="renamed", labels=("prd",))) == "prd"
+    assert kind_of_issue(make_issue(1, title="renamed")) == ""

@@ -1,0 +1,230 @@
+"""Rendering work items as issues, and the hidden marker."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from batchsync.errors import ItemError
+from batchsync.items import Kind, Layout, WorkItem
+from batchsync.render import (
+    BODY_LIMIT,
+    format_marker,
+    is_managed_label,
+    parse_marker,
+    render,
+    restate,
+    strip_marker,
+)
+
+
+def make_item(**changes: object) -> WorkItem:
+    base = WorkItem(
+        kind=Kind.TASK,
+        key="task-001",
+        title="Write the parser",
+        path="epics/epic-001-core/task-001.md",
+        layout=Layout.LOCAL,
+        body="## Goal\n\nParse things.\n",
+        status="open",
+        priority="High",
+        parent_key="epic-001",
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_title_carries_the_kind_prefix() -> None:
+    assert render(make_item(), {}).title == "[TASK] Write the parser"
+    assert render(make_item(kind=Kind.PRD), {}).title == "[PRD] Write the parser"
+
+
+def test_title_is_folded_to_one_line() -> None:
+    assert render(make_item(title="Two\nlines  here"), {}).title == "[TASK] Two lines here"
+
+
+def test_labels_are_kind_priority_then_frontmatter_labels() -> None:
+    rendered = render(make_item(labels=("backend", "Task", "backend")), {})
+    assert rendered.labels == ("task", "priority:high", "backend")
+
+
+def test_labels_without_priority_are_kind_and_frontmatter_labels() -> None:
+    assert render(make_item(priority=None, labels=("ui",)), {}).labels == ("task", "ui")
+
+
+def test_parent_line_uses_the_issue_number_when_known() -> None:
+    assert "- **Parent:** #12" in render(make_item(), {"epic-001": 12}).body
+
+
+def test_parent_line_names_the_key_while_the_parent_has_no_issue() -> None:
+    assert "- **Parent:** `epic-001`" in render(make_item(), {}).body
+
+
+def test_dependencies_are_issue_numbers_where_known() -> None:
+    item = make_item(dependencies=("task-002", "#7", "task-003"))
+    body = render(item, {"task-002": 20}).body
+    assert "- **Dependencies:** #20, #7, `task-003`" in body
+
+
+def test_metadata_lines_come_before_the_rule_and_the_markdown_body() -> None:
+    body = render(make_item(estimated_hours=8.0), {"epic-001": 3}).body
+    meta, rest = body.split("\n\n---\n\n", 1)
+    assert meta.splitlines() == [
+        "- **Status:** open",
+        "- **Priority:** High",
+        "- **Parent:** #3",
+        "- **Estimated hours:** 8",
+    ]
+    assert rest.startswith("## Goal\n\nParse things.\n\n<!-- batchsync ")
+
+
+def test_fractional_hours_are_kept() -> None:
+    assert "- **Estimated hours:** 2.5" in render(make_item(estimated_hours=2.5), {}).body
+
+
+def test_marker_is_the_last_line_and_names_key_and_hash() -> None:
+    rendered = render(make_item(), {})
+    last = rendered.body.splitlines()[-1]
+    assert last == format_marker("task-001", rendered.content_hash)
+    assert parse_marker(rendered.body) == parse_marker(last)
+    marker = parse_marker(rendered.body)
+    assert marker is not None
+    assert (marker.key, marker.content_hash) == ("task-001", rendered.content_hash)
+
+
+def test_rendering_is_deterministic() -> None:
+    assert render(make_item(), {"epic-001": 4}) == render(make_item(), {"epic-001": 4})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Another title"},
+        {"body": "Other text"},
+        {"labels": ("extra",)},
+        {"status": "done"},
+        {"priority": "low"},
+    ],
+)
+def test_hash_changes_with_title_body_labels_and_state(change: dict[str, object]) -> None:
+    assert render(make_item(), {}).content_hash != render(make_item(**change), {}).content_hash
+
+
+def test_hash_changes_when_the_parent_gets_its_number() -> None:
+    assert render(make_item(), {}).content_hash != render(make_item(), {"epic-001": 9}).content_hash
+
+
+def test_hash_ignores_label_order_and_case() -> None:
+    one = render(make_item(labels=("a", "B")), {})
+    two = render(make_item(labels=("b", "A")), {})
+    assert one.content_hash == two.content_hash
+
+
+@pytest.mark.parametrize("status", ["completed", "Complete", "closed", "DONE", " done "])
+def test_closed_like_status_closes_the_issue(status: str) -> None:
+    rendered = render(make_item(status=status), {})
+    assert (rendered.state, rendered.state_reason) == ("closed", "completed")
+
+
+@pytest.mark.parametrize("status", ["open", "in-progress", "blocked", None])
+def test_other_statuses_keep_the_issue_open(status: str | None) -> None:
+    rendered = render(make_item(status=status), {})
+    assert (rendered.state, rendered.state_reason) == ("open", None)
+
+
+def test_crlf_file_body_renders_like_lf() -> None:
+    crlf = render(make_item(body="line one\r\nline two\r\n"), {})
+    lf = render(make_item(body="line one\nline two\n"), {})
+    assert crlf == lf
+
+
+def test_marker_inside_the_file_body_is_not_kept() -> None:
+    body = "text\n<!-- batchsync key=other hash=0123456789abcdef -->\n"
+    rendered = render(make_item(body=body), {})
+    marker = parse_marker(rendered.body)
+    assert marker is not None
+    assert marker.key == "task-001"
+    assert rendered.body.count("<!-- batchsync") == 1
+
+
+def test_body_over_githubs_limit_is_an_item_error_naming_the_file() -> None:
+    with pytest.raises(ItemError) as caught:
+        render(make_item(body="x" * BODY_LIMIT), {})
+    assert caught.value.path == "epics/epic-001-core/task-001.md"
+    assert "65,536" in str(caught.value)
+
+
+def test_key_with_spaces_and_comment_end_is_encoded_in_the_marker() -> None:
+    line = format_marker("epics/my epic/a-->b.md", "0" * 16)
+    assert line.count("-->") == 1
+    marker = parse_marker(line)
+    assert marker is not None
+    assert marker.key == "epics/my epic/a-->b.md"
+
+
+@given(st.text(min_size=1, max_size=60))
+def test_any_key_round_trips_through_the_marker(key: str) -> None:
+    marker = parse_marker(format_marker(key, "abcdef0123456789"))
+    assert marker is not None
+    assert marker.key == key
+
+
+def test_parse_marker_finds_none_in_a_plain_body() -> None:
+    assert parse_marker("just text") is None
+    assert parse_marker("") is None
+    assert parse_marker(None) is None
+
+
+def test_parse_marker_survives_text_appended_after_it_and_crlf() -> None:
+    body = "a\r\n\r\n<!-- batchsync key=prd-1 hash=00112233445566aa -->\r\nadded on GitHub\r\n"
+    marker = parse_marker(body)
+    assert marker is not None
+    assert (marker.key, marker.content_hash) == ("prd-1", "00112233445566aa")
+
+
+def test_parse_marker_takes_the_last_of_several() -> None:
+    body = (
+        "<!-- batchsync key=old hash=0000000000000000 -->\n"
+        "<!-- batchsync key=new hash=1111111111111111 -->"
+    )
+    marker = parse_marker(body)
+    assert marker is not None
+    assert marker.key == "new"
+
+
+def test_parse_marker_ignores_a_malformed_hash() -> None:
+    assert parse_marker("<!-- batchsync key=a hash=xyz -->") is None
+
+
+def test_strip_marker_removes_the_marker_line() -> None:
+    rendered = render(make_item(), {})
+    assert "batchsync" not in strip_marker(rendered.body)
+    assert strip_marker(rendered.body).endswith("Parse things.")
+
+
+@pytest.mark.parametrize(
+    ("label", "managed"),
+    [("task", True), ("PRD", True), ("priority:low", True), ("bug", False), ("epic-x", False)],
+)
+def test_managed_labels_are_the_kinds_and_priorities(label: str, managed: bool) -> None:
+    assert is_managed_label(label) is managed
+
+
+def test_restate_changes_only_state_and_hash() -> None:
+    closed = render(make_item(status="done"), {})
+    opened = restate(closed, "open")
+    assert (opened.state, opened.title, opened.labels) == ("open", closed.title, closed.labels)
+    assert opened.content_hash != closed.content_hash
+    assert strip_marker(opened.body) == strip_marker(closed.body)
+
+
+def test_restate_back_gives_the_original() -> None:
+    closed = render(make_item(status="done"), {})
+    assert restate(restate(closed, "open"), "closed") == closed
+
+
+def test_restate_to_open_hashes_like_an_open_item_with_that_status_line() -> None:
+    rendered = render(make_item(status="open"), {})
+    assert restate(rendered, "open") == rendered

@@ -1,0 +1,447 @@
+"""The engine's decisions, against an in-memory GitHub and a serial processor."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes import FakeGitHub, SerialProcessor
+
+from batchsync.errors import BudgetExhausted, ForbiddenError, ItemError
+from batchsync.items import Kind, Layout, ScanResult, WorkItem
+from batchsync.render import format_marker, render
+from batchsync.results import ItemAction
+from batchsync.sync import Engine, EngineOptions, waves
+from batchsync.writeback import WriteBack
+
+
+def item(key: str, kind: Kind = Kind.TASK, **kw: Any) -> WorkItem:
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "key": key,
+        "title": key.upper(),
+        "path": f"{kind.value}s/{key}.md",
+        "layout": Layout.LOCAL,
+        "body": f"Body of {key}",
+        "status": "open",
+    }
+    fields.update(kw)
+    return WorkItem(**fields)
+
+
+def tree() -> list[WorkItem]:
+    return [
+        item("prd-1", Kind.PRD),
+        item("epic-1", Kind.EPIC, parent_key="prd-1"),
+        item("task-1", parent_key="epic-1"),
+        item("task-2", parent_key="epic-1", dependencies=("task-1",)),
+    ]
+
+
+def run(
+    gh: FakeGitHub,
+    items: list[WorkItem],
+    *,
+    errors: tuple[ItemError, ...] = (),
+    progress: list[tuple[int, int, str]] | None = None,
+    write_back: WriteBack | None = None,
+    **options: Any,
+) -> Any:
+    engine = Engine(
+        gh, SerialProcessor(), EngineOptions(repo="o/r", **options), write_back=write_back
+    )
+    on_progress = None
+    if progress is not None:
+        on_progress = lambda done, total, unit: progress.append((done, total, unit.key))  # noqa: E731
+    return engine.execute(ScanResult(items=tuple(items), errors=errors), on_progress)
+
+
+def issue_of(gh: FakeGitHub, key: str) -> Any:
+    found = [i for i in gh.issues.values() if i.marker_key == key]
+    assert len(found) == 1, f"{key}: {len(found)} issues"
+    return found[0]
+
+
+def test_fresh_sync_creates_parents_first_and_links_children_by_id() -> None:
+    gh = FakeGitHub()
+    result = run(gh, tree())
+    assert [o.action for o in result.outcomes] == [ItemAction.CREATED] * 4
+    created = [c[1][0] for c in gh.calls if c[0] == "create_issue"]
+    assert created == ["[PRD] PRD-1", "[EPIC] EPIC-1", "[TASK] TASK-1", "[TASK] TASK-2"]
+    epic, task1 = issue_of(gh, "epic-1"), issue_of(gh, "task-1")
+    links = [(c[1][0], c[1][1]) for c in gh.calls if c[0] == "add_sub_issue"]
+    assert links == [
+        (issue_of(gh, "prd-1").number, epic.id),
+        (epic.number, task1.id),
+        (epic.number, issue_of(gh, "task-2").id),
+    ]
+    assert f"- **Parent:** #{epic.number}" in task1.body
+    assert f"- **Dependencies:** #{task1.number}" in issue_of(gh, "task-2").body
+
+
+def test_fresh_sync_reports_numbers_urls_and_paths() -> None:
+    gh = FakeGitHub()
+    result = run(gh, tree()[:1], path_prefix=".claude/")
+    outcome = result.outcomes[0]
+    assert (outcome.key, outcome.kind, outcome.path) == ("prd-1", "prd", ".claude/prds/prd-1.md")
+    assert (outcome.issue_number, outcome.url) == (1, "https://github.com/o/r/issues/1")
+
+
+def test_rerun_with_no_change_writes_nothing() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    result = run(gh, tree())
+    assert gh.writes() == []
+    assert [c[0] for c in gh.calls] == ["list_issues"]
+    assert [o.action for o in result.outcomes] == [ItemAction.UNCHANGED] * 4
+
+
+def test_one_changed_item_makes_one_patch_and_nothing_else() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    changed = tree()
+    changed[2] = dataclasses.replace(changed[2], body="New text")
+    result = run(gh, changed)
+    assert [c[0] for c in gh.writes()] == ["update_issue"]
+    assert result.outcomes[2].action is ItemAction.UPDATED
+    assert "New text" in issue_of(gh, "task-1").body
+
+
+def test_dry_run_writes_nothing_and_tells_create_from_update() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:2])
+    gh.calls.clear()
+    items = tree()
+    items[1] = dataclasses.replace(items[1], title="Renamed")
+    result = run(gh, items, dry_run=True)
+    assert gh.writes() == []
+    assert [o.action for o in result.outcomes] == [
+        ItemAction.UNCHANGED,
+        ItemAction.PLANNED_UPDATE,
+        ItemAction.PLANNED_CREATE,
+        ItemAction.PLANNED_CREATE,
+    ]
+    assert "changed" in (result.outcomes[1].reason or "")
+    assert "no issue" in (result.outcomes[2].reason or "")
+
+
+def test_lost_create_answer_is_resolved_by_marker_without_a_second_create() -> None:
+    gh = FakeGitHub(lose_creates=[True])
+    result = run(gh, tree()[:1])
+    assert [c[0] for c in gh.calls].count("create_issue") == 1
+    assert len(gh.issues) == 1
+    assert result.outcomes[0].action is ItemAction.CREATED
+    assert result.outcomes[0].issue_number == 1
+    assert "found by its marker" in (result.outcomes[0].reason or "")
+
+
+def test_lost_create_looks_only_above_the_highest_number_known_before_sending() -> None:
+    gh = FakeGitHub()
+    for _ in range(5):
+        gh.add("unrelated")
+    gh.lose_creates = [True]
+    run(gh, tree()[:1])
+    assert [c[2] for c in gh.calls if c[0] == "find_created"] == [{"above": 5}]
+
+
+def test_create_that_was_not_applied_is_sent_again_once() -> None:
+    gh = FakeGitHub(fail_creates=[True])
+    result = run(gh, tree()[:1])
+    assert [c[0] for c in gh.calls].count("create_issue") == 2
+    assert len(gh.issues) == 1
+    assert result.outcomes[0].action is ItemAction.CREATED
+
+
+def test_create_lost_every_time_fails_the_item_after_the_attempts() -> None:
+    gh = FakeGitHub(fail_creates=[True] * 10)
+    result = run(gh, tree()[:1], create_attempts=3)
+    assert [c[0] for c in gh.calls].count("create_issue") == 3
+    assert result.outcomes[0].action is ItemAction.FAILED
+    assert "outcome unknown" in (result.outcomes[0].error or "")
+
+
+def test_closed_status_creates_then_closes_with_the_final_marker() -> None:
+    gh = FakeGitHub()
+    done = item("prd-1", Kind.PRD, status="done")
+    result = run(gh, [done])
+    issue = issue_of(gh, "prd-1")
+    assert (issue.state, issue.state_reason) == ("closed", "completed")
+    assert issue.marker_hash == render(done, {}).content_hash
+    assert result.outcomes[0].action is ItemAction.CREATED
+
+
+def test_run_cut_between_create_and_close_is_finished_next_run() -> None:
+    gh = FakeGitHub(raise_on={"update_issue": BudgetExhausted("deadline")})
+    done = item("prd-1", Kind.PRD, status="done")
+    assert run(gh, [done]).outcomes[0].action is ItemAction.NOT_DONE
+    gh.raise_on.clear()
+    result = run(gh, [done])
+    assert result.outcomes[0].action is ItemAction.UPDATED
+    assert issue_of(gh, "prd-1").state == "closed"
+    assert len(gh.issues) == 1
+
+
+def test_labels_people_added_survive_an_update() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:1])
+    number = issue_of(gh, "prd-1").number
+    gh.issues[number] = dataclasses.replace(gh.issues[number], labels=("prd", "customer"))
+    changed = dataclasses.replace(tree()[0], body="changed", priority="low")
+    run(gh, [changed])
+    assert gh.issues[number].labels == ("prd", "priority:low", "customer")
+
+
+def test_issue_a_person_closed_stays_closed_while_the_file_is_unchanged() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:1])
+    number = issue_of(gh, "prd-1").number
+    gh.issues[number] = dataclasses.replace(
+        gh.issues[number], state="closed", title="edited on GitHub"
+    )
+    result = run(gh, tree()[:1])
+    assert result.outcomes[0].action is ItemAction.UNCHANGED
+    assert gh.issues[number].state == "closed"
+
+
+def test_local_change_wins_over_a_close_made_on_github() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:1])
+    number = issue_of(gh, "prd-1").number
+    gh.issues[number] = dataclasses.replace(gh.issues[number], state="closed")
+    run(gh, [dataclasses.replace(tree()[0], body="changed")])
+    assert gh.issues[number].state == "open"
+
+
+def test_an_issue_without_labels_or_title_is_still_adopted_by_marker() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:1])
+    number = issue_of(gh, "prd-1").number
+    gh.issues[number] = dataclasses.replace(gh.issues[number], labels=(), title="x")
+    gh.calls.clear()
+    run(gh, tree()[:1])
+    assert gh.writes() == []
+
+
+def test_unmarked_issue_linked_locally_is_adopted_and_given_a_marker() -> None:
+    gh = FakeGitHub()
+    legacy = gh.add("[PRD] old", "written by hand", labels=("prd", "keep"))
+    result = run(gh, [dataclasses.replace(tree()[0], link=legacy.number)])
+    assert [c[0] for c in gh.writes()] == ["update_issue"]
+    assert result.outcomes[0].action is ItemAction.UPDATED
+    assert gh.issues[legacy.number].marker_key == "prd-1"
+    assert "keep" in gh.issues[legacy.number].labels
+
+
+def test_linked_issue_marked_for_another_item_is_not_taken_over() -> None:
+    gh = FakeGitHub()
+    other = gh.add("[PRD] other", f"x\n\n{format_marker('prd-9', '0' * 16)}")
+    run(gh, [dataclasses.replace(tree()[0], link=other.number)])
+    assert [c[0] for c in gh.writes()] == ["create_issue"]
+
+
+def test_linked_number_missing_from_the_listing_is_read_directly() -> None:
+    gh = FakeGitHub()
+    run(gh, [dataclasses.replace(tree()[0], link=42)])
+    assert ("get_issue", (42,), {}) in gh.calls
+
+
+def test_moved_child_is_relinked_with_replace_parent() -> None:
+    gh = FakeGitHub()
+    items = [*tree()[:3], item("epic-2", Kind.EPIC, parent_key="prd-1")]
+    run(gh, items)
+    gh.calls.clear()
+    items[2] = dataclasses.replace(items[2], parent_key="epic-2")
+    run(gh, items)
+    epic2, task = issue_of(gh, "epic-2"), issue_of(gh, "task-1")
+    assert [c[0] for c in gh.writes()] == ["update_issue", "add_sub_issue"]
+    assert gh.writes()[1][1:] == ((epic2.number, task.id), {"replace_parent": True})
+    assert task.parent_number == epic2.number
+
+
+def test_child_moved_on_github_stays_while_its_file_is_unchanged() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:3])
+    task = issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=1)
+    gh.calls.clear()
+    run(gh, tree()[:3])
+    assert gh.writes() == []
+
+
+def test_missing_link_left_by_a_cut_off_run_is_made_next_run() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:3])
+    task = issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    gh.calls.clear()
+    result = run(gh, tree()[:3])
+    assert [c[0] for c in gh.writes()] == ["add_sub_issue"]
+    assert result.outcomes[2].action is ItemAction.UNCHANGED
+
+
+def test_server_without_sub_issues_api_warns_once_and_stops_linking() -> None:
+    gh = FakeGitHub(sub_issues_api=False)
+    result = run(gh, tree())
+    assert [c[0] for c in gh.calls].count("add_sub_issue") == 1
+    assert [o.action for o in result.outcomes] == [ItemAction.CREATED] * 4
+    assert len([w for w in result.warnings if "sub-issues" in w]) == 1
+
+
+def test_sub_issues_off_makes_no_link_request() -> None:
+    gh = FakeGitHub()
+    run(gh, tree(), sub_issues=False)
+    assert "add_sub_issue" not in [c[0] for c in gh.calls]
+
+
+def test_server_that_does_not_report_parents_is_not_relinked_on_rerun() -> None:
+    gh = FakeGitHub(parent_field=False)
+    run(gh, tree())
+    gh.calls.clear()
+    run(gh, tree())
+    assert gh.writes() == []
+
+
+def test_the_101st_child_is_a_per_item_error_and_the_rest_goes_on() -> None:
+    gh = FakeGitHub()
+    items = [item("epic-1", Kind.EPIC)] + [
+        item(f"task-{n:03}", parent_key="epic-1") for n in range(1, 102)
+    ]
+    result = run(gh, items)
+    failed = [o for o in result.outcomes if o.action is ItemAction.FAILED]
+    assert [o.key for o in failed] == ["task-101"]
+    assert failed[0].issue_number is not None
+    assert "100" in (failed[0].error or "")
+    assert "split 'epic-1'" in (failed[0].error or "")
+    assert [c[0] for c in gh.calls].count("add_sub_issue") == 100
+    gh.calls.clear()
+    rerun = run(gh, items)
+    assert gh.writes() == []
+    assert rerun.failed == 1
+
+
+def test_forbidden_write_stops_the_run_without_more_requests() -> None:
+    gh = FakeGitHub(
+        raise_on={"create_issue": ForbiddenError(403, "Resource not accessible by integration")}
+    )
+    with pytest.raises(ForbiddenError):
+        run(gh, tree())
+    assert [c[0] for c in gh.calls].count("create_issue") == 1
+
+
+def test_scan_errors_become_failed_outcomes_with_path_and_line() -> None:
+    gh = FakeGitHub()
+    bad = ItemError(".claude/epics/e/task-9.md", 3, "bad YAML: fix the indentation", key=None)
+    result = run(gh, tree()[:1], errors=(bad,))
+    assert result.total == 2
+    failure = result.outcomes[-1]
+    assert (failure.action, failure.path, failure.line, failure.kind) == (
+        ItemAction.FAILED,
+        ".claude/epics/e/task-9.md",
+        3,
+        "task",
+    )
+    assert failure.error == "bad YAML: fix the indentation"
+
+
+def test_close_removed_closes_as_not_planned_with_a_comment() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gone = issue_of(gh, "task-2")
+    gh.calls.clear()
+    result = run(gh, tree()[:3], close_removed=True)
+    assert [c[0] for c in gh.writes()] == ["update_issue", "add_comment"]
+    assert gh.issues[gone.number].state == "closed"
+    assert gh.issues[gone.number].state_reason == "not_planned"
+    closed = result.outcomes[-1]
+    assert (closed.action, closed.key, closed.kind) == (ItemAction.CLOSED, "task-2", "task")
+
+
+def test_close_removed_is_off_by_default() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    run(gh, tree()[:3])
+    assert gh.writes() == []
+
+
+def test_close_removed_is_skipped_when_the_scan_had_errors() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    bad = ItemError("x.md", 1, "broken")
+    result = run(gh, tree()[:3], errors=(bad,), close_removed=True)
+    assert gh.writes() == []
+    assert any("close-removed skipped" in w for w in result.warnings)
+
+
+def test_close_removed_is_skipped_when_only_some_kinds_were_scanned() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    result = run(gh, tree()[:1], close_removed=True, all_kinds=False)
+    assert gh.writes() == []
+    assert any("type" in w for w in result.warnings)
+
+
+def test_dry_run_close_is_planned_not_done() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    result = run(gh, tree()[:3], close_removed=True, dry_run=True)
+    assert gh.writes() == []
+    assert result.outcomes[-1].action is ItemAction.PLANNED_CLOSE
+
+
+def test_budget_exhausted_marks_later_phases_not_done_without_requests() -> None:
+    gh = FakeGitHub()
+    gh.raise_on["add_sub_issue"] = BudgetExhausted("deadline")
+    result = run(gh, tree())
+    assert [o.action for o in result.outcomes] == [
+        ItemAction.CREATED,
+        ItemAction.NOT_DONE,
+        ItemAction.NOT_DONE,
+        ItemAction.NOT_DONE,
+    ]
+    assert [c[0] for c in gh.calls].count("create_issue") == 2
+
+
+def test_progress_counts_once_per_item_over_the_whole_run() -> None:
+    gh = FakeGitHub()
+    seen: list[tuple[int, int, str]] = []
+    run(gh, tree(), progress=seen)
+    assert seen == [(1, 4, "prd-1"), (2, 4, "epic-1"), (3, 4, "task-1"), (4, 4, "task-2")]
+
+
+def test_write_back_records_each_issue_right_after_it_exists(tmp_path: Path) -> None:
+    gh = FakeGitHub()
+    file = tmp_path / "prds" / "prd-1.md"
+    file.parent.mkdir()
+    file.write_text("---\nid: prd-1\ngithub_issue: null\n---\nBody\n")
+    gh.raise_on["add_sub_issue"] = BudgetExhausted("deadline")
+    run(gh, tree()[:2], write_back=WriteBack(tmp_path, {}))
+    assert "github_issue: 1\n" in file.read_text()
+
+
+def test_dry_run_never_writes_back(tmp_path: Path) -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:1], dry_run=True, write_back=WriteBack(tmp_path, {}))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_waves_put_dependencies_first_within_a_kind() -> None:
+    items = [
+        item("t-a", dependencies=("t-b",)),
+        item("t-b"),
+        item("e-1", Kind.EPIC),
+        item("t-c", dependencies=("t-a", "e-1", "#5")),
+    ]
+    assert [[i.key for i in w] for w in waves(items)] == [["e-1"], ["t-b"], ["t-a"], ["t-c"]]
+
+
+def test_waves_put_a_dependency_cycle_in_one_last_wave() -> None:
+    items = [item("a", dependencies=("b",)), item("b", dependencies=("a",)), item("c")]
+    assert [[i.key for i in w] for w in waves(items)] == [["c"], ["a", "b"]]

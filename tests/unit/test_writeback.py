@@ -1,0 +1,187 @@
+"""Write-back of issue links into files and the sync map."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from batchsync.errors import ItemError
+from batchsync.items import Kind, Layout, WorkItem
+from batchsync.writeback import WriteBack, atomic_write, set_link_field
+
+LOCAL_TEXT = (
+    "---\n"
+    "id: task-001\n"
+    "title: Parser   # keep this comment\n"
+    "github_issue: null\n"
+    "dependencies: [task-002]\n"
+    "---\n"
+    "\n"
+    "# Body stays   \n"
+    "trailing spaces and all\n"
+)
+
+
+def local_item(path: str = "epics/e/task-001.md", **kw: object) -> WorkItem:
+    fields: dict[str, object] = {
+        "kind": Kind.TASK,
+        "key": "task-001",
+        "title": "Parser",
+        "path": path,
+        "layout": Layout.LOCAL,
+    }
+    fields.update(kw)
+    return WorkItem(**fields)  # type: ignore[arg-type]
+
+
+def test_set_link_field_replaces_only_the_link_line() -> None:
+    updated = set_link_field(LOCAL_TEXT, "github_issue", "42")
+    assert updated == LOCAL_TEXT.replace("github_issue: null", "github_issue: 42")
+
+
+def test_set_link_field_adds_a_missing_field_at_the_end_of_the_frontmatter() -> None:
+    text = "---\nname: x\n---\nbody\n"
+    assert set_link_field(text, "github", "https://h/o/r/issues/3") == (
+        "---\nname: x\ngithub: https://h/o/r/issues/3\n---\nbody\n"
+    )
+
+
+def test_set_link_field_keeps_crlf_line_endings() -> None:
+    text = "---\r\nname: x\r\ngithub: [Will be updated when synced to GitHub]\r\n---\r\nb\r\n"
+    assert set_link_field(text, "github", "u") == "---\r\nname: x\r\ngithub: u\r\n---\r\nb\r\n"
+
+
+def test_set_link_field_replaces_an_indented_multiline_value() -> None:
+    text = "---\ngithub:\n  url: old\n  n: 1\nname: x\n---\n"
+    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
+
+
+def test_set_link_field_does_not_touch_a_nested_field_of_the_same_name() -> None:
+    text = "---\nmeta:\n  github: nested\n---\n"
+    assert set_link_field(text, "github", "u") == "---\nmeta:\n  github: nested\ngithub: u\n---\n"
+
+
+def test_set_link_field_keeps_a_byte_order_mark() -> None:
+    text = "\ufeff---\nid: a\n---\n"
+    assert set_link_field(text, "github_issue", "5") == "\ufeff---\nid: a\ngithub_issue: 5\n---\n"
+
+
+def test_set_link_field_gives_a_file_without_frontmatter_one() -> None:
+    assert set_link_field("# Title\n", "github", "u") == "---\ngithub: u\n---\n# Title\n"
+
+
+def test_set_link_field_refuses_an_unclosed_frontmatter() -> None:
+    with pytest.raises(ValueError, match="closing"):
+        set_link_field("---\nid: a\n", "github", "u")
+
+
+def test_atomic_write_replaces_content_and_keeps_the_mode(tmp_path: Path) -> None:
+    target = tmp_path / "f.md"
+    target.write_text("old")
+    target.chmod(0o640)
+    atomic_write(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["f.md"]
+
+
+def test_atomic_write_leaves_the_old_file_when_the_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "f.md"
+    target.write_text("old")
+
+    def broken_replace(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, b"new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.md"]
+
+
+def make_local_tree(tmp_path: Path) -> Path:
+    file = tmp_path / "epics" / "e" / "task-001.md"
+    file.parent.mkdir(parents=True)
+    file.write_text(LOCAL_TEXT)
+    return file
+
+
+def test_record_local_item_writes_frontmatter_and_sync_map(tmp_path: Path) -> None:
+    file = make_local_tree(tmp_path)
+    (tmp_path / "sync-map.json").write_text('{"prd-001": 100}')
+    writer = WriteBack(tmp_path, {"prd-001": 100})
+    assert writer.record(local_item(), 42, "https://github.com/o/r/issues/42")
+    assert file.read_text() == LOCAL_TEXT.replace("github_issue: null", "github_issue: 42")
+    assert json.loads((tmp_path / "sync-map.json").read_text()) == {"prd-001": 100, "task-001": 42}
+
+
+def test_record_creates_the_sync_map_when_missing(tmp_path: Path) -> None:
+    make_local_tree(tmp_path)
+    WriteBack(tmp_path, {}).record(local_item(), 7, "u")
+    assert json.loads((tmp_path / "sync-map.json").read_text()) == {"task-001": 7}
+
+
+def test_record_is_a_no_op_when_links_are_current(tmp_path: Path) -> None:
+    file = make_local_tree(tmp_path)
+    (tmp_path / "sync-map.json").write_text('{"task-001": 42}')
+    before = file.stat().st_mtime_ns
+    assert not WriteBack(tmp_path, {"task-001": 42}).record(local_item(link=42), 42, "u")
+    assert file.stat().st_mtime_ns == before
+
+
+def test_record_ccpm_item_writes_the_url_and_no_sync_map(tmp_path: Path) -> None:
+    file = tmp_path / "epics" / "auth" / "001.md"
+    file.parent.mkdir(parents=True)
+    file.write_text("---\nname: Login\ngithub: [Will be updated when synced to GitHub]\n---\nx\n")
+    item = local_item(path="epics/auth/001.md", key="epics/auth/001.md", layout=Layout.CCPM)
+    WriteBack(tmp_path, {}).record(item, 9, "https://github.com/o/r/issues/9")
+    assert file.read_text() == "---\nname: Login\ngithub: https://github.com/o/r/issues/9\n---\nx\n"
+    assert not (tmp_path / "sync-map.json").exists()
+
+
+def test_record_keeps_sync_map_entries_written_since_the_scan(tmp_path: Path) -> None:
+    make_local_tree(tmp_path)
+    writer = WriteBack(tmp_path, {})
+    (tmp_path / "sync-map.json").write_text('{"other": 1}')
+    writer.record(local_item(), 2, "u")
+    assert json.loads((tmp_path / "sync-map.json").read_text()) == {"other": 1, "task-001": 2}
+
+
+def test_record_refuses_to_overwrite_a_broken_sync_map(tmp_path: Path) -> None:
+    make_local_tree(tmp_path)
+    (tmp_path / "sync-map.json").write_text("{not json")
+    with pytest.raises(ItemError, match=r"sync-map\.json"):
+        WriteBack(tmp_path, {}, workspace=tmp_path).record(local_item(), 2, "u")
+    assert (tmp_path / "sync-map.json").read_text() == "{not json"
+
+
+def test_record_names_the_file_relative_to_the_workspace_on_failure(tmp_path: Path) -> None:
+    base = tmp_path / ".claude"
+    base.mkdir()
+    with pytest.raises(ItemError) as caught:
+        WriteBack(base, {}, workspace=tmp_path).record(local_item(), 2, "u")
+    assert caught.value.path == ".claude/epics/e/task-001.md"
+    assert "#2" in caught.value.message
+
+
+def test_concurrent_records_keep_every_sync_map_entry(tmp_path: Path) -> None:
+    items = []
+    for n in range(20):
+        file = tmp_path / f"t{n}.md"
+        file.write_text(f"---\nid: t{n}\n---\n")
+        items.append(local_item(path=f"t{n}.md", key=f"t{n}"))
+    writer = WriteBack(tmp_path, {})
+    threads = [
+        threading.Thread(target=writer.record, args=(item, n, "u")) for n, item in enumerate(items)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert json.loads((tmp_path / "sync-map.json").read_text()) == {f"t{n}": n for n in range(20)}
