@@ -62,7 +62,8 @@ def test_custom_rate_limits_pause_for_the_budgets_and_nothing_is_refused() -> No
 def test_error_handling_reports_the_bad_file_and_the_second_run_finishes() -> None:
     out = run_example("error_handling.py")
     assert "prd-003-broken.md:3: frontmatter is not valid YAML" in out
-    assert "not reached within the time budget" in out
+    assert " not done (" in out
+    assert "not reached in the time budget: run again" in out
     assert "duplicates: none" in out
     assert "besides the broken file): none" in out
 
