@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 
 from _emulated import REPO, TOKEN, emulator, workspace
-from batchsync.emulator import LimitConfig
+from batchsync.emulator import LimitConfig, ManualClock
 from batchsync.processor import BatchProcessor, Gate
 from batchsync.ratelimit import Limits
 from batchsync.sync import batch_sync_all
@@ -33,7 +33,8 @@ LIMITS = Limits(
 def main() -> int:
     """Sync with the custom limits; exit 1 if the emulator saw a limit broken."""
     tight = LimitConfig.github(primary_limit=20, window=120.0)
-    with workspace() as root, emulator(limits=tight) as emu:
+    # A manual clock moves only when batchsync waits: the timeline shows the limits alone.
+    with workspace() as root, emulator(limits=tight, clock=ManualClock()) as emu:
         start = emu.clock.now()
         said: list[str] = []
 
