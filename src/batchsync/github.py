@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import queue
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -115,8 +115,9 @@ class GitHubClient:
         self.gate = gate
         self._timeout = timeout
         self._pool_size = pool_size
-        # PyGithub's connection object keeps the pending request in attributes: one per thread.
-        self._local = threading.local()
+        # PyGithub's connection object keeps the pending request in attributes, so one client
+        # serves one request at a time; idle ones wait here (lanes come and go per phase).
+        self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
         # After a 401/403 nothing more is sent: set inside the request, so a lane waiting for
         # the write lane sees it before it sends (GitHub asks clients not to repeat 4xx).
         self._refused: ApiError | None = None
@@ -124,10 +125,11 @@ class GitHubClient:
     def __repr__(self) -> str:
         return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
 
-    def _requester(self) -> Any:
-        gh = getattr(self._local, "github", None)
-        if gh is None:
-            gh = Github(
+    def _github(self) -> Github:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return Github(
                 base_url=self._api_url,
                 auth=self._auth,
                 retry=None,
@@ -137,8 +139,6 @@ class GitHubClient:
                 timeout=self._timeout,
                 pool_size=self._pool_size,
             )
-            self._local.github = gh
-        return gh.requester
 
     def _send(
         self, verb: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None
@@ -148,8 +148,9 @@ class GitHubClient:
         path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
         if self._refused is not None:
             raise dataclasses.replace(self._refused)  # a fresh copy for this thread
+        gh = self._github()
         try:
-            headers, data = self._requester().requestJsonAndCheck(
+            headers, data = gh.requester.requestJsonAndCheck(
                 verb, url, parameters=params, input=body
             )
         except GithubException as exc:
@@ -167,6 +168,8 @@ class GitHubClient:
             raise error from None
         except requests.RequestException as exc:
             raise TransportError(verb, path, type(exc).__name__) from None
+        finally:
+            self._idle.put(gh)
         return data, dict(headers or {})
 
     def _issue(

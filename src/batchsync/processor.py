@@ -2,10 +2,12 @@
 
 The ``Gate`` is shared by every lane of a run (and by every phase of it, so PRDs, epics and
 tasks see one rate-limit state). It holds the only mutable rate-limit state: the snapshot from
-the last ``x-ratelimit-*`` headers, a pause every lane obeys after a 403/429 limit answer, the
-paced write lane (one write in flight, starts ``write_interval`` apart), the content-creation
-budget, the deadline, and whether the token has been seen to work. The arithmetic it acts on is
-in ``batchsync.ratelimit``; this module adds only locks, sleeping and the retry loop.
+the last ``x-ratelimit-*`` headers and the requests still in flight, a pause every lane obeys
+after a 403/429 limit answer, the paced write lane (one write in flight, starts
+``write_interval`` apart), the content-creation and points budgets, the deadline, and whether
+the token has been seen to work (until then one request goes alone, so a bad token costs one).
+The arithmetic it acts on is in ``batchsync.ratelimit``; this module adds only locks, sleeping
+and the retry loop.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from batchsync.errors import (
     UncertainWriteError,
 )
 from batchsync.ratelimit import (
+    PACING,
+    PAUSE,
     CreationBudget,
     Limits,
     Op,
@@ -55,7 +59,6 @@ logger = logging.getLogger("batchsync")
 # Long waits are slept in slices of at most this many seconds, reporting each through
 # ``on_wait``, so a progress display says something at least this often while nothing moves.
 REPORT_EVERY = 10.0
-_PACING = "write interval"  # a wait too short and too frequent to report
 
 
 class Gate:
@@ -89,6 +92,7 @@ class Gate:
         self._budget = CreationBudget(limits.creates_per_minute, limits.creates_per_hour)
         self._points = SlidingWindow(limits.points_per_minute, 60.0)
         self._in_flight = 0  # sent, not answered: each will spend one of the primary budget
+        self._reported: tuple[str, float] = ("", float("-inf"))  # last on_wait: reason, time
         self._auth_error: AuthError | None = None
         self._verified = False  # some answer other than 401 has come back
         self._probing = False  # one request is out to find out whether the token works
@@ -186,7 +190,7 @@ class Gate:
                     points=self._points,
                     in_flight=self._in_flight,
                 )
-                if reason == "rate-limit pause":
+                if reason == PAUSE:
                     reason = self._pause_reason
                 if at <= now:
                     self._probing = not self._verified
@@ -273,14 +277,25 @@ class Gate:
         remaining = end - self._clock()
         if remaining <= 0:
             return
-        if reason == _PACING or self._on_wait is None:
+        if reason == PACING or self._on_wait is None:
             self._sleep(remaining)
             return
-        try:
-            self._on_wait(reason, remaining)
-        except Exception:
-            logger.exception("the on_wait callback failed; carrying on")
+        if self._claim_report(reason):
+            try:
+                self._on_wait(reason, remaining)
+            except Exception:
+                logger.exception("the on_wait callback failed; carrying on")
         self._sleep(min(remaining, REPORT_EVERY))
+
+    def _claim_report(self, reason: str) -> bool:
+        """True for the one lane that reports this wait now (all lanes wait on one pause)."""
+        with self._cond:
+            now = self._clock()
+            last_reason, last_at = self._reported
+            if reason == last_reason and now - last_at < REPORT_EVERY:
+                return False
+            self._reported = (reason, now)
+            return True
 
 
 class BatchProcessor:

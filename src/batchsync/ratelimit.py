@@ -22,6 +22,8 @@ from batchsync.errors import ApiError, RateLimitError, ServerError, TransportErr
 
 __all__ = [
     "JITTER",
+    "PACING",
+    "PAUSE",
     "RESET_MARGIN",
     "CreationBudget",
     "GitHubWait",
@@ -108,6 +110,9 @@ RESET_MARGIN = 1.0
 JITTER = 0.25
 _MINUTE = 60.0
 _HOUR = 3600.0
+# Reasons earliest_start gives that the Gate treats specially.
+PACING = "write interval"  # too short and too frequent to report
+PAUSE = "rate-limit pause"  # the Gate knows the pause's own reason
 
 
 @dataclass(frozen=True)
@@ -360,7 +365,7 @@ def earliest_start(
     """
     candidates: list[tuple[float, str]] = [(now, "")]
     if pause_until > now:
-        candidates.append((pause_until, "rate-limit pause"))
+        candidates.append((pause_until, PAUSE))
     reset = threshold_pause_until(snapshot, limits.threshold, now, in_flight)
     if reset is not None and snapshot is not None:
         candidates.append(
@@ -378,7 +383,7 @@ def earliest_start(
             )
         )
     if op is not Op.READ and last_write_start is not None and limits.write_interval > 0:
-        candidates.append((last_write_start + limits.write_interval, "write interval"))
+        candidates.append((last_write_start + limits.write_interval, PACING))
     if op is Op.CREATE:
         candidates.append(budget.earliest(now))
     return max(candidates, key=lambda c: c[0])

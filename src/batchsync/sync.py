@@ -248,6 +248,7 @@ class Engine:
             if stopped:
                 for item in batch:
                     outcomes[item.key] = self._not_done(item)
+                counter.skip(batch)
                 continue
             result = self._run(batch, self.sync_item, scanned.sync_map, counter)
             outcomes.update(zip((i.key for i in batch), result.outcomes, strict=True))
@@ -257,6 +258,7 @@ class Engine:
             closed = self._run(closes, self.close_one, scanned.sync_map, counter).outcomes
         elif closes:
             closed = tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
+            counter.skip(closes)
         ordered = [outcomes[i.key] for i in scanned.items]
         errors = [self._scan_failure(e) for e in scanned.errors]
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
@@ -356,10 +358,12 @@ class Engine:
 
     def _apply(self, item: WorkItem, planned: PlannedAction) -> Outcome:
         assert planned.rendered is not None
-        rendered, before = planned.rendered, planned.issue
-        reason = planned.reason
+        rendered, before, reason = planned.rendered, planned.issue, planned.reason
         if planned.action is PlanAction.CREATE:
-            issue, recovered = self._create(item, rendered)
+            # A create cannot set the state: an item that starts closed is created with the
+            # open variant's marker and closed below (see render.restate).
+            sent = restate(rendered, "open") if rendered.state == "closed" else rendered
+            issue, recovered = self._create_once(item.key, sent)
             if recovered:
                 reason += "; the create's answer was lost, the issue was found by its marker"
         elif planned.action is PlanAction.UPDATE:
@@ -370,29 +374,23 @@ class Engine:
             issue = before
         with self._lock:
             self._numbers[item.key] = issue.number
-        action = _DONE[planned.action]
         try:
             if self._write_back is not None:
                 self._write_back.record(item, issue.number, issue.html_url)
+            if planned.action is PlanAction.CREATE and rendered.state == "closed":
+                issue = self._close_new(issue, rendered)
             self._link(item, issue, before, written=planned.action is not PlanAction.UNCHANGED)
-        except (ItemError, _LinkError) as exc:
+        except (AuthError, ForbiddenError):
+            raise
+        except (ItemError, _LinkError, ApiError, TransportError) as exc:
             text = exc.message if isinstance(exc, ItemError) else str(exc)
             return self._outcome(item, ItemAction.FAILED, issue, reason, error=text)
-        return self._outcome(item, action, issue, reason)
+        return self._outcome(item, _DONE[planned.action], issue, reason)
 
-    def _create(self, item: WorkItem, rendered: RenderedIssue) -> tuple[RemoteIssue, bool]:
-        # A create cannot set the state: an item that starts closed is created open and then
-        # closed, with the open variant's hash in between (see render.restate).
-        sent = restate(rendered, "open") if rendered.state == "closed" else rendered
-        issue, recovered = self._create_once(item.key, sent)
-        if rendered.state == "closed":
-            issue = self._client.update_issue(
-                issue.number,
-                body=rendered.body,
-                state="closed",
-                state_reason=rendered.state_reason,
-            )
-        return issue, recovered
+    def _close_new(self, issue: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+        return self._client.update_issue(
+            issue.number, body=rendered.body, state="closed", state_reason=rendered.state_reason
+        )
 
     def _create_once(self, key: str, sent: RenderedIssue) -> tuple[RemoteIssue, bool]:
         lost: UncertainWriteError | None = None
@@ -600,6 +598,13 @@ class _Progress:
 
     def advance(self, count: int) -> None:
         self._offset += count
+
+    def skip(self, units: Sequence[Any]) -> None:
+        """Report units that will not be started (the time budget ran out)."""
+        for unit in units:
+            self._offset += 1
+            if self._callback is not None:
+                self._callback(self._offset, self._total, unit)
 
 
 # ---- entry points ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ moment leaves either the old file or the new one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import re
@@ -19,12 +20,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from batchsync.errors import ItemError
-from batchsync.items import Layout, WorkItem
+from batchsync.items import Layout, LinkSource, WorkItem
 
 __all__ = ["SYNC_MAP_NAME", "WriteBack", "atomic_write", "set_link_field"]
 
 SYNC_MAP_NAME = "sync-map.json"
-_FIELD = {Layout.LOCAL: "github_issue", Layout.CCPM: "github"}
 _DELIMITER = re.compile(r"^---[ \t]*\r?$")
 
 
@@ -44,6 +44,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+    # A run killed mid-write leaves its temporary file behind: the next write cleans it up.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -118,14 +122,16 @@ class WriteBack:
         Raises ``ItemError`` (with the file's path) when a file cannot be written.
         """
         changed = False
-        if item.link != number or (item.layout is Layout.CCPM and not url):
+        # A link known only from the sync map still belongs in the file's frontmatter.
+        in_file = item.link == number and item.link_source is LinkSource.FRONTMATTER
+        if not in_file:
             changed |= self._write_field(item, number, url)
         if item.layout is Layout.LOCAL and self._sync_map.get(item.key) != number:
             changed |= self._write_map(item, number)
         return changed
 
     def _write_field(self, item: WorkItem, number: int, url: str) -> bool:
-        name = _FIELD[item.layout]
+        name = item.link_field
         value = str(number) if item.layout is Layout.LOCAL else url
         path = self.base / item.path
         try:

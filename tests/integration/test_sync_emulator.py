@@ -293,17 +293,34 @@ def test_dry_run_writes_nothing_anywhere_and_tells_create_from_update(
 def test_lost_create_answers_make_no_duplicates(emu: Emulator, workspace: Path) -> None:
     local_tree(workspace / ".claude", epic="epic-002", prd="prd-002", tasks=12)
     emu.set_faults(FaultConfig(drop_rate=0.3, methods=("POST",)))
+    result = sync(emu, workspace)
+    assert result.failed == 0, result.errors
+    issues = by_key(emu)
+    assert set(issues) == {o.key for o in result.outcomes}
+    assert all(len(v) == 1 for v in issues.values()), {k: len(v) for k, v in issues.items()}
+    recovered = [o for o in result.outcomes if "found by its marker" in (o.reason or "")]
+    assert recovered, "the faults should have hit some creates"
+    epic = issues["epic-002"][0]["number"]
+    assert len(emu.sub_issues(REPO, epic)) == 12
+
+
+def test_lost_and_failed_creates_and_timeouts_make_no_duplicates(
+    emu: Emulator, workspace: Path
+) -> None:
+    local_tree(workspace / ".claude", epic="epic-002", prd="prd-002", tasks=12)
+    emu.set_faults(
+        FaultConfig(drop_rate=0.15, error_rate=0.15, timeout_rate=0.1, methods=("POST",))
+    )
     first = sync(emu, workspace)
     emu.set_faults(FaultConfig())
+    emu.stats.reset()
     second = sync(emu, workspace)
     issues = by_key(emu)
-    keys = {o.key for o in second.outcomes}
-    assert set(issues) == keys
+    assert set(issues) == {o.key for o in second.outcomes}
     assert all(len(v) == 1 for v in issues.values()), {k: len(v) for k, v in issues.items()}
     assert second.failed == 0
-    assert emu.stats.count(method="POST") > 0
-    recovered = [o for o in first.outcomes if "found by its marker" in (o.reason or "")]
-    assert recovered, "the faults should have hit some creates"
+    # whatever the first run could not finish, the second did, creating nothing twice
+    assert emu.stats.count(method="POST") <= first.failed * 2
 
 
 def test_labels_a_person_added_survive_an_update(emu: Emulator, workspace: Path) -> None:
@@ -444,3 +461,34 @@ def test_scan_errors_are_failed_outcomes_and_the_rest_syncs(emu: Emulator, works
     assert failures[0].path == ".claude/prds/prd-009-broken.md"
     assert failures[0].line is not None
     assert len(by_key(emu)) == len(KEYS)
+
+
+def test_ghes_style_prefix_syncs_and_reruns_without_writes(tmp_path: Path) -> None:
+    with Emulator(limits="off", scale=1000, prefix="/api/v3") as emu:
+        emu.add_token(TOKEN)
+        emu.add_repo(REPO)
+        local_tree(tmp_path / ".claude", tasks=3)
+        first = sync(emu, tmp_path)
+        assert first.failed == 0
+        assert len(by_key(emu)) == 5
+        emu.stats.reset()
+        sync(emu, tmp_path)
+        assert writes(emu) == 0
+
+
+def test_time_budget_stops_cleanly_and_the_next_run_carries_on(tmp_path: Path) -> None:
+    # 83 content creations at 1 a second and 80 a minute cannot fit in a 1-minute budget.
+    with Emulator(limits="github", scale=100) as emu:
+        emu.add_token(TOKEN)
+        emu.add_repo(REPO)
+        local_tree(tmp_path / ".claude", tasks=40)
+        paced = {"write_interval": 1, "creates_per_minute": 80, "creates_per_hour": 500}
+        first = sync(emu, tmp_path, time_budget=1, **paced)
+        assert first.failed == 0
+        assert 0 < first.not_done < first.total
+        second = sync(emu, tmp_path, **paced)
+        assert second.failed == 0
+        assert second.not_done == 0
+        assert all(len(v) == 1 for v in by_key(emu).values())
+        assert len(by_key(emu)) == 42
+        assert emu.stats.violations == 0

@@ -770,6 +770,33 @@ def test_limit_waits_are_reported_with_reason_and_seconds_in_slices():
     assert clock.slept == 25
 
 
+def test_lanes_waiting_on_one_pause_report_it_once_per_interval():
+    clock = FakeClock()
+    reports = []
+    gate = make_gate(
+        clock,
+        dataclasses.replace(QUICK, max_retries=0),
+        on_wait=lambda reason, seconds: reports.append((clock(), reason)),
+    )
+    with pytest.raises(RateLimitError):
+        gate.call(Op.READ, Script(clock, secondary(**{"retry-after": "30"})))
+    other_lane = []
+    arrived = []
+
+    def sleep_while_another_lane_waits(seconds):
+        if not arrived:  # a second lane arrives at the same pause, mid-wait
+            arrived.append(clock())
+            other_lane.append(gate.call(Op.READ, Script(clock, ("second", {}))))
+        clock.sleep(seconds)
+
+    gate._sleep = sleep_while_another_lane_waits
+    assert gate.call(Op.READ, Script(clock, ("first", {}))) == "first"
+    assert other_lane == ["second"]
+    times = [at for at, _ in reports]
+    assert times[0] == T0
+    assert all(b - a >= REPORT_EVERY for a, b in itertools.pairwise(times))
+
+
 def test_write_pacing_is_not_reported():
     clock = FakeClock()
     waits = []

@@ -20,6 +20,8 @@ from batchsync.errors import (
 )
 from batchsync.ratelimit import (
     JITTER,
+    PACING,
+    PAUSE,
     RESET_MARGIN,
     CreationBudget,
     GitHubWait,
@@ -331,7 +333,7 @@ def test_reads_are_not_paced_by_writes():
 
 
 def test_writes_keep_the_write_interval():
-    assert start(Op.WRITE, last_write_start=NOW - 0.25) == (NOW + 0.75, "write interval")
+    assert start(Op.WRITE, last_write_start=NOW - 0.25) == (NOW + 0.75, PACING)
 
 
 def test_write_interval_zero_is_off():
@@ -340,7 +342,7 @@ def test_write_interval_zero_is_off():
 
 def test_a_pause_holds_every_kind_of_request():
     for op in Op:
-        assert start(op, pause_until=NOW + 30) == (NOW + 30, "rate-limit pause")
+        assert start(op, pause_until=NOW + 30) == (NOW + 30, PAUSE)
 
 
 def test_a_spent_primary_budget_holds_reads_too():

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fakes import FakeGitHub, SerialProcessor
 
-from batchsync.errors import BudgetExhausted, ForbiddenError, ItemError
+from batchsync.errors import BudgetExhausted, ForbiddenError, ItemError, ServerError
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
@@ -183,6 +183,23 @@ def test_run_cut_between_create_and_close_is_finished_next_run() -> None:
     assert result.outcomes[0].action is ItemAction.UPDATED
     assert issue_of(gh, "prd-1").state == "closed"
     assert len(gh.issues) == 1
+
+
+def test_failed_close_after_create_reports_the_issue_and_keeps_the_write_back(
+    tmp_path: Path,
+) -> None:
+    gh = FakeGitHub(raise_on={"update_issue": ServerError(502, "Bad Gateway", method="PATCH")})
+    file = tmp_path / "prds" / "prd-1.md"
+    file.parent.mkdir()
+    file.write_text("---\nid: prd-1\ngithub_issue: null\n---\n")
+    done = item("prd-1", Kind.PRD, status="done")
+    outcome = run(gh, [done], write_back=WriteBack(tmp_path, {})).outcomes[0]
+    assert (outcome.action, outcome.issue_number) == (ItemAction.FAILED, 1)
+    assert "502" in (outcome.error or "")
+    assert "github_issue: 1\n" in file.read_text()
+    gh.raise_on.clear()
+    assert run(gh, [done]).outcomes[0].action is ItemAction.UPDATED
+    assert gh.issues[1].state == "closed"
 
 
 def test_labels_people_added_survive_an_update() -> None:
@@ -409,6 +426,15 @@ def test_budget_exhausted_marks_later_phases_not_done_without_requests() -> None
     assert [c[0] for c in gh.calls].count("create_issue") == 2
 
 
+def test_progress_counts_items_not_reached_too() -> None:
+    gh = FakeGitHub()
+    gh.raise_on["add_sub_issue"] = BudgetExhausted("deadline")
+    seen: list[tuple[int, int, str]] = []
+    run(gh, tree(), progress=seen)
+    assert [s[0] for s in seen] == [1, 2, 3, 4]
+    assert {s[1] for s in seen} == {4}
+
+
 def test_progress_counts_once_per_item_over_the_whole_run() -> None:
     gh = FakeGitHub()
     seen: list[tuple[int, int, str]] = []
@@ -445,3 +471,14 @@ def test_waves_put_dependencies_first_within_a_kind() -> None:
 def test_waves_put_a_dependency_cycle_in_one_last_wave() -> None:
     items = [item("a", dependencies=("b",)), item("b", dependencies=("a",)), item("c")]
     assert [[i.key for i in w] for w in waves(items)] == [["c"], ["a", "b"]]
+
+
+def test_a_tasks_only_run_links_under_the_epic_found_by_its_marker() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:2])
+    epic = issue_of(gh, "epic-1")
+    gh.calls.clear()
+    run(gh, tree()[2:3], all_kinds=False)
+    task = issue_of(gh, "task-1")
+    assert f"- **Parent:** #{epic.number}" in task.body
+    assert task.parent_number == epic.number

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from batchsync.errors import ItemError
-from batchsync.items import Kind, Layout, WorkItem
+from batchsync.items import Kind, Layout, LinkSource, WorkItem
 from batchsync.writeback import WriteBack, atomic_write, set_link_field
 
 LOCAL_TEXT = (
@@ -89,6 +89,15 @@ def test_atomic_write_replaces_content_and_keeps_the_mode(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["f.md"]
 
 
+def test_atomic_write_removes_temporary_files_left_by_a_killed_run(tmp_path: Path) -> None:
+    target = tmp_path / "f.md"
+    target.write_text("old")
+    (tmp_path / ".f.md.abc123.tmp").write_text("half")
+    (tmp_path / ".other.md.abc123.tmp").write_text("not ours to judge")
+    atomic_write(target, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.md.abc123.tmp", "f.md"]
+
+
 def test_atomic_write_leaves_the_old_file_when_the_rename_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,7 +140,8 @@ def test_record_is_a_no_op_when_links_are_current(tmp_path: Path) -> None:
     file = make_local_tree(tmp_path)
     (tmp_path / "sync-map.json").write_text('{"task-001": 42}')
     before = file.stat().st_mtime_ns
-    assert not WriteBack(tmp_path, {"task-001": 42}).record(local_item(link=42), 42, "u")
+    item = local_item(link=42, link_source=LinkSource.FRONTMATTER)
+    assert not WriteBack(tmp_path, {"task-001": 42}).record(item, 42, "u")
     assert file.stat().st_mtime_ns == before
 
 
@@ -185,3 +195,20 @@ def test_concurrent_records_keep_every_sync_map_entry(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert json.loads((tmp_path / "sync-map.json").read_text()) == {f"t{n}": n for n in range(20)}
+
+
+def test_record_puts_a_link_known_only_from_the_sync_map_into_the_file(tmp_path: Path) -> None:
+    file = make_local_tree(tmp_path)
+    (tmp_path / "sync-map.json").write_text('{"task-001": 42}')
+    item = local_item(link=42, link_source=LinkSource.SYNC_MAP)
+    assert WriteBack(tmp_path, {"task-001": 42}).record(item, 42, "u")
+    assert "github_issue: 42\n" in file.read_text()
+    assert json.loads((tmp_path / "sync-map.json").read_text()) == {"task-001": 42}
+
+
+def test_record_replaces_a_stale_link(tmp_path: Path) -> None:
+    file = make_local_tree(tmp_path)
+    file.write_text(LOCAL_TEXT.replace("github_issue: null", "github_issue: 7"))
+    item = local_item(link=7, link_source=LinkSource.FRONTMATTER)
+    assert WriteBack(tmp_path, {}).record(item, 42, "u")
+    assert "github_issue: 42\n" in file.read_text()

@@ -1,0 +1,162 @@
+"""``sync.main`` (the terminal command) and the parity API, against the emulator."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from batchsync.config import Settings, load_settings
+from batchsync.emulator import Emulator
+from batchsync.items import Kind
+from batchsync.processor import BatchProcessor
+from batchsync.ratelimit import Limits
+from batchsync.results import ItemAction
+from batchsync.sync import batch_sync_all, batch_sync_epics, batch_sync_prds, main
+
+TOKEN = "ghs_entrytoken"
+REPO = "octo/entry"
+
+
+def write_tree(base: Path) -> None:
+    (base / "prds").mkdir(parents=True)
+    (base / "epics/epic-001-a").mkdir(parents=True)
+    (base / "prds/prd-001-a.md").write_text("---\nid: prd-001\ntitle: A\n---\nPRD body\n")
+    (base / "epics/epic-001-a/epic.md").write_text(
+        "---\nid: epic-001\ntitle: Epic A\nprd_id: prd-001\n---\nEpic body\n"
+    )
+    (base / "epics/epic-001-a/task-001.md").write_text(
+        "---\nid: task-001\ntitle: Task A\nepic_id: epic-001\n---\nTask body\n"
+    )
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(limits="off") as emulator:
+        emulator.add_token(TOKEN)
+        emulator.add_repo(REPO)
+        yield emulator
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    write_tree(tmp_path / ".claude")
+    return tmp_path
+
+
+def settings(emu: Emulator, workspace: Path, **overrides: object) -> Settings:
+    given: dict[str, object] = {
+        "github_token": TOKEN,
+        "repository": REPO,
+        "api_url": emu.url,
+        "workspace": str(workspace),
+        "write_interval": 0,
+    }
+    given.update(overrides)
+    return load_settings(given, env={})
+
+
+def call_main(s: Settings) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(s, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_main_prints_a_summary_and_exits_0(emu: Emulator, workspace: Path) -> None:
+    code, out, _ = call_main(settings(emu, workspace))
+    assert code == 0
+    assert out.splitlines()[0].startswith(f"batchsync: 3 items in {REPO}: 3 created")
+
+
+def test_main_dry_run_lists_the_plan(emu: Emulator, workspace: Path) -> None:
+    code, out, _ = call_main(settings(emu, workspace, dry_run=True))
+    assert code == 0
+    assert "dry run" in out
+    assert "  would-create prd-001 (.claude/prds/prd-001-a.md): no issue carries its marker" in out
+    assert emu.stats.count(method="POST") == 0
+
+
+def test_main_exits_1_when_an_item_failed(emu: Emulator, workspace: Path) -> None:
+    (workspace / ".claude/prds/prd-002-bad.md").write_text("---\nid: [broken\n---\n")
+    code, out, _ = call_main(settings(emu, workspace))
+    assert code == 1
+    assert "error: .claude/prds/prd-002-bad.md:" in out
+
+
+def test_main_exits_0_on_failures_without_fail_on_error(emu: Emulator, workspace: Path) -> None:
+    (workspace / ".claude/prds/prd-002-bad.md").write_text("---\nid: [broken\n---\n")
+    code, _, _ = call_main(settings(emu, workspace, fail_on_error=False))
+    assert code == 0
+
+
+def test_main_exits_2_on_a_bad_token_without_showing_it(emu: Emulator, workspace: Path) -> None:
+    code, out, err = call_main(settings(emu, workspace, github_token="ghs_nope"))
+    assert code == 2
+    assert "GITHUB_TOKEN" in err
+    assert "ghs_nope" not in out + err
+
+
+def test_main_exits_2_without_a_token(emu: Emulator, workspace: Path) -> None:
+    code, _, err = call_main(settings(emu, workspace, github_token=None))
+    assert code == 2
+    assert "github-token" in err
+
+
+def test_main_exits_2_for_an_unknown_repository(emu: Emulator, workspace: Path) -> None:
+    code, _, err = call_main(settings(emu, workspace, repository="octo/missing"))
+    assert code == 2
+    assert "octo/missing" in err
+
+
+def processor(emu: Emulator) -> BatchProcessor:
+    limits = Limits(write_interval=0)
+    return BatchProcessor(3, limits, clock=emu.clock.now, sleep=emu.clock.sleep)
+
+
+def test_batch_sync_all_returns_the_original_result_fields(emu: Emulator, workspace: Path) -> None:
+    progress: list[tuple[int, int]] = []
+    result = batch_sync_all(
+        base_path=workspace / ".claude",
+        repo=REPO,
+        token=TOKEN,
+        api_url=emu.url,
+        processor=processor(emu),
+        on_progress=lambda done, total, _item: progress.append((done, total)),
+    )
+    assert (result.total, result.succeeded, result.failed, result.errors) == (3, 3, 0, ())
+    assert result.duration >= 0
+    assert result.rate_limit is not None
+    assert result.rate_limit.remaining is not None
+    assert [(o.key, o.action) for o in result.outcomes] == [
+        ("prd-001", ItemAction.CREATED),
+        ("epic-001", ItemAction.CREATED),
+        ("task-001", ItemAction.CREATED),
+    ]
+    assert all(o.issue_number and o.url for o in result.outcomes)
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_batch_sync_prds_then_epics_share_one_processor(emu: Emulator, workspace: Path) -> None:
+    shared = processor(emu)
+    common = {"base_path": workspace / ".claude", "repo": REPO, "api_url": emu.url}
+    prds = batch_sync_prds(token=TOKEN, processor=shared, **common)
+    epics = batch_sync_epics(token=TOKEN, processor=shared, **common)
+    assert [o.kind for o in prds.outcomes] == [Kind.PRD.value]
+    assert [o.kind for o in epics.outcomes] == [Kind.EPIC.value]
+    epic_issue = epics.outcomes[0].issue_number
+    assert emu.sub_issues(REPO, prds.outcomes[0].issue_number or 0) == [epic_issue]
+
+
+def test_batch_sync_all_dry_run_writes_nothing(emu: Emulator, workspace: Path) -> None:
+    result = batch_sync_all(
+        base_path=workspace / ".claude",
+        repo=REPO,
+        token=TOKEN,
+        api_url=emu.url,
+        processor=processor(emu),
+        dry_run=True,
+    )
+    assert {o.action for o in result.outcomes} == {ItemAction.PLANNED_CREATE}
+    assert emu.stats.count(method="POST") == 0
