@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -291,3 +292,30 @@ def test_stats_count_requests_by_template_and_status(emu, http):
     assert emu.stats.count("GET", template, 404) == 1
     assert emu.stats.count("POST") == 1
     assert emu.stats.violations == 0
+
+
+def test_label_names_with_slashes_and_spaces_round_trip(emu, http):
+    create(emu, http, "t", labels=["area/api", "needs review"])
+    listed = http.get(f"{emu.url}/repos/octo/demo/labels").json()
+    urls = {label["name"]: label["url"] for label in listed}
+    assert urls["area/api"].endswith("/labels/area%2Fapi")
+    assert http.get(urls["area/api"]).json()["name"] == "area/api"
+    removed = http.delete(f"{emu.url}/repos/octo/demo/issues/1/labels/needs%20review")
+    assert [label["name"] for label in removed.json()] == ["area/api"]
+
+
+def test_an_emulator_bug_answers_500_and_is_counted(emu, http, monkeypatch, capsys):
+    def broken(req):
+        raise RuntimeError("boom")
+
+    api = emu.service.api
+    routes = tuple(
+        dataclasses.replace(r, handler=broken) if r.template == "/repos/{owner}/{repo}" else r
+        for r in api.routes
+    )
+    monkeypatch.setattr(api, "routes", routes)
+    answer = http.get(f"{emu.url}/repos/octo/demo")
+    assert answer.status_code == 500
+    assert "emulator internal error" in answer.json()["message"]
+    assert emu.stats.internal_errors == 1
+    assert "RuntimeError: boom" in capsys.readouterr().err

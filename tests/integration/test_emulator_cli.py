@@ -83,6 +83,13 @@ def test_admin_rejects_unknown_fault_settings(running):
     assert "eror_rate" in answer.json()["message"]
 
 
+def test_admin_answers_404_for_an_unknown_repository_or_action(running):
+    _, url = running
+    assert requests.get(f"{url}/_emulator/issues", params={"repo": "no/such"}).status_code == 404
+    assert requests.get(f"{url}/_emulator/nothing").status_code == 404
+    assert requests.get(f"{url}/_emulator/issues").status_code == 400
+
+
 def test_admin_adds_repositories_and_tokens(running):
     _, url = running
     requests.post(f"{url}/_emulator/repos", json={"full_name": "a/b"})

@@ -12,7 +12,11 @@ WHO = Identity(1, "github-actions[bot]", 41898282, "installation", "write")
 OTHER = Identity(2, "someone", 7, "user", "write")
 
 QUIET = LimitConfig(
-    max_in_flight=None, points_per_minute=None, creates_per_minute=None, creates_per_hour=None
+    max_in_flight=None,
+    points_per_minute=None,
+    creates_per_minute=None,
+    creates_per_hour=None,
+    server_seconds_per_minute=None,
 )
 
 
@@ -229,3 +233,19 @@ def test_primary_refusals_become_violations_after_the_grace():
     assert not admit(limiter).violation
     clock.advance(1.0)
     assert admit(limiter).violation
+
+
+def test_server_time_over_90_seconds_a_minute_is_a_secondary_limit():
+    clock = ManualClock()
+    limiter = Limiter(LimitConfig.github(retry_after_rate=1.0), clock)
+    for _ in range(10):  # ten slow requests side by side, 10 s of server time each
+        limiter.enter(WHO)
+    started = clock.now()
+    clock.advance(10)
+    for _ in range(10):
+        limiter.leave(WHO, started)
+    hit = admit(limiter)
+    assert hit.verdict is Verdict.SECONDARY
+    assert int(hit.headers["retry-after"]) >= 50
+    clock.advance(60)
+    assert admit(limiter).verdict is Verdict.OK

@@ -61,6 +61,7 @@ class LimitConfig:
     write_points: int = 5
     creates_per_minute: int | None = 80
     creates_per_hour: int | None = 500
+    server_seconds_per_minute: float | None = 90.0  # server time a token may use per minute
     secondary_statuses: tuple[int, ...] = (403, 429)
     retry_after_rate: float = 0.5  # share of secondary answers that carry retry-after
     penalty: float = 60.0  # seconds a secondary limit lasts when no retry-after is sent
@@ -85,6 +86,7 @@ class LimitConfig:
             points_per_minute=None,
             creates_per_minute=None,
             creates_per_hour=None,
+            server_seconds_per_minute=None,
         )
 
     @classmethod
@@ -124,6 +126,8 @@ class _TokenState:
     points_total: int = 0
     creates: deque[float] = field(default_factory=deque)  # the last hour's
     recent_creates: deque[float] = field(default_factory=deque)  # the last minute's
+    served: deque[tuple[float, float]] = field(default_factory=deque)  # (ended, seconds)
+    served_total: float = 0.0
 
 
 def _clears(times: deque[float], limit: int | None, window: float, now: float) -> float | None:
@@ -169,10 +173,15 @@ class Limiter:
             state.in_flight += 1
             return state.in_flight
 
-    def leave(self, who: Identity) -> None:
-        """A request from ``who`` was answered."""
+    def leave(self, who: Identity, started: float | None = None) -> None:
+        """A request from ``who`` was answered; ``started`` (emulated) charges its server time."""
         with self._lock:
-            self._tokens[who.token_id].in_flight -= 1
+            state = self._tokens[who.token_id]
+            state.in_flight -= 1
+            if started is not None and self.config.server_seconds_per_minute is not None:
+                now = self.clock.now()
+                state.served.append((now, now - started))
+                state.served_total += now - started
 
     def _limit(self, who: Identity, resource: Resource) -> int:
         if resource is Resource.SEARCH:
@@ -282,6 +291,11 @@ class Limiter:
                 if total + cost <= cfg.points_per_minute:
                     break
             return freed
+        while state.served and state.served[0][0] <= now - 60.0:
+            state.served_total -= state.served.popleft()[1]
+        busy = cfg.server_seconds_per_minute
+        if busy is not None and state.served_total > busy:
+            return state.served[0][0] + 60.0 - now
         if not creates:
             return None
         hour = _clears(state.creates, cfg.creates_per_hour, 3_600.0, now)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from batchsync.emulator.limits import Limiter, Resource
 from batchsync.emulator.protocol import (
@@ -45,8 +45,8 @@ class Route:
         """The captured path values when this route serves the request."""
         if method != self.method or self.pattern is None:
             return None
-        found = self.pattern.fullmatch(path)
-        return found.groupdict() if found else None
+        found = self.pattern.fullmatch(path)  # on the raw path: "%2F" in a label name stays put
+        return {k: unquote(v) for k, v in found.groupdict().items()} if found else None
 
 
 def _compile(template: str) -> re.Pattern[str]:

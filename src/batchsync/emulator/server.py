@@ -16,6 +16,7 @@ from typing import Any
 from batchsync.emulator.clock import Clock, ScaledClock
 from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.limits import LimitConfig
+from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.service import Answer, Service
 from batchsync.emulator.shapes import issue_json
 from batchsync.emulator.state import Repo
@@ -166,7 +167,9 @@ class _Admin:
         try:
             body: Any = json.loads(raw) if raw.strip() else {}
             data = self._dispatch(method, name, query, body, host)
-        except (ValueError, TypeError, KeyError) as error:
+        except ApiFailure as failure:
+            return _json(failure.status, {"message": failure.message})
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             return _json(400, {"message": f"bad admin request: {error}"})
         if data is None:
             return _json(404, {"message": "Not Found"})

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from batchsync.emulator.clock import Clock
 from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults
@@ -112,7 +113,7 @@ class Service:
     ) -> Answer | None:
         """Serve one request; None means: close the connection without an answer."""
         split = urlsplit(target)
-        path = unquote(split.path)
+        path = split.path
         pairs = tuple(parse_qsl(split.query, keep_blank_values=True))
         if path.startswith((self.prefix + "/_emulator/", "/_emulator/")):
             if self.admin is None:
@@ -136,7 +137,7 @@ class Service:
         try:
             return self._serve(ex, ex.who)
         finally:
-            self.limiter.leave(ex.who)
+            self.limiter.leave(ex.who, ex.at)
 
     def _serve(self, ex: _Exchange, who: Identity) -> Answer | None:
         route = ex.route
@@ -216,6 +217,10 @@ class Service:
                 return route.handler(request)
             except ApiFailure as failure:
                 return failure.response()
+            except Exception:  # an emulator bug: say so loudly, never pass it off as GitHub's
+                traceback.print_exc()
+                self.stats.internal_errors += 1
+                return ApiFailure(500, "emulator internal error (see its stderr)").response()
             finally:
                 if request.method != "GET":
                     self.store.changed()

@@ -41,6 +41,7 @@ class Stats:
             self._verdicts: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
             self.violations = 0
+            self.internal_errors = 0  # emulator bugs answered 500: should stay 0
             self.max_in_flight = 0
             self.total = 0
 
@@ -108,6 +109,7 @@ class Stats:
                 "secondary_limits": self._verdicts["secondary"],
                 "primary_limits": self._verdicts["primary"],
                 "max_in_flight": self.max_in_flight,
+                "internal_errors": self.internal_errors,
                 "faults": dict(self._faults),
                 "counts": [
                     {"method": m, "template": t, "status": s, "count": n}
