@@ -71,7 +71,7 @@ case "$url" in http://127.0.0.1:*) ;; *) echo "emulator did not start: $url" >&2
 mkdir -p "$work/workspace" "$work/files" "$work/home"
 cp -r src/batchsync/sample_tree "$work/workspace/.claude"
 
-mapfile -d '' envs < <("$PYTHON" tests/e2e/runner.py --api-url "$url" --repository o/r \
+mapfile -d '' envs < <("$PYTHON" tests/runner_env.py --api-url "$url" --repository o/r \
   --input write-interval=0)
 env_flags=()
 for kv in "${envs[@]}"; do env_flags+=(-e "$kv"); done
@@ -93,7 +93,7 @@ run_step() {  # $1: name of the run; prints the step's log to $work/$1.log, retu
 
 issues() { "$PYTHON" -c 'import json, sys, urllib.request; print(len(json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/issues?repo=o/r"))))' "$url"; }
 
-output() { "$PYTHON" -c 'import sys; sys.path.insert(0, "tests/e2e"); import runner; print(runner.parse_outputs(open(sys.argv[1]).read())[sys.argv[2]])' "$1" "$2"; }
+output() { "$PYTHON" -c 'import sys; sys.path.insert(0, "tests"); import runner_env; print(runner_env.parse_outputs(open(sys.argv[1]).read())[sys.argv[2]])' "$1" "$2"; }
 
 fail() { echo "FAILED: $*" >&2; for f in "$work"/*.log; do echo "--- $f"; cat "$f"; done >&2; exit 1; }
 

@@ -9,7 +9,6 @@ summary are written on success and on failure. Exit codes follow DESIGN.md secti
 
 from __future__ import annotations
 
-import importlib
 import sys
 import threading
 import traceback
@@ -18,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from batchsync import summary, workflow
+from batchsync import summary, sync, workflow
 from batchsync.config import SOURCES, Settings
 from batchsync.errors import (
     AuthError,
@@ -367,7 +366,7 @@ def _settings_lines(settings: Settings) -> list[str]:
 def run_action(
     settings: Settings,
     *,
-    run: Runner | None = None,
+    run: Runner = sync.run,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
@@ -385,9 +384,6 @@ def run_action(
     problem = _preflight(settings, token)
     if problem is not None:
         return step.fatal(problem)
-    if run is None:
-        # Imported here: the engine pulls in PyGithub, which a failed preflight never needs.
-        run = importlib.import_module("batchsync.sync").run
     progress = _Progress(log, out)
     try:
         settings.base_dir()

@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from batchsync import __version__
+from batchsync import __version__, workflow
 from batchsync.config import SOURCES, Settings, in_actions, load_settings
 from batchsync.errors import ItemError, SettingsError
 from batchsync.items import scan
+from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
 __all__ = ["SAMPLE_TREE", "build_parser", "escape_data", "escape_property", "main"]
 
@@ -46,27 +47,6 @@ _EPILOG = (
     "The token is read from GITHUB_TOKEN (or INPUT_GITHUB-TOKEN), never from a flag. "
     "Every flag can also come from its action input variable (INPUT_<NAME>); flags win."
 )
-
-
-def escape_data(text: str) -> str:
-    """Escape a workflow command's message (``%``, CR, LF)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Escape a workflow command's property value (also ``:`` and ``,``)."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _error_command(message: str, file: str | None = None, line: int | None = None) -> str:
-    """``::error file=..,line=..::message``, escaped as the runner expects."""
-    props = []
-    if file is not None:
-        props.append(f"file={escape_property(file)}")
-    if line is not None:
-        props.append(f"line={line}")
-    head = f"::error {','.join(props)}::" if props else "::error::"
-    return head + escape_data(message)
 
 
 _METAVARS = {
@@ -203,14 +183,15 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
 def _problem(error: ItemError, actions: bool) -> str:
     """One problem: ``path:line: message``, or an annotation on the file inside Actions."""
     if actions:
-        return _error_command(error.message, error.path, error.line)
+        return workflow.error(error.message, file=error.path, line=error.line)
     return str(error)
 
 
 def _action_mode() -> int:
     # The Docker action's entry point: `sync` from INPUT_* variables, reported for the runner.
+    settings = load_settings()  # a bad input is reported before the engine is even imported
     action = importlib.import_module("batchsync.action")
-    code: int = action.run_action(load_settings())
+    code: int = action.run_action(settings)
     return code
 
 
@@ -234,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, rest)
     except SettingsError as error:
         if actions:
-            _say(_error_command(str(error)))
+            _say(workflow.error(str(error)))
         else:
             _say(f"batchsync: {error}", sys.stderr)
         return 2

@@ -10,7 +10,6 @@ is kept in emulated time and costs almost no real time.
 from __future__ import annotations
 
 import argparse
-import importlib
 import secrets
 import shutil
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from batchsync import sync
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.progress import progress_for
@@ -85,12 +85,11 @@ def _settings(workspace: Path, emulator: Emulator, token: str) -> Settings:
 def _sync_once(
     label: str, settings: Settings, emulator: Emulator, out: TextIO, err: TextIO
 ) -> tuple[BatchResult, Requests]:
-    engine = importlib.import_module("batchsync.sync")
     out.write(f"\n{label}\n")
     out.flush()
     before = _counted(emulator)
     progress = progress_for(err, actions=settings.in_actions, clock=emulator.clock.now)
-    result: BatchResult = engine.run(
+    result = sync.run(
         settings,
         clock=emulator.clock.now,
         sleep=emulator.clock.sleep,
@@ -99,8 +98,7 @@ def _sync_once(
     )
     after = _counted(emulator)
     used = Requests(after.total - before.total, after.writes - before.writes)
-    report: str = engine.summary_text(result, repository=DEMO_REPOSITORY)
-    out.write(report + "\n")
+    out.write(sync.summary_text(result, repository=DEMO_REPOSITORY) + "\n")
     out.write(f"requests to the emulator: {used.total}, of which writes: {used.writes}\n")
     return result, used
 

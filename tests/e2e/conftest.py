@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runner import input_env, parse_outputs, runner_env
+
+from runner_env import input_env, parse_outputs, runner_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"

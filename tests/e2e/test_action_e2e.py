@@ -11,9 +11,6 @@ import re
 import pytest
 from conftest import READ_TOKEN, TOKEN, EmulatorProcess, StepRun, Workspace
 
-# Until the sync engine is merged the action has nothing to run; remove once it is on main.
-pytest.importorskip("batchsync.sync", reason="the sync engine is not merged yet")
-
 SAMPLE_ITEMS = 13
 MARKER = "<!-- batchsync"
 

@@ -9,9 +9,6 @@ import pytest
 
 from batchsync import demo
 
-# Until the sync engine is merged the demo has nothing to run; remove once it is on main.
-pytest.importorskip("batchsync.sync", reason="the sync engine is not merged yet")
-
 
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` by relative path, with its bytes."""

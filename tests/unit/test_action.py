@@ -24,6 +24,7 @@ from batchsync.errors import (
 from batchsync.items import Kind
 from batchsync.ratelimit import RateLimitSnapshot
 from batchsync.results import BatchResult, ItemAction, Outcome
+from runner_env import ACTION_YML, parse_outputs
 
 TOKEN = "ghs_unit0secret0token"
 
@@ -74,23 +75,6 @@ class Step:
 
     def warnings(self) -> list[str]:
         return [line for line in self.lines if line.startswith("::warning")]
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    """Read GITHUB_OUTPUT's heredoc entries the way the runner does."""
-    result: dict[str, str] = {}
-    rows = iter(text.split("\n"))
-    for row in rows:
-        if not row:
-            continue
-        name, mark = row.split("<<", 1)
-        body: list[str] = []
-        for value_row in rows:
-            if value_row == mark:
-                break
-            body.append(value_row)
-        result[name] = "\n".join(body)
-    return result
 
 
 def make_workspace(tmp_path: Path) -> Path:
@@ -456,12 +440,12 @@ def test_settings_group_names_inputs_without_the_token(env: Env) -> None:
 
 
 def test_action_yml_declares_every_input_config_reads() -> None:
-    spec = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load(ACTION_YML.read_text(encoding="utf-8"))
     read = {s.name for s in SOURCES.values() if s.env[0].startswith("INPUT_")}
     assert set(spec["inputs"]) == read
     assert all(body.get("description") and "default" in body for body in spec["inputs"].values())
 
 
 def test_action_yml_declares_every_output_written() -> None:
-    spec = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load(ACTION_YML.read_text(encoding="utf-8"))
     assert set(spec["outputs"]) == set(summary.outputs(BatchResult(), ""))

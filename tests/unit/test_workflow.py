@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from batchsync import workflow
+from runner_env import parse_outputs
 
 
 @pytest.mark.parametrize(
@@ -118,17 +117,4 @@ def test_default_delimiters_are_random() -> None:
 def test_output_entries_parse_back_like_the_runner() -> None:
     values = {"a": "1", "b": "x\ny", "c": "", "d": "b<<EOF\nEOF"}
     text = "".join(workflow.output_entry(k, v) for k, v in values.items())
-    assert _parse_outputs(text) == values
-
-
-def _parse_outputs(text: str) -> dict[str, str]:
-    """The runner's reading of a GITHUB_OUTPUT file (the heredoc form only)."""
-    result: dict[str, str] = {}
-    lines = iter(text.split("\n"))
-    for line in lines:
-        if not line:
-            continue
-        name, mark = line.split("<<", 1)
-        body = list(itertools.takewhile(lambda row, m=mark: row != m, lines))
-        result[name] = "\n".join(body)
-    return result
+    assert parse_outputs(text) == values

@@ -1,6 +1,6 @@
 """The environment GitHub's runner gives a Docker action, built from action.yml.
 
-Used by the end-to-end tests and by scripts/container-test.sh (``python tests/e2e/runner.py``
+Used by the end-to-end tests and by scripts/container-test.sh (``python tests/runner_env.py``
 prints ``NAME=value`` entries separated by NUL bytes, ready for ``podman run -e``).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-ACTION_YML = Path(__file__).resolve().parents[2] / "action.yml"
+ACTION_YML = Path(__file__).resolve().parents[1] / "action.yml"
 
 # What the runner evaluates in the defaults of action.yml.
 _EXPRESSIONS = ("${{ github.token }}", "${{ github.repository }}")
