@@ -57,10 +57,10 @@ class Template:
 
     def pattern(self) -> re.Pattern[str]:
         """A regex matching the message at the end of a documented line."""
+        # Words of fixed text in order, any whitespace between them; a hole takes anything
+        # (including the spaces around it, which split() drops from the fixed parts).
         parts = [r"\s+".join(map(re.escape, p.split())) for p in self.text.split(HOLE)]
-        body = r".+?".join(p if p else "" for p in parts)
-        body = body.replace(r"\s+\.+?", r"\s*.+?")
-        return re.compile(body.strip() + r"\s*$")
+        return re.compile(r".+?".join(parts) + r"\s*$")
 
 
 def _text(node: ast.expr | None, scope: ast.AST) -> list[str]:
