@@ -10,13 +10,16 @@ label set is the rendered labels plus every remote label batchsync does not mana
 
 Matching: an issue belongs to the item its marker names. An issue without a marker is adopted
 through the item's local link (``github_issue`` / ``github:`` / the sync map) and rewritten with
-a marker; an issue whose marker names another item is never taken over.
+a marker. An issue whose marker names another item that still exists is never taken over; one
+whose marker names a key gone from the tree is the same file under a new key (CCPM renames
+``001.md`` to ``<issue number>.md`` after its own sync) and is adopted through the link when its
+kind matches, its marker rewritten under the new key.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchsync.items import Kind, WorkItem
@@ -79,17 +82,25 @@ class RemoteIndex:
         """The highest issue number seen (0 when none): anything above was created later."""
         return max(self.by_number, default=0)
 
-    def match(self, item: WorkItem) -> RemoteIssue | None:
-        """The issue that belongs to ``item``: by marker, else its unmarked linked issue."""
+    def match(self, item: WorkItem, present: Container[str] | None = None) -> RemoteIssue | None:
+        """The issue that belongs to ``item``: by marker, else through its local link.
+
+        ``present`` holds the keys of the items in the tree; without it, an issue marked for
+        another key is never adopted.
+        """
         found = self.by_key.get(item.key)
         if found is not None:
             return found
         if item.link is None:
             return None
         linked = self.by_number.get(item.link)
-        if linked is not None and linked.marker_key is None:
+        if linked is None:
+            return None
+        old_key = linked.marker_key
+        if old_key is None:
             return linked
-        return None
+        moved = present is not None and old_key not in present
+        return linked if moved and kind_of_issue(linked) == item.kind.value else None
 
     def children_of(self, number: int) -> int:
         """How many sub-issues the issue ``number`` has, as far as the listing shows."""
@@ -156,6 +167,15 @@ def decide(item: WorkItem, issue: RemoteIssue | None, rendered: RenderedIssue) -
             reason += f" (the local link #{item.link} is gone or belongs to another item)"
         return PlannedAction(PlanAction.CREATE, reason, item, None, rendered)
     remote_hash = issue.marker_hash
+    old_key = issue.marker_key
+    if old_key is not None and old_key != item.key:
+        return PlannedAction(
+            PlanAction.UPDATE,
+            f"adopts #{issue.number} through the local link (the file was '{old_key}')",
+            item,
+            issue,
+            rendered,
+        )
     if remote_hash is None:
         return PlannedAction(
             PlanAction.UPDATE,
@@ -212,14 +232,17 @@ def kind_of_issue(issue: RemoteIssue) -> str:
 
 
 def close_candidates(
-    index: RemoteIndex, keys: Iterable[str], *, max_close: int
+    index: RemoteIndex, items: Iterable[WorkItem], *, max_close: int
 ) -> tuple[tuple[PlannedAction, ...], tuple[str, ...]]:
     """Open issues whose marker names an item that no longer exists, and any warning.
 
-    The caller calls this only after a complete, error-free scan of every kind. When more than
-    ``max_close`` issues qualify, none is closed: a mass removal is more likely a wrong ``path``.
+    The caller calls this only after a complete, error-free scan of every kind. An issue that an
+    item adopts through its link (a renamed file) is not closed. When more than ``max_close``
+    issues qualify, none is closed: a mass removal is more likely a wrong ``path``.
     """
-    present = set(keys)
+    items = tuple(items)
+    present = {i.key for i in items}
+    taken = {m.number for i in items if (m := index.match(i, present)) is not None}
     found = tuple(
         PlannedAction(
             PlanAction.CLOSE,
@@ -229,7 +252,7 @@ def close_candidates(
             None,
         )
         for key, issue in sorted(index.by_key.items(), key=lambda kv: kv[1].number)
-        if key not in present and issue.state == "open"
+        if key not in present and issue.state == "open" and issue.number not in taken
     )
     if len(found) > max_close:
         numbers = ", ".join(f"#{a.issue.number}" for a in found[:10] if a.issue)

@@ -216,6 +216,7 @@ class Engine:
         self._write_back = None if options.dry_run else write_back
         self._lock = threading.Lock()
         self._index = RemoteIndex()
+        self._present: frozenset[str] = frozenset()
         self._numbers: dict[str, int] = {}
         self._children: dict[int, int] = {}
         self._high_water = 0
@@ -282,8 +283,9 @@ class Engine:
         self._index = index
         self._warnings.extend(index.warnings)
         self._numbers = {key: issue.number for key, issue in index.by_key.items()}
+        self._present = frozenset(i.key for i in items)
         for item in items:
-            matched = index.match(item)
+            matched = index.match(item, self._present)
             if matched is not None:
                 self._numbers[item.key] = matched.number
         self._children = {n: index.children_of(n) for n in index.by_number}
@@ -325,7 +327,7 @@ class Engine:
             self._warnings.append(f"close-removed skipped: {why}; nothing was closed")
             return []
         planned, warnings = close_candidates(
-            self._index, (i.key for i in scanned.items), max_close=self._opts.max_close
+            self._index, scanned.items, max_close=self._opts.max_close
         )
         self._warnings.extend(warnings)
         return [CloseJob(p.key, kind_of_issue(p.issue), "", p.issue) for p in planned if p.issue]
@@ -336,7 +338,7 @@ class Engine:
         """The plan for one item, with the issue numbers known now."""
         with self._lock:
             numbers = dict(self._numbers)
-        return decide(item, self._index.match(item), render(item, numbers))
+        return decide(item, self._index.match(item, self._present), render(item, numbers))
 
     def sync_item(self, item: WorkItem, **_: object) -> Outcome:
         """The processor's ``sync_fn``: plan and apply one item."""

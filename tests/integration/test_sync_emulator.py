@@ -492,3 +492,22 @@ def test_time_budget_stops_cleanly_and_the_next_run_carries_on(tmp_path: Path) -
         assert all(len(v) == 1 for v in by_key(emu).values())
         assert len(by_key(emu)) == 42
         assert emu.stats.violations == 0
+
+
+def test_a_ccpm_file_renamed_to_its_issue_number_keeps_its_issue(
+    emu: Emulator, workspace: Path
+) -> None:
+    # CCPM's own sync renames epics/<name>/001.md to <issue number>.md: a new key, same issue.
+    sync(emu, workspace, write_back=True)
+    number = by_key(emu)["epics/search/001.md"][0]["number"]
+    base = workspace / ".claude/epics/search"
+    (base / "001.md").rename(base / f"{number}.md")
+    emu.stats.reset()
+    result = sync(emu, workspace, write_back=True, close_removed=True)
+    assert result.failed == 0
+    assert emu.stats.count(method="POST") == 0
+    issues = by_key(emu)
+    assert [i["number"] for i in issues[f"epics/search/{number}.md"]] == [number]
+    assert "epics/search/001.md" not in issues
+    assert all(len(found) == 1 for found in issues.values())
+    assert all(i["state"] == "open" for i in emu.issues(REPO) if i["number"] == number)

@@ -178,7 +178,7 @@ def test_close_candidates_are_open_issues_of_removed_items() -> None:
             make_issue(4),
         ]
     )
-    closes, warnings = close_candidates(index, ["kept"], max_close=10)
+    closes, warnings = close_candidates(index, [make_item("kept")], max_close=10)
     assert [(c.action, c.key, c.issue.number if c.issue else 0) for c in closes] == [
         (PlanAction.CLOSE, "gone", 2)
     ]
@@ -203,3 +203,37 @@ def test_kind_of_issue_from_title_prefix_or_labels() -> None:
     assert kind_of_issue(make_issue(1, title="[EPIC] x")) == "epic"
     assert kind_of_issue(make_issue(1, title="renamed", labels=("prd",))) == "prd"
     assert kind_of_issue(make_issue(1, title="renamed")) == ""
+
+
+def test_match_adopts_a_linked_issue_whose_marker_names_a_key_gone_from_the_tree() -> None:
+    # CCPM renames epics/e/001.md to epics/e/6.md after its own sync: same issue, new key.
+    index = index_issues([make_issue(6, "epics/e/001.md")])
+    item = make_item("epics/e/6.md", link=6)
+    found = index.match(item, present={"epics/e/6.md"})
+    assert found is not None
+    assert found.number == 6
+
+
+def test_match_keeps_an_issue_whose_marker_names_an_item_still_in_the_tree() -> None:
+    index = index_issues([make_issue(6, "task-002")])
+    assert index.match(make_item(link=6), present={"task-001", "task-002"}) is None
+
+
+def test_match_does_not_adopt_a_stale_issue_of_another_kind() -> None:
+    index = index_issues([make_issue(6, "prd-old", title="[PRD] Old")])
+    assert index.match(make_item(link=6), present={"task-001"}) is None
+
+
+def test_decide_rewrites_the_marker_of_a_renamed_file_even_when_content_matches() -> None:
+    item = make_item("epics/e/6.md", link=6)
+    rendered = render(item, {})
+    issue = make_issue(6, "epics/e/001.md", rendered.content_hash)
+    planned = decide(item, issue, rendered)
+    assert planned.action is PlanAction.UPDATE
+    assert "epics/e/001.md" in planned.reason
+
+
+def test_close_candidates_skip_an_issue_adopted_under_a_new_key() -> None:
+    index = index_issues([make_issue(6, "epics/e/001.md")])
+    closes, _ = close_candidates(index, [make_item("epics/e/6.md", link=6)], max_close=10)
+    assert closes == ()

@@ -256,8 +256,18 @@ def test_unmarked_issue_linked_locally_is_adopted_and_given_a_marker() -> None:
 def test_linked_issue_marked_for_another_item_is_not_taken_over() -> None:
     gh = FakeGitHub()
     other = gh.add("[PRD] other", f"x\n\n{format_marker('prd-9', '0' * 16)}")
-    run(gh, [dataclasses.replace(tree()[0], link=other.number)])
-    assert [c[0] for c in gh.writes()] == ["create_issue"]
+    still_there = item("prd-9", Kind.PRD)
+    run(gh, [dataclasses.replace(tree()[0], link=other.number), still_there])
+    assert sorted(c[0] for c in gh.writes()) == ["create_issue", "update_issue"]
+    assert issue_of(gh, "prd-9").number == other.number
+
+
+def test_linked_issue_of_a_renamed_file_is_adopted_not_duplicated() -> None:
+    gh = FakeGitHub()
+    old = gh.add("[PRD] other", f"x\n\n{format_marker('prds/old-name.md', '0' * 16)}")
+    run(gh, [dataclasses.replace(tree()[0], link=old.number)])
+    assert [c[0] for c in gh.writes()] == ["update_issue"]
+    assert issue_of(gh, tree()[0].key).number == old.number
 
 
 def test_linked_number_missing_from_the_listing_is_read_directly() -> None:
