@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from batchsync import __version__, workflow
-from batchsync.config import SOURCES, Settings, in_actions, load_settings
+from batchsync import __version__, summary, workflow
+from batchsync.config import SOURCES, Settings, in_actions, load_settings, step_summary_file
 from batchsync.errors import ItemError, SettingsError
 from batchsync.items import scan
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
@@ -189,10 +190,25 @@ def _problem(error: ItemError, actions: bool) -> str:
 
 def _action_mode() -> int:
     # The Docker action's entry point: `sync` from INPUT_* variables, reported for the runner.
-    settings = load_settings()  # a bad input is reported before the engine is even imported
+    try:
+        settings = load_settings()  # a bad input is reported before the engine is even imported
+    except SettingsError as error:
+        _fatal_summary(error)
+        raise
     action = importlib.import_module("batchsync.action")
     code: int = action.run_action(settings)
     return code
+
+
+def _fatal_summary(error: SettingsError) -> None:
+    """The step summary of a run whose inputs could not be read: written on failure too."""
+    path = step_summary_file()
+    if path is None:
+        return
+    fix = f"with:\n  {error.name}: ...  # {error.allowed}" if error.name.islower() else None
+    text = summary.render_fatal(str(error), fix)
+    with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

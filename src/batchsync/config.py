@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from batchsync.errors import SettingsError
 from batchsync.items import Kind
 
-__all__ = ["ItemType", "Settings", "in_actions", "load_settings"]
+__all__ = ["ItemType", "Settings", "in_actions", "load_settings", "step_summary_file"]
 
 RESULTS_FILE_NAME = "batchsync-results.json"
 
@@ -248,6 +248,12 @@ def load_settings(
         return Settings(**given)
     except ValidationError as error:
         raise _settings_error(error, given) from None
+
+
+def step_summary_file(env: Mapping[str, str] | None = None) -> Path | None:
+    """``GITHUB_STEP_SUMMARY``, read on its own: the summary of a run whose settings failed."""
+    value = (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY", "").strip()
+    return Path(value) if value else None
 
 
 def in_actions(env: Mapping[str, str] | None = None) -> bool:

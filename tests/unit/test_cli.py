@@ -135,6 +135,20 @@ def test_bad_setting_in_actions_is_an_error_command(monkeypatch, fake_module, ca
     assert TOKEN not in out
 
 
+def test_bad_input_in_actions_still_writes_the_step_summary(monkeypatch, tmp_path, capsys):
+    summary_file = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
+    monkeypatch.setenv("INPUT_GITHUB-TOKEN", TOKEN)
+    monkeypatch.setenv("INPUT_MAX-CONCURRENT", "0")
+    assert main([]) == 2
+    text = summary_file.read_text()
+    assert "Nothing was synced" in text
+    assert "max-concurrent" in text
+    assert "a whole number from 1 to 100" in text
+    assert TOKEN not in text + capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("command", "rest"), [("demo", []), ("emulator", ["--port", "0", "-v"])])
 def test_demo_and_emulator_get_the_remaining_arguments(command, rest, fake_module):
     calls = fake_module(command, code=3)
