@@ -519,7 +519,12 @@ class Engine:
         try:
             self._client.add_comment(number, text)
         except UncertainWriteError:
-            pass  # a comment that may be missing is not worth risking a duplicate
+            # a comment that may be missing is not worth risking a duplicate; but say so
+            with self._lock:
+                self._warnings.append(
+                    f"closed #{number}, but the comment explaining why may not have been posted "
+                    "(its answer was lost)"
+                )
         except (AuthError, ForbiddenError):
             raise
         except (ApiError, TransportError) as exc:

@@ -28,6 +28,7 @@ OPERATIONS = {
     "/repos/{owner}/{repo}/labels/{name}": ["get", "patch", "delete"],
     "/repos/{owner}/{repo}/issues/{issue_number}/labels": ["get", "post", "put", "delete"],
     "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}": ["delete"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/comments": ["get", "post"],
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues": ["get", "post"],
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue": ["delete"],
     "/repos/{owner}/{repo}/issues/{issue_number}/parent": ["get"],

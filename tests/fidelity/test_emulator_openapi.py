@@ -27,6 +27,7 @@ def seed(emu: Emulator) -> None:
     repo.add_issue("a pull request", pull_request=True)
     repo.add_milestone("v1")
     repo.add_sub_issue(parent, repo.issue(child).id, replace_parent=False)
+    repo.add_comment(parent, "a first comment")
 
 
 CASES = [
@@ -59,6 +60,15 @@ CASES = [
     ("GET", "/repos/o/r/issues/1/sub_issues", None, 200),
     ("GET", "/repos/o/r/issues/2/parent", None, 200),
     ("GET", "/search/issues?q=parent", None, 200),
+    ("POST", "/repos/o/r/issues/1/comments", {"body": "closed as not planned"}, 201),
+    ("POST", "/repos/o/r/issues/4/comments", {"body": "on a pull request"}, 201),
+    ("POST", "/repos/o/r/issues/1/comments", {}, 422),
+    ("POST", "/repos/o/r/issues/1/comments", {"body": ""}, 422),
+    ("POST", "/repos/o/r/issues/1/comments", {"body": "x" * 65_537}, 422),
+    ("POST", "/repos/o/r/issues/999/comments", {"body": "nobody home"}, 404),
+    ("GET", "/repos/o/r/issues/1/comments", None, 200),
+    ("GET", "/repos/o/r/issues/1/comments?since=2000-01-01T00:00:00Z&per_page=1", None, 200),
+    ("GET", "/repos/o/r/issues/999/comments", None, 404),
 ]
 
 
@@ -95,6 +105,24 @@ def test_link_pages_match_the_list_description(emu, openapi, http):
     conforms(openapi, second, as_path=f"{emu.url}/repos/o/r/issues?per_page=2&page=2")
 
 
+def test_comment_pages_match_the_list_description(emu, openapi, http):
+    seed(emu)
+    for n in range(3):
+        emu.service.store.repo("o", "r").add_comment(2, f"comment {n}")
+    first = http.get(f"{emu.url}/repos/o/r/issues/2/comments", params={"per_page": 2})
+    second = http.get(first.links["next"]["url"])
+    assert [c["body"] for c in second.json()] == ["comment 2"]
+    conforms(openapi, second, as_path=f"{emu.url}/repos/o/r/issues/2/comments?per_page=2&page=2")
+
+
+def test_issue_with_comments_matches_the_description(emu, openapi, http):
+    seed(emu)
+    http.post(f"{emu.url}/repos/o/r/issues/1/comments", json={"body": "one more"})
+    answer = http.get(f"{emu.url}/repos/o/r/issues/1")
+    assert answer.json()["comments"] == 2
+    conforms(openapi, answer)
+
+
 def test_a_non_conforming_answer_is_caught(emu, openapi, http):
     # guards the check itself: a wrong body must fail it
     seed(emu)
@@ -115,13 +143,14 @@ def test_refusals_match_the_description(emu, openapi):
         requests.post(
             f"{emu.url}/repos/o/r/issues/1/sub_issues", json={"sub_issue_id": 1}, headers=read
         ),
+        requests.post(f"{emu.url}/repos/o/r/issues/1/comments", json={"body": "b"}, headers=read),
         requests.get(f"{emu.url}/user", headers={"Authorization": "token wrong"}),
         requests.get(f"{emu.url}/search/issues?q=x", headers={"Authorization": "token wrong"}),
         requests.post(
             f"{emu.url}/repos/o/r/issues", data=b"{oops", headers={"Authorization": "token write"}
         ),
     ]
-    assert [a.status_code for a in cases] == [403, 403, 403, 401, 401, 400]
+    assert [a.status_code for a in cases] == [403, 403, 403, 403, 401, 401, 400]
     for answer in cases:
         conforms(openapi, answer)
 

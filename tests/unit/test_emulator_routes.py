@@ -59,6 +59,21 @@ def test_links_keep_the_other_query_parameters_in_order():
         ("HEAD", "/repos/o/r", "/repos/{owner}/{repo}"),
         ("GET", "/repositories/12/issues", "/repositories/{repo_id}/issues"),
         (
+            "POST",
+            "/repos/o/r/issues/3/comments",
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        ),
+        (
+            "GET",
+            "/repos/o/r/issues/3/comments",
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        ),
+        (
+            "GET",
+            "/repositories/12/issues/3/comments",
+            "/repositories/{repo_id}/issues/{issue_number}/comments",
+        ),
+        (
             "DELETE",
             "/repos/o/r/issues/3/labels/a%20b",
             "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
@@ -71,6 +86,17 @@ def test_routes_resolve_to_githubs_templates(method, path, template):
     found = api.route(method, path)
     assert found is not None
     assert found[0].template == template
+
+
+def test_only_a_comment_post_counts_as_content_creation():
+    clock = ManualClock()
+    api = Api(Store(clock), Limiter(LimitConfig.off(), clock))
+    post = api.route("POST", "/repos/o/r/issues/3/comments")
+    get = api.route("GET", "/repos/o/r/issues/3/comments")
+    assert post is not None
+    assert post[0].creates
+    assert get is not None
+    assert not get[0].creates
 
 
 def test_unknown_path_or_method_has_no_route():

@@ -141,3 +141,42 @@ def test_every_change_moves_the_generation(repo):
 def test_bad_repository_names_are_refused():
     with pytest.raises(ValueError, match="owner/name"):
         Store(ManualClock()).add_repo("just-a-name", owner_id=1)
+
+
+def test_comments_are_kept_oldest_first_and_counted_on_the_issue(repo):
+    number = repo.add_issue("t")
+    repo.add_comment(number, "first")
+    repo.create_comment(ME, number, {"body": "second"})
+    issue = repo.issue(number)
+    assert [(c.body, c.user.login) for c in issue.comments] == [("first", "o"), ("second", "me")]
+    assert issue_json(repo, issue, "http://x", "http://x")["comments"] == 2
+
+
+def test_a_comment_moves_the_issue_and_the_generation(repo):
+    number = repo.add_issue("t")
+    clock = repo.store.clock
+    assert isinstance(clock, ManualClock)
+    clock.sleep(30)
+    before = repo.store.generation
+    repo.add_comment(number, "later")
+    assert repo.issue(number).updated_at == repo.issue(number).comments[0].created_at
+    assert repo.issue(number).updated_at > repo.issue(number).created_at
+    assert repo.store.generation > before
+
+
+def test_a_comment_on_a_missing_issue_is_404(repo):
+    with pytest.raises(ApiFailure) as caught:
+        repo.add_comment(7, "nobody home")
+    assert caught.value.status == 404
+
+
+@pytest.mark.parametrize(("length", "stored"), [(65_536, True), (65_537, False)])
+def test_comment_body_limit_is_65536_characters(repo, length, stored):
+    number = repo.add_issue("t")
+    if stored:
+        repo.add_comment(number, "x" * length)
+    else:
+        with pytest.raises(ApiFailure) as caught:
+            repo.add_comment(number, "x" * length)
+        assert errors(caught)[0]["resource"] == "IssueComment"
+    assert len(repo.issue(number).comments) == int(stored)

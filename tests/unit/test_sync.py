@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from fakes import FakeGitHub, SerialProcessor
 
-from batchsync.errors import BudgetExhausted, ForbiddenError, ItemError, ServerError
+from batchsync.errors import (
+    BudgetExhausted,
+    ForbiddenError,
+    ItemError,
+    ServerError,
+    UncertainWriteError,
+)
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
@@ -385,6 +391,22 @@ def test_close_removed_closes_as_not_planned_with_a_comment() -> None:
     assert gh.issues[gone.number].state_reason == "not_planned"
     closed = result.outcomes[-1]
     assert (closed.action, closed.key, closed.kind) == (ItemAction.CLOSED, "task-2", "task")
+
+
+class _LostComments(FakeGitHub):
+    def add_comment(self, number: int, body: str) -> None:
+        super().add_comment(number, body)
+        raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
+
+
+def test_close_removed_warns_when_the_comment_answer_was_lost() -> None:
+    gh = _LostComments()
+    run(gh, tree())
+    gone = issue_of(gh, "task-2")
+    result = run(gh, tree()[:3], close_removed=True)
+    assert [c[0] for c in gh.writes()].count("add_comment") == 1
+    assert result.outcomes[-1].action is ItemAction.CLOSED
+    assert any(f"closed #{gone.number}" in w and "comment" in w for w in result.warnings)
 
 
 def test_close_removed_is_off_by_default() -> None:

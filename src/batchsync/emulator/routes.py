@@ -20,7 +20,7 @@ from batchsync.emulator.protocol import (
     validation_failed,
 )
 from batchsync.emulator.search import search
-from batchsync.emulator.shapes import issue_json, label_json, repo_json, user_json
+from batchsync.emulator.shapes import comment_json, issue_json, label_json, repo_json, user_json
 from batchsync.emulator.state import IssueState, Repo, Store, UserRef
 
 __all__ = ["INTEGRATION_FORBIDDEN", "Api", "Route", "author_of"]
@@ -145,6 +145,11 @@ class Api:
             Route("PUT", issue_path + "/labels", self.set_issue_labels),
             Route("DELETE", issue_path + "/labels", self.clear_issue_labels),
             Route("DELETE", issue_path + "/labels/{name}", self.remove_issue_label),
+            Route("GET", issue_path + "/comments", self.list_comments),
+            Route(
+                "GET", "/repositories/{repo_id}/issues/{issue_number}/comments", self.list_comments
+            ),
+            Route("POST", issue_path + "/comments", self.create_comment, creates=True),
         ]
         if sub_issues:
             table += [
@@ -285,7 +290,7 @@ class Api:
         keys: dict[str, Callable[[IssueState], Any]] = {
             "created": lambda i: (i.created_at, i.number),
             "updated": lambda i: (i.updated_at, i.number),
-            "comments": lambda i: (0, i.number),
+            "comments": lambda i: (len(i.comments), i.number),
         }
         if sort not in keys:
             raise validation_failed("Issue", "sort", "invalid", value=sort)
@@ -419,6 +424,30 @@ class Api:
 
     def _touch(self, repo: Repo, issue: IssueState) -> None:
         repo.touch(issue)
+
+    # --- comments -----------------------------------------------------------------------
+
+    def list_comments(self, req: Request) -> Response:
+        """``GET .../issues/{issue_number}/comments``: oldest first, ``since``, paginated."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        comments = issue.comments
+        if req.query.get("since"):
+            since = _parse_since(req.query["since"])
+            comments = [c for c in comments if c.updated_at >= since]
+        base = f"{req.api_base}/repositories/{repo.id}/issues/{issue.number}/comments"
+        page, link = paginate(req, comments, base)
+        return _listing(
+            [comment_json(repo, issue, c, req.api_base, req.web_base) for c in page], link
+        )
+
+    def create_comment(self, req: Request) -> Response:
+        """``POST .../issues/{issue_number}/comments``: content creation, like an issue."""
+        repo = self._repo(req)
+        issue = self._issue(req, repo)
+        comment = repo.create_comment(author_of(req), issue.number, _object(req.body))
+        body = comment_json(repo, issue, comment, req.api_base, req.web_base)
+        return Response(201, body, {"location": body["url"]})
 
     # --- sub-issues ---------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.service import Answer, Service
-from batchsync.emulator.shapes import issue_json
+from batchsync.emulator.shapes import comment_json, issue_json
 from batchsync.emulator.state import Repo
 from batchsync.emulator.stats import Stats
 
@@ -185,6 +185,9 @@ class _Admin:
             ("POST", "repos"): lambda: self._add_repo(body),
             ("POST", "tokens"): lambda: self._add_token(body),
             ("GET", "issues"): lambda: emu.issues(query["repo"], host=host),
+            ("GET", "comments"): lambda: emu.comments(
+                query["repo"], int(query["number"]), host=host
+            ),
             ("GET", "clock"): lambda: {"now": emu.clock.now()},
         }
         action = table.get((method, name))
@@ -370,3 +373,15 @@ class Emulator:
         with store.lock:
             owner, _, name = full_name.partition("/")
             return list(store.repo(owner, name).issue(number).children)
+
+    def comments(
+        self, full_name: str, number: int, *, host: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The comments on issue ``number``, oldest first, GitHub-shaped."""
+        api, web = self._base(host)
+        store = self.service.store
+        with store.lock:
+            owner, _, name = full_name.partition("/")
+            repo = store.repo(owner, name)
+            issue = repo.issue(number)
+            return [comment_json(repo, issue, c, api, web) for c in issue.comments]

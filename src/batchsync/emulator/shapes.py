@@ -10,9 +10,9 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from batchsync.emulator.state import IssueState, LabelState, Repo, UserRef
+from batchsync.emulator.state import CommentState, IssueState, LabelState, Repo, UserRef
 
-__all__ = ["iso", "issue_json", "label_json", "node_id", "repo_json", "user_json"]
+__all__ = ["comment_json", "iso", "issue_json", "label_json", "node_id", "repo_json", "user_json"]
 
 
 def iso(epoch: float | None) -> str | None:
@@ -135,11 +135,11 @@ def issue_json(
         "assignee": assignees[0] if assignees else None,
         "assignees": assignees,
         "milestone": _milestone_json(repo, issue.milestone, api, web),
-        "comments": 0,
+        "comments": len(issue.comments),
         "created_at": iso(issue.created_at),
         "updated_at": iso(issue.updated_at),
         "closed_at": iso(issue.closed_at),
-        "author_association": "OWNER" if issue.user.login == repo.owner else "CONTRIBUTOR",
+        "author_association": _association(repo, issue.user),
         "active_lock_reason": None,
         "body": issue.body,
         "reactions": _reactions(url),
@@ -165,6 +165,33 @@ def issue_json(
         if issue.parent is not None:
             data["parent_issue_url"] = f"{base}/issues/{issue.parent}"
     return data
+
+
+def comment_json(
+    repo: Repo, issue: IssueState, comment: CommentState, api: str, web: str
+) -> dict[str, Any]:
+    """The ``issue-comment`` object."""
+    base = f"{api}/repos/{repo.full_name}"
+    url = f"{base}/issues/comments/{comment.id}"
+    kind = "pull" if issue.is_pull else "issues"
+    return {
+        "url": url,
+        "html_url": f"{web}/{repo.full_name}/{kind}/{issue.number}#issuecomment-{comment.id}",
+        "issue_url": f"{base}/issues/{issue.number}",
+        "id": comment.id,
+        "node_id": node_id("IssueComment", comment.id),
+        "user": user_json(comment.user, api, web),
+        "created_at": iso(comment.created_at),
+        "updated_at": iso(comment.updated_at),
+        "author_association": _association(repo, comment.user),
+        "body": comment.body,
+        "reactions": _reactions(url),
+        "performed_via_github_app": None,
+    }
+
+
+def _association(repo: Repo, user: UserRef) -> str:
+    return "OWNER" if user.login == repo.owner else "CONTRIBUTOR"
 
 
 def _reactions(url: str) -> dict[str, Any]:

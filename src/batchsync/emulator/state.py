@@ -17,6 +17,7 @@ __all__ = [
     "MAX_BODY",
     "MAX_SUB_ISSUES",
     "MAX_TITLE",
+    "CommentState",
     "IssueState",
     "LabelState",
     "MilestoneState",
@@ -33,6 +34,7 @@ MAX_DEPTH = 8
 NEW_LABEL_COLOR = "ededed"
 CLOSED_REASONS = ("completed", "not_planned", "duplicate")
 STATE_REASONS = (*CLOSED_REASONS, "reopened")
+COMMENT_DOCS = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,17 @@ class SearchDoc:
 
 
 @dataclass
+class CommentState:
+    """One comment on an issue (mutable server state)."""
+
+    id: int
+    body: str
+    user: UserRef
+    created_at: float
+    updated_at: float
+
+
+@dataclass
 class IssueState:
     """One issue or pull request (mutable server state)."""
 
@@ -99,6 +112,7 @@ class IssueState:
     is_pull: bool = False
     parent: int | None = None  # the parent's number (same repository)
     children: list[int] = field(default_factory=list)  # sub-issue numbers, in order added
+    comments: list[CommentState] = field(default_factory=list)  # oldest first
     history: list[tuple[float, SearchDoc]] = field(default_factory=list)
 
 
@@ -119,7 +133,12 @@ class Store:
 
     def next_id(self, kind: str) -> int:
         """A fresh id; each kind gets its own range so ids never look like issue numbers."""
-        base = {"repo": 700_000_000, "issue": 2_000_000_000, "label": 5_000_000_000}
+        base = {
+            "repo": 700_000_000,
+            "issue": 2_000_000_000,
+            "comment": 3_000_000_000,
+            "label": 5_000_000_000,
+        }
         with self.lock:
             value = self._ids.get(kind, base.get(kind, 9_000_000_000)) + 1
             self._ids[kind] = value
@@ -226,6 +245,12 @@ class Repo:
                 self.update_issue(user, issue.number, {"state": "closed"})
             self._index(issue)
             return issue.number
+
+    def add_comment(self, number: int, body: str, *, author: UserRef | None = None) -> int:
+        """Comment on an issue directly and return the comment's id."""
+        user = author or UserRef(self.owner, self.owner_id)
+        with self.store.lock:
+            return self.create_comment(user, number, {"body": body}).id
 
     # --- operations the routes perform (caller holds store.lock) -----------------------
 
@@ -382,6 +407,35 @@ class Repo:
         elif reason is not None and state == "closed" and reason in CLOSED_REASONS:
             issue.state_reason = reason
 
+    def create_comment(
+        self, user: UserRef, number: int | str, data: dict[str, Any]
+    ) -> CommentState:
+        """Comment on an issue (or pull request); 404 for an unknown one, 422 for a bad body."""
+        self.store.changed()
+        issue = self.issue(number)
+        if "body" not in data:
+            raise ApiFailure(
+                422,
+                'Invalid request.\n\n"body" wasn\'t supplied.',
+                documentation_url=COMMENT_DOCS,
+            )
+        body = data["body"]
+        if not isinstance(body, str):
+            raise ApiFailure(
+                422,
+                f"Invalid request.\n\nFor 'properties/body', {body!r} is not a string.",
+                documentation_url=COMMENT_DOCS,
+            )
+        if not body.strip():
+            raise _comment_error("Body cannot be blank")
+        if len(body) > MAX_BODY:
+            raise _comment_error(f"Body is too long (maximum is {MAX_BODY} characters)")
+        now = self.store.clock.now()
+        comment = CommentState(self.store.next_id("comment"), body, user, now, now)
+        issue.comments.append(comment)
+        issue.updated_at = now  # GitHub moves the issue's updated_at on a new comment
+        return comment
+
     def _milestone(self, value: Any) -> int | None:
         if value is None:
             return None
@@ -479,6 +533,23 @@ def _sub_issue_error(message: str) -> ApiFailure:
             {"resource": "Issue", "code": "custom", "field": "sub_issue_id", "message": message}
         ],
         documentation_url="https://docs.github.com/rest/issues/sub-issues#add-sub-issue",
+    )
+
+
+def _comment_error(message: str) -> ApiFailure:
+    """GitHub's 422 for a comment body it will not store (the field is named ``data``)."""
+    return ApiFailure(
+        422,
+        "Validation Failed",
+        errors=[
+            {
+                "resource": "IssueComment",
+                "code": "unprocessable",
+                "field": "data",
+                "message": message,
+            }
+        ],
+        documentation_url=COMMENT_DOCS,
     )
 
 

@@ -1,0 +1,237 @@
+"""close-removed end to end against the emulator: close as not planned, comment once, then rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchsync.config import load_settings
+from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
+from batchsync.render import parse_marker
+from batchsync.results import BatchResult, ItemAction
+from batchsync.sync import run
+
+TOKEN = "ghs_closetoken"
+REPO = "octo/demo"
+COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+TASKS = 4
+
+
+def write_item(base: Path, rel: str, meta: dict[str, object], body: str) -> None:
+    path = base / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = "\n".join(f"{key}: {value}" for key, value in meta.items())
+    path.write_text(f"---\n{head}\n---\n\n{body}\n", encoding="utf-8")
+
+
+def task_path(workspace: Path, n: int) -> Path:
+    return workspace / f".claude/epics/epic-001-cart/task-{n:03}.md"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    base = tmp_path / ".claude"
+    write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"}, "# Cart")
+    write_item(
+        base,
+        "epics/epic-001-cart/epic.md",
+        {"id": "epic-001", "title": "Cart screens", "prd_id": "prd-001"},
+        "The screens.",
+    )
+    for n in range(1, TASKS + 1):
+        write_item(
+            base,
+            f"epics/epic-001-cart/task-{n:03}.md",
+            {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001", "status": "open"},
+            f"Do step {n}.",
+        )
+    return tmp_path
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(limits="off", scale=1000) as emulator:
+        emulator.add_token(TOKEN)
+        emulator.add_repo(REPO)
+        yield emulator
+
+
+def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
+    given: dict[str, object] = {
+        "github_token": TOKEN,
+        "repository": REPO,
+        "api_url": emu.url,
+        "server_url": emu.url,
+        "workspace": str(workspace),
+        "path": ".claude",
+        "write_interval": 0,
+        "creates_per_minute": 0,
+        "creates_per_hour": 0,
+        "retry_delay": 0,
+    }
+    given.update(overrides)
+    return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
+
+
+def issue_of(emu: Emulator, key: str) -> dict[str, Any]:
+    found = [i for i in emu.issues(REPO) if (m := parse_marker(i["body"])) and m.key == key]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def writes(emu: Emulator) -> int:
+    return sum(emu.stats.count(method=m) for m in ("POST", "PATCH", "PUT", "DELETE"))
+
+
+def open_issues(emu: Emulator) -> int:
+    return sum(1 for i in emu.issues(REPO) if i["state"] == "open")
+
+
+def synced(emu: Emulator, workspace: Path) -> None:
+    first = sync(emu, workspace)
+    assert first.failed == 0, first.errors
+    emu.stats.reset()
+
+
+def test_removed_item_is_closed_as_not_planned_with_one_comment(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    result = sync(emu, workspace, close_removed=True)
+    issue = issue_of(emu, "task-002")
+    assert (issue["state"], issue["state_reason"]) == ("closed", "not_planned")
+    comments = emu.comments(REPO, issue["number"])
+    assert len(comments) == 1
+    assert "`task-002` no longer exists" in comments[0]["body"]
+    assert issue["comments"] == 1
+    closed = [o for o in result.outcomes if o.action is ItemAction.CLOSED]
+    assert [(o.key, o.issue_number) for o in closed] == [("task-002", issue["number"])]
+    assert result.failed == 0
+    assert not [w for w in result.warnings if "comment" in w], result.warnings
+
+
+def test_close_costs_one_patch_and_one_comment(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace, close_removed=True)
+    assert emu.stats.count("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", 200) == 1
+    assert emu.stats.count("POST", COMMENTS, 201) == 1
+    assert writes(emu) == 2
+
+
+def test_rerun_after_the_close_writes_nothing(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace, close_removed=True)
+    emu.stats.reset()
+    again = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert not [o for o in again.outcomes if o.action is ItemAction.CLOSED]
+    assert len(emu.comments(REPO, issue_of(emu, "task-002")["number"])) == 1
+
+
+def test_more_removed_than_max_close_closes_nothing_and_names_them(emu, workspace):
+    synced(emu, workspace)
+    gone = [issue_of(emu, f"task-{n:03}")["number"] for n in (1, 2, 3)]
+    for n in (1, 2, 3):
+        task_path(workspace, n).unlink()
+    before = open_issues(emu)
+    result = sync(emu, workspace, close_removed=True, max_close=2)
+    assert writes(emu) == 0
+    assert open_issues(emu) == before
+    warning = next(w for w in result.warnings if "max-close" in w)
+    assert all(f"#{n}" in warning for n in gone), warning
+    assert "none was closed" in warning
+    assert not [o for o in result.outcomes if o.action is ItemAction.CLOSED]
+
+
+def test_as_many_removed_as_max_close_closes_them_all(emu, workspace):
+    synced(emu, workspace)
+    for n in (1, 2):
+        task_path(workspace, n).unlink()
+    result = sync(emu, workspace, close_removed=True, max_close=2)
+    assert sorted(o.key for o in result.outcomes if o.action is ItemAction.CLOSED) == [
+        "task-001",
+        "task-002",
+    ]
+    assert emu.stats.count("POST", COMMENTS, 201) == 2
+
+
+def test_a_scan_error_closes_nothing(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    task_path(workspace, 3).write_text("---\nid: task-003\ntitle: [unclosed\n---\nx\n")
+    result = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert issue_of(emu, "task-002")["state"] == "open"
+    assert any("close-removed skipped" in w for w in result.warnings), result.warnings
+    assert [o.path for o in result.errors] == [".claude/epics/epic-001-cart/task-003.md"]
+
+
+def test_a_partial_type_closes_nothing(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    result = sync(emu, workspace, close_removed=True, item_type="task")
+    assert writes(emu) == 0
+    assert issue_of(emu, "task-002")["state"] == "open"
+    assert any("type is not 'all'" in w for w in result.warnings), result.warnings
+
+
+def test_close_removed_off_leaves_the_issue_open(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace)
+    assert writes(emu) == 0
+    assert issue_of(emu, "task-002")["state"] == "open"
+
+
+def test_dry_run_plans_the_close_and_writes_nothing(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    result = sync(emu, workspace, close_removed=True, dry_run=True)
+    assert writes(emu) == 0
+    planned = [o.key for o in result.outcomes if o.action is ItemAction.PLANNED_CLOSE]
+    assert planned == ["task-002"]
+
+
+def test_an_issue_closed_by_hand_is_left_alone(emu, workspace):
+    synced(emu, workspace)
+    number = issue_of(emu, "task-002")["number"]
+    repo = emu.service.store.repo("octo", "demo")
+    with repo.store.lock:
+        repo.update_issue(repo.issue(number).user, number, {"state": "closed"})
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert issue_of(emu, "task-002")["state_reason"] == "completed"
+
+
+def test_a_lost_comment_answer_is_not_sent_twice(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    drop = ScheduledFault(FaultKind.DROP, 1, "POST", COMMENTS)
+    emu.set_faults(FaultConfig(schedule=(drop,)))
+    result = sync(emu, workspace, close_removed=True)
+    emu.set_faults(FaultConfig())
+    number = issue_of(emu, "task-002")["number"]
+    assert [o.action for o in result.outcomes if o.key == "task-002"] == [ItemAction.CLOSED]
+    assert emu.stats.count("POST", COMMENTS, 0) == 1
+    emu.stats.reset()
+    sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert len(emu.comments(REPO, number)) == 1
+
+
+def test_a_failed_comment_is_reported_and_the_close_stands(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    fail = ScheduledFault(FaultKind.ERROR, 1, "POST", COMMENTS)
+    emu.set_faults(FaultConfig(schedule=(fail,), error_statuses=(502,)))
+    result = sync(emu, workspace, close_removed=True)
+    number = issue_of(emu, "task-002")["number"]
+    assert issue_of(emu, "task-002")["state"] == "closed"
+    assert emu.comments(REPO, number) == []
+    assert [o.action for o in result.outcomes if o.key == "task-002"] == [ItemAction.CLOSED]
+    assert any(f"#{number}" in w and "comment" in w for w in result.warnings), result.warnings
