@@ -181,8 +181,11 @@ class Settings(BaseSettings):
     def base_dir(self) -> Path:
         """The work-item folder, resolved; it must stay inside the workspace."""
         workspace = self.workspace.resolve()
-        base = (workspace / self.path).resolve()
-        if not base.is_relative_to(workspace):
+        try:
+            base = (workspace / self.path).resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError on Python 3.11)
+            base = None
+        if base is None or not base.is_relative_to(workspace):
             raise SettingsError(
                 "path",
                 self.path,

@@ -185,6 +185,7 @@ _SPECIAL: dict[str, object] = {
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _WORD = re.compile(r"[^\W\d_][\w .,/()!?%+=@'\"-]*")  # starts with a letter: YAML keeps it text
 _INT = re.compile(r"0|[1-9][0-9]*")
+_INT_DIGITS = 4_300  # Python's default limit for int() of a string
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _UTC = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 # Plain scalars PyYAML resolves by its regexes alone; flow-list items may not hold ":" or quotes.
@@ -221,14 +222,7 @@ def _simple_line(line: str) -> tuple[str, object] | None:
 def _simple_value(text: str) -> object:
     """A one-line value as PyYAML reads it, or ``_MISS`` when that needs the full parser."""
     if text.startswith("["):
-        if not text.endswith("]"):
-            return _MISS
-        inner = text[1:-1].strip()
-        if not inner:
-            return []
-        parts = [item.strip() for item in inner.split(",")]
-        items = [_plain(part, _FLOW_ITEM) if part else _MISS for part in parts]
-        return _MISS if any(item is _MISS for item in items) else items
+        return _flow_list(text)
     if text[:1] == '"':
         inner = text[1:-1]
         ok = len(text) > 1 and text.endswith('"') and '"' not in inner and "\\" not in inner
@@ -240,6 +234,20 @@ def _simple_value(text: str) -> object:
     return _plain(text, _SAFE)
 
 
+def _flow_list(text: str) -> object:
+    """A one-line ``[a, b]`` list as PyYAML reads it, or ``_MISS``."""
+    if not text.endswith("]"):
+        return _MISS
+    inner = text[1:-1].strip()
+    if not inner:
+        return []
+    parts = [item.strip() for item in inner.split(",")]
+    if len(parts) > MAX_NODES:  # PyYAML's path refuses it; so must this one
+        return _MISS
+    items = [_plain(part, _FLOW_ITEM) if part else _MISS for part in parts]
+    return _MISS if any(item is _MISS for item in items) else items
+
+
 def _plain(text: str, allowed: re.Pattern[str]) -> object:
     """A plain scalar resolved the YAML 1.1 way (as PyYAML's resolver does), or ``_MISS``."""
     if text in _SPECIAL:
@@ -247,7 +255,8 @@ def _plain(text: str, allowed: re.Pattern[str]) -> object:
     if _WORD.fullmatch(text) and allowed.fullmatch(text):
         return text
     if _INT.fullmatch(text):
-        return int(text)
+        # More digits than int() reads (4,300): PyYAML's path reports it as an error.
+        return int(text) if len(text) <= _INT_DIGITS else _MISS
     if _DATE.fullmatch(text) or _UTC.fullmatch(text):
         return _timestamp(text)
     if not allowed.fullmatch(text) or ": " in text or text.endswith((":", " ")):

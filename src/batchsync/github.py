@@ -140,6 +140,10 @@ class GitHubClient:
                 pool_size=self._pool_size,
             )
 
+    def _scrub(self, text: str) -> str:
+        """``text`` without the token: a server or proxy may echo the request's headers."""
+        return text.replace(self._auth.token, "***")
+
     def _send(
         self, verb: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None
     ) -> tuple[Any, Mapping[str, str]]:
@@ -155,13 +159,14 @@ class GitHubClient:
             )
         except GithubException as exc:
             data = exc.data if isinstance(exc.data, dict) else {}
+            scrub = self._scrub
             error = error_from_response(
                 exc.status,
-                str(data.get("message") or exc.message or "no message"),
+                scrub(str(data.get("message") or exc.message or "no message")),
                 method=verb,
                 path=path,
-                headers=dict(exc.headers or {}),
-                errors=_error_strings(data),
+                headers={k: scrub(str(v)) for k, v in (exc.headers or {}).items()},
+                errors=tuple(scrub(text) for text in _error_strings(data)),
             )
             if isinstance(error, AuthError | ForbiddenError):
                 self._refused = error

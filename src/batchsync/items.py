@@ -168,7 +168,7 @@ def scan(
     if not base.is_dir():
         missing = ItemError(shown(""), None, "folder not found: check the `path` input")
         return ScanResult(errors=(missing,))
-    sync_map, map_error = _read_sync_map(base, shown(SYNC_MAP_NAME))
+    sync_map, map_error = _read_sync_map(base, shown(SYNC_MAP_NAME), boundary)
     if map_error is not None:
         errors.append(map_error)
     parsed: list[_Parsed] = []
@@ -539,14 +539,16 @@ def _dependency(text: str, folder: str, by_path: Mapping[str, str], keys: set[st
 # --- the sync map ------------------------------------------------------------------------------
 
 
-def _read_sync_map(base: Path, shown: str) -> tuple[dict[str, int], ItemError | None]:
+def _read_sync_map(
+    base: Path, shown: str, boundary: Path
+) -> tuple[dict[str, int], ItemError | None]:
     """``<base>/sync-map.json``: key -> issue number; a bad file is one error, never a crash.
 
     The flat form ``{"prd-001": 100}`` is the contract; ClaudeAutoPM's grouped form
     (``{"prd-to-issue": {...}, "metadata": {...}}``) is read too.
     """
     try:
-        raw = _load_json(base / SYNC_MAP_NAME, shown)
+        raw = _load_json(base / SYNC_MAP_NAME, shown, boundary)
     except ItemError as error:
         return {}, error
     if raw is None:
@@ -567,9 +569,10 @@ def _read_sync_map(base: Path, shown: str) -> tuple[dict[str, int], ItemError | 
     return found, ItemError(shown, None, f"sync map entries without an issue number: {listed}")
 
 
-def _load_json(path: Path, shown: str) -> object:
+def _load_json(path: Path, shown: str, boundary: Path) -> object:
     """The parsed JSON file, None when it does not exist; ``ItemError`` when unusable."""
     try:
+        _check_regular(path, shown, boundary)
         return json.loads(decode(path.read_bytes(), shown))
     except FileNotFoundError:
         return None
@@ -577,6 +580,24 @@ def _load_json(path: Path, shown: str) -> object:
         raise ItemError(shown, None, f"cannot read the sync map ({error.strerror})") from None
     except json.JSONDecodeError as error:
         raise ItemError(shown, error.lineno, f"sync map is not valid JSON: {error.msg}") from None
+    except (ValueError, RecursionError):  # nested too deep, or a number too long to read
+        raise ItemError(
+            shown, None, 'sync map is not usable JSON: write a flat object like {"prd-001": 100}'
+        ) from None
+
+
+def _check_regular(path: Path, shown: str, boundary: Path) -> None:
+    """Refuse a sync map that is a link out of the workspace (or a loop), or not a plain file."""
+    if path.is_symlink():
+        try:
+            inside = path.resolve().is_relative_to(boundary)
+        except RuntimeError:  # a symlink loop (Python 3.11 raises this, not OSError)
+            inside = False
+        if not inside:
+            message = "sync map is a symlink leading outside the workspace (or nowhere): remove it"
+            raise ItemError(shown, None, message)
+    if path.exists() and not path.is_file():
+        raise ItemError(shown, None, "sync map is not a regular file: remove it")
 
 
 def _map_pairs(raw: Mapping[str, object]) -> Iterator[tuple[str, object]]:

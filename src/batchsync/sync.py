@@ -26,6 +26,7 @@ from batchsync.config import Settings
 from batchsync.errors import (
     ApiError,
     AuthError,
+    BatchsyncError,
     BudgetExhausted,
     ForbiddenError,
     ItemError,
@@ -756,6 +757,9 @@ def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | N
         return 2
     except (AuthError, ForbiddenError, NotFoundError) as exc:
         print(f"batchsync: {_fatal_message(exc, settings.repository or '')}", file=err)
+        return 2
+    except BatchsyncError as exc:  # GitHub unreachable or failing before any item could run
+        print(f"batchsync: nothing synced: {exc}", file=err)
         return 2
     print(
         summary_text(result, repository=settings.repository or "", dry_run=settings.dry_run),
