@@ -63,6 +63,7 @@ __all__ = [
     "EngineOptions",
     "IssueClient",
     "Processor",
+    "SyncOptions",
     "batch_sync_all",
     "batch_sync_epics",
     "batch_sync_prds",
