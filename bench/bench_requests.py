@@ -111,6 +111,9 @@ def main() -> None:
         default=10,
         help="every Nth task is done (0: none); a done item costs a create and a closing PATCH",
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print a Markdown table with requests per item"
+    )
     args = parser.parse_args()
     rows: list[tuple[str, int, dict[str, float], str]] = []
     with tempfile.TemporaryDirectory() as tmp, Emulator(limits="github", scale=args.scale) as emu:
@@ -147,18 +150,44 @@ def main() -> None:
         result, one = measure(emu, workspace, args.time_budget)
         rows.append(("one changed item", n, one, "target 1 write"))
 
+    print(markdown_table(rows) if args.markdown else text_table(rows))
+
+
+Row = tuple[str, int, dict[str, float], str]
+
+
+def text_table(rows: list[Row]) -> str:
+    """The rows as a fixed-width text table."""
     head = (
         f"{'scenario':<18} {'items':>5} {'requests':>8} {'GET':>5} {'POST':>5} {'PATCH':>5} "
         f"{'limited':>7} {'violations':>10} {'emulated':>10} {'wall':>7}  note"
     )
-    print(head)
-    print("-" * len(head))
+    lines = [head, "-" * len(head)]
     for name, items, f, note in rows:
-        print(
+        lines.append(
             f"{name:<18} {items:>5} {f['requests']:>8.0f} {f['GET']:>5.0f} {f['POST']:>5.0f} "
             f"{f['PATCH']:>5.0f} {f['limited']:>7.0f} {f['violations']:>10.0f} "
             f"{f['emulated_min']:>8.1f}min {f['wall_s']:>6.1f}s  {note}"
         )
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """The rows as a Markdown table, with requests and writes per item."""
+    lines = [
+        "| scenario | items | requests | per item | writes | GET | POST | PATCH | limited "
+        "| violations | emulated | wall | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, items, f, note in rows:
+        writes = f["POST"] + f["PATCH"]
+        lines.append(
+            f"| {name} | {items:,} | {f['requests']:,.0f} | {f['requests'] / items:.3f} "
+            f"| {writes:,.0f} | {f['GET']:,.0f} | {f['POST']:,.0f} | {f['PATCH']:,.0f} "
+            f"| {f['limited']:.0f} | {f['violations']:.0f} | {f['emulated_min']:,.1f} min "
+            f"| {f['wall_s']:.1f} s | {note} |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

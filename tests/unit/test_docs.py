@@ -1,0 +1,272 @@
+"""docs/troubleshooting.md lists every message batchsync prints, each with its fix.
+
+The messages are found in the source, not in a hand-kept list: every call that makes a message a
+user sees (below, ``MESSAGE_CALLS`` and the other rules of ``printed_messages``) is read with
+``ast`` and its text turned into a template, the parts computed at run time (``{path}``,
+``{exc}``) becoming holes. A template is documented when some line of a ```text block in the
+troubleshooting page ends with text it matches, the holes written as ``<placeholders>``.
+Templates that are only wrappers (``f"{where}: {message}"``) have too little fixed text to name a
+message and are left out. The emulator is a test tool with GitHub's own messages: not scanned.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "src" / "batchsync"
+PAGE = ROOT / "docs" / "troubleshooting.md"
+
+HOLE = "\x00"
+MIN_FIXED = 8  # letters of fixed text a template needs to be a message rather than a wrapper
+
+# Callee name -> index of the argument that is the message (keyword name in brackets).
+MESSAGE_CALLS: dict[str, tuple[int, str]] = {
+    "ItemError": (2, "message"),  # printed as "path:line: message"
+    "_Fatal": (1, "message"),  # the action's one error for a run that could not start
+    "BudgetExhausted": (0, "reason"),  # printed as "time budget exhausted: reason"
+    "_LinkError": (0, "message"),
+    "TransportError": (2, "reason"),
+}
+PREFIXES = {"BudgetExhausted": "time budget exhausted: "}
+ANNOTATIONS = {"error", "warning", "notice"}  # workflow.error(...) and friends
+PRINTERS = {"print", "_say"}
+LOG_LEVELS = {"warning", "error", "exception", "critical"}  # logger.<level>: on stderr
+# Functions that hand warnings back as return values rather than appending them.
+WARNING_RETURNS = {"close_candidates"}
+SAID_BY = "batchsync: "  # the CLI's prefix to every line it prints; not part of the message
+
+
+@dataclass(frozen=True)
+class Template:
+    """One message as the code builds it; ``HOLE`` marks a part computed at run time."""
+
+    text: str
+    where: str  # file:line, for the test id
+
+    @property
+    def fixed(self) -> int:
+        """How many letters of the message are fixed text."""
+        return sum(ch.isalpha() for ch in self.text.replace(HOLE, ""))
+
+    def pattern(self) -> re.Pattern[str]:
+        """A regex matching the message at the end of a documented line."""
+        # Words of fixed text in order, any whitespace between them; a hole takes anything
+        # (including the spaces around it, which split() drops from the fixed parts).
+        parts = [r"\s+".join(map(re.escape, p.split())) for p in self.text.split(HOLE)]
+        return re.compile(r".+?".join(parts) + r"\s*$")
+
+
+def _text(node: ast.expr | None, scope: ast.AST) -> list[str]:
+    """The template(s) an expression builds; a name is followed to its string assignments."""
+    if node is None:
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        out = ""
+        for part in node.values:
+            is_text = isinstance(part, ast.Constant) and isinstance(part.value, str)
+            out += part.value if is_text else HOLE  # type: ignore[union-attr]
+        return [out]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        lefts = _text(node.left, scope) or [HOLE]
+        rights = _text(node.right, scope) or [HOLE]
+        return [a + b for a in lefts for b in rights]
+    if isinstance(node, ast.Name):
+        found = []
+        for sub in ast.walk(scope):
+            if isinstance(sub, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == node.id for t in sub.targets
+            ):
+                found += [t for t in _text(sub.value, scope) if t != HOLE]
+        return found
+    return [HOLE]
+
+
+def _callee(call: ast.Call) -> tuple[str, str | None]:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id, None
+    if isinstance(func, ast.Attribute):
+        owner = func.value
+        name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+        return func.attr, name
+    return "", None
+
+
+def _argument(call: ast.Call, index: int, keyword: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == keyword:
+            return kw.value
+    return call.args[index] if len(call.args) > index else None
+
+
+def _messages_of_call(call: ast.Call, scope: ast.AST) -> Iterator[str]:
+    name, owner = _callee(call)
+    if name in MESSAGE_CALLS:
+        index, keyword = MESSAGE_CALLS[name]
+        for text in _text(_argument(call, index, keyword), scope):
+            yield PREFIXES.get(name, "") + text
+    elif name == "SettingsError":
+        # Printed as "invalid <name>: <value>; <allowed>".
+        for setting in _text(_argument(call, 0, "name"), scope) or [HOLE]:
+            for allowed in _text(_argument(call, 2, "allowed"), scope) or [HOLE]:
+                yield f"invalid {setting}: {HOLE}; {allowed}"
+    elif (name in ANNOTATIONS and owner == "workflow") or name in PRINTERS:
+        yield from _text(_argument(call, 0, "message"), scope)
+    elif name in LOG_LEVELS and owner == "logger":
+        for text in _text(call.args[0] if call.args else None, scope):
+            yield re.sub(r"%[-+ #0-9.]*[sdifr]", HOLE, text)
+    elif name == "__init__" and isinstance(call.func, ast.Attribute):
+        if isinstance(call.func.value, ast.Call) and _callee(call.func.value)[0] == "super":
+            yield from _text(call.args[0] if call.args else None, scope)
+    elif name == "append" and "warning" in f"{owner} {getattr(scope, 'name', '')}":
+        yield from _text(call.args[0] if call.args else None, scope)
+
+
+def _scopes(tree: ast.Module) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """Every node with the innermost function (or the module) that holds it."""
+    stack: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        inner = node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else scope
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+
+
+def printed_messages(package: Path = PACKAGE) -> list[Template]:
+    """Every message template of the package (emulator excluded), with where it is built."""
+    found: list[Template] = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package.parent).as_posix()
+        if "/emulator/" in rel:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node, scope in _scopes(tree):
+            texts: list[str] = []
+            if isinstance(node, ast.Call):
+                texts = list(_messages_of_call(node, scope))
+            elif isinstance(node, ast.Return) and isinstance(scope, ast.FunctionDef):
+                texts = _returned(node, scope)
+            found += [
+                Template(t.removeprefix(SAID_BY), f"{rel}:{node.lineno}")  # type: ignore[attr-defined]
+                for t in texts
+            ]
+    return [t for t in found if t.fixed >= MIN_FIXED]
+
+
+def _returned(node: ast.Return, scope: ast.FunctionDef) -> list[str]:
+    """Messages a function returns: ``*_message`` helpers, and warnings handed back."""
+    if scope.name.endswith("_message"):
+        return _text(node.value, scope)
+    if scope.name in WARNING_RETURNS and isinstance(node.value, ast.Tuple):
+        values = node.value.elts
+        inner = [e for v in values if isinstance(v, ast.Tuple) for e in v.elts]
+        return [t for v in (*values, *inner) for t in _text(v, scope) if t != HOLE]
+    return []
+
+
+def string_corpus(package: Path = PACKAGE) -> list[str]:
+    """Every string and f-string of the package (emulator excluded), whitespace folded."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if "emulator" in path.relative_to(package).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant | ast.JoinedStr):
+                found += [" ".join(t.split()) for t in _text(node, node)]
+    return found
+
+
+def documented_lines(page: Path = PAGE) -> list[str]:
+    """Each line of the page's ```text blocks: one message each, holes as <placeholders>."""
+    lines: list[str] = []
+    inside = False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            inside = line.strip() == "```text" if not inside else False
+            continue
+        if inside and line.strip():
+            lines.append(" ".join(line.split()))
+    return lines
+
+
+def sections(page: Path = PAGE) -> dict[str, str]:
+    """The page's ``###`` sections by heading."""
+    found: dict[str, str] = {}
+    heading = None
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### "):
+            heading = line[4:].strip()
+            found[heading] = ""
+        elif heading is not None:
+            found[heading] += line + "\n"
+    return found
+
+
+MESSAGES = printed_messages()
+
+
+@pytest.mark.parametrize("template", MESSAGES, ids=lambda t: t.where)
+def test_message_is_listed_on_the_troubleshooting_page(template: Template) -> None:
+    pattern = template.pattern()
+    shown = template.text.replace(HOLE, "<...>")
+    assert any(pattern.search(line) for line in documented_lines()), (
+        f"{template.where} prints a message docs/troubleshooting.md does not list:\n{shown}"
+    )
+
+
+def test_every_listed_message_says_how_to_fix_it() -> None:
+    for heading, text in sections().items():
+        if "```text" in text:
+            assert "**Fix:**" in text, f"troubleshooting.md: '{heading}' has no **Fix:**"
+
+
+def test_every_listed_message_is_one_batchsync_can_print() -> None:
+    # Fixed text between placeholders must be fixed text somewhere in the code: a listed
+    # message that no longer exists (or was reworded) fails here.
+    sources = string_corpus() + [" ".join(t.text.split()) for t in printed_messages()]
+    for line in documented_lines():
+        for piece in re.split(r"<[a-zA-Z][\w .'-]*>", line):
+            fragment = piece.strip(" :;,.")
+            if len(fragment) >= 8:
+                assert any(fragment in s for s in sources), (
+                    f"troubleshooting.md lists text no message contains: {fragment!r}"
+                )
+
+
+def test_the_scan_finds_messages_of_every_rule() -> None:
+    texts = [t.text for t in MESSAGES]
+    assert any(t.startswith("no title: add `title:`") for t in texts)  # ItemError
+    assert any(t.startswith("invalid path: ") for t in texts)  # SettingsError
+    assert any("is not part of this build yet" in t for t in texts)  # a printer
+    assert any(t.startswith("time budget exhausted: ") for t in texts)  # BudgetExhausted
+    assert any(
+        t.startswith("symlink leads outside the workspace") for t in texts
+    )  # a followed name
+
+
+def test_a_template_matches_its_documented_line_with_placeholders() -> None:
+    template = Template(f"title is {HOLE} characters; keep it under {HOLE}", "x.py:1")
+    assert template.pattern().search("<path>:<line>: title is <N> characters; keep it under 1024")
+    assert not template.pattern().search("title is <N> characters")
+
+
+DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_relative_links_point_at_files_that_exist(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        path = (doc.parent / target.split("#", 1)[0]).resolve()
+        assert path.exists(), f"{doc.name} links to {target}, which does not exist"
