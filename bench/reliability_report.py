@@ -68,9 +68,11 @@ CONCURRENCY = """\
 Two runs started together over the same tree, without a workflow `concurrency:` group, both list
 the issues before either creates one, so both may create the same item: the figures in the
 "without concurrency group" row count those duplicates (they are expected there, and the row is
-the one place a non-zero figure is not a failure). The next run adopts the first issue of each
-item by its marker and leaves the duplicate alone; a person closes it. The same two runs
-serialised, as a `concurrency:` group does, make no duplicate:
+the one place a non-zero figure is not a failure). A copy may also name the other run's copy of
+its parent. The next run adopts the lowest-numbered issue of each item by its marker, brings it
+up to date (parent line, sub-issue link), creates nothing, and warns once per item naming both
+issues; a person closes the other copy. The same two runs serialised, as a `concurrency:` group
+does, make no duplicate:
 
 ```yaml
 concurrency:
