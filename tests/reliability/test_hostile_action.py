@@ -149,3 +149,40 @@ def test_hostile_sync_map_with_write_back_is_one_error_per_item_and_left_alone(
     assert f"{MAP}" in finished.stdout
     if before is not None:
         assert os.readlink(base / MAP) == before  # never replaced, never read through
+
+
+def annotation_properties(line: str) -> dict[str, str]:
+    """The properties of one ``::error k=v,...::message`` line, unescaped."""
+    props = line[len("::error ") :].split("::", 1)[0]
+    return {
+        name: unescape_property(value)
+        for name, _, value in (prop.partition("=") for prop in props.split(","))
+    }
+
+
+@pytest.mark.timeout(60)
+def test_markup_and_commands_in_a_failing_key_stay_inside_one_annotation(
+    emu: Emulator, zygote: Zygote, tmp_path: Path, record
+) -> None:
+    key = "<script>x</script>|**y**\n::warning::z,a:b"
+    write_tree(tmp_path / ".claude")
+    write(
+        tmp_path / ".claude", "prds/prd-999-x.md", f"---\nid: {json.dumps(key)}\ntitle: [a]\n---\n"
+    )
+    finished = zygote.run(action_job(emu.url, tmp_path, TOKEN))
+    errors = [line for line in finished.stdout.splitlines() if line.startswith("::error")]
+    stray = [line for line in finished.stdout.splitlines() if line.startswith("::warning")]
+    found = check(emu, tmp_path)
+    record(
+        "hostile input",
+        "markup, a newline and commands in a failing item's key (annotation)",
+        items=found.items + 1,
+        lost=len({*found.missing, *found.stale, *found.unlinked}) + (len(errors) != 1),
+        crashes=int(TRACEBACK in finished.stdout + finished.stderr),
+    )
+    assert len(errors) == 1, finished.stdout
+    props = annotation_properties(errors[0])
+    assert props["file"] == ".claude/prds/prd-999-x.md"
+    assert props["title"] == "batchsync: " + " ".join(key.split())
+    assert stray == []
+    assert (found.missing, found.stale, found.unlinked, found.duplicates) == ([], [], [], 0)

@@ -146,6 +146,19 @@ CASES = [
         None,
     ),
     Case(
+        "markup, a pipe and a command in an id (syncs)",
+        P,
+        content(fm('id: "<img src=x onerror=alert(1)>|`x`::error::y"\ntitle: Fine')),
+        None,
+    ),
+    Case(
+        "markup, a pipe and a command in an id (fails)",
+        P,
+        content(fm('id: "<script>x</script>|**y**\\n::warning::z"\ntitle: {a: b}')),
+        "mapping",
+        3,
+    ),
+    Case(
         "spaces and non-ASCII in names",
         "epics/épique un/001.md",
         content(fm("name: Tâche ü 日本")),
