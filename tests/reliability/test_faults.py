@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from relkit import REPO, TOKEN, TREE_ITEMS, edit_tree, write_tree
+from relkit import LOCAL_TASKS, REPO, TOKEN, TREE_ITEMS, edit_tree, write_tree
 from relsync import check, figures, settings_for
 
 from batchsync.emulator import Emulator, FaultConfig, FaultKind, LimitConfig, ScheduledFault
@@ -37,6 +37,7 @@ class Fault:
     token_limit: int | None = None  # the token's budget a window (a short window keeps it fast)
     settings: tuple[tuple[str, object], ...] = ()
     update: bool = False  # fault an update run (after a clean first sync) instead of the first
+    tasks: int = LOCAL_TASKS  # local-mode tasks in the tree (13 items with the default)
 
     def __str__(self) -> str:
         return self.name
@@ -67,6 +68,11 @@ FAULTS = [
     ),
     Fault("connection resets (40%) and 5xx (20%)", FaultConfig(drop_rate=0.4, error_rate=0.2)),
     Fault(
+        "107 items: resets (30%), 5xx (20%), timeouts (10%)",
+        FaultConfig(drop_rate=0.3, error_rate=0.2, timeout_rate=0.1),
+        tasks=100,
+    ),
+    Fault(
         "secondary-limit storm (25% of requests)",
         FaultConfig(storm_rate=0.25, storm_seconds=60),
         limits=LimitConfig.github(),
@@ -96,8 +102,8 @@ SEEDS = (1, 2)
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    write_tree(tmp_path / ".claude")
+def workspace(tmp_path: Path, fault: Fault) -> Path:
+    write_tree(tmp_path / ".claude", tasks=fault.tasks)
     return tmp_path
 
 
@@ -154,6 +160,6 @@ def test_fault_then_one_rerun_leaves_every_item_exactly_once(
     note += f", {stats.total} requests, {stats.violations} sent while a limit was known"
     record("fault", fault.name, runs=runs, crashes=crashes, note=note, **figures(found))
     assert crashes == 0
-    assert found.items == TREE_ITEMS
+    assert found.items == TREE_ITEMS - LOCAL_TASKS + fault.tasks
     assert (found.lost, found.duplicates) == (0, 0), found
     assert emu.stats.violations == 0
