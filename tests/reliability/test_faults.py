@@ -9,9 +9,11 @@ tenth of a real second.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from relkit import LOCAL_TASKS, REPO, TOKEN, TREE_ITEMS, edit_tree, write_tree
@@ -38,6 +40,7 @@ class Fault:
     settings: tuple[tuple[str, object], ...] = ()
     update: bool = False  # fault an update run (after a clean first sync) instead of the first
     tasks: int = LOCAL_TASKS  # local-mode tasks in the tree (13 items with the default)
+    rival_after: int | None = None  # after this many requests, another client drains the budget
 
     def __str__(self) -> str:
         return self.name
@@ -91,6 +94,13 @@ FAULTS = [
         token_limit=30,
     ),
     Fault(
+        "another workflow spends the shared budget mid-run (GitHub's 403, then the reset)",
+        FaultConfig(),
+        limits=LimitConfig.github(window=60.0),
+        token_limit=60,
+        rival_after=6,
+    ),
+    Fault(
         "primary budget exhausted, time budget too short to wait",
         FaultConfig(),
         limits=LimitConfig.github(window=600.0),
@@ -112,6 +122,25 @@ def emulator(fault: Fault, seed: int) -> Emulator:
     emu.add_token(TOKEN, limit=fault.token_limit)
     emu.add_repo(REPO)
     return emu
+
+
+def rival(emu: Emulator, after: int) -> None:
+    """After ``after`` requests, another user of the same token spends the rest of its budget.
+
+    GITHUB_TOKEN's budget is shared by every workflow of the repository, so the run's next
+    request meets GitHub's own 403 (remaining 0) although its own count said there was room.
+    """
+    handle: Callable[..., Any] = emu.service.handle
+    seen = itertools.count(1)
+
+    def drained(method: str, target: str, headers: Any, raw: bytes, host: str) -> Any:
+        if next(seen) == after:
+            auth = {"authorization": f"token {TOKEN}"}
+            while handle("GET", f"/repos/{REPO}/issues?per_page=1", auth, b"", host).status != 403:
+                pass
+        return handle(method, target, headers, raw, host)
+
+    emu.service.handle = drained  # type: ignore[method-assign]
 
 
 def sync(emu: Emulator, workspace: Path, **changes: object) -> BatchResult:
@@ -140,6 +169,8 @@ def test_fault_then_one_rerun_leaves_every_item_exactly_once(
         assert sync(emu, workspace, **changes).failed == 0
         edit_tree(workspace / ".claude", " v1", " v2", every=2)
     emu.set_faults(fault.faults)
+    if fault.rival_after is not None:
+        rival(emu, fault.rival_after)
     crashes, runs = 0, 1
     try:
         first = sync(emu, workspace, **changes)
