@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, Required, TextIO, TypedDict, Unpack
 
 from batchsync.config import Settings
 from batchsync.errors import (
@@ -63,6 +63,7 @@ __all__ = [
     "EngineOptions",
     "IssueClient",
     "Processor",
+    "SyncOptions",
     "batch_sync_all",
     "batch_sync_epics",
     "batch_sync_prds",
@@ -768,18 +769,32 @@ def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | N
     return 1 if result.failed and settings.fail_on_error else 0
 
 
+class SyncOptions(TypedDict, total=False):
+    """Keyword arguments of the ``batch_sync_*`` functions (the original integration layer)."""
+
+    repo: Required[str]
+    base_path: str | Path
+    client: IssueClient | None
+    token: str | None
+    processor: BatchProcessor | None
+    dry_run: bool
+    on_progress: ProgressFn | None
+    api_url: str
+    write_back: bool
+
+
 def _batch_sync(
     kinds: Iterable[Kind],
     *,
-    base_path: str | Path,
     repo: str,
-    client: IssueClient | None,
-    token: str | None,
-    processor: BatchProcessor | None,
-    dry_run: bool,
-    on_progress: ProgressFn | None,
-    api_url: str,
-    write_back: bool,
+    base_path: str | Path = ".claude",
+    client: IssueClient | None = None,
+    token: str | None = None,
+    processor: BatchProcessor | None = None,
+    dry_run: bool = False,
+    on_progress: ProgressFn | None = None,
+    api_url: str = "https://api.github.com",
+    write_back: bool = False,
 ) -> BatchResult:
     processor = processor or BatchProcessor()
     if client is None:
@@ -798,109 +813,21 @@ def _batch_sync(
     )
 
 
-def batch_sync_prds(
-    *,
-    base_path: str | Path = ".claude",
-    repo: str,
-    client: IssueClient | None = None,
-    token: str | None = None,
-    processor: BatchProcessor | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressFn | None = None,
-    api_url: str = "https://api.github.com",
-    write_back: bool = False,
-) -> BatchResult:
+def batch_sync_prds(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync the PRDs under ``base_path`` (the original ``batchSyncPRDs``)."""
-    return _batch_sync(
-        (Kind.PRD,),
-        base_path=base_path,
-        repo=repo,
-        client=client,
-        token=token,
-        processor=processor,
-        dry_run=dry_run,
-        on_progress=on_progress,
-        api_url=api_url,
-        write_back=write_back,
-    )
+    return _batch_sync((Kind.PRD,), **options)
 
 
-def batch_sync_epics(
-    *,
-    base_path: str | Path = ".claude",
-    repo: str,
-    client: IssueClient | None = None,
-    token: str | None = None,
-    processor: BatchProcessor | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressFn | None = None,
-    api_url: str = "https://api.github.com",
-    write_back: bool = False,
-) -> BatchResult:
+def batch_sync_epics(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync the epics under ``base_path`` (the original ``batchSyncEpics``)."""
-    return _batch_sync(
-        (Kind.EPIC,),
-        base_path=base_path,
-        repo=repo,
-        client=client,
-        token=token,
-        processor=processor,
-        dry_run=dry_run,
-        on_progress=on_progress,
-        api_url=api_url,
-        write_back=write_back,
-    )
+    return _batch_sync((Kind.EPIC,), **options)
 
 
-def batch_sync_tasks(
-    *,
-    base_path: str | Path = ".claude",
-    repo: str,
-    client: IssueClient | None = None,
-    token: str | None = None,
-    processor: BatchProcessor | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressFn | None = None,
-    api_url: str = "https://api.github.com",
-    write_back: bool = False,
-) -> BatchResult:
+def batch_sync_tasks(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync the tasks under ``base_path`` (the original ``batchSyncTasks``)."""
-    return _batch_sync(
-        (Kind.TASK,),
-        base_path=base_path,
-        repo=repo,
-        client=client,
-        token=token,
-        processor=processor,
-        dry_run=dry_run,
-        on_progress=on_progress,
-        api_url=api_url,
-        write_back=write_back,
-    )
+    return _batch_sync((Kind.TASK,), **options)
 
 
-def batch_sync_all(
-    *,
-    base_path: str | Path = ".claude",
-    repo: str,
-    client: IssueClient | None = None,
-    token: str | None = None,
-    processor: BatchProcessor | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressFn | None = None,
-    api_url: str = "https://api.github.com",
-    write_back: bool = False,
-) -> BatchResult:
+def batch_sync_all(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync PRDs, epics and tasks, in that order, through one processor (``batchSyncAll``)."""
-    return _batch_sync(
-        tuple(Kind),
-        base_path=base_path,
-        repo=repo,
-        client=client,
-        token=token,
-        processor=processor,
-        dry_run=dry_run,
-        on_progress=on_progress,
-        api_url=api_url,
-        write_back=write_back,
-    )
+    return _batch_sync(tuple(Kind), **options)
