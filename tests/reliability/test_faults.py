@@ -60,7 +60,7 @@ FAULTS = [
     Fault(
         "5xx storm (40% of requests)", FaultConfig(error_rate=0.4, error_statuses=(500, 502, 503))
     ),
-    Fault("5xx storm on an update run", FaultConfig(error_rate=0.4), update=True),
+    Fault("5xx storm on an update run (60%)", FaultConfig(error_rate=0.6), update=True),
     Fault(
         "server timeouts, half of them applied (30%)",
         FaultConfig(timeout_rate=0.3, timeout_acts_rate=0.5),
