@@ -67,7 +67,7 @@ BENCHES = (
         ),
     ),
     Bench(
-        title="Creating 1,000 items: batchsync against the floor, and a naive client (issue 5)",
+        title="Creating 1,000 items: batchsync against the floor, beside naive clients (issue 5)",
         script="bench/bench_processor.py",
         full=("--plot", "{plot}"),
         quick=("--quick", "--plot", "{plot}"),

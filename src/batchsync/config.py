@@ -179,7 +179,7 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     def base_dir(self) -> Path:
-        """The work-item folder, resolved; it must stay inside the workspace."""
+        """The work-item folder, resolved; it must exist and stay inside the workspace."""
         workspace = self.workspace.resolve()
         try:
             base = (workspace / self.path).resolve()
@@ -192,6 +192,8 @@ class Settings(BaseSettings):
                 f"a folder inside the workspace {workspace} (GITHUB_WORKSPACE, else the current "
                 "directory); symlinks that leave it are not followed",
             )
+        if not base.is_dir():  # caught here, before any request: nothing could run
+            raise SettingsError("path", self.path, f"an existing folder ({base} is not one)")
         return base
 
     def kinds(self) -> tuple[Kind, ...]:

@@ -162,7 +162,15 @@ def _load_yaml(
         raise ItemError(
             path, line, f"frontmatter is not valid YAML ({problem}): fix its syntax"
         ) from None
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as error:
+    except (
+        yaml.YAMLError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+        AttributeError,  # PyYAML's constructor on `!!timestamp foo`
+        LookupError,  # ... and on `!!bool foo`
+    ) as error:
         raise ItemError(
             path, first_line, f"frontmatter is not valid YAML ({error}): fix its syntax"
         ) from None

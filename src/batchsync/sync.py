@@ -378,9 +378,13 @@ class Engine:
             issue = before
         with self._lock:
             self._numbers[item.key] = issue.number
+        unrecorded: str | None = None
         try:
             if self._write_back is not None:
-                self._write_back.record(item, issue.number, issue.html_url)
+                try:
+                    self._write_back.record(item, issue.number, issue.html_url)
+                except ItemError as exc:  # a local file: GitHub's side is still finished
+                    unrecorded = exc.message
             if planned.action is PlanAction.CREATE and rendered.state == "closed":
                 issue = self._close_new(issue, rendered)
             self._link(item, issue, before, written=planned.action is not PlanAction.UNCHANGED)
@@ -389,6 +393,8 @@ class Engine:
         except (ItemError, _LinkError, ApiError, TransportError) as exc:
             text = exc.message if isinstance(exc, ItemError) else str(exc)
             return self._outcome(item, ItemAction.FAILED, issue, reason, error=text)
+        if unrecorded is not None:
+            return self._outcome(item, ItemAction.FAILED, issue, reason, error=unrecorded)
         return self._outcome(item, _DONE[planned.action], issue, reason)
 
     def _close_new(self, issue: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:

@@ -173,11 +173,20 @@ class WriteBack:
 
     def _read_map(self) -> dict[str, object]:
         # Re-read so entries written by someone else since the scan are kept.
-        if not self._map_path.exists():
+        path = self._map_path
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            # Never read through it: a link to /dev/zero (or a FIFO) would never end.
+            raise ItemError(
+                self._shown(path),
+                None,
+                "is a symlink or not a regular file; write-back leaves it alone: "
+                "make it a plain JSON file",
+            )
+        if not path.exists():
             return {}
         try:
-            loaded = json.loads(self._map_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             raise ItemError(
                 self._shown(self._map_path),
                 None,

@@ -7,6 +7,7 @@ JSON; ``bench/reliability_report.py`` turns that into the table in docs/reliabil
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -59,11 +60,24 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
     verdicts = item.config.stash[_VERDICTS]
+    if report.when == "call":
+        _property_row(item, failed=report.failed)
     if hasattr(report, "wasxfail"):
         verdicts[item.nodeid] = "expected failure"
     elif report.failed or (report.when == "call" and item.nodeid not in verdicts):
         verdicts[item.nodeid] = "fail" if report.failed else "pass"
     return report
+
+
+def _property_row(item: pytest.Item, *, failed: bool) -> None:
+    """A hypothesis test's row: how many examples it tried (its figures are pass or fail)."""
+    chosen = getattr(getattr(item, "obj", None), "_hypothesis_internal_use_settings", None)
+    if chosen is None:
+        return
+    name = item.name.removeprefix("test_").replace("_", " ")
+    row = Row("property", name, item.nodeid, 0, crashes=int(failed))
+    row = dataclasses.replace(row, note=f"up to {chosen.max_examples} generated examples")
+    item.config.stash[_ROWS].append(row)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -83,8 +83,8 @@ CCPM_TASKS = 3
 TREE_ITEMS = 2 + LOCAL_TASKS + 2 + CCPM_TASKS
 
 
-def write_tree(base: Path, version: str = "v1") -> None:
-    """Both layouts side by side: 13 items, some closed, with dependencies and a hierarchy."""
+def write_tree(base: Path, version: str = "v1", *, tasks: int = LOCAL_TASKS) -> None:
+    """Both layouts side by side: 13 items (more with ``tasks``), some closed, a hierarchy."""
     folder = "epics/epic-001-core"
     write(
         base,
@@ -99,7 +99,7 @@ def write_tree(base: Path, version: str = "v1") -> None:
         f"{folder}/epic.md",
         item_text({"id": "epic-001", "title": "Core epic", "prd_id": "prd-001"}, f"Epic {version}"),
     )
-    for n in range(1, LOCAL_TASKS + 1):
+    for n in range(1, tasks + 1):
         fields: dict[str, object] = {
             "id": f"task-{n:03}",
             "title": f"Task {n}",

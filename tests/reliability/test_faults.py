@@ -9,12 +9,14 @@ tenth of a real second.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from relkit import REPO, TOKEN, TREE_ITEMS, edit_tree, write_tree
+from relkit import LOCAL_TASKS, REPO, TOKEN, TREE_ITEMS, edit_tree, write_tree
 from relsync import check, figures, settings_for
 
 from batchsync.emulator import Emulator, FaultConfig, FaultKind, LimitConfig, ScheduledFault
@@ -37,6 +39,8 @@ class Fault:
     token_limit: int | None = None  # the token's budget a window (a short window keeps it fast)
     settings: tuple[tuple[str, object], ...] = ()
     update: bool = False  # fault an update run (after a clean first sync) instead of the first
+    tasks: int = LOCAL_TASKS  # local-mode tasks in the tree (13 items with the default)
+    rival_after: int | None = None  # after this many requests, another client drains the budget
 
     def __str__(self) -> str:
         return self.name
@@ -60,12 +64,17 @@ FAULTS = [
     Fault(
         "5xx storm (40% of requests)", FaultConfig(error_rate=0.4, error_statuses=(500, 502, 503))
     ),
-    Fault("5xx storm on an update run", FaultConfig(error_rate=0.4), update=True),
+    Fault("5xx storm on an update run (60%)", FaultConfig(error_rate=0.6), update=True),
     Fault(
         "server timeouts, half of them applied (30%)",
         FaultConfig(timeout_rate=0.3, timeout_acts_rate=0.5),
     ),
     Fault("connection resets (40%) and 5xx (20%)", FaultConfig(drop_rate=0.4, error_rate=0.2)),
+    Fault(
+        "107 items: resets (30%), 5xx (20%), timeouts (10%)",
+        FaultConfig(drop_rate=0.3, error_rate=0.2, timeout_rate=0.1),
+        tasks=100,
+    ),
     Fault(
         "secondary-limit storm (25% of requests)",
         FaultConfig(storm_rate=0.25, storm_seconds=60),
@@ -85,6 +94,13 @@ FAULTS = [
         token_limit=30,
     ),
     Fault(
+        "another workflow spends the shared budget mid-run (GitHub's 403, then the reset)",
+        FaultConfig(),
+        limits=LimitConfig.github(window=60.0),
+        token_limit=60,
+        rival_after=6,
+    ),
+    Fault(
         "primary budget exhausted, time budget too short to wait",
         FaultConfig(),
         limits=LimitConfig.github(window=600.0),
@@ -96,8 +112,8 @@ SEEDS = (1, 2)
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    write_tree(tmp_path / ".claude")
+def workspace(tmp_path: Path, fault: Fault) -> Path:
+    write_tree(tmp_path / ".claude", tasks=fault.tasks)
     return tmp_path
 
 
@@ -106,6 +122,25 @@ def emulator(fault: Fault, seed: int) -> Emulator:
     emu.add_token(TOKEN, limit=fault.token_limit)
     emu.add_repo(REPO)
     return emu
+
+
+def rival(emu: Emulator, after: int) -> None:
+    """After ``after`` requests, another user of the same token spends the rest of its budget.
+
+    GITHUB_TOKEN's budget is shared by every workflow of the repository, so the run's next
+    request meets GitHub's own 403 (remaining 0) although its own count said there was room.
+    """
+    handle: Callable[..., Any] = emu.service.handle
+    seen = itertools.count(1)
+
+    def drained(method: str, target: str, headers: Any, raw: bytes, host: str) -> Any:
+        if next(seen) == after:
+            auth = {"authorization": f"token {TOKEN}"}
+            while handle("GET", f"/repos/{REPO}/issues?per_page=1", auth, b"", host).status != 403:
+                pass
+        return handle(method, target, headers, raw, host)
+
+    emu.service.handle = drained  # type: ignore[method-assign]
 
 
 def sync(emu: Emulator, workspace: Path, **changes: object) -> BatchResult:
@@ -134,6 +169,8 @@ def test_fault_then_one_rerun_leaves_every_item_exactly_once(
         assert sync(emu, workspace, **changes).failed == 0
         edit_tree(workspace / ".claude", " v1", " v2", every=2)
     emu.set_faults(fault.faults)
+    if fault.rival_after is not None:
+        rival(emu, fault.rival_after)
     crashes, runs = 0, 1
     try:
         first = sync(emu, workspace, **changes)
@@ -154,6 +191,6 @@ def test_fault_then_one_rerun_leaves_every_item_exactly_once(
     note += f", {stats.total} requests, {stats.violations} sent while a limit was known"
     record("fault", fault.name, runs=runs, crashes=crashes, note=note, **figures(found))
     assert crashes == 0
-    assert found.items == TREE_ITEMS
+    assert found.items == TREE_ITEMS - LOCAL_TASKS + fault.tasks
     assert (found.lost, found.duplicates) == (0, 0), found
     assert emu.stats.violations == 0

@@ -146,6 +146,19 @@ CASES = [
         None,
     ),
     Case(
+        "markup, a pipe and a command in an id (syncs)",
+        P,
+        content(fm('id: "<img src=x onerror=alert(1)>|`x`::error::y"\ntitle: Fine')),
+        None,
+    ),
+    Case(
+        "markup, a pipe and a command in an id (fails)",
+        P,
+        content(fm('id: "<script>x</script>|**y**\\n::warning::z"\ntitle: {a: b}')),
+        "mapping",
+        3,
+    ),
+    Case(
         "spaces and non-ASCII in names",
         "epics/épique un/001.md",
         content(fm("name: Tâche ü 日本")),
@@ -233,11 +246,15 @@ def test_hostile_text_is_kept_as_data(tmp_path: Path) -> None:
     assert item.body == "<img src=x onerror=alert(1)>\n::warning::z\n"
 
 
-def hostile_tree(workspace: Path, outside: Path) -> tuple[int, list[Case]]:
+def hostile_tree(
+    workspace: Path, outside: Path, *, sync_map: bool = True
+) -> tuple[int, list[Case]]:
     """Every case at once (one sync map), each under its own name: usable count, failing cases."""
     base = good_tree(workspace)
     usable, failing = 2, []
-    cases = [c for c in CASES if c.rel != MAP] + [next(c for c in CASES if c.rel == MAP)]
+    cases = [c for c in CASES if c.rel != MAP]
+    if sync_map:
+        cases.append(next(c for c in CASES if c.rel == MAP))
     for n, case in enumerate(cases):
         rel = case.rel.replace("900", str(900 + n))
         case.make(base, rel, outside / str(n))

@@ -166,28 +166,33 @@ def hostile_paths(workspace: Path, outside: Path) -> None:
     os.symlink("loop", workspace / "loop")
 
 
-@pytest.mark.parametrize("actions", [False, True], ids=["terminal", "actions"])
+MODES = ("validate in a terminal", "validate in an Actions step", "the action")
+
+
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", list(PATHS), ids=str)
 def test_bad_path_is_one_error_naming_the_path_input(
-    case: str, actions: bool, workspace: Path, tmp_path: Path, monkeypatch, capsys, record
+    case: str, mode: str, workspace: Path, tmp_path: Path, monkeypatch, capsys, record
 ) -> None:
     hostile_paths(workspace, tmp_path.parent / f"{tmp_path.name}-outside")
-    actions_env(monkeypatch, workspace)
+    actions_env(monkeypatch, workspace, path=PATHS[case])
+    actions = mode != MODES[0]
     monkeypatch.setenv("GITHUB_ACTIONS", "true" if actions else "false")
     crashes, code = 0, None
     try:
-        code = cli.main(["validate", "--path", PATHS[case]])
+        code = cli.main([] if mode == MODES[2] else ["validate", "--path", PATHS[case]])
     except Exception:  # counted, then the assert below fails the test
         crashes = 1
     out = capsys.readouterr()
-    where = "Actions step" if actions else "terminal"
-    record("settings", f"path input: {case} ({where})", items=0, crashes=crashes)
+    leaks = int(TOKEN in out.out.replace(f"::add-mask::{TOKEN}", "") + out.err)
+    record("settings", f"path input: {case} ({mode})", items=0, crashes=crashes, leaks=leaks)
     assert crashes == 0
     assert code == 2
+    assert leaks == 0
     if actions:
         [error] = one_error(out.out)
         assert "invalid path" in error
-        assert commands(out.out) == [error]
+        assert [c for c in commands(out.out) if c.startswith(("::error", "::warning"))] == [error]
     else:
         # Outside a runner (GITHUB_ACTIONS is not true) a line starting "::" is plain text.
         assert out.err.startswith("batchsync: invalid path")

@@ -5,8 +5,8 @@ handler at the seed's chosen request: before GitHub acts on it, after GitHub act
 answer leaves (the lost answer), or a few milliseconds after an answer (so the kill lands in the
 engine's own work: planning, write-back, the next request). Fresh syncs and update runs, with
 write-back on and off. One rerun in this process must then leave every item with exactly one
-issue carrying its latest content, under its parent, with every file still parsing and, with
-write-back, every link recorded.
+issue carrying its latest content, under its parent, with every file still parsing, no temporary
+file left behind and, with write-back, every link recorded.
 """
 
 from __future__ import annotations
@@ -148,11 +148,13 @@ def test_killed_run_then_one_rerun_leaves_every_item_exactly_once(
     rerun = run(settings_for(emu, tmp_path, write_back=at.write_back))
     found = check(emu, tmp_path, write_back=at.write_back)
     killed = "killed" if killer.killed.is_set() else "finished before the point"
+    leftovers = sorted(p.name for p in (tmp_path / ".claude").rglob(".*.tmp"))
     record("kill", str(at), runs=2, crashes=crashes, note=killed, **figures(found))
     assert crashes == 0, read(tmp_path / "stderr.txt")
     assert rerun.failed == 0, rerun.errors
     assert found.items == TREE_ITEMS
     assert (found.lost, found.duplicates) == (0, 0), found
+    assert leftovers == []  # a write-back cut off mid-file leaves no temporary file behind
 
 
 def test_the_seeds_cover_every_kind_of_kill_point() -> None:

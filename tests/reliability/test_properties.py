@@ -139,6 +139,8 @@ def test_parser_raises_only_item_error_on_any_text(text: str) -> None:
 @given(yamlish, st.text(max_size=50))
 @example("id: " + "9" * 5_000, "")  # one plain value too long for int(): a ValueError once
 @example("a: &x [*x]", "")
+@example("title: !!timestamp foo", "")  # PyYAML's constructors raise AttributeError ...
+@example("title: !!bool foo", "")  # ... and KeyError on these
 def test_parser_raises_only_item_error_on_hostile_yaml(frontmatter: str, body: str) -> None:
     doc = parsed(document(frontmatter, body))
     if isinstance(doc, ItemError):

@@ -184,6 +184,7 @@ def test_results_path_prefers_the_input_then_runner_temp_then_workspace(tmp_path
 
 
 def test_base_dir_resolves_inside_the_workspace(tmp_path):
+    (tmp_path / "pm").mkdir()
     settings = load_settings(env={"GITHUB_WORKSPACE": str(tmp_path), "INPUT_PATH": "a/../pm"})
     assert settings.base_dir() == (tmp_path / "pm").resolve()
 
