@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fakes import FakeGitHub, SerialProcessor
 
+from batchsync.engine import Engine, EngineOptions, waves
 from batchsync.errors import (
     BudgetExhausted,
     ForbiddenError,
@@ -19,7 +20,6 @@ from batchsync.errors import (
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
-from batchsync.sync import Engine, EngineOptions, waves
 from batchsync.writeback import WriteBack
 
 

@@ -1,0 +1,607 @@
+"""The engine: plan and apply one scanned tree through one BatchProcessor, exactly once.
+
+Execution runs in phases, PRDs, then epics, then tasks (within a kind, dependencies before
+dependents), through ONE BatchProcessor, so every request shares one rate-limit state and
+parents exist before their children. Per item: create (or update, or nothing), record the link
+locally (write-back), then link the sub-issue under its parent.
+
+Exactly once: the marker is written in the same request that creates the issue. A create whose
+answer was lost (``UncertainWriteError``) is looked for by its marker among the issues created
+since it was sent before it is sent again; a run killed at any moment is finished by the next
+one, which finds every issue it made by its marker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from batchsync.errors import (
+    ApiError,
+    AuthError,
+    BudgetExhausted,
+    ForbiddenError,
+    ItemError,
+    NotFoundError,
+    TransportError,
+    UncertainWriteError,
+    ValidationFailed,
+)
+from batchsync.items import Kind, ScanResult, WorkItem
+from batchsync.plan import (
+    PlanAction,
+    PlannedAction,
+    RemoteIndex,
+    RemoteIssue,
+    close_candidates,
+    decide,
+    index_issues,
+    kind_of_issue,
+    merged_labels,
+    needs_link,
+)
+from batchsync.render import RenderedIssue, render, restate
+from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.writeback import WriteBack
+
+__all__ = [
+    "SUB_ISSUE_CAP",
+    "Engine",
+    "EngineOptions",
+    "IssueClient",
+    "Processor",
+    "ProgressFn",
+    "waves",
+]
+
+SUB_ISSUE_CAP = 100  # GitHub's limit of sub-issues per parent (closed ones count)
+ProgressFn = Callable[[int, int, Any], None]
+_PLANNED = {
+    PlanAction.CREATE: ItemAction.PLANNED_CREATE,
+    PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
+    PlanAction.UNCHANGED: ItemAction.UNCHANGED,
+    PlanAction.CLOSE: ItemAction.PLANNED_CLOSE,
+}
+_DONE = {
+    PlanAction.CREATE: ItemAction.CREATED,
+    PlanAction.UPDATE: ItemAction.UPDATED,
+    PlanAction.UNCHANGED: ItemAction.UNCHANGED,
+}
+
+
+class IssueClient(Protocol):
+    """What the engine needs from ``github.GitHubClient``."""
+
+    def list_issues(self) -> list[RemoteIssue]:
+        """Every issue of the repository."""
+        ...
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        """One issue, or None when gone."""
+        ...
+
+    def find_created(
+        self, wanted: Callable[[RemoteIssue], bool], *, above: int
+    ) -> RemoteIssue | None:
+        """The newest issue above ``above`` that ``wanted`` accepts."""
+        ...
+
+    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
+        """Create an issue."""
+        ...
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: tuple[str, ...] | None = None,
+        state: str | None = None,
+        state_reason: str | None = None,
+    ) -> RemoteIssue:
+        """PATCH an issue."""
+        ...
+
+    def add_sub_issue(self, parent: int, child_id: int, *, replace_parent: bool = False) -> None:
+        """Link a sub-issue."""
+        ...
+
+    def add_comment(self, number: int, body: str) -> None:
+        """Comment on an issue."""
+        ...
+
+
+class Processor(Protocol):
+    """What the engine needs from ``processor.BatchProcessor``."""
+
+    def batch_upload(
+        self,
+        items: Sequence[Any],
+        sync_fn: Callable[..., Outcome],
+        *,
+        repo: str,
+        client: object,
+        sync_map: Mapping[str, int],
+        dry_run: bool = False,
+        on_progress: ProgressFn | None = None,
+    ) -> BatchResult:
+        """Run ``sync_fn`` over ``items`` under the shared limits."""
+        ...
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How one run behaves (built from the Settings)."""
+
+    repo: str = ""
+    dry_run: bool = False
+    sub_issues: bool = True
+    close_removed: bool = False
+    max_close: int = 10
+    all_kinds: bool = True  # closing removed items needs a scan of every kind
+    create_attempts: int = 4  # sends of one create whose answer keeps getting lost
+    path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
+
+
+@dataclass(frozen=True)
+class CloseJob:
+    """An issue to close because its item is gone (the processor's unit of work)."""
+
+    key: str
+    kind: str
+    path: str
+    issue: RemoteIssue
+
+
+class _LinkError(Exception):
+    """The sub-issue link could not be made; the issue itself exists."""
+
+
+def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:
+    """Items in execution order: by kind (PRDs, epics, tasks), then dependencies first.
+
+    Within a kind, each wave holds the items whose same-kind dependencies are in earlier waves;
+    items on a dependency cycle share one last wave.
+    """
+    out: list[list[WorkItem]] = []
+    for kind in Kind:
+        group = [i for i in items if i.kind is kind]
+        keys = {i.key for i in group}
+        waiting = {i.key: {d for d in i.dependencies if d in keys and d != i.key} for i in group}
+        done: set[str] = set()
+        while group:
+            ready = [i for i in group if waiting[i.key] <= done]
+            if not ready:
+                ready = group  # a cycle: no order satisfies it
+            out.append(ready)
+            done |= {i.key for i in ready}
+            group = [i for i in group if i.key not in done]
+    return out
+
+
+class Engine:
+    """One run's execution state: known issue numbers, link counts, warnings."""
+
+    def __init__(
+        self,
+        client: IssueClient,
+        processor: Processor,
+        options: EngineOptions,
+        *,
+        write_back: WriteBack | None = None,
+    ) -> None:
+        self._client = client
+        self._processor = processor
+        self._opts = options
+        self._write_back = None if options.dry_run else write_back
+        self._lock = threading.Lock()
+        self._index = RemoteIndex()
+        self._present: frozenset[str] = frozenset()
+        self._numbers: dict[str, int] = {}
+        self._children: dict[int, int] = {}
+        self._high_water = 0
+        self._links_on = options.sub_issues
+        self._warnings: list[str] = []
+        self._fatal: ApiError | None = None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Warnings gathered so far (duplicate markers, no sub-issues API, closes skipped)."""
+        return tuple(self._warnings)
+
+    # ---- the run -------------------------------------------------------------------------
+
+    def execute(self, scanned: ScanResult, on_progress: ProgressFn | None = None) -> BatchResult:
+        """List, plan and apply ``scanned``; return every outcome (scan errors included)."""
+        try:
+            self.load(scanned.items)
+        except BudgetExhausted:
+            left = tuple(self._not_done(i) for i in scanned.items)
+            failures = tuple(self._scan_failure(e) for e in scanned.errors)
+            return BatchResult(outcomes=(*left, *failures), warnings=self.warnings)
+        closes = self._close_jobs(scanned)
+        total = len(scanned.items) + len(closes)
+        counter = _Progress(on_progress, total)
+        outcomes: dict[str, Outcome] = {}
+        batches = [scanned.items] if self._opts.dry_run else waves(scanned.items)
+        stopped = False
+        for batch in batches:
+            if stopped:
+                for item in batch:
+                    outcomes[item.key] = self._not_done(item)
+                counter.skip(batch)
+                continue
+            result = self._run(batch, self.sync_item, scanned.sync_map, counter)
+            outcomes.update(zip((i.key for i in batch), result.outcomes, strict=True))
+            stopped = any(o.action is ItemAction.NOT_DONE for o in result.outcomes)
+        closed: tuple[Outcome, ...] = ()
+        if closes and not stopped:
+            closed = self._run(closes, self.close_one, scanned.sync_map, counter).outcomes
+        elif closes:
+            closed = tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
+            counter.skip(closes)
+        ordered = [outcomes[i.key] for i in scanned.items]
+        errors = [self._scan_failure(e) for e in scanned.errors]
+        return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
+
+    def load(self, items: Sequence[WorkItem]) -> RemoteIndex:
+        """List the repository's issues once, plus linked issues the listing did not return."""
+        listed = self._client.list_issues()
+        index = index_issues(listed)
+        missing = sorted(
+            {
+                i.link
+                for i in items
+                if i.link is not None
+                and i.key not in index.by_key
+                and i.link not in index.by_number
+            }
+        )
+        extra = [found for n in missing if (found := self._client.get_issue(n)) is not None]
+        if extra:
+            index = index_issues([*listed, *extra])
+        self._index = index
+        self._warnings.extend(index.warnings)
+        self._numbers = {key: issue.number for key, issue in index.by_key.items()}
+        self._present = frozenset(i.key for i in items)
+        for item in items:
+            matched = index.match(item, self._present)
+            if matched is not None:
+                self._numbers[item.key] = matched.number
+        self._children = {n: index.children_of(n) for n in index.by_number}
+        self._high_water = index.max_number
+        return index
+
+    def _run(
+        self,
+        units: Sequence[Any],
+        fn: Callable[..., Outcome],
+        sync_map: Mapping[str, int],
+        counter: _Progress,
+    ) -> BatchResult:
+        result = self._processor.batch_upload(
+            units,
+            fn,
+            repo=self._opts.repo,
+            client=self._client,
+            sync_map=sync_map,
+            dry_run=self._opts.dry_run,
+            on_progress=counter.callback(),
+        )
+        counter.advance(len(units))
+        if self._fatal is not None:
+            raise self._fatal
+        return BatchResult(
+            outcomes=tuple(self._reshown(u, o) for u, o in zip(units, result.outcomes, strict=True))
+        )
+
+    def _close_jobs(self, scanned: ScanResult) -> list[CloseJob]:
+        if not self._opts.close_removed:
+            return []
+        why = ""
+        if scanned.errors:
+            why = f"{len(scanned.errors)} file(s) could not be read"
+        elif not self._opts.all_kinds:
+            why = "only some kinds were synced (type is not 'all')"
+        if why:
+            self._warnings.append(f"close-removed skipped: {why}; nothing was closed")
+            return []
+        planned, warnings = close_candidates(
+            self._index, scanned.items, max_close=self._opts.max_close
+        )
+        self._warnings.extend(warnings)
+        return [CloseJob(p.key, kind_of_issue(p.issue), "", p.issue) for p in planned if p.issue]
+
+    # ---- one item --------------------------------------------------------------------------
+
+    def plan_item(self, item: WorkItem) -> PlannedAction:
+        """The plan for one item, with the issue numbers known now."""
+        with self._lock:
+            numbers = dict(self._numbers)
+        return decide(item, self._index.match(item, self._present), render(item, numbers))
+
+    def sync_item(self, item: WorkItem, **_: object) -> Outcome:
+        """The processor's ``sync_fn``: plan and apply one item."""
+        if self._fatal is not None:
+            raise self._fatal
+        try:
+            planned = self.plan_item(item)
+            if self._opts.dry_run:
+                return self._outcome(item, _PLANNED[planned.action], planned.issue, planned.reason)
+            return self._apply(item, planned)
+        except (AuthError, ForbiddenError) as exc:
+            with self._lock:
+                self._fatal = self._fatal or exc
+            raise
+        except ItemError as exc:
+            return self._outcome(item, ItemAction.FAILED, error=exc.message, line=exc.line)
+        except (ApiError, TransportError, UncertainWriteError) as exc:
+            return self._outcome(item, ItemAction.FAILED, error=str(exc))
+
+    def _apply(self, item: WorkItem, planned: PlannedAction) -> Outcome:
+        assert planned.rendered is not None
+        rendered, before, reason = planned.rendered, planned.issue, planned.reason
+        if planned.action is PlanAction.CREATE:
+            # A create cannot set the state: an item that starts closed is created with the
+            # open variant's marker and closed below (see render.restate).
+            sent = restate(rendered, "open") if rendered.state == "closed" else rendered
+            issue, recovered = self._create_once(item.key, sent)
+            if recovered:
+                reason += "; the create's answer was lost, the issue was found by its marker"
+        elif planned.action is PlanAction.UPDATE:
+            assert before is not None
+            issue = self._update(before, rendered)
+        else:
+            assert before is not None
+            issue = before
+        with self._lock:
+            self._numbers[item.key] = issue.number
+        unrecorded: str | None = None
+        try:
+            if self._write_back is not None:
+                try:
+                    self._write_back.record(item, issue.number, issue.html_url)
+                except ItemError as exc:  # a local file: GitHub's side is still finished
+                    unrecorded = exc.message
+            if planned.action is PlanAction.CREATE and rendered.state == "closed":
+                issue = self._close_new(issue, rendered)
+            self._link(item, issue, before, written=planned.action is not PlanAction.UNCHANGED)
+        except (AuthError, ForbiddenError):
+            raise
+        except (ItemError, _LinkError, ApiError, TransportError) as exc:
+            text = exc.message if isinstance(exc, ItemError) else str(exc)
+            return self._outcome(item, ItemAction.FAILED, issue, reason, error=text)
+        if unrecorded is not None:
+            return self._outcome(item, ItemAction.FAILED, issue, reason, error=unrecorded)
+        return self._outcome(item, _DONE[planned.action], issue, reason)
+
+    def _close_new(self, issue: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+        return self._client.update_issue(
+            issue.number, body=rendered.body, state="closed", state_reason=rendered.state_reason
+        )
+
+    def _create_once(self, key: str, sent: RenderedIssue) -> tuple[RemoteIssue, bool]:
+        lost: UncertainWriteError | None = None
+        for _ in range(max(1, self._opts.create_attempts)):
+            with self._lock:
+                floor = self._high_water  # every issue up to here existed before this send
+            try:
+                issue = self._client.create_issue(sent.title, sent.body, sent.labels)
+            except UncertainWriteError as exc:
+                lost = exc
+                found = self._client.find_created(lambda i: i.marker_key == key, above=floor)
+                if found is None:
+                    continue  # GitHub did not act on it: sending again makes no duplicate
+                self._saw(found.number)
+                return found, True
+            self._saw(issue.number)
+            return issue, False
+        assert lost is not None
+        raise lost
+
+    def _saw(self, number: int) -> None:
+        with self._lock:
+            self._high_water = max(self._high_water, number)
+
+    def _update(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+        return self._client.update_issue(
+            before.number,
+            title=rendered.title,
+            body=rendered.body,
+            labels=merged_labels(rendered.labels, before.labels),
+            state=rendered.state,
+            state_reason=rendered.state_reason,
+        )
+
+    # ---- sub-issues ------------------------------------------------------------------------
+
+    def _link(
+        self, item: WorkItem, issue: RemoteIssue, before: RemoteIssue | None, *, written: bool
+    ) -> None:
+        if item.parent_key is None:
+            return
+        with self._lock:
+            parent = self._numbers.get(item.parent_key)
+            if not self._links_on or parent is None or parent == issue.number:
+                return
+        if not needs_link(before, parent, written=written):
+            return
+        moving = before is not None and before.parent_number is not None
+        self._reserve(item, issue, parent)
+        try:
+            self._send_link(issue, parent, replace=moving)
+        except (AuthError, ForbiddenError):
+            self._release(parent)
+            raise
+        except NotFoundError:
+            self._release(parent)
+            with self._lock:
+                if self._links_on:
+                    self._links_on = False
+                    self._warnings.append(
+                        "the server has no sub-issues API (404 on POST .../sub_issues): the "
+                        "hierarchy is shown by the parent line in each issue body only"
+                    )
+        except (ValidationFailed, UncertainWriteError, TransportError, ApiError) as exc:
+            self._release(parent)
+            raise _LinkError(
+                f"#{issue.number} exists but could not be linked under #{parent}: {exc}"
+            ) from None
+
+    def _reserve(self, item: WorkItem, issue: RemoteIssue, parent: int) -> None:
+        with self._lock:
+            count = self._children.get(parent, 0)
+            if count >= SUB_ISSUE_CAP:
+                raise _LinkError(
+                    f"#{issue.number} exists but was not linked under #{parent} "
+                    f"('{item.parent_key}'): it already has {count} sub-issues, GitHub's limit "
+                    f"is {SUB_ISSUE_CAP}; split '{item.parent_key}' into smaller parents"
+                )
+            self._children[parent] = count + 1
+
+    def _release(self, parent: int) -> None:
+        with self._lock:
+            self._children[parent] = max(0, self._children.get(parent, 1) - 1)
+
+    def _send_link(self, issue: RemoteIssue, parent: int, *, replace: bool) -> None:
+        lost: UncertainWriteError | None = None
+        for _ in range(max(1, self._opts.create_attempts)):
+            try:
+                self._client.add_sub_issue(parent, issue.id, replace_parent=replace)
+                return
+            except UncertainWriteError as exc:
+                lost = exc
+                now = self._client.get_issue(issue.number)
+                if now is not None and now.parent_number == parent:
+                    return  # the link was made; only its answer was lost
+        assert lost is not None
+        raise lost
+
+    # ---- closing removed items ---------------------------------------------------------------
+
+    def close_one(self, job: CloseJob, **_: object) -> Outcome:
+        """The processor's ``sync_fn`` for an issue whose item was removed."""
+        reason = f"the item '{job.key}' no longer exists in the tree"
+        if self._opts.dry_run:
+            return self._outcome(job, ItemAction.PLANNED_CLOSE, job.issue, reason)
+        try:
+            issue = self._client.update_issue(
+                job.issue.number, state="closed", state_reason="not_planned"
+            )
+            self._comment(issue.number, job.key)
+        except (AuthError, ForbiddenError) as exc:
+            with self._lock:
+                self._fatal = self._fatal or exc
+            raise
+        except (ApiError, TransportError) as exc:
+            return self._outcome(job, ItemAction.FAILED, job.issue, reason, error=str(exc))
+        return self._outcome(job, ItemAction.CLOSED, issue, reason)
+
+    def _comment(self, number: int, key: str) -> None:
+        text = (
+            f"Closed as not planned by batchsync: the work item `{key}` no longer exists in "
+            "the synced tree."
+        )
+        try:
+            self._client.add_comment(number, text)
+        except UncertainWriteError:
+            # a comment that may be missing is not worth risking a duplicate; but say so
+            with self._lock:
+                self._warnings.append(
+                    f"closed #{number}, but the comment explaining why may not have been posted "
+                    "(its answer was lost)"
+                )
+        except (AuthError, ForbiddenError):
+            raise
+        except (ApiError, TransportError) as exc:
+            with self._lock:
+                self._warnings.append(f"closed #{number} but could not comment on it: {exc}")
+
+    # ---- outcomes ----------------------------------------------------------------------------
+
+    def _shown(self, path: str) -> str:
+        return f"{self._opts.path_prefix}{path}" if path else path
+
+    def _outcome(
+        self,
+        unit: WorkItem | CloseJob,
+        action: ItemAction,
+        issue: RemoteIssue | None = None,
+        reason: str | None = None,
+        *,
+        error: str | None = None,
+        line: int | None = None,
+    ) -> Outcome:
+        kind = unit.kind.value if isinstance(unit, WorkItem) else unit.kind
+        return Outcome(
+            key=unit.key,
+            kind=kind,
+            path=self._shown(unit.path),
+            action=action,
+            issue_number=issue.number if issue else None,
+            url=(issue.html_url or None) if issue else None,
+            error=error,
+            reason=reason,
+            line=line,
+        )
+
+    def _not_done(self, item: WorkItem) -> Outcome:
+        return self._outcome(item, ItemAction.NOT_DONE, reason="the time budget ran out first")
+
+    def _reshown(self, unit: Any, outcome: Outcome) -> Outcome:
+        # Outcomes the processor made itself (an exception, not done) carry the base-relative path.
+        path = getattr(unit, "path", "")
+        if path and outcome.path == path:
+            return dataclasses.replace(outcome, path=self._shown(path))
+        return outcome
+
+    def _scan_failure(self, error: ItemError) -> Outcome:
+        return Outcome(
+            key=error.key or error.path,
+            kind=_kind_from_path(error.path),
+            path=error.path,
+            action=ItemAction.FAILED,
+            error=error.message,
+            line=error.line,
+        )
+
+
+def _kind_from_path(path: str) -> str:
+    parts = path.replace("\\", "/").split("/")
+    if "prds" in parts:
+        return Kind.PRD.value
+    if "epics" in parts:
+        return Kind.EPIC.value if parts[-1] == "epic.md" else Kind.TASK.value
+    return ""
+
+
+class _Progress:
+    """Turns per-batch progress (1..n each time) into one count over the whole run."""
+
+    def __init__(self, callback: ProgressFn | None, total: int) -> None:
+        self._callback = callback
+        self._total = total
+        self._offset = 0
+
+    def callback(self) -> ProgressFn | None:
+        if self._callback is None:
+            return None
+        outer, offset, total = self._callback, self._offset, self._total
+        return lambda done, _n, unit: outer(offset + done, total, unit)
+
+    def advance(self, count: int) -> None:
+        self._offset += count
+
+    def skip(self, units: Sequence[Any]) -> None:
+        """Report units that will not be started (the time budget ran out)."""
+        for unit in units:
+            self._offset += 1
+            if self._callback is not None:
+                self._callback(self._offset, self._total, unit)
+
+
+# ---- entry points ------------------------------------------------------------------------------
