@@ -39,8 +39,12 @@ run_flags=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
 phase "stand-in base $base"
 if ! podman image exists "$base"; then
+  # The Debian mirror this machine's apt already uses (the first `URIs:` or `deb` line).
+  mirror=$(sed -nE 's/^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\3/p' \
+    /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1 || true)
+  [ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt: set one up for apt-get" >&2; exit 1; }
   mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
-    bookworm - http://deb.debian.org/debian | podman import - localhost/batchsync-debian-raw >/dev/null
+    bookworm - "$mirror" | podman import - localhost/batchsync-debian-raw >/dev/null
   # Test-only layer: pip may install system-wide, `python`/`pip` exist, pip trusts the build's CA.
   cat >"$work/Containerfile.base" <<'EOF'
 FROM localhost/batchsync-debian-raw
