@@ -13,6 +13,7 @@ from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
+from emulated import run_overrides
 
 TOKEN = "ghs_closetoken"
 REPO = "octo/demo"
@@ -60,19 +61,7 @@ def emu() -> Iterator[Emulator]:
 
 
 def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
-    given: dict[str, object] = {
-        "github_token": TOKEN,
-        "repository": REPO,
-        "api_url": emu.url,
-        "server_url": emu.url,
-        "workspace": str(workspace),
-        "path": ".claude",
-        "write_interval": 0,
-        "creates_per_minute": 0,
-        "creates_per_hour": 0,
-        "retry_delay": 0,
-    }
-    given.update(overrides)
+    given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, **overrides)
     return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
 
 

@@ -17,6 +17,7 @@ from batchsync.errors import AuthError, ForbiddenError, NotFoundError
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
+from emulated import run_overrides
 
 TOKEN = "ghs_enginetoken"
 READ_ONLY = "ghs_readonly"
@@ -153,20 +154,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def settings(emu: Emulator, workspace: Path, **overrides: object) -> Settings:
-    given: dict[str, object] = {
-        "github_token": TOKEN,
-        "repository": REPO,
-        "api_url": emu.url,
-        "server_url": emu.url.replace("/api/v3", ""),
-        "workspace": str(workspace),
-        "path": ".claude",
-        "write_interval": 0,
-        "creates_per_minute": 0,
-        "creates_per_hour": 0,
-        "retry_delay": 0,
-    }
-    given.update(overrides)
-    return load_settings(given, env={})
+    return load_settings(run_overrides(emu, workspace, token=TOKEN, repo=REPO, **overrides), env={})
 
 
 def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:

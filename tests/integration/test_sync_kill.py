@@ -19,6 +19,7 @@ from batchsync.emulator import Emulator, FaultConfig
 from batchsync.items import scan
 from batchsync.render import parse_marker, render
 from batchsync.sync import run
+from emulated import run_overrides
 
 TOKEN = "ghs_killtoken"
 REPO = "octo/kill"
@@ -61,18 +62,7 @@ def emu() -> Iterator[Emulator]:
 
 
 def overrides(emu: Emulator, workspace: Path) -> dict[str, object]:
-    return {
-        "github_token": TOKEN,
-        "repository": REPO,
-        "api_url": emu.url,
-        "workspace": str(workspace),
-        "path": ".claude",
-        "write_interval": 0,
-        "creates_per_minute": 0,
-        "creates_per_hour": 0,
-        "write_back": True,
-        "max_concurrent": 4,
-    }
+    return run_overrides(emu, workspace, token=TOKEN, repo=REPO, write_back=True, max_concurrent=4)
 
 
 def kill_after(emu: Emulator, workspace: Path, requests_seen: int) -> bool:

@@ -16,6 +16,7 @@ from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.items import scan
 from batchsync.render import parse_marker, render
+from emulated import run_overrides
 
 # A process that imports batchsync and the engine once, then forks one child per run: a run
 # starts in milliseconds instead of the second or two the imports take. Each child gets its own
@@ -132,21 +133,7 @@ def sync_job(emu: Emulator, workspace: Path, *flags: str, debug: bool = False) -
 
 def overrides(emu: Emulator, workspace: Path, **changes: object) -> dict[str, object]:
     """Settings for a run against ``emu``: no pacing unless a case asks for it."""
-    given: dict[str, object] = {
-        "github_token": TOKEN,
-        "repository": REPO,
-        "api_url": emu.url,
-        "server_url": emu.url,
-        "workspace": str(workspace),
-        "path": ".claude",
-        "write_interval": 0,
-        "creates_per_minute": 0,
-        "creates_per_hour": 0,
-        "retry_delay": 0,
-        "max_concurrent": 4,
-    }
-    given.update(changes)
-    return given
+    return run_overrides(emu, workspace, token=TOKEN, repo=REPO, **{"max_concurrent": 4, **changes})
 
 
 def settings_for(emu: Emulator, workspace: Path, **changes: object) -> Settings:

@@ -1,0 +1,33 @@
+"""Settings for a run of batchsync against an in-process emulator, shared by the test suites."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from batchsync.emulator import Emulator
+
+# The client's own pacing off, so a test runs in milliseconds; the emulator's limits still apply.
+UNPACED: Mapping[str, object] = {
+    "write_interval": 0,
+    "creates_per_minute": 0,
+    "creates_per_hour": 0,
+    "retry_delay": 0,
+}
+
+
+def run_overrides(
+    emu: Emulator, workspace: Path, *, token: str, repo: str, **changes: object
+) -> dict[str, object]:
+    """``load_settings`` overrides for one unpaced run against ``emu`` over ``workspace``."""
+    given: dict[str, object] = {
+        "github_token": token,
+        "repository": repo,
+        "api_url": emu.url,
+        "server_url": emu.url.replace("/api/v3", ""),
+        "workspace": str(workspace),
+        "path": ".claude",
+        **UNPACED,
+    }
+    given.update(changes)
+    return given
