@@ -19,11 +19,12 @@ kind matches, its marker rewritten under the new key.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchsync.items import Kind, WorkItem
-from batchsync.render import RenderedIssue, is_managed_label, parse_marker
+from batchsync.render import Marker, RenderedIssue, is_managed_label, parse_marker
 
 __all__ = [
     "PlanAction",
@@ -55,17 +56,20 @@ class RemoteIssue:
     parent_known: bool = False  # the server reports parents (so parent_number None = none)
     sub_issues_total: int = 0  # from ``sub_issues_summary``: children already linked
 
+    @functools.cached_property
+    def marker(self) -> Marker | None:
+        """The body's marker, parsed once (planning asks for it many times)."""
+        return parse_marker(self.body)
+
     @property
     def marker_key(self) -> str | None:
         """The item key named by the body's marker, if any."""
-        marker = parse_marker(self.body)
-        return marker.key if marker else None
+        return self.marker.key if self.marker else None
 
     @property
     def marker_hash(self) -> str | None:
         """The content hash in the body's marker, if any."""
-        marker = parse_marker(self.body)
-        return marker.content_hash if marker else None
+        return self.marker.content_hash if self.marker else None
 
 
 @dataclass(frozen=True)
