@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import READ_TOKEN, TOKEN, EmulatorProcess, StepRun, Workspace
+from action_step import READ_TOKEN, TOKEN, EmulatorProcess, StepRun, Workspace
 
 SAMPLE_ITEMS = 13
 MARKER = "<!-- batchsync"
