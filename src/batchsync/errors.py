@@ -23,6 +23,12 @@ __all__ = [
 ]
 
 
+# GitHub's texts (it appends a request id, so these are substrings); "abuse detection" is the
+# older wording of a secondary limit.
+_SECONDARY_WORDS = ("secondary rate limit", "abuse detection")
+_RATE_LIMIT_WORDS = ("rate limit", "abuse detection")
+
+
 class BatchsyncError(Exception):
     """Base of every error batchsync raises on purpose."""
 
@@ -98,7 +104,7 @@ class RateLimitError(ApiError):
     def secondary(self) -> bool:
         """True for a secondary limit (GitHub's message says so, or the primary budget is left)."""
         text = self.message.lower()
-        return "secondary rate limit" in text or "abuse" in text
+        return any(word in text for word in _SECONDARY_WORDS)
 
 
 class ServerError(ApiError):
@@ -130,9 +136,6 @@ class BudgetExhausted(BatchsyncError):
         self.reason = reason
         self.resume_at = resume_at
         super().__init__(f"time budget exhausted: {reason}")
-
-
-_RATE_LIMIT_WORDS = ("rate limit", "abuse detection")
 
 
 def error_from_response(

@@ -24,11 +24,6 @@ class ItemAction(enum.StrEnum):
     PLANNED_CLOSE = "would-close"
 
     @property
-    def is_write(self) -> bool:
-        """True for the actions that changed GitHub."""
-        return self in {ItemAction.CREATED, ItemAction.UPDATED, ItemAction.CLOSED}
-
-    @property
     def succeeded(self) -> bool:
         """True unless the item failed or was not reached."""
         return self not in {ItemAction.FAILED, ItemAction.NOT_DONE}
