@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from _emulated import REPO, emulator, settings, workspace
-from batchsync import sync
+from batchsync import summary, sync
 from batchsync.emulator import Emulator
 from batchsync.results import BatchResult
 
@@ -27,7 +27,7 @@ def preview(title: str, root: Path, emu: Emulator, **overrides: object) -> Batch
     config = settings(root, emu, dry_run=True, **overrides)
     result = sync.run(config, clock=emu.clock, sleep=emu.clock.sleep)
     print(f"\n{title}")
-    print(sync.summary_text(result, repository=REPO, dry_run=True))
+    print(summary.text(result, repository=REPO, dry_run=True))
     writes = emu.stats.count("POST") + emu.stats.count("PATCH")
     after = {p: p.read_bytes() for p in (root / ".claude").rglob("*") if p.is_file()}
     print(f"  requests: {emu.stats.total}, writes: {writes}, files changed: {before != after}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from _emulated import REPO, duplicates, emulator, settings, workspace
-from batchsync import sync
+from batchsync import summary, sync
 from batchsync.emulator import FaultConfig
 from batchsync.results import BatchResult, ItemAction
 
@@ -27,7 +27,7 @@ FAULTS = FaultConfig(error_rate=0.1, drop_rate=0.2)
 
 def report(result: BatchResult) -> None:
     """The run's outcome, item by item where something went wrong."""
-    print(sync.summary_text(result, repository=REPO))
+    print(summary.text(result, repository=REPO))
     for outcome in result.outcomes:
         if outcome.reason and "lost" in outcome.reason:
             print(f"  recovered: {outcome.key} -> #{outcome.issue_number} ({outcome.reason})")

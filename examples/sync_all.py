@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from _emulated import REPO, emulator, settings, workspace
-from batchsync import sync
+from batchsync import summary, sync
 
 
 def on_progress(done: int, total: int, item: Any) -> None:
@@ -35,7 +35,7 @@ def main() -> int:
         first = sync.run(
             config, clock=emu.clock, sleep=emu.clock.sleep, on_progress=on_progress, on_wait=on_wait
         )
-        print(sync.summary_text(first, repository=REPO))
+        print(summary.text(first, repository=REPO))
         writes = emu.stats.count("POST") + emu.stats.count("PATCH")
         print(f"requests: {emu.stats.total} ({writes} writes)\n")
 
@@ -48,7 +48,7 @@ def main() -> int:
         emu.stats.reset()
         print("\nsecond run, nothing changed:")
         second = sync.run(config, clock=emu.clock, sleep=emu.clock.sleep)
-        print(sync.summary_text(second, repository=REPO))
+        print(summary.text(second, repository=REPO))
         writes = emu.stats.count("POST") + emu.stats.count("PATCH")
         print(f"requests: {emu.stats.total} ({writes} writes)")
         return 1 if writes or first.failed else 0

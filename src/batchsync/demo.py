@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from batchsync import sync
+from batchsync import summary, sync
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.progress import progress_for
@@ -98,7 +98,7 @@ def _sync_once(
     )
     after = _counted(emulator)
     used = Requests(after.total - before.total, after.writes - before.writes)
-    out.write(sync.summary_text(result, repository=DEMO_REPOSITORY) + "\n")
+    out.write(summary.text(result, repository=DEMO_REPOSITORY) + "\n")
     out.write(f"requests to the emulator: {used.total}, of which writes: {used.writes}\n")
     return result, used
 

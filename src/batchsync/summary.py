@@ -28,6 +28,7 @@ __all__ = [
     "render_summary",
     "results_document",
     "results_json",
+    "text",
 ]
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary above 1 MiB
@@ -269,3 +270,41 @@ def _counts(result: BatchResult) -> dict[str, int]:
 def outputs(result: BatchResult, results_file: str) -> dict[str, str]:
     """The step outputs: the counts and the results file's path."""
     return {**{k: str(v) for k, v in _counts(result).items()}, "results-file": results_file}
+
+
+# ---- the terminal's plain-text report ------------------------------------------------------
+
+_LABELS = (
+    (ItemAction.CREATED, "created"),
+    (ItemAction.PLANNED_CREATE, "to create"),
+    (ItemAction.UPDATED, "updated"),
+    (ItemAction.PLANNED_UPDATE, "to update"),
+    (ItemAction.UNCHANGED, "unchanged"),
+    (ItemAction.CLOSED, "closed"),
+    (ItemAction.PLANNED_CLOSE, "to close"),
+    (ItemAction.FAILED, "failed"),
+    (ItemAction.NOT_DONE, "not done"),
+)
+_PLAN_ACTIONS = {ItemAction.PLANNED_CREATE, ItemAction.PLANNED_UPDATE, ItemAction.PLANNED_CLOSE}
+
+
+def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) -> str:
+    """A short plain-text report of a run, for a terminal (a dry run lists its plan)."""
+    parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
+    head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
+    where = f" in {repository}" if repository else ""
+    lines = [f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"]
+    for o in result.outcomes:
+        if o.action in _PLAN_ACTIONS:
+            target = f" #{o.issue_number}" if o.issue_number else ""
+            lines.append(f"  {o.action.value}{target} {o.key} ({o.path or 'no file'}): {o.reason}")
+    for o in result.errors:
+        place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
+        lines.append(f"  error: {place}: {o.error}")
+    if result.not_done:
+        lines.append(f"  {result.not_done} items not reached in the time budget: run again")
+    lines.extend(f"  warning: {w}" for w in result.warnings)
+    snap = result.rate_limit
+    if snap is not None and snap.remaining is not None:
+        lines.append(f"  rate limit: {snap.remaining} of {snap.limit} requests left")
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Required, TextIO, TypedDict, Unpack
 
+from batchsync import summary
 from batchsync.config import Settings
 from batchsync.engine import Engine, EngineOptions, IssueClient, ProgressFn
 from batchsync.errors import (
@@ -26,7 +27,7 @@ from batchsync.items import Kind, scan
 from batchsync.processor import BatchProcessor, Gate
 from batchsync.progress import progress_for
 from batchsync.ratelimit import Limits
-from batchsync.results import BatchResult, ItemAction
+from batchsync.results import BatchResult
 from batchsync.writeback import WriteBack
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "limits_from",
     "main",
     "run",
-    "summary_text",
 ]
 
 
@@ -129,42 +129,6 @@ def _fatal_message(exc: ApiError, repository: str) -> str:
     )
 
 
-_LABELS = (
-    (ItemAction.CREATED, "created"),
-    (ItemAction.PLANNED_CREATE, "to create"),
-    (ItemAction.UPDATED, "updated"),
-    (ItemAction.PLANNED_UPDATE, "to update"),
-    (ItemAction.UNCHANGED, "unchanged"),
-    (ItemAction.CLOSED, "closed"),
-    (ItemAction.PLANNED_CLOSE, "to close"),
-    (ItemAction.FAILED, "failed"),
-    (ItemAction.NOT_DONE, "not done"),
-)
-_PLAN_ACTIONS = {ItemAction.PLANNED_CREATE, ItemAction.PLANNED_UPDATE, ItemAction.PLANNED_CLOSE}
-
-
-def summary_text(result: BatchResult, *, repository: str = "", dry_run: bool = False) -> str:
-    """A short plain-text report of a run, for a terminal (a dry run lists its plan)."""
-    parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
-    head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
-    where = f" in {repository}" if repository else ""
-    lines = [f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"]
-    for o in result.outcomes:
-        if o.action in _PLAN_ACTIONS:
-            target = f" #{o.issue_number}" if o.issue_number else ""
-            lines.append(f"  {o.action.value}{target} {o.key} ({o.path or 'no file'}): {o.reason}")
-    for o in result.errors:
-        place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
-        lines.append(f"  error: {place}: {o.error}")
-    if result.not_done:
-        lines.append(f"  {result.not_done} items not reached in the time budget: run again")
-    lines.extend(f"  warning: {w}" for w in result.warnings)
-    snap = result.rate_limit
-    if snap is not None and snap.remaining is not None:
-        lines.append(f"  rate limit: {snap.remaining} of {snap.limit} requests left")
-    return "\n".join(lines)
-
-
 def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """``batchsync sync`` in a terminal: run, print a summary, return the exit code.
 
@@ -186,7 +150,7 @@ def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | N
         print(f"batchsync: nothing synced: {exc}", file=err)
         return 2
     print(
-        summary_text(result, repository=settings.repository or "", dry_run=settings.dry_run),
+        summary.text(result, repository=settings.repository or "", dry_run=settings.dry_run),
         file=out,
     )
     return 1 if result.failed and settings.fail_on_error else 0
