@@ -15,9 +15,11 @@ import queue
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from github import Auth, Github, GithubException
+from github.Requester import Requester
 
 from batchsync.errors import (
     ApiError,
@@ -26,6 +28,7 @@ from batchsync.errors import (
     TransportError,
     error_from_response,
 )
+from batchsync.github_graphql import GraphQLCreator, NoParentField
 from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import Op
 
@@ -40,7 +43,9 @@ _NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 class GateLike(Protocol):
     """What the adapter needs from ``processor.Gate``."""
 
-    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
         """Run ``fn`` (one request) under the shared limits."""
         ...
 
@@ -107,6 +112,7 @@ class GitHubClient:
         *,
         timeout: int = DEFAULT_TIMEOUT,
         pool_size: int = 10,
+        graphql: bool = True,
     ) -> None:
         self._api_url = api_url.rstrip("/")
         self._auth = Auth.Token(token)
@@ -121,6 +127,28 @@ class GitHubClient:
         # After a 401/403 nothing more is sent: set inside the request, so a lane waiting for
         # the write lane sees it before it sends (GitHub asks clients not to repeat 4xx).
         self._refused: ApiError | None = None
+        # New issues go through GraphQL's createIssue (a child already under its parent) unless
+        # the server lacks it; Requester's own rule places /graphql beside the REST prefix.
+        self._graphql = (
+            GraphQLCreator(
+                self._send,
+                gate,
+                repository,
+                urlunsplit(
+                    urlsplit(self._api_url)._replace(
+                        path=Requester.get_graphql_prefix(urlsplit(self._api_url).path)
+                    )
+                ),
+                self._repo_path,
+            )
+            if graphql
+            else None
+        )
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the run should be told about the server (e.g. no GraphQL: REST creates)."""
+        return tuple(self._graphql.warnings) if self._graphql is not None else ()
 
     def __repr__(self) -> str:
         return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
@@ -177,10 +205,17 @@ class GitHubClient:
             self._idle.put(gh)
         return data, dict(headers or {})
 
+    def _remember(self, data: object) -> None:
+        if self._graphql is not None and isinstance(data, dict):
+            number = data.get("number")
+            if isinstance(number, int):
+                self._graphql.remember(number, data.get("node_id"))
+
     def _issue(
         self, verb: str, url: str, body: Any = None
     ) -> tuple[RemoteIssue, Mapping[str, str]]:
         data, headers = self._send(verb, url, body=body)
+        self._remember(data)
         issue = issue_from_json(data)
         if issue is None:
             raise error_from_response(
@@ -202,6 +237,8 @@ class GitHubClient:
         self, url: str, params: dict[str, Any] | None
     ) -> tuple[tuple[list[dict[str, Any]], str | None], Mapping[str, str]]:
         data, headers = self._send("GET", url, params=params)
+        for entry in data if isinstance(data, list) else []:
+            self._remember(entry)
         found = _NEXT_RE.search(headers.get("link", ""))
         return (list(data or []), found.group(1) if found else None), headers
 
@@ -238,8 +275,20 @@ class GitHubClient:
         data, headers = self._send("GET", f"{self._repo_path}/issues/{number}")
         return issue_from_json(data), headers
 
-    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
-        """Create an open issue with its labels in the same request."""
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        """Create an open issue with its labels (and under ``parent``) in the same request.
+
+        Through GraphQL when the server has it: the answer's ``parent_number`` equals
+        ``parent`` when the link was made in that request. Otherwise REST, with no link.
+        """
+        creator = self._graphql
+        if creator is not None and creator.available():
+            try:
+                return creator.create(title, body, labels, parent)
+            except NoParentField:
+                creator.off("the server's CreateIssueInput has no parentIssueId")
         payload = {"title": title, "body": body, "labels": list(labels)}
         return self.gate.call(
             Op.CREATE, lambda: self._issue("POST", f"{self._repo_path}/issues", payload)

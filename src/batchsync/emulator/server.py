@@ -15,6 +15,7 @@ from typing import Any
 
 from batchsync.emulator.clock import Clock, ScaledClock
 from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
+from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.service import Answer, Service
@@ -259,6 +260,7 @@ class Emulator:
         clock: Clock | None = None,
         search_lag: float = 10.0,
         host: str = "127.0.0.1",
+        graphql: GraphQLConfig | None = GraphQLConfig(),  # noqa: B008 - frozen
     ) -> None:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
@@ -271,6 +273,7 @@ class Emulator:
             prefix=self.prefix,
             sub_issues=sub_issues,
             search_lag=search_lag,
+            graphql=graphql,
         )
         self.service.admin = _Admin(self)
         self._host = host
