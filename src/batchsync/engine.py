@@ -89,8 +89,10 @@ class IssueClient(Protocol):
         """The newest issue above ``above`` that ``wanted`` accepts."""
         ...
 
-    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
-        """Create an issue."""
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
         ...
 
     def update_issue(
@@ -211,7 +213,8 @@ class Engine:
     @property
     def warnings(self) -> tuple[str, ...]:
         """Warnings gathered so far (duplicate markers, no sub-issues API, closes skipped)."""
-        return tuple(self._warnings)
+        told: tuple[str, ...] = getattr(self._client, "warnings", ())  # e.g. no GraphQL
+        return (*self._warnings, *told)
 
     # ---- the run -------------------------------------------------------------------------
 
@@ -349,9 +352,14 @@ class Engine:
             # A create cannot set the state: an item that starts closed is created with the
             # open variant's marker and closed below (see render.restate).
             sent = restate(rendered, "open") if rendered.state == "closed" else rendered
-            issue, recovered = self._create_once(item.key, sent)
+            parent = self._claim_parent(item)
+            issue, recovered = self._create_once(item.key, sent, parent)
             if recovered:
                 reason += "; the create's answer was lost, the issue was found by its marker"
+            if parent is not None and issue.parent_number == parent:
+                before = issue  # linked in the create itself: no sub-issue request follows
+            elif parent is not None:
+                self._release(parent)
         elif planned.action is PlanAction.UPDATE:
             assert before is not None
             issue = self._update(before, rendered)
@@ -384,24 +392,47 @@ class Engine:
             issue.number, body=rendered.body, state="closed", state_reason=rendered.state_reason
         )
 
-    def _create_once(self, key: str, sent: RenderedIssue) -> tuple[RemoteIssue, bool]:
+    def _claim_parent(self, item: WorkItem) -> int | None:
+        """The parent a new issue is created under (its child slot counted), or None."""
+        if item.parent_key is None:
+            return None
+        with self._lock:
+            parent = self._numbers.get(item.parent_key)
+            if not self._links_on or parent is None:
+                return None
+            count = self._children.get(parent, 0)
+            if count >= SUB_ISSUE_CAP:
+                return None  # created unlinked; the link step reports the cap
+            self._children[parent] = count + 1
+            return parent
+
+    def _create_once(
+        self, key: str, sent: RenderedIssue, parent: int | None = None
+    ) -> tuple[RemoteIssue, bool]:
         lost: UncertainWriteError | None = None
         for _ in range(max(1, self._opts.create_attempts)):
             with self._lock:
                 floor = self._high_water  # every issue up to here existed before this send
             try:
-                issue = self._client.create_issue(sent.title, sent.body, sent.labels)
+                issue = self._create(sent, parent)
             except UncertainWriteError as exc:
                 lost = exc
                 found = self._client.find_created(lambda i: i.marker_key == key, above=floor)
                 if found is None:
                     continue  # GitHub did not act on it: sending again makes no duplicate
                 self._saw(found.number)
+                if parent is not None and not found.parent_known:
+                    found = self._client.get_issue(found.number) or found  # the link's fact
                 return found, True
             self._saw(issue.number)
             return issue, False
         assert lost is not None
         raise lost
+
+    def _create(self, sent: RenderedIssue, parent: int | None) -> RemoteIssue:
+        if parent is None:
+            return self._client.create_issue(sent.title, sent.body, sent.labels)
+        return self._client.create_issue(sent.title, sent.body, sent.labels, parent=parent)
 
     def _saw(self, number: int) -> None:
         with self._lock:

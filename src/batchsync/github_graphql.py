@@ -47,6 +47,7 @@ __all__ = [
 
 T = TypeVar("T")
 GRAPHQL_RESOURCE = "graphql"
+LABEL_ATTEMPTS = 3  # sends of one label whose answer keeps getting lost
 
 # The only documents batchsync sends (tests/fidelity checks them against GitHub's schema).
 REPOSITORY_QUERY = """query BatchsyncRepository($owner: String!, $name: String!, $cursor: String) {
@@ -193,12 +194,23 @@ class GraphQLCreator:
 
     def _create_label(self, name: str) -> str:
         url = f"{self._repo_path}/labels"
-        try:
-            data = self._gate.call(Op.CREATE, lambda: self._send("POST", url, body={"name": name}))
-        except (ValidationFailed, UncertainWriteError):
-            # taken meanwhile (422 already_exists), or the answer was lost: read it back
-            path = f"{self._repo_path}/labels/{quote(name, safe='')}"
-            data = self._gate.call(Op.READ, lambda: self._send("GET", path))
+        path = f"{self._repo_path}/labels/{quote(name, safe='')}"
+        data: Any = None
+        for attempt in range(LABEL_ATTEMPTS):
+            try:
+                data = self._gate.call(
+                    Op.CREATE, lambda: self._send("POST", url, body={"name": name})
+                )
+                break
+            except (ValidationFailed, UncertainWriteError) as exc:
+                # taken meanwhile (422 already_exists), or the answer was lost: read it back
+                try:
+                    data = self._gate.call(Op.READ, lambda: self._send("GET", path))
+                    break
+                except NotFoundError:
+                    if isinstance(exc, ValidationFailed) or attempt + 1 == LABEL_ATTEMPTS:
+                        raise exc from None
+                    # not made: sending it again creates no duplicate
         node = data.get("node_id") if isinstance(data, dict) else None
         if not isinstance(node, str) or not node:
             raise ServerError(502, f"label {name!r} came back without a node id", "POST", url)

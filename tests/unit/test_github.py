@@ -34,8 +34,12 @@ class RecordingGate:
 
     def __init__(self) -> None:
         self.calls: list[tuple[Op, Mapping[str, str]]] = []
+        self.resources: list[str] = []
 
-    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
+        self.resources.append(resource)
         try:
             value, headers = fn()
         except ApiError as exc:
@@ -67,7 +71,8 @@ def gate() -> RecordingGate:
 
 @pytest.fixture
 def client(gate: RecordingGate) -> GitHubClient:
-    return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    # the REST create path; GraphQL creates are tested in test_github_graphql.py
+    return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate, graphql=False)
 
 
 def test_issue_from_json_reads_parent_and_sub_issue_summary() -> None:

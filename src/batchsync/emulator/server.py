@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import socketserver
@@ -265,6 +266,8 @@ class Emulator:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
         self._limits = LimitConfig.named(limits) if isinstance(limits, str) else limits
+        if graphql is not None and not sub_issues:  # a server without sub-issues has no parents
+            graphql = dataclasses.replace(graphql, parent_issue_id=False)
         self.service = Service(
             clock=self.clock,
             limits=self._limits,
