@@ -5,8 +5,9 @@
 Builds the processor by hand (``Gate`` + ``BatchProcessor`` with custom ``Limits``) and syncs the
 sample tree with ``batch_sync_all`` into an emulator whose primary budgets are tiny (20 REST
 requests and 16 GraphQL points, where the issues are created, per 2-minute window instead of
-1,000 an hour), so every mechanism shows within seconds: writes 2 s apart, at most 10 creations a minute, and a pause of every lane until the reset when only
-5 requests are left. Prints each wait as it starts, then the requests per emulated minute.
+1,000 an hour), so every mechanism shows within seconds: writes 2 s apart, at most 10 creations
+a minute, and a pause of every lane until the reset when only 5 requests are left. Prints each
+wait as it starts, then the requests per emulated minute.
 """
 
 from __future__ import annotations

@@ -56,12 +56,10 @@ CREATE_ISSUE_INPUT = (
     "body",
     "clientMutationId",
     "issueTemplate",
-    "issueTypeId",
     "labelIds",
     "milestoneId",
     "parentIssueId",
     "projectIds",
-    "projectV2Ids",
     "repositoryId",
     "title",
 )
