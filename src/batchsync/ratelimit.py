@@ -311,6 +311,10 @@ class SlidingWindow:
         if self.cap > 0:
             self._entries.append((at, cost))
 
+    def scale(self, factor: int) -> None:
+        """Count everything already in the window ``factor`` times (a budget found too lax)."""
+        self._entries = deque((at, units * factor) for at, units in self._entries)
+
 
 class CreationBudget:
     """The content-creation budget: per-minute and per-hour sliding windows of creates.
@@ -327,8 +331,15 @@ class CreationBudget:
         self._hour = SlidingWindow(per_hour, _HOUR)
 
     def adapt(self) -> None:
-        """GitHub counted more than this budget did: each create counts twice as much."""
-        self.weight = min(MAX_CONTENT_WEIGHT, self.weight * 2)
+        """GitHub counted more than this budget did: each create counts twice as much.
+
+        The creates already in the windows are recounted too: GitHub counted them its way.
+        """
+        weight = min(MAX_CONTENT_WEIGHT, self.weight * 2)
+        factor, self.weight = weight // self.weight, weight
+        if factor > 1:
+            self._minute.scale(factor)
+            self._hour.scale(factor)
 
     def earliest(self, now: float) -> tuple[float, str]:
         """When the next create may start, and which window decides it."""

@@ -8,7 +8,7 @@ from test_processor import T0, FakeClock
 
 from batchsync.errors import RateLimitError
 from batchsync.processor import Gate
-from batchsync.ratelimit import Limits, Op
+from batchsync.ratelimit import CreationBudget, Limits, Op
 
 
 def headers(resource: str, remaining: int, reset: float = T0 + 3600) -> Mapping[str, str]:
@@ -80,3 +80,14 @@ def test_a_rest_secondary_limit_on_a_create_does_not_change_the_weight() -> None
     gate.call(Op.CREATE, create)
     gate.call(Op.CREATE, create)
     assert clock() == after_pause  # 3 of 4 in the minute: no wait
+
+
+def test_adapting_recounts_the_creates_already_in_the_window() -> None:
+    budget = CreationBudget(per_minute=4, per_hour=0)
+    for _ in range(2):
+        budget.reserve()
+        budget.settle(T0)
+    assert budget.earliest(T0)[0] == T0  # 2 of 4
+    budget.adapt()
+    assert budget.weight == 2
+    assert budget.earliest(T0)[0] == T0 + 60  # GitHub counted those two twice: 4 of 4

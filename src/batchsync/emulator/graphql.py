@@ -19,6 +19,7 @@ path: ["createIssue"], message: "was submitted too quickly"}]`` (or 403/429 like
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import random
 import re
@@ -378,9 +379,14 @@ def _unescape(raw: str) -> str:
 
 
 def parse(query: object) -> Operation:
-    """Parse one operation, or raise ``GraphQLError``."""
+    """Parse one operation, or raise ``GraphQLError`` (a client sends the same few documents)."""
     if not isinstance(query, str) or not query.strip():
         raise GraphQLError("No query string was present")
+    return _parse(query)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(query: str) -> Operation:
     return _Parser(query).document()
 
 
