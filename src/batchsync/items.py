@@ -117,6 +117,8 @@ class ScanResult:
     items: tuple[WorkItem, ...] = ()
     errors: tuple[ItemError, ...] = ()
     sync_map: Mapping[str, int] = field(default_factory=dict)
+    unreadable: tuple[ItemError, ...] = ()  # files or folders whose listing or opening failed
+    archived: tuple[WorkItem, ...] = ()  # items in CCPM archive folders: parsed, not synced
 
 
 _PRD_LOCAL = re.compile(r"prd-\d+(?:-.*)?\.md")
