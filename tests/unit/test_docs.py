@@ -33,6 +33,7 @@ MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "BudgetExhausted": (0, "reason"),  # printed as "time budget exhausted: reason"
     "_LinkError": (0, "message"),
     "TransportError": (2, "reason"),
+    "Claim": (2, "refused"),  # printed as the item's error: "path:line: refused"
 }
 PREFIXES = {"BudgetExhausted": "time budget exhausted: "}
 ANNOTATIONS = {"error", "warning", "notice"}  # workflow.error(...) and friends

@@ -101,7 +101,7 @@ def test_rerun_with_no_change_writes_nothing() -> None:
     gh.calls.clear()
     result = run(gh, tree())
     assert gh.writes() == []
-    assert [c[0] for c in gh.calls] == ["list_issues"]
+    assert [c[0] for c in gh.calls] == ["whoami", "list_issues"]
     assert [o.action for o in result.outcomes] == [ItemAction.UNCHANGED] * 4
 
 

@@ -91,11 +91,22 @@ def test_issue_from_json_without_sub_issue_fields_marks_parent_unknown() -> None
     assert (issue.parent_known, issue.parent_number, issue.body) == (False, None, "")
 
 
-def test_issue_from_json_with_summary_but_no_parent_url_has_no_parent() -> None:
-    # github.com omits parent_issue_url for an issue that is nobody's sub-issue
+def test_issue_from_json_with_summary_but_no_parent_url_leaves_the_parent_unknown() -> None:
+    # a list answer may leave parent_issue_url out even for a sub-issue: absence is no fact
     issue = issue_from_json(issue_json(4, sub_issues_summary={"total": 0}))
     assert issue is not None
-    assert (issue.parent_known, issue.parent_number) == (True, None)
+    assert (issue.parent_known, issue.parent_number, issue.sub_issues_total) == (False, None, 0)
+
+
+def test_issue_from_json_reads_the_author() -> None:
+    issue = issue_from_json(
+        issue_json(4, user={"login": "octocat", "id": 1}, author_association="MEMBER")
+    )
+    assert issue is not None
+    assert (issue.author, issue.author_association) == ("octocat", "MEMBER")
+    hostile = issue_from_json(issue_json(4, user="octocat", author_association=7))
+    assert hostile is not None
+    assert (hostile.author, hostile.author_association) == ("", "")
 
 
 def test_issue_from_json_with_null_parent_is_known_unlinked() -> None:
