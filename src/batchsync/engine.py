@@ -222,6 +222,7 @@ class Engine:
         self._close_error: str | None = None  # close-removed refused: reported as one failure
         self._learned: tuple[str, int] | None = None  # own login, from the first issue created
         self._under: dict[int, frozenset[int]] = {}  # parent -> sub-issues read from GitHub
+        self._reading: dict[int, threading.Lock] = {}  # parent -> held while its list is read
         self._expected: dict[int, int] = {}  # parent -> its children in the tree that exist
         self._present: frozenset[str] = frozenset()
         self._numbers: dict[str, int] = {}
@@ -553,12 +554,14 @@ class Engine:
         if total is not None and total == self._expected.get(parent, -1):
             return True
         with self._lock:
+            guard = self._reading.setdefault(parent, threading.Lock())
+        with guard:  # one read per parent, however many of its children run at once
             known = self._under.get(parent)
-        if known is None:
-            known = frozenset(self._client.sub_issue_numbers(parent))
-            with self._lock:
-                self._under[parent] = known
-                self._children[parent] = max(self._children.get(parent, 0), len(known))
+            if known is None:
+                known = frozenset(self._client.sub_issue_numbers(parent))
+                with self._lock:
+                    self._under[parent] = known
+                    self._children[parent] = max(self._children.get(parent, 0), len(known))
         return child in known
 
     def _reserve(self, item: WorkItem, issue: RemoteIssue, parent: int) -> None:
