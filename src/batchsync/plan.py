@@ -425,6 +425,14 @@ def kind_of_issue(issue: RemoteIssue) -> str:
     return next((k.value for k in Kind if k.value in lowered), "")
 
 
+_ARCHIVE_PREFIX = re.compile(r"^epics/\.?archived/")
+
+
+def _unarchived(key: str) -> str:
+    """The key a path-keyed CCPM item had before it was moved into an archive folder."""
+    return _ARCHIVE_PREFIX.sub("epics/", key, count=1)
+
+
 def close_candidates(
     index: RemoteIndex,
     items: Iterable[WorkItem],
@@ -440,7 +448,7 @@ def close_candidates(
     is closed: a mass removal is more likely a wrong ``path``.
     """
     kept = (*items, *archived)
-    present = {i.key for i in kept}
+    present = {i.key for i in kept} | {_unarchived(i.key) for i in archived}
     taken = {m.number for i in kept if (m := index.match(i, present)) is not None}
     found = tuple(
         PlannedAction(

@@ -5,6 +5,7 @@ parent fields."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -352,3 +353,45 @@ def test_a_rerun_never_relinks_a_linked_tree(emu: Emulator, workspace: Path) -> 
     assert emu.stats.count(template=PARENT) == 0
     reads = emu.stats.count(template=SUB_ISSUES)
     assert reads == (0 if emu.service.api.list_fields == "both" else 2)
+
+
+def test_close_removed_with_an_unreadable_folder_closes_nothing(
+    emu: Emulator, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync(emu, workspace)
+    locked = workspace / ".claude/epics/epic-001-cart"
+    real = os.scandir
+
+    def scandir(path: Any) -> Any:
+        # chmod 000 does not stop root: refuse the listing the way the kernel would
+        if Path(path).resolve() == locked.resolve():
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    emu.stats.reset()
+    result = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert all(i["state"] == "open" for i in emu.issues(REPO))
+    refused = [o for o in result.outcomes if o.key == "close-removed"]
+    assert len(refused) == 1
+    assert "could not be read (.claude/epics/epic-001-cart" in (refused[0].error or "")
+
+
+def test_archiving_an_epic_the_ccpm_way_closes_none_of_its_issues(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    base = tmp_path / ".claude"
+    write_item(base, "prds/search.md", {"name": "search"})
+    for epic in ("search", "reports"):
+        write_item(base, f"epics/{epic}/epic.md", {"name": epic, "prd": ".claude/prds/search.md"})
+        write_item(base, f"epics/{epic}/001.md", {"name": f"First step of {epic}"})
+    sync(emu, tmp_path)
+    before = {i["number"]: snapshot(emu, i["number"]) for i in emu.issues(REPO)}
+    (base / "epics/.archived").mkdir()
+    (base / "epics/reports").rename(base / "epics/.archived/reports")
+    emu.stats.reset()
+    result = sync(emu, tmp_path, close_removed=True)
+    assert writes(emu) == 0
+    assert result.failed == 0
+    assert {i["number"]: snapshot(emu, i["number"]) for i in emu.issues(REPO)} == before

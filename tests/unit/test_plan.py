@@ -316,3 +316,17 @@ def test_claims_give_one_issue_to_one_item() -> None:
     assert claims["task-001"].issue is not None
     assert claims["task-002"].refused is not None
     assert "already the issue of 'task-001'" in claims["task-002"].refused
+
+
+def test_close_candidates_spare_an_epic_moved_into_a_ccpm_archive_folder() -> None:
+    index = index_issues(
+        [make_issue(1, "epics/reports/epic.md"), make_issue(2, "epics/reports/001.md")]
+    )
+    archived = [
+        make_item("epics/.archived/reports/epic.md"),
+        make_item("epics/archived/reports/001.md"),
+    ]
+    closes, _ = close_candidates(index, [make_item("x")], max_close=10, archived=archived)
+    assert closes == ()
+    closes, _ = close_candidates(index, [make_item("x")], max_close=10)
+    assert [c.issue.number for c in closes if c.issue] == [1, 2]
