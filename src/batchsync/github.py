@@ -9,7 +9,6 @@ no throttling of its own: one retry layer, the gate's, decides
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import queue
 import re
@@ -19,13 +18,7 @@ from typing import Any, Protocol, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
-from batchsync.errors import (
-    ApiError,
-    AuthError,
-    ForbiddenError,
-    TransportError,
-    error_from_response,
-)
+from batchsync.errors import ApiError, TransportError, error_from_response
 from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import Op
 
@@ -118,9 +111,6 @@ class GitHubClient:
         # PyGithub's connection object keeps the pending request in attributes, so one client
         # serves one request at a time; idle ones wait here (lanes come and go per phase).
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
-        # After a 401/403 nothing more is sent: set inside the request, so a lane waiting for
-        # the write lane sees it before it sends (GitHub asks clients not to repeat 4xx).
-        self._refused: ApiError | None = None
 
     def __repr__(self) -> str:
         return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
@@ -150,8 +140,6 @@ class GitHubClient:
         """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type."""
         path = url.split("?", 1)[0]
         path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
-        if self._refused is not None:
-            raise dataclasses.replace(self._refused)  # a fresh copy for this thread
         gh = self._github()
         try:
             headers, data = gh.requester.requestJsonAndCheck(
@@ -168,9 +156,7 @@ class GitHubClient:
                 headers={k: scrub(str(v)) for k, v in (exc.headers or {}).items()},
                 errors=tuple(scrub(text) for text in _error_strings(data)),
             )
-            if isinstance(error, AuthError | ForbiddenError):
-                self._refused = error
-            raise error from None
+            raise error from None  # after a 401/403 the gate sends nothing more (RunStop)
         except requests.RequestException as exc:
             raise TransportError(verb, path, type(exc).__name__) from None
         finally:

@@ -29,7 +29,7 @@ MIN_FIXED = 8  # letters of fixed text a template needs to be a message rather t
 # Callee name -> index of the argument that is the message (keyword name in brackets).
 MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "ItemError": (2, "message"),  # printed as "path:line: message"
-    "_Fatal": (1, "message"),  # the action's one error for a run that could not start
+    "Fatal": (1, "message"),  # the one error for a run that could not start (every mode)
     "BudgetExhausted": (0, "reason"),  # printed as "time budget exhausted: reason"
     "_LinkError": (0, "message"),
     "TransportError": (2, "reason"),
