@@ -36,7 +36,7 @@ MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "_cannot_start": (1, "message"),  # the CLI's one line (or titled ::error) for exit 2
 }
 # Callee name -> index of the title of an error that ends a run before it starts.
-TITLE_CALLS: dict[str, int] = {"_Fatal": 0, "_cannot_start": 0}
+TITLE_CALLS: dict[str, int] = {"Fatal": 0, "_cannot_start": 0}
 PREFIXES = {"BudgetExhausted": "time budget exhausted: "}
 ANNOTATIONS = {"error", "warning", "notice"}  # workflow.error(...) and friends
 PRINTERS = {"print", "_say"}
