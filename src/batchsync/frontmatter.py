@@ -20,7 +20,9 @@ __all__ = [
     "MAX_INT_CHARS",
     "MAX_NODES",
     "Document",
+    "Fences",
     "decode",
+    "find_fences",
     "first_heading",
     "parse_document",
     "scalar_text",
@@ -87,24 +89,47 @@ def decode(data: bytes, path: str) -> str:
     return text
 
 
-def parse_document(text: str, path: str) -> Document:
-    """Split ``text`` into frontmatter and body; raise ``ItemError`` with the line of a problem."""
+@dataclass(frozen=True)
+class Fences:
+    """Where the frontmatter block is in LF text: the YAML between the fences, then the body."""
+
+    yaml_start: int  # offset just after the opening line
+    yaml_end: int  # offset of the closing line
+    body_start: int  # offset just after the closing line
+    closing_line: int  # 0-based line number of the closing line
+
+
+def find_fences(text: str, path: str) -> Fences | None:
+    """The frontmatter fences of ``text`` (LF line endings, no BOM), or None when it has none.
+
+    The one rule, for reading and for write-back: the first line is ``---`` (trailing blanks
+    allowed); the block ends at the first later line that is ``---`` or ``...``. A block that is
+    never closed raises ``ItemError``.
+    """
     if not text.startswith("---"):
-        return Document(body=text)
+        return None
     first_newline = text.find("\n")
     opening = text if first_newline < 0 else text[:first_newline]
     if opening.rstrip() != "---":
-        return Document(body=text)
+        return None
     end = None if first_newline < 0 else _FENCE_END.search(text, first_newline + 1)
     if end is None:
         raise ItemError(
             path, 1, "frontmatter opened with --- is never closed: add a --- line after it"
         )
-    yaml_text = text[first_newline + 1 : end.start()]
+    closing_line = text.count("\n", 0, end.start())
+    return Fences(first_newline + 1, end.start(), end.end() + 1, closing_line)
+
+
+def parse_document(text: str, path: str) -> Document:
+    """Split ``text`` into frontmatter and body; raise ``ItemError`` with the line of a problem."""
+    fences = find_fences(text, path)
+    if fences is None:
+        return Document(body=text)
+    yaml_text = text[fences.yaml_start : fences.yaml_end]
     fields, lines = _load_mapping(yaml_text, path, first_line=2)
-    body_start = end.end() + 1
-    body_line = text.count("\n", 0, end.start()) + 2
-    return Document(fields, lines, text[body_start:], body_line, has_frontmatter=True)
+    body_line = fences.closing_line + 2
+    return Document(fields, lines, text[fences.body_start :], body_line, has_frontmatter=True)
 
 
 def _load_mapping(
