@@ -50,6 +50,8 @@ MAX_TITLE = 1_024  # GitHub refuses titles of about 1 KiB
 # GitHub's issue numbers are GraphQL ``Int`` values: signed 32-bit. A larger one in a file is a
 # mistake or an attack; it is refused before int() reads it (int() of 5,000 digits raises).
 MAX_ISSUE_NUMBER = 2**31 - 1
+# An ``id`` is the key in every marker, sync-map entry and report line: longer is not an id.
+MAX_KEY = 256
 
 
 class Kind(enum.StrEnum):
@@ -408,6 +410,12 @@ def _key(fields: Mapping[str, object], doc: Document, candidate: _Candidate, sho
             shown,
             doc.lines.get("id"),
             "`id` is empty or not text: give the item an id like prd-001",
+        )
+    if len(key) > MAX_KEY:
+        raise ItemError(
+            shown,
+            doc.lines.get("id"),
+            f"`id` is {len(key):,} characters; keep it under {MAX_KEY} (like prd-001)",
         )
     return key
 
