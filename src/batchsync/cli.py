@@ -230,14 +230,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.parser.error(f"unrecognized arguments: {' '.join(rest)}")
         code: int = args.handler(args, rest)
     except SettingsError as error:
-        if actions:
-            _say(workflow.error(str(error)))
-        else:
-            _say(f"batchsync: {error}", sys.stderr)
-        return 2
+        return _cannot_start("invalid input", str(error), actions)
     except ModuleNotFoundError as error:
         if not (error.name or "").startswith("batchsync."):
             raise
-        _say(f"batchsync: {error.name} is not part of this build yet", sys.stderr)
-        return 2
+        return _cannot_start(
+            "incomplete install", f"{error.name} is not part of this build yet", actions
+        )
     return code
+
+
+def _cannot_start(title: str, message: str, actions: bool) -> int:
+    """Report a run that could not start: one titled ``::error`` in Actions, else one line."""
+    if actions:
+        _say(workflow.error(message, title=f"batchsync: {title}"))
+    else:
+        _say(f"batchsync: {message}", sys.stderr)
+    return 2

@@ -2,7 +2,7 @@
 
 Pure apart from reading the files it is pointed at.
 
-Layouts (DESIGN.md §4), side by side in one tree:
+Layouts (docs/work-items.md), side by side in one tree:
 
 - ClaudeAutoPM local mode: ``prds/prd-NNN-<slug>.md``, ``epics/epic-NNN-<slug>/epic.md``,
   ``epics/epic-NNN-<slug>/task-NNN.md``; key = frontmatter ``id``; link ``github_issue: <int>``.

@@ -131,7 +131,8 @@ def test_bad_setting_in_actions_is_an_error_command(monkeypatch, fake_module, ca
     monkeypatch.setenv("INPUT_TYPE", "bugs")
     assert main([]) == 2
     out = capsys.readouterr().out
-    assert out.startswith("::error::invalid type: 'bugs'")
+    # Titled like every error that stops a run, so the run's summary says what went wrong.
+    assert out.startswith("::error title=batchsync%3A invalid input::invalid type: 'bugs'")
     assert TOKEN not in out
 
 
