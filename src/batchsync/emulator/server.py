@@ -259,6 +259,7 @@ class Emulator:
         clock: Clock | None = None,
         search_lag: float = 10.0,
         host: str = "127.0.0.1",
+        list_fields: str = "both",
     ) -> None:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
@@ -271,6 +272,7 @@ class Emulator:
             prefix=self.prefix,
             sub_issues=sub_issues,
             search_lag=search_lag,
+            list_fields=list_fields,
         )
         self.service.admin = _Admin(self)
         self._host = host
@@ -296,9 +298,13 @@ class Emulator:
         permission: str = "write",
         kind: str = "installation",
         limit: int | None = None,
+        login: str | None = None,
     ) -> None:
-        """Accept ``token``; until the first one is added, any token is accepted."""
-        self.service.add_token(token, permission=permission, kind=kind, limit=limit)
+        """Accept ``token``; until the first one is added, any token is accepted.
+
+        ``login`` names the account it acts as (issues it creates show it as their author).
+        """
+        self.service.add_token(token, permission=permission, kind=kind, limit=limit, login=login)
 
     def add_repo(self, full_name: str) -> Repo:
         """Create the repository ``owner/name`` and return it (for seeding issues and labels)."""
