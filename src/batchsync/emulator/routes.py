@@ -137,7 +137,7 @@ class Api:
         self.limiter = limiter
         self.search_lag = search_lag
         self.list_fields = list_fields  # what list answers carry of the optional sub-issue fields
-        self._rendered: dict[tuple[int, str, str, bool], tuple[int, bytes]] = {}
+        self._rendered: dict[tuple[int, str, str, bool, str], tuple[int, bytes]] = {}
         repo_path = "/repos/{owner}/{repo}"
         issue_path = repo_path + "/issues/{issue_number}"
         table: list[Route] = [
@@ -216,7 +216,7 @@ class Api:
         self, req: Request, repo: Repo, issue: IssueState, *, full: bool = False
     ) -> bytes:
         """The issue as JSON, rendered once per state of the store (lists re-read a lot)."""
-        key = (issue.id, req.api_base, req.web_base, full)
+        key = (issue.id, req.api_base, req.web_base, full, self.list_fields)
         cached = self._rendered.get(key)
         if cached is not None and cached[0] == self.store.generation:
             return cached[1]

@@ -18,7 +18,7 @@ from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.service import Answer, Service
-from batchsync.emulator.shapes import comment_json, issue_json
+from batchsync.emulator.shapes import LIST_FIELDS, comment_json, issue_json
 from batchsync.emulator.state import Repo
 from batchsync.emulator.stats import Stats
 
@@ -305,6 +305,12 @@ class Emulator:
         ``login`` names the account it acts as (issues it creates show it as their author).
         """
         self.service.add_token(token, permission=permission, kind=kind, limit=limit, login=login)
+
+    def set_list_fields(self, list_fields: str) -> None:
+        """Change what list answers carry of ``parent_issue_url`` / ``sub_issues_summary``."""
+        if list_fields not in LIST_FIELDS:
+            raise ValueError(f"list_fields must be one of {LIST_FIELDS}, got {list_fields!r}")
+        self.service.api.list_fields = list_fields
 
     def add_repo(self, full_name: str) -> Repo:
         """Create the repository ``owner/name`` and return it (for seeding issues and labels)."""
