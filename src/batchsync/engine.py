@@ -13,7 +13,6 @@ one, which finds every issue it made by its marker.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,25 +20,31 @@ from typing import Any, Protocol
 
 from batchsync.errors import (
     ApiError,
-    AuthError,
     BudgetExhausted,
-    ForbiddenError,
+    Failure,
+    FailureKind,
     ItemError,
     NotFoundError,
+    RunStop,
     TransportError,
     UncertainWriteError,
     ValidationFailed,
+    failure_of,
 )
 from batchsync.items import Kind, ScanResult, WorkItem
+from batchsync.ownership import Trust
 from batchsync.plan import (
+    Claim,
     PlanAction,
     PlannedAction,
     RemoteIndex,
     RemoteIssue,
+    claim_all,
     close_candidates,
     decide,
     index_issues,
     kind_of_issue,
+    link_line,
     merged_labels,
     needs_link,
 )
@@ -75,8 +80,20 @@ _DONE = {
 class IssueClient(Protocol):
     """What the engine needs from ``github.GitHubClient``."""
 
+    def whoami(self) -> str | None:
+        """The login the token acts as; None when it cannot be learned without a 403."""
+        ...
+
     def list_issues(self) -> list[RemoteIssue]:
         """Every issue of the repository."""
+        ...
+
+    def get_parent(self, number: int) -> int | None:
+        """The number of the issue's parent, None when it has none."""
+        ...
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        """The numbers of the sub-issues of ``parent``."""
         ...
 
     def get_issue(self, number: int) -> RemoteIssue | None:
@@ -130,6 +147,7 @@ class Processor(Protocol):
         sync_map: Mapping[str, int],
         dry_run: bool = False,
         on_progress: ProgressFn | None = None,
+        describe: Callable[[Any, ItemAction, Failure | None, str | None], Outcome] | None = None,
     ) -> BatchResult:
         """Run ``sync_fn`` over ``items`` under the shared limits."""
         ...
@@ -147,6 +165,7 @@ class EngineOptions:
     all_kinds: bool = True  # closing removed items needs a scan of every kind
     create_attempts: int = 4  # sends of one create whose answer keeps getting lost
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
+    trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,11 @@ class CloseJob:
 
 class _LinkError(Exception):
     """The sub-issue link could not be made; the issue itself exists."""
+
+    def __init__(self, message: str, kind: FailureKind = FailureKind.REJECTED) -> None:
+        self.message = message
+        self.kind = kind
+        super().__init__(message)
 
 
 def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:
@@ -202,13 +226,19 @@ class Engine:
         self._write_back = None if options.dry_run else write_back
         self._lock = threading.Lock()
         self._index = RemoteIndex()
+        self._trust = Trust()
+        self._claims: dict[str, Claim] = {}
+        self._close_error: str | None = None  # close-removed refused: reported as one failure
+        self._learned: tuple[str, int] | None = None  # own login, from the first issue created
+        self._under: dict[int, frozenset[int]] = {}  # parent -> sub-issues read from GitHub
+        self._reading: dict[int, threading.Lock] = {}  # parent -> held while its list is read
+        self._expected: dict[int, int] = {}  # parent -> its children in the tree that exist
         self._present: frozenset[str] = frozenset()
         self._numbers: dict[str, int] = {}
         self._children: dict[int, int] = {}
         self._high_water = 0
         self._links_on = options.sub_issues
         self._warnings: list[str] = []
-        self._fatal: ApiError | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -227,8 +257,12 @@ class Engine:
             failures = tuple(self._scan_failure(e) for e in scanned.errors)
             return BatchResult(outcomes=(*left, *failures), warnings=self.warnings)
         closes = self._close_jobs(scanned)
-        total = len(scanned.items) + len(closes)
-        counter = _Progress(on_progress, total)
+        errors = [self._scan_failure(e) for e in scanned.errors]
+        if self._close_error is not None:
+            errors.append(self._close_failure(self._close_error))
+        # Progress counts what the report counts: files that failed at scan time are done now.
+        counter = _Progress(on_progress, len(scanned.items) + len(closes) + len(errors))
+        counter.skip(errors)
         outcomes: dict[str, Outcome] = {}
         batches = [scanned.items] if self._opts.dry_run else waves(scanned.items)
         stopped = False
@@ -248,13 +282,20 @@ class Engine:
             closed = tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
             counter.skip(closes)
         ordered = [outcomes[i.key] for i in scanned.items]
-        errors = [self._scan_failure(e) for e in scanned.errors]
+        foreign = self._foreign_warning()
+        if foreign is not None:
+            self._warnings.append(foreign)
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
 
     def load(self, items: Sequence[WorkItem]) -> RemoteIndex:
-        """List the repository's issues once, plus linked issues the listing did not return."""
+        """Learn who the token is, list the issues once, and claim each item's issue.
+
+        Linked issues the listing did not return (a link to an old closed issue on a server
+        that pages differently) are read one by one.
+        """
+        self._trust = Trust.of(self._client.whoami(), self._opts.trusted_authors)
         listed = self._client.list_issues()
-        index = index_issues(listed)
+        index = self._index_of(listed)
         missing = sorted(
             {
                 i.link
@@ -262,22 +303,40 @@ class Engine:
                 if i.link is not None
                 and i.key not in index.by_key
                 and i.link not in index.by_number
+                and index.claim(i).refused is None  # a link to another repository
             }
         )
-        extra = [found for n in missing if (found := self._client.get_issue(n)) is not None]
+        extra = [got for n in missing if (got := self._client.get_issue(n)) is not None]
         if extra:
-            index = index_issues([*listed, *extra])
+            index = self._index_of([*listed, *extra])
         self._index = index
         self._warnings.extend(index.warnings)
-        self._numbers = {key: issue.number for key, issue in index.by_key.items()}
         self._present = frozenset(i.key for i in items)
-        for item in items:
-            matched = index.match(item, self._present)
-            if matched is not None:
-                self._numbers[item.key] = matched.number
+        self._claims = claim_all(index, items)
+        self._numbers = {key: issue.number for key, issue in index.by_key.items()}
+        for key, claim in self._claims.items():
+            if claim.issue is not None:
+                self._numbers[key] = claim.issue.number
         self._children = {n: index.children_of(n) for n in index.by_number}
+        self._expected = _existing_children(items, self._numbers, self._claims)
         self._high_water = index.max_number
         return index
+
+    def _index_of(self, issues: Sequence[RemoteIssue]) -> RemoteIndex:
+        return index_issues(issues, self._trust, repository=self._opts.repo)
+
+    def _foreign_warning(self) -> str | None:
+        claimed = {c.issue.number for c in self._claims.values() if c.issue is not None}
+        text = self._index.foreign_message(claimed)
+        if text is None or self._learned is None:
+            return text
+        login, number = self._learned
+        if any(i.author.lower() == login.lower() for i in self._index.foreign):
+            text += (
+                f". This token writes as {login} (learned from #{number}, which it created): "
+                f"add {login} to `trusted-authors`"
+            )
+        return text
 
     def _run(
         self,
@@ -294,16 +353,17 @@ class Engine:
             sync_map=sync_map,
             dry_run=self._opts.dry_run,
             on_progress=counter.callback(),
+            describe=self._describe,
         )
         counter.advance(len(units))
-        if self._fatal is not None:
-            raise self._fatal
-        return BatchResult(
-            outcomes=tuple(self._reshown(u, o) for u, o in zip(units, result.outcomes, strict=True))
-        )
+        return result
 
     def _close_jobs(self, scanned: ScanResult) -> list[CloseJob]:
         if not self._opts.close_removed:
+            return []
+        refused = _close_refusal(scanned)
+        if refused is not None:
+            self._close_error = refused
             return []
         why = ""
         if scanned.errors:
@@ -314,7 +374,7 @@ class Engine:
             self._warnings.append(f"close-removed skipped: {why}; nothing was closed")
             return []
         planned, warnings = close_candidates(
-            self._index, scanned.items, max_close=self._opts.max_close
+            self._index, scanned.items, max_close=self._opts.max_close, archived=scanned.archived
         )
         self._warnings.extend(warnings)
         return [CloseJob(p.key, kind_of_issue(p.issue), "", p.issue) for p in planned if p.issue]
@@ -322,70 +382,84 @@ class Engine:
     # ---- one item --------------------------------------------------------------------------
 
     def plan_item(self, item: WorkItem) -> PlannedAction:
-        """The plan for one item, with the issue numbers known now."""
+        """The plan for one item, with the issue numbers known now.
+
+        Raises ``ItemError`` when the item's local link names an issue batchsync may not take.
+        """
         with self._lock:
             numbers = dict(self._numbers)
-        return decide(item, self._index.match(item, self._present), render(item, numbers))
+        found = self._claims.get(item.key) or self._index.claim(item, self._present)
+        if found.refused is not None:
+            raise ItemError(self._shown(item.path), link_line(item), found.refused)
+        return decide(item, found.issue, render(item, numbers), via=found.via)
 
     def sync_item(self, item: WorkItem, **_: object) -> Outcome:
-        """The processor's ``sync_fn``: plan and apply one item."""
-        if self._fatal is not None:
-            raise self._fatal
+        """The processor's ``sync_fn``: plan and apply one item (a ``RunStop`` goes through)."""
         try:
             planned = self.plan_item(item)
             if self._opts.dry_run:
                 return self._outcome(item, _PLANNED[planned.action], planned.issue, planned.reason)
             return self._apply(item, planned)
-        except (AuthError, ForbiddenError) as exc:
-            with self._lock:
-                self._fatal = self._fatal or exc
-            raise
         except ItemError as exc:
-            return self._outcome(item, ItemAction.FAILED, error=exc.message, line=exc.line)
+            return self._outcome(item, ItemAction.FAILED, failure=failure_of(exc), line=exc.line)
         except (ApiError, TransportError, UncertainWriteError) as exc:
-            return self._outcome(item, ItemAction.FAILED, error=str(exc))
+            return self._outcome(item, ItemAction.FAILED, failure=failure_of(exc))
 
     def _apply(self, item: WorkItem, planned: PlannedAction) -> Outcome:
         assert planned.rendered is not None
         rendered, before, reason = planned.rendered, planned.issue, planned.reason
         if planned.action is PlanAction.CREATE:
-            # A create cannot set the state: an item that starts closed is created with the
-            # open variant's marker and closed below (see render.restate).
-            sent = restate(rendered, "open") if rendered.state == "closed" else rendered
-            parent = self._claim_parent(item)
-            issue, recovered = self._create_once(item.key, sent, parent)
-            if recovered:
-                reason += "; the create's answer was lost, the issue was found by its marker"
-            if parent is not None and issue.parent_number == parent:
-                before = issue  # linked in the create itself: no sub-issue request follows
-            elif parent is not None:
-                self._release(parent)
+            issue, before, reason = self._create_new(item, rendered, reason)
         elif planned.action is PlanAction.UPDATE:
             assert before is not None
             issue = self._update(before, rendered)
+            if self._claims.get(item.key, Claim()).via == "takeback":
+                with self._lock:
+                    self._warnings.append(
+                        f"took back #{issue.number} for '{item.key}': a person had removed its "
+                        "batchsync marker; the marker is restored (no duplicate was made)"
+                    )
         else:
             assert before is not None
             issue = before
         with self._lock:
             self._numbers[item.key] = issue.number
-        unrecorded: str | None = None
+        unrecorded: Failure | None = None
         try:
             if self._write_back is not None:
                 try:
                     self._write_back.record(item, issue.number, issue.html_url)
                 except ItemError as exc:  # a local file: GitHub's side is still finished
-                    unrecorded = exc.message
+                    unrecorded = failure_of(exc)
             if planned.action is PlanAction.CREATE and rendered.state == "closed":
                 issue = self._close_new(issue, rendered)
             self._link(item, issue, before, written=planned.action is not PlanAction.UNCHANGED)
-        except (AuthError, ForbiddenError):
-            raise
-        except (ItemError, _LinkError, ApiError, TransportError) as exc:
-            text = exc.message if isinstance(exc, ItemError) else str(exc)
-            return self._outcome(item, ItemAction.FAILED, issue, reason, error=text)
+        except _LinkError as exc:
+            failure = Failure(exc.kind, exc.message)
+            return self._outcome(item, ItemAction.FAILED, issue, reason, failure=failure)
+        except (ItemError, ApiError, TransportError) as exc:
+            return self._outcome(item, ItemAction.FAILED, issue, reason, failure=failure_of(exc))
         if unrecorded is not None:
-            return self._outcome(item, ItemAction.FAILED, issue, reason, error=unrecorded)
+            return self._outcome(item, ItemAction.FAILED, issue, reason, failure=unrecorded)
         return self._outcome(item, _DONE[planned.action], issue, reason)
+
+    def _create_new(
+        self, item: WorkItem, rendered: RenderedIssue, reason: str
+    ) -> tuple[RemoteIssue, RemoteIssue | None, str]:
+        """Create the item's issue, under its parent when the server can: (issue, the issue as
+        the link step should see it, reason)."""
+        # A create cannot set the state: an item that starts closed is created with the
+        # open variant's marker and closed below (see render.restate).
+        sent = restate(rendered, "open") if rendered.state == "closed" else rendered
+        parent = self._claim_parent(item)
+        issue, recovered = self._create_once(item.key, sent, parent)
+        if recovered:
+            reason += "; the create's answer was lost, the issue was found by its marker"
+        if parent is not None and issue.parent_number == parent:
+            return issue, issue, reason  # linked in the create itself: no sub-issue request
+        if parent is not None:
+            self._release(parent)
+        return issue, None, reason
 
     def _close_new(self, issue: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
         return self._client.update_issue(
@@ -425,6 +499,7 @@ class Engine:
                     found = self._client.get_issue(found.number) or found  # the link's fact
                 return found, True
             self._saw(issue.number)
+            self._learn(issue)
             return issue, False
         assert lost is not None
         raise lost
@@ -433,6 +508,12 @@ class Engine:
         if parent is None:
             return self._client.create_issue(sent.title, sent.body, sent.labels)
         return self._client.create_issue(sent.title, sent.body, sent.labels, parent=parent)
+
+    def _learn(self, issue: RemoteIssue) -> None:
+        """An issue this run created names the account the token writes as."""
+        with self._lock:
+            if self._trust.own is None and self._learned is None and issue.author:
+                self._learned = (issue.author, issue.number)
 
     def _saw(self, number: int) -> None:
         with self._lock:
@@ -459,29 +540,67 @@ class Engine:
             parent = self._numbers.get(item.parent_key)
             if not self._links_on or parent is None or parent == issue.number:
                 return
-        if not needs_link(before, parent, written=written):
+        try:
+            current = None if before is None else self._parent_now(before, parent)
+        except NotFoundError:
+            self._no_sub_issues()
             return
-        moving = before is not None and before.parent_number is not None
+        if not needs_link(current, parent, written=written):
+            return
         self._reserve(item, issue, parent)
         try:
-            self._send_link(issue, parent, replace=moving)
-        except (AuthError, ForbiddenError):
+            self._send_link(issue, parent, replace=current is not None)
+        except RunStop:
             self._release(parent)
             raise
         except NotFoundError:
             self._release(parent)
-            with self._lock:
-                if self._links_on:
-                    self._links_on = False
-                    self._warnings.append(
-                        "the server has no sub-issues API (404 on POST .../sub_issues): the "
-                        "hierarchy is shown by the parent line in each issue body only"
-                    )
+            self._no_sub_issues()
         except (ValidationFailed, UncertainWriteError, TransportError, ApiError) as exc:
             self._release(parent)
             raise _LinkError(
-                f"#{issue.number} exists but could not be linked under #{parent}: {exc}"
+                f"#{issue.number} exists but could not be linked under #{parent}: {exc}",
+                failure_of(exc).kind,
             ) from None
+
+    def _no_sub_issues(self) -> None:
+        with self._lock:
+            if self._links_on:
+                self._links_on = False
+                self._warnings.append(
+                    "the server has no sub-issues API (404 on .../sub_issues): the "
+                    "hierarchy is shown by the parent line in each issue body only"
+                )
+
+    def _parent_now(self, child: RemoteIssue, parent: int) -> int | None:
+        """The parent ``child`` has on GitHub, from facts GitHub always gives.
+
+        ``parent_issue_url`` in the listing is a fact when present; else a parent whose
+        ``sub_issues_summary.total`` equals its children in the tree that existed before this
+        run holds them all; else the parent's ``sub_issues`` are read (once per parent); only a
+        child not among them costs a ``GET .../parent``.
+        """
+        if child.parent_known:
+            return child.parent_number
+        if self._holds(parent, child.number):
+            return parent
+        return self._client.get_parent(child.number)
+
+    def _holds(self, parent: int, child: int) -> bool:
+        listed = self._index.by_number.get(parent)
+        total = listed.sub_issues_total if listed is not None else None
+        if total is not None and total == self._expected.get(parent, -1):
+            return True
+        with self._lock:
+            guard = self._reading.setdefault(parent, threading.Lock())
+        with guard:  # one read per parent, however many of its children run at once
+            known = self._under.get(parent)
+            if known is None:
+                known = frozenset(self._client.sub_issue_numbers(parent))
+                with self._lock:
+                    self._under[parent] = known
+                    self._children[parent] = max(self._children.get(parent, 0), len(known))
+        return child in known
 
     def _reserve(self, item: WorkItem, issue: RemoteIssue, parent: int) -> None:
         with self._lock:
@@ -506,9 +625,14 @@ class Engine:
                 return
             except UncertainWriteError as exc:
                 lost = exc
-                now = self._client.get_issue(issue.number)
-                if now is not None and now.parent_number == parent:
+                if self._client.get_parent(issue.number) == parent:
                     return  # the link was made; only its answer was lost
+            except ValidationFailed:
+                # GitHub's 422 for a child already under this parent (or under another one):
+                # the child's parent, read now, says which.
+                if self._client.get_parent(issue.number) == parent:
+                    return
+                raise
         assert lost is not None
         raise lost
 
@@ -524,12 +648,9 @@ class Engine:
                 job.issue.number, state="closed", state_reason="not_planned"
             )
             self._comment(issue.number, job.key)
-        except (AuthError, ForbiddenError) as exc:
-            with self._lock:
-                self._fatal = self._fatal or exc
-            raise
         except (ApiError, TransportError) as exc:
-            return self._outcome(job, ItemAction.FAILED, job.issue, reason, error=str(exc))
+            failure = failure_of(exc)
+            return self._outcome(job, ItemAction.FAILED, job.issue, reason, failure=failure)
         return self._outcome(job, ItemAction.CLOSED, issue, reason)
 
     def _comment(self, number: int, key: str) -> None:
@@ -546,8 +667,6 @@ class Engine:
                     f"closed #{number}, but the comment explaining why may not have been posted "
                     "(its answer was lost)"
                 )
-        except (AuthError, ForbiddenError):
-            raise
         except (ApiError, TransportError) as exc:
             with self._lock:
                 self._warnings.append(f"closed #{number} but could not comment on it: {exc}")
@@ -564,7 +683,7 @@ class Engine:
         issue: RemoteIssue | None = None,
         reason: str | None = None,
         *,
-        error: str | None = None,
+        failure: Failure | None = None,
         line: int | None = None,
     ) -> Outcome:
         kind = unit.kind.value if isinstance(unit, WorkItem) else unit.kind
@@ -575,7 +694,7 @@ class Engine:
             action=action,
             issue_number=issue.number if issue else None,
             url=(issue.html_url or None) if issue else None,
-            error=error,
+            failure=failure,
             reason=reason,
             line=line,
         )
@@ -583,12 +702,24 @@ class Engine:
     def _not_done(self, item: WorkItem) -> Outcome:
         return self._outcome(item, ItemAction.NOT_DONE, reason="the time budget ran out first")
 
-    def _reshown(self, unit: Any, outcome: Outcome) -> Outcome:
-        # Outcomes the processor made itself (an exception, not done) carry the base-relative path.
-        path = getattr(unit, "path", "")
-        if path and outcome.path == path:
-            return dataclasses.replace(outcome, path=self._shown(path))
-        return outcome
+    def _describe(
+        self,
+        unit: WorkItem | CloseJob,
+        action: ItemAction,
+        failure: Failure | None,
+        reason: str | None,
+    ) -> Outcome:
+        """The processor's ``describe``: the outcome of a unit that raised or never started."""
+        return self._outcome(unit, action, reason=reason, failure=failure)
+
+    def _close_failure(self, message: str) -> Outcome:
+        return Outcome(
+            key="close-removed",
+            kind="",
+            path=self._opts.path_prefix.rstrip("/") or ".",
+            action=ItemAction.FAILED,
+            failure=Failure(FailureKind.ITEM, message),  # the message says what to fix
+        )
 
     def _scan_failure(self, error: ItemError) -> Outcome:
         return Outcome(
@@ -596,9 +727,40 @@ class Engine:
             kind=_kind_from_path(error.path),
             path=error.path,
             action=ItemAction.FAILED,
-            error=error.message,
+            failure=failure_of(error),
             line=error.line,
         )
+
+
+def _close_refusal(scanned: ScanResult) -> str | None:
+    """Why closing removed items is unsafe for this scan (an error, not a warning), or None."""
+    if scanned.unreadable:
+        shown = ", ".join(e.path for e in scanned.unreadable[:5])
+        more = ", ..." if len(scanned.unreadable) > 5 else ""
+        return (
+            f"close-removed closed nothing: {len(scanned.unreadable)} file(s) or folder(s) "
+            f"could not be read ({shown}{more}), so a missing item may only be unreadable; "
+            "fix their permissions and run again"
+        )
+    if not scanned.items:
+        return (
+            "close-removed closed nothing: the scan found no work item under `path`; check "
+            "`path` (an empty or wrong folder would otherwise close every issue)"
+        )
+    return None
+
+
+def _existing_children(
+    items: Sequence[WorkItem], numbers: Mapping[str, int], claims: Mapping[str, Claim]
+) -> dict[int, int]:
+    """Per parent issue number: how many of its children in the tree had an issue at load."""
+    counts: dict[int, int] = {}
+    for item in items:
+        parent = numbers.get(item.parent_key) if item.parent_key else None
+        claimed = claims.get(item.key)
+        if parent is not None and claimed is not None and claimed.issue is not None:
+            counts[parent] = counts.get(parent, 0) + 1
+    return counts
 
 
 def _kind_from_path(path: str) -> str:
@@ -628,7 +790,7 @@ class _Progress:
         self._offset += count
 
     def skip(self, units: Sequence[Any]) -> None:
-        """Report units that will not be started (the time budget ran out)."""
+        """Report units that finish without being started (failed at scan time, or not reached)."""
         for unit in units:
             self._offset += 1
             if self._callback is not None:

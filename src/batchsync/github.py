@@ -9,7 +9,6 @@ no throttling of its own: one retry layer, the gate's, decides
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import queue
 import re
@@ -23,12 +22,14 @@ from github.Requester import Requester
 
 from batchsync.errors import (
     ApiError,
-    AuthError,
     ForbiddenError,
+    NotFoundError,
     TransportError,
     error_from_response,
 )
 from batchsync.github_graphql import GraphQLCreator, NoParentField
+from batchsync.items import bounded_number
+from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind
 from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import Op
 
@@ -54,7 +55,10 @@ def _parent_number(url: object) -> int | None:
     if not isinstance(url, str):
         return None
     tail = url.rstrip("/").rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+    try:
+        return bounded_number(tail)  # never int() of an unbounded or non-ASCII digit string
+    except ValueError:
+        return None
 
 
 def _label_names(raw: object) -> tuple[str, ...]:
@@ -72,6 +76,9 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         return None
     summary = data.get("sub_issues_summary")
     total = summary.get("total") if isinstance(summary, dict) else None
+    user = data.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    association = data.get("author_association")
     return RemoteIssue(
         number=int(data["number"]),
         id=int(data["id"]),
@@ -82,10 +89,12 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         html_url=str(data.get("html_url") or ""),
         state_reason=data.get("state_reason"),
         parent_number=_parent_number(data.get("parent_issue_url")),
-        # github.com leaves ``parent_issue_url`` out when there is no parent; a server that
-        # knows sub-issues at all sends ``sub_issues_summary``. Neither: nothing is known.
-        parent_known="parent_issue_url" in data or "sub_issues_summary" in data,
-        sub_issues_total=total if isinstance(total, int) else 0,
+        # Both fields are optional in GitHub's schema and a list answer may leave them out for
+        # an issue that has a parent: only a present ``parent_issue_url`` is a fact.
+        parent_known="parent_issue_url" in data,
+        sub_issues_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        author=login if isinstance(login, str) else "",
+        author_association=association if isinstance(association, str) else "",
     )
 
 
@@ -124,9 +133,6 @@ class GitHubClient:
         # PyGithub's connection object keeps the pending request in attributes, so one client
         # serves one request at a time; idle ones wait here (lanes come and go per phase).
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
-        # After a 401/403 nothing more is sent: set inside the request, so a lane waiting for
-        # the write lane sees it before it sends (GitHub asks clients not to repeat 4xx).
-        self._refused: ApiError | None = None
         # New issues go through GraphQL's createIssue (a child already under its parent) unless
         # the server lacks it; Requester's own rule places /graphql beside the REST prefix.
         self._graphql = (
@@ -178,8 +184,6 @@ class GitHubClient:
         """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type."""
         path = url.split("?", 1)[0]
         path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
-        if self._refused is not None:
-            raise dataclasses.replace(self._refused)  # a fresh copy for this thread
         gh = self._github()
         try:
             headers, data = gh.requester.requestJsonAndCheck(
@@ -196,9 +200,7 @@ class GitHubClient:
                 headers={k: scrub(str(v)) for k, v in (exc.headers or {}).items()},
                 errors=tuple(scrub(text) for text in _error_strings(data)),
             )
-            if isinstance(error, AuthError | ForbiddenError):
-                self._refused = error
-            raise error from None
+            raise error from None  # after a 401/403 the gate sends nothing more (RunStop)
         except requests.RequestException as exc:
             raise TransportError(verb, path, type(exc).__name__) from None
         finally:
@@ -321,6 +323,55 @@ class GitHubClient:
             payload["replace_parent"] = True
         url = f"{self._repo_path}/issues/{parent}/sub_issues"
         self.gate.call(Op.CREATE, lambda: (None, self._send("POST", url, body=payload)[1]))
+
+    def whoami(self) -> str | None:
+        """The login the token acts as, or None for an installation token (without a 403).
+
+        ``GET /user`` names the person behind a user token; it refuses installation tokens
+        (``GITHUB_TOKEN``, App tokens) with 403, so those, known by their prefix, are not sent
+        it. A token of unknown format is asked, and a 403 from it is taken as "installation".
+        """
+        if token_kind(self._auth.token) == "installation":
+            return None
+        url = f"{self._api_url}/user"
+
+        def probe() -> tuple[Any, Mapping[str, str]]:
+            # An installation token's 403 here is an answer, not a refusal: the gate must not
+            # stop the run on it, so it never leaves this request as an error.
+            try:
+                return self._send("GET", url)
+            except ForbiddenError as exc:
+                if INTEGRATION_FORBIDDEN.lower() in exc.message.lower():
+                    return None, exc.headers
+                raise
+
+        data = self.gate.call(Op.READ, probe)
+        login = data.get("login") if isinstance(data, dict) else None
+        return login if isinstance(login, str) and login else None
+
+    def get_parent(self, number: int) -> int | None:
+        """The number of the issue's parent (``GET .../parent``); None when it has none (404)."""
+        url = f"{self._repo_path}/issues/{number}/parent"
+        try:
+            data = self.gate.call(Op.READ, lambda: self._send("GET", url))
+        except NotFoundError:
+            return None
+        found = data.get("number") if isinstance(data, dict) else None
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        """The numbers of every sub-issue of ``parent`` (all pages); 404 without the API."""
+        url: str | None = f"{self._repo_path}/issues/{parent}/sub_issues"
+        params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
+        numbers: list[int] = []
+        while url is not None:
+            fetch = functools.partial(self._page, url, params)
+            data, url = self.gate.call(Op.READ, fetch)
+            params = None
+            numbers += [
+                n for d in data if isinstance(d, dict) and isinstance(n := d.get("number"), int)
+            ]
+        return numbers
 
     def add_comment(self, number: int, body: str) -> None:
         """Comment on an issue."""

@@ -62,7 +62,7 @@ REPOSITORY_QUERY = """query BatchsyncRepository($owner: String!, $name: String!,
 }"""
 CREATE_ISSUE = """mutation BatchsyncCreateIssue($input: CreateIssueInput!) {
   createIssue(input: $input) {
-    issue { id number databaseId url parent { number } }
+    issue { id number databaseId url author { __typename login } parent { number } }
   }
 }"""
 OPERATIONS = (REPOSITORY_QUERY, CREATE_ISSUE)
@@ -297,6 +297,11 @@ def _created(
         raise ServerError(502, "createIssue answered without number or id", "POST", "/graphql")
     parent = issue.get("parent")
     parent_number = parent.get("number") if isinstance(parent, dict) else None
+    found = issue.get("author")
+    author: dict[str, Any] = found if isinstance(found, dict) else {}
+    login = author.get("login")
+    if isinstance(login, str) and author.get("__typename") == "Bot":
+        login += "[bot]"  # REST's name for the same account
     created = RemoteIssue(
         number=number,
         id=database_id,
@@ -307,5 +312,6 @@ def _created(
         html_url=str(issue.get("url") or ""),
         parent_number=parent_number if isinstance(parent_number, int) else None,
         parent_known="parent" in issue,
+        author=login if isinstance(login, str) else "",
     )
     return created, issue.get("id")

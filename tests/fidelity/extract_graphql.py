@@ -33,7 +33,7 @@ FIELDS = {
     "Query": {"repository"},
     "Mutation": {"createIssue"},
     "Repository": {"id", "databaseId", "name", "nameWithOwner", "url", "labels"},
-    "Issue": {"id", "number", "databaseId", "url", "title", "body", "state", "parent"},
+    "Issue": {"id", "number", "databaseId", "url", "title", "body", "state", "author", "parent"},
     "Label": {"id", "name", "color", "description"},
 }
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}

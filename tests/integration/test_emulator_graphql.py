@@ -103,6 +103,7 @@ def test_create_issue_under_its_parent_in_one_request(emu: Emulator) -> None:
     answer = create(emu, parentIssueId=rest.json()["node_id"], labelIds=[labels["task"]])
     issue = answer.json()["data"]["createIssue"]["issue"]
     assert issue["parent"] == {"number": parent}
+    assert issue["author"] == {"__typename": "Bot", "login": "github-actions"}  # no "[bot]"
     assert issue["id"].startswith("I_kwDO")
     assert issue["url"].endswith(f"/{REPO}/issues/{issue['number']}")
     assert emu.sub_issues(REPO, parent) == [issue["number"]]

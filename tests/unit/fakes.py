@@ -7,15 +7,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from batchsync.errors import (
-    AuthError,
-    BudgetExhausted,
     NotFoundError,
+    RunStop,
     ServerError,
     UncertainWriteError,
     ValidationFailed,
+    failure_of,
 )
 from batchsync.plan import RemoteIssue
-from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.results import BatchResult, Failure, ItemAction, Outcome
 
 WRITES = {"create_issue", "update_issue", "add_sub_issue", "add_comment"}
 
@@ -35,6 +35,8 @@ class FakeGitHub:
     raise_on: dict[str, Exception] = field(default_factory=dict)
     next_number: int = 1
     link_in_create: bool = False  # create_issue(parent=...) links in the same request (GraphQL)
+    login: str | None = None  # what ``whoami`` answers (None: an installation token)
+    writer: str = "github-actions[bot]"  # the author of the issues this token creates
 
     def _log(self, name: str, *args: Any, **kwargs: Any) -> None:
         self.calls.append((name, args, kwargs))
@@ -55,6 +57,7 @@ class FakeGitHub:
             state=kw.pop("state", "open"),
             html_url=f"https://github.com/o/r/issues/{number}",
             parent_known=self.parent_field,
+            author=kw.pop("author", self.writer),
             **kw,
         )
         self.issues[number] = issue
@@ -62,6 +65,22 @@ class FakeGitHub:
 
     def by_title(self, title: str) -> list[RemoteIssue]:
         return [i for i in self.issues.values() if i.title == title]
+
+    def whoami(self) -> str | None:
+        self._log("whoami")
+        return self.login
+
+    def get_parent(self, number: int) -> int | None:
+        self._log("get_parent", number)
+        if not self.sub_issues_api:
+            raise NotFoundError(404, "Not Found", method="GET")
+        return self.issues[number].parent_number
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        self._log("sub_issue_numbers", parent)
+        if not self.sub_issues_api:
+            raise NotFoundError(404, "Not Found", method="GET")
+        return [n for n, i in self.issues.items() if i.parent_number == parent]
 
     def list_issues(self) -> list[RemoteIssue]:
         self._log("list_issues")
@@ -138,36 +157,39 @@ class SerialProcessor:
         sync_map: Mapping[str, int],
         dry_run: bool = False,
         on_progress: Callable[[int, int, Any], None] | None = None,
+        describe: Callable[[Any, ItemAction, Failure | None, str | None], Outcome] | None = None,
     ) -> BatchResult:
         self.batches.append(len(items))
+        record = describe or _record
         outcomes: list[Outcome] = []
         stopped = False
         for done, item in enumerate(items, start=1):
             if stopped:
-                outcomes.append(_record(item, ItemAction.NOT_DONE))
+                outcomes.append(record(item, ItemAction.NOT_DONE, None, None))
             else:
                 try:
                     outcomes.append(
                         sync_fn(item, repo=repo, client=client, sync_map=sync_map, dry_run=dry_run)
                     )
-                except BudgetExhausted:
+                except RunStop as stop:
+                    if stop.kind.refused:
+                        raise
                     stopped = True
-                    outcomes.append(_record(item, ItemAction.NOT_DONE))
-                except AuthError:
-                    raise
+                    outcomes.append(record(item, ItemAction.NOT_DONE, None, stop.detail))
                 except Exception as exc:
-                    outcomes.append(_record(item, ItemAction.FAILED, str(exc)))
+                    outcomes.append(record(item, ItemAction.FAILED, failure_of(exc), None))
             if on_progress is not None:
                 on_progress(done, len(items), item)
         return BatchResult(outcomes=tuple(outcomes))
 
 
-def _record(item: Any, action: ItemAction, error: str | None = None) -> Outcome:
+def _record(item: Any, action: ItemAction, failure: Failure | None, reason: str | None) -> Outcome:
     kind = getattr(item, "kind", "")
     return Outcome(
         key=item.key,
         kind=str(getattr(kind, "value", kind)),
         path=item.path,
         action=action,
-        error=error,
+        failure=failure,
+        reason=reason,
     )

@@ -67,6 +67,7 @@ def created(number: int, parent: int | None = None) -> Any:
         "databaseId": 7000 + number,
         "url": f"https://github.com/octo/demo/issues/{number}",
         "parent": {"number": parent} if parent else None,
+        "author": {"__typename": "Bot", "login": "github-actions"},
     }
     return {"data": {"createIssue": {"issue": issue}}}
 
@@ -98,6 +99,7 @@ def test_a_child_is_created_under_its_parent_in_one_mutation(
     client.list_issues()
     issue = client.create_issue("T", "B <!-- batchsync key=k -->", ("task",), parent=3)
     assert (issue.number, issue.id, issue.parent_number, issue.parent_known) == (9, 7009, 3, True)
+    assert issue.author == "github-actions[bot]"  # REST's name for the bot GraphQL names bare
     query = sent(1)
     assert query["query"] == REPOSITORY_QUERY
     assert query["variables"]["owner"] == "octo"

@@ -469,7 +469,16 @@ class GraphQLApi:
                 "body": (frozenset(), lambda c, v, f, p: v[1].body or ""),
                 "state": (frozenset(), lambda c, v, f, p: v[1].state.upper()),
                 "url": (frozenset(), self._issue_url),
+                "author": (frozenset(), lambda c, v, f, p: v[1].user),
                 "parent": (frozenset(), self._parent),
+            },
+            "Actor": {
+                # GraphQL names a bot without REST's "[bot]" suffix, and types it Bot
+                "login": (frozenset(), lambda c, v, f, p: v.login.removesuffix("[bot]")),
+                "__typename": (
+                    frozenset(),
+                    lambda c, v, f, p: "Bot" if v.type == "Bot" else "User",
+                ),
             },
             "__Type": {
                 "name": (frozenset(), lambda c, v, f, p: v["name"]),
@@ -487,6 +496,7 @@ class GraphQLApi:
             ("LabelConnection", "pageInfo"): "PageInfo",
             ("CreateIssuePayload", "issue"): "Issue",
             ("Issue", "parent"): "Issue",
+            ("Issue", "author"): "Actor",
             ("__Type", "inputFields"): "__InputValue",
         }
 
@@ -660,7 +670,7 @@ class GraphQLApi:
         out: dict[str, Any] = {}
         for f in fields:
             here = [*path, f.key]
-            if f.name == "__typename":
+            if f.name == "__typename" and "__typename" not in self._types[type_name]:
                 out[f.key] = type_name
                 continue
             _, resolver = self._types[type_name][f.name]
