@@ -95,7 +95,11 @@ class GraphQLCreator:
         self._owner, _, self._name = repository.partition("/")
         self._url = graphql_url
         self._repo_path = repo_path
-        self._lock = threading.RLock()
+        # Three locks, none held by code that runs inside a gate call (which may hold the
+        # write lane), so no lane waits for one while holding what another lane waits for:
+        self._lock = threading.RLock()  # the run's GraphQL state and its one discovery
+        self._label_lock = threading.Lock()  # one lane creates a missing label
+        self._node_lock = threading.Lock()  # issue node ids, noted from any answer
         self._state: bool | None = None  # None: not asked yet; False: REST from now on
         self._repo_id = ""
         self._labels: dict[str, str] = {}  # lower-cased name -> node id
@@ -105,7 +109,7 @@ class GraphQLCreator:
     def remember(self, number: int, node_id: object) -> None:
         """Note an issue's node id (from any answer), so it can be named as a parent."""
         if isinstance(node_id, str) and node_id:
-            with self._lock:
+            with self._node_lock:
                 self._nodes[number] = node_id
 
     def available(self) -> bool:
@@ -184,7 +188,7 @@ class GraphQLCreator:
         """Node ids for ``names``, creating the missing labels once (REST, paced as content)."""
         ids: list[str] = []
         for name in names:
-            with self._lock:
+            with self._label_lock:
                 found = self._labels.get(name.lower())
                 if found is None:
                     found = self._create_label(name)
@@ -229,7 +233,7 @@ class GraphQLCreator:
             "body": body,
             "labelIds": self.label_ids(labels),
         }
-        with self._lock:
+        with self._node_lock:
             parent_id = self._nodes.get(parent) if parent is not None else None
         if parent_id is not None:
             payload["parentIssueId"] = parent_id
