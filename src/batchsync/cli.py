@@ -7,11 +7,18 @@ import contextlib
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from batchsync import __version__, summary, workflow
-from batchsync.config import SOURCES, Settings, in_actions, load_settings, step_summary_file
+from batchsync.config import (
+    SOURCES,
+    Settings,
+    in_actions,
+    load_settings,
+    secrets_to_mask,
+    step_summary_file,
+)
 from batchsync.errors import ItemError, SettingsError
 from batchsync.items import scan
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
@@ -86,9 +93,23 @@ def _add_settings_flags(parser: argparse.ArgumentParser, flags: Sequence[tuple[s
             parser.add_argument(flag, dest=field, metavar=metavar, help=_flag_help(field))
 
 
-def _say(text: str, stream: TextIO | None = None) -> None:
-    """One line to stdout (or ``stream``): the CLI's only way to print."""
-    (stream or sys.stdout).write(text + "\n")
+@dataclass(frozen=True)
+class _Io:
+    """The CLI's two ways out, stdout and stderr, each through ``workflow.Out``."""
+
+    out: workflow.Out
+    err: workflow.Out
+
+    @classmethod
+    def for_run(cls, actions: bool, secrets: Sequence[str]) -> _Io:
+        """Both streams, with the runner's rule in Actions and the secrets redacted."""
+        return cls(
+            workflow.Out(sys.stdout, actions=actions, secrets=secrets),
+            workflow.Out(sys.stderr, actions=actions, secrets=secrets),
+        )
+
+
+Handler = Callable[[argparse.Namespace, list[str], _Io], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     _add_settings_flags(sync, SYNC_FLAGS)
+    sync.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results document (JSON, as in --results-file) on stdout and the "
+        "report on stderr",
+    )
     sync.set_defaults(handler=_sync, parser=sync)
 
     validate = commands.add_parser(
@@ -144,28 +171,28 @@ def _overrides(args: argparse.Namespace, flags: Sequence[tuple[str, str]]) -> di
     return {field: getattr(args, field) for _, field in flags}
 
 
-def _sync(args: argparse.Namespace, rest: list[str]) -> int:
+def _sync(args: argparse.Namespace, rest: list[str], io: _Io) -> int:
     settings = load_settings(_overrides(args, SYNC_FLAGS))
-    return _run_sync(settings)
+    return _run_sync(settings, io, as_json=bool(getattr(args, "json", False)))
 
 
-def _run_sync(settings: Settings) -> int:
+def _run_sync(settings: Settings, io: _Io, *, as_json: bool = False) -> int:
     # Imported here: the engine (and PyGithub) load only when a sync is asked for.
     engine = importlib.import_module("batchsync.sync")
-    result: int = engine.main(settings)
+    result: int = engine.main(settings, out=io.out, err=io.err, as_json=as_json)
     return result
 
 
-def _forward(name: str) -> Callable[[argparse.Namespace, list[str]], int]:
-    def run(args: argparse.Namespace, rest: list[str]) -> int:
+def _forward(name: str) -> Handler:
+    def run(args: argparse.Namespace, rest: list[str], io: _Io) -> int:
         module = importlib.import_module(f"batchsync.{name}")
-        result: int = module.main(rest)
+        result: int = module.main(rest, out=io.out, err=io.err)
         return result
 
     return run
 
 
-def _validate(args: argparse.Namespace, rest: list[str]) -> int:
+def _validate(args: argparse.Namespace, rest: list[str], io: _Io) -> int:
     overrides: dict[str, object] = {"path": args.path, "item_type": args.item_type}
     if args.sample:
         overrides.update(path=SAMPLE_TREE.name, workspace=SAMPLE_TREE.parent)
@@ -175,9 +202,9 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
         raise SettingsError("path", settings.path, f"an existing folder ({base} is not one)")
     result = scan(base, workspace=settings.workspace, kinds=settings.kinds())
     for error in result.errors:
-        _say(_problem(error, settings.in_actions))
+        io.out.say(_problem(error, settings.in_actions))
     counts = f"{len(result.items)} work items, {len(result.errors)} problems"
-    _say(f"{counts} in {base}", sys.stderr)
+    io.err.say(f"{counts} in {base}")
     return 1 if result.errors else 0
 
 
@@ -185,28 +212,28 @@ def _problem(error: ItemError, actions: bool) -> str:
     """One problem: ``path:line: message``, or an annotation on the file inside Actions."""
     if actions:
         return workflow.error(error.message, file=error.path, line=error.line)
-    return str(error)
+    return workflow.clean(str(error), limit=workflow.MESSAGE_LIMIT)
 
 
-def _action_mode() -> int:
+def _action_mode(io: _Io) -> int:
     # The Docker action's entry point: `sync` from INPUT_* variables, reported for the runner.
     try:
         settings = load_settings()  # a bad input is reported before the engine is even imported
     except SettingsError as error:
-        _fatal_summary(error)
+        _fatal_summary(error, io)
         raise
     action = importlib.import_module("batchsync.action")
-    code: int = action.run_action(settings)
+    code: int = action.run_action(settings, out=io.out, stderr=io.err.stream)
     return code
 
 
-def _fatal_summary(error: SettingsError) -> None:
+def _fatal_summary(error: SettingsError, io: _Io) -> None:
     """The step summary of a run whose inputs could not be read: written on failure too."""
     path = step_summary_file()
     if path is None:
         return
     fix = f"with:\n  {error.name}: ...  # {error.allowed}" if error.name.islower() else None
-    text = summary.render_fatal(str(error), fix)
+    text = io.out.redact(summary.render_fatal(str(error), fix))
     with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as handle:
         handle.write(text)
 
@@ -214,12 +241,16 @@ def _fatal_summary(error: SettingsError) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad settings, with one message)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     actions = in_actions()
+    secrets = secrets_to_mask()
+    io = _Io.for_run(actions, secrets)
+    for secret in secrets:
+        io.out.mask(secret)  # in Actions, before any input is read or any line printed
+    parser = build_parser()
     try:
         if not args_list:
             if actions:
-                return _action_mode()
+                return _action_mode(io)
             parser.print_help(sys.stderr)
             return 2
         args, rest = parser.parse_known_args(args_list)
@@ -228,16 +259,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if rest and args.command not in ("demo", "emulator"):
             args.parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        code: int = args.handler(args, rest)
+        code: int = args.handler(args, rest, io)
     except SettingsError as error:
         if actions:
-            _say(workflow.error(str(error)))
+            io.out.say(workflow.error(str(error)))
         else:
-            _say(f"batchsync: {error}", sys.stderr)
+            io.err.say(f"batchsync: {error}")
         return 2
     except ModuleNotFoundError as error:
         if not (error.name or "").startswith("batchsync."):
             raise
-        _say(f"batchsync: {error.name} is not part of this build yet", sys.stderr)
+        io.err.say(f"batchsync: {error.name} is not part of this build yet")
         return 2
     return code
