@@ -173,7 +173,7 @@ def _is_permission_failure(outcome: Outcome) -> bool:
 def _append(path: Path | None, text: str) -> None:
     if path is None:
         return
-    with path.open("a", encoding="utf-8") as handle:
+    with path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
         handle.write(text)
 
 
@@ -276,7 +276,9 @@ class _Step:
         try:
             self.results_path.parent.mkdir(parents=True, exist_ok=True)
             self.results_path.write_text(
-                self.log.scrub(summary.results_json(result, self.info)), encoding="utf-8"
+                self.log.scrub(summary.results_json(result, self.info)),
+                encoding="utf-8",
+                errors="backslashreplace",  # a file name's undecodable byte stays visible
             )
             self.log.line(f"results file: {self.info.results_file}")
         except OSError as exc:

@@ -268,7 +268,6 @@ class Settings(BaseSettings):
         return target.is_relative_to(base)
 
 
-
 def _from_env(env: Mapping[str, str]) -> dict[str, str]:
     """The first non-empty variable for each setting."""
     found: dict[str, str] = {}

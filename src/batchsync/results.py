@@ -42,6 +42,7 @@ class Outcome:
     error: str | None = None
     reason: str | None = None
     line: int | None = None
+    title: str | None = None  # the issue title (the item's), for reports
 
     def to_json(self) -> dict[str, object]:
         """The record as written to the ``results-file`` output."""

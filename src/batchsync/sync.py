@@ -185,7 +185,11 @@ def _report(
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(out.redact(summary.results_json(result, info)), encoding="utf-8")
+            path.write_text(
+                out.redact(summary.results_json(result, info)),
+                encoding="utf-8",
+                errors="backslashreplace",
+            )
         except OSError as exc:
             err.say(f"batchsync: could not write the results file: {exc}")
             path = None

@@ -70,7 +70,8 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp"})
 # GitHub's token prefixes (https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/):
 # ghp_ personal, gho_ OAuth, ghu_ user-to-server, ghs_ server-to-server, ghr_ refresh, and
 # github_pat_ fine-grained personal tokens.
-_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]+")
+# No word boundary: a token glued to other text (a URL, a path) is still a token.
+_TOKEN_RE = re.compile(r"(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]+")
 
 
 class Command(str):
