@@ -1,18 +1,21 @@
 # The batchsync action's image: the package and its locked dependencies on a slim Python, nothing
 # else. GitHub runs it as root with GITHUB_WORKSPACE mounted and set as the working directory, so
 # there is no USER and no WORKDIR here (docs: "Dockerfile support for GitHub Actions").
-# Bump the base together with requirements.lock (docs/action.md, "Release").
+# Bump the base together with requirements.lock (docs/action.md, "Release"). BASE_IMAGE exists so
+# a test build can name a stand-in under a private name (scripts/container-test.sh); releases and
+# the runner build with the default.
+ARG BASE_IMAGE=python:3.11.13-slim-bookworm
 
 # Build stage: turn the source into a wheel; the build backend stays behind in this stage.
-FROM python:3.11.13-slim-bookworm AS build
+FROM ${BASE_IMAGE} AS build
 ENV PIP_ROOT_USER_ACTION=ignore \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY pyproject.toml README.md /src/
+COPY pyproject.toml README.md LICENSE /src/
 COPY src /src/src
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist /src
 
 # Final stage: locked, hash-checked dependencies, then the wheel without resolving anything.
-FROM python:3.11.13-slim-bookworm
+FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_ROOT_USER_ACTION=ignore \

@@ -5,17 +5,21 @@
 #
 # Needs root, buildah, podman, runc and mmdebstrap (installed with apt-get when missing) and the
 # Python that runs the project (PYTHON, default python3, with the package importable).
-# Docker Hub is not reachable where this runs, so the base image named in the Dockerfile is
-# replaced by a stand-in made from Debian (same Python minor version) and tagged with its name;
-# the Dockerfile itself is built unchanged.
+# Docker Hub is not reachable where this runs, so the Dockerfile is built on a stand-in base made
+# from Debian (same Python minor version), passed as the BASE_IMAGE build argument under a private
+# name (localhost/batchsync-test-base:...): it never takes the name of a real image. The Dockerfile
+# itself is built unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 PYTHON=${PYTHON:-python3}
 export PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}"
 image=localhost/batchsync-action:test
-base=$(awk '/^FROM/ {print $2; exit}' Dockerfile)
-case "$base" in */*) ;; *) base="docker.io/library/$base" ;; esac
+base=localhost/batchsync-test-base:py3.11-bookworm
+# Older versions of this script tagged the stand-in with the Dockerfile's real base name, where it
+# shadowed the real image: such a tag is removed (a real python image sets PYTHON_VERSION; the
+# stand-in does not).
+shadowed=docker.io/library/python:3.11.13-slim-bookworm
 ca=/etc/ssl/certs/ca-certificates.crt
 start=$SECONDS
 phase() { printf '== %-28s (%3d s)\n' "$1" $((SECONDS - start)); }
@@ -32,10 +36,17 @@ phase "tools"
 missing=()
 for tool in buildah podman runc mmdebstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages with apt-get: ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # The host's default OCI runtime fails here; runc with explicit ulimits works.
 run_flags=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+
+if podman image exists "$shadowed" \
+  && ! podman image inspect "$shadowed" --format '{{.Config.Env}}' | grep -q PYTHON_VERSION=; then
+  echo "removing the stand-in left under the real name $shadowed by an older container test"
+  podman untag "$shadowed" "$shadowed" >/dev/null
+fi
 
 phase "stand-in base $base"
 if ! podman image exists "$base"; then
@@ -60,7 +71,7 @@ phase "build the Dockerfile"
 # The host's CA bundle is mounted for the build only (downloads pass an intercepting proxy);
 # it never lands in the image.
 buildah bud --quiet --isolation chroot --pull=never --layers \
-  -v "$ca:$ca:ro" -t "$image" . >/dev/null
+  --build-arg "BASE_IMAGE=$base" -v "$ca:$ca:ro" -t "$image" . >/dev/null
 podman image inspect "$image" --format 'image size: {{.Size}} bytes'
 
 phase "start the emulator"

@@ -3,7 +3,7 @@
 Order matters: the token is masked before anything else is printed; every phase runs in its own
 log group; item errors become annotations pointing at their file and line (GitHub shows ten
 errors per step, so the rest are aggregated into one); the outputs, the results file and the step
-summary are written on success and on failure. Exit codes follow DESIGN.md section 3:
+summary are written on success and on failure. Exit codes (docs/action.md, "Exit codes"):
 0 all done (or failures with ``fail-on-error: false``), 1 some items failed, 2 nothing could run.
 """
 

@@ -261,14 +261,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.parser.error(f"unrecognized arguments: {' '.join(rest)}")
         code: int = args.handler(args, rest, io)
     except SettingsError as error:
-        if actions:
-            io.out.say(workflow.error(str(error)))
-        else:
-            io.err.say(f"batchsync: {error}")
-        return 2
+        return _cannot_start(io, "invalid input", str(error))
     except ModuleNotFoundError as error:
         if not (error.name or "").startswith("batchsync."):
             raise
-        io.err.say(f"batchsync: {error.name} is not part of this build yet")
-        return 2
+        return _cannot_start(
+            io, "incomplete install", f"{error.name} is not part of this build yet"
+        )
     return code
+
+
+def _cannot_start(io: _Io, title: str, message: str) -> int:
+    """Report a run that could not start: one titled ``::error`` in Actions, else one line."""
+    if io.out.actions:
+        io.out.say(workflow.error(message, title=f"batchsync: {title}"))
+    else:
+        io.err.say(f"batchsync: {message}")
+    return 2

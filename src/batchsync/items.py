@@ -2,7 +2,7 @@
 
 Pure apart from reading the files it is pointed at.
 
-Layouts (DESIGN.md §4), side by side in one tree:
+Layouts (docs/work-items.md), side by side in one tree:
 
 - ClaudeAutoPM local mode: ``prds/prd-NNN-<slug>.md``, ``epics/epic-NNN-<slug>/epic.md``,
   ``epics/epic-NNN-<slug>/task-NNN.md``; key = frontmatter ``id``; link ``github_issue: <int>``.
@@ -10,7 +10,9 @@ Layouts (DESIGN.md §4), side by side in one tree:
   relative to the base folder; link ``github: <issue URL>``.
 
 Anything else under ``epics/<name>/`` (``001-analysis.md``, ``github-mapping.md``,
-``execution-status.md``, ``updates/``) and all of ``epics/archived/`` are not work items.
+``execution-status.md``, ``updates/``) is not a work item. Epics in CCPM's archive folders
+(``epics/archived/``, ``epics/.archived/``) are parsed into ``ScanResult.archived``, never synced.
+A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``errors``).
 """
 
 from __future__ import annotations
@@ -115,8 +117,13 @@ class ScanResult:
     """Every item that parsed, and every per-item error (path and line) for those that did not."""
 
     items: tuple[WorkItem, ...] = ()
-    errors: tuple[ItemError, ...] = ()
+    errors: tuple[ItemError, ...] = ()  # includes every ``unreadable`` entry
     sync_map: Mapping[str, int] = field(default_factory=dict)
+    # Files or folders under the base whose listing or opening raised OSError: what is in them
+    # is unknown, so nothing there may be taken as removed.
+    unreadable: tuple[ItemError, ...] = ()
+    # Items in CCPM's archive folders (epics/archived/, epics/.archived/): parsed, never synced.
+    archived: tuple[WorkItem, ...] = ()
 
 
 _PRD_LOCAL = re.compile(r"prd-\d+(?:-.*)?\.md")
@@ -125,7 +132,8 @@ _TASK_LOCAL = re.compile(r"task-\d+(?:-.*)?\.md")
 _TASK_CCPM = re.compile(r"\d+\.md")
 _ISSUE_URL = re.compile(r"https?://[^\s]+/issues/(\d+)/?(?:[#?].*)?")
 _ISSUE_REF = re.compile(r"#?(\d+)")
-_NOT_EPICS = frozenset({"archived"})
+# CCPM's archive folders: their epics are parsed (``ScanResult.archived``) but never synced.
+_ARCHIVES = frozenset({"archived", ".archived"})
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,7 @@ class _Candidate:
     file: str  # the path to open
     kind: Kind
     folder_local: bool  # the file or its epic folder is named the local-mode way
+    archived: bool = False  # under epics/archived/ or epics/.archived/
 
 
 @dataclass(frozen=True)
@@ -164,25 +173,50 @@ def scan(
     wanted = frozenset(kinds)
     shown = _path_shower(base, workspace)
     boundary = (workspace or base).resolve()
-    errors: list[ItemError] = []
     if not base.is_dir():
         missing = ItemError(shown(""), None, "folder not found: check the `path` input")
         return ScanResult(errors=(missing,))
+    errors: list[ItemError] = []
     sync_map, map_error = _read_sync_map(base, shown(SYNC_MAP_NAME), boundary)
     if map_error is not None:
         errors.append(map_error)
-    parsed: list[_Parsed] = []
-    for candidate in _candidates(base, boundary, shown, errors, wanted):
+    walk = _Walk(base, boundary, shown, wanted)
+    live: list[_Parsed] = []
+    archived: list[_Parsed] = []
+    for candidate in walk.candidates():
         try:
-            parsed.append(_parse_file(candidate, shown(candidate.rel)))
+            parsed = _parse_file(candidate, shown(candidate.rel))
+        except _UnreadableFile as error:
+            walk.unreadable.append(error)
         except ItemError as error:
-            if candidate.kind in wanted:
+            # A broken file in an archive is not synced, so it fails nothing.
+            if candidate.kind in wanted and not candidate.archived:
                 errors.append(error)
-    items = _resolve(parsed, sync_map, shown, errors, wanted)
+        else:
+            (archived if candidate.archived else live).append(parsed)
+    by_path = {entry.path: entry.key for entry in (*live, *archived)}
+    items = _resolve(live, by_path, sync_map=sync_map, shown=shown, errors=errors, wanted=wanted)
+    old = _resolve(archived, by_path, sync_map=sync_map, shown=shown, errors=[], wanted=wanted)
+    # Unreadable files and folders are problems too: a user must see what was not read.
+    errors.extend(walk.errors)
+    errors.extend(walk.unreadable)
+    return ScanResult(
+        _sorted_items(items),
+        tuple(sorted(errors, key=_error_order)),
+        sync_map,
+        unreadable=tuple(sorted(walk.unreadable, key=_error_order)),
+        archived=_sorted_items(old),
+    )
+
+
+def _sorted_items(items: Iterable[WorkItem]) -> tuple[WorkItem, ...]:
+    """Parents first (PRDs, epics, tasks), then by key."""
     order = {kind: index for index, kind in enumerate(Kind)}
-    items.sort(key=lambda item: (order[item.kind], item.key))
-    errors.sort(key=lambda error: (error.path, error.line or 0, error.message))
-    return ScanResult(tuple(items), tuple(errors), sync_map)
+    return tuple(sorted(items, key=lambda item: (order[item.kind], item.key)))
+
+
+def _error_order(error: ItemError) -> tuple[str, int, str]:
+    return (error.path, error.line or 0, error.message)
 
 
 def _path_shower(base: Path, workspace: Path | None) -> _Shower:
@@ -211,13 +245,74 @@ class _Shower:
 # --- finding the files -------------------------------------------------------------------------
 
 
-def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
-    """The entries of ``folder`` sorted by name; none when it is missing or unreadable."""
-    try:
-        with os.scandir(folder) as it:
-            return sorted(it, key=lambda entry: entry.name)
-    except OSError:
-        return []
+class _Walk:
+    """The walk over ``prds/`` and ``epics/``: candidates, plus what could not be read or used."""
+
+    def __init__(self, base: Path, boundary: Path, shown: _Shower, wanted: frozenset[Kind]):
+        self.base = base
+        self.boundary = boundary
+        self.shown = shown
+        self.wanted = wanted
+        self.errors: list[ItemError] = []  # symlinks not followed (wanted kinds only)
+        self.unreadable: list[ItemError] = []  # listing or opening raised OSError
+
+    def entries(self, folder: str) -> list[os.DirEntry[str]]:
+        """The entries of ``base/folder`` sorted by name; a missing folder has none.
+
+        Any other OSError (permission, I/O) is recorded as unreadable, never swallowed.
+        """
+        try:
+            with os.scandir(self.base / folder) as it:
+                return sorted(it, key=lambda entry: entry.name)
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            self.unreadable.append(
+                ItemError(
+                    self.shown(folder),
+                    None,
+                    f"cannot list the folder ({error.strerror or error}): "
+                    "let the runner read it (permissions) or remove it",
+                )
+            )
+            return []
+
+    def usable(self, entry: os.DirEntry[str], rel: str, kind: Kind) -> bool:
+        """False for a symlink leading outside the boundary (reported when its kind is wanted)."""
+        if _leaves(entry, self.boundary):
+            if kind in self.wanted:
+                message = "symlink leads outside the workspace (or nowhere): fix or remove it"
+                self.errors.append(ItemError(self.shown(rel), None, message))
+            return False
+        return True
+
+    def candidates(self) -> Iterator[_Candidate]:
+        """Every work-item file of both layouts (all kinds: parents are needed for children)."""
+        for entry in self.entries("prds"):
+            rel = f"prds/{entry.name}"
+            if entry.name.endswith(".md") and self.usable(entry, rel, Kind.PRD) and entry.is_file():
+                yield _Candidate(rel, entry.path, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
+        for folder in self.entries("epics"):
+            rel_folder = f"epics/{folder.name}"
+            if folder.name in _ARCHIVES:
+                if self.usable(folder, rel_folder, Kind.EPIC) and folder.is_dir():
+                    for epic in self.entries(rel_folder):
+                        yield from self._epic(epic, f"{rel_folder}/{epic.name}", archived=True)
+                continue
+            yield from self._epic(folder, rel_folder, archived=False)
+
+    def _epic(
+        self, folder: os.DirEntry[str], rel_folder: str, archived: bool
+    ) -> Iterator[_Candidate]:
+        """The epic and task files of one epic folder."""
+        if not self.usable(folder, rel_folder, Kind.EPIC) or not folder.is_dir():
+            return
+        local = bool(_EPIC_LOCAL.fullmatch(folder.name))
+        for entry in self.entries(rel_folder):
+            kind = _kind_in_epic(entry.name)
+            rel = f"{rel_folder}/{entry.name}"
+            if kind is not None and self.usable(entry, rel, kind) and entry.is_file():
+                yield _Candidate(rel, entry.path, kind, local, archived)
 
 
 def _leaves(entry: os.DirEntry[str], boundary: Path) -> bool:
@@ -229,41 +324,6 @@ def _leaves(entry: os.DirEntry[str], boundary: Path) -> bool:
     except (OSError, RuntimeError):  # a symlink loop: nowhere to follow it to
         return True
     return not target.is_relative_to(boundary)
-
-
-def _candidates(
-    base: Path,
-    boundary: Path,
-    shown: _Shower,
-    errors: list[ItemError],
-    wanted: frozenset[Kind],
-) -> Iterator[_Candidate]:
-    """Every work-item file of both layouts (all kinds: parents are needed to resolve children)."""
-
-    def usable(entry: os.DirEntry[str], rel: str, kind: Kind) -> bool:
-        if _leaves(entry, boundary):
-            if kind in wanted:
-                message = "symlink leads outside the workspace (or nowhere): fix or remove it"
-                errors.append(ItemError(shown(rel), None, message))
-            return False
-        return True
-
-    for entry in _entries(base / "prds"):
-        rel = f"prds/{entry.name}"
-        if entry.name.endswith(".md") and usable(entry, rel, Kind.PRD) and entry.is_file():
-            yield _Candidate(rel, entry.path, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
-    for folder in _entries(base / "epics"):
-        rel_folder = f"epics/{folder.name}"
-        if folder.name in _NOT_EPICS or not usable(folder, rel_folder, Kind.EPIC):
-            continue
-        if not folder.is_dir():
-            continue
-        local = bool(_EPIC_LOCAL.fullmatch(folder.name))
-        for entry in _entries(folder.path):
-            kind = _kind_in_epic(entry.name)
-            rel = f"{rel_folder}/{entry.name}"
-            if kind is not None and usable(entry, rel, kind) and entry.is_file():
-                yield _Candidate(rel, entry.path, kind, local)
 
 
 def _kind_in_epic(name: str) -> Kind | None:
@@ -278,13 +338,22 @@ def _kind_in_epic(name: str) -> Kind | None:
 # --- one file ----------------------------------------------------------------------------------
 
 
+class _UnreadableFile(ItemError):
+    """Opening or reading a work-item file raised OSError."""
+
+
 def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
     """Read and parse one work-item file; raise ``ItemError`` for anything unusable."""
     try:
         with open(candidate.file, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        raise ItemError(shown, None, f"cannot read the file ({error.strerror})") from None
+        raise _UnreadableFile(
+            shown,
+            None,
+            f"cannot read the file ({error.strerror or error}): "
+            "let the runner read it (permissions) or remove it",
+        ) from None
     text = decode(data, shown)
     if not text.strip():
         raise ItemError(shown, 1, "empty file: write a frontmatter block with a title")
@@ -452,6 +521,8 @@ def _hours(value: object) -> float | None:
 
 def _resolve(
     parsed: list[_Parsed],
+    by_path: Mapping[str, str],
+    *,
     sync_map: Mapping[str, int],
     shown: _Shower,
     errors: list[ItemError],
@@ -465,7 +536,6 @@ def _resolve(
     for key, entries in by_key.items():
         if len(entries) > 1:
             errors.extend(_duplicate_errors(key, entries, shown, wanted))
-    by_path = {entry.path: entry.key for entry in parsed}
     keys = {entry.key for entry in unique}
     return [_resolved(entry, by_path, keys, sync_map) for entry in unique if entry.kind in wanted]
 

@@ -133,7 +133,8 @@ def test_bad_setting_in_actions_is_an_error_command(monkeypatch, fake_module, ca
     lines = capsys.readouterr().out.splitlines()
     # The token is masked before any input is read, so the runner hides it from any later line.
     assert lines[0] == f"::add-mask::{TOKEN}"
-    assert lines[1].startswith("::error::invalid type: 'bugs'")
+    # Titled like every error that stops a run, so the run's summary says what went wrong.
+    assert lines[1].startswith("::error title=batchsync%3A invalid input::invalid type: 'bugs'")
     assert all(TOKEN not in line for line in lines[1:])
 
 

@@ -33,7 +33,10 @@ MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "BudgetExhausted": (0, "reason"),  # printed as "time budget exhausted: reason"
     "_LinkError": (0, "message"),
     "TransportError": (2, "reason"),
+    "_cannot_start": (1, "message"),  # the CLI's one line (or titled ::error) for exit 2
 }
+# Callee name -> index of the title of an error that ends a run before it starts.
+TITLE_CALLS: dict[str, int] = {"_Fatal": 0, "_cannot_start": 0}
 PREFIXES = {"BudgetExhausted": "time budget exhausted: "}
 ANNOTATIONS = {"error", "warning", "notice"}  # workflow.error(...) and friends
 PRINTERS = {"print", "_say"}
@@ -264,14 +267,65 @@ def test_a_template_matches_its_documented_line_with_placeholders() -> None:
     assert not template.pattern().search("title is <N> characters")
 
 
-DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
-
-
-@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
-def test_relative_links_point_at_files_that_exist(doc: Path) -> None:
-    text = doc.read_text(encoding="utf-8")
-    for target in re.findall(r"\]\(([^)\s]+)\)", text):
-        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+def _calls(package: Path = PACKAGE) -> Iterator[tuple[str, ast.Call]]:
+    """Every call in the package (emulator excluded), with the file:line it is on."""
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package.parent).as_posix()
+        if "/emulator/" in rel:
             continue
-        path = (doc.parent / target.split("#", 1)[0]).resolve()
-        assert path.exists(), f"{doc.name} links to {target}, which does not exist"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                yield f"{rel}:{node.lineno}", node
+
+
+def fatal_titles(package: Path = PACKAGE) -> dict[str, str]:
+    """Title -> where it is made, for every error that ends a run before it starts."""
+    found: dict[str, str] = {}
+    for where, call in _calls(package):
+        name, _ = _callee(call)
+        if name in TITLE_CALLS:
+            for text in _text(_argument(call, TITLE_CALLS[name], "title"), call):
+                if HOLE not in text:
+                    found[text] = where
+    return found
+
+
+def untitled_errors(package: Path = PACKAGE) -> list[str]:
+    """``workflow.error`` calls that are not on a file and carry no title."""
+    return [
+        where
+        for where, call in _calls(package)
+        if _callee(call) == ("error", "workflow")
+        and not any(kw.arg in {"file", "title"} for kw in call.keywords)
+    ]
+
+
+def test_every_error_not_on_a_file_has_a_title() -> None:
+    # An annotation with neither a file nor a title shows as a bare "Error" in the run's
+    # summary: a run that could not start must say what in its title.
+    assert untitled_errors() == []
+
+
+def test_every_fatal_title_is_listed_on_the_troubleshooting_page() -> None:
+    start = PAGE.read_text(encoding="utf-8").split("## The run could not start", 1)[1]
+    section = start.split("\n## ", 1)[0]
+    titles = fatal_titles()
+    assert {"invalid input", "missing permission", "incomplete install"} <= set(titles)
+    for title, where in titles.items():
+        assert f"| `{title}` |" in section, (
+            f"{where} ends a run with the title 'batchsync: {title}', which "
+            "docs/troubleshooting.md does not list under 'The run could not start'"
+        )
+
+
+def test_the_title_rules_catch_an_untitled_error(tmp_path: Path) -> None:
+    package = tmp_path / "batchsync"
+    package.mkdir()
+    (package / "x.py").write_text(
+        "workflow.error('no title')\n"
+        "workflow.error('on a file', file='a.md')\n"
+        "_cannot_start('made up', 'message', True)\n",
+        encoding="utf-8",
+    )
+    assert untitled_errors(package) == ["batchsync/x.py:1"]
+    assert fatal_titles(package) == {"made up": "batchsync/x.py:3"}

@@ -1,11 +1,13 @@
 """Scanning trees of work items in both layouts into WorkItems and per-item errors."""
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from batchsync import items
 from batchsync.items import (
     MAX_BODY,
     Kind,
@@ -367,15 +369,86 @@ def test_sync_map_grouped_form_is_read(tmp_path):
     assert dict(result.sync_map) == {"prd-001": 5, "t-1": 6}
 
 
-def test_archived_epics_and_non_task_files_are_skipped(tmp_path):
-    write(tmp_path, "epics/archived/old/epic.md", "---\nname: old\n---\n")
+def test_archived_epics_are_parsed_apart_and_non_task_files_skipped(tmp_path):
+    write(tmp_path, "prds/old.md", "---\nname: old\n---\n")
+    write(tmp_path, "epics/archived/old/epic.md", "---\nname: old\nprd: prds/old.md\n---\n")
+    write(
+        tmp_path, "epics/archived/old/001.md", "---\nname: t\ngithub: https://x/o/r/issues/9\n---\n"
+    )
+    write(tmp_path, "epics/.archived/older/epic.md", "---\nname: older\n---\n")
+    write(tmp_path, "epics/.archived/older/002.md", "---\n[\n")  # broken, archived: no error
     write(tmp_path, "epics/e/epic.md", "---\nname: e\n---\n")
     write(tmp_path, "epics/e/notes.md", "not valid: [\n")
     write(tmp_path, "epics/e/002-analysis.md", "---\n[\n")
     write(tmp_path, "prds/readme.txt", "x")
     result = scan(tmp_path)
     assert result.errors == ()
-    assert [i.key for i in result.items] == ["epics/e/epic.md"]
+    assert [i.key for i in result.items] == ["prds/old.md", "epics/e/epic.md"]
+    archived = {i.key: i for i in result.archived}
+    assert list(archived) == [
+        "epics/.archived/older/epic.md",
+        "epics/archived/old/epic.md",
+        "epics/archived/old/001.md",
+    ]
+    assert archived["epics/archived/old/epic.md"].parent_key == "prds/old.md"
+    assert archived["epics/archived/old/001.md"].parent_key == "epics/archived/old/epic.md"
+    assert archived["epics/archived/old/001.md"].link == 9
+
+
+def test_archived_item_never_clashes_with_a_live_key(tmp_path):
+    text = "---\nid: epic-001\ntitle: E\n---\n"
+    write(tmp_path, "epics/epic-001-a/epic.md", text)
+    write(tmp_path, "epics/archived/epic-001-a/epic.md", text)
+    result = scan(tmp_path)
+    assert result.errors == ()
+    assert [i.key for i in result.items] == [i.key for i in result.archived] == ["epic-001"]
+
+
+def test_unreadable_folder_is_recorded_not_swallowed(tmp_path, monkeypatch):
+    write(tmp_path, "prds/a.md", "---\ntitle: A\n---\n")
+    write(tmp_path, "epics/locked/epic.md", "---\nname: e\n---\n")
+    real = os.scandir
+    locked = tmp_path / "epics" / "locked"
+
+    def scandir(path):
+        if Path(path) == locked:  # the container runs as root: chmod 000 would not stop it
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = scan(tmp_path, workspace=tmp_path)
+    assert [i.key for i in result.items] == ["prds/a.md"]
+    assert [(e.path, e.line) for e in result.unreadable] == [("epics/locked", None)]
+    assert "Permission denied" in result.unreadable[0].message
+    assert result.errors == result.unreadable
+
+
+def test_unreadable_file_is_recorded_whatever_kinds_are_wanted(tmp_path, monkeypatch):
+    write(tmp_path, "prds/a.md", "---\ntitle: A\n---\n")
+    write(tmp_path, "epics/e/epic.md", "---\nname: e\n---\n")
+    real = open
+
+    def fake_open(path, *args, **kwargs):
+        if str(path).endswith("epic.md"):
+            raise OSError(5, "Input/output error")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(items, "open", fake_open, raising=False)
+    result = scan(tmp_path, kinds=[Kind.PRD])
+    assert [e.path for e in result.unreadable] == [f"{tmp_path.as_posix()}/epics/e/epic.md"]
+    assert "Input/output error" in result.unreadable[0].message
+    assert result.unreadable[0] in result.errors
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_folder_by_its_mode(tmp_path):
+    write(tmp_path, "epics/locked/epic.md", "---\nname: e\n---\n")
+    (tmp_path / "epics" / "locked").chmod(0)
+    try:
+        result = scan(tmp_path, workspace=tmp_path)
+    finally:
+        (tmp_path / "epics" / "locked").chmod(0o755)
+    assert [e.path for e in result.unreadable] == ["epics/locked"]
 
 
 def test_local_task_without_epic_id_takes_its_folders_epic(tmp_path):

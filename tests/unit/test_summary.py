@@ -294,7 +294,8 @@ def test_item_column_shows_the_title_and_an_id_key_but_not_a_path_key() -> None:
     assert "| created | task | Login &#124; flow (prd-001) | [#3]" in rows[0]
     assert "| updated | task | T | [#4]" in rows[1]
     assert rows[1].count("epics/x/4.md") == 1  # in the file column only
-    assert rows[0].endswith("| new |") and rows[1].endswith("| changed |")
+    assert rows[0].endswith("| new |")
+    assert rows[1].endswith("| changed |")
 
 
 def test_terminal_report_names_created_and_failed_items_with_numbers_and_urls() -> None:

@@ -1,7 +1,8 @@
 """GitHub's primary and secondary rate limits, enforced per token on the emulated clock.
 
 Numbers and answers follow https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
-(see the project's GITHUB-LIMITS.md). Every limit can be switched off on its own.
+and https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+(docs/emulator.md lists them). Every limit can be switched off on its own.
 """
 
 from __future__ import annotations
