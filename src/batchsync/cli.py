@@ -261,17 +261,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.parser.error(f"unrecognized arguments: {' '.join(rest)}")
         code: int = args.handler(args, rest, io)
     except SettingsError as error:
-        return _cannot_start(io, "invalid input", str(error))
+        return _cannot_start("invalid input", str(error), io)
     except ModuleNotFoundError as error:
         if not (error.name or "").startswith("batchsync."):
             raise
         return _cannot_start(
-            io, "incomplete install", f"{error.name} is not part of this build yet"
+            "incomplete install", f"{error.name} is not part of this build yet", io
         )
     return code
 
 
-def _cannot_start(io: _Io, title: str, message: str) -> int:
+def _cannot_start(title: str, message: str, io: _Io) -> int:
     """Report a run that could not start: one titled ``::error`` in Actions, else one line."""
     if io.out.actions:
         io.out.say(workflow.error(message, title=f"batchsync: {title}"))
