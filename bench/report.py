@@ -67,6 +67,18 @@ BENCHES = (
         ),
     ),
     Bench(
+        title="A no-change rerun, whatever list answers carry (issue 11)",
+        script="bench/bench_rerun.py",
+        full=("--items", "1000"),
+        quick=("--items", "200"),
+        about=(
+            "GitHub does not promise `parent_issue_url` and `sub_issues_summary` in list "
+            "answers. The same linked tree is rerun with lists carrying both fields, only "
+            "`sub_issues_summary`, or neither. Targets: 0 writes every time; at most 15 "
+            "requests in the first two; at most 15 plus one read per parent in the third."
+        ),
+    ),
+    Bench(
         title="Creating 1,000 items: batchsync against the floor, beside naive clients (issue 5)",
         script="bench/bench_processor.py",
         full=("--plot", "{plot}"),
@@ -153,6 +165,29 @@ def _requests_checks(output: str) -> list[Check]:
     return checks
 
 
+def _rerun_checks(output: str) -> list[Check]:
+    head = re.search(r"rerun of ([\d,]+) items \((\d+) parents\)", output)
+    if not head:
+        return []
+    checks: list[Check] = []
+    for line in output.splitlines():
+        found = re.match(
+            r"(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+0 writes, <= (\d+) requests: (\w+)",
+            line,
+        )
+        if found:
+            label, requests, writes, limit = found[1], found[2], found[3], found[7]
+            checks.append(
+                (
+                    f"no-change rerun of {head[1]} items, {label}: 0 writes, at most {limit} "
+                    "requests",
+                    f"{requests} requests, {writes} writes",
+                    found[8] == "met",
+                )
+            )
+    return checks
+
+
 def _processor_checks(output: str) -> list[Check]:
     found = re.search(r"target \(([^)]*)\): (met|NOT met) \((.*)\)", output)
     items = re.search(r"^([\d,]+) new work items", output, re.MULTILINE)
@@ -165,6 +200,7 @@ CHECKS: dict[str, Callable[[str], list[Check]]] = {
     "bench/bench_scan.py": _scan_checks,
     "bench/bench_requests.py": _requests_checks,
     "bench/bench_processor.py": _processor_checks,
+    "bench/bench_rerun.py": _rerun_checks,
 }
 
 

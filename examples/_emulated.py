@@ -22,7 +22,7 @@ from batchsync.render import parse_marker
 
 SAMPLE_TREE = Path(__file__).resolve().parents[1] / "src" / "batchsync" / "sample_tree"
 REPO = "demo/tree"
-TOKEN = "example-token"  # the emulator's; a real run reads GITHUB_TOKEN
+TOKEN = "ghs_example"  # the emulator's; a real run reads GITHUB_TOKEN
 
 
 @contextmanager

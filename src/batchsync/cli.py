@@ -48,6 +48,7 @@ SYNC_FLAGS: tuple[tuple[str, str], ...] = (
     ("--max-close", "max_close"),
     ("--sub-issues", "sub_issues"),
     ("--results-file", "results_file"),
+    ("--trusted-authors", "trusted_authors"),
     ("--api-url", "api_url"),
 )
 
@@ -65,6 +66,7 @@ _METAVARS = {
     "write_interval": "SECONDS",
     "time_budget": "MINUTES",
     "results_file": "FILE",
+    "trusted_authors": "LOGINS",
     "api_url": "URL",
 }
 

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from batchsync.errors import SettingsError
 from batchsync.items import Kind
+from batchsync.ownership import valid_login
 from batchsync.workflow import looks_like_token
 
 __all__ = [
@@ -35,6 +36,7 @@ RESULTS_FILE_NAME = "batchsync-results.json"
 
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
+_LOGIN_SPLIT = re.compile(r"[\s,]+")
 _REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
 
@@ -103,6 +105,9 @@ SOURCES: Mapping[str, _Source] = {
     "max_close": _input("max-close", "a whole number, 0 or more"),
     "sub_issues": _input("sub-issues", _BOOL),
     "results_file": _input("results-file", "a file path"),
+    "trusted_authors": _input(
+        "trusted-authors", "GitHub logins separated by commas or spaces, e.g. ana, ci-bot[bot]"
+    ),
     "api_url": _runner("GITHUB_API_URL", "an http(s) URL such as https://api.github.com"),
     "server_url": _runner("GITHUB_SERVER_URL", "an http(s) URL such as https://github.com"),
     "workspace": _runner("GITHUB_WORKSPACE", "a folder"),
@@ -153,6 +158,9 @@ class Settings(BaseSettings):
         description="per-item results JSON, inside the workspace and outside the work-item "
         "folder (the action's default: batchsync-results.json in the workspace, none in a dry run)",
     )
+    trusted_authors: str | None = Field(
+        None, description="more logins whose marked issues are batchsync's (besides its own)"
+    )
     api_url: str = Field("https://api.github.com", description="REST API root (GHES works)")
     server_url: str = Field("https://github.com", description="web root for issue links")
     workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
@@ -179,6 +187,16 @@ class Settings(BaseSettings):
         if value is not None and not _REPOSITORY.fullmatch(value):
             raise ValueError("not owner/name")
         return value
+
+    @field_validator("trusted_authors")
+    @classmethod
+    def _logins(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        names = _LOGIN_SPLIT.split(value.strip())
+        if not all(valid_login(name) for name in names if name):
+            raise ValueError("not a list of logins")
+        return ", ".join(name for name in names if name) or None
 
     @field_validator("api_url", "server_url")
     @classmethod
@@ -211,6 +229,10 @@ class Settings(BaseSettings):
         if self.item_type is ItemType.ALL:
             return tuple(Kind)
         return (Kind(self.item_type.value),)
+
+    def trusted_logins(self) -> tuple[str, ...]:
+        """The logins of ``trusted-authors``, in the order given."""
+        return tuple(n for n in _LOGIN_SPLIT.split(self.trusted_authors or "") if n)
 
     def token_value(self) -> str | None:
         """The token as plain text, for the GitHub client only."""

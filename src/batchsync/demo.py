@@ -104,7 +104,7 @@ def _sync_once(
 
 def _demo(workspace: Path, scale: float, out: workflow.Out, err: workflow.Out) -> int:
     shutil.copytree(SAMPLE_TREE, workspace / ".claude", dirs_exist_ok=True)
-    token = secrets.token_hex(16)
+    token = "ghs_" + secrets.token_hex(16)  # an installation token, like GITHUB_TOKEN
     with Emulator(limits="github", scale=scale) as emulator:
         emulator.add_token(token)
         emulator.add_repo(DEMO_REPOSITORY)

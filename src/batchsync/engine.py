@@ -31,15 +31,19 @@ from batchsync.errors import (
     ValidationFailed,
 )
 from batchsync.items import Kind, ScanResult, WorkItem
+from batchsync.ownership import Trust
 from batchsync.plan import (
+    Claim,
     PlanAction,
     PlannedAction,
     RemoteIndex,
     RemoteIssue,
+    claim_all,
     close_candidates,
     decide,
     index_issues,
     kind_of_issue,
+    link_line,
     merged_labels,
     needs_link,
 )
@@ -75,8 +79,20 @@ _DONE = {
 class IssueClient(Protocol):
     """What the engine needs from ``github.GitHubClient``."""
 
+    def whoami(self) -> str | None:
+        """The login the token acts as; None when it cannot be learned without a 403."""
+        ...
+
     def list_issues(self) -> list[RemoteIssue]:
         """Every issue of the repository."""
+        ...
+
+    def get_parent(self, number: int) -> int | None:
+        """The number of the issue's parent, None when it has none."""
+        ...
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        """The numbers of the sub-issues of ``parent``."""
         ...
 
     def get_issue(self, number: int) -> RemoteIssue | None:
@@ -145,6 +161,7 @@ class EngineOptions:
     all_kinds: bool = True  # closing removed items needs a scan of every kind
     create_attempts: int = 4  # sends of one create whose answer keeps getting lost
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
+    trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
 
 
 @dataclass(frozen=True)
@@ -200,6 +217,13 @@ class Engine:
         self._write_back = None if options.dry_run else write_back
         self._lock = threading.Lock()
         self._index = RemoteIndex()
+        self._trust = Trust()
+        self._claims: dict[str, Claim] = {}
+        self._close_error: str | None = None  # close-removed refused: reported as one failure
+        self._learned: tuple[str, int] | None = None  # own login, from the first issue created
+        self._under: dict[int, frozenset[int]] = {}  # parent -> sub-issues read from GitHub
+        self._reading: dict[int, threading.Lock] = {}  # parent -> held while its list is read
+        self._expected: dict[int, int] = {}  # parent -> its children in the tree that exist
         self._present: frozenset[str] = frozenset()
         self._numbers: dict[str, int] = {}
         self._children: dict[int, int] = {}
@@ -246,12 +270,22 @@ class Engine:
             counter.skip(closes)
         ordered = [outcomes[i.key] for i in scanned.items]
         errors = [self._scan_failure(e) for e in scanned.errors]
+        if self._close_error is not None:
+            errors.append(self._close_failure(self._close_error))
+        foreign = self._foreign_warning()
+        if foreign is not None:
+            self._warnings.append(foreign)
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
 
     def load(self, items: Sequence[WorkItem]) -> RemoteIndex:
-        """List the repository's issues once, plus linked issues the listing did not return."""
+        """Learn who the token is, list the issues once, and claim each item's issue.
+
+        Linked issues the listing did not return (a link to an old closed issue on a server
+        that pages differently) are read one by one.
+        """
+        self._trust = Trust.of(self._client.whoami(), self._opts.trusted_authors)
         listed = self._client.list_issues()
-        index = index_issues(listed)
+        index = self._index_of(listed)
         missing = sorted(
             {
                 i.link
@@ -259,22 +293,40 @@ class Engine:
                 if i.link is not None
                 and i.key not in index.by_key
                 and i.link not in index.by_number
+                and index.claim(i).refused is None  # a link to another repository
             }
         )
-        extra = [found for n in missing if (found := self._client.get_issue(n)) is not None]
+        extra = [got for n in missing if (got := self._client.get_issue(n)) is not None]
         if extra:
-            index = index_issues([*listed, *extra])
+            index = self._index_of([*listed, *extra])
         self._index = index
         self._warnings.extend(index.warnings)
-        self._numbers = {key: issue.number for key, issue in index.by_key.items()}
         self._present = frozenset(i.key for i in items)
-        for item in items:
-            matched = index.match(item, self._present)
-            if matched is not None:
-                self._numbers[item.key] = matched.number
+        self._claims = claim_all(index, items)
+        self._numbers = {key: issue.number for key, issue in index.by_key.items()}
+        for key, claim in self._claims.items():
+            if claim.issue is not None:
+                self._numbers[key] = claim.issue.number
         self._children = {n: index.children_of(n) for n in index.by_number}
+        self._expected = _existing_children(items, self._numbers, self._claims)
         self._high_water = index.max_number
         return index
+
+    def _index_of(self, issues: Sequence[RemoteIssue]) -> RemoteIndex:
+        return index_issues(issues, self._trust, repository=self._opts.repo)
+
+    def _foreign_warning(self) -> str | None:
+        claimed = {c.issue.number for c in self._claims.values() if c.issue is not None}
+        text = self._index.foreign_message(claimed)
+        if text is None or self._learned is None:
+            return text
+        login, number = self._learned
+        if any(i.author.lower() == login.lower() for i in self._index.foreign):
+            text += (
+                f". This token writes as {login} (learned from #{number}, which it created): "
+                f"add {login} to `trusted-authors`"
+            )
+        return text
 
     def _run(
         self,
@@ -302,6 +354,10 @@ class Engine:
     def _close_jobs(self, scanned: ScanResult) -> list[CloseJob]:
         if not self._opts.close_removed:
             return []
+        refused = _close_refusal(scanned)
+        if refused is not None:
+            self._close_error = refused
+            return []
         why = ""
         if scanned.errors:
             why = f"{len(scanned.errors)} file(s) could not be read"
@@ -311,7 +367,7 @@ class Engine:
             self._warnings.append(f"close-removed skipped: {why}; nothing was closed")
             return []
         planned, warnings = close_candidates(
-            self._index, scanned.items, max_close=self._opts.max_close
+            self._index, scanned.items, max_close=self._opts.max_close, archived=scanned.archived
         )
         self._warnings.extend(warnings)
         return [CloseJob(p.key, kind_of_issue(p.issue), "", p.issue) for p in planned if p.issue]
@@ -319,10 +375,16 @@ class Engine:
     # ---- one item --------------------------------------------------------------------------
 
     def plan_item(self, item: WorkItem) -> PlannedAction:
-        """The plan for one item, with the issue numbers known now."""
+        """The plan for one item, with the issue numbers known now.
+
+        Raises ``ItemError`` when the item's local link names an issue batchsync may not take.
+        """
         with self._lock:
             numbers = dict(self._numbers)
-        return decide(item, self._index.match(item, self._present), render(item, numbers))
+        found = self._claims.get(item.key) or self._index.claim(item, self._present)
+        if found.refused is not None:
+            raise ItemError(self._shown(item.path), link_line(item), found.refused)
+        return decide(item, found.issue, render(item, numbers), via=found.via)
 
     def sync_item(self, item: WorkItem, **_: object) -> Outcome:
         """The processor's ``sync_fn``: plan and apply one item."""
@@ -355,6 +417,12 @@ class Engine:
         elif planned.action is PlanAction.UPDATE:
             assert before is not None
             issue = self._update(before, rendered)
+            if self._claims.get(item.key, Claim()).via == "takeback":
+                with self._lock:
+                    self._warnings.append(
+                        f"took back #{issue.number} for '{item.key}': a person had removed its "
+                        "batchsync marker; the marker is restored (no duplicate was made)"
+                    )
         else:
             assert before is not None
             issue = before
@@ -399,9 +467,16 @@ class Engine:
                 self._saw(found.number)
                 return found, True
             self._saw(issue.number)
+            self._learn(issue)
             return issue, False
         assert lost is not None
         raise lost
+
+    def _learn(self, issue: RemoteIssue) -> None:
+        """An issue this run created names the account the token writes as."""
+        with self._lock:
+            if self._trust.own is None and self._learned is None and issue.author:
+                self._learned = (issue.author, issue.number)
 
     def _saw(self, number: int) -> None:
         with self._lock:
@@ -428,29 +503,66 @@ class Engine:
             parent = self._numbers.get(item.parent_key)
             if not self._links_on or parent is None or parent == issue.number:
                 return
-        if not needs_link(before, parent, written=written):
+        try:
+            current = None if before is None else self._parent_now(before, parent)
+        except NotFoundError:
+            self._no_sub_issues()
             return
-        moving = before is not None and before.parent_number is not None
+        if not needs_link(current, parent, written=written):
+            return
         self._reserve(item, issue, parent)
         try:
-            self._send_link(issue, parent, replace=moving)
+            self._send_link(issue, parent, replace=current is not None)
         except (AuthError, ForbiddenError):
             self._release(parent)
             raise
         except NotFoundError:
             self._release(parent)
-            with self._lock:
-                if self._links_on:
-                    self._links_on = False
-                    self._warnings.append(
-                        "the server has no sub-issues API (404 on POST .../sub_issues): the "
-                        "hierarchy is shown by the parent line in each issue body only"
-                    )
+            self._no_sub_issues()
         except (ValidationFailed, UncertainWriteError, TransportError, ApiError) as exc:
             self._release(parent)
             raise _LinkError(
                 f"#{issue.number} exists but could not be linked under #{parent}: {exc}"
             ) from None
+
+    def _no_sub_issues(self) -> None:
+        with self._lock:
+            if self._links_on:
+                self._links_on = False
+                self._warnings.append(
+                    "the server has no sub-issues API (404 on .../sub_issues): the "
+                    "hierarchy is shown by the parent line in each issue body only"
+                )
+
+    def _parent_now(self, child: RemoteIssue, parent: int) -> int | None:
+        """The parent ``child`` has on GitHub, from facts GitHub always gives.
+
+        ``parent_issue_url`` in the listing is a fact when present; else a parent whose
+        ``sub_issues_summary.total`` equals its children in the tree that existed before this
+        run holds them all; else the parent's ``sub_issues`` are read (once per parent); only a
+        child not among them costs a ``GET .../parent``.
+        """
+        if child.parent_known:
+            return child.parent_number
+        if self._holds(parent, child.number):
+            return parent
+        return self._client.get_parent(child.number)
+
+    def _holds(self, parent: int, child: int) -> bool:
+        listed = self._index.by_number.get(parent)
+        total = listed.sub_issues_total if listed is not None else None
+        if total is not None and total == self._expected.get(parent, -1):
+            return True
+        with self._lock:
+            guard = self._reading.setdefault(parent, threading.Lock())
+        with guard:  # one read per parent, however many of its children run at once
+            known = self._under.get(parent)
+            if known is None:
+                known = frozenset(self._client.sub_issue_numbers(parent))
+                with self._lock:
+                    self._under[parent] = known
+                    self._children[parent] = max(self._children.get(parent, 0), len(known))
+        return child in known
 
     def _reserve(self, item: WorkItem, issue: RemoteIssue, parent: int) -> None:
         with self._lock:
@@ -475,9 +587,14 @@ class Engine:
                 return
             except UncertainWriteError as exc:
                 lost = exc
-                now = self._client.get_issue(issue.number)
-                if now is not None and now.parent_number == parent:
+                if self._client.get_parent(issue.number) == parent:
                     return  # the link was made; only its answer was lost
+            except ValidationFailed:
+                # GitHub's 422 for a child already under this parent (or under another one):
+                # the child's parent, read now, says which.
+                if self._client.get_parent(issue.number) == parent:
+                    return
+                raise
         assert lost is not None
         raise lost
 
@@ -561,6 +678,15 @@ class Engine:
             return dataclasses.replace(outcome, path=self._shown(path))
         return outcome
 
+    def _close_failure(self, message: str) -> Outcome:
+        return Outcome(
+            key="close-removed",
+            kind="",
+            path=self._opts.path_prefix.rstrip("/") or ".",
+            action=ItemAction.FAILED,
+            error=message,
+        )
+
     def _scan_failure(self, error: ItemError) -> Outcome:
         return Outcome(
             key=error.key or error.path,
@@ -570,6 +696,37 @@ class Engine:
             error=error.message,
             line=error.line,
         )
+
+
+def _close_refusal(scanned: ScanResult) -> str | None:
+    """Why closing removed items is unsafe for this scan (an error, not a warning), or None."""
+    if scanned.unreadable:
+        shown = ", ".join(e.path for e in scanned.unreadable[:5])
+        more = ", ..." if len(scanned.unreadable) > 5 else ""
+        return (
+            f"close-removed closed nothing: {len(scanned.unreadable)} file(s) or folder(s) "
+            f"could not be read ({shown}{more}), so a missing item may only be unreadable; "
+            "fix their permissions and run again"
+        )
+    if not scanned.items:
+        return (
+            "close-removed closed nothing: the scan found no work item under `path`; check "
+            "`path` (an empty or wrong folder would otherwise close every issue)"
+        )
+    return None
+
+
+def _existing_children(
+    items: Sequence[WorkItem], numbers: Mapping[str, int], claims: Mapping[str, Claim]
+) -> dict[int, int]:
+    """Per parent issue number: how many of its children in the tree had an issue at load."""
+    counts: dict[int, int] = {}
+    for item in items:
+        parent = numbers.get(item.parent_key) if item.parent_key else None
+        claimed = claims.get(item.key)
+        if parent is not None and claimed is not None and claimed.issue is not None:
+            counts[parent] = counts.get(parent, 0) + 1
+    return counts
 
 
 def _kind_from_path(path: str) -> str:

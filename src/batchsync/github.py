@@ -23,9 +23,11 @@ from batchsync.errors import (
     ApiError,
     AuthError,
     ForbiddenError,
+    NotFoundError,
     TransportError,
     error_from_response,
 )
+from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind
 from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import Op
 
@@ -67,6 +69,9 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         return None
     summary = data.get("sub_issues_summary")
     total = summary.get("total") if isinstance(summary, dict) else None
+    user = data.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    association = data.get("author_association")
     return RemoteIssue(
         number=int(data["number"]),
         id=int(data["id"]),
@@ -77,10 +82,12 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         html_url=str(data.get("html_url") or ""),
         state_reason=data.get("state_reason"),
         parent_number=_parent_number(data.get("parent_issue_url")),
-        # github.com leaves ``parent_issue_url`` out when there is no parent; a server that
-        # knows sub-issues at all sends ``sub_issues_summary``. Neither: nothing is known.
-        parent_known="parent_issue_url" in data or "sub_issues_summary" in data,
-        sub_issues_total=total if isinstance(total, int) else 0,
+        # Both fields are optional in GitHub's schema and a list answer may leave them out for
+        # an issue that has a parent: only a present ``parent_issue_url`` is a fact.
+        parent_known="parent_issue_url" in data,
+        sub_issues_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        author=login if isinstance(login, str) else "",
+        author_association=association if isinstance(association, str) else "",
     )
 
 
@@ -145,9 +152,18 @@ class GitHubClient:
         return text.replace(self._auth.token, "***")
 
     def _send(
-        self, verb: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None
+        self,
+        verb: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        settle: bool = True,
     ) -> tuple[Any, Mapping[str, str]]:
-        """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type."""
+        """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type.
+
+        ``settle``: a 401/403 stops every later request (not for a probe like ``GET /user``).
+        """
         path = url.split("?", 1)[0]
         path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
         if self._refused is not None:
@@ -168,7 +184,7 @@ class GitHubClient:
                 headers={k: scrub(str(v)) for k, v in (exc.headers or {}).items()},
                 errors=tuple(scrub(text) for text in _error_strings(data)),
             )
-            if isinstance(error, AuthError | ForbiddenError):
+            if settle and isinstance(error, AuthError | ForbiddenError):
                 self._refused = error
             raise error from None
         except requests.RequestException as exc:
@@ -272,6 +288,49 @@ class GitHubClient:
             payload["replace_parent"] = True
         url = f"{self._repo_path}/issues/{parent}/sub_issues"
         self.gate.call(Op.CREATE, lambda: (None, self._send("POST", url, body=payload)[1]))
+
+    def whoami(self) -> str | None:
+        """The login the token acts as, or None for an installation token (without a 403).
+
+        ``GET /user`` names the person behind a user token; it refuses installation tokens
+        (``GITHUB_TOKEN``, App tokens) with 403, so those, known by their prefix, are not sent
+        it. A token of unknown format is asked, and a 403 from it is taken as "installation".
+        """
+        if token_kind(self._auth.token) == "installation":
+            return None
+        url = f"{self._api_url}/user"
+        try:
+            data = self.gate.call(Op.READ, lambda: self._send("GET", url, settle=False))
+        except ForbiddenError as exc:
+            if INTEGRATION_FORBIDDEN.lower() in exc.message.lower():
+                return None
+            raise
+        login = data.get("login") if isinstance(data, dict) else None
+        return login if isinstance(login, str) and login else None
+
+    def get_parent(self, number: int) -> int | None:
+        """The number of the issue's parent (``GET .../parent``); None when it has none (404)."""
+        url = f"{self._repo_path}/issues/{number}/parent"
+        try:
+            data = self.gate.call(Op.READ, lambda: self._send("GET", url))
+        except NotFoundError:
+            return None
+        found = data.get("number") if isinstance(data, dict) else None
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        """The numbers of every sub-issue of ``parent`` (all pages); 404 without the API."""
+        url: str | None = f"{self._repo_path}/issues/{parent}/sub_issues"
+        params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
+        numbers: list[int] = []
+        while url is not None:
+            fetch = functools.partial(self._page, url, params)
+            data, url = self.gate.call(Op.READ, fetch)
+            params = None
+            numbers += [
+                n for d in data if isinstance(d, dict) and isinstance(n := d.get("number"), int)
+            ]
+        return numbers
 
     def add_comment(self, number: int, body: str) -> None:
         """Comment on an issue."""

@@ -8,33 +8,43 @@ wins (title, body, open/closed state), but labels that people added on GitHub ar
 label set is the rendered labels plus every remote label batchsync does not manage (managed:
 ``prd``, ``epic``, ``task`` and ``priority:*``).
 
-Matching: an issue belongs to the item its marker names. An issue without a marker is adopted
-through the item's local link (``github_issue`` / ``github:`` / the sync map) and rewritten with
-a marker. An issue whose marker names another item that still exists is never taken over; one
-whose marker names a key gone from the tree is the same file under a new key (CCPM renames
-``001.md`` to ``<issue number>.md`` after its own sync) and is adopted through the link when its
-kind matches, its marker rewritten under the new key.
+Matching (who may be touched at all is ``ownership``'s rule): an issue belongs to the item its
+marker names when its author is trusted. An issue without a marker is adopted through the item's
+local link (``github_issue`` / ``github:`` / the sync map) when it is in the target repository and
+is trusted or its title matches the item's, and rewritten with a marker. An issue whose marker
+names another item that still exists is never taken over; one whose marker names a key gone from
+the tree is the same file under a new key (CCPM renames ``001.md`` to ``<issue number>.md`` after
+its own sync) and is adopted through the link when its kind matches, its marker rewritten under
+the new key. An unmarked issue batchsync's own identity wrote under exactly the item's rendered
+title is taken back (a person deleted the marker) instead of duplicated.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import re
+from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from batchsync.items import Kind, WorkItem
-from batchsync.render import Marker, RenderedIssue, is_managed_label, parse_marker
+from batchsync.items import Kind, LinkSource, WorkItem
+from batchsync.ownership import Trust, title_matches
+from batchsync.render import Marker, RenderedIssue, is_managed_label, parse_marker, render
 
 __all__ = [
+    "Claim",
     "PlanAction",
     "PlannedAction",
     "RemoteIndex",
     "RemoteIssue",
+    "claim_all",
     "close_candidates",
     "decide",
     "index_issues",
     "kind_of_issue",
+    "link_line",
+    "link_text",
     "merged_labels",
     "needs_link",
 ]
@@ -53,8 +63,10 @@ class RemoteIssue:
     html_url: str = ""
     state_reason: str | None = None
     parent_number: int | None = None
-    parent_known: bool = False  # the server reports parents (so parent_number None = none)
-    sub_issues_total: int = 0  # from ``sub_issues_summary``: children already linked
+    parent_known: bool = False  # the answer carried ``parent_issue_url``: parent_number is a fact
+    sub_issues_total: int | None = None  # ``sub_issues_summary.total``; None when not sent
+    author: str = ""  # ``user.login``
+    author_association: str = ""  # OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, ...
 
     @functools.cached_property
     def marker(self) -> Marker | None:
@@ -73,13 +85,26 @@ class RemoteIssue:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """The issue an item owns (or none), how it was found, and why a link was refused."""
+
+    issue: RemoteIssue | None = None
+    via: str = ""  # "marker", "link" (adopted through the local link), "takeback", "" for none
+    refused: str | None = None  # the local link names an issue batchsync may not take
+
+
+@dataclass(frozen=True)
 class RemoteIndex:
-    """The repository's issues, by marker key and by number."""
+    """The repository's issues, by marker key (trusted authors only) and by number."""
 
     by_key: Mapping[str, RemoteIssue] = field(default_factory=dict)
     by_number: Mapping[int, RemoteIssue] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     linked_children: Mapping[int, int] = field(default_factory=dict)  # parent -> children seen
+    trust: Trust = field(default_factory=Trust)
+    foreign: tuple[RemoteIssue, ...] = ()  # marked, but by an author batchsync does not trust
+    unmarked_own: Mapping[str, tuple[RemoteIssue, ...]] = field(default_factory=dict)  # by title
+    repository: str = ""  # owner/name: a link URL naming another repository is refused
 
     @property
     def max_number(self) -> int:
@@ -92,32 +117,131 @@ class RemoteIndex:
         ``present`` holds the keys of the items in the tree; without it, an issue marked for
         another key is never adopted.
         """
+        return self.claim(item, present).issue
+
+    def claim(self, item: WorkItem, present: Container[str] | None = None) -> Claim:
+        """Like ``match``, with how the issue was found and why a local link was refused."""
         found = self.by_key.get(item.key)
         if found is not None:
-            return found
+            return Claim(found, "marker")
         if item.link is None:
-            return None
+            return Claim()
+        other = _other_repository(item.link_url, self.repository)
+        if other:
+            return Claim(
+                refused=(
+                    f"{link_text(item)} names an issue in another repository ({other}); "
+                    f"batchsync syncs to {self.repository} only: link an issue of "
+                    f"{self.repository}, or remove the link to create one"
+                )
+            )
         linked = self.by_number.get(item.link)
         if linked is None:
-            return None
+            return Claim()
+        return self._through_link(item, linked, present)
+
+    def _through_link(
+        self, item: WorkItem, linked: RemoteIssue, present: Container[str] | None
+    ) -> Claim:
         old_key = linked.marker_key
-        if old_key is None:
-            return linked
-        moved = present is not None and old_key not in present
-        return linked if moved and kind_of_issue(linked) == item.kind.value else None
+        trusted = self.trust.trusts(linked.author)
+        if old_key is not None and trusted and self.by_key.get(old_key) is linked:
+            moved = present is not None and old_key not in present
+            renamed = moved and kind_of_issue(linked) == item.kind.value
+            return Claim(linked, "link") if renamed else Claim()
+        if old_key == item.key:
+            return Claim(linked, "link")  # adopted on an earlier run: the link is the trust
+        if old_key is not None and present is not None and old_key in present:
+            return Claim()  # another item's issue
+        if trusted or title_matches(linked.title, item.title):
+            return Claim(linked, "link")
+        return Claim(
+            refused=(
+                f"{link_text(item)} names #{linked.number} by "
+                f"{linked.author or 'an unknown author'}, which batchsync did not write and "
+                f"whose title ({linked.title!r}) is not the item's: fix the link, or remove it "
+                "to create a new issue (batchsync adopts an issue only when it wrote it or "
+                "its title is the item's)"
+            )
+        )
+
+    def take_back(self, rendered_title: str) -> RemoteIssue | None:
+        """The one unmarked issue batchsync's own identity wrote under exactly this title."""
+        found = self.unmarked_own.get(rendered_title, ())
+        return found[0] if len(found) == 1 else None
 
     def children_of(self, number: int) -> int:
         """How many sub-issues the issue ``number`` has, as far as the listing shows."""
         issue = self.by_number.get(number)
         counted = self.linked_children.get(number, 0)
-        return max(counted, issue.sub_issues_total if issue else 0)
+        total = issue.sub_issues_total if issue else None
+        return max(counted, total or 0)
+
+    def foreign_message(self, claimed: Container[int] = ()) -> str | None:
+        """One warning naming every marked issue by an untrusted author, or None."""
+        left = [i for i in self.foreign if i.number not in claimed]
+        if not left:
+            return None
+        shown = "; ".join(
+            f"#{i.number} by {i.author or 'an unknown author'} (key {i.marker_key!r})"
+            for i in left[:20]
+        )
+        more = f"; and {len(left) - 20} more" if len(left) > 20 else ""
+        return (
+            f"{len(left)} issue(s) carry a batchsync marker but were written by an author "
+            f"batchsync does not trust, so they were left alone: {shown}{more}. If one is "
+            "batchsync's own (an App token, or made with CCPM's gh commands), add its author "
+            "to `trusted-authors`"
+        )
 
 
-def index_issues(issues: Iterable[RemoteIssue]) -> RemoteIndex:
-    """Index issues by marker key (the lowest number wins a duplicate) and by number."""
+def link_text(item: WorkItem) -> str:
+    """How the item's local link reads in its file (or the sync map), for messages."""
+    if item.link_source is LinkSource.SYNC_MAP:
+        return f"the sync map's entry #{item.link}"
+    for name in ("github_issue", "github"):
+        if item.line_of(name) is not None:
+            return f"`{name}: {item.link_url or item.link}`"
+    return f"`{item.link_field}: {item.link_url or item.link}`"
+
+
+def link_line(item: WorkItem) -> int | None:
+    """The line of the item's local link in its file (None for the sync map)."""
+    if item.link_source is LinkSource.SYNC_MAP:
+        return None
+    return item.line_of("github_issue") or item.line_of("github")
+
+
+def _other_repository(url: str | None, repository: str) -> str | None:
+    """``owner/name`` when the issue URL names a repository other than ``repository``."""
+    if not url or not repository:
+        return None
+    found = _URL_REPO.search(url)
+    if found is None:
+        return None
+    named = f"{found.group(1)}/{found.group(2)}"
+    return None if named.lower() == repository.lower() else named
+
+
+# owner/name in a web or API issue URL (github.com, GHES ``/api/v3``)
+_URL_REPO = re.compile(
+    r"^[a-z][a-z0-9+.-]*://[^/]+/(?:api/v3/)?(?:repos/)?([^/\s]+)/([^/\s]+)/issues/"
+)
+
+
+def index_issues(
+    issues: Iterable[RemoteIssue], trust: Trust | None = None, *, repository: str = ""
+) -> RemoteIndex:
+    """Index issues by marker key and by number, by the ownership rule.
+
+    Only marked issues by trusted authors are indexed by key; among duplicates, the one
+    batchsync's own identity wrote wins over one marked by hand, then the lowest number.
+    """
+    trust = trust or Trust()
     by_number: dict[int, RemoteIssue] = {}
-    by_key: dict[str, RemoteIssue] = {}
-    warnings: list[str] = []
+    holders: dict[str, list[RemoteIssue]] = {}
+    foreign: list[RemoteIssue] = []
+    unmarked: dict[str, list[RemoteIssue]] = {}
     children: dict[int, int] = {}
     for issue in sorted(issues, key=lambda i: i.number):
         by_number[issue.number] = issue
@@ -125,15 +249,94 @@ def index_issues(issues: Iterable[RemoteIssue]) -> RemoteIndex:
             children[issue.parent_number] = children.get(issue.parent_number, 0) + 1
         key = issue.marker_key
         if key is None:
-            continue
-        if key in by_key:
+            if trust.is_own(issue.author):
+                unmarked.setdefault(issue.title, []).append(issue)
+        elif trust.trusts(issue.author):
+            holders.setdefault(key, []).append(issue)
+        else:
+            foreign.append(issue)
+    by_key: dict[str, RemoteIssue] = {}
+    warnings: list[str] = []
+    for key, found in holders.items():
+        ranked = sorted(found, key=lambda i: (trust.rank(i.author), i.number))
+        by_key[key] = ranked[0]
+        for extra in ranked[1:]:
             warnings.append(
-                f"issues #{by_key[key].number} and #{issue.number} both carry the marker of "
-                f"'{key}': #{by_key[key].number} is used; close #{issue.number} as a duplicate"
+                f"issues #{ranked[0].number} and #{extra.number} both carry the marker of "
+                f"'{key}': #{ranked[0].number} is used; close #{extra.number} as a duplicate"
             )
+    return RemoteIndex(
+        by_key,
+        by_number,
+        tuple(warnings),
+        children,
+        trust,
+        tuple(foreign),
+        {title: tuple(found) for title, found in unmarked.items()},
+        repository,
+    )
+
+
+def claim_all(index: RemoteIndex, items: Sequence[WorkItem]) -> dict[str, Claim]:
+    """Each item's claim, by item key: one issue belongs to one item at most.
+
+    An item that finds no issue takes back the one unmarked issue batchsync's own identity wrote
+    under exactly its rendered title (when no other item renders that title), and is refused
+    when only an untrusted issue carries its marker: creating a second one would duplicate it
+    on every run if that author is in fact batchsync's (an App token not in
+    ``trusted-authors``).
+    """
+    present = {i.key for i in items}
+    titles = {i.key: render(i, {}).title for i in items}
+    counts = Counter(titles.values())
+    claims: dict[str, Claim] = {}
+    for item in items:
+        found = index.claim(item, present)
+        if found.issue is None and found.refused is None:
+            found = _unclaimed(
+                index, item, titles[item.key] if counts[titles[item.key]] == 1 else ""
+            )
+        claims[item.key] = found
+    return _one_item_per_issue(claims, {i.key: i for i in items})
+
+
+def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
+    held = next((i for i in index.foreign if i.marker_key == item.key), None)
+    if held is not None:
+        by = held.author or "an unknown author"
+        return Claim(
+            refused=(
+                f"#{held.number} carries this item's batchsync marker but was written by {by}, "
+                "whom batchsync does not trust, so no second issue is made: if "
+                f"{by} is the account batchsync writes as "
+                f"(an App token), add it to `trusted-authors`; otherwise remove the marker from "
+                f"#{held.number}"
+            )
+        )
+    taken = index.take_back(title) if title else None
+    return Claim(taken, "takeback") if taken is not None else Claim()
+
+
+def _one_item_per_issue(
+    claims: dict[str, Claim], items: Mapping[str, WorkItem]
+) -> dict[str, Claim]:
+    holders: dict[int, list[str]] = {}
+    for key, found in claims.items():
+        if found.issue is not None:
+            holders.setdefault(found.issue.number, []).append(key)
+    for number, keys in holders.items():
+        if len(keys) < 2:
             continue
-        by_key[key] = issue
-    return RemoteIndex(by_key, by_number, tuple(warnings), children)
+        keep = next((k for k in keys if claims[k].via == "marker"), sorted(keys)[0])
+        for key in keys:
+            if key != keep:
+                lost = claims[key].via == "takeback"
+                why = (
+                    f"{link_text(items[key])} names #{number}, which is already the issue of "
+                    f"'{keep}': fix the link"
+                )
+                claims[key] = Claim() if lost else Claim(refused=why)
+    return claims
 
 
 class PlanAction(enum.StrEnum):
@@ -163,39 +366,32 @@ class PlannedAction:
         return (self.issue.marker_key if self.issue else None) or ""
 
 
-def decide(item: WorkItem, issue: RemoteIssue | None, rendered: RenderedIssue) -> PlannedAction:
-    """Create, update or leave one item, by comparing content hashes."""
+def decide(
+    item: WorkItem, issue: RemoteIssue | None, rendered: RenderedIssue, *, via: str = ""
+) -> PlannedAction:
+    """Create, update or leave one item, by comparing content hashes.
+
+    ``via`` says how ``issue`` was found (``Claim.via``): an issue taken back after its marker
+    was deleted is rewritten with the marker even when nothing else changed.
+    """
     if issue is None:
-        reason = "no issue carries its marker"
+        why = "no issue carries its marker"
         if item.link is not None:
-            reason += f" (the local link #{item.link} is gone or belongs to another item)"
-        return PlannedAction(PlanAction.CREATE, reason, item, None, rendered)
-    remote_hash = issue.marker_hash
+            why += f" (the local link #{item.link} is gone or belongs to another item)"
+        return PlannedAction(PlanAction.CREATE, why, item, None, rendered)
+    by = issue.author or "an unknown author"
     old_key = issue.marker_key
-    if old_key is not None and old_key != item.key:
-        return PlannedAction(
-            PlanAction.UPDATE,
-            f"adopts #{issue.number} through the local link (the file was '{old_key}')",
-            item,
-            issue,
-            rendered,
-        )
-    if remote_hash is None:
-        return PlannedAction(
-            PlanAction.UPDATE,
-            f"adopts #{issue.number} through the local link (no marker yet)",
-            item,
-            issue,
-            rendered,
-        )
-    if remote_hash != rendered.content_hash:
-        return PlannedAction(
-            PlanAction.UPDATE,
-            f"content changed since #{issue.number} was written",
-            item,
-            issue,
-            rendered,
-        )
+    reason: str | None = None
+    if via == "takeback":
+        reason = f"takes back #{issue.number} by {by} (its batchsync marker was removed)"
+    elif old_key is not None and old_key != item.key:
+        reason = f"adopts #{issue.number} by {by} through the local link (the file was '{old_key}')"
+    elif old_key is None:
+        reason = f"adopts #{issue.number} by {by} through the local link (no marker yet)"
+    elif issue.marker_hash != rendered.content_hash:
+        reason = f"content changed since #{issue.number} was written"
+    if reason is not None:
+        return PlannedAction(PlanAction.UPDATE, reason, item, issue, rendered)
     return PlannedAction(
         PlanAction.UNCHANGED, f"#{issue.number} matches the file", item, issue, rendered
     )
@@ -208,22 +404,16 @@ def merged_labels(rendered: Sequence[str], remote: Sequence[str]) -> tuple[str, 
     return (*rendered, *kept)
 
 
-def needs_link(issue: RemoteIssue | None, parent_number: int | None, *, written: bool) -> bool:
-    """Whether the issue must be (re)linked under ``parent_number`` as a sub-issue.
+def needs_link(current: int | None, parent_number: int | None, *, written: bool) -> bool:
+    """Whether an issue whose parent is ``current`` (a fact) must be linked under ``parent_number``.
 
     A missing link is always made (a run cut off between create and link leaves one). A link
     to another parent is replaced only when the item is being written: a child a person moved
     on GitHub stays where they put it until the file changes.
     """
-    if parent_number is None:
+    if parent_number is None or current == parent_number:
         return False
-    if issue is None:
-        return True
-    if not issue.parent_known:
-        return False  # the server does not report parents: nothing to compare cheaply
-    if issue.parent_number is None:
-        return True
-    return written and issue.parent_number != parent_number
+    return current is None or written
 
 
 def kind_of_issue(issue: RemoteIssue) -> str:
@@ -235,18 +425,31 @@ def kind_of_issue(issue: RemoteIssue) -> str:
     return next((k.value for k in Kind if k.value in lowered), "")
 
 
+_ARCHIVE_PREFIX = re.compile(r"^epics/\.?archived/")
+
+
+def _unarchived(key: str) -> str:
+    """The key a path-keyed CCPM item had before it was moved into an archive folder."""
+    return _ARCHIVE_PREFIX.sub("epics/", key, count=1)
+
+
 def close_candidates(
-    index: RemoteIndex, items: Iterable[WorkItem], *, max_close: int
+    index: RemoteIndex,
+    items: Iterable[WorkItem],
+    *,
+    max_close: int,
+    archived: Iterable[WorkItem] = (),
 ) -> tuple[tuple[PlannedAction, ...], tuple[str, ...]]:
     """Open issues whose marker names an item that no longer exists, and any warning.
 
-    The caller calls this only after a complete, error-free scan of every kind. An issue that an
-    item adopts through its link (a renamed file) is not closed. When more than ``max_close``
-    issues qualify, none is closed: a mass removal is more likely a wrong ``path``.
+    The caller calls this only after a complete, readable, non-empty scan of every kind. An
+    issue that an item adopts through its link (a renamed file) is not closed, nor is one of an
+    archived item (archived is not removed). When more than ``max_close`` issues qualify, none
+    is closed: a mass removal is more likely a wrong ``path``.
     """
-    items = tuple(items)
-    present = {i.key for i in items}
-    taken = {m.number for i in items if (m := index.match(i, present)) is not None}
+    kept = (*items, *archived)
+    present = {i.key for i in kept} | {_unarchived(i.key) for i in archived}
+    taken = {m.number for i in kept if (m := index.match(i, present)) is not None}
     found = tuple(
         PlannedAction(
             PlanAction.CLOSE,

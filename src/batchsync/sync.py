@@ -104,6 +104,7 @@ def run(
         all_kinds=set(kinds) == set(Kind),
         create_attempts=settings.max_retries + 1,
         path_prefix=_path_prefix(base, settings.workspace),
+        trusted_authors=settings.trusted_logins(),
     )
     write_back = None
     if settings.write_back and not settings.dry_run:

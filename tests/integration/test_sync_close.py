@@ -13,7 +13,7 @@ from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import run_overrides
+from emulated import LIST_FIELDS, run_overrides
 
 TOKEN = "ghs_closetoken"
 REPO = "octo/demo"
@@ -52,9 +52,9 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off", scale=1000) as emulator:
+@pytest.fixture(params=LIST_FIELDS)
+def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    with Emulator(limits="off", scale=1000, list_fields=request.param) as emulator:
         emulator.add_token(TOKEN)
         emulator.add_repo(REPO)
         yield emulator

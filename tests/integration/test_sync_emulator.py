@@ -17,7 +17,7 @@ from batchsync.errors import AuthError, ForbiddenError, NotFoundError
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import run_overrides
+from emulated import LIST_FIELDS, run_overrides
 
 TOKEN = "ghs_enginetoken"
 READ_ONLY = "ghs_readonly"
@@ -135,10 +135,10 @@ def tree_digest(root: Path) -> dict[str, str]:
 # ---- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
+@pytest.fixture(params=LIST_FIELDS)
+def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     # The client's own pacing (points a minute) runs on the emulator's fast clock.
-    with Emulator(limits="off", scale=1000) as emulator:
+    with Emulator(limits="off", scale=1000, list_fields=request.param) as emulator:
         emulator.add_token(TOKEN)
         emulator.add_token(READ_ONLY, permission="read")
         emulator.add_repo(REPO)
@@ -238,12 +238,25 @@ def test_fresh_sync_request_count_is_creates_links_and_one_listing(
     assert emu.stats.count(method="PATCH") == 1
 
 
+SUB_ISSUES = "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+PARENT = "/repos/{owner}/{repo}/issues/{issue_number}/parent"
+PARENTS = 4  # the two PRDs hold epics, the two epics hold tasks
+
+
+def parent_reads(emu: Emulator) -> int:
+    """What a rerun may read to know the links: nothing when lists carry the parent fields,
+    one ``GET .../sub_issues`` per parent when they carry neither."""
+    return 0 if emu.service.api.list_fields == "both" else PARENTS
+
+
 def test_rerun_with_no_change_makes_zero_writes(emu: Emulator, workspace: Path) -> None:
     sync(emu, workspace)
     emu.stats.reset()
     result = sync(emu, workspace)
     assert writes(emu) == 0
-    assert emu.stats.count(method="GET") == 1
+    assert emu.stats.count(method="GET", template=SUB_ISSUES) == parent_reads(emu)
+    assert emu.stats.count(method="GET", template=PARENT) == 0
+    assert emu.stats.count(method="GET") == 1 + parent_reads(emu)
     assert all(o.action is ItemAction.UNCHANGED for o in result.outcomes)
 
 
@@ -253,7 +266,8 @@ def test_one_changed_file_makes_one_patch_and_nothing_else(emu: Emulator, worksp
     task.write_text(task.read_text().replace("Do step 1.", "Do step 1, carefully."))
     emu.stats.reset()
     result = sync(emu, workspace)
-    assert (emu.stats.count(method="PATCH"), writes(emu), emu.stats.total) == (1, 1, 2)
+    total = 2 + parent_reads(emu)
+    assert (emu.stats.count(method="PATCH"), writes(emu), emu.stats.total) == (1, 1, total)
     changed = [o for o in result.outcomes if o.action is ItemAction.UPDATED]
     assert [o.key for o in changed] == ["task-epic-001-001"]
     assert "carefully" in by_key(emu)["task-epic-001-001"][0]["body"]

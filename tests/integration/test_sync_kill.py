@@ -19,7 +19,7 @@ from batchsync.emulator import Emulator, FaultConfig
 from batchsync.items import scan
 from batchsync.render import parse_marker, render
 from batchsync.sync import run
-from emulated import run_overrides
+from emulated import LIST_FIELDS, run_overrides
 
 TOKEN = "ghs_killtoken"
 REPO = "octo/kill"
@@ -52,10 +52,11 @@ def write_tree(base: Path, version: str) -> None:
         )
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
+@pytest.fixture(params=LIST_FIELDS)
+def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     # A little latency per request so the kill lands near the chosen request count.
-    with Emulator(limits="off", faults=FaultConfig(latency=0.01)) as emulator:
+    faults = FaultConfig(latency=0.01)
+    with Emulator(limits="off", faults=faults, list_fields=request.param) as emulator:
         emulator.add_token(TOKEN)
         emulator.add_repo(REPO)
         yield emulator

@@ -38,6 +38,7 @@ BAD: dict[str, tuple[str, ...]] = {
     "close-removed": ("maybe",),
     "max-close": ("-1", "x"),
     "sub-issues": ("maybe",),
+    "trusted-authors": ("not a login!", "-dash", "a/b", "x" * 60, INJECTED),
     "GITHUB_API_URL": ("ftp://api.example", "not a url", "http://", INJECTED),
     "GITHUB_SERVER_URL": ("file:///etc", "x"),
 }

@@ -34,6 +34,8 @@ class FakeGitHub:
     parent_field: bool = True
     raise_on: dict[str, Exception] = field(default_factory=dict)
     next_number: int = 1
+    login: str | None = None  # what ``whoami`` answers (None: an installation token)
+    writer: str = "github-actions[bot]"  # the author of the issues this token creates
 
     def _log(self, name: str, *args: Any, **kwargs: Any) -> None:
         self.calls.append((name, args, kwargs))
@@ -54,6 +56,7 @@ class FakeGitHub:
             state=kw.pop("state", "open"),
             html_url=f"https://github.com/o/r/issues/{number}",
             parent_known=self.parent_field,
+            author=kw.pop("author", self.writer),
             **kw,
         )
         self.issues[number] = issue
@@ -61,6 +64,22 @@ class FakeGitHub:
 
     def by_title(self, title: str) -> list[RemoteIssue]:
         return [i for i in self.issues.values() if i.title == title]
+
+    def whoami(self) -> str | None:
+        self._log("whoami")
+        return self.login
+
+    def get_parent(self, number: int) -> int | None:
+        self._log("get_parent", number)
+        if not self.sub_issues_api:
+            raise NotFoundError(404, "Not Found", method="GET")
+        return self.issues[number].parent_number
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        self._log("sub_issue_numbers", parent)
+        if not self.sub_issues_api:
+            raise NotFoundError(404, "Not Found", method="GET")
+        return [n for n, i in self.issues.items() if i.parent_number == parent]
 
     def list_issues(self) -> list[RemoteIssue]:
         self._log("list_issues")

@@ -338,3 +338,15 @@ def test_every_setting_has_a_source_and_every_input_both_spellings():
 def test_relative_results_file_is_inside_the_workspace():
     settings = load_settings({"results_file": Path("r.json")}, env={"GITHUB_WORKSPACE": "/w"})
     assert settings.results_path() == Path("/w/r.json")
+
+
+def test_trusted_authors_are_logins_split_on_commas_spaces_and_newlines():
+    settings = load_settings(env={"INPUT_TRUSTED-AUTHORS": "ana, ci-bot[bot]\n  bo"})
+    assert settings.trusted_logins() == ("ana", "ci-bot[bot]", "bo")
+    assert load_settings(env={}).trusted_logins() == ()
+
+
+def test_trusted_authors_refuse_something_that_is_no_login():
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env={"INPUT_TRUSTED-AUTHORS": "ana, not/a login"})
+    assert caught.value.name == "trusted-authors"

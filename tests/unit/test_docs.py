@@ -33,6 +33,7 @@ MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "BudgetExhausted": (0, "reason"),  # printed as "time budget exhausted: reason"
     "_LinkError": (0, "message"),
     "TransportError": (2, "reason"),
+    "Claim": (2, "refused"),  # printed as the item's error: "path:line: refused"
     "_cannot_start": (1, "message"),  # the CLI's one line (or titled ::error) for exit 2
 }
 # Callee name -> index of the title of an error that ends a run before it starts.

@@ -51,6 +51,8 @@ def run(
     items: list[WorkItem],
     *,
     errors: tuple[ItemError, ...] = (),
+    unreadable: tuple[ItemError, ...] = (),
+    archived: tuple[WorkItem, ...] = (),
     progress: list[tuple[int, int, str]] | None = None,
     write_back: WriteBack | None = None,
     **options: Any,
@@ -61,7 +63,10 @@ def run(
     on_progress = None
     if progress is not None:
         on_progress = lambda done, total, unit: progress.append((done, total, unit.key))  # noqa: E731
-    return engine.execute(ScanResult(items=tuple(items), errors=errors), on_progress)
+    scanned = ScanResult(
+        items=tuple(items), errors=errors, unreadable=unreadable, archived=archived
+    )
+    return engine.execute(scanned, on_progress)
 
 
 def issue_of(gh: FakeGitHub, key: str) -> Any:
@@ -101,7 +106,7 @@ def test_rerun_with_no_change_writes_nothing() -> None:
     gh.calls.clear()
     result = run(gh, tree())
     assert gh.writes() == []
-    assert [c[0] for c in gh.calls] == ["list_issues"]
+    assert [c[0] for c in gh.calls] == ["whoami", "list_issues"]
     assert [o.action for o in result.outcomes] == [ItemAction.UNCHANGED] * 4
 
 
@@ -514,3 +519,80 @@ def test_a_tasks_only_run_links_under_the_epic_found_by_its_marker() -> None:
     task = issue_of(gh, "task-1")
     assert f"- **Parent:** #{epic.number}" in task.body
     assert task.parent_number == epic.number
+
+
+# ---- trust: closing only when certain, links decided from facts ----------------------------
+
+
+def test_close_removed_closes_nothing_when_a_folder_could_not_be_read() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    locked = ItemError("epics/epic-2", None, "cannot read the folder (Permission denied)")
+    result = run(gh, tree()[:1], unreadable=(locked,), close_removed=True)
+    assert gh.writes() == []
+    [failed] = [o for o in result.outcomes if o.action is ItemAction.FAILED]
+    assert failed.key == "close-removed"
+    assert "could not be read (epics/epic-2)" in (failed.error or "")
+
+
+def test_close_removed_never_closes_an_archived_items_issue() -> None:
+    gh = FakeGitHub()
+    run(gh, tree())
+    gh.calls.clear()
+    archived = tuple(dataclasses.replace(i, path=f"epics/archived/{i.path}") for i in tree()[1:])
+    result = run(gh, tree()[:1], archived=archived, close_removed=True)
+    assert gh.writes() == []
+    assert not [o for o in result.outcomes if o.action is ItemAction.CLOSED]
+
+
+def test_a_422_on_a_link_the_child_already_has_is_no_failure() -> None:
+    gh = FakeGitHub(parent_field=False)
+    run(gh, tree()[:3])
+    task = issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    # the listing says nothing and GitHub answers 422: the link was made meanwhile
+    real = gh.add_sub_issue
+
+    def linked_meanwhile(parent: int, child_id: int, *, replace_parent: bool = False) -> None:
+        gh.issues[task.number] = dataclasses.replace(task, parent_number=parent)
+        real(parent, child_id, replace_parent=replace_parent)
+
+    gh.add_sub_issue = linked_meanwhile  # type: ignore[method-assign]
+    result = run(gh, tree()[:3])
+    assert result.failed == 0
+    assert [c[0] for c in gh.calls].count("get_parent") >= 1
+
+
+def test_without_parent_fields_a_rerun_reads_each_parent_once_and_writes_nothing() -> None:
+    gh = FakeGitHub(parent_field=False)
+    items = [*tree(), item("task-3", parent_key="epic-1")]
+    run(gh, items)
+    gh.calls.clear()
+    result = run(gh, items)
+    assert gh.writes() == []
+    assert result.failed == 0
+    reads = [c[1][0] for c in gh.calls if c[0] == "sub_issue_numbers"]
+    assert sorted(reads) == sorted({issue_of(gh, "prd-1").number, issue_of(gh, "epic-1").number})
+    assert "get_parent" not in [c[0] for c in gh.calls]
+
+
+def test_a_summary_that_counts_every_child_needs_no_read() -> None:
+    gh = FakeGitHub(parent_field=False)
+    run(gh, tree())
+    for key, total in (("prd-1", 1), ("epic-1", 2)):
+        found = issue_of(gh, key)
+        gh.issues[found.number] = dataclasses.replace(found, sub_issues_total=total)
+    gh.calls.clear()
+    run(gh, tree())
+    assert [c[0] for c in gh.calls] == ["whoami", "list_issues"]
+
+
+def test_the_own_login_learned_from_a_create_names_the_author_to_trust() -> None:
+    gh = FakeGitHub(writer="shop-app[bot]")
+    marker = format_marker("old-item", "0" * 16)
+    gh.add("[TASK] Old", f"x\n\n{marker}", author="shop-app[bot]")
+    result = run(gh, tree()[:1])
+    [warning] = [w for w in result.warnings if "does not trust" in w]
+    assert "This token writes as shop-app[bot]" in warning
+    assert "add shop-app[bot] to `trusted-authors`" in warning

@@ -91,11 +91,22 @@ def test_issue_from_json_without_sub_issue_fields_marks_parent_unknown() -> None
     assert (issue.parent_known, issue.parent_number, issue.body) == (False, None, "")
 
 
-def test_issue_from_json_with_summary_but_no_parent_url_has_no_parent() -> None:
-    # github.com omits parent_issue_url for an issue that is nobody's sub-issue
+def test_issue_from_json_with_summary_but_no_parent_url_leaves_the_parent_unknown() -> None:
+    # a list answer may leave parent_issue_url out even for a sub-issue: absence is no fact
     issue = issue_from_json(issue_json(4, sub_issues_summary={"total": 0}))
     assert issue is not None
-    assert (issue.parent_known, issue.parent_number) == (True, None)
+    assert (issue.parent_known, issue.parent_number, issue.sub_issues_total) == (False, None, 0)
+
+
+def test_issue_from_json_reads_the_author() -> None:
+    issue = issue_from_json(
+        issue_json(4, user={"login": "octocat", "id": 1}, author_association="MEMBER")
+    )
+    assert issue is not None
+    assert (issue.author, issue.author_association) == ("octocat", "MEMBER")
+    hostile = issue_from_json(issue_json(4, user="octocat", author_association=7))
+    assert hostile is not None
+    assert (hostile.author, hostile.author_association) == ("", "")
 
 
 def test_issue_from_json_with_null_parent_is_known_unlinked() -> None:
@@ -359,3 +370,65 @@ def test_a_not_found_answer_does_not_stop_later_requests(client: GitHubClient) -
     responses.get(f"{REPO}/issues/2", json=issue_json(2))
     assert client.get_issue(1) is None
     assert client.get_issue(2) is not None
+
+
+# ---- who the token is, and sub-issue facts --------------------------------------------------
+
+
+def _client(token: str, gate: RecordingGate) -> GitHubClient:
+    return GitHubClient("https://api.github.com", token, "octo/demo", gate)
+
+
+@responses.activate
+def test_whoami_never_sends_get_user_for_an_installation_token() -> None:
+    gate = RecordingGate()
+    assert _client("ghs_abc", gate).whoami() is None
+    assert gate.calls == []
+
+
+@responses.activate
+def test_whoami_asks_get_user_for_a_user_token() -> None:
+    responses.get(f"{API}/user", json={"login": "octocat", "id": 1}, headers=LIMIT_HEADERS)
+    gate = RecordingGate()
+    assert _client("ghp_abc", gate).whoami() == "octocat"
+    assert [op for op, _ in gate.calls] == [Op.READ]
+
+
+@responses.activate
+def test_whoami_reads_a_403_for_an_unknown_token_format_as_installation() -> None:
+    responses.get(
+        f"{API}/user",
+        status=403,
+        json={"message": "Resource not accessible by integration"},
+        headers=LIMIT_HEADERS,
+    )
+    responses.get(f"{REPO}/issues/3/parent", json=issue_json(1), headers=LIMIT_HEADERS)
+    client = _client("0123456789abcdef0123456789abcdef01234567", RecordingGate())
+    assert client.whoami() is None
+    assert client.get_parent(3) == 1  # the probe's 403 does not stop the run
+
+
+@responses.activate
+def test_get_parent_answers_none_for_404() -> None:
+    responses.get(
+        f"{REPO}/issues/3/parent", status=404, json={"message": "Not Found"}, headers=LIMIT_HEADERS
+    )
+    assert _client(TOKEN, RecordingGate()).get_parent(3) is None
+
+
+@responses.activate
+def test_sub_issue_numbers_follow_every_page() -> None:
+    next_url = "https://api.github.com/repos/octo/demo/issues/1/sub_issues?per_page=100&page=2"
+    responses.get(
+        f"{REPO}/issues/1/sub_issues",
+        match=[matchers.query_param_matcher({"per_page": "100"})],
+        json=[issue_json(2), issue_json(3)],
+        headers={**LIMIT_HEADERS, "link": f'<{next_url}>; rel="next"'},
+    )
+    responses.get(
+        f"{REPO}/issues/1/sub_issues",
+        match=[matchers.query_param_matcher({"per_page": "100", "page": "2"})],
+        json=[issue_json(4)],
+        headers=LIMIT_HEADERS,
+    )
+    assert _client(TOKEN, RecordingGate()).sub_issue_numbers(1) == [2, 3, 4]

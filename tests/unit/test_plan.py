@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from batchsync.items import Kind, Layout, WorkItem
+from batchsync.ownership import Trust
 from batchsync.plan import (
     PlanAction,
     RemoteIssue,
+    claim_all,
     close_candidates,
     decide,
     index_issues,
@@ -39,6 +41,7 @@ def make_issue(number: int, key: str | None = None, content_hash: str = "0" * 16
         "title": "[TASK] A task",
         "body": body,
         "state": "open",
+        "author": "github-actions[bot]",
     }
     fields.update(kw)
     return RemoteIssue(**fields)  # type: ignore[arg-type]
@@ -132,32 +135,22 @@ def test_merged_labels_do_not_repeat_ours_in_another_case() -> None:
     assert merged_labels(("task", "backend"), ("Backend",)) == ("task", "backend")
 
 
-def test_needs_link_for_a_new_child() -> None:
+def test_needs_link_for_a_child_without_a_parent() -> None:
     assert needs_link(None, 5, written=True)
+    assert needs_link(None, 5, written=False)  # a link a cut-off run left missing
 
 
 def test_needs_no_link_without_a_parent() -> None:
     assert not needs_link(None, None, written=True)
 
 
-def test_needs_link_when_the_issue_has_no_parent_yet() -> None:
-    issue = make_issue(9, parent_known=True, parent_number=None)
-    assert needs_link(issue, 5, written=False)
-
-
 def test_no_link_when_already_under_the_right_parent() -> None:
-    issue = make_issue(9, parent_known=True, parent_number=5)
-    assert not needs_link(issue, 5, written=True)
+    assert not needs_link(5, 5, written=True)
 
 
 def test_moved_child_is_relinked_only_when_written() -> None:
-    issue = make_issue(9, parent_known=True, parent_number=4)
-    assert needs_link(issue, 5, written=True)
-    assert not needs_link(issue, 5, written=False)
-
-
-def test_no_link_when_the_server_does_not_report_parents() -> None:
-    assert not needs_link(make_issue(9, parent_known=False), 5, written=True)
+    assert needs_link(4, 5, written=True)
+    assert not needs_link(4, 5, written=False)
 
 
 def test_children_count_uses_summary_or_listing_whichever_is_higher() -> None:
@@ -237,3 +230,103 @@ def test_close_candidates_skip_an_issue_adopted_under_a_new_key() -> None:
     index = index_issues([make_issue(6, "epics/e/001.md")])
     closes, _ = close_candidates(index, [make_item("epics/e/6.md", link=6)], max_close=10)
     assert closes == ()
+
+
+# ---- ownership and claims ------------------------------------------------------------------
+
+
+def test_a_marked_issue_by_an_untrusted_author_is_not_indexed_and_is_listed() -> None:
+    index = index_issues([make_issue(3, "task-001", author="mallory")])
+    assert index.by_key == {}
+    warning = index.foreign_message()
+    assert warning is not None
+    assert "#3 by mallory (key 'task-001')" in warning
+    assert index.foreign_message(claimed={3}) is None
+
+
+def test_the_own_identitys_duplicate_wins_over_a_hand_marked_one() -> None:
+    trust = Trust.of(None, ["ana"])
+    index = index_issues(
+        [make_issue(2, "a", author="ana"), make_issue(5, "a", author="github-actions[bot]")], trust
+    )
+    assert index.by_key["a"].number == 5
+    assert "#5 and #2" in index.warnings[0]
+
+
+def test_a_link_to_an_unmarked_issue_with_another_title_is_refused() -> None:
+    index = index_issues([make_issue(6, title="Login crash", author="alice")])
+    found = index.claim(make_item(link=6, lines={"github_issue": 4}))
+    assert found.issue is None
+    assert found.refused is not None
+    assert "`github_issue: 6` names #6 by alice" in found.refused
+
+
+def test_a_link_to_an_unmarked_issue_with_the_items_title_is_adopted() -> None:
+    index = index_issues([make_issue(6, title=" a TASK ", author="alice")])
+    found = index.claim(make_item(link=6))
+    assert (found.issue.number if found.issue else None, found.via) == (6, "link")
+    planned = decide(make_item(link=6), found.issue, render(make_item(), {}), via=found.via)
+    assert "adopts #6 by alice" in planned.reason
+
+
+def test_a_link_url_to_another_repository_is_refused() -> None:
+    index = index_issues([make_issue(6)], repository="octo/shop")
+    url = "https://github.com/other/place/issues/6"
+    found = index.claim(make_item(link=6, link_url=url, lines={"github": 3}))
+    assert found.issue is None
+    assert found.refused is not None
+    assert "another repository (other/place)" in found.refused
+    same = index.claim(make_item(link=6, link_url="https://github.com/Octo/Shop/issues/6"))
+    assert same.issue is not None
+
+
+def test_an_adopted_issue_stays_the_items_while_the_link_remains() -> None:
+    # marked with the item's own key, written by a person: the link is the trust
+    index = index_issues([make_issue(6, "task-001", author="alice")])
+    assert index.claim(make_item(link=6)).issue is not None
+    assert index.claim(make_item()).issue is None
+
+
+def test_claims_take_back_an_unmarked_own_issue_by_its_exact_title() -> None:
+    index = index_issues([make_issue(4, title="[TASK] A task")])
+    claims = claim_all(index, [make_item()])
+    assert (claims["task-001"].issue.number if claims["task-001"].issue else None) == 4
+    assert claims["task-001"].via == "takeback"
+    people = index_issues([make_issue(4, title="[TASK] A task", author="alice")])
+    assert claim_all(people, [make_item()])["task-001"].issue is None
+
+
+def test_claims_take_nothing_back_when_two_items_render_the_same_title() -> None:
+    index = index_issues([make_issue(4, title="[TASK] A task")])
+    claims = claim_all(index, [make_item("task-001"), make_item("task-002")])
+    assert claims["task-001"].issue is None
+    assert claims["task-002"].issue is None
+
+
+def test_claims_refuse_an_item_whose_marker_only_a_stranger_carries() -> None:
+    index = index_issues([make_issue(4, "task-001", author="mallory")])
+    refused = claim_all(index, [make_item()])["task-001"].refused
+    assert refused is not None
+    assert "#4 carries this item's batchsync marker but was written by mallory" in refused
+
+
+def test_claims_give_one_issue_to_one_item() -> None:
+    index = index_issues([make_issue(6, title="[TASK] A task")])
+    claims = claim_all(index, [make_item("task-001", link=6), make_item("task-002", link=6)])
+    assert claims["task-001"].issue is not None
+    assert claims["task-002"].refused is not None
+    assert "already the issue of 'task-001'" in claims["task-002"].refused
+
+
+def test_close_candidates_spare_an_epic_moved_into_a_ccpm_archive_folder() -> None:
+    index = index_issues(
+        [make_issue(1, "epics/reports/epic.md"), make_issue(2, "epics/reports/001.md")]
+    )
+    archived = [
+        make_item("epics/.archived/reports/epic.md"),
+        make_item("epics/archived/reports/001.md"),
+    ]
+    closes, _ = close_candidates(index, [make_item("x")], max_close=10, archived=archived)
+    assert closes == ()
+    closes, _ = close_candidates(index, [make_item("x")], max_close=10)
+    assert [c.issue.number for c in closes if c.issue] == [1, 2]

@@ -20,7 +20,14 @@ from batchsync.emulator.protocol import (
     validation_failed,
 )
 from batchsync.emulator.search import search
-from batchsync.emulator.shapes import comment_json, issue_json, label_json, repo_json, user_json
+from batchsync.emulator.shapes import (
+    LIST_FIELDS,
+    comment_json,
+    issue_json,
+    label_json,
+    repo_json,
+    user_json,
+)
 from batchsync.emulator.state import IssueState, Repo, Store, UserRef
 
 __all__ = ["INTEGRATION_FORBIDDEN", "Api", "Route", "author_of"]
@@ -56,9 +63,9 @@ def _compile(template: str) -> re.Pattern[str]:
 def author_of(req: Request) -> UserRef:
     """The account a token acts as."""
     who = req.identity
-    if who is None or who.kind == "installation":
+    if who is None or who.login == ACTIONS_BOT.login:
         return ACTIONS_BOT
-    return UserRef(who.login, who.user_id)
+    return UserRef(who.login, who.user_id, "Bot" if who.kind == "installation" else "User")
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -116,12 +123,21 @@ class Api:
     """Every endpoint the emulator serves, over one ``Store``."""
 
     def __init__(
-        self, store: Store, limiter: Limiter, *, sub_issues: bool = True, search_lag: float = 10.0
+        self,
+        store: Store,
+        limiter: Limiter,
+        *,
+        sub_issues: bool = True,
+        search_lag: float = 10.0,
+        list_fields: str = "both",
     ) -> None:
+        if list_fields not in LIST_FIELDS:
+            raise ValueError(f"list_fields must be one of {LIST_FIELDS}, got {list_fields!r}")
         self.store = store
         self.limiter = limiter
         self.search_lag = search_lag
-        self._rendered: dict[tuple[int, str, str, bool], tuple[int, bytes]] = {}
+        self.list_fields = list_fields  # what list answers carry of the optional sub-issue fields
+        self._rendered: dict[tuple[int, str, str, bool, str], tuple[int, bytes]] = {}
         repo_path = "/repos/{owner}/{repo}"
         issue_path = repo_path + "/issues/{issue_number}"
         table: list[Route] = [
@@ -184,19 +200,27 @@ class Api:
         return repo.issue(req.params["issue_number"])
 
     def _issue_json(
-        self, req: Request, repo: Repo, issue: IssueState, *, full: bool = False
+        self,
+        req: Request,
+        repo: Repo,
+        issue: IssueState,
+        *,
+        full: bool = False,
+        listed: bool = False,
     ) -> dict[str, Any]:
-        return issue_json(repo, issue, req.api_base, req.web_base, full=full)
+        # Only list answers may leave the optional sub-issue fields out (``list_fields``).
+        fields = self.list_fields if listed else "both"
+        return issue_json(repo, issue, req.api_base, req.web_base, full=full, list_fields=fields)
 
     def _issue_bytes(
         self, req: Request, repo: Repo, issue: IssueState, *, full: bool = False
     ) -> bytes:
         """The issue as JSON, rendered once per state of the store (lists re-read a lot)."""
-        key = (issue.id, req.api_base, req.web_base, full)
+        key = (issue.id, req.api_base, req.web_base, full, self.list_fields)
         cached = self._rendered.get(key)
         if cached is not None and cached[0] == self.store.generation:
             return cached[1]
-        data = json.dumps(self._issue_json(req, repo, issue, full=full)).encode()
+        data = json.dumps(self._issue_json(req, repo, issue, full=full, listed=not full)).encode()
         self._rendered[key] = (self.store.generation, data)
         return data
 
@@ -495,7 +519,7 @@ class Api:
             raise validation_failed("Search", "q", "missing")
         hits = search(self.store, query, self.store.clock.now() - self.search_lag)
         page, link = paginate(req, hits, req.api_base + req.path)
-        items = [dict(self._issue_json(req, repo, i), score=1.0) for repo, i in page]
+        items = [dict(self._issue_json(req, repo, i, listed=True), score=1.0) for repo, i in page]
         body = {
             "total_count": len(hits),
             "incomplete_results": False,

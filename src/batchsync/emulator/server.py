@@ -18,7 +18,7 @@ from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.service import Answer, Service
-from batchsync.emulator.shapes import comment_json, issue_json
+from batchsync.emulator.shapes import LIST_FIELDS, comment_json, issue_json
 from batchsync.emulator.state import Repo
 from batchsync.emulator.stats import Stats
 
@@ -259,6 +259,7 @@ class Emulator:
         clock: Clock | None = None,
         search_lag: float = 10.0,
         host: str = "127.0.0.1",
+        list_fields: str = "both",
     ) -> None:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
@@ -271,6 +272,7 @@ class Emulator:
             prefix=self.prefix,
             sub_issues=sub_issues,
             search_lag=search_lag,
+            list_fields=list_fields,
         )
         self.service.admin = _Admin(self)
         self._host = host
@@ -296,9 +298,19 @@ class Emulator:
         permission: str = "write",
         kind: str = "installation",
         limit: int | None = None,
+        login: str | None = None,
     ) -> None:
-        """Accept ``token``; until the first one is added, any token is accepted."""
-        self.service.add_token(token, permission=permission, kind=kind, limit=limit)
+        """Accept ``token``; until the first one is added, any token is accepted.
+
+        ``login`` names the account it acts as (issues it creates show it as their author).
+        """
+        self.service.add_token(token, permission=permission, kind=kind, limit=limit, login=login)
+
+    def set_list_fields(self, list_fields: str) -> None:
+        """Change what list answers carry of ``parent_issue_url`` / ``sub_issues_summary``."""
+        if list_fields not in LIST_FIELDS:
+            raise ValueError(f"list_fields must be one of {LIST_FIELDS}, got {list_fields!r}")
+        self.service.api.list_fields = list_fields
 
     def add_repo(self, full_name: str) -> Repo:
         """Create the repository ``owner/name`` and return it (for seeding issues and labels)."""

@@ -65,6 +65,7 @@ class Service:
         prefix: str,
         sub_issues: bool,
         search_lag: float,
+        list_fields: str = "both",
     ) -> None:
         self.clock = clock
         self.prefix = prefix
@@ -72,7 +73,13 @@ class Service:
         self.limiter = Limiter(limits, clock, seed)
         self.faults = Faults(faults, seed)
         self.stats = Stats()
-        self.api = Api(self.store, self.limiter, sub_issues=sub_issues, search_lag=search_lag)
+        self.api = Api(
+            self.store,
+            self.limiter,
+            sub_issues=sub_issues,
+            search_lag=search_lag,
+            list_fields=list_fields,
+        )
         self.tokens: dict[str, Identity] = {}
         self._ids = itertools.count(1)
         self._token_ids = itertools.count(1_000_001)
@@ -80,16 +87,28 @@ class Service:
         self.admin: AdminHandler | None = None
 
     def add_token(
-        self, token: str, *, permission: str, kind: str, limit: int | None = None
+        self,
+        token: str,
+        *,
+        permission: str,
+        kind: str,
+        limit: int | None = None,
+        login: str | None = None,
     ) -> Identity:
-        """Register a token: ``permission`` "write" or "read", ``kind`` "installation" or "user"."""
+        """Register a token: ``permission`` "write" or "read", ``kind`` "installation" or "user".
+
+        ``login``: the account it acts as (default ``github-actions[bot]`` for an installation
+        token, ``emulator-user-N`` for a user token); an App's installation token acts as
+        ``<slug>[bot]``.
+        """
         if permission not in ("write", "read"):
             raise ValueError(f"permission must be 'write' or 'read', got {permission!r}")
         if kind not in ("installation", "user"):
             raise ValueError(f"kind must be 'installation' or 'user', got {kind!r}")
         token_id = next(self._token_ids)
-        login = "github-actions[bot]" if kind == "installation" else f"emulator-user-{token_id}"
-        user_id = 41_898_282 if kind == "installation" else token_id
+        default = "github-actions[bot]" if kind == "installation" else f"emulator-user-{token_id}"
+        login = login or default
+        user_id = 41_898_282 if login == "github-actions[bot]" else token_id
         identity = Identity(token_id, login, user_id, kind, permission, limit)
         with self._lock:
             self.tokens[token] = identity

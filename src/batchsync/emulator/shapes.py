@@ -12,7 +12,16 @@ from urllib.parse import quote
 
 from batchsync.emulator.state import CommentState, IssueState, LabelState, Repo, UserRef
 
-__all__ = ["comment_json", "iso", "issue_json", "label_json", "node_id", "repo_json", "user_json"]
+__all__ = [
+    "LIST_FIELDS",
+    "comment_json",
+    "iso",
+    "issue_json",
+    "label_json",
+    "node_id",
+    "repo_json",
+    "user_json",
+]
 
 
 def iso(epoch: float | None) -> str | None:
@@ -102,12 +111,24 @@ def _summary(repo: Repo, issue: IssueState) -> dict[str, int]:
     }
 
 
+LIST_FIELDS = ("both", "summary", "none")
+
+
 def issue_json(
-    repo: Repo, issue: IssueState, api: str, web: str, *, full: bool = False
+    repo: Repo,
+    issue: IssueState,
+    api: str,
+    web: str,
+    *,
+    full: bool = False,
+    list_fields: str = "both",
 ) -> dict[str, Any]:
     """The ``issue`` object (pull requests carry a ``pull_request`` key, as on GitHub).
 
     ``full`` adds what GitHub sends only for one issue, not in lists (``closed_by``).
+    ``list_fields`` is for a list answer: GitHub's schema makes ``parent_issue_url`` and
+    ``sub_issues_summary`` optional, and whether lists carry them is not promised: "both" sends
+    them, "summary" leaves ``parent_issue_url`` out, "none" leaves both out.
     """
     base = f"{api}/repos/{repo.full_name}"
     url = f"{base}/issues/{issue.number}"
@@ -161,8 +182,9 @@ def issue_json(
             "merged_at": None,
         }
     else:
-        data["sub_issues_summary"] = _summary(repo, issue)
-        if issue.parent is not None:
+        if list_fields != "none":
+            data["sub_issues_summary"] = _summary(repo, issue)
+        if issue.parent is not None and list_fields == "both":
             data["parent_issue_url"] = f"{base}/issues/{issue.parent}"
     return data
 
@@ -191,7 +213,9 @@ def comment_json(
 
 
 def _association(repo: Repo, user: UserRef) -> str:
-    return "OWNER" if user.login == repo.owner else "CONTRIBUTOR"
+    if user.login.lower() == repo.owner.lower():
+        return "OWNER"
+    return "COLLABORATOR" if user.login.lower() in repo.collaborators else "NONE"
 
 
 def _reactions(url: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ __all__ = [
     "SearchDoc",
     "Store",
     "UserRef",
+    "user_ref",
 ]
 
 MAX_BODY = 65_536
@@ -44,6 +45,16 @@ class UserRef:
     login: str
     id: int
     type: str = "User"
+
+
+def user_ref(who: UserRef | str) -> UserRef:
+    """An account by login (a stable id made from it; ``[bot]`` logins are bots)."""
+    if isinstance(who, UserRef):
+        return who
+    if who == "github-actions[bot]":
+        return UserRef(who, 41_898_282, "Bot")
+    ident = 20_000_000 + sum(ord(c) * (i + 1) for i, c in enumerate(who)) % 9_000_000
+    return UserRef(who, ident, "Bot" if who.endswith("[bot]") else "User")
 
 
 @dataclass
@@ -200,6 +211,7 @@ class Repo:
         self.labels: dict[str, LabelState] = {}  # lower-cased name -> label
         self._labels_by_id: dict[int, LabelState] = {}
         self.milestones: dict[int, MilestoneState] = {}
+        self.collaborators: set[str] = set()  # lower-cased logins with push access
         self._next_number = 1
 
     @property
@@ -234,10 +246,14 @@ class Repo:
         labels: Sequence[str] = (),
         state: str = "open",
         pull_request: bool = False,
-        author: UserRef | None = None,
+        author: UserRef | str | None = None,
     ) -> int:
-        """Create an issue (or a pull request) directly and return its number."""
-        user = author or UserRef(self.owner, self.owner_id)
+        """Create an issue (or a pull request) directly and return its number.
+
+        ``author``: the account shown as its ``user`` (a login or a ``UserRef``); the owner by
+        default.
+        """
+        user = user_ref(author) if author is not None else UserRef(self.owner, self.owner_id)
         with self.store.lock:
             issue = self.create_issue(user, {"title": title, "body": body, "labels": list(labels)})
             issue.is_pull = pull_request

@@ -1,0 +1,103 @@
+"""Which issues are batchsync's: the one ownership rule. Pure.
+
+An issue is batchsync's only when it carries a marker **and** its author is trusted: the account
+the token acts as, ``github-actions[bot]`` (only this repository's workflows write as it, so a
+switch from ``GITHUB_TOKEN`` to an App token keeps the old issues), and the logins named in
+``trusted-authors``. A marked issue by anyone else is never written, linked or closed; anyone can
+paste a marker into an issue, but only these accounts can author one in the repository on
+batchsync's behalf. An issue a work item links (its file or the sync map) is batchsync's too once
+adopted: the link, committed by someone with push access, is the trust.
+
+Adopting through a link takes an issue only when it is trusted or its title matches the item's
+(``title_matches``): a link that points at a person's unrelated issue is an item error, not a
+takeover. Also in docs/sync.md ("Which issues batchsync touches").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "ACTIONS_BOT",
+    "INSTALLATION_PREFIXES",
+    "INTEGRATION_FORBIDDEN",
+    "USER_PREFIXES",
+    "Trust",
+    "bare_title",
+    "title_matches",
+    "token_kind",
+    "valid_login",
+]
+
+ACTIONS_BOT = "github-actions[bot]"
+# GitHub's token formats: installation tokens (GITHUB_TOKEN, App installations) act as a bot and
+# are refused by ``GET /user``; user tokens (classic and fine-grained PATs, OAuth, App user
+# tokens) act as a person whom ``GET /user`` names.
+INSTALLATION_PREFIXES = ("ghs_", "v1.")
+INTEGRATION_FORBIDDEN = "Resource not accessible by integration"  # ``GET /user``'s 403
+USER_PREFIXES = ("ghp_", "github_pat_", "gho_", "ghu_")
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
+_KIND_PREFIX = re.compile(r"^\s*\[(?:PRD|EPIC|TASK)\]", re.IGNORECASE)
+
+
+def token_kind(token: str) -> str:
+    """``installation``, ``user`` or ``unknown`` (an old 40-hex token), from its prefix alone."""
+    if token.startswith(INSTALLATION_PREFIXES):
+        return "installation"
+    if token.startswith(USER_PREFIXES):
+        return "user"
+    return "unknown"
+
+
+def valid_login(login: str) -> bool:
+    """Whether ``login`` looks like a GitHub account name (``name`` or ``app[bot]``)."""
+    return _LOGIN.fullmatch(login) is not None
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The accounts whose marked issues are batchsync's, for one run."""
+
+    own: str | None = None  # the login the token acts as, once known
+    named: frozenset[str] = frozenset()  # ``trusted-authors``, lower-cased
+
+    @classmethod
+    def of(cls, own: str | None, trusted_authors: Iterable[str] = ()) -> Trust:
+        """The trust of a run whose token acts as ``own`` (None: not known yet)."""
+        return cls(own, frozenset(a.strip().lower() for a in trusted_authors if a.strip()))
+
+    def with_own(self, login: str) -> Trust:
+        """The same trust once the token's own login is learned (from an issue it created)."""
+        return self if self.own is not None or not login else Trust(login, self.named)
+
+    def is_own(self, login: str) -> bool:
+        """Whether ``login`` is the account batchsync itself writes as.
+
+        Until the token's login is known, ``github-actions[bot]`` stands for it (the account
+        ``GITHUB_TOKEN`` writes as).
+        """
+        mine = self.own if self.own is not None else ACTIONS_BOT
+        return bool(login) and login.lower() == mine.lower()
+
+    def trusts(self, login: str) -> bool:
+        """Whether a marked issue by ``login`` is batchsync's."""
+        lowered = login.lower()
+        return bool(login) and (
+            self.is_own(login) or lowered == ACTIONS_BOT or lowered in self.named
+        )
+
+    def rank(self, login: str) -> int:
+        """Preference among trusted duplicates: 0 for batchsync's own identity, 1 for others."""
+        return 0 if self.is_own(login) or login.lower() == ACTIONS_BOT else 1
+
+
+def bare_title(title: str) -> str:
+    """A title without its ``[KIND]`` prefix, surrounding spaces and case (for matching)."""
+    return _KIND_PREFIX.sub("", title, count=1).strip().casefold()
+
+
+def title_matches(issue_title: str, item_title: str) -> bool:
+    """Whether an issue's title names the same thing as an item's (prefix, case, spaces aside)."""
+    return bare_title(issue_title) == bare_title(item_title)

@@ -1,0 +1,397 @@
+"""Which issues batchsync touches, as a user meets it on a repository that already has people's
+issues: pasted markers, links to people's issues and to other repositories, trusted authors, a
+deleted marker, CCPM renames, an empty path, and reruns whether or not list answers carry the
+parent fields."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchsync.config import load_settings
+from batchsync.emulator import Emulator, Repo
+from batchsync.render import format_marker, parse_marker, strip_marker
+from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.sync import run
+from emulated import LIST_FIELDS, run_overrides
+
+TOKEN = "ghs_trusttoken"  # an installation token: issues it writes are github-actions[bot]'s
+REPO = "octo/shop"
+ISSUES = "/repos/{owner}/{repo}/issues"
+ISSUE = "/repos/{owner}/{repo}/issues/{issue_number}"
+SUB_ISSUES = "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+PARENT = "/repos/{owner}/{repo}/issues/{issue_number}/parent"
+
+
+def write_item(base: Path, rel: str, meta: dict[str, object], body: str = "Body.") -> Path:
+    path = base / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = "\n".join(f"{key}: {value}" for key, value in meta.items())
+    path.write_text(f"---\n{head}\n---\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def local_tree(base: Path, tasks: int = 2) -> None:
+    write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"})
+    write_item(
+        base,
+        "epics/epic-001-cart/epic.md",
+        {"id": "epic-001", "title": "Cart screens", "prd_id": "prd-001"},
+    )
+    for n in range(1, tasks + 1):
+        write_item(
+            base,
+            f"epics/epic-001-cart/task-{n:03}.md",
+            {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001"},
+            f"Do step {n}.",
+        )
+
+
+@pytest.fixture(params=LIST_FIELDS)
+def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    with Emulator(limits="off", scale=1000, list_fields=request.param) as emulator:
+        emulator.add_token(TOKEN)
+        emulator.add_token("ghp_octocat", kind="user", login="octocat")
+        emulator.add_repo(REPO)
+        yield emulator
+
+
+@pytest.fixture
+def repo(emu: Emulator) -> Repo:
+    return emu.service.store.repo(*REPO.split("/"))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    local_tree(tmp_path / ".claude")
+    return tmp_path
+
+
+def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
+    given = run_overrides(emu, workspace, token=overrides.pop("token", TOKEN), repo=REPO)
+    given.update(overrides)
+    return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
+
+
+def issue(emu: Emulator, number: int) -> dict[str, Any]:
+    return next(i for i in emu.issues(REPO) if i["number"] == number)
+
+
+def marked(emu: Emulator, key: str) -> list[dict[str, Any]]:
+    return [i for i in emu.issues(REPO) if (m := parse_marker(i["body"])) and m.key == key]
+
+
+def outcome(result: BatchResult, key: str) -> Outcome:
+    return next(o for o in result.outcomes if o.key == key)
+
+
+def writes(emu: Emulator) -> int:
+    return sum(emu.stats.count(method=m) for m in ("POST", "PATCH", "PUT", "DELETE"))
+
+
+def snapshot(emu: Emulator, number: int) -> tuple[object, ...]:
+    found = issue(emu, number)
+    labels = tuple(label["name"] for label in found["labels"])
+    return (found["title"], found["body"], labels, found["state"], found["comments"])
+
+
+# ---- marked issues by other people ---------------------------------------------------------
+
+
+def test_a_marker_pasted_into_an_older_persons_issue_never_wins(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    bug = repo.add_issue("Checkout crashes", "Steps: ...", author="alice")
+    sync(emu, workspace)
+    ours = marked(emu, "task-001")[0]
+    # alice copies batchsync's marker into her older issue
+    repo.issues[bug].body = f"Steps: ...\n\n{format_marker('task-001', '0' * 16)}"
+    before = snapshot(emu, bug)
+    task = workspace / ".claude/epics/epic-001-cart/task-001.md"
+    task.write_text(task.read_text().replace("Do step 1.", "Do step 1 with care."))
+    result = sync(emu, workspace)
+    assert snapshot(emu, bug) == before
+    assert outcome(result, "task-001").issue_number == ours["number"]
+    assert "with care" in issue(emu, ours["number"])["body"]
+    warned = [w for w in result.warnings if "does not trust" in w]
+    assert len(warned) == 1
+    assert f"#{bug} by alice (key 'task-001')" in warned[0]
+
+
+def test_close_removed_never_closes_a_persons_issue_with_a_pasted_marker(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    pasted = f"My notes\n\n{format_marker('task-999', '0' * 16)}"
+    mine = repo.add_issue("Notes", pasted, author="alice")
+    sync(emu, workspace)
+    result = sync(emu, workspace, close_removed=True)
+    assert issue(emu, mine)["state"] == "open"
+    assert issue(emu, mine)["comments"] == 0
+    assert not any(o.action is ItemAction.CLOSED for o in result.outcomes)
+    assert any(f"#{mine} by alice" in w for w in result.warnings)
+
+
+def test_an_item_whose_marker_only_a_stranger_carries_fails_instead_of_duplicating(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    held = repo.add_issue("Cart", f"x\n\n{format_marker('prd-001', '0' * 16)}", author="ana")
+    result = sync(emu, workspace)
+    failed = outcome(result, "prd-001")
+    assert failed.action is ItemAction.FAILED
+    assert f"#{held} carries this item's batchsync marker but was written by ana" in (
+        failed.error or ""
+    )
+    assert "trusted-authors" in (failed.error or "")
+    assert len(marked(emu, "prd-001")) == 1
+    # the rest of the tree went on
+    assert outcome(result, "epic-001").action is ItemAction.CREATED
+
+
+def test_trusted_authors_make_a_persons_marked_issues_batchsyncs(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    held = repo.add_issue("[PRD] Cart", f"x\n\n{format_marker('prd-001', '0' * 16)}", author="ana")
+    result = sync(emu, workspace, trusted_authors="Ana, ci-bot[bot]")
+    assert outcome(result, "prd-001").action is ItemAction.UPDATED
+    assert outcome(result, "prd-001").issue_number == held
+    assert len(marked(emu, "prd-001")) == 1
+    assert not any("does not trust" in w for w in result.warnings)
+
+
+def test_batchsyncs_own_issue_wins_over_a_hand_marked_duplicate(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    marker = format_marker("prd-001", "0" * 16)
+    by_hand = repo.add_issue("[PRD] Cart", f"x\n\n{marker}", author="ana")
+    own = repo.add_issue("[PRD] Cart", f"y\n\n{marker}", author="github-actions[bot]")
+    before = snapshot(emu, by_hand)
+    result = sync(emu, workspace, trusted_authors="ana")
+    assert outcome(result, "prd-001").issue_number == own
+    assert snapshot(emu, by_hand) == before
+    assert any(f"#{own} and #{by_hand}" in w for w in result.warnings)
+
+
+# ---- links in files --------------------------------------------------------------------------
+
+
+def test_a_link_to_a_persons_unrelated_issue_is_an_item_error(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    bug = repo.add_issue("Login page crashes", "Stack trace", labels=["bug"], author="alice")
+    before = snapshot(emu, bug)
+    task = workspace / ".claude/epics/epic-001-cart/task-001.md"
+    task.write_text(task.read_text().replace("epic_id:", f"github_issue: {bug}\nepic_id:"))
+    result = sync(emu, workspace, close_removed=True)
+    failed = outcome(result, "task-001")
+    assert failed.action is ItemAction.FAILED
+    assert failed.path == ".claude/epics/epic-001-cart/task-001.md"
+    assert failed.line == 4  # the github_issue line
+    assert f"`github_issue: {bug}` names #{bug} by alice" in (failed.error or "")
+    assert "'Login page crashes'" in (failed.error or "")
+    assert snapshot(emu, bug) == before
+    assert marked(emu, "task-001") == []  # and no new issue either: the file must be fixed
+
+
+def test_a_link_to_a_persons_issue_with_the_items_title_is_adopted_and_stays(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    theirs = repo.add_issue("  step 1 ", "Written by hand", labels=["ux"], author="alice")
+    task = workspace / ".claude/epics/epic-001-cart/task-001.md"
+    task.write_text(task.read_text().replace("epic_id:", f"github_issue: {theirs}\nepic_id:"))
+    planned = sync(emu, workspace, dry_run=True)
+    assert f"adopts #{theirs} by alice" in (outcome(planned, "task-001").reason or "")
+    assert writes(emu) == 0
+    result = sync(emu, workspace)
+    assert outcome(result, "task-001").action is ItemAction.UPDATED
+    adopted = issue(emu, theirs)
+    assert adopted["title"] == "[TASK] Step 1"
+    assert "ux" in [label["name"] for label in adopted["labels"]]
+    emu.stats.reset()
+    again = sync(emu, workspace, close_removed=True)
+    assert outcome(again, "task-001").action is ItemAction.UNCHANGED
+    assert outcome(again, "task-001").issue_number == theirs
+    assert writes(emu) == 0
+    assert not any("does not trust" in w for w in again.warnings)
+
+
+def test_a_github_url_to_another_repository_is_an_item_error(
+    emu: Emulator, repo: Repo, tmp_path: Path
+) -> None:
+    here = repo.add_issue("Index builder", "someone's", author="alice")
+    base = tmp_path / ".claude"
+    write_item(base, "prds/search.md", {"name": "search"})
+    write_item(base, "epics/search/epic.md", {"name": "search", "prd": ".claude/prds/search.md"})
+    url = f"https://github.com/other/place/issues/{here}"
+    write_item(base, "epics/search/001.md", {"name": "Index builder", "github": url})
+    before = snapshot(emu, here)
+    result = sync(emu, tmp_path)
+    failed = outcome(result, "epics/search/001.md")
+    assert failed.action is ItemAction.FAILED
+    assert f"`github: {url}` names an issue in another repository (other/place)" in (
+        failed.error or ""
+    )
+    assert snapshot(emu, here) == before
+    assert emu.stats.count(method="GET", template=ISSUE) == 0
+
+
+def test_a_ccpm_rename_keeps_its_issue(emu: Emulator, tmp_path: Path) -> None:
+    base = tmp_path / ".claude"
+    write_item(base, "prds/search.md", {"name": "search"})
+    write_item(base, "epics/search/epic.md", {"name": "search", "prd": ".claude/prds/search.md"})
+    write_item(base, "epics/search/001.md", {"name": "Index builder", "github": "x"})
+    sync(emu, tmp_path, write_back=True)
+    [task] = marked(emu, "epics/search/001.md")
+    # CCPM renames the task file to its issue number after its own sync; the link stays
+    (base / "epics/search/001.md").rename(base / f"epics/search/{task['number']}.md")
+    emu.stats.reset()
+    result = sync(emu, tmp_path, close_removed=True)
+    renamed = outcome(result, f"epics/search/{task['number']}.md")
+    assert renamed.action is ItemAction.UPDATED
+    assert renamed.issue_number == task["number"]
+    assert emu.stats.count(method="POST", template=ISSUES) == 0
+    assert issue(emu, task["number"])["state"] == "open"
+    assert marked(emu, f"epics/search/{task['number']}.md") != []
+
+
+# ---- identity ----------------------------------------------------------------------------------
+
+
+def test_an_installation_token_is_never_sent_get_user(emu: Emulator, workspace: Path) -> None:
+    sync(emu, workspace)
+    assert emu.stats.count(template="/user") == 0
+    assert {i["user"]["login"] for i in emu.issues(REPO)} == {"github-actions[bot]"}
+
+
+def test_a_user_token_asks_get_user_once_and_trusts_its_own_issues(
+    emu: Emulator, workspace: Path
+) -> None:
+    sync(emu, workspace, token="ghp_octocat")
+    assert emu.stats.count(template="/user") == 1
+    assert {i["user"]["login"] for i in emu.issues(REPO)} == {"octocat"}
+    emu.stats.reset()
+    again = sync(emu, workspace, token="ghp_octocat")
+    assert writes(emu) == 0
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+
+
+# ---- a deleted marker ------------------------------------------------------------------------
+
+
+def test_a_deleted_marker_is_restored_not_duplicated(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    sync(emu, workspace)
+    [epic] = marked(emu, "epic-001")
+    repo.issues[epic["number"]].body = strip_marker(epic["body"]) + "\n\nedited by a person"
+    emu.stats.reset()
+    result = sync(emu, workspace)
+    assert emu.stats.count(method="POST", template=ISSUES) == 0
+    assert emu.stats.count(method="PATCH") == 1
+    assert [i["number"] for i in marked(emu, "epic-001")] == [epic["number"]]
+    assert "takes back" in (outcome(result, "epic-001").reason or "")
+    assert len([w for w in result.warnings if w.startswith("took back")]) == 1
+
+
+# ---- closing only when certain ---------------------------------------------------------------
+
+
+def test_close_removed_with_an_empty_path_closes_nothing_and_says_so(
+    emu: Emulator, workspace: Path
+) -> None:
+    sync(emu, workspace)
+    (workspace / "empty").mkdir()
+    emu.stats.reset()
+    result = sync(emu, workspace, path="empty", close_removed=True)
+    assert writes(emu) == 0
+    [failed] = [o for o in result.outcomes if o.action is ItemAction.FAILED]
+    assert "the scan found no work item" in (failed.error or "")
+    assert all(i["state"] == "open" for i in emu.issues(REPO))
+
+
+# ---- sub-issue links on reruns -------------------------------------------------------------
+
+
+def test_a_link_a_cut_off_run_left_missing_is_made_on_the_rerun(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    sync(emu, workspace)
+    [epic] = marked(emu, "epic-001")
+    [task] = marked(emu, "task-002")
+    repo.remove_sub_issue(epic["number"], task["id"])
+    emu.stats.reset()
+    result = sync(emu, workspace)
+    assert result.failed == 0
+    assert emu.stats.count(method="POST", template=SUB_ISSUES) == 1
+    assert emu.sub_issues(REPO, epic["number"])[-1] == task["number"]
+
+
+def test_a_child_a_person_moved_stays_where_they_put_it(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    sync(emu, workspace)
+    other = repo.add_issue("Someone's epic", author="alice")
+    [task] = marked(emu, "task-001")
+    repo.add_sub_issue(other, task["id"], replace_parent=True)
+    emu.stats.reset()
+    result = sync(emu, workspace)
+    assert result.failed == 0
+    assert writes(emu) == 0
+    assert task["number"] in emu.sub_issues(REPO, other)
+
+
+def test_a_rerun_never_relinks_a_linked_tree(emu: Emulator, workspace: Path) -> None:
+    local_tree(workspace / ".claude", tasks=6)
+    sync(emu, workspace)
+    emu.stats.reset()
+    result = sync(emu, workspace)
+    assert result.failed == 0
+    assert writes(emu) == 0
+    assert emu.stats.count(template=PARENT) == 0
+    reads = emu.stats.count(template=SUB_ISSUES)
+    assert reads == (0 if emu.service.api.list_fields == "both" else 2)
+
+
+def test_close_removed_with_an_unreadable_folder_closes_nothing(
+    emu: Emulator, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync(emu, workspace)
+    locked = workspace / ".claude/epics/epic-001-cart"
+    real = os.scandir
+
+    def scandir(path: Any) -> Any:
+        # chmod 000 does not stop root: refuse the listing the way the kernel would
+        if Path(path).resolve() == locked.resolve():
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    emu.stats.reset()
+    result = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert all(i["state"] == "open" for i in emu.issues(REPO))
+    refused = [o for o in result.outcomes if o.key == "close-removed"]
+    assert len(refused) == 1
+    assert "could not be read (.claude/epics/epic-001-cart" in (refused[0].error or "")
+
+
+def test_archiving_an_epic_the_ccpm_way_closes_none_of_its_issues(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    base = tmp_path / ".claude"
+    write_item(base, "prds/search.md", {"name": "search"})
+    for epic in ("search", "reports"):
+        write_item(base, f"epics/{epic}/epic.md", {"name": epic, "prd": ".claude/prds/search.md"})
+        write_item(base, f"epics/{epic}/001.md", {"name": f"First step of {epic}"})
+    sync(emu, tmp_path)
+    before = {i["number"]: snapshot(emu, i["number"]) for i in emu.issues(REPO)}
+    (base / "epics/.archived").mkdir()
+    (base / "epics/reports").rename(base / "epics/.archived/reports")
+    emu.stats.reset()
+    result = sync(emu, tmp_path, close_removed=True)
+    assert writes(emu) == 0
+    assert result.failed == 0
+    assert {i["number"]: snapshot(emu, i["number"]) for i in emu.issues(REPO)} == before

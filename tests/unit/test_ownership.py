@@ -1,0 +1,74 @@
+"""The ownership rule: who is trusted, how titles match, what a token is."""
+
+from __future__ import annotations
+
+import pytest
+
+from batchsync.ownership import Trust, title_matches, token_kind, valid_login
+
+
+def test_the_actions_bot_and_named_logins_are_trusted_case_insensitively() -> None:
+    trust = Trust.of(None, ["Ana", " ci-bot[bot] ", ""])
+    assert trust.trusts("github-actions[bot]")
+    assert trust.trusts("ana")
+    assert trust.trusts("CI-BOT[bot]")
+    assert not trust.trusts("mallory")
+    assert not trust.trusts("")
+
+
+def test_the_tokens_own_login_is_trusted_and_ranks_first() -> None:
+    trust = Trust.of("octocat", ["ana"])
+    assert trust.trusts("OctoCat")
+    assert trust.is_own("octocat")
+    assert not trust.is_own("github-actions[bot]")
+    assert trust.rank("octocat") < trust.rank("ana")
+    assert trust.rank("github-actions[bot]") < trust.rank("ana")
+
+
+def test_until_the_own_login_is_known_the_actions_bot_stands_for_it() -> None:
+    trust = Trust.of(None)
+    assert trust.is_own("github-actions[bot]")
+    learned = trust.with_own("shop-app[bot]")
+    assert learned.is_own("shop-app[bot]")
+    assert learned.with_own("other[bot]") is learned
+
+
+@pytest.mark.parametrize(
+    ("issue", "item", "same"),
+    [
+        ("[TASK] Step 1", "step 1", True),
+        ("  step 1 ", "[TASK]  Step 1", True),
+        ("[epic] Cart", "cart", True),
+        ("Step 1 [TASK]", "Step 1", False),
+        ("Login page crashes", "Step 1", False),
+        ("[TASK] Step 10", "Step 1", False),
+    ],
+)
+def test_titles_match_ignoring_the_kind_prefix_case_and_spaces(
+    issue: str, item: str, same: bool
+) -> None:
+    assert title_matches(issue, item) is same
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [
+        ("ghs_abc", "installation"),
+        ("v1.0123456789abcdef", "installation"),
+        ("ghp_abc", "user"),
+        ("github_pat_abc", "user"),
+        ("gho_abc", "user"),
+        ("ghu_abc", "user"),
+        ("0123456789abcdef0123456789abcdef01234567", "unknown"),
+    ],
+)
+def test_token_kind_from_its_prefix(token: str, kind: str) -> None:
+    assert token_kind(token) == kind
+
+
+def test_valid_logins() -> None:
+    assert valid_login("ana")
+    assert valid_login("ci-bot[bot]")
+    assert not valid_login("-dash")
+    assert not valid_login("a/b")
+    assert not valid_login("x" * 40)
