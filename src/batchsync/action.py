@@ -13,22 +13,23 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from batchsync import summary, sync, workflow
 from batchsync.config import SOURCES, Settings
 from batchsync.errors import (
-    AuthError,
+    PERMISSIONS_YAML,
     BatchsyncError,
-    ForbiddenError,
-    NotFoundError,
+    FailureKind,
+    Fatal,
     SettingsError,
-    TransportError,
+    fatal_of,
+    permission_fatal,
 )
 from batchsync.progress import ActionsProgress
-from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.results import BatchResult, Outcome
 
 __all__ = [
     "ANNOTATION_LIMIT",
@@ -42,19 +43,9 @@ __all__ = [
 EXIT_OK, EXIT_FAILED, EXIT_FATAL = 0, 1, 2
 ANNOTATION_LIMIT = 10  # GitHub shows at most ten error (and ten warning) annotations per step
 RESULTS_NAME = "batchsync-results.json"
-PERMISSIONS_YAML = "permissions:\n  issues: write"
 _AGGREGATE_KEYS = 20  # keys named in the aggregated annotation before "..."
 
 Runner = Callable[..., BatchResult]
-
-
-@dataclass(frozen=True)
-class _Fatal:
-    """Why nothing could run, and the YAML that fixes it."""
-
-    title: str
-    message: str
-    fix: str | None = None
 
 
 class _Log:
@@ -79,7 +70,10 @@ class _Log:
                 o,
                 key=self.scrub(o.key),
                 path=self.scrub(o.path),
-                error=self.scrub(o.error) if o.error else o.error,
+                failure=replace(o.failure, message=self.scrub(o.failure.message))
+                if o.failure
+                else None,
+                title=self.scrub(o.title) if o.title else o.title,
                 reason=self.scrub(o.reason) if o.reason else o.reason,
             )
             for o in result.outcomes
@@ -125,56 +119,20 @@ class _Progress:
             self._lines.on_wait(reason, seconds)
 
 
-def _fatal_from(exc: BaseException, settings: Settings) -> _Fatal:
-    repo = settings.repository or "the repository"
-    fatal = _Fatal("internal error", f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, SettingsError):
-        fatal = _Fatal("invalid input", str(exc))
-    elif isinstance(exc, AuthError):
-        fatal = _Fatal(
-            "bad credentials",
-            f"GitHub refused the token (401 {exc.message}). Give the action a valid token.",
-            "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
-        )
-    elif isinstance(exc, ForbiddenError):
-        fatal = _permission_fatal(repo, f"403 {exc.message}")
-    elif isinstance(exc, NotFoundError):
-        fatal = _Fatal(
-            "repository not found",
-            f"{repo} was not found, or the token cannot see it (404). Name the repository as "
-            "owner/name, and for another repository than the workflow's give a token that can "
-            "read it.",
-            "with:\n  repository: owner/name",
-        )
-    elif isinstance(exc, TransportError):
-        fatal = _Fatal("GitHub unreachable", f"{exc}. Check GITHUB_API_URL and the network.")
-    elif isinstance(exc, BatchsyncError):
-        fatal = _Fatal("run stopped", str(exc))
-    return fatal
-
-
-def _permission_fatal(repo: str, answer: str) -> _Fatal:
-    return _Fatal(
-        "missing permission",
-        f"The token may not write issues in {repo} ({answer}). Add this to the job (or the "
-        f"workflow):\n{PERMISSIONS_YAML}\nA pull request from a fork always gets a read-only "
-        "token: run with `dry-run: true` on pull_request events instead.",
-        PERMISSIONS_YAML,
-    )
-
-
-def _is_permission_failure(outcome: Outcome) -> bool:
-    # An item whose write GitHub refused with a plain 403 (not a rate limit) failed for want
-    # of `issues: write`, not because of anything in the item.
-    text = (outcome.error or "").lower()
-    return outcome.action is ItemAction.FAILED and "-> 403:" in text and "rate limit" not in text
-
-
 def _append(path: Path | None, text: str) -> None:
     if path is None:
         return
     with path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
         handle.write(text)
+
+
+def _annotation_text(outcome: Outcome) -> str:
+    failure = outcome.failure
+    if failure is None:
+        return "failed"
+    if failure.kind is FailureKind.ITEM:
+        return failure.message  # an item's message already says how to fix the file
+    return f"{failure.message}. Fix: {failure.fix}"
 
 
 def _error_annotations(
@@ -183,7 +141,7 @@ def _error_annotations(
     shown = failures if len(failures) <= limit else failures[: limit - 1]
     lines = [
         workflow.error(
-            o.error or "failed",
+            _annotation_text(o),
             file=o.path or None,  # the engine reports paths relative to the workspace
             line=o.line,
             title=f"batchsync: {o.key}",
@@ -229,7 +187,7 @@ class _Step:
             repository=settings.repository, dry_run=settings.dry_run, results_file=shown
         )
 
-    def fatal(self, fatal: _Fatal) -> int:
+    def fatal(self, fatal: Fatal) -> int:
         """Report a run that could not start or was stopped: one error, a summary, exit 2."""
         self.log.end_group()
         self.log.line(workflow.error(fatal.message, title=f"batchsync: {fatal.title}"))
@@ -238,13 +196,13 @@ class _Step:
 
     def finish(self, result: BatchResult) -> int:
         """Report a finished run: results file, outputs, summary, annotations; the exit code."""
-        denied = [o for o in result.errors if _is_permission_failure(o)]
-        other = [o for o in result.errors if not _is_permission_failure(o)]
+        denied = [o for o in result.errors if o.failed_with(FailureKind.PERMISSION)]
+        other = [o for o in result.errors if not o.failed_with(FailureKind.PERMISSION)]
         markdown = summary.render_summary(result, self.info)
         lines = _error_annotations(other)
         if denied:
-            # Every write was refused for want of a permission: one error with the fix, first.
-            fatal = _permission_fatal(self.settings.repository or "the repository", "403")
+            # A write was refused for want of a permission: one error with the fix, first.
+            fatal = permission_fatal(self.settings.repository or "the repository", "403")
             markdown = summary.render_fatal(fatal.message, fatal.fix, self.info) + markdown
             lines = [
                 workflow.error(fatal.message, title=f"batchsync: {fatal.title}"),
@@ -299,16 +257,16 @@ class _Step:
             self.log.line(workflow.warning(f"could not write the step summary: {exc}"))
 
 
-def _preflight(settings: Settings, token: str | None) -> _Fatal | None:
+def _preflight(settings: Settings, token: str | None) -> Fatal | None:
     if not token:
-        return _Fatal(
+        return Fatal(
             "no token",
             "The github-token input is empty. Keep its default (the workflow's GITHUB_TOKEN) or "
             "pass a secret; secrets are empty in workflows run from forks.",
             "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
         )
     if not settings.repository:
-        return _Fatal(
+        return Fatal(
             "no repository",
             "No repository to sync to: set the repository input (owner/name).",
             "with:\n  repository: owner/name",
@@ -332,11 +290,11 @@ def _settings_lines(settings: Settings) -> list[str]:
     ]
 
 
-def _results_target(settings: Settings) -> tuple[Path | None, _Fatal | None]:
+def _results_target(settings: Settings) -> tuple[Path | None, Fatal | None]:
     try:
         return settings.results_path(default=True), None
     except SettingsError as exc:
-        return None, _fatal_from(exc, settings)
+        return None, fatal_of(exc, settings.repository)
 
 
 def run_action(
@@ -372,6 +330,6 @@ def run_action(
         if not isinstance(exc, BatchsyncError):
             err = workflow.Out(stderr or sys.stderr, actions=True, secrets=[token or ""])
             err.say(traceback.format_exc())
-        return step.fatal(_fatal_from(exc, settings))
+        return step.fatal(fatal_of(exc, settings.repository))
     log.end_group()
     return step.finish(log.scrub_result(result))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from batchsync import __version__, summary, workflow
 from batchsync.config import (
@@ -111,11 +113,41 @@ class _Io:
         )
 
 
-Handler = Callable[[argparse.Namespace, list[str], _Io], int]
+_RUNNING: list[_Io] = []  # the streams of the command running now (main sets them)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
+def _io() -> _Io:
+    return _RUNNING[-1] if _RUNNING else _Io.for_run(in_actions(), ())
+
+
+@contextlib.contextmanager
+def _running(io: _Io) -> Iterator[_Io]:
+    _RUNNING.append(io)
+    try:
+        yield io
+    finally:
+        _RUNNING.pop()
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """Print through the one way out: stdout, or stderr when ``stream`` is ``sys.stderr``."""
+    io = _io()
+    (io.err if stream is sys.stderr else io.out).say(text)
+
+
+# Commands run by their own module's parser; the module is imported only when the command runs.
+FORWARDED = {
+    "demo": "sync the bundled example tree into a local GitHub emulator, no token needed",
+    "emulator": "run the GitHub REST emulator on loopback, for your own tests",
+}
+_FORWARDED_PARSERS = {"demo": "batchsync.demo", "emulator": "batchsync.emulator.cli"}
+SHELLS = ("bash", "zsh")  # shtab's tcsh script completes no options
+# Options whose values are folders or files, for the completion script.
+_PATH_OPTIONS = {"path": "DIRECTORY", "workspace": "DIRECTORY", "results_file": "FILE"}
+
+
+def build_parser(*, full: bool = False) -> argparse.ArgumentParser:
+    """The argument parser for every subcommand (``full``: with demo's and emulator's options)."""
     parser = argparse.ArgumentParser(
         prog="batchsync",
         description="Keep markdown work items (PRDs, epics, tasks) in step with GitHub issues.",
@@ -154,18 +186,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=_validate, parser=validate)
 
-    for name, text in (
-        ("demo", "sync the bundled example tree into a local GitHub emulator, no token needed"),
-        ("emulator", "run the GitHub REST emulator on loopback, for your own tests"),
-    ):
+    for name, text in FORWARDED.items():
+        # The command's own parser (imported only when it runs) reads every argument, -h and
+        # --help included, so its help lists all of its options and names an unknown one.
         sub = commands.add_parser(
             name,
             help=text,
             description=text[0].upper() + text[1:] + ".",
-            epilog=f"Further options are passed to `batchsync.{name}`.",
+            add_help=False,
             allow_abbrev=False,
+            parents=[_forwarded_parser(name)] if full else [],
         )
         sub.set_defaults(handler=_forward(name), parser=sub)
+
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (needs shtab: pip install 'batchsync[completion]')",
+        description="Print the completion script for a shell, e.g. "
+        "`batchsync completion bash > ~/.local/share/bash-completion/completions/batchsync`.",
+        allow_abbrev=False,
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+    completion.set_defaults(handler=_completion, parser=completion)
+    return parser
+
+
+def _forwarded_parser(name: str) -> argparse.ArgumentParser:
+    module = importlib.import_module(_FORWARDED_PARSERS[name])
+    parser: argparse.ArgumentParser = module.build_parser()
     return parser
 
 
@@ -173,28 +221,62 @@ def _overrides(args: argparse.Namespace, flags: Sequence[tuple[str, str]]) -> di
     return {field: getattr(args, field) for _, field in flags}
 
 
-def _sync(args: argparse.Namespace, rest: list[str], io: _Io) -> int:
+def _sync(args: argparse.Namespace, rest: list[str]) -> int:
     settings = load_settings(_overrides(args, SYNC_FLAGS))
-    return _run_sync(settings, io, as_json=bool(getattr(args, "json", False)))
+    return _run_sync(settings, as_json=args.json)
 
 
-def _run_sync(settings: Settings, io: _Io, *, as_json: bool = False) -> int:
+def _run_sync(settings: Settings, *, as_json: bool = False) -> int:
     # Imported here: the engine (and PyGithub) load only when a sync is asked for.
     engine = importlib.import_module("batchsync.sync")
+    io = _io()
     result: int = engine.main(settings, out=io.out, err=io.err, as_json=as_json)
     return result
 
 
-def _forward(name: str) -> Handler:
-    def run(args: argparse.Namespace, rest: list[str], io: _Io) -> int:
+def _forward(name: str) -> Callable[[argparse.Namespace, list[str]], int]:
+    def run(args: argparse.Namespace, rest: list[str]) -> int:
         module = importlib.import_module(f"batchsync.{name}")
+        io = _io()
         result: int = module.main(rest, out=io.out, err=io.err)
         return result
 
     return run
 
 
-def _validate(args: argparse.Namespace, rest: list[str], io: _Io) -> int:
+def _completion(args: argparse.Namespace, rest: list[str]) -> int:
+    # shtab is optional: a completion script is a one-off, not worth a dependency of the image.
+    shtab = importlib.import_module("shtab")
+    parser = build_parser(full=True)
+    for action in _all_actions(parser):
+        kind = _PATH_OPTIONS.get(action.dest)
+        if kind is not None:
+            action.complete = getattr(shtab, kind)  # type: ignore[attr-defined]
+    _say(shtab.complete(parser, shell=args.shell).rstrip("\n"))
+    return 0
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every action of a parser and of its subcommands' parsers."""
+    found = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _all_actions(sub)
+    return found
+
+
+def _reject_unknown(parser: argparse.ArgumentParser, rest: Sequence[str]) -> None:
+    """Exit 2 naming each unknown argument, with the nearest option when one is close."""
+    known = [o for action in parser._actions for o in action.option_strings]
+    named = []
+    for arg in rest:
+        close = difflib.get_close_matches(arg.split("=", 1)[0], known, n=1)
+        named.append(f"{arg} (did you mean {close[0]}?)" if arg.startswith("-") and close else arg)
+    parser.error(f"unrecognized arguments: {' '.join(named)}")
+
+
+def _validate(args: argparse.Namespace, rest: list[str]) -> int:
     overrides: dict[str, object] = {"path": args.path, "item_type": args.item_type}
     if args.sample:
         overrides.update(path=SAMPLE_TREE.name, workspace=SAMPLE_TREE.parent)
@@ -204,9 +286,9 @@ def _validate(args: argparse.Namespace, rest: list[str], io: _Io) -> int:
         raise SettingsError("path", settings.path, f"an existing folder ({base} is not one)")
     result = scan(base, workspace=settings.workspace, kinds=settings.kinds())
     for error in result.errors:
-        io.out.say(_problem(error, settings.in_actions))
+        _say(_problem(error, settings.in_actions))
     counts = f"{len(result.items)} work items, {len(result.errors)} problems"
-    io.err.say(f"{counts} in {base}")
+    _say(f"{counts} in {base}", sys.stderr)
     return 1 if result.errors else 0
 
 
@@ -217,26 +299,30 @@ def _problem(error: ItemError, actions: bool) -> str:
     return workflow.clean(str(error), limit=workflow.MESSAGE_LIMIT)
 
 
-def _action_mode(io: _Io) -> int:
+def _action_mode() -> int:
     # The Docker action's entry point: `sync` from INPUT_* variables, reported for the runner.
     try:
         settings = load_settings()  # a bad input is reported before the engine is even imported
     except SettingsError as error:
-        _fatal_summary(error, io)
+        _fatal_summary(error)
         raise
     action = importlib.import_module("batchsync.action")
+    io = _io()
     code: int = action.run_action(settings, out=io.out, stderr=io.err.stream)
     return code
 
 
-def _fatal_summary(error: SettingsError, io: _Io) -> None:
+def _fatal_summary(error: SettingsError) -> None:
     """The step summary of a run whose inputs could not be read: written on failure too."""
     path = step_summary_file()
     if path is None:
         return
     fix = f"with:\n  {error.name}: ...  # {error.allowed}" if error.name.islower() else None
-    text = io.out.redact(summary.render_fatal(str(error), fix))
-    with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as handle:
+    text = _io().out.redact(summary.render_fatal(str(error), fix))
+    with (
+        contextlib.suppress(OSError),
+        path.open("a", encoding="utf-8", errors="backslashreplace") as handle,
+    ):
         handle.write(text)
 
 
@@ -245,38 +331,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     actions = in_actions()
     secrets = secrets_to_mask()
-    io = _Io.for_run(actions, secrets)
-    for secret in secrets:
-        io.out.mask(secret)  # in Actions, before any input is read or any line printed
+    with _running(_Io.for_run(actions, secrets)) as io:
+        for secret in secrets:
+            io.out.mask(secret)  # in Actions, before any input is read or any line printed
+        return _main(args_list, actions)
+
+
+def _main(args_list: list[str], actions: bool) -> int:
     parser = build_parser()
     try:
         if not args_list:
             if actions:
-                return _action_mode(io)
+                return _action_mode()
             parser.print_help(sys.stderr)
             return 2
         args, rest = parser.parse_known_args(args_list)
         if args.command is None:
+            if rest:
+                _reject_unknown(parser, rest)
             parser.print_help(sys.stderr)
             return 2
-        if rest and args.command not in ("demo", "emulator"):
-            args.parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        code: int = args.handler(args, rest, io)
+        if rest and args.command not in FORWARDED:
+            _reject_unknown(args.parser, rest)
+        code: int = args.handler(args, rest)
     except SettingsError as error:
-        return _cannot_start("invalid input", str(error), io)
+        return _cannot_start("invalid input", str(error), actions)
     except ModuleNotFoundError as error:
-        if not (error.name or "").startswith("batchsync."):
-            raise
-        return _cannot_start(
-            "incomplete install", f"{error.name} is not part of this build yet", io
-        )
+        return _missing_module(error, actions)
     return code
 
 
-def _cannot_start(title: str, message: str, io: _Io) -> int:
-    """Report a run that could not start: one titled ``::error`` in Actions, else one line."""
-    if io.out.actions:
-        io.out.say(workflow.error(message, title=f"batchsync: {title}"))
+def _missing_module(error: ModuleNotFoundError, actions: bool) -> int:
+    """Exit 2 for a part of batchsync (or the optional shtab) that is not installed."""
+    if error.name == "shtab":
+        message = "shell completion needs shtab: pip install 'batchsync[completion]'"
+    elif (error.name or "").startswith("batchsync."):
+        message = f"{error.name} is not part of this build yet"
     else:
-        io.err.say(f"batchsync: {message}")
+        raise error
+    return _cannot_start("incomplete install", message, actions)
+
+
+def _cannot_start(title: str, message: str, actions: bool) -> int:
+    """Report a run that could not start: one titled ``::error`` in Actions, else one line."""
+    if actions:
+        _say(workflow.error(message, title=f"batchsync: {title}"))
+    else:
+        _say(f"batchsync: {message}", sys.stderr)
     return 2

@@ -14,14 +14,7 @@ from typing import Required, TextIO, TypedDict, Unpack
 from batchsync import summary, workflow
 from batchsync.config import Settings
 from batchsync.engine import Engine, EngineOptions, IssueClient, ProgressFn
-from batchsync.errors import (
-    ApiError,
-    AuthError,
-    BatchsyncError,
-    ForbiddenError,
-    NotFoundError,
-    SettingsError,
-)
+from batchsync.errors import BatchsyncError, SettingsError, fatal_of
 from batchsync.github import GitHubClient
 from batchsync.items import Kind, scan
 from batchsync.processor import BatchProcessor, Gate
@@ -72,8 +65,9 @@ def run(
 ) -> BatchResult:
     """One sync: scan, list, plan, execute. Per-item problems are outcomes, not exceptions.
 
-    Raises ``SettingsError`` (no token or repository, bad path), and ``AuthError``,
-    ``ForbiddenError`` or ``NotFoundError`` when the repository itself cannot be used.
+    Raises ``SettingsError`` (no token or repository, bad path), ``RunStop`` when GitHub refused
+    the token (401, or a 403 that is no rate limit), and ``NotFoundError`` when the repository
+    cannot be seen.
     """
     start = clock()
     token = settings.token_value()
@@ -113,23 +107,6 @@ def run(
     return dataclasses.replace(result, duration=clock() - start, rate_limit=gate.snapshot)
 
 
-def _fatal_message(exc: ApiError, repository: str) -> str:
-    if isinstance(exc, AuthError):
-        return (
-            f"GitHub refused the token ({exc.status} {exc.message}): set GITHUB_TOKEN to a valid, "
-            "unexpired token"
-        )
-    if isinstance(exc, ForbiddenError):
-        return (
-            f"the token may not do this in {repository} ({exc}): give it write access to issues "
-            "(in a workflow: `permissions: issues: write`)"
-        )
-    return (
-        f"repository {repository} was not found or the token cannot see it ({exc}): check "
-        "`repository` and the token's access"
-    )
-
-
 def main(
     settings: Settings,
     *,
@@ -145,24 +122,18 @@ def main(
     document. 0 when every item is done (or failures with ``fail-on-error: false``), 1 when
     some item failed, 2 when nothing could run (bad settings, bad token, no access).
     """
-    secrets = [settings.token_value() or ""]
-    out = out or workflow.Out(stdout or sys.stdout, actions=settings.in_actions, secrets=secrets)
-    err = err or workflow.Out(stderr or sys.stderr, actions=settings.in_actions, secrets=secrets)
-    out.add_secret(secrets[0])
-    err.add_secret(secrets[0])
+    token = settings.token_value() or ""
+    out = out or workflow.Out(stdout or sys.stdout, actions=settings.in_actions)
+    err = err or workflow.Out(stderr or sys.stderr, actions=settings.in_actions)
+    out.add_secret(token)
+    err.add_secret(token)
     progress = progress_for(err, actions=settings.in_actions)
     try:
         results_path = settings.results_path()
         with workflow.logging_to(err):
             result = run(settings, on_progress=progress, on_wait=progress.on_wait)
-    except SettingsError as exc:
-        err.say(f"batchsync: {exc}")
-        return 2
-    except (AuthError, ForbiddenError, NotFoundError) as exc:
-        err.say(f"batchsync: {_fatal_message(exc, settings.repository or '')}")
-        return 2
-    except BatchsyncError as exc:  # GitHub unreachable or failing before any item could run
-        err.say(f"batchsync: nothing synced: {exc}")
+    except BatchsyncError as exc:  # nothing could run: the same message as in action mode
+        err.say(f"batchsync: {fatal_of(exc, settings.repository).message}")
         return 2
     info = summary.RunInfo(
         repository=settings.repository,
@@ -186,11 +157,8 @@ def _report(
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(
-                out.redact(summary.results_json(result, info)),
-                encoding="utf-8",
-                errors="backslashreplace",
-            )
+            text = out.redact(summary.results_json(result, info))
+            path.write_text(text, encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             err.say(f"batchsync: could not write the results file: {exc}")
             path = None

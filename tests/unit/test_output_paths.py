@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from batchsync import action, cli, demo, progress, summary, sync, workflow
 from batchsync.config import load_settings
 from batchsync.ratelimit import RateLimitSnapshot
-from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome
 from runner_env import parse_outputs
 
 TOKEN = "ghs_" + "0utputP4thT0ken" * 3
@@ -110,7 +110,7 @@ def hostile_result(text: str) -> BatchResult:
             action=act,
             issue_number=7,
             url=f"https://github.com/o/r/issues/7{text}",
-            error=text if act is ItemAction.FAILED else None,
+            failure=Failure(FailureKind.ITEM, text) if act is ItemAction.FAILED else None,
             reason=text,
             line=3,
         )
