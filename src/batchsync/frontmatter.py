@@ -10,17 +10,53 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
 from batchsync.errors import ItemError
 
-__all__ = ["MAX_NODES", "Document", "decode", "first_heading", "parse_document", "scalar_text"]
+__all__ = [
+    "MAX_INT_CHARS",
+    "MAX_NODES",
+    "Document",
+    "Fences",
+    "decode",
+    "find_fences",
+    "first_heading",
+    "parse_document",
+    "scalar_text",
+]
 
 # More YAML nodes than any hand-written frontmatter has; bounds the work a hostile file can cause.
 MAX_NODES = 5_000
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# An int written with more characters than this stays text. No field batchsync reads needs more,
+# and a longer one is hostile: int() refuses 4,300 decimal digits, str() of a 5,000-digit hex
+# int raises, and sexagesimal ``1:2:3:...`` grows as 60**n.
+MAX_INT_CHARS = 20
+_INT_TAG = "tag:yaml.org,2002:int"
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _bounded_int(constructor: Any, node: yaml.ScalarNode) -> object:
+    """PyYAML's int, or the scalar's text when it is longer than ``MAX_INT_CHARS``."""
+    text = str(node.value)
+    if len(text) > MAX_INT_CHARS:
+        return text
+    return yaml.constructor.SafeConstructor.construct_yaml_int(constructor, node)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """The safe loader (C when available) with bounded ints."""
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """The safe constructor with bounded ints, for the fast path's rare forms."""
+
+
+_Loader.add_constructor(_INT_TAG, _bounded_int)
+_Constructor.add_constructor(_INT_TAG, _bounded_int)
 _FENCE_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _HEADING = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 
@@ -53,24 +89,47 @@ def decode(data: bytes, path: str) -> str:
     return text
 
 
-def parse_document(text: str, path: str) -> Document:
-    """Split ``text`` into frontmatter and body; raise ``ItemError`` with the line of a problem."""
+@dataclass(frozen=True)
+class Fences:
+    """Where the frontmatter block is in LF text: the YAML between the fences, then the body."""
+
+    yaml_start: int  # offset just after the opening line
+    yaml_end: int  # offset of the closing line
+    body_start: int  # offset just after the closing line
+    closing_line: int  # 0-based line number of the closing line
+
+
+def find_fences(text: str, path: str) -> Fences | None:
+    """The frontmatter fences of ``text`` (LF line endings, no BOM), or None when it has none.
+
+    The one rule, for reading and for write-back: the first line is ``---`` (trailing blanks
+    allowed); the block ends at the first later line that is ``---`` or ``...``. A block that is
+    never closed raises ``ItemError``.
+    """
     if not text.startswith("---"):
-        return Document(body=text)
+        return None
     first_newline = text.find("\n")
     opening = text if first_newline < 0 else text[:first_newline]
     if opening.rstrip() != "---":
-        return Document(body=text)
+        return None
     end = None if first_newline < 0 else _FENCE_END.search(text, first_newline + 1)
     if end is None:
         raise ItemError(
             path, 1, "frontmatter opened with --- is never closed: add a --- line after it"
         )
-    yaml_text = text[first_newline + 1 : end.start()]
+    closing_line = text.count("\n", 0, end.start())
+    return Fences(first_newline + 1, end.start(), end.end() + 1, closing_line)
+
+
+def parse_document(text: str, path: str) -> Document:
+    """Split ``text`` into frontmatter and body; raise ``ItemError`` with the line of a problem."""
+    fences = find_fences(text, path)
+    if fences is None:
+        return Document(body=text)
+    yaml_text = text[fences.yaml_start : fences.yaml_end]
     fields, lines = _load_mapping(yaml_text, path, first_line=2)
-    body_start = end.end() + 1
-    body_line = text.count("\n", 0, end.start()) + 2
-    return Document(fields, lines, text[body_start:], body_line, has_frontmatter=True)
+    body_line = fences.closing_line + 2
+    return Document(fields, lines, text[fences.body_start :], body_line, has_frontmatter=True)
 
 
 def _load_mapping(
@@ -193,14 +252,13 @@ _SPECIAL: dict[str, object] = {
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _WORD = re.compile(r"[^\W\d_][\w .,/()!?%+=@'\"-]*")  # starts with a letter: YAML keeps it text
 _INT = re.compile(r"0|[1-9][0-9]*")
-_INT_DIGITS = 4_300  # Python's default limit for int() of a string
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _UTC = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 # Plain scalars PyYAML resolves by its regexes alone; flow-list items may not hold ":" or quotes.
 _SAFE = re.compile(r"(?:\w|[-+.][0-9])[\w .,/()!?%+=@:'\"-]*")
 _FLOW_ITEM = re.compile(r"(?:\w|[-+.][0-9])[\w ./()!?%+=@-]*")
 _RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_CONSTRUCTOR = _Constructor()
 
 
 # Lines such as `status: open` or `github_issue: null` repeat across a tree: remember the answer
@@ -263,8 +321,7 @@ def _plain(text: str, allowed: re.Pattern[str]) -> object:
     if _WORD.fullmatch(text) and allowed.fullmatch(text):
         return text
     if _INT.fullmatch(text):
-        # More digits than int() reads (4,300): PyYAML's path reports it as an error.
-        return int(text) if len(text) <= _INT_DIGITS else _MISS
+        return int(text) if len(text) <= MAX_INT_CHARS else text  # as ``_bounded_int``
     if _DATE.fullmatch(text) or _UTC.fullmatch(text):
         return _timestamp(text)
     if not allowed.fullmatch(text) or ": " in text or text.endswith((":", " ")):

@@ -27,6 +27,7 @@ from batchsync.errors import (
     TransportError,
     error_from_response,
 )
+from batchsync.items import bounded_number
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login
 from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import Op
@@ -51,7 +52,10 @@ def _parent_number(url: object) -> int | None:
     if not isinstance(url, str):
         return None
     tail = url.rstrip("/").rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+    try:
+        return bounded_number(tail)  # never int() of an unbounded or non-ASCII digit string
+    except ValueError:
+        return None
 
 
 def _label_names(raw: object) -> tuple[str, ...]:

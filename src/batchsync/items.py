@@ -18,7 +18,6 @@ A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``e
 from __future__ import annotations
 
 import enum
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,23 +27,31 @@ from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
+from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
 
 __all__ = [
     "MAX_BODY",
+    "MAX_ISSUE_NUMBER",
     "MAX_TITLE",
     "SYNC_MAP_NAME",
     "Kind",
     "Layout",
     "LinkSource",
+    "NumberOutOfRange",
     "ScanResult",
     "WorkItem",
+    "bounded_number",
     "issue_number",
     "scan",
 ]
 
 MAX_BODY = 65_536  # GitHub refuses a longer issue body with 422
 MAX_TITLE = 1_024  # GitHub refuses titles of about 1 KiB
-SYNC_MAP_NAME = "sync-map.json"
+# GitHub's issue numbers are GraphQL ``Int`` values: signed 32-bit. A larger one in a file is a
+# mistake or an attack; it is refused before int() reads it (int() of 5,000 digits raises).
+MAX_ISSUE_NUMBER = 2**31 - 1
+# An ``id`` is the key in every marker, sync-map entry and report line: longer is not an id.
+MAX_KEY = 256
 
 
 class Kind(enum.StrEnum):
@@ -130,8 +137,9 @@ _PRD_LOCAL = re.compile(r"prd-\d+(?:-.*)?\.md")
 _EPIC_LOCAL = re.compile(r"epic-\d+(?:-.*)?")
 _TASK_LOCAL = re.compile(r"task-\d+(?:-.*)?\.md")
 _TASK_CCPM = re.compile(r"\d+\.md")
-_ISSUE_URL = re.compile(r"https?://[^\s]+/issues/(\d+)/?(?:[#?].*)?")
-_ISSUE_REF = re.compile(r"#?(\d+)")
+# ASCII digits only: ``\d`` would take other scripts' digits, which int() reads too.
+_ISSUE_URL = re.compile(r"https?://[^\s]+/issues/([0-9]+)/?(?:[#?].*)?")
+_ISSUE_REF = re.compile(r"#?([0-9]+)")
 # CCPM's archive folders: their epics are parsed (``ScanResult.archived``) but never synced.
 _ARCHIVES = frozenset({"archived", ".archived"})
 
@@ -371,7 +379,7 @@ def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
             f"body is {len(body):,} characters; GitHub allows {MAX_BODY:,}: shorten or split it",
             key=key,
         )
-    link, url = _link(fields)
+    link, url = _link(doc, shown, key)
     values = {
         "title": title,
         "layout": layout,
@@ -385,7 +393,7 @@ def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
         "body_line": doc.body_line,
         "has_frontmatter": doc.has_frontmatter,
     }
-    deps = _listed(fields.get("dependencies", fields.get("depends_on")))
+    deps = _dependencies(doc, shown, key)
     parent = _parent_ref(fields, candidate.kind)
     return _Parsed(
         candidate.kind, key, candidate.rel, values, parent, deps, doc.lines.get("id"), link
@@ -402,6 +410,12 @@ def _key(fields: Mapping[str, object], doc: Document, candidate: _Candidate, sho
             shown,
             doc.lines.get("id"),
             "`id` is empty or not text: give the item an id like prd-001",
+        )
+    if len(key) > MAX_KEY:
+        raise ItemError(
+            shown,
+            doc.lines.get("id"),
+            f"`id` is {len(key):,} characters; keep it under {MAX_KEY} (like prd-001)",
         )
     return key
 
@@ -446,32 +460,67 @@ def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
     return scalar_text(value)
 
 
+class NumberOutOfRange(ValueError):
+    """A number from outside is larger than any GitHub can hold."""
+
+
+def bounded_number(digits: str, maximum: int = MAX_ISSUE_NUMBER) -> int:
+    """ASCII ``digits`` as an int, read only when it cannot exceed ``maximum``.
+
+    Raises ``NumberOutOfRange`` for a larger number (whatever its length) and ``ValueError``
+    for anything but ASCII digits.
+    """
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise ValueError("not a number")
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(maximum)) or int(significant) > maximum:
+        shown = (
+            significant
+            if len(significant) <= 20
+            else f"{significant[:12]}... ({len(significant):,} digits)"
+        )
+        raise NumberOutOfRange(f"{shown} is out of range (at most {maximum:,})")
+    return int(significant)
+
+
 def issue_number(value: object) -> tuple[int | None, str | None]:
     """The issue a link field names (``123``, ``"#123"``, an issue URL) and the URL if one.
 
     Anything else is a placeholder for "not synced yet" (``null``, CCPM's
-    ``[Will be updated when synced to GitHub]``), not an error.
+    ``[Will be updated when synced to GitHub]``), not an error. A number GitHub cannot hold
+    raises ``NumberOutOfRange``.
     """
     if isinstance(value, bool):
         return None, None
     if isinstance(value, int):
+        if value > MAX_ISSUE_NUMBER:
+            raise NumberOutOfRange(f"{value} is out of range (at most {MAX_ISSUE_NUMBER:,})")
         return (value, None) if value > 0 else (None, None)
     if not isinstance(value, str):
         return None, None
     text = value.strip()
     url = _ISSUE_URL.fullmatch(text)
     if url is not None:
-        return int(url.group(1)), text
+        return bounded_number(url.group(1)) or None, text
     ref = _ISSUE_REF.fullmatch(text)
-    if ref is not None and int(ref.group(1)) > 0:
-        return int(ref.group(1)), None
+    if ref is not None:
+        return bounded_number(ref.group(1)) or None, None
     return None, None
 
 
-def _link(fields: Mapping[str, object]) -> tuple[int | None, str | None]:
+def _link(doc: Document, shown: str, key: str) -> tuple[int | None, str | None]:
     """The issue number from ``github_issue`` (local mode) or ``github`` (CCPM)."""
     for name in ("github_issue", "github"):
-        number, url = issue_number(fields.get(name))
+        try:
+            number, url = issue_number(doc.fields.get(name))
+        except NumberOutOfRange as error:
+            raise ItemError(
+                shown,
+                doc.lines.get(name),
+                f"`{name}` names issue {error}: write the issue's number or URL, "
+                "or null before the first sync",
+                key=key,
+            ) from None
         if number is not None:
             return number, url
     return None, None
@@ -491,6 +540,30 @@ def _parent_ref(fields: Mapping[str, object], kind: Kind) -> str | None:
     if kind is Kind.TASK:
         return scalar_text(fields.get("epic_id"))
     return None
+
+
+_DEPENDENCY_FIELDS = ("dependencies", "depends_on")
+
+
+def _dependencies(doc: Document, shown: str, key: str) -> tuple[object, ...]:
+    """The dependency field's entries; an issue number GitHub cannot hold fails the item."""
+    name = next((n for n in _DEPENDENCY_FIELDS if n in doc.fields), None)
+    if name is None:
+        return ()
+    entries = _listed(doc.fields[name])
+    for entry in entries:
+        ref = _ISSUE_REF.fullmatch(scalar_text(entry) or "")
+        try:
+            if ref is not None:
+                bounded_number(ref.group(1))
+        except NumberOutOfRange as error:
+            raise ItemError(
+                shown,
+                doc.lines.get(name),
+                f"`{name}` names issue {error}: list item keys, task numbers or #N issues",
+                key=key,
+            ) from None
+    return entries
 
 
 def _listed(value: object) -> tuple[object, ...]:
@@ -597,7 +670,7 @@ def _dependency(text: str, folder: str, by_path: Mapping[str, str], keys: set[st
     ref = _ISSUE_REF.fullmatch(text)
     if ref is None:
         return text
-    number = int(ref.group(1))
+    number = bounded_number(ref.group(1))  # checked when the file was parsed
     if not text.startswith("#"):
         for width in (3, 0):  # CCPM numbers tasks 001.md before sync, <issue>.md after
             key = by_path.get(f"{folder}/{number:0{width}d}.md")
@@ -612,48 +685,40 @@ def _dependency(text: str, folder: str, by_path: Mapping[str, str], keys: set[st
 def _read_sync_map(
     base: Path, shown: str, boundary: Path
 ) -> tuple[dict[str, int], ItemError | None]:
-    """``<base>/sync-map.json``: key -> issue number; a bad file is one error, never a crash.
-
-    The flat form ``{"prd-001": 100}`` is the contract; ClaudeAutoPM's grouped form
-    (``{"prd-to-issue": {...}, "metadata": {...}}``) is read too.
-    """
+    """``<base>/sync-map.json``: key -> issue number; a bad file is one error, never a crash."""
+    path = base / SYNC_MAP_NAME
     try:
-        raw = _load_json(base / SYNC_MAP_NAME, shown, boundary)
+        _check_regular(path, shown, boundary)
+        parsed = parse_sync_map(path.read_bytes(), shown)
+    except FileNotFoundError:
+        return {}, None
+    except OSError as error:
+        message = f"cannot read the sync map ({error.strerror or error})"
+        return {}, ItemError(shown, None, message)
     except ItemError as error:
         return {}, error
-    if raw is None:
-        return {}, None
-    if not isinstance(raw, dict):
-        return {}, ItemError(shown, 1, 'sync map must be an object like {"prd-001": 100}')
     found: dict[str, int] = {}
     bad: list[str] = []
-    for item_key, value in _map_pairs(raw):
-        number, _ = issue_number(value)
+    too_big: list[tuple[str, str]] = []
+    for item_key, value in map_pairs(parsed.entries):
+        try:
+            number, _ = issue_number(value)
+        except NumberOutOfRange as error:
+            too_big.append((item_key, str(error)))
+            continue
         if number is None:
             bad.append(item_key)
         else:
             found[item_key] = number
+    if too_big:
+        key, why = too_big[0]
+        more = f" (and {len(too_big) - 1} more)" if len(too_big) > 1 else ""
+        message = f"sync map entry {key!r} names issue {why}{more}: write the issue's number"
+        return found, ItemError(shown, parsed.line_of(key), message)
     if not bad:
         return found, None
     listed = ", ".join(repr(k) for k in bad[:5]) + (" ..." if len(bad) > 5 else "")
     return found, ItemError(shown, None, f"sync map entries without an issue number: {listed}")
-
-
-def _load_json(path: Path, shown: str, boundary: Path) -> object:
-    """The parsed JSON file, None when it does not exist; ``ItemError`` when unusable."""
-    try:
-        _check_regular(path, shown, boundary)
-        return json.loads(decode(path.read_bytes(), shown))
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise ItemError(shown, None, f"cannot read the sync map ({error.strerror})") from None
-    except json.JSONDecodeError as error:
-        raise ItemError(shown, error.lineno, f"sync map is not valid JSON: {error.msg}") from None
-    except (ValueError, RecursionError):  # nested too deep, or a number too long to read
-        raise ItemError(
-            shown, None, 'sync map is not usable JSON: write a flat object like {"prd-001": 100}'
-        ) from None
 
 
 def _check_regular(path: Path, shown: str, boundary: Path) -> None:
@@ -668,12 +733,3 @@ def _check_regular(path: Path, shown: str, boundary: Path) -> None:
             raise ItemError(shown, None, message)
     if path.exists() and not path.is_file():
         raise ItemError(shown, None, "sync map is not a regular file: remove it")
-
-
-def _map_pairs(raw: Mapping[str, object]) -> Iterator[tuple[str, object]]:
-    """(key, issue) pairs of the flat form, and of the ``*-to-issue`` groups."""
-    for key, value in raw.items():
-        if isinstance(value, dict) and key.endswith("-to-issue"):
-            yield from ((str(k), v) for k, v in value.items())
-        elif not (key == "metadata" and isinstance(value, dict)):
-            yield key, value

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import re
 import tempfile
@@ -20,23 +19,35 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from batchsync.errors import ItemError
+from batchsync.frontmatter import find_fences
 from batchsync.items import Layout, LinkSource, WorkItem
+from batchsync.syncmap import SYNC_MAP_NAME, SyncMapFile, encode_sync_map, parse_sync_map
 
 __all__ = ["SYNC_MAP_NAME", "WriteBack", "atomic_write", "set_link_field"]
 
-SYNC_MAP_NAME = "sync-map.json"
-_DELIMITER = re.compile(r"^---[ \t]*\r?$")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # the line breaks decode() knows
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename.
+
+    The file keeps its mode, owner and group; a new file takes the owner and group of its
+    folder (a container runs as root: a root-owned file in a checkout breaks the runner's next
+    clean-up). Raises ``OSError`` when the owner cannot be kept, before anything is replaced.
+    """
+    try:
+        old = path.stat()
+        mode, owner, must_keep = old.st_mode & 0o7777, (old.st_uid, old.st_gid), True
+    except FileNotFoundError:
+        folder = path.parent.stat()
+        mode, owner, must_keep = 0o644, (folder.st_uid, folder.st_gid), False
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        _chown(tmp, owner, must_keep)  # before chmod: a chown clears set-id bits
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -48,6 +59,20 @@ def atomic_write(path: Path, data: bytes) -> None:
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         with contextlib.suppress(OSError):
             stale.unlink()
+
+
+def _chown(tmp: str, owner: tuple[int, int], must_keep: bool) -> None:
+    """Give ``tmp`` the owner and group it must have; only a file that exists must keep them."""
+    made = os.stat(tmp)
+    if (made.st_uid, made.st_gid) == owner:
+        return
+    try:
+        os.chown(tmp, *owner)
+    except PermissionError:
+        if must_keep:
+            raise PermissionError(
+                "cannot keep the file's owner and group (run as its owner or as root)"
+            ) from None
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -67,34 +92,40 @@ def _fsync_dir(folder: Path) -> None:
 def set_link_field(text: str, name: str, value: str) -> str:
     """``text`` with its frontmatter field ``name`` set to ``value``; nothing else changes.
 
-    A missing field is added as the frontmatter's last line; a file without frontmatter gets
-    one. A value spread over indented lines below the field is replaced as a whole.
+    The frontmatter block is found by the scanner's own rule (``find_fences``). A missing field
+    is added as the frontmatter's last line; a file without frontmatter gets one. A value spread
+    over indented lines below the field is replaced as a whole. Line endings (LF, CRLF, CR) and
+    a BOM are kept. Raises ``ItemError`` (path ``""``) for a block that is never closed.
     """
     bom = "\ufeff" if text.startswith("\ufeff") else ""
-    lines = text[len(bom) :].splitlines(keepends=True)
-    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
-    if not lines or not _DELIMITER.match(lines[0]):
+    lines = _LINE.findall(text[len(bom) :])
+    newline = _ending(lines[0], "\n") if lines else "\n"
+    normal = "".join(line.rstrip("\r\n") + "\n" for line in lines)
+    fences = find_fences(normal, "")
+    if fences is None:
         return f"{bom}---{newline}{name}: {value}{newline}---{newline}{text[len(bom) :]}"
-    end = next((i for i in range(1, len(lines)) if _DELIMITER.match(lines[i])), None)
-    if end is None:
-        raise ValueError("the frontmatter has no closing '---' line")
+    end = fences.closing_line
     field_re = re.compile(rf"^{re.escape(name)}[ \t]*:")
+    spans = []
     for i in range(1, end):
         if field_re.match(lines[i]):
             stop = i + 1
             while stop < end and lines[stop][:1] in (" ", "\t"):
                 stop += 1  # an indented continuation of the old value
-            ending = _ending(lines[i], newline)
-            lines[i:stop] = [f"{name}: {value}{ending}"]
-            return bom + "".join(lines)
-    lines.insert(end, f"{name}: {value}{newline}")
+            spans.append((i, stop))
+    if not spans:
+        lines.insert(end, f"{name}: {value}{newline}")
+    # Every copy of a repeated field is set: YAML readers differ on which one counts.
+    for i, stop in reversed(spans):
+        lines[i:stop] = [f"{name}: {value}{_ending(lines[stop - 1], newline)}"]
     return bom + "".join(lines)
 
 
 def _ending(line: str, default: str) -> str:
-    if line.endswith("\r\n"):
-        return "\r\n"
-    return "\n" if line.endswith("\n") else default
+    for ending in ("\r\n", "\n", "\r"):
+        if line.endswith(ending):
+            return ending
+    return default
 
 
 class WriteBack:
@@ -107,6 +138,7 @@ class WriteBack:
         self._map_path = base / SYNC_MAP_NAME
         self._sync_map: dict[str, object] = dict(sync_map)
         self._workspace = workspace
+        self._boundary = (workspace or base).resolve()
         self._lock = threading.Lock()
 
     def _shown(self, path: Path) -> str:
@@ -130,37 +162,56 @@ class WriteBack:
             changed |= self._write_map(item, number)
         return changed
 
+    def _target(self, path: Path) -> Path:
+        """The file a write to ``path`` must replace: through symlinks, inside the workspace.
+
+        Raises ``OSError`` for a target outside the workspace, a symlink loop or a target that
+        is not a regular file (a link to /dev/zero or a FIFO would never end).
+        """
+        try:
+            target = path.resolve()
+        except RuntimeError:  # a symlink loop (Python 3.11 raises this, not OSError)
+            raise OSError("it is a symlink loop") from None
+        if not target.is_relative_to(self._boundary):
+            raise OSError("it is a symlink to a file outside the workspace")
+        if target.exists() and not target.is_file():
+            raise OSError("it is not a regular file")
+        return target
+
     def _write_field(self, item: WorkItem, number: int, url: str) -> bool:
         name = item.link_field
         value = str(number) if item.layout is Layout.LOCAL else url
         path = self.base / item.path
         try:
-            raw = path.read_bytes()
-            text = raw.decode("utf-8")
+            target = self._target(path)
+            text = target.read_bytes().decode("utf-8")
             updated = set_link_field(text, name, value)
             if updated == text:
                 return False
-            atomic_write(path, updated.encode("utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ItemError(
-                self._shown(path),
-                item.line_of(name),
-                f"could not record issue #{number} in the file ({exc}); "
-                "the issue exists, the next run finds it by its marker",
-                key=item.key,
-            ) from None
-        return True
+            atomic_write(target, updated.encode("utf-8"))
+        except ItemError as exc:  # the frontmatter block is never closed
+            reason = exc.message
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = str(exc)
+        else:
+            return True
+        raise ItemError(
+            self._shown(path),
+            item.line_of(name),
+            f"could not record issue #{number} in the file ({reason}); "
+            "the issue exists, the next run finds it by its marker",
+            key=item.key,
+        )
 
     def _write_map(self, item: WorkItem, number: int) -> bool:
         with self._lock:
             current = self._read_map()
-            if current.get(item.key) == number:
-                self._sync_map = current
+            if current.entries.get(item.key) == number:
+                self._sync_map = current.entries
                 return False
-            current[item.key] = number
+            entries = {**current.entries, item.key: number}
             try:
-                data = json.dumps(current, indent=2, ensure_ascii=False) + "\n"
-                atomic_write(self._map_path, data.encode("utf-8"))
+                atomic_write(self._target(self._map_path), encode_sync_map(entries, current))
             except OSError as exc:
                 raise ItemError(
                     self._shown(self._map_path),
@@ -168,30 +219,18 @@ class WriteBack:
                     f"could not record '{item.key}' -> #{number} ({exc})",
                     key=item.key,
                 ) from None
-            self._sync_map = current
+            self._sync_map = entries
             return True
 
-    def _read_map(self) -> dict[str, object]:
-        # Re-read so entries written by someone else since the scan are kept.
-        path = self._map_path
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            # Never read through it: a link to /dev/zero (or a FIFO) would never end.
-            raise ItemError(
-                self._shown(path),
-                None,
-                "is a symlink or not a regular file; write-back leaves it alone: "
-                "make it a plain JSON file",
-            )
-        if not path.exists():
-            return {}
+    def _read_map(self) -> SyncMapFile:
+        # Re-read so entries written by someone else since the scan are kept; by the scan's
+        # own rules (BOM, line endings, bounded numbers), so what it read can be written.
+        shown = self._shown(self._map_path)
         try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError) as exc:
+            return parse_sync_map(self._target(self._map_path).read_bytes(), shown)
+        except FileNotFoundError:
+            return SyncMapFile()
+        except OSError as exc:
             raise ItemError(
-                self._shown(self._map_path),
-                None,
-                f"is not a readable JSON object ({exc}); fix or delete it, then run again",
+                shown, None, f"cannot be read ({exc}); write-back leaves it alone: fix it"
             ) from None
-        if not isinstance(loaded, dict):
-            raise ItemError(self._shown(self._map_path), None, "is not a JSON object; fix it")
-        return loaded

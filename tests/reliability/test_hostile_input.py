@@ -108,7 +108,15 @@ CASES = [
     Case(
         "10 MB frontmatter value", P, content(fm("title: Big field\nnotes: " + "z" * 10 * MB)), None
     ),
-    Case("5,000-digit number", P, content(fm("title: t\nid: " + "9" * 5_000)), "YAML"),
+    Case("5,000-digit number", P, content(fm("title: t\nid: " + "9" * 5_000)), "`id` is", 3),
+    Case(
+        "5,000-digit issue number",
+        P,
+        content(fm("title: t\ngithub: https://github.com/o/r/issues/" + "9" * 5_000)),
+        "out of range",
+        3,
+    ),
+    Case("hex number of 5,000 digits", P, content(fm("title: 0x" + "f" * 900)), None),
     Case("float overflow", P, content(fm("title: t\nestimated_hours: 1e999")), None),
     Case("C0 control character in YAML", P, content(fm("title: a\x01b")), "YAML", 2),
     Case(

@@ -265,3 +265,21 @@ def test_python_dash_m_validate_sample_in_a_subprocess(tmp_path):
 def test_sample_tree_ships_inside_the_package():
     assert cli.SAMPLE_TREE.parent == SRC / "batchsync"
     assert (cli.SAMPLE_TREE / "prds").is_dir()
+
+
+def test_validate_reports_numbers_out_of_range_without_a_traceback(tmp_path, capsys):
+    huge = "9" * 5000
+    write(
+        tmp_path,
+        ".claude/prds/a.md",
+        f"---\nname: A\ngithub: https://github.com/o/r/issues/{huge}\n---\n",
+    )
+    write(tmp_path, ".claude/prds/b.md", f"---\nname: 0x{'f' * 5000}\n---\n")
+    write(tmp_path, ".claude/sync-map.json", '{"prd-001": ' + huge + "}")
+    assert main(["validate"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        ".claude/prds/a.md:3",
+        ".claude/prds/b.md:2",
+        ".claude/sync-map.json:1",
+    ]

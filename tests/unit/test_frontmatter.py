@@ -236,6 +236,12 @@ _TRICKY = [
     "a\u2028b",
     "=",
     "<<",
+    "9" * 20,
+    "9" * 21,
+    "9" * 5000,
+    "0x" + "f" * 30,
+    "1:2:3:4:5:6:7:8:9:10:11",
+    "[1, " + "9" * 30 + "]",
 ]
 
 
@@ -344,3 +350,13 @@ def test_fields_match_pyyaml_on_mixed_frontmatter(text):
 def test_line_of_each_field_with_nested_values():
     text = "title: A\nreview:\n  owner: ana\n\nstatus: open\nlist:\n- a\n"
     assert _load_mapping(text, "x.md", 2)[1] == {"title": 2, "review": 3, "status": 6, "list": 7}
+
+
+def test_long_ints_stay_text_so_no_later_str_or_int_can_raise():
+    huge = "9" * 5000
+    text = f"---\na: {huge}\nb: 0x{'f' * 5000}\nc: [1, {huge}]\nd: |\n  x\ne: {'9' * 20}\n---\n"
+    fields = parse_document(text, "x.md").fields
+    assert fields["a"] == huge
+    assert fields["b"] == "0x" + "f" * 5000
+    assert fields["c"] == [1, huge]
+    assert fields["e"] == int("9" * 20)

@@ -118,6 +118,13 @@ def test_issue_from_json_with_null_parent_is_known_unlinked() -> None:
     assert (issue.parent_known, issue.parent_number) == (True, None)
 
 
+@pytest.mark.parametrize("tail", ["9" * 5000, "²", "١٢", str(2**31)])
+def test_issue_from_json_ignores_a_parent_number_out_of_range(tail: str) -> None:
+    issue = issue_from_json(issue_json(4, parent_issue_url=f"https://x/repos/o/r/issues/{tail}"))
+    assert issue is not None
+    assert issue.parent_number is None
+
+
 def test_issue_from_json_drops_pull_requests() -> None:
     assert issue_from_json(issue_json(4, pull_request={"url": "x"})) is None
 

@@ -13,6 +13,8 @@ from batchsync.items import (
     Kind,
     Layout,
     LinkSource,
+    NumberOutOfRange,
+    bounded_number,
     issue_number,
     scan,
 )
@@ -497,3 +499,88 @@ def test_dependencies_as_comma_text_and_odd_entries(tmp_path):
     items = by_key(scan(tmp_path))
     assert items["prd-002"].dependencies == ("prd-001", "x")
     assert items["prd-003"].dependencies == ("prd-001",)
+
+
+# --- numbers from outside are bounded before int() ---------------------------------------------
+
+HUGE = "9" * 5_000
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "line", "field"),
+    [
+        (
+            "prds/a.md",
+            f"---\nname: A\ngithub: https://github.com/o/r/issues/{HUGE}\n---\n",
+            3,
+            "github",
+        ),
+        (
+            "prds/a.md",
+            f'---\nid: prd-1\ntitle: A\ngithub_issue: "#{HUGE}"\n---\n',
+            4,
+            "github_issue",
+        ),
+        ("prds/a.md", f"---\nid: prd-1\ntitle: A\ngithub_issue: {HUGE}\n---\n", 4, "github_issue"),
+        ("prds/a.md", f"---\nid: prd-1\ntitle: A\ngithub_issue: {2**31}\n---\n", 4, "github_issue"),
+        ("epics/e/001.md", f"---\nname: T\ndepends_on: [1, '#{HUGE}']\n---\n", 3, "depends_on"),
+        ("epics/e/001.md", f"---\nname: T\ndependencies: {2**31}\n---\n", 3, "dependencies"),
+    ],
+)
+def test_out_of_range_issue_number_is_an_item_error_with_its_line(tmp_path, rel, text, line, field):
+    write(tmp_path, rel, text)
+    write(tmp_path, "prds/ok.md", "---\nname: fine\ngithub: https://github.com/o/r/issues/7\n---\n")
+    result = scan(tmp_path, workspace=tmp_path)
+    (error,) = result.errors
+    assert (error.path, error.line) == (rel, line)
+    assert f"`{field}` names issue" in error.message
+    assert "out of range" in error.message
+    assert len(error.message) < 300  # the 5,000 digits are not echoed
+    assert [i.link for i in result.items] == [7]
+
+
+def test_out_of_range_sync_map_value_is_one_error_with_its_line(tmp_path):
+    (tmp_path / "sync-map.json").write_text(
+        '{\n  "prd-001": 5,\n  "prd-002": ' + HUGE + ',\n  "prd-003": "#' + HUGE + '"\n}\n'
+    )
+    result = scan(tmp_path, workspace=tmp_path)
+    (error,) = result.errors
+    assert (error.path, error.line) == ("sync-map.json", 3)
+    assert "'prd-002' names issue" in error.message
+    assert "1 more" in error.message
+    assert dict(result.sync_map) == {"prd-001": 5}
+
+
+@pytest.mark.parametrize(
+    ("digits", "expected"),
+    [("1", 1), ("007", 7), ("0", 0), (str(2**31 - 1), 2**31 - 1), ("0" * 5000 + "12", 12)],
+)
+def test_bounded_number_reads_what_fits(digits, expected):
+    assert bounded_number(digits) == expected
+
+
+@pytest.mark.parametrize("digits", [str(2**31), HUGE, "1" * 11])
+def test_bounded_number_refuses_more_than_fits(digits):
+    with pytest.raises(NumberOutOfRange, match="out of range"):
+        bounded_number(digits)
+
+
+@pytest.mark.parametrize("digits", ["", "-1", "1_000", "١٢", "²", " 1", "0x10"])
+def test_bounded_number_refuses_anything_but_ascii_digits(digits):
+    with pytest.raises(ValueError, match="not a number"):
+        bounded_number(digits)
+
+
+def test_issue_number_takes_only_ascii_digits():
+    assert issue_number("https://github.com/o/r/issues/١٢") == (None, None)
+    assert issue_number("#²") == (None, None)
+
+
+def test_hex_number_too_long_for_text_is_kept_as_text(tmp_path):
+    # str() of a 5,000-digit int raises: YAML's hex form must never become one.
+    huge = "0x" + "f" * 5000
+    write(tmp_path, "prds/a.md", f"---\nname: A\nestimated_hours: {huge}\ngithub: {huge}\n---\n")
+    write(tmp_path, "prds/b.md", f"---\nname: {'0x' + 'f' * 900}\n---\n")
+    a, b = scan(tmp_path).items
+    assert (a.estimated_hours, a.link) == (None, None)
+    assert b.title == "0x" + "f" * 900

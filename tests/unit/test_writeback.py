@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchsync.errors import ItemError
+from batchsync.frontmatter import decode, parse_document
 from batchsync.items import Kind, Layout, LinkSource, WorkItem
 from batchsync.writeback import WriteBack, atomic_write, set_link_field
 
@@ -75,7 +79,7 @@ def test_set_link_field_gives_a_file_without_frontmatter_one() -> None:
 
 
 def test_set_link_field_refuses_an_unclosed_frontmatter() -> None:
-    with pytest.raises(ValueError, match="closing"):
+    with pytest.raises(ItemError, match="never closed"):
         set_link_field("---\nid: a\n", "github", "u")
 
 
@@ -212,3 +216,147 @@ def test_record_replaces_a_stale_link(tmp_path: Path) -> None:
     item = local_item(link=7, link_source=LinkSource.FRONTMATTER)
     assert WriteBack(tmp_path, {}).record(item, 42, "u")
     assert "github_issue: 42\n" in file.read_text()
+
+
+# --- one frontmatter rule, reading and writing --------------------------------------------------
+
+
+def test_set_link_field_ends_the_block_at_a_dots_line_as_the_scanner_does() -> None:
+    text = "---\nname: x\n...\nbody\n---\nnot frontmatter: here\n"
+    assert set_link_field(text, "github", "u") == (
+        "---\nname: x\ngithub: u\n...\nbody\n---\nnot frontmatter: here\n"
+    )
+
+
+def test_set_link_field_keeps_cr_only_line_endings() -> None:
+    text = "---\rname: x\rgithub: old\r---\rbody\r"
+    assert set_link_field(text, "github", "u") == "---\rname: x\rgithub: u\r---\rbody\r"
+    assert set_link_field("---\rname: x\r---\r", "github", "u") == "---\rname: x\rgithub: u\r---\r"
+    assert set_link_field("# T\r", "github", "u") == "---\rgithub: u\r---\r# T\r"
+
+
+def test_set_link_field_sets_every_copy_of_a_repeated_field() -> None:
+    text = "---\ngithub: a\nname: x\ngithub: b\n---\n"
+    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\ngithub: u\n---\n"
+
+
+def test_set_link_field_splits_lines_only_where_the_scanner_does() -> None:
+    # U+2028 and form feed are not line breaks to the scanner: not to write-back either.
+    text = "---\nname: a\u2028b\x0cc\n---\nbody\n"
+    assert set_link_field(text, "github", "u") == "---\nname: a\u2028b\x0cc\ngithub: u\n---\nbody\n"
+
+
+_LINES = ["---", "--- ", "...", "----", "name: x", "github: old", "  more", "", "# h", "text"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_LINES), max_size=9),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.booleans(),
+)
+def test_what_write_back_writes_the_scanner_reads(
+    lines: list[str], newline: str, bom: bool
+) -> None:
+    text = ("\ufeff" if bom else "") + newline.join(lines) + (newline if lines else "")
+    try:
+        before = parse_document(decode(text.encode(), "x.md"), "x.md")
+    except ItemError:
+        return  # unclosed or not YAML: the item fails at scan, write-back never runs
+    updated = set_link_field(text, "github", "https://h/o/r/issues/5")
+    after = parse_document(decode(updated.encode(), "x.md"), "x.md")
+    assert after.fields["github"] == "https://h/o/r/issues/5"
+    assert after.body == before.body
+    assert {k: v for k, v in after.fields.items() if k != "github"} == {
+        k: v for k, v in before.fields.items() if k != "github"
+    }
+    assert updated.startswith("\ufeff") == bom
+    if lines:
+        assert set(re.findall(r"\r\n|\r|\n", updated)) == {newline}
+
+
+def test_record_reads_and_writes_a_sync_map_with_a_bom_and_crlf(tmp_path: Path) -> None:
+    make_local_tree(tmp_path)
+    (tmp_path / "sync-map.json").write_bytes(b'\xef\xbb\xbf{\r\n  "prd-001": 100\r\n}\r\n')
+    WriteBack(tmp_path, {"prd-001": 100}).record(local_item(), 42, "u")
+    data = (tmp_path / "sync-map.json").read_bytes()
+    assert data == b'\xef\xbb\xbf{\r\n  "prd-001": 100,\r\n  "task-001": 42\r\n}\r\n'
+
+
+def test_record_writes_through_a_symlink_inside_the_workspace(tmp_path: Path) -> None:
+    real = tmp_path / "shared" / "task.md"
+    real.parent.mkdir()
+    real.write_text(LOCAL_TEXT)
+    link = tmp_path / "epics" / "e" / "task-001.md"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    (tmp_path / "sync-map.json").symlink_to(tmp_path / "shared" / "map.json")
+    WriteBack(tmp_path, {}, workspace=tmp_path).record(local_item(), 42, "u")
+    assert link.is_symlink()
+    assert real.read_text() == LOCAL_TEXT.replace("github_issue: null", "github_issue: 42")
+    assert (tmp_path / "sync-map.json").is_symlink()
+    assert json.loads((tmp_path / "shared" / "map.json").read_text()) == {"task-001": 42}
+
+
+@pytest.mark.parametrize("what", ["file", "sync map"])
+def test_record_refuses_a_symlink_leading_out_of_the_workspace(tmp_path: Path, what: str) -> None:
+    workspace = tmp_path / "ws"
+    outside = tmp_path / "outside.txt"
+    outside.write_text(LOCAL_TEXT)
+    file = make_local_tree(workspace)
+    if what == "file":
+        file.unlink()
+        file.symlink_to(outside)
+    else:
+        (workspace / "sync-map.json").symlink_to(outside)
+    with pytest.raises(ItemError, match="outside the workspace") as caught:
+        WriteBack(workspace, {}, workspace=workspace).record(local_item(), 42, "u")
+    expected = "epics/e/task-001.md" if what == "file" else "sync-map.json"
+    assert caught.value.path == expected
+    assert outside.read_text() == LOCAL_TEXT
+
+
+def test_record_refuses_a_symlink_to_a_device(tmp_path: Path) -> None:
+    make_local_tree(tmp_path)
+    (tmp_path / "sync-map.json").symlink_to("/dev/zero")
+    with pytest.raises(ItemError, match="outside the workspace"):
+        WriteBack(tmp_path, {}, workspace=tmp_path).record(local_item(), 42, "u")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files to another user")
+def test_record_keeps_mode_owner_and_group_and_new_files_take_the_folders(tmp_path: Path) -> None:
+    # A container action runs as root on a checkout owned by the runner's user.
+    file = make_local_tree(tmp_path)
+    os.chown(tmp_path, 1000, 1001)
+    os.chown(file, 1002, 1003)
+    file.chmod(0o640)
+    WriteBack(tmp_path, {}, workspace=tmp_path).record(local_item(), 42, "u")
+    changed = file.stat()
+    assert "github_issue: 42" in file.read_text()
+    assert (changed.st_uid, changed.st_gid, changed.st_mode & 0o7777) == (1002, 1003, 0o640)
+    created = (tmp_path / "sync-map.json").stat()
+    assert (created.st_uid, created.st_gid, created.st_mode & 0o777) == (1000, 1001, 0o644)
+
+
+def test_record_leaves_a_file_alone_when_its_owner_cannot_be_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = make_local_tree(tmp_path)
+    real_stat = os.stat
+
+    def other_owner(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        st = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if Path(str(path)) == file:  # the file belongs to someone else
+            return os.stat_result((st.st_mode, 0, 0, 1, st.st_uid + 1, st.st_gid, *st[6:]))
+        return st
+
+    def refused(*args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "stat", other_owner)
+    monkeypatch.setattr(os, "chown", refused)
+    with pytest.raises(ItemError, match="cannot keep the file's owner"):
+        WriteBack(tmp_path, {}, workspace=tmp_path).record(local_item(), 42, "u")
+    monkeypatch.undo()
+    assert file.read_text() == LOCAL_TEXT
+    assert [p.name for p in file.parent.iterdir()] == ["task-001.md"]
