@@ -20,15 +20,15 @@ from typing import TextIO
 from batchsync import summary, sync, workflow
 from batchsync.config import SOURCES, Settings
 from batchsync.errors import (
-    AuthError,
+    PERMISSIONS_YAML,
     BatchsyncError,
-    ForbiddenError,
-    NotFoundError,
-    SettingsError,
-    TransportError,
+    FailureKind,
+    Fatal,
+    fatal_of,
+    permission_fatal,
 )
 from batchsync.progress import ActionsProgress, item_label
-from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.results import BatchResult, Outcome
 
 __all__ = [
     "ANNOTATION_LIMIT",
@@ -42,19 +42,9 @@ __all__ = [
 EXIT_OK, EXIT_FAILED, EXIT_FATAL = 0, 1, 2
 ANNOTATION_LIMIT = 10  # GitHub shows at most ten error (and ten warning) annotations per step
 RESULTS_NAME = "batchsync-results.json"
-PERMISSIONS_YAML = "permissions:\n  issues: write"
 _AGGREGATE_KEYS = 20  # keys named in the aggregated annotation before "..."
 
 Runner = Callable[..., BatchResult]
-
-
-@dataclass(frozen=True)
-class _Fatal:
-    """Why nothing could run, and the YAML that fixes it."""
-
-    title: str
-    message: str
-    fix: str | None = None
 
 
 class _Log:
@@ -89,7 +79,9 @@ class _Log:
                 o,
                 key=self.scrub(o.key),
                 path=self.scrub(o.path),
-                error=self.scrub(o.error) if o.error else o.error,
+                failure=replace(o.failure, message=self.scrub(o.failure.message))
+                if o.failure
+                else None,
                 reason=self.scrub(o.reason) if o.reason else o.reason,
             )
             for o in result.outcomes
@@ -143,51 +135,6 @@ class _Progress:
             self._lines.on_wait(workflow.log_text(reason), seconds)
 
 
-def _fatal_from(exc: BaseException, settings: Settings) -> _Fatal:
-    repo = settings.repository or "the repository"
-    fatal = _Fatal("internal error", f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, SettingsError):
-        fatal = _Fatal("invalid input", str(exc))
-    elif isinstance(exc, AuthError):
-        fatal = _Fatal(
-            "bad credentials",
-            f"GitHub refused the token (401 {exc.message}). Give the action a valid token.",
-            "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
-        )
-    elif isinstance(exc, ForbiddenError):
-        fatal = _permission_fatal(repo, f"403 {exc.message}")
-    elif isinstance(exc, NotFoundError):
-        fatal = _Fatal(
-            "repository not found",
-            f"{repo} was not found, or the token cannot see it (404). Name the repository as "
-            "owner/name, and for another repository than the workflow's give a token that can "
-            "read it.",
-            "with:\n  repository: owner/name",
-        )
-    elif isinstance(exc, TransportError):
-        fatal = _Fatal("GitHub unreachable", f"{exc}. Check GITHUB_API_URL and the network.")
-    elif isinstance(exc, BatchsyncError):
-        fatal = _Fatal("run stopped", str(exc))
-    return fatal
-
-
-def _permission_fatal(repo: str, answer: str) -> _Fatal:
-    return _Fatal(
-        "missing permission",
-        f"The token may not write issues in {repo} ({answer}). Add this to the job (or the "
-        f"workflow):\n{PERMISSIONS_YAML}\nA pull request from a fork always gets a read-only "
-        "token: run with `dry-run: true` on pull_request events instead.",
-        PERMISSIONS_YAML,
-    )
-
-
-def _is_permission_failure(outcome: Outcome) -> bool:
-    # An item whose write GitHub refused with a plain 403 (not a rate limit) failed for want
-    # of `issues: write`, not because of anything in the item.
-    text = (outcome.error or "").lower()
-    return outcome.action is ItemAction.FAILED and "-> 403:" in text and "rate limit" not in text
-
-
 def _results_target(settings: Settings) -> Path:
     if settings.results_file is not None:
         return settings.results_path()
@@ -213,11 +160,20 @@ def _append(path: Path | None, text: str) -> None:
         handle.write(text)
 
 
+def _annotation_text(outcome: Outcome) -> str:
+    failure = outcome.failure
+    if failure is None:
+        return "failed"
+    if failure.kind is FailureKind.ITEM:
+        return failure.message  # an item's message already says how to fix the file
+    return f"{failure.message}. Fix: {failure.fix}"
+
+
 def _error_annotations(failures: Sequence[Outcome], limit: int = ANNOTATION_LIMIT) -> list[str]:
     shown = failures if len(failures) <= limit else failures[: limit - 1]
     lines = [
         workflow.error(
-            o.error or "failed",
+            _annotation_text(o),
             file=o.path or None,  # the engine reports paths relative to the workspace
             line=o.line,
             title=f"batchsync: {o.key}",
@@ -264,7 +220,7 @@ class _Step:
             results_file=_shown_path(self.results_path, settings.workspace),
         )
 
-    def fatal(self, fatal: _Fatal) -> int:
+    def fatal(self, fatal: Fatal) -> int:
         """Report a run that could not start or was stopped: one error, a summary, exit 2."""
         self.log.end_group()
         self.log.line(workflow.error(fatal.message, title=f"batchsync: {fatal.title}"))
@@ -273,13 +229,13 @@ class _Step:
 
     def finish(self, result: BatchResult) -> int:
         """Report a finished run: results file, outputs, summary, annotations; the exit code."""
-        denied = [o for o in result.errors if _is_permission_failure(o)]
-        other = [o for o in result.errors if not _is_permission_failure(o)]
+        denied = [o for o in result.errors if o.failed_with(FailureKind.PERMISSION)]
+        other = [o for o in result.errors if not o.failed_with(FailureKind.PERMISSION)]
         markdown = summary.render_summary(result, self.info)
         lines = _error_annotations(other)
         if denied:
-            # Every write was refused for want of a permission: one error with the fix, first.
-            fatal = _permission_fatal(self.settings.repository or "the repository", "403")
+            # A write was refused for want of a permission: one error with the fix, first.
+            fatal = permission_fatal(self.settings.repository or "the repository", "403")
             markdown = summary.render_fatal(fatal.message, fatal.fix, self.info) + markdown
             lines = [
                 workflow.error(fatal.message, title=f"batchsync: {fatal.title}"),
@@ -330,16 +286,16 @@ class _Step:
             self.log.line(workflow.warning(f"could not write the step summary: {exc}"))
 
 
-def _preflight(settings: Settings, token: str | None) -> _Fatal | None:
+def _preflight(settings: Settings, token: str | None) -> Fatal | None:
     if not token:
-        return _Fatal(
+        return Fatal(
             "no token",
             "The github-token input is empty. Keep its default (the workflow's GITHUB_TOKEN) or "
             "pass a secret; secrets are empty in workflows run from forks.",
             "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
         )
     if not settings.repository:
-        return _Fatal(
+        return Fatal(
             "no repository",
             "No repository to sync to: set the repository input (owner/name).",
             "with:\n  repository: owner/name",
@@ -391,6 +347,6 @@ def run_action(
     except Exception as exc:  # every failure must still reach the summary and the log
         if not isinstance(exc, BatchsyncError):
             (stderr or sys.stderr).write(log.scrub(traceback.format_exc()))
-        return step.fatal(_fatal_from(exc, settings))
+        return step.fatal(fatal_of(exc, settings.repository))
     log.end_group()
     return step.finish(log.scrub_result(result))

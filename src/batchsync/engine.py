@@ -13,7 +13,6 @@ one, which finds every issue it made by its marker.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,14 +20,16 @@ from typing import Any, Protocol
 
 from batchsync.errors import (
     ApiError,
-    AuthError,
     BudgetExhausted,
-    ForbiddenError,
+    Failure,
+    FailureKind,
     ItemError,
     NotFoundError,
+    RunStop,
     TransportError,
     UncertainWriteError,
     ValidationFailed,
+    failure_of,
 )
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust
@@ -144,6 +145,7 @@ class Processor(Protocol):
         sync_map: Mapping[str, int],
         dry_run: bool = False,
         on_progress: ProgressFn | None = None,
+        describe: Callable[[Any, ItemAction, Failure | None, str | None], Outcome] | None = None,
     ) -> BatchResult:
         """Run ``sync_fn`` over ``items`` under the shared limits."""
         ...
@@ -176,6 +178,11 @@ class CloseJob:
 
 class _LinkError(Exception):
     """The sub-issue link could not be made; the issue itself exists."""
+
+    def __init__(self, message: str, kind: FailureKind = FailureKind.REJECTED) -> None:
+        self.message = message
+        self.kind = kind
+        super().__init__(message)
 
 
 def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:
@@ -231,7 +238,6 @@ class Engine:
         self._high_water = 0
         self._links_on = options.sub_issues
         self._warnings: list[str] = []
-        self._fatal: ApiError | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -249,8 +255,12 @@ class Engine:
             failures = tuple(self._scan_failure(e) for e in scanned.errors)
             return BatchResult(outcomes=(*left, *failures), warnings=self.warnings)
         closes = self._close_jobs(scanned)
-        total = len(scanned.items) + len(closes)
-        counter = _Progress(on_progress, total)
+        errors = [self._scan_failure(e) for e in scanned.errors]
+        if self._close_error is not None:
+            errors.append(self._close_failure(self._close_error))
+        # Progress counts what the report counts: files that failed at scan time are done now.
+        counter = _Progress(on_progress, len(scanned.items) + len(closes) + len(errors))
+        counter.skip(errors)
         outcomes: dict[str, Outcome] = {}
         batches = [scanned.items] if self._opts.dry_run else waves(scanned.items)
         stopped = False
@@ -270,9 +280,6 @@ class Engine:
             closed = tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
             counter.skip(closes)
         ordered = [outcomes[i.key] for i in scanned.items]
-        errors = [self._scan_failure(e) for e in scanned.errors]
-        if self._close_error is not None:
-            errors.append(self._close_failure(self._close_error))
         foreign = self._foreign_warning()
         if foreign is not None:
             self._warnings.append(foreign)
@@ -362,13 +369,10 @@ class Engine:
             sync_map=sync_map,
             dry_run=self._opts.dry_run,
             on_progress=counter.callback(),
+            describe=self._describe,
         )
         counter.advance(len(units))
-        if self._fatal is not None:
-            raise self._fatal
-        return BatchResult(
-            outcomes=tuple(self._reshown(u, o) for u, o in zip(units, result.outcomes, strict=True))
-        )
+        return result
 
     def _close_jobs(self, scanned: ScanResult) -> list[CloseJob]:
         planned = self._plan.closes
@@ -395,9 +399,7 @@ class Engine:
         return decide(item, claim.issue, render(item, numbers), via=claim.via)
 
     def sync_item(self, item: WorkItem, **_: object) -> Outcome:
-        """The processor's ``sync_fn``: plan and apply one item."""
-        if self._fatal is not None:
-            raise self._fatal
+        """The processor's ``sync_fn``: plan and apply one item (a ``RunStop`` goes through)."""
         try:
             planned = self.plan_item(item)
             if self._opts.dry_run:
@@ -406,14 +408,10 @@ class Engine:
                     reason += f"; goes under {planned.parent}, created in this run"
                 return self._outcome(item, _PLANNED[planned.action], planned.issue, reason)
             return self._apply(item, planned)
-        except (AuthError, ForbiddenError) as exc:
-            with self._lock:
-                self._fatal = self._fatal or exc
-            raise
         except ItemError as exc:
-            return self._outcome(item, ItemAction.FAILED, error=exc.message, line=exc.line)
+            return self._outcome(item, ItemAction.FAILED, failure=failure_of(exc), line=exc.line)
         except (ApiError, TransportError, UncertainWriteError) as exc:
-            return self._outcome(item, ItemAction.FAILED, error=str(exc))
+            return self._outcome(item, ItemAction.FAILED, failure=failure_of(exc))
 
     def _apply(self, item: WorkItem, planned: PlannedAction) -> Outcome:
         assert planned.rendered is not None
@@ -432,23 +430,23 @@ class Engine:
             issue = before
         with self._lock:
             self._numbers[item.key] = issue.number
-        unrecorded: str | None = None
+        unrecorded: Failure | None = None
         try:
             if self._write_back is not None:
                 try:
                     self._write_back.record(item, issue.number, issue.html_url)
                 except ItemError as exc:  # a local file: GitHub's side is still finished
-                    unrecorded = exc.message
+                    unrecorded = failure_of(exc)
             if planned.action is PlanAction.CREATE and rendered.state == "closed":
                 issue = self._close_new(issue, rendered)
             self._link(item, issue, before, written=planned.action is not PlanAction.UNCHANGED)
-        except (AuthError, ForbiddenError):
-            raise
-        except (ItemError, _LinkError, ApiError, TransportError) as exc:
-            text = exc.message if isinstance(exc, ItemError) else str(exc)
-            return self._outcome(item, ItemAction.FAILED, issue, reason, error=text)
+        except _LinkError as exc:
+            failure = Failure(exc.kind, exc.message)
+            return self._outcome(item, ItemAction.FAILED, issue, reason, failure=failure)
+        except (ItemError, ApiError, TransportError) as exc:
+            return self._outcome(item, ItemAction.FAILED, issue, reason, failure=failure_of(exc))
         if unrecorded is not None:
-            return self._outcome(item, ItemAction.FAILED, issue, reason, error=unrecorded)
+            return self._outcome(item, ItemAction.FAILED, issue, reason, failure=unrecorded)
         return self._outcome(item, _DONE[planned.action], issue, reason)
 
     def _create(self, item: WorkItem, rendered: RenderedIssue) -> tuple[RemoteIssue, bool]:
@@ -534,7 +532,7 @@ class Engine:
         self._reserve(item, issue, parent)
         try:
             self._send_link(issue, parent, replace=current is not None)
-        except (AuthError, ForbiddenError):
+        except RunStop:
             self._release(parent)
             raise
         except NotFoundError:
@@ -543,7 +541,8 @@ class Engine:
         except (ValidationFailed, UncertainWriteError, TransportError, ApiError) as exc:
             self._release(parent)
             raise _LinkError(
-                f"#{issue.number} exists but could not be linked under #{parent}: {exc}"
+                f"#{issue.number} exists but could not be linked under #{parent}: {exc}",
+                failure_of(exc).kind,
             ) from None
 
     def _no_sub_issues(self) -> None:
@@ -631,12 +630,9 @@ class Engine:
                 job.issue.number, state="closed", state_reason="not_planned"
             )
             self._comment(issue.number, job.key)
-        except (AuthError, ForbiddenError) as exc:
-            with self._lock:
-                self._fatal = self._fatal or exc
-            raise
         except (ApiError, TransportError) as exc:
-            return self._outcome(job, ItemAction.FAILED, job.issue, reason, error=str(exc))
+            failure = failure_of(exc)
+            return self._outcome(job, ItemAction.FAILED, job.issue, reason, failure=failure)
         return self._outcome(job, ItemAction.CLOSED, issue, reason)
 
     def _comment(self, number: int, key: str) -> None:
@@ -653,8 +649,6 @@ class Engine:
                     f"closed #{number}, but the comment explaining why may not have been posted "
                     "(its answer was lost)"
                 )
-        except (AuthError, ForbiddenError):
-            raise
         except (ApiError, TransportError) as exc:
             with self._lock:
                 self._warnings.append(f"closed #{number} but could not comment on it: {exc}")
@@ -671,7 +665,7 @@ class Engine:
         issue: RemoteIssue | None = None,
         reason: str | None = None,
         *,
-        error: str | None = None,
+        failure: Failure | None = None,
         line: int | None = None,
     ) -> Outcome:
         kind = unit.kind.value if isinstance(unit, WorkItem) else unit.kind
@@ -682,7 +676,7 @@ class Engine:
             action=action,
             issue_number=issue.number if issue else None,
             url=(issue.html_url or None) if issue else None,
-            error=error,
+            failure=failure,
             reason=reason,
             line=line,
         )
@@ -690,12 +684,15 @@ class Engine:
     def _not_done(self, item: WorkItem) -> Outcome:
         return self._outcome(item, ItemAction.NOT_DONE, reason="the time budget ran out first")
 
-    def _reshown(self, unit: Any, outcome: Outcome) -> Outcome:
-        # Outcomes the processor made itself (an exception, not done) carry the base-relative path.
-        path = getattr(unit, "path", "")
-        if path and outcome.path == path:
-            return dataclasses.replace(outcome, path=self._shown(path))
-        return outcome
+    def _describe(
+        self,
+        unit: WorkItem | CloseJob,
+        action: ItemAction,
+        failure: Failure | None,
+        reason: str | None,
+    ) -> Outcome:
+        """The processor's ``describe``: the outcome of a unit that raised or never started."""
+        return self._outcome(unit, action, reason=reason, failure=failure)
 
     def _close_failure(self, message: str) -> Outcome:
         return Outcome(
@@ -703,7 +700,7 @@ class Engine:
             kind="",
             path=self._opts.path_prefix.rstrip("/") or ".",
             action=ItemAction.FAILED,
-            error=message,
+            failure=Failure(FailureKind.ITEM, message),  # the message says what to fix
         )
 
     def _scan_failure(self, error: ItemError) -> Outcome:
@@ -712,7 +709,7 @@ class Engine:
             kind=_kind_from_path(error.path),
             path=error.path,
             action=ItemAction.FAILED,
-            error=error.message,
+            failure=failure_of(error),
             line=error.line,
         )
 
@@ -757,7 +754,7 @@ class _Progress:
         self._offset += count
 
     def skip(self, units: Sequence[Any]) -> None:
-        """Report units that will not be started (the time budget ran out)."""
+        """Report units that finish without being started (failed at scan time, or not reached)."""
         for unit in units:
             self._offset += 1
             if self._callback is not None:

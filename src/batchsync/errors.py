@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 __all__ = [
     "ApiError",
     "AuthError",
     "BatchsyncError",
     "BudgetExhausted",
+    "Failure",
+    "FailureKind",
+    "Fatal",
     "ForbiddenError",
     "ItemError",
     "NotFoundError",
     "RateLimitError",
+    "RunStop",
     "ServerError",
     "SettingsError",
+    "StopKind",
     "TransportError",
     "UncertainWriteError",
     "ValidationFailed",
     "error_from_response",
+    "failure_of",
+    "fatal_of",
+    "permission_fatal",
 ]
 
 
@@ -29,8 +39,40 @@ _SECONDARY_WORDS = ("secondary rate limit", "abuse detection")
 _RATE_LIMIT_WORDS = ("rate limit", "abuse detection")
 
 
+class FailureKind(enum.StrEnum):
+    """What kind of failure an item had: decides the exit code and the fix shown."""
+
+    ITEM = "item"  # the work item's file (bad YAML, duplicate key, write-back)
+    BAD_CREDENTIALS = "bad-credentials"  # 401
+    PERMISSION = "permission"  # 403 that is not a rate limit
+    NOT_FOUND = "not-found"  # 404
+    REJECTED = "rejected"  # 422 and other 4xx: GitHub refused the request
+    RATE_LIMITED = "rate-limited"  # limit answers until the retries ran out
+    SERVER = "server"  # 5xx
+    NO_ANSWER = "no-answer"  # connection refused or reset, timeout
+    UNCERTAIN = "uncertain"  # a create got no usable answer: it may exist
+    INTERNAL = "internal"  # a bug in batchsync
+
+    @property
+    def retryable(self) -> bool:
+        """True when the next run may succeed with nothing changed."""
+        return self in _RETRYABLE
+
+    @property
+    def refused(self) -> bool:
+        """True when GitHub refused the token itself: nothing can run until it is fixed."""
+        return self in (FailureKind.BAD_CREDENTIALS, FailureKind.PERMISSION)
+
+
+_RETRYABLE = frozenset(
+    {FailureKind.RATE_LIMITED, FailureKind.SERVER, FailureKind.NO_ANSWER, FailureKind.UNCERTAIN}
+)
+
+
 class BatchsyncError(Exception):
     """Base of every error batchsync raises on purpose."""
+
+    failure_kind: ClassVar[FailureKind] = FailureKind.INTERNAL
 
 
 class SettingsError(BatchsyncError):
@@ -46,6 +88,8 @@ class SettingsError(BatchsyncError):
 
 class ItemError(BatchsyncError):
     """One work item cannot be used; the rest of the batch goes on."""
+
+    failure_kind: ClassVar[FailureKind] = FailureKind.ITEM
 
     def __init__(
         self, path: str, line: int | None, message: str, *, key: str | None = None
@@ -64,6 +108,8 @@ class ApiError(BatchsyncError):
 
     ``headers`` are kept lower-cased and never include the request's Authorization header.
     """
+
+    failure_kind: ClassVar[FailureKind] = FailureKind.REJECTED
 
     status: int
     message: str
@@ -84,13 +130,19 @@ class ApiError(BatchsyncError):
 class AuthError(ApiError):
     """401: the token is wrong, expired or missing. Stops the whole run."""
 
+    failure_kind: ClassVar[FailureKind] = FailureKind.BAD_CREDENTIALS
+
 
 class ForbiddenError(ApiError):
     """403 that is not a rate limit: the token lacks a permission (e.g. ``issues: write``)."""
 
+    failure_kind: ClassVar[FailureKind] = FailureKind.PERMISSION
+
 
 class NotFoundError(ApiError):
     """404: the repository or issue does not exist, or the token cannot see it."""
+
+    failure_kind: ClassVar[FailureKind] = FailureKind.NOT_FOUND
 
 
 class ValidationFailed(ApiError):
@@ -99,6 +151,8 @@ class ValidationFailed(ApiError):
 
 class RateLimitError(ApiError):
     """403/429 from a primary or secondary rate limit."""
+
+    failure_kind: ClassVar[FailureKind] = FailureKind.RATE_LIMITED
 
     @property
     def secondary(self) -> bool:
@@ -110,9 +164,13 @@ class RateLimitError(ApiError):
 class ServerError(ApiError):
     """5xx: GitHub failed, possibly after acting on the request."""
 
+    failure_kind: ClassVar[FailureKind] = FailureKind.SERVER
+
 
 class TransportError(BatchsyncError):
     """No answer: connection refused or reset, or a timeout. The request may have been applied."""
+
+    failure_kind: ClassVar[FailureKind] = FailureKind.NO_ANSWER
 
     def __init__(self, method: str, path: str, reason: str) -> None:
         self.method = method
@@ -124,18 +182,192 @@ class TransportError(BatchsyncError):
 class UncertainWriteError(BatchsyncError):
     """A create got no usable answer: it may exist. Resolve by its marker, never by retrying."""
 
+    failure_kind: ClassVar[FailureKind] = FailureKind.UNCERTAIN
+
     def __init__(self, cause: ServerError | TransportError) -> None:
         self.cause = cause
         super().__init__(f"outcome unknown, will look for it before retrying: {cause}")
 
 
-class BudgetExhausted(BatchsyncError):
+class StopKind(enum.StrEnum):
+    """Why a whole run stops (``RunStop.kind``)."""
+
+    BAD_CREDENTIALS = "bad-credentials"  # 401: no request can succeed
+    MISSING_PERMISSION = "missing-permission"  # 403 that is not a limit: no write can succeed
+    DEADLINE = "deadline"  # the deadline passed: no new write starts
+    TIME_BUDGET = "time-budget"  # a wait would end after the deadline
+
+    @property
+    def refused(self) -> bool:
+        """True when GitHub refused the token: nothing more can run (exit 2)."""
+        return self in (StopKind.BAD_CREDENTIALS, StopKind.MISSING_PERMISSION)
+
+
+class RunStop(BatchsyncError):
+    """The one stop signal: the gate raises it, the adapter and the lanes let it through.
+
+    After a refusal (401, or a 403 that is not a limit) every later request raises it before it
+    is sent, and ``cause`` is GitHub's answer. When the time budget runs out, the items not
+    reached are reported as not done and the next run picks them up.
+    """
+
+    def __init__(
+        self,
+        kind: StopKind,
+        detail: str,
+        *,
+        cause: ApiError | None = None,
+        resume_at: float | None = None,
+    ) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.cause = cause
+        self.resume_at = resume_at
+        super().__init__(detail)
+
+    @classmethod
+    def refused(cls, error: ApiError) -> RunStop:
+        """The stop for a 401 (bad credentials) or a 403 that is not a limit (permission)."""
+        kind = StopKind.BAD_CREDENTIALS if error.status == 401 else StopKind.MISSING_PERMISSION
+        return cls(kind, str(error), cause=error)
+
+    def again(self) -> RunStop:
+        """A fresh copy to raise in another thread (one exception object shares a traceback)."""
+        return RunStop(self.kind, self.detail, cause=self.cause, resume_at=self.resume_at)
+
+
+class BudgetExhausted(RunStop):
     """The run's time budget would be overrun: stop cleanly, the next run carries on."""
 
-    def __init__(self, reason: str, *, resume_at: float | None = None) -> None:
+    def __init__(
+        self, reason: str, *, resume_at: float | None = None, passed: bool = False
+    ) -> None:
         self.reason = reason
-        self.resume_at = resume_at
-        super().__init__(f"time budget exhausted: {reason}")
+        kind = StopKind.DEADLINE if passed else StopKind.TIME_BUDGET
+        super().__init__(kind, f"time budget exhausted: {reason}", resume_at=resume_at)
+
+
+PERMISSIONS_YAML = "permissions:\n  issues: write"
+# What to do about each kind of failure (an ItemError's own message says its fix too).
+FIXES: Mapping[FailureKind, str] = {
+    FailureKind.ITEM: "fix the file at the line shown",
+    FailureKind.BAD_CREDENTIALS: "give a valid, unexpired token",
+    FailureKind.PERMISSION: "give the token write access to issues (permissions: issues: write)",
+    FailureKind.NOT_FOUND: "the issue is gone or the token cannot see it: check the item's link",
+    FailureKind.REJECTED: "GitHub refused the request: change what its message names",
+    FailureKind.RATE_LIMITED: (
+        "GitHub's rate limit outlasted the retries: the next run picks the item up; if it "
+        "recurs, lower max-concurrent or raise write-interval"
+    ),
+    FailureKind.SERVER: "GitHub failed: the next run retries the item",
+    FailureKind.NO_ANSWER: "GitHub did not answer: check the network; the next run retries",
+    FailureKind.UNCERTAIN: "the next run looks for the issue by its marker before creating it",
+    FailureKind.INTERNAL: "a bug in batchsync: report it with the step's log",
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one item failed: its kind, GitHub's status, whether a rerun may fix it, the fix."""
+
+    kind: FailureKind
+    message: str
+    status: int | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """True when the next run may succeed with nothing changed."""
+        return self.kind.retryable
+
+    @property
+    def fix(self) -> str:
+        """What to do about it."""
+        return FIXES[self.kind]
+
+    def to_json(self) -> dict[str, object]:
+        """The failure as plain JSON values (the results file's ``failure`` field)."""
+        return {
+            "kind": self.kind.value,
+            "status": self.status,
+            "retryable": self.retryable,
+            "fix": self.fix,
+        }
+
+
+def failure_of(error: BaseException) -> Failure:
+    """The typed failure an exception stands for, built once where the item ends."""
+    cause: BaseException = error
+    if isinstance(error, RunStop | UncertainWriteError) and error.cause is not None:
+        cause = error.cause
+    kind = cause.failure_kind if isinstance(cause, BatchsyncError) else FailureKind.INTERNAL
+    if isinstance(error, UncertainWriteError):
+        kind = FailureKind.UNCERTAIN
+    status = cause.status if isinstance(cause, ApiError) else None
+    if isinstance(error, ItemError):
+        message = error.message
+    elif isinstance(error, BatchsyncError):
+        message = str(error) or type(error).__name__
+    else:
+        message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return Failure(kind, message, status)
+
+
+@dataclass(frozen=True)
+class Fatal:
+    """Why nothing could run: a title, the message with its fix, and the YAML that fixes it."""
+
+    title: str
+    message: str
+    fix: str | None = None
+
+
+CREDENTIALS_YAML = "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}"
+
+
+def permission_fatal(repository: str, answer: str) -> Fatal:
+    """The one message for a token that may not write issues."""
+    return Fatal(
+        "missing permission",
+        f"The token may not write issues in {repository} ({answer}). Add this to the job (or the "
+        f"workflow):\n{PERMISSIONS_YAML}\nA pull request from a fork always gets a read-only "
+        "token: run with `dry-run: true` on pull_request events instead.",
+        PERMISSIONS_YAML,
+    )
+
+
+def _refusal_fatal(error: ApiError, repository: str) -> Fatal:
+    if isinstance(error, AuthError):
+        return Fatal(
+            "bad credentials",
+            f"GitHub refused the token (401 {error.message}). Give a valid, unexpired token "
+            "(the github-token input; GITHUB_TOKEN in a terminal).",
+            CREDENTIALS_YAML,
+        )
+    if isinstance(error, ForbiddenError):
+        return permission_fatal(repository, f"403 {error.message}")
+    return Fatal(
+        "repository not found",
+        f"{repository} was not found, or the token cannot see it (404). Name the "
+        "repository as owner/name, and for another repository than the workflow's give a token "
+        "that can read it.",
+        "with:\n  repository: owner/name",
+    )
+
+
+def fatal_of(error: BaseException, repository: str | None) -> Fatal:
+    """The one report of a run that could not start or was stopped (exit 2), in every mode."""
+    repo = repository or "the repository"
+    if isinstance(error, RunStop) and error.cause is not None:
+        error = error.cause
+    if isinstance(error, SettingsError):
+        return Fatal("invalid input", str(error))
+    if isinstance(error, AuthError | ForbiddenError | NotFoundError):
+        return _refusal_fatal(error, repo)
+    if isinstance(error, TransportError):
+        return Fatal("GitHub unreachable", f"{error}. Check GITHUB_API_URL and the network.")
+    if isinstance(error, BatchsyncError):
+        return Fatal("run stopped", f"nothing synced: {error}")
+    return Fatal("internal error", f"{type(error).__name__}: {error}")
 
 
 def error_from_response(

@@ -9,7 +9,6 @@ no throttling of its own: one retry layer, the gate's, decides
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import queue
 import re
@@ -21,7 +20,6 @@ from github import Auth, Github, GithubException
 
 from batchsync.errors import (
     ApiError,
-    AuthError,
     ForbiddenError,
     NotFoundError,
     TransportError,
@@ -130,9 +128,6 @@ class GitHubClient:
         # PyGithub's connection object keeps the pending request in attributes, so one client
         # serves one request at a time; idle ones wait here (lanes come and go per phase).
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
-        # After a 401/403 nothing more is sent: set inside the request, so a lane waiting for
-        # the write lane sees it before it sends (GitHub asks clients not to repeat 4xx).
-        self._refused: ApiError | None = None
 
     def __repr__(self) -> str:
         return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
@@ -157,22 +152,11 @@ class GitHubClient:
         return text.replace(self._auth.token, "***")
 
     def _send(
-        self,
-        verb: str,
-        url: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: Any = None,
-        settle: bool = True,
+        self, verb: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None
     ) -> tuple[Any, Mapping[str, str]]:
-        """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type.
-
-        ``settle``: a 401/403 stops every later request (not for a probe like ``GET /user``).
-        """
+        """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type."""
         path = url.split("?", 1)[0]
         path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
-        if self._refused is not None:
-            raise dataclasses.replace(self._refused)  # a fresh copy for this thread
         gh = self._github()
         try:
             headers, data = gh.requester.requestJsonAndCheck(
@@ -189,9 +173,7 @@ class GitHubClient:
                 headers={k: scrub(str(v)) for k, v in (exc.headers or {}).items()},
                 errors=tuple(scrub(text) for text in _error_strings(data)),
             )
-            if settle and isinstance(error, AuthError | ForbiddenError):
-                self._refused = error
-            raise error from None
+            raise error from None  # after a 401/403 the gate sends nothing more (RunStop)
         except requests.RequestException as exc:
             raise TransportError(verb, path, type(exc).__name__) from None
         finally:
@@ -304,12 +286,18 @@ class GitHubClient:
         if token_kind(self._auth.token) == "installation":
             return None
         url = f"{self._api_url}/user"
-        try:
-            data = self.gate.call(Op.READ, lambda: self._send("GET", url, settle=False))
-        except ForbiddenError as exc:
-            if INTEGRATION_FORBIDDEN.lower() in exc.message.lower():
-                return None
-            raise
+
+        def probe() -> tuple[Any, Mapping[str, str]]:
+            # An installation token's 403 here is an answer, not a refusal: the gate must not
+            # stop the run on it, so it never leaves this request as an error.
+            try:
+                return self._send("GET", url)
+            except ForbiddenError as exc:
+                if INTEGRATION_FORBIDDEN.lower() in exc.message.lower():
+                    return None, exc.headers
+                raise
+
+        data = self.gate.call(Op.READ, probe)
         login = data.get("login") if isinstance(data, dict) else None
         return login if isinstance(login, str) and login else None
 

@@ -13,7 +13,6 @@ and the retry loop.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import random
 import threading
@@ -27,11 +26,14 @@ from batchsync.errors import (
     AuthError,
     BatchsyncError,
     BudgetExhausted,
-    ItemError,
+    Failure,
+    ForbiddenError,
     RateLimitError,
+    RunStop,
     ServerError,
     TransportError,
     UncertainWriteError,
+    failure_of,
 )
 from batchsync.ratelimit import (
     PACING,
@@ -49,7 +51,7 @@ from batchsync.ratelimit import (
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
 
-__all__ = ["REPORT_EVERY", "BatchProcessor", "Gate"]
+__all__ = ["REPORT_EVERY", "BatchProcessor", "Describe", "Gate"]
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741 - the item type, named as in the API contract
@@ -59,6 +61,10 @@ logger = logging.getLogger("batchsync")
 # Long waits are slept in slices of at most this many seconds, reporting each through
 # ``on_wait``, so a progress display says something at least this often while nothing moves.
 REPORT_EVERY = 10.0
+
+# Builds the outcome of an item the sync function did not report on itself (it raised, or it
+# was never started): the caller knows its items, the processor does not.
+Describe = Callable[[I, ItemAction, Failure | None, str | None], Outcome]
 
 
 class Gate:
@@ -93,7 +99,7 @@ class Gate:
         self._points = SlidingWindow(limits.points_per_minute, 60.0)
         self._in_flight = 0  # sent, not answered: each will spend one of the primary budget
         self._reported: tuple[str, float] = ("", float("-inf"))  # last on_wait: reason, time
-        self._auth_error: AuthError | None = None
+        self._stop: RunStop | None = None  # set once GitHub refused the token: nothing more goes
         self._verified = False  # some answer other than 401 has come back
         self._probing = False  # one request is out to find out whether the token works
 
@@ -112,6 +118,12 @@ class Gate:
         """The primary budget as the responses so far reported it."""
         with self._cond:
             return self._snapshot
+
+    @property
+    def stopped(self) -> RunStop | None:
+        """The stop signal, once GitHub refused the token (401, or a 403 that is no limit)."""
+        with self._cond:
+            return self._stop
 
     @property
     def deadline(self) -> float | None:
@@ -151,7 +163,10 @@ class Gate:
             try:
                 value, headers = fn()
             except ApiError as exc:
-                self._answered(op, exc.headers, epoch, exc)
+                # Still holding the write lane: a writer waiting for it sees the stop first.
+                stop = self._answered(op, exc.headers, epoch, exc)
+                if stop is not None:
+                    raise stop.again() from exc
                 failures.append(exc)
                 if op is Op.CREATE and isinstance(exc, ServerError):
                     raise UncertainWriteError(exc) from exc
@@ -178,7 +193,7 @@ class Gate:
                     continue
                 now = self._clock()
                 if op is not Op.READ and self._deadline is not None and now >= self._deadline:
-                    raise BudgetExhausted("the deadline passed; no new write starts")
+                    raise BudgetExhausted("the deadline passed; no new write starts", passed=True)
                 at, reason = earliest_start(
                     op,
                     now,
@@ -205,20 +220,23 @@ class Gate:
 
     def _answered(
         self, op: Op, headers: Mapping[str, str], epoch: int, error: ApiError | None
-    ) -> None:
+    ) -> RunStop | None:
+        """Fold an answer into the shared state; the run's stop when GitHub refused the token."""
         with self._cond:
             self._settle(op)
             self._snapshot = merge_snapshot(self._snapshot, RateLimitSnapshot.from_headers(headers))
             self._probing = False
             self._cond.notify_all()
-            if isinstance(error, AuthError):
-                self._auth_error = error
-                return
+            if isinstance(error, AuthError | ForbiddenError):
+                # GitHub asks clients not to repeat a refused request: the run stops here.
+                self._stop = self._stop or RunStop.refused(error)
+                return self._stop
             self._verified = True
             if isinstance(error, RateLimitError):
                 self._start_pause(error, epoch)
             elif epoch == self._epoch:
                 self._streak = 0  # sent after the last pause and not limited: the storm is over
+            return None
 
     def _start_pause(self, error: RateLimitError, epoch: int) -> None:
         """Pause every lane for GitHub's wait (caller holds the lock)."""
@@ -250,9 +268,8 @@ class Gate:
             self._budget.settle(now)
 
     def _raise_if_dead(self) -> None:
-        if self._auth_error is not None:
-            # A fresh copy: one exception object raised in several threads shares a traceback.
-            raise dataclasses.replace(self._auth_error)
+        if self._stop is not None:
+            raise self._stop.again()
 
     def _retry_sleep(self, seconds: float, error: BaseException) -> None:
         """Tenacity's sleep: wait before a retry, within the deadline, reporting why."""
@@ -342,8 +359,13 @@ class BatchProcessor:
         sync_map: Mapping[str, int],
         dry_run: bool = False,
         on_progress: Callable[[int, int, I], None] | None = None,
+        describe: Describe[I] | None = None,
     ) -> BatchResult:
-        """Sync every item; per-item failures are recorded, a 401 stops and is re-raised."""
+        """Sync every item; per-item failures are recorded, a refused token stops and is raised.
+
+        ``describe`` builds the outcome of an item that raised or was never started; by default
+        it reads the item's ``key``, ``kind`` and ``path`` attributes.
+        """
         start = self._clock()
         kwargs: dict[str, Any] = {
             "repo": repo,
@@ -352,7 +374,7 @@ class BatchProcessor:
             "sync_map": MappingProxyType(dict(sync_map)) if dry_run else sync_map,
             "dry_run": dry_run,
         }
-        run = _Run(items, sync_fn, kwargs, on_progress)
+        run = _Run(items, sync_fn, kwargs, on_progress, describe or _outcome_for)
         lanes = [
             threading.Thread(target=run.lane, name=f"batchsync-lane-{n + 1}", daemon=True)
             for n in range(min(self.max_concurrent, len(items)))
@@ -361,8 +383,8 @@ class BatchProcessor:
             lane.start()
         for lane in lanes:
             lane.join()
-        if run.auth_error is not None:
-            raise run.auth_error
+        if run.stop is not None and run.stop.kind.refused:
+            raise run.stop
         outcomes = run.finish()
         return BatchResult(
             outcomes=outcomes, duration=self._clock() - start, rate_limit=self.gate.snapshot
@@ -378,14 +400,15 @@ class _Run(Generic[I]):
         sync_fn: Callable[..., Outcome],
         kwargs: Mapping[str, Any],
         on_progress: Callable[[int, int, I], None] | None,
+        describe: Describe[I],
     ) -> None:
         self.items = items
         self.sync_fn = sync_fn
         self.kwargs = kwargs
         self.on_progress = on_progress
+        self.describe = describe
         self.outcomes: list[Outcome | None] = [None] * len(items)
-        self.stop_reason: str | None = None
-        self.auth_error: AuthError | None = None
+        self.stop: RunStop | None = None
         self._lock = threading.Lock()
         self._progress_lock = threading.Lock()
         self._next = 0
@@ -400,20 +423,19 @@ class _Run(Generic[I]):
 
     def finish(self) -> tuple[Outcome, ...]:
         """Every outcome in input order; items never started are NOT_DONE (and reported)."""
-        reason = self.stop_reason or "the batch stopped before this item"
+        reason = self.stop.detail if self.stop else "the batch stopped before this item"
         result = []
         for index, recorded in enumerate(self.outcomes):
             outcome = recorded
             if outcome is None:
-                outcome = _outcome_for(self.items[index], ItemAction.NOT_DONE, reason=reason)
+                outcome = self.describe(self.items[index], ItemAction.NOT_DONE, None, reason)
                 self._report(self.items[index])
             result.append(outcome)
         return tuple(result)
 
     def _take(self) -> int | None:
         with self._lock:
-            stopped = self.stop_reason is not None or self.auth_error is not None
-            if stopped or self._next >= len(self.items):
+            if self.stop is not None or self._next >= len(self.items):
                 return None
             self._next += 1
             return self._next - 1
@@ -421,25 +443,19 @@ class _Run(Generic[I]):
     def _one(self, item: I) -> Outcome:
         try:
             return self.sync_fn(item, **self.kwargs)
-        except BudgetExhausted as exc:
+        except RunStop as exc:
             with self._lock:
-                if self.stop_reason is None:
-                    self.stop_reason = str(exc)
-                    logger.warning("%s; no new items start", exc)
-            return _outcome_for(item, ItemAction.NOT_DONE, reason=str(exc))
-        except AuthError as exc:
-            with self._lock:
-                if self.auth_error is None:
-                    self.auth_error = exc
-            return _outcome_for(item, ItemAction.FAILED, error=str(exc))
+                first = self.stop is None
+                self.stop = self.stop or exc
+            if first:
+                logger.warning("%s; no new items start", exc)
+            return self.describe(item, ItemAction.NOT_DONE, None, exc.detail)
         except Exception as exc:
             if not isinstance(exc, BatchsyncError):
                 logger.debug("the sync function raised", exc_info=True)
-            outcome = _outcome_for(item, ItemAction.FAILED, error=_message(exc))
-            if isinstance(exc, ItemError):
-                outcome = dataclasses.replace(outcome, path=exc.path, line=exc.line)
-            logger.warning("%s: %s", outcome.key, outcome.error)
-            return outcome
+            failure = failure_of(exc)
+            logger.warning("%s: %s", _name_of(item), failure.message)
+            return self.describe(item, ItemAction.FAILED, failure, None)
 
     def _report(self, item: I) -> None:
         if self.on_progress is None:
@@ -452,22 +468,20 @@ class _Run(Generic[I]):
                 logger.exception("the progress callback failed; the batch goes on")
 
 
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, BatchsyncError):
-        return str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+def _name_of(item: object) -> str:
+    key = getattr(item, "key", None)
+    return str(key) if key is not None else str(item)
 
 
 def _outcome_for(
-    item: object, action: ItemAction, *, error: str | None = None, reason: str | None = None
+    item: object, action: ItemAction, failure: Failure | None, reason: str | None
 ) -> Outcome:
-    """An outcome for an item the sync function did not report on itself."""
-    key = getattr(item, "key", None)
+    """The default ``Describe``: an item's ``key``, ``kind`` and ``path`` attributes."""
     return Outcome(
-        key=str(key) if key is not None else str(item),
+        key=_name_of(item),
         kind=str(getattr(item, "kind", "")),
         path=str(getattr(item, "path", "")),
         action=action,
-        error=error,
+        failure=failure,
         reason=reason,
     )

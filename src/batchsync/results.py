@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from batchsync.errors import Failure, FailureKind
 from batchsync.ratelimit import RateLimitSnapshot
 
-__all__ = ["BatchResult", "ItemAction", "Outcome"]
+__all__ = ["BatchResult", "Failure", "FailureKind", "ItemAction", "Outcome"]
 
 
 class ItemAction(enum.StrEnum):
@@ -39,9 +40,18 @@ class Outcome:
     action: ItemAction
     issue_number: int | None = None
     url: str | None = None
-    error: str | None = None
+    failure: Failure | None = None
     reason: str | None = None
     line: int | None = None
+
+    @property
+    def error(self) -> str | None:
+        """The failure's message, if the item failed."""
+        return self.failure.message if self.failure is not None else None
+
+    def failed_with(self, kind: FailureKind) -> bool:
+        """True when the item failed with a failure of ``kind``."""
+        return self.failure is not None and self.failure.kind is kind
 
     def to_json(self) -> dict[str, object]:
         """The record as written to the ``results-file`` output."""
@@ -53,6 +63,7 @@ class Outcome:
             "issue_number": self.issue_number,
             "url": self.url,
             "error": self.error,
+            "failure": self.failure.to_json() if self.failure is not None else None,
         }
 
 

@@ -14,14 +14,7 @@ from typing import Required, TextIO, TypedDict, Unpack
 from batchsync import summary
 from batchsync.config import Settings
 from batchsync.engine import Engine, EngineOptions, IssueClient, ProgressFn
-from batchsync.errors import (
-    ApiError,
-    AuthError,
-    BatchsyncError,
-    ForbiddenError,
-    NotFoundError,
-    SettingsError,
-)
+from batchsync.errors import BatchsyncError, SettingsError, fatal_of
 from batchsync.github import GitHubClient
 from batchsync.items import Kind, scan
 from batchsync.processor import BatchProcessor, Gate
@@ -72,8 +65,9 @@ def run(
 ) -> BatchResult:
     """One sync: scan, list, plan, execute. Per-item problems are outcomes, not exceptions.
 
-    Raises ``SettingsError`` (no token or repository, bad path), and ``AuthError``,
-    ``ForbiddenError`` or ``NotFoundError`` when the repository itself cannot be used.
+    Raises ``SettingsError`` (no token or repository, bad path), ``RunStop`` when GitHub refused
+    the token (401, or a 403 that is no rate limit), and ``NotFoundError`` when the repository
+    cannot be seen.
     """
     start = clock()
     token = settings.token_value()
@@ -113,23 +107,6 @@ def run(
     return dataclasses.replace(result, duration=clock() - start, rate_limit=gate.snapshot)
 
 
-def _fatal_message(exc: ApiError, repository: str) -> str:
-    if isinstance(exc, AuthError):
-        return (
-            f"GitHub refused the token ({exc.status} {exc.message}): set GITHUB_TOKEN to a valid, "
-            "unexpired token"
-        )
-    if isinstance(exc, ForbiddenError):
-        return (
-            f"the token may not do this in {repository} ({exc}): give it write access to issues "
-            "(in a workflow: `permissions: issues: write`)"
-        )
-    return (
-        f"repository {repository} was not found or the token cannot see it ({exc}): check "
-        "`repository` and the token's access"
-    )
-
-
 def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """``batchsync sync`` in a terminal: run, print a summary, return the exit code.
 
@@ -141,14 +118,8 @@ def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | N
     progress = progress_for(err, actions=settings.in_actions)
     try:
         result = run(settings, on_progress=progress, on_wait=progress.on_wait)
-    except SettingsError as exc:
-        print(f"batchsync: {exc}", file=err)
-        return 2
-    except (AuthError, ForbiddenError, NotFoundError) as exc:
-        print(f"batchsync: {_fatal_message(exc, settings.repository or '')}", file=err)
-        return 2
-    except BatchsyncError as exc:  # GitHub unreachable or failing before any item could run
-        print(f"batchsync: nothing synced: {exc}", file=err)
+    except BatchsyncError as exc:  # nothing could run: the same message as in action mode
+        print(f"batchsync: {fatal_of(exc, settings.repository).message}", file=err)
         return 2
     print(
         summary.text(result, repository=settings.repository or "", dry_run=settings.dry_run),

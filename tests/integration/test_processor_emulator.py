@@ -15,7 +15,14 @@ import pytest
 import requests
 
 from batchsync.emulator import Emulator, FaultConfig, LimitConfig
-from batchsync.errors import AuthError, TransportError, UncertainWriteError, error_from_response
+from batchsync.errors import (
+    AuthError,
+    RunStop,
+    StopKind,
+    TransportError,
+    UncertainWriteError,
+    error_from_response,
+)
 from batchsync.processor import BatchProcessor, Gate
 from batchsync.ratelimit import Limits, Op
 from batchsync.results import ItemAction, Outcome
@@ -263,10 +270,12 @@ def test_a_bad_token_stops_the_run_after_one_request(cleanup):
     cleanup.append(emu)
     gate = gate_for(emu)
     api = Api(emu, gate, token="ghs_wrong")
-    with pytest.raises(AuthError):
+    with pytest.raises(RunStop) as caught:
         BatchProcessor(10, gate=gate).batch_upload(
             keys(30), creating, repo=REPO, client=api, sync_map={}
         )
+    assert caught.value.kind is StopKind.BAD_CREDENTIALS
+    assert isinstance(caught.value.cause, AuthError)
     assert emu.stats.total == 1
     assert "ghs_wrong" not in str(emu.stats.to_json(log=True))
 

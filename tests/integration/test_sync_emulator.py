@@ -13,14 +13,13 @@ import requests
 
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator, FaultConfig
-from batchsync.errors import AuthError, ForbiddenError, NotFoundError
+from batchsync.errors import AuthError, NotFoundError, RunStop
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
 from emulated import LIST_FIELDS, run_overrides
 
 TOKEN = "ghs_enginetoken"
-READ_ONLY = "ghs_readonly"
 REPO = "octo/demo"
 
 
@@ -140,7 +139,6 @@ def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     # The client's own pacing (points a minute) runs on the emulator's fast clock.
     with Emulator(limits="off", scale=1000, list_fields=request.param) as emulator:
         emulator.add_token(TOKEN)
-        emulator.add_token(READ_ONLY, permission="read")
         emulator.add_repo(REPO)
         yield emulator
 
@@ -437,8 +435,9 @@ def test_close_removed_closes_the_issue_of_a_deleted_file(emu: Emulator, workspa
 
 
 def test_bad_token_stops_the_run(emu: Emulator, workspace: Path) -> None:
-    with pytest.raises(AuthError) as caught:
+    with pytest.raises(RunStop) as caught:
         sync(emu, workspace, github_token="ghs_wrong")
+    assert isinstance(caught.value.cause, AuthError)
     assert "ghs_wrong" not in str(caught.value)
     assert emu.stats.total == 1
 
@@ -446,12 +445,6 @@ def test_bad_token_stops_the_run(emu: Emulator, workspace: Path) -> None:
 def test_missing_repository_stops_the_run(emu: Emulator, workspace: Path) -> None:
     with pytest.raises(NotFoundError):
         sync(emu, workspace, repository="octo/nothing")
-
-
-def test_read_only_token_stops_at_the_first_write(emu: Emulator, workspace: Path) -> None:
-    with pytest.raises(ForbiddenError):
-        sync(emu, workspace, github_token=READ_ONLY)
-    assert writes(emu) == 1
 
 
 def test_scan_errors_are_failed_outcomes_and_the_rest_syncs(emu: Emulator, workspace: Path) -> None:

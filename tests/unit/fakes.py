@@ -7,15 +7,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from batchsync.errors import (
-    AuthError,
-    BudgetExhausted,
     NotFoundError,
+    RunStop,
     ServerError,
     UncertainWriteError,
     ValidationFailed,
+    failure_of,
 )
 from batchsync.plan import RemoteIssue
-from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.results import BatchResult, Failure, ItemAction, Outcome
 
 WRITES = {"create_issue", "update_issue", "add_sub_issue", "add_comment"}
 
@@ -150,36 +150,39 @@ class SerialProcessor:
         sync_map: Mapping[str, int],
         dry_run: bool = False,
         on_progress: Callable[[int, int, Any], None] | None = None,
+        describe: Callable[[Any, ItemAction, Failure | None, str | None], Outcome] | None = None,
     ) -> BatchResult:
         self.batches.append(len(items))
+        record = describe or _record
         outcomes: list[Outcome] = []
         stopped = False
         for done, item in enumerate(items, start=1):
             if stopped:
-                outcomes.append(_record(item, ItemAction.NOT_DONE))
+                outcomes.append(record(item, ItemAction.NOT_DONE, None, None))
             else:
                 try:
                     outcomes.append(
                         sync_fn(item, repo=repo, client=client, sync_map=sync_map, dry_run=dry_run)
                     )
-                except BudgetExhausted:
+                except RunStop as stop:
+                    if stop.kind.refused:
+                        raise
                     stopped = True
-                    outcomes.append(_record(item, ItemAction.NOT_DONE))
-                except AuthError:
-                    raise
+                    outcomes.append(record(item, ItemAction.NOT_DONE, None, stop.detail))
                 except Exception as exc:
-                    outcomes.append(_record(item, ItemAction.FAILED, str(exc)))
+                    outcomes.append(record(item, ItemAction.FAILED, failure_of(exc), None))
             if on_progress is not None:
                 on_progress(done, len(items), item)
         return BatchResult(outcomes=tuple(outcomes))
 
 
-def _record(item: Any, action: ItemAction, error: str | None = None) -> Outcome:
+def _record(item: Any, action: ItemAction, failure: Failure | None, reason: str | None) -> Outcome:
     kind = getattr(item, "kind", "")
     return Outcome(
         key=item.key,
         kind=str(getattr(kind, "value", kind)),
         path=item.path,
         action=action,
-        error=error,
+        failure=failure,
+        reason=reason,
     )

@@ -16,14 +16,18 @@ from batchsync import action, summary
 from batchsync.config import SOURCES, Settings, load_settings
 from batchsync.errors import (
     AuthError,
+    FailureKind,
     ForbiddenError,
     NotFoundError,
+    RunStop,
     SettingsError,
     TransportError,
+    error_from_response,
+    failure_of,
 )
 from batchsync.items import Kind
-from batchsync.ratelimit import RateLimitSnapshot
-from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.ratelimit import RateLimitSnapshot, gave_up
+from batchsync.results import BatchResult, Failure, ItemAction, Outcome
 from runner_env import ACTION_YML, parse_outputs
 
 TOKEN = "ghs_unit0secret0token"
@@ -152,9 +156,12 @@ def done(key: str, action_: ItemAction = ItemAction.CREATED, **extra: Any) -> Ou
 
 
 def failed(
-    key: str, error: str = "PATCH /repos/o/r/issues/3 -> 422: too long", **extra: Any
+    key: str,
+    error: str = "PATCH /repos/o/r/issues/3 -> 422: too long",
+    kind: FailureKind = FailureKind.REJECTED,
+    **extra: Any,
 ) -> Outcome:
-    return done(key, ItemAction.FAILED, error=error, **extra)
+    return done(key, ItemAction.FAILED, failure=Failure(kind, error), **extra)
 
 
 OK = BatchResult(
@@ -217,12 +224,21 @@ def test_item_error_annotation_points_at_repo_file_and_line(settings: Settings) 
     (error,) = go(settings, fake_run(result)[0]).errors()
     assert error == (
         "::error file=.claude/epics/e1/001.md,line=3,title=batchsync%3A 001::"
-        "PATCH /repos/o/r/issues/3 -> 422: too long"
+        "PATCH /repos/o/r/issues/3 -> 422: too long. Fix: GitHub refused the request: change "
+        "what its message names"
     )
 
 
+def test_an_item_error_annotation_is_its_message_alone(settings: Settings) -> None:
+    result = BatchResult(outcomes=(failed("001", "no title: add `title:`", FailureKind.ITEM),))
+    (error,) = go(settings, fake_run(result)[0]).errors()
+    assert error.endswith("::no title: add `title:`")
+
+
 def test_scan_error_path_relative_to_workspace_is_kept(settings: Settings) -> None:
-    scan_error = failed("bad", error="invalid YAML", path=".claude/prds/prd-001.md", line=2)
+    scan_error = failed(
+        "bad", "invalid YAML", FailureKind.ITEM, path=".claude/prds/prd-001.md", line=2
+    )
     (error,) = go(settings, fake_run(BatchResult(outcomes=(scan_error,)))[0]).errors()
     assert error.startswith("::error file=.claude/prds/prd-001.md,line=2,")
 
@@ -282,7 +298,7 @@ def test_waits_are_logged(settings: Settings) -> None:
 
 
 def test_token_never_printed_or_written(settings: Settings) -> None:
-    leaky = failed("001", error=f"GET /x -> 500: echoed {TOKEN}")
+    leaky = failed("001", f"GET /x -> 500: echoed {TOKEN}", FailureKind.SERVER)
     step = go(settings, fake_run(BatchResult(outcomes=(leaky,)), raises=None)[0])
     written = [
         step.stdout.replace(f"::add-mask::{TOKEN}", ""),
@@ -309,6 +325,16 @@ def test_token_scrubbed_from_unexpected_error(settings: Settings) -> None:
     ("exc", "title", "fix"),
     [
         (AuthError(401, "Bad credentials"), "bad credentials", "github-token:"),
+        (
+            RunStop.refused(AuthError(401, "Bad credentials")),
+            "bad credentials",
+            "github-token:",
+        ),
+        (
+            RunStop.refused(ForbiddenError(403, "Resource not accessible by integration")),
+            "missing permission",
+            "permissions:\n  issues: write",
+        ),
         (
             ForbiddenError(403, "Resource not accessible by integration"),
             "missing permission",
@@ -340,7 +366,9 @@ def test_forbidden_says_exactly_which_yaml_to_add(settings: Settings) -> None:
 
 def test_permission_failures_on_items_give_one_error_and_exit_two(settings: Settings) -> None:
     denied = "POST /repos/o/r/issues -> 403: Resource not accessible by integration"
-    result = BatchResult(outcomes=tuple(failed(f"k{i}", error=denied) for i in range(12)))
+    result = BatchResult(
+        outcomes=tuple(failed(f"k{i}", denied, FailureKind.PERMISSION) for i in range(12))
+    )
     step = go(settings, fake_run(result)[0])
     assert step.code == action.EXIT_FATAL
     (error,) = step.errors()
@@ -349,7 +377,7 @@ def test_permission_failures_on_items_give_one_error_and_exit_two(settings: Sett
 
 
 def test_permission_error_leaves_room_for_the_aggregate(env: Env) -> None:
-    denied = failed("d", error="POST /repos/o/r/issues -> 403: Resource not accessible")
+    denied = failed("d", "POST /repos/o/r/issues -> 403: no access", FailureKind.PERMISSION)
     others = tuple(failed(f"k{i:02d}") for i in range(12))
     errors = go(env.settings(), fake_run(BatchResult(outcomes=(denied, *others)))[0]).errors()
     assert len(errors) == action.ANNOTATION_LIMIT
@@ -357,11 +385,27 @@ def test_permission_error_leaves_room_for_the_aggregate(env: Env) -> None:
     assert "4 more items failed" in errors[-1]
 
 
-def test_rate_limit_403_is_not_a_permission_problem(settings: Settings) -> None:
-    limited = "POST /repos/o/r/issues -> 403: API rate limit exceeded (retried 3 times)"
-    step = go(settings, fake_run(BatchResult(outcomes=(failed("k", error=limited),)))[0])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "API rate limit exceeded for installation ID 1.",
+        "You have exceeded a secondary rate limit. Please wait a few minutes.",
+        # GitHub's older wording of a secondary limit: no "rate limit" in it at all.
+        "You have triggered an abuse detection mechanism. Please wait a few minutes.",
+    ],
+)
+def test_a_rate_limit_403_that_ran_out_of_retries_is_not_a_permission_problem(
+    settings: Settings, message: str
+) -> None:
+    answer = error_from_response(403, message, method="POST", path="/repos/o/r/issues")
+    given_up = gave_up(answer, 3)
+    outcome = failed("k", str(given_up), failure_of(given_up).kind)
+    step = go(settings, fake_run(BatchResult(outcomes=(outcome,)))[0])
     assert step.code == action.EXIT_FAILED
-    assert "permissions" not in step.errors()[0]
+    (error,) = step.errors()
+    assert "permissions" not in error
+    assert "missing permission" not in step.summary
+    assert "rate limit outlasted the retries" in error
 
 
 def test_no_token_stops_before_running(env: Env) -> None:

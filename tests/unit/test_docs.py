@@ -29,7 +29,7 @@ MIN_FIXED = 8  # letters of fixed text a template needs to be a message rather t
 # Callee name -> index of the argument that is the message (keyword name in brackets).
 MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "ItemError": (2, "message"),  # printed as "path:line: message"
-    "_Fatal": (1, "message"),  # the action's one error for a run that could not start
+    "Fatal": (1, "message"),  # the one error for a run that could not start (every mode)
     "BudgetExhausted": (0, "reason"),  # printed as "time budget exhausted: reason"
     "_LinkError": (0, "message"),
     "TransportError": (2, "reason"),
@@ -37,7 +37,7 @@ MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "_cannot_start": (1, "message"),  # the CLI's one line (or titled ::error) for exit 2
 }
 # Callee name -> index of the title of an error that ends a run before it starts.
-TITLE_CALLS: dict[str, int] = {"_Fatal": 0, "_cannot_start": 0}
+TITLE_CALLS: dict[str, int] = {"Fatal": 0, "_cannot_start": 0}
 PREFIXES = {"BudgetExhausted": "time budget exhausted: "}
 ANNOTATIONS = {"error", "warning", "notice"}  # workflow.error(...) and friends
 PRINTERS = {"print", "_say"}

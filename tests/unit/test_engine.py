@@ -12,8 +12,10 @@ from fakes import FakeGitHub, SerialProcessor
 from batchsync.engine import Engine, EngineOptions, waves
 from batchsync.errors import (
     BudgetExhausted,
+    FailureKind,
     ForbiddenError,
     ItemError,
+    RunStop,
     ServerError,
     UncertainWriteError,
 )
@@ -362,12 +364,21 @@ def test_the_101st_child_is_a_per_item_error_and_the_rest_goes_on() -> None:
 
 
 def test_forbidden_write_stops_the_run_without_more_requests() -> None:
+    denied = ForbiddenError(403, "Resource not accessible by integration")
+    gh = FakeGitHub(raise_on={"create_issue": RunStop.refused(denied)})
+    with pytest.raises(RunStop):
+        run(gh, tree())
+    assert [c[0] for c in gh.calls].count("create_issue") == 1
+
+
+def test_a_forbidden_answer_outside_the_gate_is_a_typed_permission_failure() -> None:
     gh = FakeGitHub(
         raise_on={"create_issue": ForbiddenError(403, "Resource not accessible by integration")}
     )
-    with pytest.raises(ForbiddenError):
-        run(gh, tree())
-    assert [c[0] for c in gh.calls].count("create_issue") == 1
+    result = run(gh, tree())
+    assert result.errors
+    assert all(o.failed_with(FailureKind.PERMISSION) for o in result.errors)
+    assert {o.failure.status for o in result.errors if o.failure} == {403}
 
 
 def test_scan_errors_become_failed_outcomes_with_path_and_line() -> None:

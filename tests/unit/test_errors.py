@@ -5,12 +5,22 @@ import pytest
 from batchsync.errors import (
     ApiError,
     AuthError,
+    BudgetExhausted,
+    FailureKind,
     ForbiddenError,
+    ItemError,
     NotFoundError,
     RateLimitError,
+    RunStop,
     ServerError,
+    SettingsError,
+    StopKind,
+    TransportError,
+    UncertainWriteError,
     ValidationFailed,
     error_from_response,
+    failure_of,
+    fatal_of,
 )
 
 
@@ -68,3 +78,79 @@ def test_headers_are_lower_cased_and_message_names_the_request():
     )
     assert error.headers == {"x-ratelimit-remaining": "10"}
     assert str(error) == "POST /repos/o/r/issues -> 422: Validation Failed (body is too long)"
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "kind", "retryable"),
+    [
+        (401, "Bad credentials", FailureKind.BAD_CREDENTIALS, False),
+        (403, "Resource not accessible by integration", FailureKind.PERMISSION, False),
+        (403, "You have triggered an abuse detection mechanism.", FailureKind.RATE_LIMITED, True),
+        (403, "You have exceeded a secondary rate limit.", FailureKind.RATE_LIMITED, True),
+        (429, "Too Many Requests", FailureKind.RATE_LIMITED, True),
+        (404, "Not Found", FailureKind.NOT_FOUND, False),
+        (422, "Validation Failed", FailureKind.REJECTED, False),
+        (400, "Problems parsing JSON", FailureKind.REJECTED, False),
+        (502, "Server Error", FailureKind.SERVER, True),
+    ],
+)
+def test_a_github_answer_becomes_a_typed_failure_with_its_status(status, message, kind, retryable):
+    failure = failure_of(error_from_response(status, message, method="POST", path="/x"))
+    assert (failure.kind, failure.status, failure.retryable) == (kind, status, retryable)
+    assert failure.message == f"POST /x -> {status}: {message}"
+    assert failure.fix
+
+
+def test_failures_without_an_answer_are_typed_too():
+    lost = TransportError("POST", "/x", "timed out")
+    assert failure_of(lost).kind is FailureKind.NO_ANSWER
+    uncertain = failure_of(UncertainWriteError(ServerError(502, "Bad Gateway")))
+    assert (uncertain.kind, uncertain.status) == (FailureKind.UNCERTAIN, 502)
+    item = failure_of(ItemError("a.md", 3, "no title: add `title:`"))
+    assert (item.kind, item.message) == (FailureKind.ITEM, "no title: add `title:`")
+    bug = failure_of(KeyError("title"))
+    assert (bug.kind, bug.message) == (FailureKind.INTERNAL, "KeyError: 'title'")
+
+
+def test_a_refusal_is_one_stop_signal_with_its_cause():
+    denied = ForbiddenError(403, "Resource not accessible by integration")
+    stop = RunStop.refused(denied)
+    assert (stop.kind, stop.cause) == (StopKind.MISSING_PERMISSION, denied)
+    assert stop.kind.refused
+    assert RunStop.refused(AuthError(401, "Bad credentials")).kind is StopKind.BAD_CREDENTIALS
+    copy = stop.again()
+    assert copy is not stop
+    assert (copy.kind, copy.cause, str(copy)) == (stop.kind, stop.cause, str(stop))
+    assert failure_of(stop).kind is FailureKind.PERMISSION
+
+
+def test_the_time_budget_is_a_stop_that_is_not_a_refusal():
+    passed = BudgetExhausted("the deadline passed", passed=True)
+    waiting = BudgetExhausted("waiting would pass the deadline", resume_at=5.0)
+    assert isinstance(passed, RunStop)
+    assert (passed.kind, waiting.kind) == (StopKind.DEADLINE, StopKind.TIME_BUDGET)
+    assert not passed.kind.refused
+    assert waiting.resume_at == 5.0
+    assert str(waiting) == "time budget exhausted: waiting would pass the deadline"
+
+
+@pytest.mark.parametrize(
+    ("error", "title", "fix"),
+    [
+        (AuthError(401, "Bad credentials"), "bad credentials", "github-token"),
+        (RunStop.refused(AuthError(401, "Bad credentials")), "bad credentials", "github-token"),
+        (RunStop.refused(ForbiddenError(403, "no")), "missing permission", "issues: write"),
+        (NotFoundError(404, "Not Found"), "repository not found", "repository: owner/name"),
+        (SettingsError("type", "bug", "one of all, prd"), "invalid input", None),
+        (TransportError("GET", "/x", "refused"), "GitHub unreachable", None),
+        (ServerError(502, "Bad Gateway"), "run stopped", None),
+        (RuntimeError("boom"), "internal error", None),
+    ],
+)
+def test_one_fatal_report_for_every_mode(error, title, fix):
+    fatal = fatal_of(error, "o/r")
+    assert fatal.title == title
+    if fix is None:
+        assert fatal.fix is None
+    else:
+        assert fix in (fatal.fix or "")

@@ -16,11 +16,14 @@ from batchsync.errors import (
     AuthError,
     ForbiddenError,
     RateLimitError,
+    RunStop,
+    StopKind,
     TransportError,
     ValidationFailed,
 )
 from batchsync.github import GitHubClient, issue_from_json
-from batchsync.ratelimit import Op
+from batchsync.processor import Gate
+from batchsync.ratelimit import Limits, Op
 
 T = TypeVar("T")
 API = "https://api.github.com:443"
@@ -363,13 +366,17 @@ def test_ghes_prefix_is_kept_in_paths(gate: RecordingGate) -> None:
 
 
 @responses.activate
-def test_after_a_forbidden_answer_nothing_more_is_sent(client: GitHubClient) -> None:
+def test_after_a_forbidden_answer_the_gate_sends_nothing_more() -> None:
     responses.post(
         f"{REPO}/issues", json={"message": "Resource not accessible by integration"}, status=403
     )
-    with pytest.raises(ForbiddenError):
+    gate = Gate(Limits(write_interval=0), sleep=lambda _: None)
+    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    with pytest.raises(RunStop) as first:
         client.create_issue("T", "B", ())
-    with pytest.raises(ForbiddenError):
+    assert first.value.kind is StopKind.MISSING_PERMISSION
+    assert isinstance(first.value.cause, ForbiddenError)
+    with pytest.raises(RunStop):
         client.create_issue("T2", "B", ())
     assert len(responses.calls) == 1
 

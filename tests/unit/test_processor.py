@@ -13,11 +13,14 @@ from batchsync.errors import (
     ApiError,
     AuthError,
     BudgetExhausted,
+    FailureKind,
     ForbiddenError,
     ItemError,
     NotFoundError,
     RateLimitError,
+    RunStop,
     ServerError,
+    StopKind,
     TransportError,
     UncertainWriteError,
     ValidationFailed,
@@ -498,8 +501,6 @@ def test_a_create_without_a_usable_answer_is_uncertain_and_never_resent(error):
         ApiError(400, "Problems parsing JSON"),
         NotFoundError(404, "Not Found"),
         ValidationFailed(422, "Validation Failed"),
-        ForbiddenError(403, "Resource not accessible by integration"),
-        AuthError(401, "Bad credentials"),
     ],
 )
 @pytest.mark.parametrize("op", list(Op))
@@ -513,13 +514,36 @@ def test_client_errors_are_raised_at_once(op, error):
     assert clock.sleeps == []
 
 
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (AuthError(401, "Bad credentials"), StopKind.BAD_CREDENTIALS),
+        (
+            ForbiddenError(403, "Resource not accessible by integration"),
+            StopKind.MISSING_PERMISSION,
+        ),
+    ],
+)
+@pytest.mark.parametrize("op", list(Op))
+def test_a_refused_token_stops_the_run_at_once(op, error, kind):
+    clock = FakeClock()
+    gate = make_gate(clock)
+    script = Script(clock, error, ("ok", {}))
+    with pytest.raises(RunStop) as caught:
+        gate.call(op, script)
+    assert (caught.value.kind, caught.value.cause) == (kind, error)
+    assert gate.stopped is not None
+    assert len(script.sent) == 1
+    assert clock.sleeps == []
+
+
 def test_after_a_401_the_gate_sends_nothing_more():
     clock = FakeClock()
     gate = make_gate(clock)
-    with pytest.raises(AuthError):
+    with pytest.raises(RunStop):
         gate.call(Op.READ, Script(clock, AuthError(401, "Bad credentials")))
     later = Script(clock)
-    with pytest.raises(AuthError):
+    with pytest.raises(RunStop):
         gate.call(Op.WRITE, later)
     assert later.sent == []
 
@@ -535,8 +559,9 @@ def test_bad_token_stops_the_batch_after_one_request():
         raise AuthError(401, "Bad credentials")
 
     client = Client(gate, slow_401)
-    with pytest.raises(AuthError):
+    with pytest.raises(RunStop) as caught:
         run(BatchProcessor(5, gate=gate), items(20), reading, client=client)
+    assert caught.value.kind is StopKind.BAD_CREDENTIALS
     assert len(sent) == 1
 
 
@@ -554,7 +579,7 @@ def test_after_the_first_answer_lanes_send_side_by_side():
     assert result.succeeded == 3
 
 
-def test_auth_error_is_raised_after_running_items_finish_and_nothing_new_starts():
+def test_a_refusal_is_raised_after_running_items_finish_and_nothing_new_starts():
     second_started = threading.Event()
     release = threading.Event()
     started = []
@@ -563,7 +588,7 @@ def test_auth_error_is_raised_after_running_items_finish_and_nothing_new_starts(
         started.append(item.key)
         if item.key == "item-0":
             second_started.wait(5)
-            raise AuthError(401, "Bad credentials")
+            raise RunStop.refused(AuthError(401, "Bad credentials"))
         if item.key == "item-1":
             second_started.set()
             release.wait(5)
@@ -575,7 +600,7 @@ def test_auth_error_is_raised_after_running_items_finish_and_nothing_new_starts(
     def runner():
         try:
             run(BatchProcessor(2), items(6), fn)
-        except AuthError as exc:
+        except RunStop as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=runner)
@@ -861,10 +886,23 @@ def test_the_error_record_carries_the_detail():
     assert "read timed out after 10 s" in result.errors[0].error
 
 
-def test_an_item_error_keeps_its_path_and_line():
+def test_an_item_error_is_a_typed_item_failure():
     error = ItemError("epics/a/epic.md", 4, "frontmatter is not valid YAML")
     result = run(BatchProcessor(1), items(1), failing_on({"item-0"}, error))
-    assert (result.errors[0].path, result.errors[0].line) == ("epics/a/epic.md", 4)
+    failure = result.errors[0].failure
+    assert failure is not None
+    assert (failure.kind, failure.message) == (FailureKind.ITEM, "frontmatter is not valid YAML")
+    assert not failure.retryable
+
+
+def test_a_describe_function_builds_the_outcomes_the_sync_function_did_not():
+    def describe(item, action, failure, reason):
+        return Outcome(item.key, "task", f".claude/{item.path}", action, failure=failure)
+
+    result = run(BatchProcessor(1), items(2), failing_on({"item-0"}), describe=describe)
+    assert result.outcomes[0].path == ".claude/tasks/0.md"
+    assert result.outcomes[0].failed_with(FailureKind.REJECTED)
+    assert result.outcomes[1].path == "tasks/1.md"  # the sync function's own outcome
 
 
 def test_an_unexpected_exception_names_its_type():

@@ -9,7 +9,7 @@ import pytest
 
 from batchsync import summary
 from batchsync.ratelimit import RateLimitSnapshot
-from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome
 
 URL = "https://github.com/o/r/issues/"
 
@@ -23,6 +23,8 @@ def outcome(key: str, action: ItemAction, number: int | None = None, **extra: ob
         "issue_number": number,
         "url": f"{URL}{number}" if number is not None else None,
     }
+    if "error" in extra:  # a failure GitHub refused, with its message
+        extra["failure"] = Failure(FailureKind.REJECTED, str(extra.pop("error")))
     fields.update(extra)
     return Outcome(**fields)  # type: ignore[arg-type]
 
@@ -243,6 +245,12 @@ def test_results_json_has_one_record_per_item() -> None:
         "issue_number": None,
         "url": None,
         "error": "POST /x -> 422: body too long",
+        "failure": {
+            "kind": "rejected",
+            "status": None,
+            "retryable": False,
+            "fix": "GitHub refused the request: change what its message names",
+        },
         "line": 4,
         "reason": None,
     }

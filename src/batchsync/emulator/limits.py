@@ -33,6 +33,13 @@ CONTENT_TEXT = (
     "creation. Please retry your request again later. If you reach out to GitHub Support for "
     "help, please include the request ID {rid}."
 )
+# GitHub's older wording of a secondary limit (still seen from GHES and in octokit's fixtures):
+# no "rate limit" in it at all.
+ABUSE_TEXT = (
+    "You have triggered an abuse detection mechanism. Please wait a few minutes before you try "
+    "again. If you reach out to GitHub Support for help, please include the request ID {rid}."
+)
+ABUSE_DOCS = "https://docs.github.com/rest/overview/resources-in-the-rest-api#abuse-rate-limits"
 PRIMARY_TEXT = (
     "API rate limit exceeded for {who} ID {ident}. If you reach out to GitHub Support for help, "
     "please include the request ID {rid}."
@@ -67,6 +74,7 @@ class LimitConfig:
     retry_after_rate: float = 0.5  # share of secondary answers that carry retry-after
     penalty: float = 60.0  # seconds a secondary limit lasts when no retry-after is sent
     zero_remaining_rate: float = 0.0  # share of secondary answers reading remaining 0
+    abuse_wording: bool = False  # word secondary limits as GitHub's older "abuse detection"
     # a request arriving this soon after a limit struck was in flight before the client could
     # know: it is refused but not counted as a violation
     violation_grace: float = 1.0
@@ -353,9 +361,11 @@ class Limiter:
             headers["retry-after"] = str(max(1, math.ceil(retry_after)))
         if self._rng.random() < self.config.zero_remaining_rate:
             headers["x-ratelimit-remaining"] = "0"
-        text = CONTENT_TEXT if creates else SECONDARY_TEXT
+        text, docs = (CONTENT_TEXT if creates else SECONDARY_TEXT), SECONDARY_DOCS
+        if self.config.abuse_wording:
+            text, docs = ABUSE_TEXT, ABUSE_DOCS
         failure = ApiFailure(
-            status, text.format(rid=request_id), documentation_url=SECONDARY_DOCS, headers=headers
+            status, text.format(rid=request_id), documentation_url=docs, headers=headers
         )
         return Decision(verdict, headers, failure)
 

@@ -1,0 +1,148 @@
+"""How a run stops or fails, end to end against the emulator: one refused write, typed failures."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from batchsync import action, sync
+from batchsync.config import Settings, load_settings
+from batchsync.emulator import Emulator, FaultConfig, LimitConfig
+from batchsync.errors import FailureKind, RunStop, StopKind
+from emulated import run_overrides
+
+TOKEN = "ghs_stopswritetoken"
+READ_ONLY = "ghs_stopsreadtoken"
+REPO = "octo/stops"
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+
+
+def write_tree(base: Path, prds: int = 6) -> None:
+    (base / "prds").mkdir(parents=True)
+    for n in range(1, prds + 1):
+        (base / f"prds/prd-{n:03}-a.md").write_text(f"---\nid: prd-{n:03}\ntitle: P{n}\n---\nx\n")
+
+
+def start(limits: LimitConfig | str = "off", faults: FaultConfig | None = None) -> Emulator:
+    emulator = Emulator(limits=limits, faults=faults, scale=1000)
+    emulator.add_token(TOKEN)
+    emulator.add_token(READ_ONLY, permission="read")
+    emulator.add_repo(REPO)
+    return emulator
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with start() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    write_tree(tmp_path / ".claude")
+    return tmp_path
+
+
+def settings(emu: Emulator, workspace: Path, **changes: object) -> Settings:
+    changes = {"max_concurrent": 5, **changes}
+    given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, **changes)
+    return load_settings(given, env={})
+
+
+def refused_writes(emu: Emulator) -> int:
+    return sum(emu.stats.count(method=m, status=403) for m in WRITES)
+
+
+def run_action(emu: Emulator, s: Settings) -> tuple[int, str]:
+    out = io.StringIO()
+    run = functools.partial(sync.run, clock=emu.clock.now, sleep=emu.clock.sleep)
+    code = action.run_action(s, run=run, stdout=out, stderr=io.StringIO())
+    return code, out.getvalue()
+
+
+def test_a_read_only_token_costs_exactly_one_refused_write(emu: Emulator, workspace: Path) -> None:
+    with pytest.raises(RunStop) as caught:
+        sync.run(
+            settings(emu, workspace, github_token=READ_ONLY),
+            clock=emu.clock.now,
+            sleep=emu.clock.sleep,
+        )
+    assert caught.value.kind is StopKind.MISSING_PERMISSION
+    assert refused_writes(emu) == 1
+    assert sum(emu.stats.count(method=m) for m in WRITES) == 1
+
+
+def test_a_read_only_token_in_action_mode_is_one_error_with_the_fix(
+    emu: Emulator, workspace: Path
+) -> None:
+    code, log = run_action(emu, settings(emu, workspace, github_token=READ_ONLY))
+    assert code == action.EXIT_FATAL
+    errors = [line for line in log.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1
+    assert "missing permission" in errors[0]
+    assert "permissions:%0A  issues: write" in errors[0]
+    assert refused_writes(emu) == 1
+
+
+def test_the_terminal_says_the_same_as_the_action(emu: Emulator, workspace: Path) -> None:
+    err = io.StringIO()
+    code = sync.main(
+        settings(emu, workspace, github_token=READ_ONLY), stdout=io.StringIO(), stderr=err
+    )
+    assert code == 2
+    assert "The token may not write issues in octo/stops" in err.getvalue()
+    assert "issues: write" in err.getvalue()
+
+
+def test_an_abuse_detection_limit_that_outlasts_the_retries_is_no_permission_problem(
+    tmp_path: Path,
+) -> None:
+    workspace = tmp_path
+    write_tree(workspace / ".claude", prds=1)
+    # GitHub's older wording of a secondary limit has no "rate limit" in it; on every POST.
+    limits = LimitConfig.github(abuse_wording=True, retry_after_rate=0.0, secondary_statuses=(403,))
+    storms = FaultConfig(storm_rate=1.0, methods=("POST",))
+    with start(limits, storms) as emu:
+        s = settings(emu, workspace, max_retries=1, max_concurrent=1)
+        code, log = run_action(emu, s)
+        answers = emu.stats.to_json()["counts"]
+    assert code == action.EXIT_FAILED  # items failed; the token itself is fine
+    assert "missing permission" not in log
+    assert "issues: write" not in log
+    assert any(
+        "abuse detection" in line and "rate limit outlasted" in line for line in log.splitlines()
+    )
+    assert any(c["method"] == "POST" and c["status"] == 403 for c in answers)
+
+
+def test_abuse_detection_failures_are_typed_as_rate_limits(tmp_path: Path) -> None:
+    workspace = tmp_path
+    write_tree(workspace / ".claude", prds=2)
+    limits = LimitConfig.github(abuse_wording=True, retry_after_rate=0.0, secondary_statuses=(403,))
+    with start(limits, FaultConfig(storm_rate=1.0, methods=("POST",))) as emu:
+        s = settings(emu, workspace, max_retries=0, max_concurrent=1)
+        result = sync.run(s, clock=emu.clock.now, sleep=emu.clock.sleep)
+    assert result.failed == 2
+    for outcome in result.errors:
+        assert outcome.failure is not None
+        assert (outcome.failure.kind, outcome.failure.status) == (FailureKind.RATE_LIMITED, 403)
+        assert outcome.failure.retryable
+
+
+def test_progress_and_report_count_the_same_total(emu: Emulator, workspace: Path) -> None:
+    (workspace / ".claude/prds/prd-009-broken.md").write_text("---\nid: x\ntitle: [\n---\n")
+    seen: list[tuple[int, int]] = []
+    result = sync.run(
+        settings(emu, workspace),
+        clock=emu.clock.now,
+        sleep=emu.clock.sleep,
+        on_progress=lambda done, total, _: seen.append((done, total)),
+    )
+    assert result.total == 7
+    assert result.failed == 1
+    assert seen[-1] == (7, 7)
+    assert sorted(done for done, _ in seen) == list(range(1, 8))
