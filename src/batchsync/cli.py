@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -93,8 +94,19 @@ def _say(text: str, stream: TextIO | None = None) -> None:
     (stream or sys.stdout).write(text + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
+# Commands run by their own module's parser; the module is imported only when the command runs.
+FORWARDED = {
+    "demo": "sync the bundled example tree into a local GitHub emulator, no token needed",
+    "emulator": "run the GitHub REST emulator on loopback, for your own tests",
+}
+_FORWARDED_PARSERS = {"demo": "batchsync.demo", "emulator": "batchsync.emulator.cli"}
+SHELLS = ("bash", "zsh")  # shtab's tcsh script completes no options
+# Options whose values are folders or files, for the completion script.
+_PATH_OPTIONS = {"path": "DIRECTORY", "workspace": "DIRECTORY", "results_file": "FILE"}
+
+
+def build_parser(*, full: bool = False) -> argparse.ArgumentParser:
+    """The argument parser for every subcommand (``full``: with demo's and emulator's options)."""
     parser = argparse.ArgumentParser(
         prog="batchsync",
         description="Keep markdown work items (PRDs, epics, tasks) in step with GitHub issues.",
@@ -127,18 +139,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=_validate, parser=validate)
 
-    for name, text in (
-        ("demo", "sync the bundled example tree into a local GitHub emulator, no token needed"),
-        ("emulator", "run the GitHub REST emulator on loopback, for your own tests"),
-    ):
+    for name, text in FORWARDED.items():
+        # The command's own parser (imported only when it runs) reads every argument, -h and
+        # --help included, so its help lists all of its options and names an unknown one.
         sub = commands.add_parser(
             name,
             help=text,
             description=text[0].upper() + text[1:] + ".",
-            epilog=f"Further options are passed to `batchsync.{name}`.",
+            add_help=False,
             allow_abbrev=False,
+            parents=[_forwarded_parser(name)] if full else [],
         )
         sub.set_defaults(handler=_forward(name), parser=sub)
+
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (needs shtab: pip install 'batchsync[completion]')",
+        description="Print the completion script for a shell, e.g. "
+        "`batchsync completion bash > ~/.local/share/bash-completion/completions/batchsync`.",
+        allow_abbrev=False,
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+    completion.set_defaults(handler=_completion, parser=completion)
+    return parser
+
+
+def _forwarded_parser(name: str) -> argparse.ArgumentParser:
+    module = importlib.import_module(_FORWARDED_PARSERS[name])
+    parser: argparse.ArgumentParser = module.build_parser()
     return parser
 
 
@@ -165,6 +193,38 @@ def _forward(name: str) -> Callable[[argparse.Namespace, list[str]], int]:
         return result
 
     return run
+
+
+def _completion(args: argparse.Namespace, rest: list[str]) -> int:
+    # shtab is optional: a completion script is a one-off, not worth a dependency of the image.
+    shtab = importlib.import_module("shtab")
+    parser = build_parser(full=True)
+    for action in _all_actions(parser):
+        kind = _PATH_OPTIONS.get(action.dest)
+        if kind is not None:
+            action.complete = getattr(shtab, kind)  # type: ignore[attr-defined]
+    _say(shtab.complete(parser, shell=args.shell).rstrip("\n"))
+    return 0
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every action of a parser and of its subcommands' parsers."""
+    found = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _all_actions(sub)
+    return found
+
+
+def _reject_unknown(parser: argparse.ArgumentParser, rest: Sequence[str]) -> None:
+    """Exit 2 naming each unknown argument, with the nearest option when one is close."""
+    known = [o for action in parser._actions for o in action.option_strings]
+    named = []
+    for arg in rest:
+        close = difflib.get_close_matches(arg.split("=", 1)[0], known, n=1)
+        named.append(f"{arg} (did you mean {close[0]}?)" if arg.startswith("-") and close else arg)
+    parser.error(f"unrecognized arguments: {' '.join(named)}")
 
 
 def _validate(args: argparse.Namespace, rest: list[str]) -> int:
@@ -226,20 +286,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         args, rest = parser.parse_known_args(args_list)
         if args.command is None:
+            if rest:
+                _reject_unknown(parser, rest)
             parser.print_help(sys.stderr)
             return 2
-        if rest and args.command not in ("demo", "emulator"):
-            args.parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if rest and args.command not in FORWARDED:
+            _reject_unknown(args.parser, rest)
         code: int = args.handler(args, rest)
     except SettingsError as error:
         return _cannot_start("invalid input", str(error), actions)
     except ModuleNotFoundError as error:
-        if not (error.name or "").startswith("batchsync."):
-            raise
-        return _cannot_start(
-            "incomplete install", f"{error.name} is not part of this build yet", actions
-        )
+        return _missing_module(error, actions)
     return code
+
+
+def _missing_module(error: ModuleNotFoundError, actions: bool) -> int:
+    """Exit 2 for a part of batchsync (or the optional shtab) that is not installed."""
+    if error.name == "shtab":
+        message = "shell completion needs shtab: pip install 'batchsync[completion]'"
+    elif (error.name or "").startswith("batchsync."):
+        message = f"{error.name} is not part of this build yet"
+    else:
+        raise error
+    return _cannot_start("incomplete install", message, actions)
 
 
 def _cannot_start(title: str, message: str, actions: bool) -> int:

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="batchsync demo",
         description="Sync the bundled example tree into a local GitHub emulator, twice.",
+        allow_abbrev=False,  # as every batchsync command: a shortened option is an error
     )
     parser.add_argument(
         "--scale",
@@ -139,3 +140,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return _demo(args.workspace.resolve(), args.scale, out, err)
     with tempfile.TemporaryDirectory(prefix="batchsync-demo-") as folder:
         return _demo(Path(folder), args.scale, out, err)
+
+
+if __name__ == "__main__":  # python -m batchsync.demo
+    sys.exit(main())

@@ -1,5 +1,6 @@
 """The command line: parsing, dispatch, `validate` end to end, exit codes."""
 
+import argparse
 import os
 import subprocess
 import sys
@@ -169,6 +170,78 @@ def test_help_for_every_command(command, capsys):
         main([command, "--help"])
     assert caught.value.code == 0
     assert f"usage: batchsync {command}" in capsys.readouterr().out
+
+
+def _subcommands(parser):
+    """Name -> parser of every subcommand."""
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(commands.choices)
+
+
+@pytest.mark.parametrize("command", list(_subcommands(cli.build_parser(full=True))))
+def test_every_commands_help_lists_all_of_its_options(command, capsys):
+    # The full parser holds demo's and emulator's own options; `--help` must show each of them,
+    # not just -h (they used to hide behind a pass-through).
+    sub = _subcommands(cli.build_parser(full=True))[command]
+    options = [o for a in sub._actions for o in a.option_strings if o != "-h"]
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    assert options or command == "completion"
+    for option in options:
+        assert option in out, f"batchsync {command} --help does not list {option}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--bogus", "sync"], "unrecognized arguments: --bogus"),
+        (["sync", "--dry-rn"], "--dry-rn (did you mean --dry-run?)"),
+        (["validate", "--sample", "extra"], "unrecognized arguments: extra"),
+        (["demo", "--scal", "9"], "unrecognized arguments: --scal 9"),
+        (["emulator", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_an_unknown_argument_is_named(argv, named, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert named in err
+    assert "positional arguments" not in err  # the error, not the whole help
+
+
+def test_python_dash_m_demo_help_lists_its_options():
+    run = subprocess.run(
+        [sys.executable, "-m", "batchsync.demo", "--help"],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SRC)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0
+    assert "--scale" in run.stdout
+    assert "--workspace" in run.stdout
+
+
+@pytest.mark.parametrize("shell", cli.SHELLS)
+def test_completion_script_covers_every_command_and_option(shell, capsys):
+    pytest.importorskip("shtab")  # the `completion` extra; the test extra installs it
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    for option in ("--dry-run", "--sample", "--scale", "--read-token", "--no-sub-issues"):
+        assert option in script
+    if shell == "bash":
+        assert "_shtab_compgen_dirs" in script  # --path completes folders
+
+
+def test_completion_without_shtab_says_how_to_get_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "shtab", None)
+    assert main(["completion", "bash"]) == 2
+    assert "pip install 'batchsync[completion]'" in capsys.readouterr().err
 
 
 def test_sync_help_lists_every_flag_with_its_input(capsys):

@@ -20,10 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="batchsync emulator",
         description="Run the GitHub REST emulator on loopback; prints its URL on the first line.",
+        allow_abbrev=False,  # as every batchsync command: a shortened option is an error
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
-    parser.add_argument("--limits", choices=("github", "off"), default="github")
+    parser.add_argument(
+        "--limits",
+        choices=("github", "off"),
+        default="github",
+        help="github: GitHub's primary and secondary limits (default); off: none",
+    )
     parser.add_argument("--primary-limit", type=int, help="requests per token and hour")
     parser.add_argument("--scale", type=float, default=1.0, help="emulated seconds per second")
     parser.add_argument("--seed", type=int, default=0, help="seed for limits answers and faults")
