@@ -11,6 +11,7 @@ from types import FrameType
 
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.server import Emulator
+from batchsync.emulator.shapes import LIST_FIELDS
 
 __all__ = ["build_parser", "main"]
 
@@ -43,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repo", action="append", default=[], help="owner/name to create")
     parser.add_argument("--no-sub-issues", action="store_true", help="serve no sub-issues API")
     parser.add_argument("--search-lag", type=float, default=10.0, help="search index delay (s)")
+    parser.add_argument(
+        "--list-fields",
+        choices=LIST_FIELDS,
+        default="both",
+        help="what list answers carry of the optional parent_issue_url and sub_issues_summary "
+        "(default both; single-issue answers always carry them)",
+    )
     return parser
 
 
@@ -63,6 +71,7 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         sub_issues=not args.no_sub_issues,
         search_lag=args.search_lag,
         host=args.host,
+        list_fields=args.list_fields,
     )
     for token in args.token:
         emulator.add_token(token)
