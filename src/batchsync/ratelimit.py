@@ -11,6 +11,7 @@ import datetime
 import email.utils
 import enum
 import random
+import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ __all__ = [
     "PACING",
     "PAUSE",
     "RESET_MARGIN",
+    "TOKEN_EXPIRY_MARGIN",
     "CreationBudget",
     "GitHubWait",
     "Limits",
@@ -43,6 +45,7 @@ __all__ = [
     "points_of",
     "should_pause",
     "threshold_pause_until",
+    "token_expiry",
     "window_free_at",
 ]
 
@@ -63,6 +66,31 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return int(str(raw).strip())
     except ValueError:
         return None
+
+
+# No write starts this close to the expiry GitHub announced: a write, and the marker lookup
+# after a lost answer, must finish while the token still works.
+TOKEN_EXPIRY_MARGIN = 120.0
+_EXPIRATION_HEADER = "github-authentication-token-expiration"
+_EXPIRATION = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (UTC|GMT|[+-]\d{4})")
+
+
+def token_expiry(headers: Mapping[str, str]) -> float | None:
+    """When GitHub says the token expires (epoch seconds), or None.
+
+    Read from ``github-authentication-token-expiration`` (``2026-01-10 06:51:21 UTC``), which
+    GitHub sends only for tokens that carry an expiry; an unreadable value counts as absent.
+    """
+    raw = next((v for k, v in headers.items() if k.lower() == _EXPIRATION_HEADER), None)
+    match = _EXPIRATION.fullmatch(str(raw).strip()[:40]) if raw is not None else None
+    if match is None:
+        return None
+    zone = "+0000" if match.group(2) in {"UTC", "GMT"} else match.group(2)
+    try:
+        when = datetime.datetime.strptime(f"{match.group(1)} {zone}", "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:  # e.g. month 13: the pattern checks digits, not the calendar
+        return None
+    return when.timestamp()
 
 
 @dataclass(frozen=True)
