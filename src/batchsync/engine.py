@@ -669,6 +669,7 @@ class Engine:
         line: int | None = None,
     ) -> Outcome:
         kind = unit.kind.value if isinstance(unit, WorkItem) else unit.kind
+        title = unit.title if isinstance(unit, WorkItem) else unit.issue.title
         return Outcome(
             key=unit.key,
             kind=kind,
@@ -679,6 +680,7 @@ class Engine:
             failure=failure,
             reason=reason,
             line=line,
+            title=title,
         )
 
     def _not_done(self, item: WorkItem) -> Outcome:

@@ -34,7 +34,7 @@ def fake_module(monkeypatch):
         calls = []
         module = types.ModuleType(f"batchsync.{name}")
 
-        def fake_main(arg):
+        def fake_main(arg, **streams):
             calls.append(arg)
             return code
 
@@ -59,7 +59,7 @@ def test_no_arguments_outside_actions_prints_help_and_exits_2(capsys):
 def test_no_arguments_in_actions_runs_the_action_from_inputs(monkeypatch):
     calls = []
     module = types.ModuleType("batchsync.action")
-    module.run_action = lambda settings: calls.append(settings) or 1
+    module.run_action = lambda settings, **streams: calls.append(settings) or 1
     monkeypatch.setitem(sys.modules, "batchsync.action", module)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("INPUT_DRY-RUN", "true")
@@ -131,10 +131,12 @@ def test_bad_setting_in_actions_is_an_error_command(monkeypatch, fake_module, ca
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("INPUT_TYPE", "bugs")
     assert main([]) == 2
-    out = capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    # The token is masked before any input is read, so the runner hides it from any later line.
+    assert lines[0] == f"::add-mask::{TOKEN}"
     # Titled like every error that stops a run, so the run's summary says what went wrong.
-    assert out.startswith("::error title=batchsync%3A invalid input::invalid type: 'bugs'")
-    assert TOKEN not in out
+    assert lines[1].startswith("::error title=batchsync%3A invalid input::invalid type: 'bugs'")
+    assert all(TOKEN not in line for line in lines[1:])
 
 
 def test_bad_input_in_actions_still_writes_the_step_summary(monkeypatch, tmp_path, capsys):
@@ -148,7 +150,10 @@ def test_bad_input_in_actions_still_writes_the_step_summary(monkeypatch, tmp_pat
     assert "Nothing was synced" in text
     assert "max-concurrent" in text
     assert "a whole number from 1 to 100" in text
-    assert TOKEN not in text + capsys.readouterr().out
+    assert TOKEN not in text
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"::add-mask::{TOKEN}"
+    assert all(TOKEN not in line for line in lines[1:])
 
 
 @pytest.mark.parametrize(("command", "rest"), [("demo", []), ("emulator", ["--port", "0", "-v"])])
