@@ -361,3 +361,22 @@ def test_validate_reports_numbers_out_of_range_without_a_traceback(tmp_path, cap
         ".claude/prds/b.md:2",
         ".claude/sync-map.json:1",
     ]
+
+
+def test_validate_reports_githubs_limits_with_file_and_line(tmp_path, capsys):
+    write(tmp_path, ".claude/prds/a.md", "---\nname: A\npriority: " + "p" * 45 + "\n---\n")
+    write(tmp_path, ".claude/prds/b.md", "---\nname: " + "t" * 251 + "\n---\n")
+    write(tmp_path, ".claude/prds/c.md", '---\nname: C\nlabels: ["x\\0y"]\n---\n')
+    write(tmp_path, ".claude/prds/d.md", "---\nname: D\n---\n" + "x" * 70_000)
+    write(tmp_path, ".claude/prds/e.md", "---\nname: E\n---\nfine\n")
+    assert main(["validate"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        ".claude/prds/a.md:3",
+        ".claude/prds/b.md:2",
+        ".claude/prds/c.md:3",
+        ".claude/prds/d.md:4",
+    ]
+    assert "shorten `priority`" in lines[0]
+    assert "1 work items, 4 problems" in captured.err
