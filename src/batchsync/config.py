@@ -19,13 +19,16 @@ from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_v
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from batchsync.errors import SettingsError
-from batchsync.items import Kind
 from batchsync.ownership import valid_login
+from batchsync.ratelimit import MAX_CONCURRENT, Limits
 
 __all__ = ["ItemType", "Settings", "in_actions", "load_settings", "step_summary_file"]
 
 RESULTS_FILE_NAME = "batchsync-results.json"
 
+# The rate-limit numbers are the policy's own (``ratelimit.Limits``, safe on github.com); every
+# other default is written here, once, and flows down from the settings into a run.
+_LIMITS = Limits()
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _LOGIN_SPLIT = re.compile(r"[\s,]+")
@@ -124,20 +127,36 @@ class Settings(BaseSettings):
     )
     item_type: ItemType = Field(ItemType.ALL, description="which kinds of work item to take")
     dry_run: Flag = Field(False, description="plan and report, write nothing")
-    max_concurrent: int = Field(10, ge=1, le=100, description="items in flight at once")
-    max_retries: int = Field(3, ge=0, le=20, description="retries after the first attempt")
+    max_concurrent: int = Field(MAX_CONCURRENT, ge=1, le=100, description="items in flight at once")
+    max_retries: int = Field(
+        _LIMITS.max_retries, ge=0, le=20, description="retries after the first attempt"
+    )
     retry_delay: float = Field(
-        1.0, ge=0, le=600, allow_inf_nan=False, description="base seconds of backoff"
+        _LIMITS.retry_delay,
+        ge=0,
+        le=600,
+        allow_inf_nan=False,
+        description="base seconds of backoff",
     )
     rate_limit_threshold: int = Field(
-        10, ge=0, description="pause until reset when x-ratelimit-remaining falls to this"
+        _LIMITS.threshold,
+        ge=0,
+        description="pause until reset when x-ratelimit-remaining falls to this",
     )
     fail_on_error: Flag = Field(True, description="exit 1 when any item failed")
     write_interval: float = Field(
-        1.0, ge=0, le=60, allow_inf_nan=False, description="seconds between writes, 0 = off"
+        _LIMITS.write_interval,
+        ge=0,
+        le=60,
+        allow_inf_nan=False,
+        description="seconds between writes, 0 = off",
     )
-    creates_per_minute: int = Field(80, ge=0, description="content creations a minute, 0 = off")
-    creates_per_hour: int = Field(500, ge=0, description="content creations an hour, 0 = off")
+    creates_per_minute: int = Field(
+        _LIMITS.creates_per_minute, ge=0, description="content creations a minute, 0 = off"
+    )
+    creates_per_hour: int = Field(
+        _LIMITS.creates_per_hour, ge=0, description="content creations an hour, 0 = off"
+    )
     time_budget: float = Field(
         300.0, gt=0, allow_inf_nan=False, description="minutes the run may take"
     )
@@ -169,6 +188,12 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Only the values ``load_settings`` gathers: no hidden reads of the environment."""
+        # Why not pydantic-settings' own env source with AliasChoices("INPUT_DRY-RUN",
+        # "INPUT_DRY_RUN")? It takes the first spelling that is set even when it holds only
+        # blanks (env_ignore_empty skips "" alone), so " " in one spelling hides a value in the
+        # other; its errors name the variable, not the input; and it reads os.environ only, where
+        # ``load_settings(env=...)`` takes any mapping (tests never touch the process
+        # environment). test_config shows the first point.
         return (init_settings,)
 
     @field_validator("repository")
@@ -213,12 +238,6 @@ class Settings(BaseSettings):
         if not base.is_dir():  # caught here, before any request: nothing could run
             raise SettingsError("path", self.path, f"an existing folder ({base} is not one)")
         return base
-
-    def kinds(self) -> tuple[Kind, ...]:
-        """The kinds of work item the ``type`` input selects, parents first."""
-        if self.item_type is ItemType.ALL:
-            return tuple(Kind)
-        return (Kind(self.item_type.value),)
 
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""

@@ -151,17 +151,17 @@ class Processor(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EngineOptions:
-    """How one run behaves (built from the Settings)."""
+    """How one run behaves: built from the Settings by ``sync.run``, whose defaults these are."""
 
-    repo: str = ""
+    repo: str
     dry_run: bool = False
-    sub_issues: bool = True
-    close_removed: bool = False
-    max_close: int = 10
+    sub_issues: bool
+    close_removed: bool
+    max_close: int
     all_kinds: bool = True  # closing removed items needs a scan of every kind
-    create_attempts: int = 4  # sends of one create whose answer keeps getting lost
+    create_attempts: int  # sends of one create whose answer keeps getting lost
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
 

@@ -42,6 +42,7 @@ __all__ = [
     "WorkItem",
     "bounded_number",
     "issue_number",
+    "kinds_named",
     "scan",
 ]
 
@@ -65,6 +66,11 @@ class Kind(enum.StrEnum):
     def prefix(self) -> str:
         """The issue title prefix, e.g. ``[PRD]``."""
         return f"[{self.name}]"
+
+
+def kinds_named(name: str) -> tuple[Kind, ...]:
+    """The kinds a `type` setting selects (all, prd, epic or task), parents first."""
+    return tuple(Kind) if name == "all" else (Kind(name),)
 
 
 class Layout(enum.StrEnum):

@@ -59,9 +59,15 @@ def run(
     write_back: WriteBack | None = None,
     **options: Any,
 ) -> Any:
-    engine = Engine(
-        gh, SerialProcessor(), EngineOptions(repo="o/r", **options), write_back=write_back
-    )
+    chosen: dict[str, Any] = {
+        "repo": "o/r",
+        "sub_issues": True,
+        "close_removed": False,
+        "max_close": 10,
+        "create_attempts": 4,
+        **options,
+    }
+    engine = Engine(gh, SerialProcessor(), EngineOptions(**chosen), write_back=write_back)
     on_progress = None
     if progress is not None:
         on_progress = lambda done, total, unit: progress.append((done, total, unit.key))  # noqa: E731
