@@ -18,17 +18,14 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from batchsync import defaults
 from batchsync.errors import SettingsError
 from batchsync.ownership import valid_login
-from batchsync.ratelimit import MAX_CONCURRENT, Limits
 
 __all__ = ["ItemType", "Settings", "in_actions", "load_settings", "step_summary_file"]
 
 RESULTS_FILE_NAME = "batchsync-results.json"
 
-# The rate-limit numbers are the policy's own (``ratelimit.Limits``, safe on github.com); every
-# other default is written here, once, and flows down from the settings into a run.
-_LIMITS = Limits()
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _LOGIN_SPLIT = re.compile(r"[\s,]+")
@@ -123,54 +120,58 @@ class Settings(BaseSettings):
         None, description="the repository to sync to (default: GITHUB_REPOSITORY)"
     )
     path: str = Field(
-        ".claude", description="base folder of the work items, relative to the workspace"
+        defaults.PATH, description="base folder of the work items, relative to the workspace"
     )
     item_type: ItemType = Field(ItemType.ALL, description="which kinds of work item to take")
     dry_run: Flag = Field(False, description="plan and report, write nothing")
-    max_concurrent: int = Field(MAX_CONCURRENT, ge=1, le=100, description="items in flight at once")
+    max_concurrent: int = Field(
+        defaults.MAX_CONCURRENT, ge=1, le=100, description="items in flight at once"
+    )
     max_retries: int = Field(
-        _LIMITS.max_retries, ge=0, le=20, description="retries after the first attempt"
+        defaults.MAX_RETRIES, ge=0, le=20, description="retries after the first attempt"
     )
     retry_delay: float = Field(
-        _LIMITS.retry_delay,
+        defaults.RETRY_DELAY,
         ge=0,
         le=600,
         allow_inf_nan=False,
         description="base seconds of backoff",
     )
     rate_limit_threshold: int = Field(
-        _LIMITS.threshold,
+        defaults.RATE_LIMIT_THRESHOLD,
         ge=0,
         description="pause until reset when x-ratelimit-remaining falls to this",
     )
     fail_on_error: Flag = Field(True, description="exit 1 when any item failed")
     write_interval: float = Field(
-        _LIMITS.write_interval,
+        defaults.WRITE_INTERVAL,
         ge=0,
         le=60,
         allow_inf_nan=False,
         description="seconds between writes, 0 = off",
     )
     creates_per_minute: int = Field(
-        _LIMITS.creates_per_minute, ge=0, description="content creations a minute, 0 = off"
+        defaults.CREATES_PER_MINUTE, ge=0, description="content creations a minute, 0 = off"
     )
     creates_per_hour: int = Field(
-        _LIMITS.creates_per_hour, ge=0, description="content creations an hour, 0 = off"
+        defaults.CREATES_PER_HOUR, ge=0, description="content creations an hour, 0 = off"
     )
     time_budget: float = Field(
-        300.0, gt=0, allow_inf_nan=False, description="minutes the run may take"
+        defaults.TIME_BUDGET, gt=0, allow_inf_nan=False, description="minutes the run may take"
     )
     write_back: Flag = Field(False, description="write issue links back into the files")
-    close_removed: Flag = Field(False, description="close issues whose file was removed")
-    max_close: int = Field(10, ge=0, description="most issues one run may close")
-    sub_issues: Flag = Field(True, description="link the hierarchy with sub-issues")
+    close_removed: Flag = Field(
+        defaults.CLOSE_REMOVED, description="close issues whose file was removed"
+    )
+    max_close: int = Field(defaults.MAX_CLOSE, ge=0, description="most issues one run may close")
+    sub_issues: Flag = Field(defaults.SUB_ISSUES, description="link the hierarchy with sub-issues")
     results_file: Path | None = Field(
         None, description="per-item results JSON (default: in RUNNER_TEMP, else the workspace)"
     )
     trusted_authors: str | None = Field(
         None, description="more logins whose marked issues are batchsync's (besides its own)"
     )
-    api_url: str = Field("https://api.github.com", description="REST API root (GHES works)")
+    api_url: str = Field(defaults.API_URL, description="REST API root (GHES works)")
     server_url: str = Field("https://github.com", description="web root for issue links")
     workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
     step_summary: Path | None = None

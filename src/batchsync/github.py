@@ -25,7 +25,7 @@ from batchsync.errors import (
     TransportError,
     error_from_response,
 )
-from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind
+from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login
 from batchsync.ratelimit import Op
 from batchsync.remote import RemoteIssue, bounded_number
 
@@ -87,7 +87,8 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         # an issue that has a parent: only a present ``parent_issue_url`` is a fact.
         parent_known="parent_issue_url" in data,
         sub_issues_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
-        author=login if isinstance(login, str) else "",
+        # a login is shown in messages: anything that is not one is no author at all
+        author=login if isinstance(login, str) and valid_login(login) else "",
         author_association=association if isinstance(association, str) else "",
     )
 

@@ -13,6 +13,7 @@ and the retry loop.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import random
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from batchsync import defaults
 from batchsync.errors import (
     ApiError,
     AuthError,
@@ -36,9 +38,9 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.ratelimit import (
-    MAX_CONCURRENT,
     PACING,
     PAUSE,
+    TOKEN_EXPIRY_MARGIN,
     CreationBudget,
     Limits,
     Op,
@@ -48,6 +50,7 @@ from batchsync.ratelimit import (
     limit_wait,
     merge_snapshot,
     points_of,
+    token_expiry,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.retry import github_retrying
@@ -85,6 +88,7 @@ class Gate:
         self._clock = clock
         self._sleep = sleep
         self._deadline = deadline
+        self._deadline_why = "the deadline passed"  # or the token's announced expiry
         self._on_wait = on_wait
         # Jitter only spreads retries apart; it needs no cryptographic quality.
         self._rng = rng if rng is not None else random.Random()  # noqa: S311
@@ -195,7 +199,7 @@ class Gate:
                     continue
                 now = self._clock()
                 if op is not Op.READ and self._deadline is not None and now >= self._deadline:
-                    raise BudgetExhausted("the deadline passed; no new write starts", passed=True)
+                    raise BudgetExhausted(f"{self._deadline_why}; no new write starts", passed=True)
                 at, reason = earliest_start(
                     op,
                     now,
@@ -227,6 +231,7 @@ class Gate:
         with self._cond:
             self._settle(op)
             self._snapshot = merge_snapshot(self._snapshot, RateLimitSnapshot.from_headers(headers))
+            self._heed_token_expiry(headers)
             self._probing = False
             self._cond.notify_all()
             if isinstance(error, AuthError | ForbiddenError):
@@ -239,6 +244,17 @@ class Gate:
             elif epoch == self._epoch:
                 self._streak = 0  # sent after the last pause and not limited: the storm is over
             return None
+
+    def _heed_token_expiry(self, headers: Mapping[str, str]) -> None:
+        """Bring the deadline before an expiry GitHub announced (caller holds the lock)."""
+        expiry = token_expiry(headers)
+        if expiry is None:
+            return
+        stop_at = expiry - TOKEN_EXPIRY_MARGIN
+        if self._deadline is None or stop_at < self._deadline:
+            self._deadline = stop_at
+            when = datetime.datetime.fromtimestamp(expiry, datetime.UTC)
+            self._deadline_why = f"the token expires at {when:%Y-%m-%d %H:%M:%S} UTC"
 
     def _start_pause(self, error: RateLimitError, epoch: int) -> None:
         """Pause every lane for GitHub's wait (caller holds the lock)."""
@@ -321,7 +337,7 @@ class BatchProcessor:
 
     def __init__(
         self,
-        max_concurrent: int = MAX_CONCURRENT,
+        max_concurrent: int = defaults.MAX_CONCURRENT,
         rate_limit: Limits | None = None,
         *,
         gate: Gate | None = None,

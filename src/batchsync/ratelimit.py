@@ -11,18 +11,20 @@ import datetime
 import email.utils
 import enum
 import random
+import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from batchsync import defaults
 from batchsync.remote import RateLimitSnapshot, int_header
 
 __all__ = [
     "JITTER",
-    "MAX_CONCURRENT",
     "PACING",
     "PAUSE",
     "RESET_MARGIN",
+    "TOKEN_EXPIRY_MARGIN",
     "CreationBudget",
     "Limits",
     "Op",
@@ -37,6 +39,7 @@ __all__ = [
     "points_of",
     "should_pause",
     "threshold_pause_until",
+    "token_expiry",
     "window_free_at",
 ]
 
@@ -49,8 +52,31 @@ class Op(enum.Enum):
     CREATE = "create"  # content-creating POST: paced lane and content budget; never retried blind
 
 
-# Items in flight at once by default: well below GitHub's 100 concurrent requests.
-MAX_CONCURRENT = 10
+# No write starts this close to the expiry GitHub announced: a write, and the marker lookup
+# after a lost answer, must finish while the token still works.
+TOKEN_EXPIRY_MARGIN = 120.0
+_EXPIRATION_HEADER = "github-authentication-token-expiration"
+_EXPIRATION = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (UTC|GMT|[+-]\d{4})")
+
+
+def token_expiry(headers: Mapping[str, str]) -> float | None:
+    """When GitHub says the token expires (epoch seconds), or None.
+
+    Read from ``github-authentication-token-expiration`` (``2026-01-10 06:51:21 UTC``), which
+    GitHub sends only for tokens that carry an expiry; an unreadable value counts as absent.
+    """
+    raw = next((v for k, v in headers.items() if k.lower() == _EXPIRATION_HEADER), None)
+    match = _EXPIRATION.fullmatch(str(raw).strip()[:40]) if raw is not None else None
+    if match is None:
+        return None
+    zone = "+0000" if match.group(2) in {"UTC", "GMT"} else match.group(2)
+    try:
+        when = datetime.datetime.strptime(f"{match.group(1)} {zone}", "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:  # e.g. month 13: the pattern checks digits, not the calendar
+        return None
+    return when.timestamp()
+
+
 # GitHub's x-ratelimit-reset is whole epoch seconds and the runner's clock may drift from
 # GitHub's: wake a little after the reset rather than a little before it.
 RESET_MARGIN = 1.0
@@ -67,12 +93,18 @@ PAUSE = "rate-limit pause"  # the Gate knows the pause's own reason
 class Limits:
     """Client-side rate-limit settings; the defaults are safe on github.com."""
 
-    threshold: int = 10  # pause all lanes until reset when remaining <= threshold
-    max_retries: int = 3  # retries after the first attempt; 0 allowed
-    retry_delay: float = 1.0  # base seconds of exponential backoff (5xx, connection errors)
-    write_interval: float = 1.0  # seconds between the starts of two writes; 0 = off
-    creates_per_minute: int = 80  # content-creation budget; 0 = off
-    creates_per_hour: int = 500  # 0 = off
+    threshold: int = (
+        defaults.RATE_LIMIT_THRESHOLD
+    )  # pause all lanes until reset when remaining <= threshold
+    max_retries: int = defaults.MAX_RETRIES  # retries after the first attempt; 0 allowed
+    retry_delay: float = (
+        defaults.RETRY_DELAY
+    )  # base seconds of exponential backoff (5xx, connection errors)
+    write_interval: float = (
+        defaults.WRITE_INTERVAL
+    )  # seconds between the starts of two writes; 0 = off
+    creates_per_minute: int = defaults.CREATES_PER_MINUTE  # content-creation budget; 0 = off
+    creates_per_hour: int = defaults.CREATES_PER_HOUR  # 0 = off
     secondary_wait: float = 60.0  # first wait on a secondary limit with no hint; doubles
     requests_per_hour: int = 5000  # the original's default, reported only
     points_per_minute: int = 900  # GitHub's secondary points (read 1, write 5); 0 = off

@@ -59,3 +59,8 @@ def test_a_module_never_reaches(module: str, never: set[str]) -> None:
 def test_the_rule_sees_an_import_through_another_module() -> None:
     assert "batchsync.remote" in reach("batchsync.plan")  # plan -> remote, directly
     assert "yaml" in reach("batchsync.plan")  # plan -> items -> frontmatter -> yaml
+
+
+@pytest.mark.parametrize("leaf", ["defaults", "marker", "errors"])
+def test_a_leaf_imports_no_module_of_batchsync(leaf: str) -> None:
+    assert not any(name.startswith("batchsync.") for name in reach(f"batchsync.{leaf}"))

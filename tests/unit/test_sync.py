@@ -9,7 +9,11 @@ import pytest
 
 from batchsync import sync
 from batchsync.config import ItemType, Settings
+from batchsync.engine import EngineOptions
 from batchsync.errors import SettingsError
+from batchsync.plan import PlanOptions
+from batchsync.processor import BatchProcessor
+from batchsync.ratelimit import Limits
 from batchsync.results import BatchResult
 
 
@@ -51,3 +55,22 @@ def test_a_run_without_a_token_or_client_stops_before_any_request(tmp_path: Path
     settings = Settings(repository="o/r", workspace=tmp_path, path=".")
     with pytest.raises(SettingsError, match="github-token"):
         sync.run(settings)
+
+
+def test_every_layer_has_the_settings_defaults(tmp_path: Path) -> None:
+    settings = Settings(repository="o/r", workspace=tmp_path, path=".")
+    limits = Limits()
+    assert sync.limits_from(settings) == limits
+    assert BatchProcessor().max_concurrent == settings.max_concurrent
+    options = EngineOptions()
+    plan_options = PlanOptions()
+    assert (options.sub_issues, options.close_removed, options.max_close) == (
+        settings.sub_issues,
+        settings.close_removed,
+        settings.max_close,
+    )
+    assert options.create_attempts == settings.max_retries + 1
+    assert (plan_options.close_removed, plan_options.max_close) == (
+        settings.close_removed,
+        settings.max_close,
+    )

@@ -299,12 +299,25 @@ class Emulator:
         kind: str = "installation",
         limit: int | None = None,
         login: str | None = None,
+        expires_at: float | None = None,
+        announce_expiry: bool = True,
     ) -> None:
         """Accept ``token``; until the first one is added, any token is accepted.
 
         ``login`` names the account it acts as (issues it creates show it as their author).
+        ``expires_at`` (the emulated clock's epoch seconds): from then on the token gets 401;
+        until then every answer carries ``github-authentication-token-expiration``, unless
+        ``announce_expiry`` is False.
         """
-        self.service.add_token(token, permission=permission, kind=kind, limit=limit, login=login)
+        self.service.add_token(
+            token,
+            permission=permission,
+            kind=kind,
+            limit=limit,
+            login=login,
+            expires_at=expires_at,
+            announce_expiry=announce_expiry,
+        )
 
     def set_list_fields(self, list_fields: str) -> None:
         """Change what list answers carry of ``parent_issue_url`` / ``sub_issues_summary``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ TIMEOUT_TEXT = (
     "your request and contact us if the problem persists."
 )
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+EXPIRATION_HEADER = "github-authentication-token-expiration"
 BASE_HEADERS = {
     "content-type": "application/json; charset=utf-8",
     "x-github-media-type": "github.v3; format=json",
@@ -94,12 +96,15 @@ class Service:
         kind: str,
         limit: int | None = None,
         login: str | None = None,
+        expires_at: float | None = None,
+        announce_expiry: bool = True,
     ) -> Identity:
         """Register a token: ``permission`` "write" or "read", ``kind`` "installation" or "user".
 
         ``login``: the account it acts as (default ``github-actions[bot]`` for an installation
         token, ``emulator-user-N`` for a user token); an App's installation token acts as
-        ``<slug>[bot]``.
+        ``<slug>[bot]``. ``expires_at`` (emulated epoch seconds): from then on the token is
+        refused with 401; before, answers announce it unless ``announce_expiry`` is False.
         """
         if permission not in ("write", "read"):
             raise ValueError(f"permission must be 'write' or 'read', got {permission!r}")
@@ -109,7 +114,9 @@ class Service:
         default = "github-actions[bot]" if kind == "installation" else f"emulator-user-{token_id}"
         login = login or default
         user_id = 41_898_282 if login == "github-actions[bot]" else token_id
-        identity = Identity(token_id, login, user_id, kind, permission, limit)
+        identity = Identity(
+            token_id, login, user_id, kind, permission, limit, expires_at, announce_expiry
+        )
         with self._lock:
             self.tokens[token] = identity
         return identity
@@ -144,6 +151,8 @@ class Service:
             return self._finish(ex, ApiFailure(404, "Not Found").response())
         ex.path = ex.template = path[len(self.prefix) :]
         ex.who = self.identify(headers.get("authorization"))
+        if ex.who is not None and ex.who.expires_at is not None and ex.at >= ex.who.expires_at:
+            ex.who = None  # GitHub answers an expired token as it answers a wrong one
         if ex.who is None:
             ex.verdict = "auth"
             ex.limit_headers = self._anonymous(ex.at)
@@ -276,6 +285,10 @@ class Service:
             **response.headers,
             "x-github-request-id": ex.rid,
         }
+        if ex.who is not None and ex.who.expires_at is not None and ex.who.announce_expiry:
+            headers[EXPIRATION_HEADER] = time.strftime(
+                "%Y-%m-%d %H:%M:%S UTC", time.gmtime(ex.who.expires_at)
+            )
         if response.body is None:
             headers.pop("content-type", None)
             return Answer(response.status, headers, b"")
