@@ -21,8 +21,16 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from batchsync import defaults
 from batchsync.errors import SettingsError
 from batchsync.ownership import valid_login
+from batchsync.workflow import looks_like_token
 
-__all__ = ["ItemType", "Settings", "in_actions", "load_settings", "step_summary_file"]
+__all__ = [
+    "ItemType",
+    "Settings",
+    "in_actions",
+    "load_settings",
+    "secrets_to_mask",
+    "step_summary_file",
+]
 
 RESULTS_FILE_NAME = "batchsync-results.json"
 
@@ -166,7 +174,9 @@ class Settings(BaseSettings):
     max_close: int = Field(defaults.MAX_CLOSE, ge=0, description="most issues one run may close")
     sub_issues: Flag = Field(defaults.SUB_ISSUES, description="link the hierarchy with sub-issues")
     results_file: Path | None = Field(
-        None, description="per-item results JSON (default: in RUNNER_TEMP, else the workspace)"
+        None,
+        description="per-item results JSON, inside the workspace and outside the work-item "
+        "folder (the action's default: batchsync-results.json in the workspace, none in a dry run)",
     )
     trusted_authors: str | None = Field(
         None, description="more logins whose marked issues are batchsync's (besides its own)"
@@ -248,13 +258,56 @@ class Settings(BaseSettings):
         """The token as plain text, for the GitHub client only."""
         return self.github_token.get_secret_value() if self.github_token else None
 
-    def results_path(self) -> Path:
-        """Where the results file goes: ``results-file``, else RUNNER_TEMP, else the workspace."""
-        if self.results_file is not None:
-            return self.workspace / self.results_file
-        if self.runner_temp is not None:
-            return self.runner_temp / RESULTS_FILE_NAME
-        return self.workspace / RESULTS_FILE_NAME
+    def results_path(self, *, default: bool = False) -> Path | None:
+        """Where the results file goes (resolved), or None for no results file.
+
+        ``results-file`` when given, in every mode, dry run included. Otherwise, when
+        ``default`` (the action), ``batchsync-results.json`` in the workspace, except in a dry
+        run, which writes nothing into the workspace. Not ``RUNNER_TEMP``: a Docker action sees
+        the runner's temp folder at another path than the host, or not at all. The file must be
+        inside the workspace and outside the work-item folder (it must never replace a work
+        item); a path that breaks this raises ``SettingsError``, before anything runs.
+        """
+        if self.results_file is None:
+            if not default or self.dry_run:
+                return None
+            target = self._results_inside(Path(RESULTS_FILE_NAME))
+            return None if target is None or self._in_base(target) else target
+        target = self._results_inside(self.results_file)
+        if target is None or self._in_base(target) or target.is_dir():
+            raise SettingsError(
+                "results-file",
+                str(self.results_file),
+                f"a file path inside the workspace {self.workspace.resolve()} (GITHUB_WORKSPACE, "
+                f"else the current directory), outside the work-item folder {self.path}",
+            )
+        return target
+
+    def shown_path(self, path: Path) -> str:
+        """``path`` relative to the workspace when inside it: later steps of a job run on the
+        host, where the workspace has another absolute path than inside a Docker action."""
+        try:
+            return path.resolve().relative_to(self.workspace.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _results_inside(self, given: Path) -> Path | None:
+        text = str(given)
+        if not text.strip() or any(not ch.isprintable() for ch in text):
+            return None
+        workspace = self.workspace.resolve()
+        try:
+            target = (workspace / given).resolve()  # follows symlinks: where the bytes would go
+        except (OSError, RuntimeError):
+            return None
+        return target if target.is_relative_to(workspace) and target != workspace else None
+
+    def _in_base(self, target: Path) -> bool:
+        try:
+            base = (self.workspace.resolve() / self.path).resolve()
+        except (OSError, RuntimeError):
+            return False  # no work-item folder to protect: base_dir() reports the path
+        return target.is_relative_to(base)
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -295,6 +348,20 @@ def load_settings(
         return Settings(**given)
     except ValidationError as error:
         raise _settings_error(error, given) from None
+
+
+def secrets_to_mask(env: Mapping[str, str] | None = None) -> list[str]:
+    """Values to mask before any input is read: the token, and any input shaped like a token.
+
+    Read raw, before ``load_settings`` validates anything, so that an error about an input
+    (a secret passed as ``repository``, say) can never print a secret the runner does not mask.
+    """
+    source = os.environ if env is None else env
+    found = [source.get(name, "").strip() for name in SOURCES["github_token"].env]
+    found += [
+        v.strip() for k, v in source.items() if k.startswith("INPUT_") and looks_like_token(v)
+    ]
+    return [value for value in dict.fromkeys(found) if value]
 
 
 def step_summary_file(env: Mapping[str, str] | None = None) -> Path | None:

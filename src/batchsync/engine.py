@@ -670,6 +670,7 @@ class Engine:
         line: int | None = None,
     ) -> Outcome:
         kind = unit.kind.value if isinstance(unit, WorkItem) else unit.kind
+        title = unit.title if isinstance(unit, WorkItem) else unit.issue.title
         return Outcome(
             key=unit.key,
             kind=kind,
@@ -680,6 +681,7 @@ class Engine:
             failure=failure,
             reason=reason,
             line=line,
+            title=title,
         )
 
     def _not_done(self, item: WorkItem) -> Outcome:

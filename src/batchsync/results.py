@@ -43,6 +43,7 @@ class Outcome:
     failure: Failure | None = None
     reason: str | None = None
     line: int | None = None
+    title: str | None = None  # the issue title (the item's), for reports
 
     @property
     def error(self) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Required, TextIO, TypedDict, Unpack
 
-from batchsync import summary
+from batchsync import summary, workflow
 from batchsync.config import ItemType, Settings, load_settings
 from batchsync.engine import Engine, EngineOptions, IssueClient, ProgressFn
 from batchsync.errors import BatchsyncError, SettingsError, fatal_of
@@ -129,25 +129,69 @@ def run(
     return dataclasses.replace(result, duration=clock() - start, rate_limit=processor.gate.snapshot)
 
 
-def main(settings: Settings, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """``batchsync sync`` in a terminal: run, print a summary, return the exit code.
+def main(
+    settings: Settings,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    out: workflow.Out | None = None,
+    err: workflow.Out | None = None,
+    as_json: bool = False,
+) -> int:
+    """``batchsync sync`` in a terminal: run, report, write the results file; the exit code.
 
-    0 when every item is done (or failures with ``fail-on-error: false``), 1 when some item
-    failed, 2 when nothing could run (bad settings, bad token, no access).
+    The report goes to stdout, or with ``as_json`` to stderr while stdout gets the results
+    document. 0 when every item is done (or failures with ``fail-on-error: false``), 1 when
+    some item failed, 2 when nothing could run (bad settings, bad token, no access).
     """
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    token = settings.token_value() or ""
+    out = out or workflow.Out(stdout or sys.stdout, actions=settings.in_actions)
+    err = err or workflow.Out(stderr or sys.stderr, actions=settings.in_actions)
+    out.add_secret(token)
+    err.add_secret(token)
     progress = progress_for(err, actions=settings.in_actions)
     try:
-        result = run(settings, on_progress=progress, on_wait=progress.on_wait)
+        results_path = settings.results_path()
+        with workflow.logging_to(err):
+            result = run(settings, on_progress=progress, on_wait=progress.on_wait)
     except BatchsyncError as exc:  # nothing could run: the same message as in action mode
-        print(f"batchsync: {fatal_of(exc, settings.repository).message}", file=err)
+        err.say(f"batchsync: {fatal_of(exc, settings.repository).message}")
         return 2
-    print(
-        summary.text(result, repository=settings.repository or "", dry_run=settings.dry_run),
-        file=out,
+    info = summary.RunInfo(
+        repository=settings.repository,
+        dry_run=settings.dry_run,
+        results_file=settings.shown_path(results_path) if results_path else None,
     )
+    _report(result, info, results_path, out, err, as_json=as_json)
     return 1 if result.failed and settings.fail_on_error else 0
+
+
+def _report(
+    result: BatchResult,
+    info: summary.RunInfo,
+    path: Path | None,
+    out: workflow.Out,
+    err: workflow.Out,
+    *,
+    as_json: bool,
+) -> None:
+    """The terminal's report, the results file and the ``--json`` document."""
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = out.redact(summary.results_json(result, info))
+            path.write_text(text, encoding="utf-8", errors="backslashreplace")
+        except OSError as exc:
+            err.say(f"batchsync: could not write the results file: {exc}")
+            path = None
+    report = summary.text(result, repository=info.repository or "", dry_run=info.dry_run)
+    if path is not None:
+        report += f"\n  results file: {info.results_file}"
+    if as_json:
+        out.document(workflow.json_text(summary.results_document(result, info)))
+        err.say(report)
+    else:
+        out.say(report)
 
 
 class SyncOptions(TypedDict, total=False):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
+import secrets
 import socket
 import socketserver
 import threading
@@ -260,6 +262,7 @@ class Emulator:
         search_lag: float = 10.0,
         host: str = "127.0.0.1",
         list_fields: str = "both",
+        admin_token: str | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
@@ -275,6 +278,9 @@ class Emulator:
             list_fields=list_fields,
         )
         self.service.admin = _Admin(self)
+        # Once a token is configured, `/_emulator/` answers only this one (random unless given).
+        self.admin_token = admin_token or secrets.token_hex(16)
+        self.service.admin_token = self.admin_token
         self._host = host
         self._port = port
         self._server: _Server | None = None
@@ -290,6 +296,20 @@ class Emulator:
     def port(self) -> int:
         """The bound port (after ``start``)."""
         return self._server.server_address[1] if self._server else self._port
+
+    @property
+    def exposed(self) -> bool:
+        """True when bound to an address other hosts may reach (not loopback)."""
+        bound = self._server.server_address[0] if self._server else self._host
+        try:
+            return not ipaddress.ip_address(str(bound)).is_loopback
+        except ValueError:  # a host name: only "localhost" is known to stay on this machine
+            return str(bound) != "localhost"
+
+    @property
+    def open_to_all(self) -> bool:
+        """True while no token is configured: any token (and any admin request) is accepted."""
+        return not self.service.tokens
 
     def add_token(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import itertools
 import json
 import threading
@@ -87,6 +88,7 @@ class Service:
         self._token_ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
         self.admin: AdminHandler | None = None
+        self.admin_token: str | None = None  # what /_emulator/ needs once tokens are configured
 
     def add_token(
         self,
@@ -134,6 +136,20 @@ class Service:
             found = Identity(1_000_000, "github-actions[bot]", 41_898_282, "installation", "write")
         return found
 
+    def admin_allowed(self, authorization: str | None) -> bool:
+        """Whether a request may use ``/_emulator/``: anyone while no token is configured (the
+        emulator then accepts any token anyway), else only the admin token's holder, so that a
+        caller cannot register a token of its own or read the state of a shared emulator."""
+        with self._lock:
+            open_to_all = not self.tokens
+        if open_to_all:
+            return True
+        scheme, _, given = (authorization or "").strip().partition(" ")
+        wanted = self.admin_token
+        if not wanted or scheme.lower() not in ("token", "bearer"):
+            return False
+        return hmac.compare_digest(given.strip().encode(), wanted.encode())
+
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], raw: bytes, host: str
     ) -> Answer | None:
@@ -144,6 +160,9 @@ class Service:
         if path.startswith((self.prefix + "/_emulator/", "/_emulator/")):
             if self.admin is None:
                 return Answer(404, {}, b"")
+            if not self.admin_allowed(headers.get("authorization")):
+                body = json.dumps({"message": "the /_emulator/ endpoints need the admin token"})
+                return Answer(401, {"content-type": "application/json"}, body.encode())
             return self.admin.handle(method, path.split("/_emulator/", 1)[1], pairs, raw, host)
         rid = f"{next(self._ids):04X}:{7:04X}:{11:06X}:{13:06X}:{17:08X}"
         ex = _Exchange(self.clock.now(), method, path, path, rid, pairs, raw, host)
