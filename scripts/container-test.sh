@@ -77,7 +77,8 @@ podman image inspect "$image" --format 'image size: {{.Size}} bytes'
 phase "start the emulator"
 token="ghs_container$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 export BATCHSYNC_TEST_TOKEN=$token
-"$PYTHON" -m batchsync.emulator --port 0 --limits off --token "$token" --repo o/r >"$work/emulator.out" 2>&1 &
+admin="admin$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"  # its /_emulator/ endpoints need it
+"$PYTHON" -m batchsync.emulator --port 0 --limits off --token "$token" --admin-token "$admin" --repo o/r >"$work/emulator.out" 2>&1 &
 emulator_pid=$!
 for _ in $(seq 100); do [ -s "$work/emulator.out" ] && break; sleep 0.1; done
 url=$(head -n 1 "$work/emulator.out")
@@ -106,7 +107,7 @@ run_step() {  # $1: name of the run; prints the step's log to $work/$1.log, retu
   return "$code"
 }
 
-issues() { "$PYTHON" -c 'import json, sys, urllib.request; print(len(json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/issues?repo=o/r"))))' "$url"; }
+issues() { "$PYTHON" -c 'import json, sys, urllib.request; print(len(json.load(urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_emulator/issues?repo=o/r", headers={"Authorization": "token " + sys.argv[2]})))))' "$url" "$admin"; }
 
 output() { "$PYTHON" -c 'import sys; sys.path.insert(0, "tests"); import runner_env; print(runner_env.parse_outputs(open(sys.argv[1]).read())[sys.argv[2]])' "$1" "$2"; }
 

@@ -13,7 +13,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -24,10 +24,11 @@ from batchsync.errors import (
     BatchsyncError,
     FailureKind,
     Fatal,
+    SettingsError,
     fatal_of,
     permission_fatal,
 )
-from batchsync.progress import ActionsProgress, item_label
+from batchsync.progress import ActionsProgress
 from batchsync.results import BatchResult, Outcome
 
 __all__ = [
@@ -48,32 +49,22 @@ Runner = Callable[..., BatchResult]
 
 
 class _Log:
-    """The step's log: every line passes through here, with the secrets scrubbed out."""
+    """The step's log: every line passes through one ``workflow.Out``, secrets redacted."""
 
-    def __init__(self, stream: TextIO, secrets: Sequence[str]) -> None:
-        self._stream = stream
-        self._secrets = [s for s in secrets if s]
+    def __init__(self, out: workflow.Out) -> None:
+        self.out = out
         self._group_open = False
 
     def scrub(self, text: str) -> str:
-        """Text with every secret replaced by ``***`` (the runner masks too, but not in tests)."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """Text with every secret and token-like value as ``***``, for the files the step writes."""
+        return self.out.redact(text)
 
     def line(self, text: str) -> None:
-        """Print one line (or a command) to the log."""
-        self.raw(self.scrub(text))
-
-    def raw(self, text: str) -> None:
-        """Print one line as is: only for ``::add-mask::``, which must name the secret."""
-        self._stream.write(text + "\n")
-        self._stream.flush()
+        """Print a command, or any text (each of its lines made safe), to the log."""
+        self.out.say(text)
 
     def scrub_result(self, result: BatchResult) -> BatchResult:
         """The result with the secrets taken out of its texts, before rendering escapes them."""
-        if not self._secrets:
-            return result
         outcomes = tuple(
             replace(
                 o,
@@ -82,6 +73,7 @@ class _Log:
                 failure=replace(o.failure, message=self.scrub(o.failure.message))
                 if o.failure
                 else None,
+                title=self.scrub(o.title) if o.title else o.title,
                 reason=self.scrub(o.reason) if o.reason else o.reason,
             )
             for o in result.outcomes
@@ -102,61 +94,35 @@ class _Log:
             self._group_open = False
 
 
-@dataclass(frozen=True)
-class _Label:
-    """An item as a progress line names it: its key, made safe for one log line."""
-
-    key: str
-
-
 class _Progress:
     """Progress in the log: a group per kind of item as each kind starts, lines and waits from
     ``progress.ActionsProgress``. Called from the processor's lanes, hence the lock."""
 
-    def __init__(self, log: _Log, stream: TextIO) -> None:
+    def __init__(self, log: _Log) -> None:
         self._log = log
-        self._lines = ActionsProgress(stream)
+        self._lines = ActionsProgress(log.out)
         self._lock = threading.Lock()
         self._kinds: set[str] = set()
 
     def __call__(self, done: int, total: int, item: object) -> None:
-        kind = str(getattr(item, "kind", "") or "other")
-        label = _Label(workflow.log_text(item_label(item)))
+        kind = workflow.clean(getattr(item, "kind", "") or "other", limit=40)
         with self._lock:
             # A kind's group opens once: lanes may finish the last PRD after the first epic.
             if kind not in self._kinds:
                 self._kinds.add(kind)
                 self._log.group(f"Sync: {kind} items")
-            self._lines(done, total, label)
+            self._lines(done, total, item)
 
     def on_wait(self, reason: str, seconds: float) -> None:
         """Say why the run pauses, so a quiet log is not mistaken for a hang."""
         with self._lock:
-            self._lines.on_wait(workflow.log_text(reason), seconds)
-
-
-def _results_target(settings: Settings) -> Path:
-    if settings.results_file is not None:
-        return settings.results_path()
-    # Not RUNNER_TEMP: a Docker action sees the runner's temp folder at another path than the
-    # host (or not at all), so a later step could not find the file. The workspace is mounted
-    # for every step, and a workspace-relative path works in all of them.
-    return settings.workspace / RESULTS_NAME
-
-
-def _shown_path(path: Path, workspace: Path) -> str:
-    # Later steps run on the host, where the workspace has another absolute path: a path
-    # relative to the workspace (their default working directory) works in both places.
-    try:
-        return path.resolve().relative_to(workspace.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+            self._lines.on_wait(reason, seconds)
 
 
 def _append(path: Path | None, text: str) -> None:
     if path is None:
         return
-    with path.open("a", encoding="utf-8") as handle:
+    with path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
         handle.write(text)
 
 
@@ -169,7 +135,9 @@ def _annotation_text(outcome: Outcome) -> str:
     return f"{failure.message}. Fix: {failure.fix}"
 
 
-def _error_annotations(failures: Sequence[Outcome], limit: int = ANNOTATION_LIMIT) -> list[str]:
+def _error_annotations(
+    failures: Sequence[Outcome], limit: int = ANNOTATION_LIMIT
+) -> list[workflow.Command]:
     shown = failures if len(failures) <= limit else failures[: limit - 1]
     lines = [
         workflow.error(
@@ -194,7 +162,7 @@ def _error_annotations(failures: Sequence[Outcome], limit: int = ANNOTATION_LIMI
     return lines
 
 
-def _warning_annotations(result: BatchResult) -> list[str]:
+def _warning_annotations(result: BatchResult) -> list[workflow.Command]:
     texts = list(result.warnings)
     if result.not_done:
         texts.append(
@@ -210,14 +178,13 @@ def _warning_annotations(result: BatchResult) -> list[str]:
 class _Step:
     """One action run: the log, the files it writes, the exit code it ends with."""
 
-    def __init__(self, settings: Settings, log: _Log) -> None:
+    def __init__(self, settings: Settings, log: _Log, results_path: Path | None) -> None:
         self.settings = settings
         self.log = log
-        self.results_path = _results_target(settings)
+        self.results_path = results_path
+        shown = settings.shown_path(results_path) if results_path else None
         self.info = summary.RunInfo(
-            repository=settings.repository,
-            dry_run=settings.dry_run,
-            results_file=_shown_path(self.results_path, settings.workspace),
+            repository=settings.repository, dry_run=settings.dry_run, results_file=shown
         )
 
     def fatal(self, fatal: Fatal) -> int:
@@ -262,10 +229,14 @@ class _Step:
         return "batchsync: " + ", ".join(f"{k} {v}" for k, v in counts.items())
 
     def _write_results(self, result: BatchResult) -> None:
+        if self.results_path is None:  # a dry run writes nothing into the workspace
+            return
         try:
             self.results_path.parent.mkdir(parents=True, exist_ok=True)
             self.results_path.write_text(
-                self.log.scrub(summary.results_json(result, self.info)), encoding="utf-8"
+                self.log.scrub(summary.results_json(result, self.info)),
+                encoding="utf-8",
+                errors="backslashreplace",  # a file name's undecodable byte stays visible
             )
             self.log.line(f"results file: {self.info.results_file}")
         except OSError as exc:
@@ -273,7 +244,7 @@ class _Step:
 
     def _write_outputs(self, result: BatchResult) -> None:
         entries = summary.outputs(result, self.info.results_file or "")
-        text = "".join(workflow.output_entry(k, v) for k, v in entries.items())
+        text = "".join(workflow.output_entry(k, workflow.clean(v)) for k, v in entries.items())
         try:
             _append(self.settings.output_file, self.log.scrub(text))
         except OSError as exc:
@@ -319,34 +290,46 @@ def _settings_lines(settings: Settings) -> list[str]:
     ]
 
 
+def _results_target(settings: Settings) -> tuple[Path | None, Fatal | None]:
+    try:
+        return settings.results_path(default=True), None
+    except SettingsError as exc:
+        return None, fatal_of(exc, settings.repository)
+
+
 def run_action(
     settings: Settings,
     *,
     run: Runner = sync.run,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    out: workflow.Out | None = None,
 ) -> int:
-    """Run one sync as an Action step: mask, group, annotate, write outputs and summary."""
-    out = stdout or sys.stdout
+    """Run one sync as an Action step: mask, group, annotate, write outputs and summary.
+
+    ``out`` is the step's log when the caller has one (it may have masked the token already).
+    """
     token = settings.token_value()
-    log = _Log(out, [token] if token else [])
-    for line in workflow.add_mask(token or ""):
-        log.raw(line)
-    step = _Step(settings, log)
+    log = _Log(out or workflow.Out(stdout or sys.stdout, actions=True))
+    log.out.mask(token)  # before anything else is printed
+    results_path, problem = _results_target(settings)
+    step = _Step(settings, log, results_path)
     log.group("Settings")
     for line in _settings_lines(settings):
-        log.line(workflow.log_text(line))
+        log.line(line)
     log.end_group()
-    problem = _preflight(settings, token)
+    problem = problem or _preflight(settings, token)
     if problem is not None:
         return step.fatal(problem)
-    progress = _Progress(log, out)
+    progress = _Progress(log)
     try:
         settings.base_dir()
-        result = run(settings, on_progress=progress, on_wait=progress.on_wait)
+        with workflow.logging_to(log.out):
+            result = run(settings, on_progress=progress, on_wait=progress.on_wait)
     except Exception as exc:  # every failure must still reach the summary and the log
         if not isinstance(exc, BatchsyncError):
-            (stderr or sys.stderr).write(log.scrub(traceback.format_exc()))
+            err = workflow.Out(stderr or sys.stderr, actions=True, secrets=[token or ""])
+            err.say(traceback.format_exc())
         return step.fatal(fatal_of(exc, settings.repository))
     log.end_group()
     return step.finish(log.scrub_result(result))

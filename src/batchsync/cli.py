@@ -7,17 +7,26 @@ import contextlib
 import difflib
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from batchsync import __version__, summary, workflow
-from batchsync.config import SOURCES, Settings, in_actions, load_settings, step_summary_file
+from batchsync.config import (
+    SOURCES,
+    Settings,
+    in_actions,
+    load_settings,
+    secrets_to_mask,
+    step_summary_file,
+)
 from batchsync.errors import ItemError, SettingsError
-from batchsync.items import scan
+from batchsync.items import kinds_named, scan
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
-__all__ = ["SAMPLE_TREE", "build_parser", "escape_data", "escape_property", "main"]
+__all__ = ["SAMPLE_TREE", "build_parser", "entry", "escape_data", "escape_property", "main"]
 
 SAMPLE_TREE = Path(__file__).with_name("sample_tree")
 
@@ -89,9 +98,42 @@ def _add_settings_flags(parser: argparse.ArgumentParser, flags: Sequence[tuple[s
             parser.add_argument(flag, dest=field, metavar=metavar, help=_flag_help(field))
 
 
+@dataclass(frozen=True)
+class _Io:
+    """The CLI's two ways out, stdout and stderr, each through ``workflow.Out``."""
+
+    out: workflow.Out
+    err: workflow.Out
+
+    @classmethod
+    def for_run(cls, actions: bool, secrets: Sequence[str]) -> _Io:
+        """Both streams, with the runner's rule in Actions and the secrets redacted."""
+        return cls(
+            workflow.Out(sys.stdout, actions=actions, secrets=secrets),
+            workflow.Out(sys.stderr, actions=actions, secrets=secrets),
+        )
+
+
+_RUNNING: list[_Io] = []  # the streams of the command running now (main sets them)
+
+
+def _io() -> _Io:
+    return _RUNNING[-1] if _RUNNING else _Io.for_run(in_actions(), ())
+
+
+@contextlib.contextmanager
+def _running(io: _Io) -> Iterator[_Io]:
+    _RUNNING.append(io)
+    try:
+        yield io
+    finally:
+        _RUNNING.pop()
+
+
 def _say(text: str, stream: TextIO | None = None) -> None:
-    """One line to stdout (or ``stream``): the CLI's only way to print."""
-    (stream or sys.stdout).write(text + "\n")
+    """Print through the one way out: stdout, or stderr when ``stream`` is ``sys.stderr``."""
+    io = _io()
+    (io.err if stream is sys.stderr else io.out).say(text)
 
 
 # Commands run by their own module's parser; the module is imported only when the command runs.
@@ -124,6 +166,12 @@ def build_parser(*, full: bool = False) -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     _add_settings_flags(sync, SYNC_FLAGS)
+    sync.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results document (JSON, as in --results-file) on stdout and the "
+        "report on stderr",
+    )
     sync.set_defaults(handler=_sync, parser=sync)
 
     validate = commands.add_parser(
@@ -176,20 +224,22 @@ def _overrides(args: argparse.Namespace, flags: Sequence[tuple[str, str]]) -> di
 
 def _sync(args: argparse.Namespace, rest: list[str]) -> int:
     settings = load_settings(_overrides(args, SYNC_FLAGS))
-    return _run_sync(settings)
+    return _run_sync(settings, as_json=args.json)
 
 
-def _run_sync(settings: Settings) -> int:
+def _run_sync(settings: Settings, *, as_json: bool = False) -> int:
     # Imported here: the engine (and PyGithub) load only when a sync is asked for.
     engine = importlib.import_module("batchsync.sync")
-    result: int = engine.main(settings)
+    io = _io()
+    result: int = engine.main(settings, out=io.out, err=io.err, as_json=as_json)
     return result
 
 
 def _forward(name: str) -> Callable[[argparse.Namespace, list[str]], int]:
     def run(args: argparse.Namespace, rest: list[str]) -> int:
         module = importlib.import_module(f"batchsync.{name}")
-        result: int = module.main(rest)
+        io = _io()
+        result: int = module.main(rest, out=io.out, err=io.err)
         return result
 
     return run
@@ -235,7 +285,7 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
     base = settings.base_dir()
     if not base.is_dir():
         raise SettingsError("path", settings.path, f"an existing folder ({base} is not one)")
-    result = scan(base, workspace=settings.workspace, kinds=settings.kinds())
+    result = scan(base, workspace=settings.workspace, kinds=kinds_named(settings.item_type))
     for error in result.errors:
         _say(_problem(error, settings.in_actions))
     counts = f"{len(result.items)} work items, {len(result.errors)} problems"
@@ -247,7 +297,7 @@ def _problem(error: ItemError, actions: bool) -> str:
     """One problem: ``path:line: message``, or an annotation on the file inside Actions."""
     if actions:
         return workflow.error(error.message, file=error.path, line=error.line)
-    return str(error)
+    return workflow.clean(str(error), limit=workflow.MESSAGE_LIMIT)
 
 
 def _action_mode() -> int:
@@ -258,7 +308,8 @@ def _action_mode() -> int:
         _fatal_summary(error)
         raise
     action = importlib.import_module("batchsync.action")
-    code: int = action.run_action(settings)
+    io = _io()
+    code: int = action.run_action(settings, out=io.out, stderr=io.err.stream)
     return code
 
 
@@ -268,16 +319,37 @@ def _fatal_summary(error: SettingsError) -> None:
     if path is None:
         return
     fix = f"with:\n  {error.name}: ...  # {error.allowed}" if error.name.islower() else None
-    text = summary.render_fatal(str(error), fix)
-    with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as handle:
+    text = _io().out.redact(summary.render_fatal(str(error), fix))
+    with (
+        contextlib.suppress(OSError),
+        path.open("a", encoding="utf-8", errors="backslashreplace") as handle,
+    ):
         handle.write(text)
+
+
+def entry() -> int:
+    """The process's entry point (``batchsync``, ``python -m batchsync``): ``main``, with the
+    traceback of a crash printed through the one way out too (it may quote a file's text)."""
+    try:
+        return main()
+    except Exception:
+        _Io.for_run(in_actions(), secrets_to_mask()).err.say(traceback.format_exc())
+        return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad settings, with one message)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     actions = in_actions()
+    secrets = secrets_to_mask()
+    with _running(_Io.for_run(actions, secrets)) as io:
+        for secret in secrets:
+            io.out.mask(secret)  # in Actions, before any input is read or any line printed
+        return _main(args_list, actions)
+
+
+def _main(args_list: list[str], actions: bool) -> int:
+    parser = build_parser()
     try:
         if not args_list:
             if actions:

@@ -18,11 +18,19 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from batchsync import defaults
 from batchsync.errors import SettingsError
-from batchsync.items import Kind
 from batchsync.ownership import valid_login
+from batchsync.workflow import looks_like_token
 
-__all__ = ["ItemType", "Settings", "in_actions", "load_settings", "step_summary_file"]
+__all__ = [
+    "ItemType",
+    "Settings",
+    "in_actions",
+    "load_settings",
+    "secrets_to_mask",
+    "step_summary_file",
+]
 
 RESULTS_FILE_NAME = "batchsync-results.json"
 
@@ -120,38 +128,60 @@ class Settings(BaseSettings):
         None, description="the repository to sync to (default: GITHUB_REPOSITORY)"
     )
     path: str = Field(
-        ".claude", description="base folder of the work items, relative to the workspace"
+        defaults.PATH, description="base folder of the work items, relative to the workspace"
     )
     item_type: ItemType = Field(ItemType.ALL, description="which kinds of work item to take")
     dry_run: Flag = Field(False, description="plan and report, write nothing")
-    max_concurrent: int = Field(10, ge=1, le=100, description="items in flight at once")
-    max_retries: int = Field(3, ge=0, le=20, description="retries after the first attempt")
+    max_concurrent: int = Field(
+        defaults.MAX_CONCURRENT, ge=1, le=100, description="items in flight at once"
+    )
+    max_retries: int = Field(
+        defaults.MAX_RETRIES, ge=0, le=20, description="retries after the first attempt"
+    )
     retry_delay: float = Field(
-        1.0, ge=0, le=600, allow_inf_nan=False, description="base seconds of backoff"
+        defaults.RETRY_DELAY,
+        ge=0,
+        le=600,
+        allow_inf_nan=False,
+        description="base seconds of backoff",
     )
     rate_limit_threshold: int = Field(
-        10, ge=0, description="pause until reset when x-ratelimit-remaining falls to this"
+        defaults.RATE_LIMIT_THRESHOLD,
+        ge=0,
+        description="pause until reset when x-ratelimit-remaining falls to this",
     )
     fail_on_error: Flag = Field(True, description="exit 1 when any item failed")
     write_interval: float = Field(
-        1.0, ge=0, le=60, allow_inf_nan=False, description="seconds between writes, 0 = off"
+        defaults.WRITE_INTERVAL,
+        ge=0,
+        le=60,
+        allow_inf_nan=False,
+        description="seconds between writes, 0 = off",
     )
-    creates_per_minute: int = Field(80, ge=0, description="content creations a minute, 0 = off")
-    creates_per_hour: int = Field(500, ge=0, description="content creations an hour, 0 = off")
+    creates_per_minute: int = Field(
+        defaults.CREATES_PER_MINUTE, ge=0, description="content creations a minute, 0 = off"
+    )
+    creates_per_hour: int = Field(
+        defaults.CREATES_PER_HOUR, ge=0, description="content creations an hour, 0 = off"
+    )
     time_budget: float = Field(
-        300.0, gt=0, allow_inf_nan=False, description="minutes the run may take"
+        defaults.TIME_BUDGET, gt=0, allow_inf_nan=False, description="minutes the run may take"
     )
     write_back: Flag = Field(False, description="write issue links back into the files")
-    close_removed: Flag = Field(False, description="close issues whose file was removed")
-    max_close: int = Field(10, ge=0, description="most issues one run may close")
-    sub_issues: Flag = Field(True, description="link the hierarchy with sub-issues")
+    close_removed: Flag = Field(
+        defaults.CLOSE_REMOVED, description="close issues whose file was removed"
+    )
+    max_close: int = Field(defaults.MAX_CLOSE, ge=0, description="most issues one run may close")
+    sub_issues: Flag = Field(defaults.SUB_ISSUES, description="link the hierarchy with sub-issues")
     results_file: Path | None = Field(
-        None, description="per-item results JSON (default: in RUNNER_TEMP, else the workspace)"
+        None,
+        description="per-item results JSON, inside the workspace and outside the work-item "
+        "folder (the action's default: batchsync-results.json in the workspace, none in a dry run)",
     )
     trusted_authors: str | None = Field(
         None, description="more logins whose marked issues are batchsync's (besides its own)"
     )
-    api_url: str = Field("https://api.github.com", description="REST API root (GHES works)")
+    api_url: str = Field(defaults.API_URL, description="REST API root (GHES works)")
     server_url: str = Field("https://github.com", description="web root for issue links")
     workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
     step_summary: Path | None = None
@@ -169,6 +199,12 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Only the values ``load_settings`` gathers: no hidden reads of the environment."""
+        # Why not pydantic-settings' own env source with AliasChoices("INPUT_DRY-RUN",
+        # "INPUT_DRY_RUN")? It takes the first spelling that is set even when it holds only
+        # blanks (env_ignore_empty skips "" alone), so " " in one spelling hides a value in the
+        # other; its errors name the variable, not the input; and it reads os.environ only, where
+        # ``load_settings(env=...)`` takes any mapping (tests never touch the process
+        # environment). test_config shows the first point.
         return (init_settings,)
 
     @field_validator("repository")
@@ -214,12 +250,6 @@ class Settings(BaseSettings):
             raise SettingsError("path", self.path, f"an existing folder ({base} is not one)")
         return base
 
-    def kinds(self) -> tuple[Kind, ...]:
-        """The kinds of work item the ``type`` input selects, parents first."""
-        if self.item_type is ItemType.ALL:
-            return tuple(Kind)
-        return (Kind(self.item_type.value),)
-
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""
         return tuple(n for n in _LOGIN_SPLIT.split(self.trusted_authors or "") if n)
@@ -228,13 +258,56 @@ class Settings(BaseSettings):
         """The token as plain text, for the GitHub client only."""
         return self.github_token.get_secret_value() if self.github_token else None
 
-    def results_path(self) -> Path:
-        """Where the results file goes: ``results-file``, else RUNNER_TEMP, else the workspace."""
-        if self.results_file is not None:
-            return self.workspace / self.results_file
-        if self.runner_temp is not None:
-            return self.runner_temp / RESULTS_FILE_NAME
-        return self.workspace / RESULTS_FILE_NAME
+    def results_path(self, *, default: bool = False) -> Path | None:
+        """Where the results file goes (resolved), or None for no results file.
+
+        ``results-file`` when given, in every mode, dry run included. Otherwise, when
+        ``default`` (the action), ``batchsync-results.json`` in the workspace, except in a dry
+        run, which writes nothing into the workspace. Not ``RUNNER_TEMP``: a Docker action sees
+        the runner's temp folder at another path than the host, or not at all. The file must be
+        inside the workspace and outside the work-item folder (it must never replace a work
+        item); a path that breaks this raises ``SettingsError``, before anything runs.
+        """
+        if self.results_file is None:
+            if not default or self.dry_run:
+                return None
+            target = self._results_inside(Path(RESULTS_FILE_NAME))
+            return None if target is None or self._in_base(target) else target
+        target = self._results_inside(self.results_file)
+        if target is None or self._in_base(target) or target.is_dir():
+            raise SettingsError(
+                "results-file",
+                str(self.results_file),
+                f"a file path inside the workspace {self.workspace.resolve()} (GITHUB_WORKSPACE, "
+                f"else the current directory), outside the work-item folder {self.path}",
+            )
+        return target
+
+    def shown_path(self, path: Path) -> str:
+        """``path`` relative to the workspace when inside it: later steps of a job run on the
+        host, where the workspace has another absolute path than inside a Docker action."""
+        try:
+            return path.resolve().relative_to(self.workspace.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _results_inside(self, given: Path) -> Path | None:
+        text = str(given)
+        if not text.strip() or any(not ch.isprintable() for ch in text):
+            return None
+        workspace = self.workspace.resolve()
+        try:
+            target = (workspace / given).resolve()  # follows symlinks: where the bytes would go
+        except (OSError, RuntimeError):
+            return None
+        return target if target.is_relative_to(workspace) and target != workspace else None
+
+    def _in_base(self, target: Path) -> bool:
+        try:
+            base = (self.workspace.resolve() / self.path).resolve()
+        except (OSError, RuntimeError):
+            return False  # no work-item folder to protect: base_dir() reports the path
+        return target.is_relative_to(base)
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -275,6 +348,20 @@ def load_settings(
         return Settings(**given)
     except ValidationError as error:
         raise _settings_error(error, given) from None
+
+
+def secrets_to_mask(env: Mapping[str, str] | None = None) -> list[str]:
+    """Values to mask before any input is read: the token, and any input shaped like a token.
+
+    Read raw, before ``load_settings`` validates anything, so that an error about an input
+    (a secret passed as ``repository``, say) can never print a secret the runner does not mask.
+    """
+    source = os.environ if env is None else env
+    found = [source.get(name, "").strip() for name in SOURCES["github_token"].env]
+    found += [
+        v.strip() for k, v in source.items() if k.startswith("INPUT_") and looks_like_token(v)
+    ]
+    return [value for value in dict.fromkeys(found) if value]
 
 
 def step_summary_file(env: Mapping[str, str] | None = None) -> Path | None:

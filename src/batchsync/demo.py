@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from batchsync import summary, sync
+from batchsync import summary, sync, workflow
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.progress import progress_for
@@ -84,57 +84,64 @@ def _settings(workspace: Path, emulator: Emulator, token: str) -> Settings:
 
 
 def _sync_once(
-    label: str, settings: Settings, emulator: Emulator, out: TextIO, err: TextIO
+    label: str, settings: Settings, emulator: Emulator, out: workflow.Out, err: workflow.Out
 ) -> tuple[BatchResult, Requests]:
-    out.write(f"\n{label}\n")
-    out.flush()
+    out.say(f"\n{label}")
     before = _counted(emulator)
     progress = progress_for(err, actions=settings.in_actions, clock=emulator.clock.now)
-    result = sync.run(
-        settings,
-        clock=emulator.clock.now,
-        sleep=emulator.clock.sleep,
-        on_progress=progress,
-        on_wait=progress.on_wait,
-    )
+    with workflow.logging_to(err):
+        result = sync.run(
+            settings,
+            clock=emulator.clock.now,
+            sleep=emulator.clock.sleep,
+            on_progress=progress,
+            on_wait=progress.on_wait,
+        )
     after = _counted(emulator)
     used = Requests(after.total - before.total, after.writes - before.writes)
-    out.write(summary.text(result, repository=DEMO_REPOSITORY) + "\n")
-    out.write(f"requests to the emulator: {used.total}, of which writes: {used.writes}\n")
+    out.say(summary.text(result, repository=DEMO_REPOSITORY))
+    out.say(f"requests to the emulator: {used.total}, of which writes: {used.writes}")
     return result, used
 
 
-def _demo(workspace: Path, scale: float, out: TextIO, err: TextIO) -> int:
+def _demo(workspace: Path, scale: float, out: workflow.Out, err: workflow.Out) -> int:
     shutil.copytree(SAMPLE_TREE, workspace / ".claude", dirs_exist_ok=True)
     token = "ghs_" + secrets.token_hex(16)  # an installation token, like GITHUB_TOKEN
     with Emulator(limits="github", scale=scale) as emulator:
         emulator.add_token(token)
         emulator.add_repo(DEMO_REPOSITORY)
         settings = _settings(workspace, emulator, token)
-        out.write(
+        out.say(
             f"batchsync demo: GitHub emulator at {emulator.url} with GitHub's limits; its clock "
             f"runs {scale:g}x real time, so the times below are emulated.\n"
-            f"Work items (both layouts): {workspace / '.claude'}\n"
+            f"Work items (both layouts): {workspace / '.claude'}"
         )
         first, _ = _sync_once("First run: every item is new.", settings, emulator, out, err)
         second, again = _sync_once(
             "Second run: nothing changed, so nothing is written.", settings, emulator, out, err
         )
     ok = not first.failed and not second.failed and again.writes == 0
-    out.write("\n" + ("demo done." if ok else "demo FAILED: see above.") + "\n")
+    out.say("\n" + ("demo done." if ok else "demo FAILED: see above."))
     return 0 if ok else 1
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    out: workflow.Out | None = None,
+    err: workflow.Out | None = None,
+) -> int:
     """Run the demo; 0 when the first run synced everything and the second wrote nothing."""
     args = build_parser().parse_args(argv)
-    out, err = stdout or sys.stdout, sys.stderr
+    out = out or workflow.Out(stdout or sys.stdout)
+    err = err or workflow.Out(sys.stderr)
     if args.scale <= 0:
-        err.write("batchsync demo: --scale must be more than 0\n")
+        err.say("batchsync demo: --scale must be more than 0")
         return 2
     if args.workspace is not None:
         if args.workspace.exists() and any(args.workspace.iterdir()):
-            err.write(f"batchsync demo: {args.workspace} is not empty\n")
+            err.say(f"batchsync demo: {args.workspace} is not empty")
             return 2
         args.workspace.mkdir(parents=True, exist_ok=True)
         return _demo(args.workspace.resolve(), args.scale, out, err)

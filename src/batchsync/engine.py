@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from batchsync import defaults
 from batchsync.errors import (
     ApiError,
     BudgetExhausted,
@@ -35,18 +36,18 @@ from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust
 from batchsync.plan import (
     Claim,
+    Plan,
     PlanAction,
     PlannedAction,
+    PlanOptions,
     RemoteIndex,
     RemoteIssue,
-    claim_all,
-    close_candidates,
     decide,
     index_issues,
     kind_of_issue,
-    link_line,
     merged_labels,
     needs_link,
+    plan,
 )
 from batchsync.render import RenderedIssue, render, restate
 from batchsync.results import BatchResult, ItemAction, Outcome
@@ -155,15 +156,15 @@ class Processor(Protocol):
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """How one run behaves (built from the Settings)."""
+    """How one run behaves (built from the Settings by ``sync.run``)."""
 
     repo: str = ""
     dry_run: bool = False
-    sub_issues: bool = True
-    close_removed: bool = False
-    max_close: int = 10
+    sub_issues: bool = defaults.SUB_ISSUES
+    close_removed: bool = defaults.CLOSE_REMOVED
+    max_close: int = defaults.MAX_CLOSE
     all_kinds: bool = True  # closing removed items needs a scan of every kind
-    create_attempts: int = 4  # sends of one create whose answer keeps getting lost
+    create_attempts: int = defaults.MAX_RETRIES + 1  # sends of a create whose answer is lost
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
 
@@ -228,6 +229,7 @@ class Engine:
         self._index = RemoteIndex()
         self._trust = Trust()
         self._claims: dict[str, Claim] = {}
+        self._plan = Plan()
         self._close_error: str | None = None  # close-removed refused: reported as one failure
         self._learned: tuple[str, int] | None = None  # own login, from the first issue created
         self._under: dict[int, frozenset[int]] = {}  # parent -> sub-issues read from GitHub
@@ -251,7 +253,7 @@ class Engine:
     def execute(self, scanned: ScanResult, on_progress: ProgressFn | None = None) -> BatchResult:
         """List, plan and apply ``scanned``; return every outcome (scan errors included)."""
         try:
-            self.load(scanned.items)
+            self.prepare(scanned)
         except BudgetExhausted:
             left = tuple(self._not_done(i) for i in scanned.items)
             failures = tuple(self._scan_failure(e) for e in scanned.errors)
@@ -288,7 +290,7 @@ class Engine:
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
 
     def load(self, items: Sequence[WorkItem]) -> RemoteIndex:
-        """Learn who the token is, list the issues once, and claim each item's issue.
+        """Learn who the token is and list the issues once.
 
         Linked issues the listing did not return (a link to an old closed issue on a server
         that pages differently) are read one by one.
@@ -312,15 +314,33 @@ class Engine:
         self._index = index
         self._warnings.extend(index.warnings)
         self._present = frozenset(i.key for i in items)
-        self._claims = claim_all(index, items)
+        self._high_water = index.max_number
+        return index
+
+    def prepare(self, scanned: ScanResult) -> Plan:
+        """List the issues and plan the whole run (``plan``); nothing is written."""
+        index = self.load(scanned.items)
+        options = PlanOptions(
+            close_removed=self._opts.close_removed,
+            max_close=self._opts.max_close,
+            all_kinds=self._opts.all_kinds,
+        )
+        self._plan = plan(scanned, index, options)
+        self._warnings.extend(self._plan.warnings)
+        self._close_error = self._plan.close_error
+        self._claims = dict(self._plan.claims)
         self._numbers = {key: issue.number for key, issue in index.by_key.items()}
         for key, claim in self._claims.items():
             if claim.issue is not None:
                 self._numbers[key] = claim.issue.number
         self._children = {n: index.children_of(n) for n in index.by_number}
-        self._expected = _existing_children(items, self._numbers, self._claims)
-        self._high_water = index.max_number
-        return index
+        self._expected = _existing_children(scanned.items, self._numbers, self._claims)
+        return self._plan
+
+    @property
+    def plan(self) -> Plan:
+        """The plan of this run (empty before ``prepare``)."""
+        return self._plan
 
     def _index_of(self, issues: Sequence[RemoteIssue]) -> RemoteIndex:
         return index_issues(issues, self._trust, repository=self._opts.repo)
@@ -359,46 +379,38 @@ class Engine:
         return result
 
     def _close_jobs(self, scanned: ScanResult) -> list[CloseJob]:
-        if not self._opts.close_removed:
-            return []
-        refused = _close_refusal(scanned)
-        if refused is not None:
-            self._close_error = refused
-            return []
-        why = ""
-        if scanned.errors:
-            why = f"{len(scanned.errors)} file(s) could not be read"
-        elif not self._opts.all_kinds:
-            why = "only some kinds were synced (type is not 'all')"
-        if why:
-            self._warnings.append(f"close-removed skipped: {why}; nothing was closed")
-            return []
-        planned, warnings = close_candidates(
-            self._index, scanned.items, max_close=self._opts.max_close, archived=scanned.archived
-        )
-        self._warnings.extend(warnings)
+        planned = self._plan.closes
         return [CloseJob(p.key, kind_of_issue(p.issue), "", p.issue) for p in planned if p.issue]
 
     # ---- one item --------------------------------------------------------------------------
 
     def plan_item(self, item: WorkItem) -> PlannedAction:
-        """The plan for one item, with the issue numbers known now.
+        """The item's step of the plan, its bodies rendered with the issue numbers known now.
 
-        Raises ``ItemError`` when the item's local link names an issue batchsync may not take.
+        A placeholder for a parent (or dependency) created earlier in this run resolves to its
+        number here. Raises ``ItemError`` for a step the plan skips (what to fix is its reason).
         """
+        step = self._plan.step(item.key)
+        if step is None:  # an item the plan did not see (a caller's own list)
+            step = plan(ScanResult(items=(item,)), self._index).steps[0]
+        if step.action is PlanAction.SKIP:
+            raise ItemError(self._shown(item.path), step.line, step.reason)
+        if self._opts.dry_run:
+            return step
         with self._lock:
             numbers = dict(self._numbers)
-        found = self._claims.get(item.key) or self._index.claim(item, self._present)
-        if found.refused is not None:
-            raise ItemError(self._shown(item.path), link_line(item), found.refused)
-        return decide(item, found.issue, render(item, numbers), via=found.via)
+        claim = self._claims.get(item.key, Claim())
+        return decide(item, claim.issue, render(item, numbers), via=claim.via)
 
     def sync_item(self, item: WorkItem, **_: object) -> Outcome:
         """The processor's ``sync_fn``: plan and apply one item (a ``RunStop`` goes through)."""
         try:
             planned = self.plan_item(item)
             if self._opts.dry_run:
-                return self._outcome(item, _PLANNED[planned.action], planned.issue, planned.reason)
+                reason = planned.reason
+                if planned.parent is not None and planned.parent.number is None:
+                    reason += f"; goes under {planned.parent}, created in this run"
+                return self._outcome(item, _PLANNED[planned.action], planned.issue, reason)
             return self._apply(item, planned)
         except ItemError as exc:
             return self._outcome(item, ItemAction.FAILED, failure=failure_of(exc), line=exc.line)
@@ -409,16 +421,12 @@ class Engine:
         assert planned.rendered is not None
         rendered, before, reason = planned.rendered, planned.issue, planned.reason
         if planned.action is PlanAction.CREATE:
-            issue, before, reason = self._create_new(item, rendered, reason)
+            issue, before, reason = self._create(item, rendered, reason)
         elif planned.action is PlanAction.UPDATE:
             assert before is not None
             issue = self._update(before, rendered)
             if self._claims.get(item.key, Claim()).via == "takeback":
-                with self._lock:
-                    self._warnings.append(
-                        f"took back #{issue.number} for '{item.key}': a person had removed its "
-                        "batchsync marker; the marker is restored (no duplicate was made)"
-                    )
+                self._took_back(item, issue)
         else:
             assert before is not None
             issue = before
@@ -443,13 +451,16 @@ class Engine:
             return self._outcome(item, ItemAction.FAILED, issue, reason, failure=unrecorded)
         return self._outcome(item, _DONE[planned.action], issue, reason)
 
-    def _create_new(
+    def _create(
         self, item: WorkItem, rendered: RenderedIssue, reason: str
     ) -> tuple[RemoteIssue, RemoteIssue | None, str]:
-        """Create the item's issue, under its parent when the server can: (issue, the issue as
-        the link step should see it, reason)."""
-        # A create cannot set the state: an item that starts closed is created with the
-        # open variant's marker and closed below (see render.restate).
+        """The create step: one new issue for ``item``, exactly once, under its parent when the
+        server can (GraphQL); (issue, the issue as the link step should see it, reason).
+
+        A create cannot set the state: an item that starts closed is created with the open
+        variant's marker and closed after (see render.restate). A link the create did not make
+        follows in ``_link``.
+        """
         sent = restate(rendered, "open") if rendered.state == "closed" else rendered
         parent = self._claim_parent(item)
         issue, recovered = self._create_once(item.key, sent, parent)
@@ -460,6 +471,13 @@ class Engine:
         if parent is not None:
             self._release(parent)
         return issue, None, reason
+
+    def _took_back(self, item: WorkItem, issue: RemoteIssue) -> None:
+        with self._lock:
+            self._warnings.append(
+                f"took back #{issue.number} for '{item.key}': a person had removed its "
+                "batchsync marker; the marker is restored (no duplicate was made)"
+            )
 
     def _close_new(self, issue: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
         return self._client.update_issue(
@@ -488,7 +506,7 @@ class Engine:
             with self._lock:
                 floor = self._high_water  # every issue up to here existed before this send
             try:
-                issue = self._create(sent, parent)
+                issue = self._send_create(sent, parent)
             except UncertainWriteError as exc:
                 lost = exc
                 found = self._client.find_created(lambda i: i.marker_key == key, above=floor)
@@ -504,7 +522,7 @@ class Engine:
         assert lost is not None
         raise lost
 
-    def _create(self, sent: RenderedIssue, parent: int | None) -> RemoteIssue:
+    def _send_create(self, sent: RenderedIssue, parent: int | None) -> RemoteIssue:
         if parent is None:
             return self._client.create_issue(sent.title, sent.body, sent.labels)
         return self._client.create_issue(sent.title, sent.body, sent.labels, parent=parent)
@@ -687,6 +705,7 @@ class Engine:
         line: int | None = None,
     ) -> Outcome:
         kind = unit.kind.value if isinstance(unit, WorkItem) else unit.kind
+        title = unit.title if isinstance(unit, WorkItem) else unit.issue.title
         return Outcome(
             key=unit.key,
             kind=kind,
@@ -697,6 +716,7 @@ class Engine:
             failure=failure,
             reason=reason,
             line=line,
+            title=title,
         )
 
     def _not_done(self, item: WorkItem) -> Outcome:
@@ -730,24 +750,6 @@ class Engine:
             failure=failure_of(error),
             line=error.line,
         )
-
-
-def _close_refusal(scanned: ScanResult) -> str | None:
-    """Why closing removed items is unsafe for this scan (an error, not a warning), or None."""
-    if scanned.unreadable:
-        shown = ", ".join(e.path for e in scanned.unreadable[:5])
-        more = ", ..." if len(scanned.unreadable) > 5 else ""
-        return (
-            f"close-removed closed nothing: {len(scanned.unreadable)} file(s) or folder(s) "
-            f"could not be read ({shown}{more}), so a missing item may only be unreadable; "
-            "fix their permissions and run again"
-        )
-    if not scanned.items:
-        return (
-            "close-removed closed nothing: the scan found no work item under `path`; check "
-            "`path` (an empty or wrong folder would otherwise close every issue)"
-        )
-    return None
 
 
 def _existing_children(

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from batchsync.workflow import redact
+
 __all__ = [
     "ApiError",
     "AuthError",
@@ -79,11 +81,14 @@ class SettingsError(BatchsyncError):
     """A setting (action input, flag or runner variable) is invalid: the run cannot start."""
 
     def __init__(self, name: str, value: str | None, allowed: str) -> None:
+        # An input may hold a secret given to the wrong input (`repository: ${{ secrets.X }}`):
+        # a value that looks like a token is never kept, so no message can echo it.
         self.name = name
-        self.value = value
-        self.allowed = allowed
+        self.value = None if value is None else redact(value)
+        self.allowed = redact(allowed)
+        value = self.value
         shown = "(empty)" if value is None else repr(value)
-        super().__init__(f"invalid {name}: {shown}; {allowed}")
+        super().__init__(f"invalid {name}: {shown}; {self.allowed}")
 
 
 class ItemError(BatchsyncError):

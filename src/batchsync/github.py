@@ -28,10 +28,9 @@ from batchsync.errors import (
     error_from_response,
 )
 from batchsync.github_graphql import GraphQLCreator, NoParentField
-from batchsync.items import bounded_number
-from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind
-from batchsync.plan import RemoteIssue
+from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login
 from batchsync.ratelimit import Op
+from batchsync.remote import RemoteIssue, bounded_number
 
 __all__ = ["DEFAULT_TIMEOUT", "GateLike", "GitHubClient", "RemoteIssue", "issue_from_json"]
 
@@ -93,7 +92,8 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         # an issue that has a parent: only a present ``parent_issue_url`` is a fact.
         parent_known="parent_issue_url" in data,
         sub_issues_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
-        author=login if isinstance(login, str) else "",
+        # a login is shown in messages: anything that is not one is no author at all
+        author=login if isinstance(login, str) and valid_login(login) else "",
         author_association=association if isinstance(association, str) else "",
     )
 

@@ -33,8 +33,8 @@ from batchsync.errors import (
     UncertainWriteError,
     ValidationFailed,
 )
-from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import TOO_QUICKLY, Op
+from batchsync.remote import RemoteIssue
 
 __all__ = [
     "CREATE_ISSUE",

@@ -17,7 +17,6 @@ A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``e
 
 from __future__ import annotations
 
-import enum
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,12 +26,13 @@ from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
+from batchsync.remote import MAX_ISSUE_NUMBER, NumberOutOfRange, bounded_number
+from batchsync.render import render
 from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
+from batchsync.workitem import Kind, Layout, LinkSource, WorkItem, kinds_named
 
 __all__ = [
-    "MAX_BODY",
     "MAX_ISSUE_NUMBER",
-    "MAX_TITLE",
     "SYNC_MAP_NAME",
     "Kind",
     "Layout",
@@ -42,81 +42,12 @@ __all__ = [
     "WorkItem",
     "bounded_number",
     "issue_number",
+    "kinds_named",
     "scan",
 ]
 
-MAX_BODY = 65_536  # GitHub refuses a longer issue body with 422
-MAX_TITLE = 1_024  # GitHub refuses titles of about 1 KiB
-# GitHub's issue numbers are GraphQL ``Int`` values: signed 32-bit. A larger one in a file is a
-# mistake or an attack; it is refused before int() reads it (int() of 5,000 digits raises).
-MAX_ISSUE_NUMBER = 2**31 - 1
 # An ``id`` is the key in every marker, sync-map entry and report line: longer is not an id.
 MAX_KEY = 256
-
-
-class Kind(enum.StrEnum):
-    """The three kinds of work item, in the order parents come before children."""
-
-    PRD = "prd"
-    EPIC = "epic"
-    TASK = "task"
-
-    @property
-    def prefix(self) -> str:
-        """The issue title prefix, e.g. ``[PRD]``."""
-        return f"[{self.name}]"
-
-
-class Layout(enum.StrEnum):
-    """Which project-management workflow wrote the file."""
-
-    LOCAL = "local"  # ClaudeAutoPM local mode: id, github_issue, sync-map.json
-    CCPM = "ccpm"  # CCPM: name, github: <issue URL>
-
-    @property
-    def link_field(self) -> str:
-        """The frontmatter field this layout keeps the issue link in."""
-        return "github_issue" if self is Layout.LOCAL else "github"
-
-
-class LinkSource(enum.StrEnum):
-    """Where a work item's known issue number came from."""
-
-    FRONTMATTER = "frontmatter"
-    SYNC_MAP = "sync-map"
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    """One PRD, epic or task file, parsed."""
-
-    kind: Kind
-    key: str  # frontmatter id, else the path relative to the base folder (posix)
-    title: str
-    path: str  # relative to the base folder, posix separators
-    layout: Layout
-    body: str = ""
-    status: str | None = None
-    priority: str | None = None
-    parent_key: str | None = None
-    link: int | None = None  # issue number known locally (frontmatter link or sync map)
-    labels: tuple[str, ...] = ()
-    dependencies: tuple[str, ...] = ()  # keys of other items, or "#N" issue references
-    estimated_hours: float | None = None
-    lines: Mapping[str, int] = field(default_factory=dict)  # frontmatter field -> 1-based line
-    link_source: LinkSource | None = None  # None when no issue is known yet
-    link_url: str | None = None  # the issue URL as the file wrote it (CCPM ``github:``)
-    body_line: int = 1  # 1-based line where the body starts
-    has_frontmatter: bool = True  # False: write-back must add a frontmatter block
-
-    def line_of(self, name: str) -> int | None:
-        """The line of a frontmatter field, if it was present."""
-        return self.lines.get(name)
-
-    @property
-    def link_field(self) -> str:
-        """The frontmatter field write-back puts the issue link in (``github_issue``/``github``)."""
-        return self.layout.link_field
 
 
 @dataclass(frozen=True)
@@ -205,6 +136,7 @@ def scan(
     by_path = {entry.path: entry.key for entry in (*live, *archived)}
     items = _resolve(live, by_path, sync_map=sync_map, shown=shown, errors=errors, wanted=wanted)
     old = _resolve(archived, by_path, sync_map=sync_map, shown=shown, errors=[], wanted=wanted)
+    items = _within_limits(items, shown, errors)
     # Unreadable files and folders are problems too: a user must see what was not read.
     errors.extend(walk.errors)
     errors.extend(walk.unreadable)
@@ -215,6 +147,26 @@ def scan(
         unreadable=tuple(sorted(walk.unreadable, key=_error_order)),
         archived=_sorted_items(old),
     )
+
+
+def _within_limits(
+    items: list[WorkItem], shown: _Shower, errors: list[ItemError]
+) -> list[WorkItem]:
+    """The items whose issue GitHub would accept, rendered as a sync renders them.
+
+    One policy: ``render`` owns GitHub's limits (title, labels, body, NUL); a scan renders each
+    item with the issue numbers known locally, so ``validate`` reports what a sync would hit.
+    """
+    numbers = {item.key: item.link for item in items if item.link is not None}
+    kept: list[WorkItem] = []
+    for item in items:
+        try:
+            render(item, numbers)
+        except ItemError as error:
+            errors.append(ItemError(shown(item.path), error.line, error.message, key=item.key))
+        else:
+            kept.append(item)
+    return kept
 
 
 def _sorted_items(items: Iterable[WorkItem]) -> tuple[WorkItem, ...]:
@@ -370,18 +322,12 @@ def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
     local = "id" in fields or "github_issue" in fields or candidate.folder_local
     layout = Layout.LOCAL if local and "github" not in fields else Layout.CCPM
     key = _key(fields, doc, candidate, shown)
-    title = _title(doc, shown, candidate.kind, key)
+    title, title_line = _title(doc, shown, key)
     body = doc.body
-    if len(body) > MAX_BODY:
-        raise ItemError(
-            shown,
-            doc.body_line,
-            f"body is {len(body):,} characters; GitHub allows {MAX_BODY:,}: shorten or split it",
-            key=key,
-        )
     link, url = _link(doc, shown, key)
     values = {
         "title": title,
+        "title_line": title_line,
         "layout": layout,
         "body": body,
         "status": _text_field(doc, "status", shown, key),
@@ -420,16 +366,16 @@ def _key(fields: Mapping[str, object], doc: Document, candidate: _Candidate, sho
     return key
 
 
-def _title(doc: Document, shown: str, kind: Kind, key: str) -> str:
-    """``title``, else ``name``, else the first ``# `` heading of the body."""
+def _title(doc: Document, shown: str, key: str) -> tuple[str, int | None]:
+    """``title``, else ``name``, else the first ``# `` heading of the body; and its line."""
     for name in ("title", "name"):
         if name in doc.fields:
             title = _text_field(doc, name, shown, key)
             if title is not None:
-                return _checked_title(title, shown, doc.lines.get(name), kind, key)
+                return title, doc.lines.get(name)
     heading = first_heading(doc.body)
     if heading is not None and heading[0]:
-        return _checked_title(heading[0], shown, doc.body_line + heading[1], kind, key)
+        return heading[0], doc.body_line + heading[1]
     line = 1 if doc.has_frontmatter else None
     raise ItemError(
         shown,
@@ -437,14 +383,6 @@ def _title(doc: Document, shown: str, kind: Kind, key: str) -> str:
         "no title: add `title:` (or CCPM's `name:`) to the frontmatter, or a `# ` heading",
         key=key,
     )
-
-
-def _checked_title(title: str, shown: str, line: int | None, kind: Kind, key: str) -> str:
-    if len(kind.prefix) + 1 + len(title) > MAX_TITLE:
-        raise ItemError(
-            shown, line, f"title is {len(title):,} characters; keep it under {MAX_TITLE}", key=key
-        )
-    return title
 
 
 def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
@@ -458,29 +396,6 @@ def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
             key=key,
         )
     return scalar_text(value)
-
-
-class NumberOutOfRange(ValueError):
-    """A number from outside is larger than any GitHub can hold."""
-
-
-def bounded_number(digits: str, maximum: int = MAX_ISSUE_NUMBER) -> int:
-    """ASCII ``digits`` as an int, read only when it cannot exceed ``maximum``.
-
-    Raises ``NumberOutOfRange`` for a larger number (whatever its length) and ``ValueError``
-    for anything but ASCII digits.
-    """
-    if not digits or not digits.isascii() or not digits.isdigit():
-        raise ValueError("not a number")
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > len(str(maximum)) or int(significant) > maximum:
-        shown = (
-            significant
-            if len(significant) <= 20
-            else f"{significant[:12]}... ({len(significant):,} digits)"
-        )
-        raise NumberOutOfRange(f"{shown} is out of range (at most {maximum:,})")
-    return int(significant)
 
 
 def issue_number(value: object) -> tuple[int | None, str | None]:

@@ -21,6 +21,7 @@ title is taken back (a person deleted the marker) instead of duplicated.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import re
@@ -28,18 +29,25 @@ from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from batchsync.items import Kind, LinkSource, WorkItem
+from batchsync import defaults
+from batchsync.errors import ItemError
+from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.ownership import Trust, title_matches
-from batchsync.render import Marker, RenderedIssue, is_managed_label, parse_marker, render
+from batchsync.remote import RemoteIssue
+from batchsync.render import RenderedIssue, is_managed_label, render
 
 __all__ = [
     "Claim",
+    "ParentRef",
+    "Plan",
     "PlanAction",
+    "PlanOptions",
     "PlannedAction",
     "RemoteIndex",
     "RemoteIssue",
     "claim_all",
     "close_candidates",
+    "close_refusal",
     "decide",
     "index_issues",
     "kind_of_issue",
@@ -47,41 +55,8 @@ __all__ = [
     "link_text",
     "merged_labels",
     "needs_link",
+    "plan",
 ]
-
-
-@dataclass(frozen=True)
-class RemoteIssue:
-    """An issue as GitHub returned it, reduced to what the engine needs."""
-
-    number: int
-    id: int
-    title: str
-    body: str
-    state: str
-    labels: tuple[str, ...] = ()
-    html_url: str = ""
-    state_reason: str | None = None
-    parent_number: int | None = None
-    parent_known: bool = False  # the answer carried ``parent_issue_url``: parent_number is a fact
-    sub_issues_total: int | None = None  # ``sub_issues_summary.total``; None when not sent
-    author: str = ""  # ``user.login``
-    author_association: str = ""  # OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, ...
-
-    @functools.cached_property
-    def marker(self) -> Marker | None:
-        """The body's marker, parsed once (planning asks for it many times)."""
-        return parse_marker(self.body)
-
-    @property
-    def marker_key(self) -> str | None:
-        """The item key named by the body's marker, if any."""
-        return self.marker.key if self.marker else None
-
-    @property
-    def marker_hash(self) -> str | None:
-        """The content hash in the body's marker, if any."""
-        return self.marker.content_hash if self.marker else None
 
 
 @dataclass(frozen=True)
@@ -343,9 +318,21 @@ class PlanAction(enum.StrEnum):
     """What the plan does with one item or issue."""
 
     CREATE = "create"
-    UPDATE = "update"
+    UPDATE = "update"  # adoptions and take-backs are updates whose reason says so
     UNCHANGED = "unchanged"
     CLOSE = "close"
+    SKIP = "skip"  # the item cannot be synced as it stands: its reason says what to fix
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """The issue a child goes under: a number, or a placeholder for one this run creates."""
+
+    key: str
+    number: int | None = None  # None: the parent is created in this run (resolved when applied)
+
+    def __str__(self) -> str:
+        return f"#{self.number}" if self.number is not None else f"'{self.key}' (new)"
 
 
 @dataclass(frozen=True)
@@ -357,6 +344,17 @@ class PlannedAction:
     item: WorkItem | None = None
     issue: RemoteIssue | None = None
     rendered: RenderedIssue | None = None
+    parent: ParentRef | None = None  # where the item's issue belongs as a sub-issue
+    line: int | None = None  # for a skip: the line of the file to fix
+
+    @property
+    def summary(self) -> str:
+        """The step in one line, as the dry run shows it."""
+        what = self.action.value
+        if self.issue is not None and self.action is not PlanAction.CREATE:
+            what += f" #{self.issue.number}"
+        under = f", under {self.parent}" if self.parent is not None else ""
+        return f"{what} {self.key}{under}: {self.reason}"
 
     @property
     def key(self) -> str:
@@ -364,6 +362,108 @@ class PlannedAction:
         if self.item is not None:
             return self.item.key
         return (self.issue.marker_key if self.issue else None) or ""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the plan may include besides the items: closing removed items."""
+
+    close_removed: bool = defaults.CLOSE_REMOVED
+    max_close: int = defaults.MAX_CLOSE
+    all_kinds: bool = True  # closing removed items needs a scan of every kind
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every step of one run, decided before anything is sent.
+
+    ``steps`` holds one step per item (scan order): create, update (adopt, take back),
+    unchanged, or skip, each with its reason and the parent it belongs under (a placeholder
+    when that parent is created in the same run). ``closes`` are the removed items' issues.
+    Bodies that name an issue created in this run are rendered again when applied, with its
+    number.
+    """
+
+    steps: tuple[PlannedAction, ...] = ()
+    closes: tuple[PlannedAction, ...] = ()
+    claims: Mapping[str, Claim] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    close_error: str | None = None  # close-removed refused: reported as one failure
+
+    @functools.cached_property
+    def _by_key(self) -> Mapping[str, PlannedAction]:
+        return {s.key: s for s in self.steps}
+
+    def step(self, key: str) -> PlannedAction | None:
+        """The step of the item ``key``."""
+        return self._by_key.get(key)
+
+    def lines(self) -> list[str]:
+        """The plan as text, one step a line (what ``--dry-run`` decides)."""
+        return [s.summary for s in (*self.steps, *self.closes)]
+
+    def count(self, action: PlanAction) -> int:
+        """How many steps (closes included) are ``action``."""
+        return sum(1 for s in (*self.steps, *self.closes) if s.action is action)
+
+
+def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = None) -> Plan:
+    """The whole run as a value: each item's step, the closes, and why. Pure."""
+    options = options or PlanOptions()
+    items = scanned.items
+    claims = claim_all(index, items)
+    numbers = {key: issue.number for key, issue in index.by_key.items()}
+    numbers.update({k: c.issue.number for k, c in claims.items() if c.issue is not None})
+    steps = tuple(_step(item, claims[item.key], numbers) for item in items)
+    closes: tuple[PlannedAction, ...] = ()
+    warnings: list[str] = []
+    refused = close_refusal(scanned) if options.close_removed else None
+    if options.close_removed and refused is None:
+        why = ""
+        if scanned.errors:
+            why = f"{len(scanned.errors)} file(s) could not be read"
+        elif not options.all_kinds:
+            why = "only some kinds were synced (type is not 'all')"
+        if why:
+            warnings.append(f"close-removed skipped: {why}; nothing was closed")
+        else:
+            closes, more = close_candidates(
+                index, items, max_close=options.max_close, archived=scanned.archived
+            )
+            warnings.extend(more)
+    return Plan(steps, closes, claims, tuple(warnings), refused)
+
+
+def _step(item: WorkItem, claim: Claim, numbers: Mapping[str, int]) -> PlannedAction:
+    if claim.refused is not None:
+        return PlannedAction(PlanAction.SKIP, claim.refused, item, line=link_line(item))
+    try:
+        rendered = render(item, numbers)
+    except ItemError as exc:
+        return PlannedAction(PlanAction.SKIP, exc.message, item, line=exc.line)
+    step = decide(item, claim.issue, rendered, via=claim.via)
+    if item.parent_key is None:
+        return step
+    parent = ParentRef(item.parent_key, numbers.get(item.parent_key))
+    return dataclasses.replace(step, parent=parent)
+
+
+def close_refusal(scanned: ScanResult) -> str | None:
+    """Why closing removed items is unsafe for this scan (an error, not a warning), or None."""
+    if scanned.unreadable:
+        shown = ", ".join(e.path for e in scanned.unreadable[:5])
+        more = ", ..." if len(scanned.unreadable) > 5 else ""
+        return (
+            f"close-removed closed nothing: {len(scanned.unreadable)} file(s) or folder(s) "
+            f"could not be read ({shown}{more}), so a missing item may only be unreadable; "
+            "fix their permissions and run again"
+        )
+    if not scanned.items:
+        return (
+            "close-removed closed nothing: the scan found no work item under `path`; check "
+            "`path` (an empty or wrong folder would otherwise close every issue)"
+        )
+    return None
 
 
 def decide(

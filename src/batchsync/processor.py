@@ -13,6 +13,7 @@ and the retry loop.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import random
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from batchsync import defaults
 from batchsync.errors import (
     ApiError,
     AuthError,
@@ -38,6 +40,7 @@ from batchsync.errors import (
 from batchsync.ratelimit import (
     PACING,
     PAUSE,
+    TOKEN_EXPIRY_MARGIN,
     TOO_QUICKLY,
     CreationBudget,
     Limits,
@@ -45,12 +48,13 @@ from batchsync.ratelimit import (
     RateLimitSnapshot,
     SlidingWindow,
     earliest_start,
-    github_retrying,
     limit_wait,
     merge_snapshot,
     points_of,
+    token_expiry,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.retry import github_retrying
 
 __all__ = ["REPORT_EVERY", "BatchProcessor", "Describe", "Gate"]
 
@@ -85,6 +89,7 @@ class Gate:
         self._clock = clock
         self._sleep = sleep
         self._deadline = deadline
+        self._deadline_why = "the deadline passed"  # or the token's announced expiry
         self._on_wait = on_wait
         # Jitter only spreads retries apart; it needs no cryptographic quality.
         self._rng = rng if rng is not None else random.Random()  # noqa: S311
@@ -167,13 +172,14 @@ class Gate:
             self._retry_sleep(seconds, failures[-1])
 
         retrying = github_retrying(
-            op, self._limits, sleep=sleep, clock=self._clock, rng=self._rng, repeat=self._repeat
+            op, self._limits, sleep=sleep, clock=self._clock, rng=self._rng, hint=self._pause_left
         )
         return retrying(attempt)
 
-    def _repeat(self) -> int:
+    def _pause_left(self, error: RateLimitError) -> float:
+        """Seconds until the pause this limit answer started (``limit_wait`` ran on it once)."""
         with self._cond:
-            return max(1, self._streak)
+            return max(0.0, self._pause_until - self._clock())
 
     def _attempt(
         self,
@@ -218,7 +224,7 @@ class Gate:
                     continue
                 now = self._clock()
                 if op is not Op.READ and self._deadline is not None and now >= self._deadline:
-                    raise BudgetExhausted("the deadline passed; no new write starts", passed=True)
+                    raise BudgetExhausted(f"{self._deadline_why}; no new write starts", passed=True)
                 at, reason = earliest_start(
                     op,
                     now,
@@ -250,6 +256,7 @@ class Gate:
         with self._cond:
             self._settle(op)
             self._merge(RateLimitSnapshot.from_headers(headers))
+            self._heed_token_expiry(headers)
             self._probing = False
             self._cond.notify_all()
             if isinstance(error, AuthError | ForbiddenError):
@@ -271,6 +278,17 @@ class Gate:
             elif epoch == self._epoch:
                 self._streak = 0  # sent after the last pause and not limited: the storm is over
             return None
+
+    def _heed_token_expiry(self, headers: Mapping[str, str]) -> None:
+        """Bring the deadline before an expiry GitHub announced (caller holds the lock)."""
+        expiry = token_expiry(headers)
+        if expiry is None:
+            return
+        stop_at = expiry - TOKEN_EXPIRY_MARGIN
+        if self._deadline is None or stop_at < self._deadline:
+            self._deadline = stop_at
+            when = datetime.datetime.fromtimestamp(expiry, datetime.UTC)
+            self._deadline_why = f"the token expires at {when:%Y-%m-%d %H:%M:%S} UTC"
 
     def _start_pause(self, error: RateLimitError, epoch: int) -> None:
         """Pause every lane for GitHub's wait (caller holds the lock)."""
@@ -308,9 +326,8 @@ class Gate:
     def _retry_sleep(self, seconds: float, error: BaseException) -> None:
         """Tenacity's sleep: wait before a retry, within the deadline, reporting why."""
         if isinstance(error, RateLimitError):
-            reason = limit_wait(
-                error.headers, self._clock(), self._repeat(), self._limits.secondary_wait
-            )[1]
+            with self._cond:
+                reason = self._pause_reason  # set from this answer (or a longer one) already
         else:
             reason = f"retrying after: {error}"
         logger.info("%s; retrying in %.1f s", error, seconds)
@@ -354,7 +371,7 @@ class BatchProcessor:
 
     def __init__(
         self,
-        max_concurrent: int = 10,
+        max_concurrent: int = defaults.MAX_CONCURRENT,
         rate_limit: Limits | None = None,
         *,
         gate: Gate | None = None,

@@ -2,7 +2,8 @@
 
 Both are ``on_progress`` callbacks ``(done, total, item)`` for ``BatchProcessor.batch_upload``
 and take ``on_wait(reason, seconds)`` from ``Gate``. The formatting is pure (the clock is passed
-in); the classes only decide when to write a line and write it.
+in); the classes only decide when to write a line and write it, through ``workflow.Out`` (item
+keys and wait reasons come from files and from GitHub).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
+
+from batchsync.workflow import FIELD_LIMIT, Out, clean
 
 __all__ = [
     "ActionsProgress",
@@ -58,9 +61,9 @@ def eta_seconds(done: int, total: int, elapsed: float) -> float | None:
 
 
 def item_label(item: object) -> str:
-    """How an item is named in progress output: its ``key`` when it has one."""
+    """How an item is named in progress output: its ``key`` when it has one, made printable."""
     key = getattr(item, "key", None)
-    return str(key) if key is not None else str(item)
+    return clean(key if key is not None else item, limit=FIELD_LIMIT)
 
 
 def format_status(done: int, total: int, elapsed: float, item: object | None = None) -> str:
@@ -80,7 +83,7 @@ def format_status(done: int, total: int, elapsed: float, item: object | None = N
 
 def format_wait(reason: str, seconds: float) -> str:
     """One log line for a wait on a limit: how long and why."""
-    return f"{PREFIX} waiting {format_duration(seconds)}: {reason}"
+    return f"{PREFIX} waiting {format_duration(seconds)}: {clean(reason, limit=FIELD_LIMIT)}"
 
 
 def format_bar(done: int, total: int, elapsed: float, *, width: int = 30, note: str = "") -> str:
@@ -92,7 +95,11 @@ def format_bar(done: int, total: int, elapsed: float, *, width: int = 30, note: 
         f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {int(fraction * 100):3d}%"
         f" {format_rate(done, elapsed)} ETA {format_duration(eta) if eta is not None else '-'}"
     )
-    return f"{text}  {note}" if note else text
+    return f"{text}  {clean(note, limit=FIELD_LIMIT)}" if note else text
+
+
+def _out(stream: TextIO | Out, *, actions: bool) -> Out:
+    return stream if isinstance(stream, Out) else Out(stream, actions=actions)
 
 
 class _Phase:
@@ -117,9 +124,14 @@ class ActionsProgress:
     """Progress lines for a CI log: at every 10 % and at least every ``every`` seconds."""
 
     def __init__(
-        self, stream: TextIO, clock: Callable[[], float] = time.time, *, every: float = 10.0
+        self,
+        stream: TextIO | Out,
+        clock: Callable[[], float] = time.time,
+        *,
+        every: float = 10.0,
     ) -> None:
-        self.stream = stream
+        # A log may be a CI log: the runner's rule applies unless an Out says otherwise.
+        self.out = _out(stream, actions=True)
         self.clock = clock
         self.every = every
         self._lock = threading.Lock()
@@ -150,8 +162,7 @@ class ActionsProgress:
             self._write(format_wait(reason, seconds), now)
 
     def _write(self, line: str, now: float) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        self.out.say(line)
         self._last_print = now
 
 
@@ -159,9 +170,9 @@ class TerminalProgress:
     """A live one-line bar for a terminal, redrawn in place with ``\\r``."""
 
     def __init__(
-        self, stream: TextIO, clock: Callable[[], float] = time.time, *, width: int = 30
+        self, stream: TextIO | Out, clock: Callable[[], float] = time.time, *, width: int = 30
     ) -> None:
-        self.stream = stream
+        self.out = _out(stream, actions=False)
         self.clock = clock
         self.width = width
         self._lock = threading.Lock()
@@ -175,9 +186,8 @@ class TerminalProgress:
             self._phase.update(done, total, now)
             self._draw(format_bar(done, total, now - self._phase.start, width=self.width))
             if done >= total:
-                self.stream.write("\n")
+                self.out.end_line()
                 self._shown = 0
-            self.stream.flush()
 
     def on_wait(self, reason: str, seconds: float) -> None:
         """Show the wait and its reason beside the bar."""
@@ -187,17 +197,17 @@ class TerminalProgress:
             note = f"waiting {format_duration(seconds)}: {reason}"
             total = phase.total or 1
             self._draw(format_bar(phase.last_done, total, elapsed, width=self.width, note=note))
-            self.stream.flush()
 
     def _draw(self, text: str) -> None:
-        self.stream.write("\r" + text.ljust(self._shown))
+        self.out.redraw(text, self._shown)
         self._shown = len(text)
 
 
 def progress_for(
-    stream: TextIO, *, actions: bool, clock: Callable[[], float] = time.time
+    stream: TextIO | Out, *, actions: bool, clock: Callable[[], float] = time.time
 ) -> ActionsProgress | TerminalProgress:
     """Lines in Actions or any log file, the live bar only on a terminal."""
-    if not actions and stream.isatty():
-        return TerminalProgress(stream, clock)
-    return ActionsProgress(stream, clock)
+    out = _out(stream, actions=actions)
+    if not actions and out.stream.isatty():
+        return TerminalProgress(out, clock)
+    return ActionsProgress(out, clock)

@@ -17,16 +17,19 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
 
 from batchsync.errors import ItemError
-from batchsync.items import Kind, WorkItem
+from batchsync.marker import MARKER_RE, Marker, format_marker, parse_marker, strip_marker
+from batchsync.workitem import Kind, WorkItem
 
 __all__ = [
     "BODY_LIMIT",
     "CLOSED_STATUSES",
     "KIND_LABELS",
+    "LABELS_LIMIT",
+    "LABEL_LIMIT",
     "PRIORITY_PREFIX",
+    "TITLE_LIMIT",
     "Marker",
     "RenderedIssue",
     "format_marker",
@@ -37,22 +40,15 @@ __all__ = [
     "strip_marker",
 ]
 
-BODY_LIMIT = 65_536  # GitHub answers 422 above this many characters
+# GitHub's limits on what an issue may hold, checked on the rendered issue (docs/formats.md
+# names the source of each). A scan renders every item, so `validate` reports them too.
+BODY_LIMIT = 65_536  # characters of the body: 422 "body is too long (maximum is 65536 characters)"
+TITLE_LIMIT = 256  # characters of the title, prefix included: 422 "title is too long (...256...)"
+LABEL_LIMIT = 50  # characters of a label name: 422 "name is too long (maximum is 50 characters)"
+LABELS_LIMIT = 100  # labels on one issue: 422 "Issues cannot have more than 100 labels"
 CLOSED_STATUSES = frozenset({"completed", "complete", "closed", "done"})
 KIND_LABELS = frozenset(k.value for k in Kind)
 PRIORITY_PREFIX = "priority:"
-
-# Text a person appended on GitHub may follow the marker: any line matches, the last wins.
-_MARKER_RE = re.compile(r"^<!-- batchsync key=(\S+) hash=([0-9a-f]{16}) -->[ \t\r]*$", re.MULTILINE)
-_MARKER_LINE_RE = re.compile(r"\n*^<!-- batchsync [^\n]*-->[ \t\r]*$\n?", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Marker:
-    """The identity an issue carries: the item key and the hash of what was last written."""
-
-    key: str
-    content_hash: str
 
 
 @dataclass(frozen=True)
@@ -72,28 +68,6 @@ class RenderedIssue:
         return "completed" if self.state == "closed" else None
 
 
-def format_marker(key: str, content_hash: str) -> str:
-    """The marker line for ``key`` (percent-encoded, so it can never end the comment early)."""
-    return f"<!-- batchsync key={quote(key, safe='/._~:@')} hash={content_hash} -->"
-
-
-def parse_marker(body: str | None) -> Marker | None:
-    """The marker in an issue body (the last one when there are several), or None."""
-    if not body:
-        return None
-    found = None
-    for found in _MARKER_RE.finditer(body):  # noqa: B007 - only the last match matters
-        pass
-    if found is None:
-        return None
-    return Marker(key=unquote(found.group(1)), content_hash=found.group(2))
-
-
-def strip_marker(body: str) -> str:
-    """The body without any marker line."""
-    return _MARKER_LINE_RE.sub("", body).rstrip()
-
-
 def is_managed_label(name: str) -> bool:
     """True for the labels batchsync derives from the item (kind, ``priority:*``)."""
     lowered = name.lower()
@@ -103,7 +77,8 @@ def is_managed_label(name: str) -> bool:
 def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
     """Render ``item``; ``numbers`` maps item keys to issue numbers known so far.
 
-    Raises ``ItemError`` when the body would exceed GitHub's limit.
+    Raises ``ItemError`` (with the field's line) when the issue would break one of GitHub's
+    limits: title, label and body lengths, the number of labels, a NUL character.
     """
     title = f"{item.kind.prefix} {_one_line(item.title)}"
     labels = _labels(item)
@@ -111,15 +86,67 @@ def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
     text = _body_text(item, numbers)
     content_hash = _hash(title, text, labels, state)
     body = f"{text}\n\n{format_marker(item.key, content_hash)}"
-    if len(body) > BODY_LIMIT:
-        raise ItemError(
-            item.path,
-            None,
-            f"the issue body would be {len(body):,} characters; GitHub accepts at most "
-            f"{BODY_LIMIT:,}: shorten the file or split it into several items",
-            key=item.key,
-        )
+    _check_limits(item, title, labels, body)
     return RenderedIssue(item.key, title, body, labels, state, content_hash)
+
+
+def _check_limits(item: WorkItem, title: str, labels: tuple[str, ...], body: str) -> None:
+    """Raise ``ItemError`` for the first of GitHub's limits the rendered issue breaks."""
+    problem = _nul_problem(item) or _label_problem(item, labels)
+    if problem is None and len(title) > TITLE_LIMIT:
+        problem = (
+            item.title_line,
+            (
+                f"the issue title would be {len(title):,} characters with its {item.kind.prefix} "
+                f"prefix; GitHub accepts at most {TITLE_LIMIT}: shorten the title"
+            ),
+        )
+    if problem is None and len(body) > BODY_LIMIT:
+        problem = (
+            item.body_line,
+            (
+                f"the issue body would be {len(body):,} characters; GitHub accepts at most "
+                f"{BODY_LIMIT:,}: shorten the file or split it into several items"
+            ),
+        )
+    if problem is not None:
+        raise ItemError(item.path, problem[0], problem[1], key=item.key)
+
+
+def _line(item: WorkItem, *names: str) -> int | None:
+    return next((line for n in names if (line := item.line_of(n)) is not None), None)
+
+
+def _nul_problem(item: WorkItem) -> tuple[int | None, str] | None:
+    """A NUL character (from a YAML escape such as ``"\\0"``) in a field the issue shows."""
+    fields = {
+        "title": (item.title, ("title", "name")),  # a heading cannot hold a NUL: decode refuses
+        "status": (item.status or "", ("status",)),
+        "priority": (item.priority or "", ("priority",)),
+        "labels": ("".join(item.labels), ("labels",)),
+    }
+    for name, (value, lines) in fields.items():
+        if "\0" in value:
+            return _line(item, *lines), f"`{name}` holds a NUL character (\\0): remove it"
+    return None
+
+
+def _label_problem(item: WorkItem, labels: tuple[str, ...]) -> tuple[int | None, str] | None:
+    """A label name over GitHub's length limit, or more labels than an issue may carry."""
+    for label in labels:
+        if len(label) > LABEL_LIMIT:
+            made = label.startswith(PRIORITY_PREFIX) and label not in item.labels
+            field = "priority" if made else "labels"
+            return item.line_of(field), (
+                f"label {label[:60]!r} is {len(label):,} characters; GitHub accepts at most "
+                f"{LABEL_LIMIT}: shorten `{field}`"
+            )
+    if len(labels) > LABELS_LIMIT:
+        return item.line_of("labels"), (
+            f"the issue would carry {len(labels):,} labels; GitHub accepts at most "
+            f"{LABELS_LIMIT} on one issue: list fewer `labels`"
+        )
+    return None
 
 
 def restate(rendered: RenderedIssue, state: str) -> RenderedIssue:
@@ -179,7 +206,7 @@ def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
         meta.append(f"- **Dependencies:** {refs}")
     content = item.body.replace("\r\n", "\n").strip("\n").rstrip()
     # A marker-looking line inside the file must not be taken for the issue's identity.
-    content = strip_marker(content) if _MARKER_RE.search(content) else content
+    content = strip_marker(content) if MARKER_RE.search(content) else content
     parts = ["\n".join(meta), "---", content] if meta else ["---", content]
     return "\n\n".join(p for p in parts if p)
 

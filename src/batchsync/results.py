@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from batchsync.errors import Failure, FailureKind
-from batchsync.ratelimit import RateLimitSnapshot
+from batchsync.remote import RateLimitSnapshot
 
 __all__ = ["BatchResult", "Failure", "FailureKind", "ItemAction", "Outcome"]
 
@@ -43,6 +43,7 @@ class Outcome:
     failure: Failure | None = None
     reason: str | None = None
     line: int | None = None
+    title: str | None = None  # the issue title (the item's), for reports
 
     @property
     def error(self) -> str | None:

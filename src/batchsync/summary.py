@@ -1,10 +1,12 @@
 """What a run reports, pure: the step summary Markdown, the results-file JSON and the outputs.
 
-Text that comes from work items (keys, paths, error messages quoting them) is escaped before it
-reaches Markdown, so a pipe, a line break, a backtick or HTML in an item cannot break the table
-or inject markup. The summary is kept under GitHub's 1 MiB per-step limit
+Text that comes from work items or GitHub (titles, keys, paths, error messages quoting them) is
+cleaned by ``workflow.clean`` (no control or invisible characters) and escaped before it reaches
+Markdown, so a pipe, a line break, a backtick or HTML in an item cannot break the table or inject
+markup. The whole summary is kept under GitHub's 1 MiB per-step limit
 (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#adding-a-job-summary):
-rows are dropped from the end, with a note, while the totals and the rate-limit state stay.
+warnings and rows are dropped from the end, with a note, while the totals and the rate-limit
+state stay.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from batchsync.ratelimit import RateLimitSnapshot
+from batchsync.remote import RateLimitSnapshot
 from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.workflow import FIELD_LIMIT, clean
 
 __all__ = [
     "SUMMARY_BUDGET",
@@ -78,7 +81,7 @@ def cell(text: str | None, *, limit: int | None = None) -> str:
     """Text made inert for a Markdown table cell: one line, no markup, no HTML."""
     if not text:
         return ""
-    flat = " ".join(text.split())
+    flat = " ".join(clean(text).split())
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat.translate(_CELL_ESCAPES)
@@ -92,7 +95,7 @@ def _link(outcome: Outcome) -> str:
     if not url.startswith(("https://", "http://")):
         return label
     # Percent-encode anything that could end the link target or the cell.
-    return f"[{label}]({quote(url, safe=':/?&=#%+.,;~-')})"
+    return f"[{label}]({quote(clean(url), safe=':/?&=#%+.,;~-')})"
 
 
 def _where(outcome: Outcome) -> str:
@@ -100,10 +103,29 @@ def _where(outcome: Outcome) -> str:
     return cell(place)
 
 
+_PLAIN_REASONS = {
+    ItemAction.CREATED: "new",
+    ItemAction.PLANNED_CREATE: "new",
+    ItemAction.UPDATED: "changed",
+    ItemAction.PLANNED_UPDATE: "changed",
+    ItemAction.CLOSED: "closed",
+    ItemAction.PLANNED_CLOSE: "closed",
+    ItemAction.NOT_DONE: "not reached in the time budget",
+}
+
+
+def _item(outcome: Outcome) -> str:
+    """The issue title; the key too where it is an id (a CCPM key is the file's own path)."""
+    key = outcome.key if outcome.key and not outcome.path.endswith(outcome.key) else ""
+    if outcome.title and key:
+        return f"{cell(outcome.title, limit=_DETAIL_CHARS)} ({cell(key)})"
+    return cell(outcome.title or key, limit=_DETAIL_CHARS)
+
+
 def _row(outcome: Outcome) -> str:
-    detail = outcome.error or outcome.reason
+    detail = outcome.error or _PLAIN_REASONS.get(outcome.action) or outcome.reason
     return (
-        f"| {outcome.action.value} | {cell(outcome.kind)} | {cell(outcome.key)} | "
+        f"| {outcome.action.value} | {cell(outcome.kind)} | {_item(outcome)} | "
         f"{_link(outcome)} | {_where(outcome)} | {cell(detail, limit=_DETAIL_CHARS)} |"
     )
 
@@ -142,10 +164,7 @@ def _verdict(result: BatchResult, info: RunInfo) -> str:
 def _head(result: BatchResult, info: RunInfo) -> list[str]:
     where = f" to {cell(info.repository)}" if info.repository else ""
     title = f"## batchsync{where}" + (" (dry run)" if info.dry_run else "")
-    lines = [title, "", _verdict(result, info), "", *_totals(result), ""]
-    if result.warnings:
-        lines += ["### Warnings", "", *(f"- {cell(w)}" for w in result.warnings), ""]
-    return lines
+    return [title, "", _verdict(result, info), "", *_totals(result), ""]
 
 
 def _clock_text(epoch: float) -> str:
@@ -177,47 +196,67 @@ def _tail(result: BatchResult) -> list[str]:
     ]
 
 
-def _sections(result: BatchResult) -> Iterator[tuple[list[str], list[Outcome]]]:
+@dataclass(frozen=True)
+class _Section:
+    """A part of the summary that may be cut: its heading lines and its rows, in order."""
+
+    head: tuple[str, ...]
+    rows: tuple[str, ...]
+    unit: str  # what a row is, for the note when some are not shown ("warnings", "rows")
+
+
+def _sections(result: BatchResult) -> Iterator[_Section]:
+    # In order of importance: what is cut first is what comes last.
+    if result.warnings:
+        rows = tuple(f"- {cell(w, limit=_DETAIL_CHARS)}" for w in result.warnings)
+        yield _Section(("### Warnings", ""), rows, "warnings")
     changes = _sorted(result, _CHANGE_ORDER)
     if changes:
-        yield ["### Items", "", *_TABLE_HEAD], changes
+        yield _Section(("### Items", "", *_TABLE_HEAD), tuple(map(_row, changes)), "rows")
     plan = _sorted(result, _PLAN_ORDER)
     if plan:
-        yield ["### Dry-run plan", "", *_TABLE_HEAD], plan
+        yield _Section(("### Dry-run plan", "", *_TABLE_HEAD), tuple(map(_row, plan)), "rows")
 
 
 def _size(lines: Iterable[str]) -> int:
     return sum(len(line.encode()) + 1 for line in lines)
 
 
-def render_summary(
-    result: BatchResult, info: RunInfo = RunInfo(), *, max_bytes: int = SUMMARY_BUDGET
-) -> str:
-    """The step summary: totals, items (failures first), the dry-run plan, the rate limit."""
-    head, tail = _head(result, info), _tail(result)
-    room = max_bytes - _size(head) - _size(tail) - _NOTE_RESERVE
+def _fit(sections: Iterable[_Section], room: int) -> tuple[list[str], dict[str, int]]:
+    """The lines that fit in ``room`` bytes, and how many of each unit were left out."""
     body: list[str] = []
-    omitted = 0
-    for title, outcomes in _sections(result):
-        rows = [_row(o) for o in outcomes]
+    omitted: dict[str, int] = {}
+    for section in sections:
         shown = 0
-        for row in rows:
-            cost = _size([row]) + (0 if shown else _size(title) + 1)
-            if omitted or cost > room:
-                omitted += 1
+        for row in section.rows:
+            cost = _size([row]) + (0 if shown else _size(section.head) + 1)
+            if omitted or cost > room:  # once one is cut, the rest go too: no gaps
+                omitted[section.unit] = omitted.get(section.unit, 0) + 1
                 continue
             if not shown:
-                body += title
+                body += section.head
             body.append(row)
             room -= cost
             shown += 1
         if shown:
             body.append("")
+    return body, omitted
+
+
+def render_summary(
+    result: BatchResult, info: RunInfo = RunInfo(), *, max_bytes: int = SUMMARY_BUDGET
+) -> str:
+    """The step summary: totals, warnings, items (failures first), the dry-run plan, the rate
+    limit; the whole of it under ``max_bytes``, with a note when something was left out."""
+    head, tail = _head(result, info), _tail(result)
+    room = max_bytes - _size(head) - _size(tail) - _NOTE_RESERVE
+    body, omitted = _fit(_sections(result), room)
     if omitted:
+        counts = " and ".join(f"{n:,} {unit}" for unit, n in omitted.items())
         where = f" {cell(info.results_file)}" if info.results_file else ""
         body += [
-            f"_{omitted} more rows not shown: GitHub keeps a step summary under 1 MiB. "
-            f"Every item is in the results file{where}._",
+            f"_{counts} not shown: GitHub keeps a step summary under 1 MiB. "
+            f"Every item and warning is in the results file{where}._",
             "",
         ]
     return "\n".join(head + body + tail)
@@ -233,7 +272,12 @@ def render_fatal(message: str, fix: str | None = None, info: RunInfo = RunInfo()
 
 
 def _record(outcome: Outcome) -> dict[str, object]:
-    return {**outcome.to_json(), "line": outcome.line, "reason": outcome.reason}
+    return {
+        **outcome.to_json(),
+        "title": outcome.title,
+        "line": outcome.line,
+        "reason": outcome.reason,
+    }
 
 
 def results_document(result: BatchResult, info: RunInfo = RunInfo()) -> dict[str, object]:
@@ -288,22 +332,51 @@ _LABELS = (
 _PLAN_ACTIONS = {ItemAction.PLANNED_CREATE, ItemAction.PLANNED_UPDATE, ItemAction.PLANNED_CLOSE}
 
 
+REPORT_CAP = 20  # created (or failed) items the terminal report names before counting the rest
+
+
+def _named(outcome: Outcome) -> str:
+    number = f"#{outcome.issue_number} " if outcome.issue_number is not None else ""
+    title = f": {clean(outcome.title, limit=_DETAIL_CHARS)}" if outcome.title else ""
+    url = f" {clean(outcome.url, limit=FIELD_LIMIT)}" if outcome.url else ""
+    return f"{number}{clean(outcome.key, limit=FIELD_LIMIT)}{title}{url}"
+
+
+def _capped(lines: list[str], what: str) -> list[str]:
+    if len(lines) <= REPORT_CAP:
+        return lines
+    rest = len(lines) - REPORT_CAP
+    return [*lines[:REPORT_CAP], f"  ... and {rest:,} more {what} (every item is in --json)"]
+
+
+def _failed_line(o: Outcome) -> str:
+    place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
+    issue = f" (#{o.issue_number})" if o.issue_number is not None else ""
+    error = clean(o.error, limit=FIELD_LIMIT)
+    return f"  error: {clean(place, limit=FIELD_LIMIT)}{issue}: {error}"
+
+
 def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) -> str:
-    """A short plain-text report of a run, for a terminal (a dry run lists its plan)."""
+    """A short plain-text report of a run, for a terminal: the counts, the created and failed
+    items with their issue numbers and URLs (capped, the rest counted), a dry run's plan."""
     parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
     head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
-    where = f" in {repository}" if repository else ""
+    where = f" in {clean(repository, limit=FIELD_LIMIT)}" if repository else ""
     lines = [f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"]
-    for o in result.outcomes:
-        if o.action in _PLAN_ACTIONS:
-            target = f" #{o.issue_number}" if o.issue_number else ""
-            lines.append(f"  {o.action.value}{target} {o.key} ({o.path or 'no file'}): {o.reason}")
-    for o in result.errors:
-        place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
-        lines.append(f"  error: {place}: {o.error}")
+    created = [f"  created {_named(o)}" for o in result.outcomes if o.action is ItemAction.CREATED]
+    lines += _capped(created, "created")
+    plan = [
+        f"  {o.action.value}{f' #{o.issue_number}' if o.issue_number else ''} "
+        f"{clean(o.key, limit=FIELD_LIMIT)} ({clean(o.path or 'no file', limit=FIELD_LIMIT)}): "
+        f"{clean(o.reason or '', limit=FIELD_LIMIT)}"
+        for o in result.outcomes
+        if o.action in _PLAN_ACTIONS
+    ]
+    lines += plan
+    lines += _capped([_failed_line(o) for o in result.errors], "failed")
     if result.not_done:
         lines.append(f"  {result.not_done} items not reached in the time budget: run again")
-    lines.extend(f"  warning: {w}" for w in result.warnings)
+    lines.extend(f"  warning: {clean(w, limit=FIELD_LIMIT)}" for w in result.warnings)
     snap = result.rate_limit
     if snap is not None and snap.remaining is not None:
         lines.append(f"  rate limit: {snap.remaining} of {snap.limit} requests left")

@@ -22,6 +22,7 @@ SRC = ROOT / "src"
 SAMPLE_TREE = SRC / "batchsync" / "sample_tree"
 TOKEN = "ghs_e2eSECRETtoken0123456789abcdef"
 READ_TOKEN = "ghs_e2eREADONLYtoken0123456789abcd"
+ADMIN_TOKEN = "e2e-admin-token"  # the emulator's /_emulator/ endpoints need it
 
 
 class EmulatorProcess:
@@ -35,7 +36,12 @@ class EmulatorProcess:
     def admin(self, method: str, name: str, body: object | None = None) -> Any:
         """Call an ``/_emulator/`` admin endpoint."""
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}/_emulator/{name}", data=data, method=method)
+        request = urllib.request.Request(
+            f"{self.url}/_emulator/{name}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {ADMIN_TOKEN}"},
+        )
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.load(answer)
 

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from action_step import READ_TOKEN, SAMPLE_TREE, SRC, TOKEN, EmulatorProcess, Workspace
+from action_step import (
+    ADMIN_TOKEN,
+    READ_TOKEN,
+    SAMPLE_TREE,
+    SRC,
+    TOKEN,
+    EmulatorProcess,
+    Workspace,
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +38,8 @@ def emulator() -> Iterator[EmulatorProcess]:
         TOKEN,
         "--read-token",
         READ_TOKEN,
+        "--admin-token",
+        ADMIN_TOKEN,
     ]
     proc = subprocess.Popen(
         command,

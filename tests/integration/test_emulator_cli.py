@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from batchsync.emulator import main
+from batchsync.emulator.cli import _emulator, build_parser
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -28,10 +29,24 @@ def launch(*args: str) -> subprocess.Popen[str]:
     )
 
 
+ADMIN = {"Authorization": "token adm"}  # the admin token `running` sets
+
+
 @pytest.fixture
 def running() -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc = launch(
-        "--port", "0", "--token", "t", "--read-token", "r", "--repo", "o/r", "--seed", "3"
+        "--port",
+        "0",
+        "--token",
+        "t",
+        "--read-token",
+        "r",
+        "--repo",
+        "o/r",
+        "--seed",
+        "3",
+        "--admin-token",
+        "adm",
     )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
@@ -62,38 +77,45 @@ def test_admin_endpoints_give_stats_faults_and_reset(running):
     _, url = running
     auth = {"Authorization": "token t"}
     requests.post(f"{url}/repos/o/r/issues", json={"title": "one"}, headers=auth)
-    stats = requests.get(f"{url}/_emulator/stats").json()
+    stats = requests.get(f"{url}/_emulator/stats", headers=ADMIN).json()
     assert stats["total"] == 1
     assert stats["violations"] == 0
     assert stats["counts"][0]["template"] == "/repos/{owner}/{repo}/issues"
-    faults = requests.post(f"{url}/_emulator/faults", json={"error_rate": 1.0}).json()
+    faults = requests.post(
+        f"{url}/_emulator/faults", json={"error_rate": 1.0}, headers=ADMIN
+    ).json()
     assert faults["error_rate"] == 1.0
     assert requests.get(f"{url}/repos/o/r", headers=auth).status_code >= 500
-    requests.post(f"{url}/_emulator/reset", json={})
+    requests.post(f"{url}/_emulator/reset", json={}, headers=ADMIN)
     assert requests.get(f"{url}/repos/o/r", headers=auth).status_code == 200
-    assert requests.get(f"{url}/_emulator/stats").json()["total"] == 1
-    issues = requests.get(f"{url}/_emulator/issues", params={"repo": "o/r"}).json()
+    assert requests.get(f"{url}/_emulator/stats", headers=ADMIN).json()["total"] == 1
+    issues = requests.get(f"{url}/_emulator/issues", params={"repo": "o/r"}, headers=ADMIN).json()
     assert [i["title"] for i in issues] == ["one"]
 
 
 def test_admin_rejects_unknown_fault_settings(running):
     _, url = running
-    answer = requests.post(f"{url}/_emulator/faults", json={"eror_rate": 1.0})
+    answer = requests.post(f"{url}/_emulator/faults", json={"eror_rate": 1.0}, headers=ADMIN)
     assert answer.status_code == 400
     assert "eror_rate" in answer.json()["message"]
 
 
 def test_admin_answers_404_for_an_unknown_repository_or_action(running):
     _, url = running
-    assert requests.get(f"{url}/_emulator/issues", params={"repo": "no/such"}).status_code == 404
-    assert requests.get(f"{url}/_emulator/nothing").status_code == 404
-    assert requests.get(f"{url}/_emulator/issues").status_code == 400
+    assert (
+        requests.get(
+            f"{url}/_emulator/issues", params={"repo": "no/such"}, headers=ADMIN
+        ).status_code
+        == 404
+    )
+    assert requests.get(f"{url}/_emulator/nothing", headers=ADMIN).status_code == 404
+    assert requests.get(f"{url}/_emulator/issues", headers=ADMIN).status_code == 400
 
 
 def test_admin_adds_repositories_and_tokens(running):
     _, url = running
-    requests.post(f"{url}/_emulator/repos", json={"full_name": "a/b"})
-    requests.post(f"{url}/_emulator/tokens", json={"token": "new"})
+    requests.post(f"{url}/_emulator/repos", json={"full_name": "a/b"}, headers=ADMIN)
+    requests.post(f"{url}/_emulator/tokens", json={"token": "new"}, headers=ADMIN)
     assert requests.get(f"{url}/repos/a/b", headers={"Authorization": "token new"}).ok
 
 
@@ -120,3 +142,54 @@ def test_main_is_callable_in_process():
     with pytest.raises(SystemExit) as stopped:
         main(["--limits", "sometimes"])
     assert stopped.value.code == 2
+
+
+def test_list_fields_option_reaches_the_emulator() -> None:
+    args = build_parser().parse_args(["--list-fields", "none"])
+    assert _emulator(args).service.api.list_fields == "none"
+
+
+def test_admin_endpoints_need_the_admin_token_once_tokens_are_set(running):
+    _, url = running
+    for headers in ({}, {"Authorization": "token t"}, {"Authorization": "token adm2"}):
+        assert requests.get(f"{url}/_emulator/stats", headers=headers).status_code == 401
+        answer = requests.post(f"{url}/_emulator/tokens", json={"token": "mine"}, headers=headers)
+        assert answer.status_code == 401
+    # The refused registration left no token behind.
+    assert (
+        requests.get(f"{url}/repos/o/r", headers={"Authorization": "token mine"}).status_code == 401
+    )
+    assert requests.get(f"{url}/_emulator/stats", headers=ADMIN).status_code == 200
+
+
+def _first_lines(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    url = proc.stdout.readline().strip()
+    note = proc.stderr.readline().strip()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    return url, note
+
+
+def test_a_random_admin_token_is_printed_when_none_is_given():
+    url, note = _first_lines(launch("--port", "0", "--token", "t"))
+    assert url.startswith("http://127.0.0.1:")
+    token = note.split("'Authorization: token ", 1)[1].split("'", 1)[0]
+    assert len(token) == 32
+
+
+def test_binding_a_non_loopback_address_warns():
+    url, note = _first_lines(launch("--host", "0.0.0.0", "--port", "0"))
+    assert url.startswith("http://0.0.0.0:")
+    assert note.startswith("batchsync emulator: warning: listening on 0.0.0.0, not loopback")
+    assert "with no --token it accepts any token" in note
+
+
+def test_loopback_without_tokens_prints_nothing_on_stderr():
+    proc = launch("--port", "0")
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    assert err == ""

@@ -196,7 +196,11 @@ def test_pygithub_creates_and_pages_through_comments(prefix):
 def test_admin_endpoint_lists_comments_for_a_separate_process(emu):
     comment(emu, "seen from outside")
     url = f"{emu.url}/_emulator/comments"
-    answer = requests.get(url, params={"repo": "o/r", "number": "1"}, timeout=10)
-    assert [c["body"] for c in answer.json()] == ["seen from outside"]
-    assert requests.get(url, params={"repo": "o/r", "number": "9"}, timeout=10).status_code == 404
-    assert requests.get(url, params={"repo": "o/r"}, timeout=10).status_code == 400
+    admin = {"Authorization": f"token {emu.admin_token}"}
+
+    def get(**params: str) -> requests.Response:
+        return requests.get(url, params=params, headers=admin, timeout=10)
+
+    assert [c["body"] for c in get(repo="o/r", number="1").json()] == ["seen from outside"]
+    assert get(repo="o/r", number="9").status_code == 404
+    assert get(repo="o/r").status_code == 400

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from batchsync.config import load_settings
-from batchsync.emulator import Emulator, Repo
+from batchsync.emulator import Emulator, ManualClock, Repo
+from batchsync.errors import SettingsError
 from batchsync.render import format_marker, parse_marker, strip_marker
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.sync import run
@@ -395,3 +396,39 @@ def test_archiving_an_epic_the_ccpm_way_closes_none_of_its_issues(
     assert writes(emu) == 0
     assert result.failed == 0
     assert {i["number"]: snapshot(emu, i["number"]) for i in emu.issues(REPO)} == before
+
+
+@pytest.mark.parametrize("fields", LIST_FIELDS)
+def test_a_first_sync_split_over_time_budgeted_runs_finishes_without_relinking(
+    fields: str, tmp_path: Path
+) -> None:
+    # 20 items, 15 s runs at GitHub's pace (1 s between writes): each run does about 15 writes
+    local_tree(tmp_path / ".claude", tasks=18)
+    with Emulator(limits="github", clock=ManualClock(), list_fields=fields) as emu:
+        emu.add_token(TOKEN)
+        emu.add_repo(REPO)
+        runs: list[BatchResult] = []
+        while len(runs) < 8 and (not runs or runs[-1].not_done):
+            given = run_overrides(emu, tmp_path, token=TOKEN, repo=REPO)
+            given.update(write_interval=1, creates_per_minute=80, time_budget=0.25)
+            settings = load_settings(given, env={})
+            runs.append(run(settings, clock=emu.clock.now, sleep=emu.clock.sleep))
+        assert [r.failed for r in runs] == [0] * len(runs)
+        assert runs[-1].not_done == 0
+        assert len(runs) <= 4  # 20 creates + 19 links at one write a second
+        assert emu.stats.count(method="POST", status=422) == 0
+        assert len(emu.issues(REPO)) == 20
+        [epic] = marked(emu, "epic-001")
+        assert len(emu.sub_issues(REPO, epic["number"])) == 18
+
+
+def test_close_removed_with_a_path_that_does_not_exist_sends_nothing(
+    emu: Emulator, workspace: Path
+) -> None:
+    sync(emu, workspace)
+    emu.stats.reset()
+    with pytest.raises(SettingsError) as stopped:
+        sync(emu, workspace, path="no-such-folder", close_removed=True)
+    assert stopped.value.name == "path"
+    assert emu.stats.total == 0
+    assert all(i["state"] == "open" for i in emu.issues(REPO))

@@ -97,12 +97,12 @@ CASES = [
         content(fm("title: t\nx: [" + ", ".join(["1"] * (MAX_NODES * 20)) + "]")),
         "values",
     ),
-    Case("5 MB title", P, content(fm("title: " + "x" * 5 * MB)), "title is", 2),
+    Case("5 MB title", P, content(fm("title: " + "x" * 5 * MB)), "title would be", 2),
     Case(
         "10 MB file (body)",
         P,
         content(fm("title: Big", ("y" * 99 + "\n") * (MB // 10))),
-        "body is",
+        "body would be",
         4,
     ),
     Case(
@@ -116,7 +116,7 @@ CASES = [
         "out of range",
         3,
     ),
-    Case("hex number of 5,000 digits", P, content(fm("title: 0x" + "f" * 900)), None),
+    Case("long hex number as a title", P, content(fm("title: 0x" + "f" * 200)), None),
     Case("float overflow", P, content(fm("title: t\nestimated_hours: 1e999")), None),
     Case("C0 control character in YAML", P, content(fm("title: a\x01b")), "YAML", 2),
     Case(

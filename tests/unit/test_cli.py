@@ -34,7 +34,7 @@ def fake_module(monkeypatch):
         calls = []
         module = types.ModuleType(f"batchsync.{name}")
 
-        def fake_main(arg):
+        def fake_main(arg, **streams):
             calls.append(arg)
             return code
 
@@ -59,7 +59,7 @@ def test_no_arguments_outside_actions_prints_help_and_exits_2(capsys):
 def test_no_arguments_in_actions_runs_the_action_from_inputs(monkeypatch):
     calls = []
     module = types.ModuleType("batchsync.action")
-    module.run_action = lambda settings: calls.append(settings) or 1
+    module.run_action = lambda settings, **streams: calls.append(settings) or 1
     monkeypatch.setitem(sys.modules, "batchsync.action", module)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("INPUT_DRY-RUN", "true")
@@ -131,10 +131,12 @@ def test_bad_setting_in_actions_is_an_error_command(monkeypatch, fake_module, ca
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("INPUT_TYPE", "bugs")
     assert main([]) == 2
-    out = capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    # The token is masked before any input is read, so the runner hides it from any later line.
+    assert lines[0] == f"::add-mask::{TOKEN}"
     # Titled like every error that stops a run, so the run's summary says what went wrong.
-    assert out.startswith("::error title=batchsync%3A invalid input::invalid type: 'bugs'")
-    assert TOKEN not in out
+    assert lines[1].startswith("::error title=batchsync%3A invalid input::invalid type: 'bugs'")
+    assert all(TOKEN not in line for line in lines[1:])
 
 
 def test_bad_input_in_actions_still_writes_the_step_summary(monkeypatch, tmp_path, capsys):
@@ -148,7 +150,10 @@ def test_bad_input_in_actions_still_writes_the_step_summary(monkeypatch, tmp_pat
     assert "Nothing was synced" in text
     assert "max-concurrent" in text
     assert "a whole number from 1 to 100" in text
-    assert TOKEN not in text + capsys.readouterr().out
+    assert TOKEN not in text
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"::add-mask::{TOKEN}"
+    assert all(TOKEN not in line for line in lines[1:])
 
 
 @pytest.mark.parametrize(("command", "rest"), [("demo", []), ("emulator", ["--port", "0", "-v"])])
@@ -356,3 +361,54 @@ def test_validate_reports_numbers_out_of_range_without_a_traceback(tmp_path, cap
         ".claude/prds/b.md:2",
         ".claude/sync-map.json:1",
     ]
+
+
+def test_a_token_given_as_another_input_is_masked_first_and_never_echoed(
+    monkeypatch, tmp_path, capsys
+):
+    # `repository: ${{ secrets.X }}`: the error about the input must not print the secret.
+    secret = "ghp_" + "WrongInput0" * 4
+    summary_file = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
+    monkeypatch.setenv("INPUT_GITHUB-TOKEN", TOKEN)
+    monkeypatch.setenv("INPUT_REPOSITORY", secret)
+    assert main([]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [f"::add-mask::{TOKEN}", f"::add-mask::{secret}"]
+    assert "invalid repository: '***'; owner/name" in lines[2]
+    assert all(secret not in line and TOKEN not in line for line in lines[2:])
+    assert secret not in summary_file.read_text()
+
+
+def test_a_crash_is_printed_through_the_one_way_out(monkeypatch, capsys):
+    def crash(argv=None):
+        raise RuntimeError("from a file\n::add-mask::x \x1b]0;title\x07")
+
+    monkeypatch.setattr(cli, "main", crash)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert cli.entry() == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: from a file" in err
+    assert "\x1b" not in err
+    assert not any(line.lstrip().startswith("::") for line in err.splitlines())
+
+
+def test_validate_reports_githubs_limits_with_file_and_line(tmp_path, capsys):
+    write(tmp_path, ".claude/prds/a.md", "---\nname: A\npriority: " + "p" * 45 + "\n---\n")
+    write(tmp_path, ".claude/prds/b.md", "---\nname: " + "t" * 251 + "\n---\n")
+    write(tmp_path, ".claude/prds/c.md", '---\nname: C\nlabels: ["x\\0y"]\n---\n')
+    write(tmp_path, ".claude/prds/d.md", "---\nname: D\n---\n" + "x" * 70_000)
+    write(tmp_path, ".claude/prds/e.md", "---\nname: E\n---\nfine\n")
+    assert main(["validate"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        ".claude/prds/a.md:3",
+        ".claude/prds/b.md:2",
+        ".claude/prds/c.md:3",
+        ".claude/prds/d.md:4",
+    ]
+    assert "shorten `priority`" in lines[0]
+    assert "1 work items, 4 problems" in captured.err

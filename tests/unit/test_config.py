@@ -5,10 +5,19 @@ from pathlib import Path
 
 import pydantic
 import pytest
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from batchsync.config import SOURCES, ItemType, Settings, in_actions, load_settings
+from batchsync.config import (
+    SOURCES,
+    ItemType,
+    Settings,
+    in_actions,
+    load_settings,
+    secrets_to_mask,
+)
 from batchsync.errors import SettingsError
-from batchsync.items import Kind
+from batchsync.items import Kind, kinds_named
 
 TOKEN = "ghp_" + "s3cr3t" * 6
 
@@ -174,13 +183,85 @@ def test_runner_paths(tmp_path):
     assert settings.in_actions is True
 
 
-def test_results_path_prefers_the_input_then_runner_temp_then_workspace(tmp_path):
-    ws = {"GITHUB_WORKSPACE": str(tmp_path)}
-    assert load_settings(env=ws).results_path() == tmp_path / "batchsync-results.json"
-    temp = {**ws, "RUNNER_TEMP": str(tmp_path / "t")}
-    assert load_settings(env=temp).results_path() == tmp_path / "t" / "batchsync-results.json"
-    given = {**temp, "INPUT_RESULTS-FILE": "out/r.json"}
-    assert load_settings(env=given).results_path() == tmp_path / "out" / "r.json"
+def _results(tmp_path, **env):
+    base = {"GITHUB_WORKSPACE": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "t")}
+    return load_settings(env={**base, **env})
+
+
+def test_results_path_default_is_the_workspace_for_the_action_only(tmp_path):
+    ws = tmp_path.resolve()
+    assert _results(tmp_path).results_path(default=True) == ws / "batchsync-results.json"
+    assert _results(tmp_path).results_path() is None  # the terminal writes none unless asked
+
+
+def test_results_path_given_is_used_in_every_mode(tmp_path):
+    given = {"INPUT_RESULTS-FILE": "out/r.json"}
+    expected = tmp_path.resolve() / "out" / "r.json"
+    assert _results(tmp_path, **given).results_path() == expected
+    assert _results(tmp_path, **given).results_path(default=True) == expected
+
+
+def test_dry_run_writes_no_results_file_into_the_workspace_unless_asked(tmp_path):
+    dry = {"INPUT_DRY-RUN": "true"}
+    assert _results(tmp_path, **dry).results_path(default=True) is None
+    asked = _results(tmp_path, **dry, **{"INPUT_RESULTS-FILE": "r.json"})
+    assert asked.results_path(default=True) == tmp_path.resolve() / "r.json"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "../outside.json",
+        "/etc/passwd",
+        ".claude/prds/prd-001.md",  # a work item
+        ".claude/new.json",  # any file under the work-item folder
+        ".claude",
+        "folder",  # an existing folder
+        ".",
+        "bad\nname.json",
+        "link/out.json",  # a symlink that leaves the workspace
+        "item-link.json",  # a symlink onto a work item
+    ],
+)
+def test_results_path_outside_the_workspace_or_over_work_items_is_refused(tmp_path, given):
+    ws = tmp_path / "ws"
+    (ws / ".claude" / "prds").mkdir(parents=True)
+    (ws / ".claude" / "prds" / "prd-001.md").write_text("---\ntitle: x\n---\n")
+    (ws / "folder").mkdir()
+    (ws / "link").symlink_to(tmp_path)
+    (ws / "item-link.json").symlink_to(ws / ".claude" / "prds" / "prd-001.md")
+    settings = load_settings(
+        env={"GITHUB_WORKSPACE": str(ws), "INPUT_RESULTS-FILE": given.replace("\\n", "\n")}
+    )
+    with pytest.raises(SettingsError) as caught:
+        settings.results_path(default=True)
+    assert caught.value.name == "results-file"
+    assert "outside the work-item folder .claude" in str(caught.value)
+
+
+def test_default_results_file_is_left_out_when_the_work_items_are_the_workspace(tmp_path):
+    settings = _results(tmp_path, INPUT_PATH=".")
+    assert settings.results_path(default=True) is None
+
+
+def test_secrets_to_mask_reads_the_token_and_token_shaped_inputs_raw():
+    env = {
+        "INPUT_GITHUB-TOKEN": " ghs_tokenvalue ",
+        "GITHUB_TOKEN": "ghs_tokenvalue",
+        "INPUT_REPOSITORY": "ghp_0123456789abcdef",
+        "INPUT_PATH": ".claude",
+        "OTHER": "ghp_notaninput",
+    }
+    assert secrets_to_mask(env) == ["ghs_tokenvalue", "ghp_0123456789abcdef"]
+
+
+def test_a_settings_error_never_echoes_a_token_shaped_value(tmp_path):
+    secret = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env={"GITHUB_WORKSPACE": str(tmp_path), "INPUT_REPOSITORY": secret})
+    assert secret not in str(caught.value)
+    assert caught.value.value == "***"
+    assert str(caught.value).startswith("invalid repository: '***'; owner/name")
 
 
 def test_base_dir_resolves_inside_the_workspace(tmp_path):
@@ -216,7 +297,7 @@ def test_base_dir_through_a_symlink_leaving_the_workspace_is_refused(tmp_path):
     ],
 )
 def test_kinds_from_type(value, kinds):
-    assert load_settings(env={"INPUT_TYPE": value}).kinds() == kinds
+    assert kinds_named(load_settings(env={"INPUT_TYPE": value}).item_type) == kinds
 
 
 def test_settings_are_frozen():
@@ -271,3 +352,20 @@ def test_trusted_authors_refuse_something_that_is_no_login():
     with pytest.raises(SettingsError) as caught:
         load_settings(env={"INPUT_TRUSTED-AUTHORS": "ana, not/a login"})
     assert caught.value.name == "trusted-authors"
+
+
+def test_a_blank_spelling_falls_through_where_pydantic_settings_would_stop(monkeypatch):
+    # Why config reads the environment itself (see Settings.settings_customise_sources):
+    # pydantic-settings' env source with both spellings as AliasChoices takes a blank value.
+    class Alternative(BaseSettings):
+        model_config = SettingsConfigDict(env_ignore_empty=True)
+        dry_run: bool = Field(
+            False, validation_alias=AliasChoices("INPUT_DRY-RUN", "INPUT_DRY_RUN")
+        )
+
+    env = {"INPUT_DRY-RUN": " ", "INPUT_DRY_RUN": "true"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Alternative()
+    assert load_settings(env=env).dry_run is True

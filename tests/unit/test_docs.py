@@ -41,6 +41,7 @@ TITLE_CALLS: dict[str, int] = {"Fatal": 0, "_cannot_start": 0}
 PREFIXES = {"BudgetExhausted": "time budget exhausted: "}
 ANNOTATIONS = {"error", "warning", "notice"}  # workflow.error(...) and friends
 PRINTERS = {"print", "_say"}
+STDERR_SAYS = {"err"}  # `err.say(...)`: a message on stderr through workflow.Out
 LOG_LEVELS = {"warning", "error", "exception", "critical"}  # logger.<level>: on stderr
 # Functions that hand warnings back as return values rather than appending them.
 WARNING_RETURNS = {"close_candidates"}
@@ -123,7 +124,11 @@ def _messages_of_call(call: ast.Call, scope: ast.AST) -> Iterator[str]:
         for setting in _text(_argument(call, 0, "name"), scope) or [HOLE]:
             for allowed in _text(_argument(call, 2, "allowed"), scope) or [HOLE]:
                 yield f"invalid {setting}: {HOLE}; {allowed}"
-    elif (name in ANNOTATIONS and owner == "workflow") or name in PRINTERS:
+    elif (
+        (name in ANNOTATIONS and owner == "workflow")
+        or name in PRINTERS
+        or (name == "say" and owner in STDERR_SAYS)
+    ):
         yield from _text(_argument(call, 0, "message"), scope)
     elif name in LOG_LEVELS and owner == "logger":
         for text in _text(call.args[0] if call.args else None, scope):

@@ -9,7 +9,15 @@ import pytest
 from batchsync.emulator import ManualClock
 from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.shapes import issue_json
-from batchsync.emulator.state import Repo, Store, UserRef
+from batchsync.emulator.state import (
+    MAX_ISSUE_LABELS,
+    MAX_LABEL,
+    MAX_TITLE,
+    TITLE_READINGS,
+    Repo,
+    Store,
+    UserRef,
+)
 
 ME = UserRef("me", 1)
 
@@ -61,11 +69,36 @@ def test_ids_are_unique_across_repositories(repo):
     assert other.issue(other.add_issue("x")).id != repo.issue(repo.add_issue("y")).id
 
 
-def test_title_over_the_limit_is_refused(repo):
+@pytest.mark.parametrize("limit", TITLE_READINGS)
+def test_title_over_the_limit_is_refused_under_either_reading(repo, limit):
+    repo.store.title_limit = limit
+    number = repo.create_issue(ME, {"title": "x" * limit}).number
     with pytest.raises(ApiFailure) as caught:
-        repo.create_issue(ME, {"title": "x" * 1_025})
+        repo.create_issue(ME, {"title": "x" * (limit + 1)})
     assert caught.value.status == 422
     assert errors(caught)[0]["field"] == "title"
+    assert f"maximum is {limit} characters" in errors(caught)[0]["message"]
+    with pytest.raises(ApiFailure):
+        repo.update_issue(ME, number, {"title": "y" * (limit + 1)})
+
+
+def test_title_limit_is_256_by_default(repo):
+    assert repo.store.title_limit == MAX_TITLE == 256
+
+
+def test_label_name_over_50_characters_is_refused(repo):
+    repo.create_label("l" * MAX_LABEL, None, None)
+    with pytest.raises(ApiFailure) as caught:
+        repo.create_label("m" * (MAX_LABEL + 1), None, None)
+    assert errors(caught)[0]["message"] == "name is too long (maximum is 50 characters)"
+
+
+def test_more_than_100_labels_on_an_issue_are_refused(repo):
+    labels = [f"l{n}" for n in range(MAX_ISSUE_LABELS)]
+    number = repo.create_issue(ME, {"title": "t", "labels": labels}).number
+    with pytest.raises(ApiFailure, match="cannot have more than 100 labels"):
+        repo.update_issue(ME, number, {"labels": [*labels, "one-more"]})
+    assert len(names(repo, number)) == MAX_ISSUE_LABELS
 
 
 def test_unknown_milestone_is_refused(repo):

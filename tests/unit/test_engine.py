@@ -654,3 +654,17 @@ def test_the_own_login_learned_from_a_create_names_the_author_to_trust() -> None
     [warning] = [w for w in result.warnings if "does not trust" in w]
     assert "This token writes as shop-app[bot]" in warning
     assert "add shop-app[bot] to `trusted-authors`" in warning
+
+
+def test_a_dry_run_reports_the_plan_with_placeholders_for_new_parents() -> None:
+    gh = FakeGitHub()
+    engine = Engine(gh, SerialProcessor(), EngineOptions(repo="o/r", dry_run=True))
+    result = engine.execute(ScanResult(items=tuple(tree())))
+    assert gh.writes() == []
+    assert [o.action for o in result.outcomes] == [ItemAction.PLANNED_CREATE] * 4
+    reasons = {o.key: o.reason or "" for o in result.outcomes}
+    assert "goes under 'epic-1' (new), created in this run" in reasons["task-1"]
+    assert "goes under" not in reasons["prd-1"]
+    assert (
+        engine.plan.lines()[2] == "create task-1, under 'epic-1' (new): no issue carries its marker"
+    )

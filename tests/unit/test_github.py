@@ -115,6 +115,9 @@ def test_issue_from_json_reads_the_author() -> None:
     hostile = issue_from_json(issue_json(4, user="octocat", author_association=7))
     assert hostile is not None
     assert (hostile.author, hostile.author_association) == ("", "")
+    forged = issue_from_json(issue_json(4, user={"login": "x\n::warning::forged"}))
+    assert forged is not None
+    assert forged.author == ""
 
 
 def test_issue_from_json_with_null_parent_is_known_unlinked() -> None:

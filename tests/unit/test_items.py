@@ -9,7 +9,6 @@ import pytest
 
 from batchsync import items
 from batchsync.items import (
-    MAX_BODY,
     Kind,
     Layout,
     LinkSource,
@@ -18,6 +17,7 @@ from batchsync.items import (
     issue_number,
     scan,
 )
+from batchsync.render import BODY_LIMIT, render
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "trees"
 
@@ -252,9 +252,10 @@ def errors_of(tmp_path, rel, content, workspace=None):
         pytest.param(b"---\ntitle: caf\xe9\n---\n", 2, "not UTF-8", id="latin1"),
         pytest.param(b"\x00\x01\x02", None, "binary", id="binary"),
         pytest.param(
-            "---\ntitle: A\n---\n" + "x" * (MAX_BODY + 1), 4, "GitHub allows", id="long-body"
+            "---\ntitle: A\n---\n" + "x" * BODY_LIMIT, 4, "issue body would be", id="long-body"
         ),
-        pytest.param("---\ntitle: " + "t" * 1100 + "\n---\n", 2, "title is", id="long-title"),
+        pytest.param("---\ntitle: " + "t" * 251 + "\n---\n", 2, "title would be", id="long-title"),
+        pytest.param("intro\n\n# " + "t" * 251 + "\n", 3, "title would be", id="long-heading"),
     ],
 )
 def test_bad_file_is_one_error_with_path_and_line(tmp_path, content, line, words):
@@ -267,11 +268,15 @@ def test_bad_file_is_one_error_with_path_and_line(tmp_path, content, line, words
     assert words in error.message
 
 
-def test_body_at_the_limit_is_accepted(tmp_path):
-    write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n")
-    with (tmp_path / "prds/p.md").open("a") as handle:
-        handle.write("x" * MAX_BODY)
+def test_body_at_the_limit_is_accepted_one_more_character_is_not(tmp_path):
+    write(tmp_path, "prds/p.md", "---\ntitle: A\n---\nx")
+    (item,) = scan(tmp_path).items
+    room = BODY_LIMIT - len(render(item, {}).body)  # what the marker and layout leave free
+    write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n" + "x" * (1 + room))
     assert scan(tmp_path).errors == ()
+    write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n" + "x" * (2 + room))
+    (error,) = scan(tmp_path).errors
+    assert "65,536" in error.message
 
 
 def test_one_bad_file_does_not_stop_the_others(tmp_path):
@@ -580,7 +585,7 @@ def test_hex_number_too_long_for_text_is_kept_as_text(tmp_path):
     # str() of a 5,000-digit int raises: YAML's hex form must never become one.
     huge = "0x" + "f" * 5000
     write(tmp_path, "prds/a.md", f"---\nname: A\nestimated_hours: {huge}\ngithub: {huge}\n---\n")
-    write(tmp_path, "prds/b.md", f"---\nname: {'0x' + 'f' * 900}\n---\n")
+    write(tmp_path, "prds/b.md", f"---\nname: {'0x' + 'f' * 200}\n---\n")
     a, b = scan(tmp_path).items
     assert (a.estimated_hours, a.link) == (None, None)
-    assert b.title == "0x" + "f" * 900
+    assert b.title == "0x" + "f" * 200

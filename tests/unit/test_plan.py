@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from batchsync.items import Kind, Layout, WorkItem
+from batchsync.errors import ItemError
+from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.ownership import Trust
 from batchsync.plan import (
+    ParentRef,
     PlanAction,
+    PlanOptions,
     RemoteIssue,
     claim_all,
     close_candidates,
@@ -16,6 +19,7 @@ from batchsync.plan import (
     kind_of_issue,
     merged_labels,
     needs_link,
+    plan,
 )
 from batchsync.render import format_marker, render
 
@@ -330,3 +334,58 @@ def test_close_candidates_spare_an_epic_moved_into_a_ccpm_archive_folder() -> No
     assert closes == ()
     closes, _ = close_candidates(index, [make_item("x")], max_close=10)
     assert [c.issue.number for c in closes if c.issue] == [1, 2]
+
+
+# ---- the plan as a value -----------------------------------------------------------------------
+
+
+def test_the_plan_creates_a_child_under_a_placeholder_for_a_parent_created_in_the_run() -> None:
+    epic = make_item("epic-1", kind=Kind.EPIC, title="Epic", path="epics/e/epic.md")
+    task = make_item("task-1", parent_key="epic-1")
+    made = plan(ScanResult(items=(epic, task)), index_issues([]))
+    assert [s.action for s in made.steps] == [PlanAction.CREATE, PlanAction.CREATE]
+    assert made.steps[1].parent == ParentRef("epic-1", None)
+    assert made.lines()[1] == ("create task-1, under 'epic-1' (new): no issue carries its marker")
+
+
+def test_the_plan_names_an_existing_parent_by_number_and_leaves_an_unchanged_child() -> None:
+    epic = make_item("epic-1", kind=Kind.EPIC, title="Epic", path="epics/e/epic.md")
+    task = make_item("task-1", parent_key="epic-1")
+    hashed = render(task, {"epic-1": 3}).content_hash
+    remote = [make_issue(3, "epic-1", title="[EPIC] Epic"), make_issue(4, "task-1", hashed)]
+    made = plan(ScanResult(items=(epic, task)), index_issues(remote))
+    step = made.step("task-1")
+    assert step is not None
+    assert (step.action, step.parent) == (PlanAction.UNCHANGED, ParentRef("epic-1", 3))
+    assert made.count(PlanAction.UNCHANGED) == 1  # the epic's hash is the placeholder's
+    assert step.summary.startswith("unchanged #4 task-1, under #3:")
+
+
+def test_the_plan_skips_an_item_whose_link_it_may_not_follow() -> None:
+    task = make_item(link=6, lines={"github_issue": 4})
+    theirs = make_issue(6, title="Other", author="alice")
+    made = plan(ScanResult(items=(task,)), index_issues([theirs]))
+    [step] = made.steps
+    assert (step.action, step.line) == (PlanAction.SKIP, 4)
+    assert "names #6" in step.reason
+
+
+def test_the_plan_closes_removed_items_only_after_a_certain_scan() -> None:
+    index = index_issues([make_issue(9, "gone")])
+    closing = PlanOptions(close_removed=True)
+    made = plan(ScanResult(items=(make_item(),)), index, closing)
+    assert [(c.action, c.issue.number if c.issue else 0) for c in made.closes] == [
+        (PlanAction.CLOSE, 9)
+    ]
+    empty = plan(ScanResult(), index, closing)
+    assert empty.closes == ()
+    assert empty.close_error is not None
+    assert "found no work item" in empty.close_error
+    locked = ItemError("epics/x", None, "cannot read")
+    unread = plan(ScanResult(items=(make_item(),), unreadable=(locked,)), index, closing)
+    assert unread.closes == ()
+    assert "could not be read (epics/x)" in (unread.close_error or "")
+    partial = plan(ScanResult(items=(make_item(),)), index, PlanOptions(True, all_kinds=False))
+    assert partial.closes == ()
+    assert partial.close_error is None
+    assert "close-removed skipped" in partial.warnings[0]

@@ -12,6 +12,9 @@ from batchsync.errors import ItemError
 from batchsync.items import Kind, Layout, WorkItem
 from batchsync.render import (
     BODY_LIMIT,
+    LABEL_LIMIT,
+    LABELS_LIMIT,
+    TITLE_LIMIT,
     format_marker,
     is_managed_label,
     parse_marker,
@@ -228,3 +231,72 @@ def test_restate_back_gives_the_original() -> None:
 def test_restate_to_open_hashes_like_an_open_item_with_that_status_line() -> None:
     rendered = render(make_item(status="open"), {})
     assert restate(rendered, "open") == rendered
+
+
+# --- GitHub's limits, on the rendered issue ------------------------------------------------------
+
+
+def test_title_of_exactly_the_limit_is_accepted_one_more_is_not() -> None:
+    room = TITLE_LIMIT - len("[TASK] ")
+    assert len(render(make_item(title="t" * room), {}).title) == TITLE_LIMIT
+    with pytest.raises(ItemError, match="title would be 257 characters") as caught:
+        render(make_item(title="t" * (room + 1), title_line=3), {})
+    assert (caught.value.line, caught.value.path) == (3, "epics/epic-001-core/task-001.md")
+
+
+def test_title_is_counted_in_characters_not_bytes() -> None:
+    title = "同步" * 124  # 248 characters, 744 bytes of UTF-8
+    assert len(render(make_item(title=title), {}).title) == 255
+
+
+def test_label_of_the_limit_is_accepted_one_more_names_the_labels_line() -> None:
+    render(make_item(labels=("l" * LABEL_LIMIT,)), {})
+    item = make_item(labels=("ok", "l" * (LABEL_LIMIT + 1)), lines={"labels": 7})
+    with pytest.raises(ItemError, match="51 characters; GitHub accepts at most 50") as caught:
+        render(item, {})
+    assert caught.value.line == 7
+    assert "`labels`" in caught.value.message
+
+
+def test_priority_label_too_long_names_the_priority_field() -> None:
+    priority = "p" * (LABEL_LIMIT - len("priority:"))
+    assert f"priority:{priority}" in render(make_item(priority=priority), {}).labels
+    item = make_item(priority=priority + "p", lines={"priority": 5})
+    with pytest.raises(ItemError, match="shorten `priority`") as caught:
+        render(item, {})
+    assert caught.value.line == 5
+
+
+def test_more_labels_than_an_issue_may_carry_is_an_item_error() -> None:
+    # The kind and priority labels count too.
+    fits = tuple(f"l{n}" for n in range(LABELS_LIMIT - 2))
+    assert len(render(make_item(labels=fits), {}).labels) == LABELS_LIMIT
+    item = make_item(labels=(*fits, "one-more"), lines={"labels": 4})
+    with pytest.raises(ItemError, match="carry 101 labels") as caught:
+        render(item, {})
+    assert caught.value.line == 4
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "line"),
+    [
+        ({"title": "a\0b", "lines": {"name": 2}}, "title", 2),
+        ({"status": "open\0", "lines": {"status": 3}}, "status", 3),
+        ({"priority": "\0", "lines": {"priority": 4}}, "priority", 4),
+        ({"labels": ("x\0",), "lines": {"labels": 5}}, "labels", 5),
+    ],
+)
+def test_nul_character_is_an_item_error_naming_its_field(
+    changes: dict[str, object], field: str, line: int
+) -> None:
+    with pytest.raises(ItemError, match=f"`{field}` holds a NUL") as caught:
+        render(make_item(**changes), {})
+    assert caught.value.line == line
+
+
+def test_body_limit_counts_the_metadata_and_the_marker() -> None:
+    room = BODY_LIMIT - len(render(make_item(body="x"), {}).body)
+    assert len(render(make_item(body="x" * (1 + room)), {}).body) == BODY_LIMIT
+    with pytest.raises(ItemError, match="65,537 characters") as caught:
+        render(make_item(body="x" * (2 + room), body_line=9), {})
+    assert caught.value.line == 9

@@ -142,9 +142,10 @@ def test_dry_run_shows_the_plan_with_reasons() -> None:
     assert text.startswith("## batchsync to o/r (dry run)")
     assert "Dry run: nothing was written" in text
     plan = text.split("### Dry-run plan", 1)[1]
-    assert "| would-create | task | new |  |" in plan
-    assert "no issue carries its marker" in plan
-    assert "content hash changed" in plan
+    # A plain reason per row; the plan's own words are in the results file.
+    assert "| would-create | task | new |  | epics/e/new.md | new |" in plan
+    assert "| epics/e/old.md | changed |" in plan
+    assert "no issue carries its marker" not in plan
     assert (
         "| total | created | updated | unchanged | closed | failed | not-done | planned |" in text
     )
@@ -196,7 +197,7 @@ def test_summary_stays_under_the_budget_with_a_note() -> None:
     )
     assert len(text.encode()) <= 20_000
     shown = len([r for r in table_rows(text) if "item-" in r])
-    note = re.search(r"_(\d+) more rows not shown: .* results file out.json._", text)
+    note = re.search(r"_(\d+) rows not shown: .* results file out.json._", text)
     assert note is not None
     assert shown + int(note.group(1)) == 300
     assert shown > 0
@@ -207,7 +208,7 @@ def test_default_budget_is_under_one_mebibyte() -> None:
     text = summary.render_summary(big_result(5000))
     assert summary.SUMMARY_BUDGET < summary.SUMMARY_LIMIT == 1024 * 1024
     assert len(text.encode()) <= summary.SUMMARY_BUDGET
-    assert "more rows not shown" in text
+    assert "rows not shown" in text
 
 
 def test_small_summary_has_no_cut_note() -> None:
@@ -253,6 +254,7 @@ def test_results_json_has_one_record_per_item() -> None:
         },
         "line": 4,
         "reason": None,
+        "title": None,
     }
 
 
@@ -268,3 +270,51 @@ def test_outputs_are_strings_with_the_results_file() -> None:
         "planned": "0",
         "results-file": "batchsync-results.json",
     }
+
+
+def test_ten_thousand_items_and_a_thousand_long_warnings_stay_under_one_mebibyte() -> None:
+    failed = big_result(10_000).outcomes
+    warnings = tuple(f"warning {i}: " + "w" * 5_000 for i in range(1_000))
+    result = BatchResult(outcomes=failed, warnings=warnings)
+    text = summary.render_summary(result, summary.RunInfo(results_file="r.json"))
+    assert len(text.encode()) <= summary.SUMMARY_BUDGET < summary.SUMMARY_LIMIT
+    shown_warnings = len([line for line in text.splitlines() if line.startswith("- warning ")])
+    shown_rows = len([r for r in table_rows(text) if "item-" in r])
+    note = re.search(r"_(?:([\d,]+) warnings and )?([\d,]+) rows not shown", text)
+    assert note is not None, text[-2000:]
+    cut_warnings = int((note.group(1) or "0").replace(",", ""))
+    assert shown_warnings + cut_warnings == 1_000
+    assert shown_rows + int(note.group(2).replace(",", "")) == 10_000
+    assert text.rstrip().endswith("Run took 0.0 s.")
+
+
+def test_warnings_alone_are_cut_with_a_note() -> None:
+    result = BatchResult(warnings=tuple("w" * 300 for _ in range(100)))
+    text = summary.render_summary(result, max_bytes=10_000)
+    assert len(text.encode()) <= 10_000
+    assert re.search(r"_\d+ warnings not shown", text)
+
+
+def test_item_column_shows_the_title_and_an_id_key_but_not_a_path_key() -> None:
+    local = outcome("prd-001", ItemAction.CREATED, 3, path="p/prds/a.md", title="Login | flow")
+    ccpm = outcome("epics/x/4.md", ItemAction.UPDATED, 4, path=".claude/epics/x/4.md", title="T")
+    rows = table_rows(summary.render_summary(BatchResult(outcomes=(local, ccpm))))
+    assert "| created | task | Login &#124; flow (prd-001) | [#3]" in rows[0]
+    assert "| updated | task | T | [#4]" in rows[1]
+    assert rows[1].count("epics/x/4.md") == 1  # in the file column only
+    assert rows[0].endswith("| new |")
+    assert rows[1].endswith("| changed |")
+
+
+def test_terminal_report_names_created_and_failed_items_with_numbers_and_urls() -> None:
+    created = tuple(
+        outcome(f"c-{i}", ItemAction.CREATED, i, title=f"Title {i}") for i in range(1, 26)
+    )
+    failed = (outcome("f-1", ItemAction.FAILED, 99, error="PATCH -> 422: no", line=2),)
+    report = summary.text(BatchResult(outcomes=created + failed), repository="o/r")
+    lines = report.splitlines()
+    assert lines[0].startswith("batchsync: 26 items in o/r: 25 created, 1 failed")
+    assert f"  created #1 c-1: Title 1 {URL}1" in lines
+    assert sum(line.startswith("  created #") for line in lines) == summary.REPORT_CAP
+    assert "  ... and 5 more created (every item is in --json)" in lines
+    assert "  error: epics/e/f-1.md:2 (#99): PATCH -> 422: no" in lines

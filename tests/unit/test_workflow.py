@@ -47,7 +47,7 @@ def test_warning_and_notice_use_their_command_names() -> None:
 
 
 def test_group_and_endgroup() -> None:
-    assert workflow.group("Sync: prd\nitems") == "::group::Sync: prd%0Aitems"
+    assert workflow.group("Sync: prd\nitems") == "::group::Sync: prd items"
     assert workflow.endgroup() == "::endgroup::"
 
 
@@ -72,7 +72,9 @@ def test_add_mask_of_empty_secret_prints_nothing() -> None:
         ("two\nlines", "two lines"),
         ("::add-mask::x", "| ::add-mask::x"),
         ("  ::error::x", "|   ::error::x"),
-        ("##[error]x", "| ##[error]x"),
+        ("##[error]x", "##\\[error]x"),
+        ("a ##[add-mask]x", "a ##\\[add-mask]x"),
+        ("\u3000::error::x", "| \u3000::error::x"),
         ("a ::b", "a ::b"),
     ],
 )

@@ -8,12 +8,33 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import Protocol, TextIO
 
 from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.server import Emulator
+from batchsync.emulator.shapes import LIST_FIELDS
 
 __all__ = ["build_parser", "main"]
+
+
+class Say(Protocol):
+    """Where a line goes: ``batchsync emulator`` passes batchsync's one way out."""
+
+    def say(self, text: str) -> None:
+        """Print one line."""
+        ...
+
+
+class _Plain:
+    """A stream as a ``Say`` (``python -m batchsync.emulator``: stdlib only)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def say(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--read-token", action="append", default=[], help="a token that may only read"
     )
+    parser.add_argument(
+        "--admin-token",
+        help="token the /_emulator/ admin endpoints require once any --token or --read-token "
+        "is set (default: a random one, printed on stderr)",
+    )
     parser.add_argument("--repo", action="append", default=[], help="owner/name to create")
     parser.add_argument("--no-sub-issues", action="store_true", help="serve no sub-issues API")
     parser.add_argument(
@@ -52,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="an older GraphQL schema: CreateIssueInput has no parentIssueId",
     )
     parser.add_argument("--search-lag", type=float, default=10.0, help="search index delay (s)")
+    parser.add_argument(
+        "--list-fields",
+        choices=LIST_FIELDS,
+        default="both",
+        help="what list answers carry of the optional parent_issue_url and sub_issues_summary "
+        "(default both; single-issue answers always carry them)",
+    )
     return parser
 
 
@@ -75,6 +108,8 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         graphql=None
         if args.no_graphql
         else GraphQLConfig(parent_issue_id=not args.graphql_without_parent),
+        list_fields=args.list_fields,
+        admin_token=args.admin_token,
     )
     for token in args.token:
         emulator.add_token(token)
@@ -85,15 +120,35 @@ def _emulator(args: argparse.Namespace) -> Emulator:
     return emulator
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _warnings(emulator: Emulator, args: argparse.Namespace) -> list[str]:
+    lines = []
+    if emulator.exposed:
+        open_note = "; with no --token it accepts any token" if emulator.open_to_all else ""
+        lines.append(
+            f"batchsync emulator: warning: listening on {args.host}, not loopback: anyone who "
+            f"can reach this port can use it (plain HTTP, a test tool){open_note}"
+        )
+    if not emulator.open_to_all and args.admin_token is None:
+        lines.append(
+            "batchsync emulator: the /_emulator/ endpoints need "
+            f"'Authorization: token {emulator.admin_token}' (set it with --admin-token)"
+        )
+    return lines
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: Say | None = None, err: Say | None = None
+) -> int:
     """Serve until SIGTERM or SIGINT; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    out = out or _Plain(sys.stdout)
+    err = err or _Plain(sys.stderr)
     try:
         emulator = _emulator(args)
         emulator.start()
     except (ValueError, OSError) as error:
-        sys.stderr.write(f"batchsync emulator: {error}\n")
+        err.say(f"batchsync emulator: {error}")
         return 2
     stop = threading.Event()
 
@@ -103,8 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
-    sys.stdout.write(emulator.url + "\n")
-    sys.stdout.flush()
+    out.say(emulator.url)  # the first line: callers read the URL from it
+    for line in _warnings(emulator, args):
+        err.say(line)
     try:
         stop.wait()
     finally:

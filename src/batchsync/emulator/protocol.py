@@ -21,6 +21,10 @@ class Identity:
     kind: str  # "installation" (GITHUB_TOKEN, app installation) or "user"
     permission: str  # "write" or "read"
     limit: int | None = None  # a per-token primary budget overriding the configured one
+    expires_at: float | None = None  # emulated epoch seconds; from then on the token gets 401
+    # GitHub may announce an expiry in `github-authentication-token-expiration`; whether it does
+    # for every kind of token is not documented, so both readings can be tested.
+    announce_expiry: bool = True
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
+import secrets
 import socket
 import socketserver
 import threading
@@ -212,6 +214,7 @@ class _Admin:
             str(body["token"]),
             permission=str(body.get("permission", "write")),
             kind=str(body.get("kind", "installation")),
+            login=str(body["login"]) if body.get("login") else None,
         )
         return {"added": True}
 
@@ -263,6 +266,7 @@ class Emulator:
         host: str = "127.0.0.1",
         graphql: GraphQLConfig | None = GraphQLConfig(),  # noqa: B008 - frozen
         list_fields: str = "both",
+        admin_token: str | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
@@ -281,6 +285,9 @@ class Emulator:
             list_fields=list_fields,
         )
         self.service.admin = _Admin(self)
+        # Once a token is configured, `/_emulator/` answers only this one (random unless given).
+        self.admin_token = admin_token or secrets.token_hex(16)
+        self.service.admin_token = self.admin_token
         self._host = host
         self._port = port
         self._server: _Server | None = None
@@ -297,6 +304,20 @@ class Emulator:
         """The bound port (after ``start``)."""
         return self._server.server_address[1] if self._server else self._port
 
+    @property
+    def exposed(self) -> bool:
+        """True when bound to an address other hosts may reach (not loopback)."""
+        bound = self._server.server_address[0] if self._server else self._host
+        try:
+            return not ipaddress.ip_address(str(bound)).is_loopback
+        except ValueError:  # a host name: only "localhost" is known to stay on this machine
+            return str(bound) != "localhost"
+
+    @property
+    def open_to_all(self) -> bool:
+        """True while no token is configured: any token (and any admin request) is accepted."""
+        return not self.service.tokens
+
     def add_token(
         self,
         token: str,
@@ -305,12 +326,25 @@ class Emulator:
         kind: str = "installation",
         limit: int | None = None,
         login: str | None = None,
+        expires_at: float | None = None,
+        announce_expiry: bool = True,
     ) -> None:
         """Accept ``token``; until the first one is added, any token is accepted.
 
         ``login`` names the account it acts as (issues it creates show it as their author).
+        ``expires_at`` (the emulated clock's epoch seconds): from then on the token gets 401;
+        until then every answer carries ``github-authentication-token-expiration``, unless
+        ``announce_expiry`` is False.
         """
-        self.service.add_token(token, permission=permission, kind=kind, limit=limit, login=login)
+        self.service.add_token(
+            token,
+            permission=permission,
+            kind=kind,
+            limit=limit,
+            login=login,
+            expires_at=expires_at,
+            announce_expiry=announce_expiry,
+        )
 
     def set_list_fields(self, list_fields: str) -> None:
         """Change what list answers carry of ``parent_issue_url`` / ``sub_issues_summary``."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import itertools
 import json
 import threading
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ TIMEOUT_TEXT = (
 )
 NO_CHARGE = Charge(0, 0, "")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+EXPIRATION_HEADER = "github-authentication-token-expiration"
 BASE_HEADERS = {
     "content-type": "application/json; charset=utf-8",
     "x-github-media-type": "github.v3; format=json",
@@ -98,6 +101,7 @@ class Service:
         self._token_ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
         self.admin: AdminHandler | None = None
+        self.admin_token: str | None = None  # what /_emulator/ needs once tokens are configured
 
     def add_token(
         self,
@@ -107,12 +111,15 @@ class Service:
         kind: str,
         limit: int | None = None,
         login: str | None = None,
+        expires_at: float | None = None,
+        announce_expiry: bool = True,
     ) -> Identity:
         """Register a token: ``permission`` "write" or "read", ``kind`` "installation" or "user".
 
         ``login``: the account it acts as (default ``github-actions[bot]`` for an installation
         token, ``emulator-user-N`` for a user token); an App's installation token acts as
-        ``<slug>[bot]``.
+        ``<slug>[bot]``. ``expires_at`` (emulated epoch seconds): from then on the token is
+        refused with 401; before, answers announce it unless ``announce_expiry`` is False.
         """
         if permission not in ("write", "read"):
             raise ValueError(f"permission must be 'write' or 'read', got {permission!r}")
@@ -122,7 +129,9 @@ class Service:
         default = "github-actions[bot]" if kind == "installation" else f"emulator-user-{token_id}"
         login = login or default
         user_id = 41_898_282 if login == "github-actions[bot]" else token_id
-        identity = Identity(token_id, login, user_id, kind, permission, limit)
+        identity = Identity(
+            token_id, login, user_id, kind, permission, limit, expires_at, announce_expiry
+        )
         with self._lock:
             self.tokens[token] = identity
         return identity
@@ -140,6 +149,20 @@ class Service:
             found = Identity(1_000_000, "github-actions[bot]", 41_898_282, "installation", "write")
         return found
 
+    def admin_allowed(self, authorization: str | None) -> bool:
+        """Whether a request may use ``/_emulator/``: anyone while no token is configured (the
+        emulator then accepts any token anyway), else only the admin token's holder, so that a
+        caller cannot register a token of its own or read the state of a shared emulator."""
+        with self._lock:
+            open_to_all = not self.tokens
+        if open_to_all:
+            return True
+        scheme, _, given = (authorization or "").strip().partition(" ")
+        wanted = self.admin_token
+        if not wanted or scheme.lower() not in ("token", "bearer"):
+            return False
+        return hmac.compare_digest(given.strip().encode(), wanted.encode())
+
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], raw: bytes, host: str
     ) -> Answer | None:
@@ -150,6 +173,9 @@ class Service:
         if path.startswith((self.prefix + "/_emulator/", "/_emulator/")):
             if self.admin is None:
                 return Answer(404, {}, b"")
+            if not self.admin_allowed(headers.get("authorization")):
+                body = json.dumps({"message": "the /_emulator/ endpoints need the admin token"})
+                return Answer(401, {"content-type": "application/json"}, body.encode())
             return self.admin.handle(method, path.split("/_emulator/", 1)[1], pairs, raw, host)
         rid = f"{next(self._ids):04X}:{7:04X}:{11:06X}:{13:06X}:{17:08X}"
         ex = _Exchange(self.clock.now(), method, path, path, rid, pairs, raw, host)
@@ -160,6 +186,8 @@ class Service:
         else:
             ex.path = ex.template = path[len(self.prefix) :]
         ex.who = self.identify(headers.get("authorization"))
+        if ex.who is not None and ex.who.expires_at is not None and ex.at >= ex.who.expires_at:
+            ex.who = None  # GitHub answers an expired token as it answers a wrong one
         if ex.who is None:
             ex.verdict = "auth"
             ex.limit_headers = self._anonymous(ex.at)
@@ -302,6 +330,10 @@ class Service:
             **response.headers,
             "x-github-request-id": ex.rid,
         }
+        if ex.who is not None and ex.who.expires_at is not None and ex.who.announce_expiry:
+            headers[EXPIRATION_HEADER] = time.strftime(
+                "%Y-%m-%d %H:%M:%S UTC", time.gmtime(ex.who.expires_at)
+            )
         if response.body is None:
             headers.pop("content-type", None)
             return Answer(response.status, headers, b"")

@@ -15,8 +15,11 @@ from batchsync.emulator.protocol import ApiFailure, not_found, validation_failed
 
 __all__ = [
     "MAX_BODY",
+    "MAX_ISSUE_LABELS",
+    "MAX_LABEL",
     "MAX_SUB_ISSUES",
     "MAX_TITLE",
+    "TITLE_READINGS",
     "CommentState",
     "IssueState",
     "LabelState",
@@ -29,7 +32,12 @@ __all__ = [
 ]
 
 MAX_BODY = 65_536
-MAX_TITLE = 1_024
+# github.com's 422 names 256 characters; some users report up to 1,024 accepted:
+# ``Store.title_limit`` plays either reading (TITLE_READINGS).
+MAX_TITLE = 256
+TITLE_READINGS = (MAX_TITLE, 1_024)
+MAX_LABEL = 50  # 422 "name is too long (maximum is 50 characters)"
+MAX_ISSUE_LABELS = 100  # 422 "Issues cannot have more than 100 labels"
 MAX_SUB_ISSUES = 100
 MAX_DEPTH = 8
 NEW_LABEL_COLOR = "ededed"
@@ -137,6 +145,7 @@ class Store:
         self.repos_by_id: dict[int, Repo] = {}
         self._ids: dict[str, int] = {}
         self.generation = 0  # bumped on every change, so cached renderings know they are stale
+        self.title_limit = MAX_TITLE  # one of TITLE_READINGS
 
     def changed(self) -> None:
         """Note that something changed (callers hold the lock)."""
@@ -294,6 +303,9 @@ class Repo:
             raise validation_failed("Label", "name", "missing_field")
         if name.lower() in self.labels:
             raise validation_failed("Label", "name", "already_exists")
+        if len(name) > MAX_LABEL:
+            message = f"name is too long (maximum is {MAX_LABEL} characters)"
+            raise validation_failed("Label", "name", "custom", message)
         label = LabelState(
             self.store.next_id("label"),
             name,
@@ -344,6 +356,10 @@ class Repo:
             label = self.labels.get(name.lower()) or self.create_label(name, None, None)
             if label.id not in ids:
                 ids.append(label.id)
+        if len(ids) > MAX_ISSUE_LABELS:
+            raise ApiFailure(
+                422, f"Validation Failed. Issues cannot have more than {MAX_ISSUE_LABELS} labels"
+            )
         return ids
 
     def label_by_id(self, label_id: int) -> LabelState | None:
@@ -361,7 +377,7 @@ class Repo:
                 documentation_url="https://docs.github.com/rest/issues/issues#create-an-issue",
             )
         body = data.get("body")
-        _check_text(title, body)
+        _check_text(title, body, self.store.title_limit)
         now = self.store.clock.now()
         issue = IssueState(
             id=self.store.next_id("issue"),
@@ -387,10 +403,10 @@ class Repo:
         if "title" in data:
             if not data["title"]:
                 raise validation_failed("Issue", "title", "missing_field")
-            _check_text(data["title"], None)
+            _check_text(data["title"], None, self.store.title_limit)
             issue.title = str(data["title"])
         if "body" in data:
-            _check_text(issue.title, data["body"])
+            _check_text(issue.title, data["body"], self.store.title_limit)
             issue.body = data["body"]
         if "labels" in data:
             issue.label_ids = self.label_ids_for(_list(data["labels"], "labels"))
@@ -569,12 +585,12 @@ def _comment_error(message: str) -> ApiFailure:
     )
 
 
-def _check_text(title: Any, body: Any) -> None:
+def _check_text(title: Any, body: Any, title_limit: int) -> None:
     if not isinstance(title, str):
         raise validation_failed("Issue", "title", "invalid", value=title)
-    if len(title) > MAX_TITLE:
+    if len(title) > title_limit:
         raise validation_failed(
-            "Issue", "title", "custom", f"title is too long (maximum is {MAX_TITLE} characters)"
+            "Issue", "title", "custom", f"title is too long (maximum is {title_limit} characters)"
         )
     if body is not None and not isinstance(body, str):
         raise validation_failed("Issue", "body", "invalid")
