@@ -22,7 +22,7 @@ from batchsync.config import (
     step_summary_file,
 )
 from batchsync.errors import ItemError, SettingsError
-from batchsync.items import scan
+from batchsync.items import kinds_named, scan
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
 __all__ = ["SAMPLE_TREE", "build_parser", "escape_data", "escape_property", "main"]
@@ -284,7 +284,7 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
     base = settings.base_dir()
     if not base.is_dir():
         raise SettingsError("path", settings.path, f"an existing folder ({base} is not one)")
-    result = scan(base, workspace=settings.workspace, kinds=settings.kinds())
+    result = scan(base, workspace=settings.workspace, kinds=kinds_named(settings.item_type))
     for error in result.errors:
         _say(_problem(error, settings.in_actions))
     counts = f"{len(result.items)} work items, {len(result.errors)} problems"

@@ -26,9 +26,10 @@ from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
+from batchsync.remote import MAX_ISSUE_NUMBER, NumberOutOfRange, bounded_number
 from batchsync.render import render
 from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
-from batchsync.workitem import Kind, Layout, LinkSource, WorkItem
+from batchsync.workitem import Kind, Layout, LinkSource, WorkItem, kinds_named
 
 __all__ = [
     "MAX_ISSUE_NUMBER",
@@ -41,12 +42,10 @@ __all__ = [
     "WorkItem",
     "bounded_number",
     "issue_number",
+    "kinds_named",
     "scan",
 ]
 
-# GitHub's issue numbers are GraphQL ``Int`` values: signed 32-bit. A larger one in a file is a
-# mistake or an attack; it is refused before int() reads it (int() of 5,000 digits raises).
-MAX_ISSUE_NUMBER = 2**31 - 1
 # An ``id`` is the key in every marker, sync-map entry and report line: longer is not an id.
 MAX_KEY = 256
 
@@ -397,29 +396,6 @@ def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
             key=key,
         )
     return scalar_text(value)
-
-
-class NumberOutOfRange(ValueError):
-    """A number from outside is larger than any GitHub can hold."""
-
-
-def bounded_number(digits: str, maximum: int = MAX_ISSUE_NUMBER) -> int:
-    """ASCII ``digits`` as an int, read only when it cannot exceed ``maximum``.
-
-    Raises ``NumberOutOfRange`` for a larger number (whatever its length) and ``ValueError``
-    for anything but ASCII digits.
-    """
-    if not digits or not digits.isascii() or not digits.isdigit():
-        raise ValueError("not a number")
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > len(str(maximum)) or int(significant) > maximum:
-        shown = (
-            significant
-            if len(significant) <= 20
-            else f"{significant[:12]}... ({len(significant):,} digits)"
-        )
-        raise NumberOutOfRange(f"{shown} is out of range (at most {maximum:,})")
-    return int(significant)
 
 
 def issue_number(value: object) -> tuple[int | None, str | None]:
