@@ -61,9 +61,9 @@ BENCHES = (
         about=(
             "Targets, over 1,000 items (PRDs, epics and tasks): a rerun with no change makes at "
             "most 15 requests and no write (about 0.01 an item); a fresh sync makes one create "
-            "per item, one sub-issue link per epic and task, and at most 15 other requests; one "
-            "changed item costs one write. Against the emulator with github.com's limits on a "
-            "scaled clock."
+            "per item (each child already under its parent, through GraphQL), one close per "
+            "item that starts done, and at most 15 other requests; one changed item costs one "
+            "write. Against the emulator with github.com's limits on a scaled clock."
         ),
     ),
     Bench(
@@ -175,7 +175,7 @@ def _requests_checks(output: str) -> list[Check]:
             n = int(other[1])
             checks.append(
                 (
-                    f"fresh sync of {rows['fresh sync'][1]}: creates + links + at most 15 others",
+                    f"fresh sync of {rows['fresh sync'][1]}: creates + closes + at most 15 others",
                     f"{n} other requests",
                     n <= 15,
                 )
