@@ -26,7 +26,7 @@ from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
-from batchsync.render import render
+from batchsync.render import check_limits
 from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
 from batchsync.workitem import Kind, Layout, LinkSource, WorkItem
 
@@ -162,7 +162,7 @@ def _within_limits(
     kept: list[WorkItem] = []
     for item in items:
         try:
-            render(item, numbers)
+            check_limits(item, numbers)
         except ItemError as error:
             errors.append(ItemError(shown(item.path), error.line, error.message, key=item.key))
         else:
