@@ -1,10 +1,14 @@
 # The batchsync action's image: the package and its locked dependencies on a slim Python, nothing
 # else. GitHub runs it as root with GITHUB_WORKSPACE mounted and set as the working directory, so
 # there is no USER and no WORKDIR here (docs: "Dockerfile support for GitHub Actions").
-# Bump the base together with requirements.lock (docs/action.md, "Release"). BASE_IMAGE exists so
-# a test build can name a stand-in under a private name (scripts/container-test.sh); releases and
-# the runner build with the default.
-ARG BASE_IMAGE=python:3.11.13-slim-bookworm
+# Bump the base together with requirements.lock (docs/action.md, "Release").
+#
+# The base is named once, on the python-base line, where Dependabot can read and bump it (it
+# does not read ARG values). BASE_IMAGE defaults to that stage; a test build passes a stand-in
+# under a private name instead (scripts/container-test.sh), and the python-base stage is then
+# never built. Releases and the runner build with the default.
+ARG BASE_IMAGE=python-base
+FROM python:3.11.13-slim-bookworm AS python-base
 
 # Build stage: turn the source into a wheel; the build backend stays behind in this stage.
 FROM ${BASE_IMAGE} AS build
