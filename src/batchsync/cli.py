@@ -7,6 +7,7 @@ import contextlib
 import difflib
 import importlib
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,10 @@ from batchsync.config import (
     step_summary_file,
 )
 from batchsync.errors import ItemError, SettingsError
-from batchsync.items import scan
+from batchsync.items import kinds_named, scan
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
-__all__ = ["SAMPLE_TREE", "build_parser", "escape_data", "escape_property", "main"]
+__all__ = ["SAMPLE_TREE", "build_parser", "entry", "escape_data", "escape_property", "main"]
 
 SAMPLE_TREE = Path(__file__).with_name("sample_tree")
 
@@ -284,7 +285,7 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
     base = settings.base_dir()
     if not base.is_dir():
         raise SettingsError("path", settings.path, f"an existing folder ({base} is not one)")
-    result = scan(base, workspace=settings.workspace, kinds=settings.kinds())
+    result = scan(base, workspace=settings.workspace, kinds=kinds_named(settings.item_type))
     for error in result.errors:
         _say(_problem(error, settings.in_actions))
     counts = f"{len(result.items)} work items, {len(result.errors)} problems"
@@ -324,6 +325,16 @@ def _fatal_summary(error: SettingsError) -> None:
         path.open("a", encoding="utf-8", errors="backslashreplace") as handle,
     ):
         handle.write(text)
+
+
+def entry() -> int:
+    """The process's entry point (``batchsync``, ``python -m batchsync``): ``main``, with the
+    traceback of a crash printed through the one way out too (it may quote a file's text)."""
+    try:
+        return main()
+    except Exception:
+        _Io.for_run(in_actions(), secrets_to_mask()).err.say(traceback.format_exc())
+        return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

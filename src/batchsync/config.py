@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from batchsync import defaults
 from batchsync.errors import SettingsError
-from batchsync.items import Kind
 from batchsync.ownership import valid_login
 from batchsync.workflow import looks_like_token
 
@@ -128,31 +128,51 @@ class Settings(BaseSettings):
         None, description="the repository to sync to (default: GITHUB_REPOSITORY)"
     )
     path: str = Field(
-        ".claude", description="base folder of the work items, relative to the workspace"
+        defaults.PATH, description="base folder of the work items, relative to the workspace"
     )
     item_type: ItemType = Field(ItemType.ALL, description="which kinds of work item to take")
     dry_run: Flag = Field(False, description="plan and report, write nothing")
-    max_concurrent: int = Field(10, ge=1, le=100, description="items in flight at once")
-    max_retries: int = Field(3, ge=0, le=20, description="retries after the first attempt")
+    max_concurrent: int = Field(
+        defaults.MAX_CONCURRENT, ge=1, le=100, description="items in flight at once"
+    )
+    max_retries: int = Field(
+        defaults.MAX_RETRIES, ge=0, le=20, description="retries after the first attempt"
+    )
     retry_delay: float = Field(
-        1.0, ge=0, le=600, allow_inf_nan=False, description="base seconds of backoff"
+        defaults.RETRY_DELAY,
+        ge=0,
+        le=600,
+        allow_inf_nan=False,
+        description="base seconds of backoff",
     )
     rate_limit_threshold: int = Field(
-        10, ge=0, description="pause until reset when x-ratelimit-remaining falls to this"
+        defaults.RATE_LIMIT_THRESHOLD,
+        ge=0,
+        description="pause until reset when x-ratelimit-remaining falls to this",
     )
     fail_on_error: Flag = Field(True, description="exit 1 when any item failed")
     write_interval: float = Field(
-        1.0, ge=0, le=60, allow_inf_nan=False, description="seconds between writes, 0 = off"
+        defaults.WRITE_INTERVAL,
+        ge=0,
+        le=60,
+        allow_inf_nan=False,
+        description="seconds between writes, 0 = off",
     )
-    creates_per_minute: int = Field(80, ge=0, description="content creations a minute, 0 = off")
-    creates_per_hour: int = Field(500, ge=0, description="content creations an hour, 0 = off")
+    creates_per_minute: int = Field(
+        defaults.CREATES_PER_MINUTE, ge=0, description="content creations a minute, 0 = off"
+    )
+    creates_per_hour: int = Field(
+        defaults.CREATES_PER_HOUR, ge=0, description="content creations an hour, 0 = off"
+    )
     time_budget: float = Field(
-        300.0, gt=0, allow_inf_nan=False, description="minutes the run may take"
+        defaults.TIME_BUDGET, gt=0, allow_inf_nan=False, description="minutes the run may take"
     )
     write_back: Flag = Field(False, description="write issue links back into the files")
-    close_removed: Flag = Field(False, description="close issues whose file was removed")
-    max_close: int = Field(10, ge=0, description="most issues one run may close")
-    sub_issues: Flag = Field(True, description="link the hierarchy with sub-issues")
+    close_removed: Flag = Field(
+        defaults.CLOSE_REMOVED, description="close issues whose file was removed"
+    )
+    max_close: int = Field(defaults.MAX_CLOSE, ge=0, description="most issues one run may close")
+    sub_issues: Flag = Field(defaults.SUB_ISSUES, description="link the hierarchy with sub-issues")
     results_file: Path | None = Field(
         None,
         description="per-item results JSON, inside the workspace and outside the work-item "
@@ -161,7 +181,7 @@ class Settings(BaseSettings):
     trusted_authors: str | None = Field(
         None, description="more logins whose marked issues are batchsync's (besides its own)"
     )
-    api_url: str = Field("https://api.github.com", description="REST API root (GHES works)")
+    api_url: str = Field(defaults.API_URL, description="REST API root (GHES works)")
     server_url: str = Field("https://github.com", description="web root for issue links")
     workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
     step_summary: Path | None = None
@@ -179,6 +199,12 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Only the values ``load_settings`` gathers: no hidden reads of the environment."""
+        # Why not pydantic-settings' own env source with AliasChoices("INPUT_DRY-RUN",
+        # "INPUT_DRY_RUN")? It takes the first spelling that is set even when it holds only
+        # blanks (env_ignore_empty skips "" alone), so " " in one spelling hides a value in the
+        # other; its errors name the variable, not the input; and it reads os.environ only, where
+        # ``load_settings(env=...)`` takes any mapping (tests never touch the process
+        # environment). test_config shows the first point.
         return (init_settings,)
 
     @field_validator("repository")
@@ -223,12 +249,6 @@ class Settings(BaseSettings):
         if not base.is_dir():  # caught here, before any request: nothing could run
             raise SettingsError("path", self.path, f"an existing folder ({base} is not one)")
         return base
-
-    def kinds(self) -> tuple[Kind, ...]:
-        """The kinds of work item the ``type`` input selects, parents first."""
-        if self.item_type is ItemType.ALL:
-            return tuple(Kind)
-        return (Kind(self.item_type.value),)
 
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""

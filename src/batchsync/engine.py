@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from batchsync import defaults
 from batchsync.errors import (
     ApiError,
     BudgetExhausted,
@@ -153,15 +154,15 @@ class Processor(Protocol):
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """How one run behaves (built from the Settings)."""
+    """How one run behaves (built from the Settings by ``sync.run``)."""
 
     repo: str = ""
     dry_run: bool = False
-    sub_issues: bool = True
-    close_removed: bool = False
-    max_close: int = 10
+    sub_issues: bool = defaults.SUB_ISSUES
+    close_removed: bool = defaults.CLOSE_REMOVED
+    max_close: int = defaults.MAX_CLOSE
     all_kinds: bool = True  # closing removed items needs a scan of every kind
-    create_attempts: int = 4  # sends of one create whose answer keeps getting lost
+    create_attempts: int = defaults.MAX_RETRIES + 1  # sends of a create whose answer is lost
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
 

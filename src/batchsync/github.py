@@ -25,10 +25,9 @@ from batchsync.errors import (
     TransportError,
     error_from_response,
 )
-from batchsync.items import bounded_number
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login
-from batchsync.plan import RemoteIssue
 from batchsync.ratelimit import Op
+from batchsync.remote import RemoteIssue, bounded_number
 
 __all__ = ["DEFAULT_TIMEOUT", "GateLike", "GitHubClient", "RemoteIssue", "issue_from_json"]
 

@@ -26,10 +26,17 @@ from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
+<<<<<<< HEAD
 from batchsync.render import check_limits
 from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
 from batchsync.tree import RULES, Candidate, Walk
 from batchsync.workitem import Kind, Layout, LinkSource, WorkItem
+=======
+from batchsync.remote import MAX_ISSUE_NUMBER, NumberOutOfRange, bounded_number
+from batchsync.render import render
+from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
+from batchsync.workitem import Kind, Layout, LinkSource, WorkItem, kinds_named
+>>>>>>> main
 
 __all__ = [
     "MAX_ISSUE_NUMBER",
@@ -46,12 +53,10 @@ __all__ = [
     "WorkItem",
     "bounded_number",
     "issue_number",
+    "kinds_named",
     "scan",
 ]
 
-# GitHub's issue numbers are GraphQL ``Int`` values: signed 32-bit. A larger one in a file is a
-# mistake or an attack; it is refused before int() reads it (int() of 5,000 digits raises).
-MAX_ISSUE_NUMBER = 2**31 - 1
 # An ``id`` is the key in every marker, sync-map entry and report line: longer is not an id.
 MAX_KEY = 256
 
@@ -488,6 +493,7 @@ def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
     return scalar_text(value)
 
 
+<<<<<<< HEAD
 class NumberOutOfRange(ValueError):
     """A number from outside is larger than any GitHub can hold."""
 
@@ -515,6 +521,8 @@ def bounded_number(digits: str, maximum: int = MAX_ISSUE_NUMBER) -> int:
     return int(significant)
 
 
+=======
+>>>>>>> main
 def issue_number(value: object) -> tuple[int | None, str | None]:
     """The issue a link field names (``123``, ``"#123"``, an issue URL) and the URL if one.
 

@@ -29,10 +29,12 @@ from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from batchsync import defaults
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.ownership import Trust, title_matches
-from batchsync.render import Marker, RenderedIssue, is_managed_label, parse_marker, render
+from batchsync.remote import RemoteIssue
+from batchsync.render import RenderedIssue, is_managed_label, render
 
 __all__ = [
     "Claim",
@@ -55,40 +57,6 @@ __all__ = [
     "needs_link",
     "plan",
 ]
-
-
-@dataclass(frozen=True)
-class RemoteIssue:
-    """An issue as GitHub returned it, reduced to what the engine needs."""
-
-    number: int
-    id: int
-    title: str
-    body: str
-    state: str
-    labels: tuple[str, ...] = ()
-    html_url: str = ""
-    state_reason: str | None = None
-    parent_number: int | None = None
-    parent_known: bool = False  # the answer carried ``parent_issue_url``: parent_number is a fact
-    sub_issues_total: int | None = None  # ``sub_issues_summary.total``; None when not sent
-    author: str = ""  # ``user.login``
-    author_association: str = ""  # OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, ...
-
-    @functools.cached_property
-    def marker(self) -> Marker | None:
-        """The body's marker, parsed once (planning asks for it many times)."""
-        return parse_marker(self.body)
-
-    @property
-    def marker_key(self) -> str | None:
-        """The item key named by the body's marker, if any."""
-        return self.marker.key if self.marker else None
-
-    @property
-    def marker_hash(self) -> str | None:
-        """The content hash in the body's marker, if any."""
-        return self.marker.content_hash if self.marker else None
 
 
 @dataclass(frozen=True)
@@ -400,8 +368,8 @@ class PlannedAction:
 class PlanOptions:
     """What the plan may include besides the items: closing removed items."""
 
-    close_removed: bool = False
-    max_close: int = 10
+    close_removed: bool = defaults.CLOSE_REMOVED
+    max_close: int = defaults.MAX_CLOSE
     all_kinds: bool = True  # closing removed items needs a scan of every kind
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from batchsync import defaults
 from batchsync.errors import (
     ApiError,
     AuthError,
@@ -46,13 +47,13 @@ from batchsync.ratelimit import (
     RateLimitSnapshot,
     SlidingWindow,
     earliest_start,
-    github_retrying,
     limit_wait,
     merge_snapshot,
     points_of,
     token_expiry,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.retry import github_retrying
 
 __all__ = ["REPORT_EVERY", "BatchProcessor", "Describe", "Gate"]
 
@@ -150,13 +151,14 @@ class Gate:
             self._retry_sleep(seconds, failures[-1])
 
         retrying = github_retrying(
-            op, self._limits, sleep=sleep, clock=self._clock, rng=self._rng, repeat=self._repeat
+            op, self._limits, sleep=sleep, clock=self._clock, rng=self._rng, hint=self._pause_left
         )
         return retrying(attempt)
 
-    def _repeat(self) -> int:
+    def _pause_left(self, error: RateLimitError) -> float:
+        """Seconds until the pause this limit answer started (``limit_wait`` ran on it once)."""
         with self._cond:
-            return max(1, self._streak)
+            return max(0.0, self._pause_until - self._clock())
 
     def _attempt(
         self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], failures: list[BaseException]
@@ -290,9 +292,8 @@ class Gate:
     def _retry_sleep(self, seconds: float, error: BaseException) -> None:
         """Tenacity's sleep: wait before a retry, within the deadline, reporting why."""
         if isinstance(error, RateLimitError):
-            reason = limit_wait(
-                error.headers, self._clock(), self._repeat(), self._limits.secondary_wait
-            )[1]
+            with self._cond:
+                reason = self._pause_reason  # set from this answer (or a longer one) already
         else:
             reason = f"retrying after: {error}"
         logger.info("%s; retrying in %.1f s", error, seconds)
@@ -336,7 +337,7 @@ class BatchProcessor:
 
     def __init__(
         self,
-        max_concurrent: int = 10,
+        max_concurrent: int = defaults.MAX_CONCURRENT,
         rate_limit: Limits | None = None,
         *,
         gate: Gate | None = None,

@@ -1,25 +1,23 @@
 """Rate-limit arithmetic, pure: parse GitHub's ``x-ratelimit-*`` headers and decide waits.
 
-No I/O, no threads, no sleeping: the clock (and, for the retry policy, ``sleep``) is always
-passed in. The threads and locks that act on these answers live in ``batchsync.processor``.
+No I/O, no threads, no sleeping, no tenacity: the clock is always passed in. The retry policy
+built on these waits is ``batchsync.retry``; the threads and locks that act on them live in
+``batchsync.processor``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import email.utils
 import enum
 import random
 import re
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_base
-
-from batchsync.errors import ApiError, RateLimitError, ServerError, TransportError
+from batchsync import defaults
+from batchsync.remote import RateLimitSnapshot, int_header
 
 __all__ = [
     "JITTER",
@@ -28,16 +26,12 @@ __all__ = [
     "RESET_MARGIN",
     "TOKEN_EXPIRY_MARGIN",
     "CreationBudget",
-    "GitHubWait",
     "Limits",
     "Op",
     "RateLimitSnapshot",
     "SlidingWindow",
     "backoff_delay",
     "earliest_start",
-    "gave_up",
-    "github_retrying",
-    "is_retryable",
     "jittered",
     "limit_wait",
     "merge_snapshot",
@@ -56,16 +50,6 @@ class Op(enum.Enum):
     READ = "read"  # GET: runs alongside others, up to max-concurrent
     WRITE = "write"  # PATCH/PUT/DELETE: the paced write lane; idempotent, may be retried
     CREATE = "create"  # content-creating POST: paced lane and content budget; never retried blind
-
-
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    raw = headers.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(str(raw).strip())
-    except ValueError:
-        return None
 
 
 # No write starts this close to the expiry GitHub announced: a write, and the marker lookup
@@ -93,44 +77,6 @@ def token_expiry(headers: Mapping[str, str]) -> float | None:
     return when.timestamp()
 
 
-@dataclass(frozen=True)
-class RateLimitSnapshot:
-    """The primary budget as the last response reported it (``reset`` is UTC epoch seconds)."""
-
-    limit: int | None = None
-    remaining: int | None = None
-    used: int | None = None
-    reset: float | None = None
-    resource: str | None = None
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> RateLimitSnapshot | None:
-        """Read the ``x-ratelimit-*`` headers (any case); None when the response has none."""
-        lower = {k.lower(): v for k, v in headers.items()}
-        remaining = _int_header(lower, "x-ratelimit-remaining")
-        limit = _int_header(lower, "x-ratelimit-limit")
-        if remaining is None and limit is None:
-            return None
-        reset = _int_header(lower, "x-ratelimit-reset")
-        return cls(
-            limit=limit,
-            remaining=remaining,
-            used=_int_header(lower, "x-ratelimit-used"),
-            reset=float(reset) if reset is not None else None,
-            resource=lower.get("x-ratelimit-resource"),
-        )
-
-    def to_json(self) -> dict[str, object]:
-        """The snapshot as plain JSON values."""
-        return {
-            "limit": self.limit,
-            "remaining": self.remaining,
-            "used": self.used,
-            "reset": self.reset,
-            "resource": self.resource,
-        }
-
-
 # GitHub's x-ratelimit-reset is whole epoch seconds and the runner's clock may drift from
 # GitHub's: wake a little after the reset rather than a little before it.
 RESET_MARGIN = 1.0
@@ -147,12 +93,18 @@ PAUSE = "rate-limit pause"  # the Gate knows the pause's own reason
 class Limits:
     """Client-side rate-limit settings; the defaults are safe on github.com."""
 
-    threshold: int = 10  # pause all lanes until reset when remaining <= threshold
-    max_retries: int = 3  # retries after the first attempt; 0 allowed
-    retry_delay: float = 1.0  # base seconds of exponential backoff (5xx, connection errors)
-    write_interval: float = 1.0  # seconds between the starts of two writes; 0 = off
-    creates_per_minute: int = 80  # content-creation budget; 0 = off
-    creates_per_hour: int = 500  # 0 = off
+    threshold: int = (
+        defaults.RATE_LIMIT_THRESHOLD
+    )  # pause all lanes until reset when remaining <= threshold
+    max_retries: int = defaults.MAX_RETRIES  # retries after the first attempt; 0 allowed
+    retry_delay: float = (
+        defaults.RETRY_DELAY
+    )  # base seconds of exponential backoff (5xx, connection errors)
+    write_interval: float = (
+        defaults.WRITE_INTERVAL
+    )  # seconds between the starts of two writes; 0 = off
+    creates_per_minute: int = defaults.CREATES_PER_MINUTE  # content-creation budget; 0 = off
+    creates_per_hour: int = defaults.CREATES_PER_HOUR  # 0 = off
     secondary_wait: float = 60.0  # first wait on a secondary limit with no hint; doubles
     requests_per_hour: int = 5000  # the original's default, reported only
     points_per_minute: int = 900  # GitHub's secondary points (read 1, write 5); 0 = off
@@ -254,8 +206,8 @@ def limit_wait(
     hinted = parse_retry_after(lower.get("retry-after"), now)
     if hinted is not None:
         return hinted, f"rate limited: retry-after {hinted:g} s"
-    remaining = _int_header(lower, "x-ratelimit-remaining")
-    reset = _int_header(lower, "x-ratelimit-reset")
+    remaining = int_header(lower, "x-ratelimit-remaining")
+    reset = int_header(lower, "x-ratelimit-reset")
     if remaining == 0 and reset is not None:
         wait = max(0.0, reset + RESET_MARGIN - now)
         return wait, f"primary rate limit exhausted: waiting for the reset ({wait:.0f} s)"
@@ -415,79 +367,3 @@ def earliest_start(
     if op is Op.CREATE:
         candidates.append(budget.earliest(now))
     return max(candidates, key=lambda c: c[0])
-
-
-def is_retryable(op: Op, error: BaseException) -> bool:
-    """Whether GitHub's rules allow a retry: limits always; 5xx or no answer unless a create."""
-    if isinstance(error, RateLimitError):
-        return True
-    if isinstance(error, ServerError | TransportError):
-        return op is not Op.CREATE
-    return False
-
-
-class GitHubWait(wait_base):
-    """tenacity wait: GitHub's hint for a rate limit, else exponential backoff with jitter."""
-
-    def __init__(
-        self,
-        limits: Limits,
-        *,
-        clock: Callable[[], float],
-        rng: random.Random,
-        repeat: Callable[[], int] = lambda: 1,
-    ) -> None:
-        self.limits = limits
-        self.clock = clock
-        self.rng = rng
-        self.repeat = repeat
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        """Seconds to wait before the next attempt."""
-        outcome = retry_state.outcome
-        error = outcome.exception() if outcome is not None else None
-        if isinstance(error, RateLimitError):
-            return limit_wait(
-                error.headers, self.clock(), self.repeat(), self.limits.secondary_wait
-            )[0]
-        return jittered(
-            backoff_delay(retry_state.attempt_number, self.limits.retry_delay), self.rng
-        )
-
-
-def gave_up(error: BaseException, retries: int) -> BaseException:
-    """The last error again, its message saying how many retries were spent on it."""
-    plural = "retry" if retries == 1 else "retries"
-    note = f"gave up after {retries} {plural}" if retries else "not retried (max-retries is 0)"
-    if isinstance(error, ApiError):
-        return dataclasses.replace(error, message=f"{error.message} ({note})")
-    if isinstance(error, TransportError):
-        return TransportError(error.method, error.path, f"{error.reason}; {note}")
-    return error
-
-
-def github_retrying(
-    op: Op,
-    limits: Limits,
-    *,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-    rng: random.Random,
-    repeat: Callable[[], int] = lambda: 1,
-) -> Retrying:
-    """The one retry policy: GitHub's waits, ``max_retries`` retries, no sleep after the last."""
-
-    def give_up(retry_state: RetryCallState) -> None:
-        outcome = retry_state.outcome
-        assert outcome is not None  # tenacity calls this only after an attempt
-        error = outcome.exception()
-        assert error is not None  # only failed attempts are retried
-        raise gave_up(error, limits.max_retries) from error
-
-    return Retrying(
-        sleep=sleep,
-        stop=stop_after_attempt(limits.max_retries + 1),
-        wait=GitHubWait(limits, clock=clock, rng=rng, repeat=repeat),
-        retry=retry_if_exception(lambda e: is_retryable(op, e)),
-        retry_error_callback=give_up,
-    )

@@ -17,9 +17,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
 
 from batchsync.errors import ItemError
+from batchsync.marker import MARKER_RE, Marker, format_marker, parse_marker, strip_marker
 from batchsync.workitem import Kind, WorkItem
 
 __all__ = [
@@ -51,18 +51,6 @@ CLOSED_STATUSES = frozenset({"completed", "complete", "closed", "done"})
 KIND_LABELS = frozenset(k.value for k in Kind)
 PRIORITY_PREFIX = "priority:"
 
-# Text a person appended on GitHub may follow the marker: any line matches, the last wins.
-_MARKER_RE = re.compile(r"^<!-- batchsync key=(\S+) hash=([0-9a-f]{16}) -->[ \t\r]*$", re.MULTILINE)
-_MARKER_LINE_RE = re.compile(r"\n*^<!-- batchsync [^\n]*-->[ \t\r]*$\n?", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Marker:
-    """The identity an issue carries: the item key and the hash of what was last written."""
-
-    key: str
-    content_hash: str
-
 
 @dataclass(frozen=True)
 class RenderedIssue:
@@ -79,28 +67,6 @@ class RenderedIssue:
     def state_reason(self) -> str | None:
         """GitHub's reason when the item closes the issue (``completed``), else None."""
         return "completed" if self.state == "closed" else None
-
-
-def format_marker(key: str, content_hash: str) -> str:
-    """The marker line for ``key`` (percent-encoded, so it can never end the comment early)."""
-    return f"<!-- batchsync key={quote(key, safe='/._~:@')} hash={content_hash} -->"
-
-
-def parse_marker(body: str | None) -> Marker | None:
-    """The marker in an issue body (the last one when there are several), or None."""
-    if not body:
-        return None
-    found = None
-    for found in _MARKER_RE.finditer(body):  # noqa: B007 - only the last match matters
-        pass
-    if found is None:
-        return None
-    return Marker(key=unquote(found.group(1)), content_hash=found.group(2))
-
-
-def strip_marker(body: str) -> str:
-    """The body without any marker line."""
-    return _MARKER_LINE_RE.sub("", body).rstrip()
 
 
 def is_managed_label(name: str) -> bool:
@@ -252,7 +218,7 @@ def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
         meta.append(f"- **Dependencies:** {refs}")
     content = item.body.replace("\r\n", "\n").strip("\n").rstrip()
     # A marker-looking line inside the file must not be taken for the issue's identity.
-    marked = "<!-- batchsync " in content and _MARKER_RE.search(content) is not None  # fast path
+    marked = "<!-- batchsync " in content and MARKER_RE.search(content) is not None  # fast path
     content = strip_marker(content) if marked else content
     parts = ["\n".join(meta), "---", content] if meta else ["---", content]
     return "\n\n".join(p for p in parts if p)

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from batchsync.errors import Failure, FailureKind
-from batchsync.ratelimit import RateLimitSnapshot
+from batchsync.remote import RateLimitSnapshot
 
 __all__ = ["BatchResult", "Failure", "FailureKind", "ItemAction", "Outcome"]
 

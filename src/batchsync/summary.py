@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from batchsync.ratelimit import RateLimitSnapshot
+from batchsync.remote import RateLimitSnapshot
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.workflow import FIELD_LIMIT, clean
 

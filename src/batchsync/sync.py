@@ -7,16 +7,16 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Required, TextIO, TypedDict, Unpack
 
 from batchsync import summary, workflow
-from batchsync.config import Settings
+from batchsync.config import ItemType, Settings, load_settings
 from batchsync.engine import Engine, EngineOptions, IssueClient, ProgressFn
 from batchsync.errors import BatchsyncError, SettingsError, fatal_of
 from batchsync.github import GitHubClient
-from batchsync.items import Kind, scan
+from batchsync.items import kinds_named, scan
 from batchsync.processor import BatchProcessor, Gate
 from batchsync.progress import progress_for
 from batchsync.ratelimit import Limits
@@ -55,21 +55,21 @@ def _path_prefix(base: Path, workspace: Path) -> str:
     return "" if rel == "." else f"{rel}/"
 
 
-def run(
-    settings: Settings,
-    *,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    on_progress: ProgressFn | None = None,
-    on_wait: Callable[[str, float], None] | None = None,
-) -> BatchResult:
-    """One sync: scan, list, plan, execute. Per-item problems are outcomes, not exceptions.
+def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOptions:
+    return EngineOptions(
+        repo=repository,
+        dry_run=settings.dry_run,
+        sub_issues=settings.sub_issues,
+        close_removed=settings.close_removed,
+        max_close=settings.max_close,
+        all_kinds=settings.item_type is ItemType.ALL,
+        create_attempts=settings.max_retries + 1,
+        path_prefix=_path_prefix(base, settings.workspace),
+        trusted_authors=settings.trusted_logins(),
+    )
 
-    Raises ``SettingsError`` (no token or repository, bad path), ``RunStop`` when GitHub refused
-    the token (401, or a 403 that is no rate limit), and ``NotFoundError`` when the repository
-    cannot be seen.
-    """
-    start = clock()
+
+def _token(settings: Settings) -> str:
     token = settings.token_value()
     if not token:
         raise SettingsError(
@@ -77,34 +77,56 @@ def run(
             None,
             "set GITHUB_TOKEN (or the github-token input) to a token that may write issues",
         )
+    return token
+
+
+def run(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: ProgressFn | None = None,
+    on_wait: Callable[[str, float], None] | None = None,
+    client: IssueClient | None = None,
+    processor: BatchProcessor | None = None,
+) -> BatchResult:
+    """One sync: scan, list, plan, execute. Per-item problems are outcomes, not exceptions.
+
+    The only place a run is assembled. ``client`` and ``processor`` replace the GitHub adapter
+    and the processor built from ``settings`` (a given processor brings its own limits, clock
+    and deadline). Raises ``SettingsError`` (no token or repository, bad path), ``RunStop``
+    when GitHub refused the token (401, or a 403 that is no rate limit), and ``NotFoundError``
+    when the repository cannot be seen.
+    """
+    token = _token(settings) if client is None else None
     if not settings.repository:
         raise SettingsError("repository", None, "owner/name, e.g. --repo octo/demo")
+    if processor is not None:
+        clock = processor.gate.clock
+    start = clock()
     base = settings.base_dir()
-    kinds = settings.kinds()
-    scanned = scan(base, workspace=settings.workspace, kinds=kinds)
-    limits = limits_from(settings)
-    deadline = start + settings.time_budget * 60
-    gate = Gate(limits, clock=clock, sleep=sleep, deadline=deadline, on_wait=on_wait)
-    processor = BatchProcessor(settings.max_concurrent, gate=gate)
-    client = GitHubClient(
-        settings.api_url, token, settings.repository, gate, pool_size=settings.max_concurrent
-    )
-    options = EngineOptions(
-        repo=settings.repository,
-        dry_run=settings.dry_run,
-        sub_issues=settings.sub_issues,
-        close_removed=settings.close_removed,
-        max_close=settings.max_close,
-        all_kinds=set(kinds) == set(Kind),
-        create_attempts=settings.max_retries + 1,
-        path_prefix=_path_prefix(base, settings.workspace),
-        trusted_authors=settings.trusted_logins(),
-    )
+    scanned = scan(base, workspace=settings.workspace, kinds=kinds_named(settings.item_type))
+    if processor is None:
+        deadline = start + settings.time_budget * 60
+        gate = Gate(
+            limits_from(settings), clock=clock, sleep=sleep, deadline=deadline, on_wait=on_wait
+        )
+        processor = BatchProcessor(settings.max_concurrent, gate=gate)
+    if client is None:
+        assert token is not None
+        client = GitHubClient(
+            settings.api_url,
+            token,
+            settings.repository,
+            processor.gate,
+            pool_size=processor.max_concurrent,
+        )
     write_back = None
     if settings.write_back and not settings.dry_run:
         write_back = WriteBack(base, scanned.sync_map, workspace=settings.workspace.resolve())
+    options = _engine_options(settings, base, settings.repository)
     result = Engine(client, processor, options, write_back=write_back).execute(scanned, on_progress)
-    return dataclasses.replace(result, duration=clock() - start, rate_limit=gate.snapshot)
+    return dataclasses.replace(result, duration=clock() - start, rate_limit=processor.gate.snapshot)
 
 
 def main(
@@ -182,12 +204,12 @@ class SyncOptions(TypedDict, total=False):
     processor: BatchProcessor | None
     dry_run: bool
     on_progress: ProgressFn | None
-    api_url: str
+    api_url: str | None
     write_back: bool
 
 
 def _batch_sync(
-    kinds: Iterable[Kind],
+    item_type: ItemType,
     *,
     repo: str,
     base_path: str | Path = ".claude",
@@ -196,41 +218,43 @@ def _batch_sync(
     processor: BatchProcessor | None = None,
     dry_run: bool = False,
     on_progress: ProgressFn | None = None,
-    api_url: str = "https://api.github.com",
+    api_url: str | None = None,
     write_back: bool = False,
 ) -> BatchResult:
-    processor = processor or BatchProcessor()
-    if client is None:
-        if not token:
-            raise SettingsError("github-token", None, "pass client= or token=")
-        client = GitHubClient(api_url, token, repo, processor.gate)
-    base = Path(base_path)
-    kinds = tuple(kinds)
-    start = time.time()
-    scanned = scan(base, kinds=kinds)
-    options = EngineOptions(repo=repo, dry_run=dry_run, all_kinds=set(kinds) == set(Kind))
-    writer = WriteBack(base, scanned.sync_map) if write_back and not dry_run else None
-    result = Engine(client, processor, options, write_back=writer).execute(scanned, on_progress)
-    return dataclasses.replace(
-        result, duration=time.time() - start, rate_limit=processor.gate.snapshot
-    )
+    """A shim over ``run``: the original API's arguments become settings (defaults from them).
+
+    ``base_path`` is the workspace itself, so outcome paths stay relative to it, as before.
+    """
+    base = Path(base_path).resolve()
+    given: dict[str, object] = {
+        "repository": repo,
+        "github_token": token,
+        "api_url": api_url,
+        "workspace": base,
+        "path": ".",
+        "item_type": item_type,
+        "dry_run": dry_run,
+        "write_back": write_back,
+    }
+    settings = load_settings(given, env={})
+    return run(settings, on_progress=on_progress, client=client, processor=processor)
 
 
 def batch_sync_prds(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync the PRDs under ``base_path`` (the original ``batchSyncPRDs``)."""
-    return _batch_sync((Kind.PRD,), **options)
+    return _batch_sync(ItemType.PRD, **options)
 
 
 def batch_sync_epics(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync the epics under ``base_path`` (the original ``batchSyncEpics``)."""
-    return _batch_sync((Kind.EPIC,), **options)
+    return _batch_sync(ItemType.EPIC, **options)
 
 
 def batch_sync_tasks(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync the tasks under ``base_path`` (the original ``batchSyncTasks``)."""
-    return _batch_sync((Kind.TASK,), **options)
+    return _batch_sync(ItemType.TASK, **options)
 
 
 def batch_sync_all(**options: Unpack[SyncOptions]) -> BatchResult:
     """Sync PRDs, epics and tasks, in that order, through one processor (``batchSyncAll``)."""
-    return _batch_sync(tuple(Kind), **options)
+    return _batch_sync(ItemType.ALL, **options)

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Kind", "Layout", "LinkSource", "WorkItem"]
+__all__ = ["Kind", "Layout", "LinkSource", "WorkItem", "kinds_named"]
 
 
 class Kind(enum.StrEnum):
@@ -20,6 +20,11 @@ class Kind(enum.StrEnum):
     def prefix(self) -> str:
         """The issue title prefix, e.g. ``[PRD]``."""
         return f"[{self.name}]"
+
+
+def kinds_named(name: str) -> tuple[Kind, ...]:
+    """The kinds a `type` setting selects (all, prd, epic or task), parents first."""
+    return tuple(Kind) if name == "all" else (Kind(name),)
 
 
 class Layout(enum.StrEnum):

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from batchsync.emulator import main
+from batchsync.emulator.cli import _emulator, build_parser
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -141,6 +142,11 @@ def test_main_is_callable_in_process():
     with pytest.raises(SystemExit) as stopped:
         main(["--limits", "sometimes"])
     assert stopped.value.code == 2
+
+
+def test_list_fields_option_reaches_the_emulator() -> None:
+    args = build_parser().parse_args(["--list-fields", "none"])
+    assert _emulator(args).service.api.list_fields == "none"
 
 
 def test_admin_endpoints_need_the_admin_token_once_tokens_are_set(running):

@@ -14,6 +14,7 @@ import pytest
 
 from batchsync.config import load_settings
 from batchsync.emulator import Emulator, ManualClock, Repo
+from batchsync.errors import SettingsError
 from batchsync.render import format_marker, parse_marker, strip_marker
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.sync import run
@@ -419,3 +420,15 @@ def test_a_first_sync_split_over_time_budgeted_runs_finishes_without_relinking(
         assert len(emu.issues(REPO)) == 20
         [epic] = marked(emu, "epic-001")
         assert len(emu.sub_issues(REPO, epic["number"])) == 18
+
+
+def test_close_removed_with_a_path_that_does_not_exist_sends_nothing(
+    emu: Emulator, workspace: Path
+) -> None:
+    sync(emu, workspace)
+    emu.stats.reset()
+    with pytest.raises(SettingsError) as stopped:
+        sync(emu, workspace, path="no-such-folder", close_removed=True)
+    assert stopped.value.name == "path"
+    assert emu.stats.total == 0
+    assert all(i["state"] == "open" for i in emu.issues(REPO))

@@ -26,8 +26,9 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.items import Kind
-from batchsync.ratelimit import RateLimitSnapshot, gave_up
+from batchsync.ratelimit import RateLimitSnapshot
 from batchsync.results import BatchResult, Failure, ItemAction, Outcome
+from batchsync.retry import gave_up
 from runner_env import ACTION_YML, parse_outputs
 
 TOKEN = "ghs_unit0secret0token"

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pydantic
 import pytest
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from batchsync.config import (
     SOURCES,
@@ -15,7 +17,7 @@ from batchsync.config import (
     secrets_to_mask,
 )
 from batchsync.errors import SettingsError
-from batchsync.items import Kind
+from batchsync.items import Kind, kinds_named
 
 TOKEN = "ghp_" + "s3cr3t" * 6
 
@@ -295,7 +297,7 @@ def test_base_dir_through_a_symlink_leaving_the_workspace_is_refused(tmp_path):
     ],
 )
 def test_kinds_from_type(value, kinds):
-    assert load_settings(env={"INPUT_TYPE": value}).kinds() == kinds
+    assert kinds_named(load_settings(env={"INPUT_TYPE": value}).item_type) == kinds
 
 
 def test_settings_are_frozen():
@@ -350,3 +352,20 @@ def test_trusted_authors_refuse_something_that_is_no_login():
     with pytest.raises(SettingsError) as caught:
         load_settings(env={"INPUT_TRUSTED-AUTHORS": "ana, not/a login"})
     assert caught.value.name == "trusted-authors"
+
+
+def test_a_blank_spelling_falls_through_where_pydantic_settings_would_stop(monkeypatch):
+    # Why config reads the environment itself (see Settings.settings_customise_sources):
+    # pydantic-settings' env source with both spellings as AliasChoices takes a blank value.
+    class Alternative(BaseSettings):
+        model_config = SettingsConfigDict(env_ignore_empty=True)
+        dry_run: bool = Field(
+            False, validation_alias=AliasChoices("INPUT_DRY-RUN", "INPUT_DRY_RUN")
+        )
+
+    env = {"INPUT_DRY-RUN": " ", "INPUT_DRY_RUN": "true"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Alternative()
+    assert load_settings(env=env).dry_run is True

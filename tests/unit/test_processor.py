@@ -9,6 +9,7 @@ import tracemalloc
 
 import pytest
 
+from batchsync import processor as processor_module
 from batchsync.errors import (
     ApiError,
     AuthError,
@@ -27,7 +28,7 @@ from batchsync.errors import (
     error_from_response,
 )
 from batchsync.processor import REPORT_EVERY, BatchProcessor, Gate
-from batchsync.ratelimit import RESET_MARGIN, Limits, Op
+from batchsync.ratelimit import RESET_MARGIN, Limits, Op, limit_wait
 from batchsync.results import BatchResult, ItemAction, Outcome
 
 T0 = 1_700_000_000.0
@@ -793,6 +794,23 @@ def test_limit_waits_are_reported_with_reason_and_seconds_in_slices():
     assert all("retry-after" in reason for reason, _ in waits)
     assert max(clock.sleeps) <= REPORT_EVERY
     assert clock.slept == 25
+
+
+@pytest.mark.parametrize("headers", [{"retry-after": "25"}, {}])
+def test_each_limit_answer_has_its_wait_worked_out_once(monkeypatch, headers):
+    worked_out = []
+
+    def counted(*args, **kwargs):
+        worked_out.append(args)
+        return limit_wait(*args, **kwargs)
+
+    monkeypatch.setattr(processor_module, "limit_wait", counted)
+    clock = FakeClock()
+    gate = make_gate(clock, on_wait=lambda reason, seconds: None)
+    script = Script(clock, secondary(**headers), secondary(**headers), ("ok", {}))
+    gate.call(Op.READ, script)
+    assert len(worked_out) == 2  # two limit answers, one wait each
+    assert clock.slept == (50 if headers else 60 + 120)
 
 
 def test_lanes_waiting_on_one_pause_report_it_once_per_interval():

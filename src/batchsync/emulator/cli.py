@@ -12,6 +12,7 @@ from typing import Protocol, TextIO
 
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.server import Emulator
+from batchsync.emulator.shapes import LIST_FIELDS
 
 __all__ = ["build_parser", "main"]
 
@@ -68,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repo", action="append", default=[], help="owner/name to create")
     parser.add_argument("--no-sub-issues", action="store_true", help="serve no sub-issues API")
     parser.add_argument("--search-lag", type=float, default=10.0, help="search index delay (s)")
+    parser.add_argument(
+        "--list-fields",
+        choices=LIST_FIELDS,
+        default="both",
+        help="what list answers carry of the optional parent_issue_url and sub_issues_summary "
+        "(default both; single-issue answers always carry them)",
+    )
     return parser
 
 
@@ -88,6 +96,7 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         sub_issues=not args.no_sub_issues,
         search_lag=args.search_lag,
         host=args.host,
+        list_fields=args.list_fields,
         admin_token=args.admin_token,
     )
     for token in args.token:

@@ -212,6 +212,7 @@ class _Admin:
             str(body["token"]),
             permission=str(body.get("permission", "write")),
             kind=str(body.get("kind", "installation")),
+            login=str(body["login"]) if body.get("login") else None,
         )
         return {"added": True}
 
