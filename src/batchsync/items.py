@@ -26,17 +26,11 @@ from typing import Any
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
-<<<<<<< HEAD
+from batchsync.remote import MAX_ISSUE_NUMBER, NumberOutOfRange, bounded_number
 from batchsync.render import check_limits
 from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
 from batchsync.tree import RULES, Candidate, Walk
-from batchsync.workitem import Kind, Layout, LinkSource, WorkItem
-=======
-from batchsync.remote import MAX_ISSUE_NUMBER, NumberOutOfRange, bounded_number
-from batchsync.render import render
-from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
 from batchsync.workitem import Kind, Layout, LinkSource, WorkItem, kinds_named
->>>>>>> main
 
 __all__ = [
     "MAX_ISSUE_NUMBER",
@@ -493,36 +487,10 @@ def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
     return scalar_text(value)
 
 
-<<<<<<< HEAD
-class NumberOutOfRange(ValueError):
-    """A number from outside is larger than any GitHub can hold."""
-
-
 class MalformedLink(ValueError):
     """An issue URL that names no repository (``https://github.com//issues/2``)."""
 
 
-def bounded_number(digits: str, maximum: int = MAX_ISSUE_NUMBER) -> int:
-    """ASCII ``digits`` as an int, read only when it cannot exceed ``maximum``.
-
-    Raises ``NumberOutOfRange`` for a larger number (whatever its length) and ``ValueError``
-    for anything but ASCII digits.
-    """
-    if not digits or not digits.isascii() or not digits.isdigit():
-        raise ValueError("not a number")
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > len(str(maximum)) or int(significant) > maximum:
-        shown = (
-            significant
-            if len(significant) <= 20
-            else f"{significant[:12]}... ({len(significant):,} digits)"
-        )
-        raise NumberOutOfRange(f"{shown} is out of range (at most {maximum:,})")
-    return int(significant)
-
-
-=======
->>>>>>> main
 def issue_number(value: object) -> tuple[int | None, str | None]:
     """The issue a link field names (``123``, ``"#123"``, an issue URL) and the URL if one.
 
