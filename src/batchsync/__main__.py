@@ -2,6 +2,6 @@
 
 import sys
 
-from batchsync.cli import main
+from batchsync.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

@@ -7,6 +7,7 @@ import contextlib
 import difflib
 import importlib
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from batchsync.errors import ItemError, SettingsError
 from batchsync.items import kinds_named, scan
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
-__all__ = ["SAMPLE_TREE", "build_parser", "escape_data", "escape_property", "main"]
+__all__ = ["SAMPLE_TREE", "build_parser", "entry", "escape_data", "escape_property", "main"]
 
 SAMPLE_TREE = Path(__file__).with_name("sample_tree")
 
@@ -324,6 +325,16 @@ def _fatal_summary(error: SettingsError) -> None:
         path.open("a", encoding="utf-8", errors="backslashreplace") as handle,
     ):
         handle.write(text)
+
+
+def entry() -> int:
+    """The process's entry point (``batchsync``, ``python -m batchsync``): ``main``, with the
+    traceback of a crash printed through the one way out too (it may quote a file's text)."""
+    try:
+        return main()
+    except Exception:
+        _Io.for_run(in_actions(), secrets_to_mask()).err.say(traceback.format_exc())
+        return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -89,13 +89,14 @@ def _sync_once(
     out.say(f"\n{label}")
     before = _counted(emulator)
     progress = progress_for(err, actions=settings.in_actions, clock=emulator.clock.now)
-    result = sync.run(
-        settings,
-        clock=emulator.clock.now,
-        sleep=emulator.clock.sleep,
-        on_progress=progress,
-        on_wait=progress.on_wait,
-    )
+    with workflow.logging_to(err):
+        result = sync.run(
+            settings,
+            clock=emulator.clock.now,
+            sleep=emulator.clock.sleep,
+            on_progress=progress,
+            on_wait=progress.on_wait,
+        )
     after = _counted(emulator)
     used = Requests(after.total - before.total, after.writes - before.writes)
     out.say(summary.text(result, repository=DEMO_REPOSITORY))

@@ -363,6 +363,38 @@ def test_validate_reports_numbers_out_of_range_without_a_traceback(tmp_path, cap
     ]
 
 
+def test_a_token_given_as_another_input_is_masked_first_and_never_echoed(
+    monkeypatch, tmp_path, capsys
+):
+    # `repository: ${{ secrets.X }}`: the error about the input must not print the secret.
+    secret = "ghp_" + "WrongInput0" * 4
+    summary_file = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
+    monkeypatch.setenv("INPUT_GITHUB-TOKEN", TOKEN)
+    monkeypatch.setenv("INPUT_REPOSITORY", secret)
+    assert main([]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [f"::add-mask::{TOKEN}", f"::add-mask::{secret}"]
+    assert "invalid repository: '***'; owner/name" in lines[2]
+    assert all(secret not in line and TOKEN not in line for line in lines[2:])
+    assert secret not in summary_file.read_text()
+
+
+def test_a_crash_is_printed_through_the_one_way_out(monkeypatch, capsys):
+    def crash(argv=None):
+        raise RuntimeError("from a file\n::add-mask::x \x1b]0;title\x07")
+
+    monkeypatch.setattr(cli, "main", crash)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert cli.entry() == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: from a file" in err
+    assert "\x1b" not in err
+    assert not any(line.lstrip().startswith("::") for line in err.splitlines())
+
+
 def test_validate_reports_githubs_limits_with_file_and_line(tmp_path, capsys):
     write(tmp_path, ".claude/prds/a.md", "---\nname: A\npriority: " + "p" * 45 + "\n---\n")
     write(tmp_path, ".claude/prds/b.md", "---\nname: " + "t" * 251 + "\n---\n")
