@@ -267,7 +267,9 @@ def render_fatal(message: str, fix: str | None = None, info: RunInfo = RunInfo()
     where = f" to {cell(info.repository)}" if info.repository else ""
     lines = [f"## batchsync{where}", "", "**Nothing was synced.**", "", cell(message), ""]
     if fix:
-        lines += ["Fix:", "", "```yaml", fix, "```", ""]
+        # The fix may quote an input: no line of it may close the fence and add markup.
+        inert = clean(fix, keep_breaks=True).replace("```", "'''")
+        lines += ["Fix:", "", "```yaml", inert, "```", ""]
     return "\n".join(lines)
 
 
