@@ -109,8 +109,10 @@ class IssueClient(Protocol):
         """The newest issue above ``above`` that ``wanted`` accepts."""
         ...
 
-    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
-        """Create an issue."""
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
         ...
 
     def update_issue(
@@ -245,7 +247,8 @@ class Engine:
     @property
     def warnings(self) -> tuple[str, ...]:
         """Warnings gathered so far (duplicate markers, no sub-issues API, closes skipped)."""
-        return tuple(self._warnings)
+        told: tuple[str, ...] = getattr(self._client, "warnings", ())  # e.g. no GraphQL
+        return (*self._warnings, *told)
 
     # ---- the run -------------------------------------------------------------------------
 
@@ -435,9 +438,7 @@ class Engine:
         assert planned.rendered is not None
         rendered, before, reason = planned.rendered, planned.issue, planned.reason
         if planned.action is PlanAction.CREATE:
-            issue, recovered = self._create(item, rendered)
-            if recovered:
-                reason += "; the create's answer was lost, the issue was found by its marker"
+            issue, before, reason = self._create(item, rendered, reason)
         elif planned.action in (PlanAction.UPDATE, PlanAction.ADOPT):
             assert before is not None
             issue = self._update(before, rendered)
@@ -467,15 +468,26 @@ class Engine:
             return self._outcome(item, ItemAction.FAILED, issue, reason, failure=unrecorded)
         return self._outcome(item, _DONE[planned.action], issue, reason)
 
-    def _create(self, item: WorkItem, rendered: RenderedIssue) -> tuple[RemoteIssue, bool]:
-        """The create step: one new issue for ``item``, exactly once; (issue, recovered).
+    def _create(
+        self, item: WorkItem, rendered: RenderedIssue, reason: str
+    ) -> tuple[RemoteIssue, RemoteIssue | None, str]:
+        """The create step: one new issue for ``item``, exactly once, under its parent when the
+        server can (GraphQL); (issue, the issue as the link step should see it, reason).
 
         A create cannot set the state: an item that starts closed is created with the open
-        variant's marker and closed after (see render.restate). The sub-issue link follows in
-        ``_link``.
+        variant's marker and closed after (see render.restate). A link the create did not make
+        follows in ``_link``.
         """
         sent = restate(rendered, "open") if rendered.state == "closed" else rendered
-        return self._create_once(item.key, sent)
+        parent = self._claim_parent(item)
+        issue, recovered = self._create_once(item.key, sent, parent)
+        if recovered:
+            reason += "; the create's answer was lost, the issue was found by its marker"
+        if parent is not None and issue.parent_number == parent:
+            return issue, issue, reason  # linked in the create itself: no sub-issue request
+        if parent is not None:
+            self._release(parent)
+        return issue, None, reason
 
     def _took_back(self, item: WorkItem, issue: RemoteIssue) -> None:
         with self._lock:
@@ -489,25 +501,48 @@ class Engine:
             issue.number, body=rendered.body, state="closed", state_reason=rendered.state_reason
         )
 
-    def _create_once(self, key: str, sent: RenderedIssue) -> tuple[RemoteIssue, bool]:
+    def _claim_parent(self, item: WorkItem) -> int | None:
+        """The parent a new issue is created under (its child slot counted), or None."""
+        if item.parent_key is None:
+            return None
+        with self._lock:
+            parent = self._numbers.get(item.parent_key)
+            if not self._links_on or parent is None:
+                return None
+            count = self._children.get(parent, 0)
+            if count >= SUB_ISSUE_CAP:
+                return None  # created unlinked; the link step reports the cap
+            self._children[parent] = count + 1
+            return parent
+
+    def _create_once(
+        self, key: str, sent: RenderedIssue, parent: int | None = None
+    ) -> tuple[RemoteIssue, bool]:
         lost: UncertainWriteError | None = None
         for _ in range(max(1, self._opts.create_attempts)):
             with self._lock:
                 floor = self._high_water  # every issue up to here existed before this send
             try:
-                issue = self._client.create_issue(sent.title, sent.body, sent.labels)
+                issue = self._send_create(sent, parent)
             except UncertainWriteError as exc:
                 lost = exc
                 found = self._client.find_created(lambda i: i.marker_key == key, above=floor)
                 if found is None:
                     continue  # GitHub did not act on it: sending again makes no duplicate
                 self._saw(found.number)
+                if parent is not None and not found.parent_known:
+                    found = self._client.get_issue(found.number) or found  # the link's fact
                 return found, True
             self._saw(issue.number)
             self._learn(issue)
             return issue, False
         assert lost is not None
         raise lost
+
+    def _send_create(self, sent: RenderedIssue, parent: int | None) -> RemoteIssue:
+        if parent is None:
+            return self._client.create_issue(sent.title, sent.body, sent.labels)
+        return self._client.create_issue(sent.title, sent.body, sent.labels, parent=parent)
 
     def _learn(self, issue: RemoteIssue) -> None:
         """An issue this run created names the account the token writes as."""
