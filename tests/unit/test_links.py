@@ -37,6 +37,13 @@ SCANNED_ROOT = ("Dockerfile", "action.yml", "pyproject.toml")
 @cache
 def tracked() -> tuple[str, ...]:
     """Files git tracks (plus new ones not yet committed), relative to the root."""
+    if not (ROOT / ".git").exists():  # an unpacked sdist: every file but caches and venvs
+        return tuple(
+            p.relative_to(ROOT).as_posix()
+            for p in sorted(ROOT.rglob("*"))
+            if p.is_file()
+            and not any(s.startswith((".venv", "__pycache__")) for s in p.relative_to(ROOT).parts)
+        )
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,

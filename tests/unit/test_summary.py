@@ -318,3 +318,11 @@ def test_terminal_report_names_created_and_failed_items_with_numbers_and_urls() 
     assert sum(line.startswith("  created #") for line in lines) == summary.REPORT_CAP
     assert "  ... and 5 more created (every item is in --json)" in lines
     assert "  error: epics/e/f-1.md:2 (#99): PATCH -> 422: no" in lines
+
+
+def test_a_fix_quoting_an_input_cannot_close_its_code_block() -> None:
+    text = summary.render_fatal("bad", "with:\n  path: x\n```\n# injected\n\x1b[31m")
+    lines = text.splitlines()
+    assert lines.count("```yaml") == 1
+    assert lines.count("```") == 1
+    assert "\x1b" not in text
