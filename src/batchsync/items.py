@@ -656,6 +656,25 @@ def _duplicate_errors(
         )
 
 
+def _dependency_keys(
+    entry: _Parsed, context: _Context, keys: set[str], notes: list[ItemError]
+) -> list[str]:
+    """The item's dependencies as keys; one not in its epic stays as text, with a note."""
+    lines: Mapping[str, int] = entry.values["lines"]
+    dependencies = []
+    for text in (scalar_text(dep) for dep in entry.deps):
+        if text:
+            dependency = _dependency(text, entry.epic_folder, context.numbers, keys)
+            if dependency is None:
+                where = context.shown(entry.epic_folder) + "/"
+                line = next((lines[n] for n in _DEPENDENCY_FIELDS if n in lines), None)
+                message = f"depends on task {text}, which is not in {where}: shown as text"
+                notes.append(ItemError(context.shown(entry.path), line, message, key=entry.key))
+                dependency = text
+            dependencies.append(dependency)
+    return dependencies
+
+
 def _resolved(
     entry: _Parsed, context: _Context, keys: set[str], notes: list[ItemError]
 ) -> WorkItem:
@@ -680,17 +699,7 @@ def _resolved(
     source = LinkSource.FRONTMATTER if link is not None else None
     if link is None and entry.key in context.sync_map:
         link, source = context.sync_map[entry.key], LinkSource.SYNC_MAP
-    dependencies = []
-    for text in (scalar_text(dep) for dep in entry.deps):
-        if text:
-            dependency = _dependency(text, entry.epic_folder, context.numbers, keys)
-            if dependency is None:
-                where = context.shown(entry.epic_folder) + "/"
-                line = next((lines[n] for n in _DEPENDENCY_FIELDS if n in lines), None)
-                message = f"depends on task {text}, which is not in {where}: shown as text"
-                notes.append(ItemError(shown, line, message, key=entry.key))
-                dependency = text
-            dependencies.append(dependency)
+    dependencies = _dependency_keys(entry, context, keys, notes)
     return WorkItem(
         kind=entry.kind,
         key=entry.key,
