@@ -269,8 +269,9 @@ def _classify(
         if here in failed:
             files[c.rel] = ScannedFile(here, FileClass.ERROR, failed[here])
         elif c.archived:
-            why = f"not parsed: {broken[c.rel]}" if c.rel in broken else kept.get(c.rel, "")
-            files[c.rel] = ScannedFile(here, FileClass.ARCHIVED, why or "archived")
+            why = f"key {kept[c.rel]}" if c.rel in kept else "kept apart"
+            why = f"not parsed: {broken[c.rel]}" if c.rel in broken else why
+            files[c.rel] = ScannedFile(here, FileClass.ARCHIVED, f"archived, never synced ({why})")
         elif c.rel in synced:
             files[c.rel] = ScannedFile(here, FileClass.ITEM, synced[c.rel])
         else:  # parsed as a parent, but its kind is not selected
