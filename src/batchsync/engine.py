@@ -68,12 +68,14 @@ ProgressFn = Callable[[int, int, Any], None]
 _PLANNED = {
     PlanAction.CREATE: ItemAction.PLANNED_CREATE,
     PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
+    PlanAction.ADOPT: ItemAction.PLANNED_UPDATE,
     PlanAction.UNCHANGED: ItemAction.UNCHANGED,
     PlanAction.CLOSE: ItemAction.PLANNED_CLOSE,
 }
 _DONE = {
     PlanAction.CREATE: ItemAction.CREATED,
     PlanAction.UPDATE: ItemAction.UPDATED,
+    PlanAction.ADOPT: ItemAction.UPDATED,
     PlanAction.UNCHANGED: ItemAction.UNCHANGED,
 }
 
@@ -233,7 +235,6 @@ class Engine:
         self._under: dict[int, frozenset[int]] = {}  # parent -> sub-issues read from GitHub
         self._reading: dict[int, threading.Lock] = {}  # parent -> held while its list is read
         self._expected: dict[int, int] = {}  # parent -> its children in the tree that exist
-        self._present: frozenset[str] = frozenset()
         self._numbers: dict[str, int] = {}
         self._children: dict[int, int] = {}
         self._high_water = 0
@@ -255,7 +256,7 @@ class Engine:
             left = tuple(self._not_done(i) for i in scanned.items)
             failures = tuple(self._scan_failure(e) for e in scanned.errors)
             return BatchResult(outcomes=(*left, *failures), warnings=self.warnings)
-        closes = self._close_jobs(scanned)
+        closes = self._close_jobs()
         errors = [self._scan_failure(e) for e in scanned.errors]
         if self._close_error is not None:
             errors.append(self._close_failure(self._close_error))
@@ -310,7 +311,6 @@ class Engine:
             index = self._index_of([*listed, *extra])
         self._index = index
         self._warnings.extend(index.warnings)
-        self._present = frozenset(i.key for i in items)
         self._high_water = index.max_number
         return index
 
@@ -375,7 +375,7 @@ class Engine:
         counter.advance(len(units))
         return result
 
-    def _close_jobs(self, scanned: ScanResult) -> list[CloseJob]:
+    def _close_jobs(self) -> list[CloseJob]:
         planned = self._plan.closes
         return [CloseJob(p.key, kind_of_issue(p.issue), "", p.issue) for p in planned if p.issue]
 
@@ -421,7 +421,7 @@ class Engine:
             issue, recovered = self._create(item, rendered)
             if recovered:
                 reason += "; the create's answer was lost, the issue was found by its marker"
-        elif planned.action is PlanAction.UPDATE:
+        elif planned.action in (PlanAction.UPDATE, PlanAction.ADOPT):
             assert before is not None
             issue = self._update(before, rendered)
             if self._claims.get(item.key, Claim()).via == "takeback":

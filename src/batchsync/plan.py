@@ -318,7 +318,8 @@ class PlanAction(enum.StrEnum):
     """What the plan does with one item or issue."""
 
     CREATE = "create"
-    UPDATE = "update"  # adoptions and take-backs are updates whose reason says so
+    UPDATE = "update"
+    ADOPT = "adopt"  # an update that gives an issue the item's marker (a link, a take-back)
     UNCHANGED = "unchanged"
     CLOSE = "close"
     SKIP = "skip"  # the item cannot be synced as it stands: its reason says what to fix
@@ -481,17 +482,20 @@ def decide(
         return PlannedAction(PlanAction.CREATE, why, item, None, rendered)
     by = issue.author or "an unknown author"
     old_key = issue.marker_key
-    reason: str | None = None
+    adopting: str | None = None
     if via == "takeback":
-        reason = f"takes back #{issue.number} by {by} (its batchsync marker was removed)"
+        adopting = f"takes back #{issue.number} by {by} (its batchsync marker was removed)"
     elif old_key is not None and old_key != item.key:
-        reason = f"adopts #{issue.number} by {by} through the local link (the file was '{old_key}')"
+        adopting = (
+            f"adopts #{issue.number} by {by} through the local link (the file was '{old_key}')"
+        )
     elif old_key is None:
-        reason = f"adopts #{issue.number} by {by} through the local link (no marker yet)"
-    elif issue.marker_hash != rendered.content_hash:
-        reason = f"content changed since #{issue.number} was written"
-    if reason is not None:
-        return PlannedAction(PlanAction.UPDATE, reason, item, issue, rendered)
+        adopting = f"adopts #{issue.number} by {by} through the local link (no marker yet)"
+    if adopting is not None:  # written even when the content matches: the marker is new
+        return PlannedAction(PlanAction.ADOPT, adopting, item, issue, rendered)
+    if issue.marker_hash != rendered.content_hash:
+        changed = f"content changed since #{issue.number} was written"
+        return PlannedAction(PlanAction.UPDATE, changed, item, issue, rendered)
     return PlannedAction(
         PlanAction.UNCHANGED, f"#{issue.number} matches the file", item, issue, rendered
     )

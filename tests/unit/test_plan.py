@@ -124,7 +124,7 @@ def test_decide_updates_when_the_hash_differs() -> None:
 def test_decide_updates_an_adopted_issue_without_marker() -> None:
     item = make_item(link=3)
     planned = decide(item, make_issue(3), render(item, {}))
-    assert planned.action is PlanAction.UPDATE
+    assert planned.action is PlanAction.ADOPT
     assert "adopts #3" in planned.reason
 
 
@@ -226,7 +226,7 @@ def test_decide_rewrites_the_marker_of_a_renamed_file_even_when_content_matches(
     rendered = render(item, {})
     issue = make_issue(6, "epics/e/001.md", rendered.content_hash)
     planned = decide(item, issue, rendered)
-    assert planned.action is PlanAction.UPDATE
+    assert planned.action is PlanAction.ADOPT
     assert "epics/e/001.md" in planned.reason
 
 
