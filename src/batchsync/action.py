@@ -20,6 +20,8 @@ from typing import TextIO
 from batchsync import summary, sync, workflow
 from batchsync.config import SOURCES, Settings
 from batchsync.errors import (
+    NO_REPOSITORY,
+    NO_TOKEN,
     PERMISSIONS_YAML,
     BatchsyncError,
     FailureKind,
@@ -259,18 +261,9 @@ class _Step:
 
 def _preflight(settings: Settings, token: str | None) -> Fatal | None:
     if not token:
-        return Fatal(
-            "no token",
-            "The github-token input is empty. Keep its default (the workflow's GITHUB_TOKEN) or "
-            "pass a secret; secrets are empty in workflows run from forks.",
-            "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
-        )
+        return NO_TOKEN
     if not settings.repository:
-        return Fatal(
-            "no repository",
-            "No repository to sync to: set the repository input (owner/name).",
-            "with:\n  repository: owner/name",
-        )
+        return NO_REPOSITORY
     return None
 
 
