@@ -656,60 +656,59 @@ def _duplicate_errors(
         )
 
 
-def _dependency_keys(
-    entry: _Parsed, context: _Context, keys: set[str], notes: list[ItemError]
-) -> list[str]:
-    """The item's dependencies as keys; one not in its epic stays as text, with a note."""
-    lines: Mapping[str, int] = entry.values["lines"]
-    dependencies = []
-    for text in (scalar_text(dep) for dep in entry.deps):
-        if text:
-            dependency = _dependency(text, entry.epic_folder, context.numbers, keys)
-            if dependency is None:
-                where = context.shown(entry.epic_folder) + "/"
-                line = next((lines[n] for n in _DEPENDENCY_FIELDS if n in lines), None)
-                message = f"depends on task {text}, which is not in {where}: shown as text"
-                notes.append(ItemError(context.shown(entry.path), line, message, key=entry.key))
-                dependency = text
-            dependencies.append(dependency)
-    return dependencies
-
-
 def _resolved(
     entry: _Parsed, context: _Context, keys: set[str], notes: list[ItemError]
 ) -> WorkItem:
     """The item with its parent and dependencies as keys and its link from the sync map."""
-    shown = context.shown(entry.path)
-    lines: Mapping[str, int] = entry.values["lines"]
     parent: str | None = None
     if entry.kind is Kind.EPIC:
         parent = _epic_parent(entry, context.by_path)
         if parent is None and entry.prd_named is not None:
-            named = (
-                f"names PRD {entry.prd_named!r}, which is not in the tree"
-                if entry.prd_named
-                else "is empty"
-            )
-            notes.append(
-                ItemError(shown, lines.get("prd"), f"`prd` {named}: synced without a parent")
-            )
+            notes.append(_no_prd(entry, context.shown(entry.path)))
     elif entry.kind is Kind.TASK:
         parent = entry.parent_ref or context.by_path.get(f"{entry.epic_folder}/epic.md")
     link = entry.link
     source = LinkSource.FRONTMATTER if link is not None else None
     if link is None and entry.key in context.sync_map:
         link, source = context.sync_map[entry.key], LinkSource.SYNC_MAP
-    dependencies = _dependency_keys(entry, context, keys, notes)
     return WorkItem(
         kind=entry.kind,
         key=entry.key,
         path=entry.path,
         parent_key=parent,
-        dependencies=tuple(dependencies),
+        dependencies=_dependency_keys(entry, context, keys, notes),
         link=link,
         link_source=source,
         **entry.values,
     )
+
+
+def _no_prd(entry: _Parsed, shown: str) -> ItemError:
+    named = "is empty"
+    if entry.prd_named:
+        named = f"names PRD {entry.prd_named!r}, which is not in the tree"
+    line = entry.values["lines"].get("prd")
+    return ItemError(shown, line, f"`prd` {named}: synced without a parent", key=entry.key)
+
+
+def _dependency_keys(
+    entry: _Parsed, context: _Context, keys: set[str], notes: list[ItemError]
+) -> tuple[str, ...]:
+    """The item's dependencies as keys (or ``#N``); a missing local task number stays text."""
+    lines: Mapping[str, int] = entry.values["lines"]
+    found: list[str] = []
+    for text in (scalar_text(dep) for dep in entry.deps):
+        if not text:
+            continue
+        dependency = _dependency(text, entry.epic_folder, context.numbers, keys)
+        if dependency is None:
+            where = context.shown(entry.epic_folder)
+            line = next((lines[n] for n in _DEPENDENCY_FIELDS if n in lines), None)
+            message = f"depends on task {text}, which is not in {where}: shown as text"
+            notes.append(ItemError(context.shown(entry.path), line, message, key=entry.key))
+            dependency = text
+        found.append(dependency)
+    return tuple(found)
 
 
 def _epic_parent(entry: _Parsed, by_path: Mapping[str, str]) -> str | None:

@@ -355,7 +355,8 @@ def _failed_line(o: Outcome) -> str:
     place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
     issue = f" (#{o.issue_number})" if o.issue_number is not None else ""
     error = clean(o.error, limit=FIELD_LIMIT)
-    return f"  error: {clean(place, limit=FIELD_LIMIT)}{issue}: {error}"
+    url = f" {clean(o.url, limit=FIELD_LIMIT)}" if o.url and o.issue_number is not None else ""
+    return f"  error: {clean(place, limit=FIELD_LIMIT)}{issue}: {error}{url}"
 
 
 def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) -> str:
