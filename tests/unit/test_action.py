@@ -403,6 +403,19 @@ def test_permission_failures_on_items_give_one_error_and_exit_two(settings: Sett
     assert "```yaml\npermissions:\n  issues: write\n```" in step.summary
 
 
+def test_a_bad_credentials_failure_on_an_item_gives_the_token_fix_and_exits_two(
+    settings: Settings,
+) -> None:
+    refused = failed("k", "POST /x -> 401: Bad credentials", FailureKind.BAD_CREDENTIALS)
+    step = go(settings, fake_run(BatchResult(outcomes=(refused, failed("j"))))[0])
+    assert step.code == action.EXIT_FATAL
+    errors = step.errors()
+    assert "title=batchsync%3A bad credentials::" in errors[0]
+    assert "permissions" not in errors[0]
+    assert "github-token:" in step.summary
+    assert len(errors) == 2  # the refusal, then the other item's own error
+
+
 def test_permission_error_leaves_room_for_the_aggregate(env: Env) -> None:
     denied = failed("d", "POST /repos/o/r/issues -> 403: no access", FailureKind.PERMISSION)
     others = tuple(failed(f"k{i:02d}") for i in range(12))
