@@ -207,6 +207,32 @@ def test_results_file_input_is_honoured(env: Env) -> None:
     assert step.outputs["results-file"] == "out/r.json"
 
 
+def test_dry_run_writes_no_results_file_into_the_workspace(env: Env) -> None:
+    step = go(env.settings(**{"INPUT_DRY-RUN": "true"}), fake_run(OK)[0])
+    assert not (step.settings.workspace / "batchsync-results.json").exists()
+    assert step.outputs["results-file"] == ""
+    assert "results file" not in step.summary
+
+
+def test_dry_run_writes_the_results_file_when_asked(env: Env) -> None:
+    asked = env.settings(**{"INPUT_DRY-RUN": "true", "INPUT_RESULTS-FILE": "plan.json"})
+    step = go(asked, fake_run(OK)[0])
+    assert (step.settings.workspace / "plan.json").is_file()
+    assert step.outputs["results-file"] == "plan.json"
+
+
+@pytest.mark.parametrize("target", [".claude/prds/x.md", "../outside.json"])
+def test_results_file_over_the_work_items_or_outside_stops_before_the_run(
+    env: Env, target: str
+) -> None:
+    run, calls = fake_run(OK)
+    step = go(env.settings(**{"INPUT_RESULTS-FILE": target}), run)
+    assert step.code == action.EXIT_FATAL
+    assert calls == []
+    assert "invalid results-file" in step.errors()[0]
+    assert "Nothing was synced" in step.summary
+
+
 def test_failure_exits_one(settings: Settings) -> None:
     result = BatchResult(outcomes=(done("001"), failed("002")))
     assert go(settings, fake_run(result)[0]).code == action.EXIT_FAILED
