@@ -1,9 +1,10 @@
 """Requests a sync sends, against the emulator with GitHub's limits on a scaled clock.
 
 Scenarios (issue 4): a fresh sync of N items, a rerun with no change, one changed item.
-Targets: rerun <= 15 requests and 0 writes; fresh = N creates + (N - PRDs) links + <= 15 others;
-one change = 1 write. An item that starts done costs one more request (GitHub cannot create a
-closed issue), hence ``--done-every 0`` to check the target alone.
+Targets: rerun <= 15 requests and 0 writes; fresh = N creates (each child created already under
+its parent through GraphQL, so no link request) + closes + <= 15 others; one change = 1 write.
+An item that starts done costs one more request (GitHub cannot create a closed issue), hence
+``--done-every 0`` to check the target alone.
 
     PYTHONPATH=src python bench/bench_requests.py --items 1000 [--done-every 0]
 
@@ -87,6 +88,7 @@ def measure(
         "GET": stats.count(method="GET"),
         "POST": stats.count(method="POST"),
         "PATCH": stats.count(method="PATCH"),
+        "links": stats.count("POST", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"),
         "limited": stats.secondary_limits + stats.primary_limits,
         "violations": stats.violations,
         "emulated_min": (emu.clock.now() - start) / 60,
@@ -120,18 +122,18 @@ def main() -> None:
         emu.add_token(TOKEN)
         emu.add_repo(REPO)
         workspace = Path(tmp)
-        prds, task_file = write_tree(workspace / ".claude", args.items, done_every=args.done_every)
+        _, task_file = write_tree(workspace / ".claude", args.items, done_every=args.done_every)
         n = len(list((workspace / ".claude").rglob("*.md")))
         closed = sum("status: done" in p.read_text() for p in (workspace / ".claude").rglob("*.md"))
 
         result, fresh = measure(emu, workspace, args.time_budget)
-        other = fresh["requests"] - n - (n - prds) - closed
+        other = fresh["requests"] - n - fresh["links"] - closed
         rows.append(
             (
                 "fresh sync",
                 n,
                 fresh,
-                f"{n} creates + {n - prds} links + {closed} closes + {other:.0f} other; "
+                f"{n} creates + {fresh['links']:.0f} links + {closed} closes + {other:.0f} other; "
                 f"{result.not_done} not done",
             )
         )

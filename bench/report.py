@@ -101,6 +101,24 @@ BENCHES = (
         ),
     ),
     Bench(
+        title="One write per item: GraphQL createIssue beside REST create + link (issue 13)",
+        script="bench/bench_graphql.py",
+        full=("--items", "1000", "--markdown"),
+        quick=("--items", "200", "--markdown"),
+        about=(
+            "Targets, for a fresh sync of the 1,000-item tree on github.com's limits: the GraphQL "
+            "path makes at most 1,000 creates + the closes + 15 other writes (no sub-issue link: "
+            "each child is created under its parent), finishes within 10 % of its floor, with no "
+            "limit violation; a rerun with no change makes at most 15 requests and no write. "
+            "Beside it, on a fresh emulator with the same limits each, the REST path (a server "
+            "without GraphQL: create, then link) and the GraphQL path against a GitHub that "
+            "counts the link inside createIssue as a second content creation. The emulator's "
+            "clock moves only when batchsync waits; the floor is the earliest the last content "
+            "creation could start (1 s between writes, 80 a minute, 500 an hour, counted as "
+            "that emulator counts them)."
+        ),
+    ),
+    Bench(
         title="Emulator throughput",
         script="bench/bench_emulator.py",
         full=("--seconds", "1"),
@@ -196,7 +214,48 @@ def _processor_checks(output: str) -> list[Check]:
     return [(f"create {items[1]} items: {found[1]}", found[3], found[2] == "met")]
 
 
+def _graphql_checks(output: str) -> list[Check]:
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 15 and cells[1].replace(",", "").isdigit():
+            rows[cells[0]] = cells
+
+    def num(text: str) -> float:
+        return float(text.split(maxsplit=1)[0].replace(",", "").replace("+", ""))
+
+    checks: list[Check] = []
+    fresh = rows.get("fresh sync, GraphQL")
+    if fresh:
+        writes, creates, closes = num(fresh[2]), num(fresh[3]), num(fresh[5])
+        other = writes - creates - closes
+        checks.append(
+            (
+                "GraphQL fresh sync: creates + closes + at most 15 other writes",
+                f"{creates:.0f} creates + {closes:.0f} closes + {other:.0f} other",
+                other <= 15 and num(fresh[4]) == 0,
+            )
+        )
+        over = num(fresh[10])
+        checks.append(("GraphQL fresh sync: within 10 % of its floor", fresh[10], over <= 10.0))
+    for name, cells in rows.items():
+        if name.startswith("fresh sync"):
+            checks.append((f"{name}: 0 limit violations", cells[12], num(cells[12]) == 0))
+    rerun = rows.get("rerun, no change (GraphQL)")
+    if rerun:
+        requests, writes = num(rerun[1]), num(rerun[2])
+        checks.append(
+            (
+                "rerun with no change: at most 15 requests, 0 writes",
+                f"{requests:.0f} requests, {writes:.0f} writes",
+                requests <= 15 and writes == 0,
+            )
+        )
+    return checks
+
+
 CHECKS: dict[str, Callable[[str], list[Check]]] = {
+    "bench/bench_graphql.py": _graphql_checks,
     "bench/bench_scan.py": _scan_checks,
     "bench/bench_requests.py": _requests_checks,
     "bench/bench_processor.py": _processor_checks,

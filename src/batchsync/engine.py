@@ -109,8 +109,10 @@ class IssueClient(Protocol):
         """The newest issue above ``above`` that ``wanted`` accepts."""
         ...
 
-    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
-        """Create an issue."""
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
         ...
 
     def update_issue(
@@ -194,19 +196,20 @@ def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:
     Within a kind, each wave holds the items whose same-kind dependencies are in earlier waves;
     items on a dependency cycle share one last wave.
     """
+    return [wave for kind in Kind for wave in _ordered([i for i in items if i.kind is kind])]
+
+
+def _ordered(group: list[WorkItem]) -> list[list[WorkItem]]:
+    """One kind's items in waves, each after the waves of its same-kind dependencies."""
+    keys = {i.key for i in group}
+    waiting = {i.key: {d for d in i.dependencies if d in keys and d != i.key} for i in group}
+    done: set[str] = set()
     out: list[list[WorkItem]] = []
-    for kind in Kind:
-        group = [i for i in items if i.kind is kind]
-        keys = {i.key for i in group}
-        waiting = {i.key: {d for d in i.dependencies if d in keys and d != i.key} for i in group}
-        done: set[str] = set()
-        while group:
-            ready = [i for i in group if waiting[i.key] <= done]
-            if not ready:
-                ready = group  # a cycle: no order satisfies it
-            out.append(ready)
-            done |= {i.key for i in ready}
-            group = [i for i in group if i.key not in done]
+    while group:
+        ready = [i for i in group if waiting[i.key] <= done] or group  # none ready: a cycle
+        out.append(ready)
+        done |= {i.key for i in ready}
+        group = [i for i in group if i.key not in done]
     return out
 
 
@@ -244,7 +247,8 @@ class Engine:
     @property
     def warnings(self) -> tuple[str, ...]:
         """Warnings gathered so far (duplicate markers, no sub-issues API, closes skipped)."""
-        return tuple(self._warnings)
+        told: tuple[str, ...] = getattr(self._client, "warnings", ())  # e.g. no GraphQL
+        return (*self._warnings, *told)
 
     # ---- the run -------------------------------------------------------------------------
 
@@ -263,29 +267,45 @@ class Engine:
         # Progress counts what the report counts: files that failed at scan time are done now.
         counter = _Progress(on_progress, len(scanned.items) + len(closes) + len(errors))
         counter.skip(errors)
-        outcomes: dict[str, Outcome] = {}
-        batches = [scanned.items] if self._opts.dry_run else waves(scanned.items)
-        stopped = False
-        for batch in batches:
-            if stopped:
-                for item in batch:
-                    outcomes[item.key] = self._not_done(item)
-                counter.skip(batch)
-                continue
-            result = self._run(batch, self.sync_item, scanned.sync_map, counter)
-            outcomes.update(zip((i.key for i in batch), result.outcomes, strict=True))
-            stopped = any(o.action is ItemAction.NOT_DONE for o in result.outcomes)
-        closed: tuple[Outcome, ...] = ()
-        if closes and not stopped:
-            closed = self._run(closes, self.close_one, scanned.sync_map, counter).outcomes
-        elif closes:
-            closed = tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
-            counter.skip(closes)
+        outcomes, stopped = self._apply_items(scanned, counter)
+        closed = self._apply_closes(closes, scanned.sync_map, counter, stopped=stopped)
         ordered = [outcomes[i.key] for i in scanned.items]
         foreign = self._foreign_warning()
         if foreign is not None:
             self._warnings.append(foreign)
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
+
+    def _apply_items(
+        self, scanned: ScanResult, counter: _Progress
+    ) -> tuple[dict[str, Outcome], bool]:
+        """Every item's outcome, wave by wave; True when the time budget stopped the run."""
+        outcomes: dict[str, Outcome] = {}
+        batches = [scanned.items] if self._opts.dry_run else waves(scanned.items)
+        stopped = False
+        for batch in batches:
+            if stopped:
+                outcomes.update((item.key, self._not_done(item)) for item in batch)
+                counter.skip(batch)
+                continue
+            result = self._run(batch, self.sync_item, scanned.sync_map, counter)
+            outcomes.update(zip((i.key for i in batch), result.outcomes, strict=True))
+            stopped = any(o.action is ItemAction.NOT_DONE for o in result.outcomes)
+        return outcomes, stopped
+
+    def _apply_closes(
+        self,
+        closes: Sequence[CloseJob],
+        sync_map: Mapping[str, int],
+        counter: _Progress,
+        *,
+        stopped: bool,
+    ) -> tuple[Outcome, ...]:
+        if not closes:
+            return ()
+        if stopped:
+            counter.skip(closes)
+            return tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
+        return self._run(closes, self.close_one, sync_map, counter).outcomes
 
     def load(self, items: Sequence[WorkItem]) -> RemoteIndex:
         """Learn who the token is and list the issues once.
@@ -418,9 +438,7 @@ class Engine:
         assert planned.rendered is not None
         rendered, before, reason = planned.rendered, planned.issue, planned.reason
         if planned.action is PlanAction.CREATE:
-            issue, recovered = self._create(item, rendered)
-            if recovered:
-                reason += "; the create's answer was lost, the issue was found by its marker"
+            issue, before, reason = self._create(item, rendered, reason)
         elif planned.action in (PlanAction.UPDATE, PlanAction.ADOPT):
             assert before is not None
             issue = self._update(before, rendered)
@@ -450,15 +468,26 @@ class Engine:
             return self._outcome(item, ItemAction.FAILED, issue, reason, failure=unrecorded)
         return self._outcome(item, _DONE[planned.action], issue, reason)
 
-    def _create(self, item: WorkItem, rendered: RenderedIssue) -> tuple[RemoteIssue, bool]:
-        """The create step: one new issue for ``item``, exactly once; (issue, recovered).
+    def _create(
+        self, item: WorkItem, rendered: RenderedIssue, reason: str
+    ) -> tuple[RemoteIssue, RemoteIssue | None, str]:
+        """The create step: one new issue for ``item``, exactly once, under its parent when the
+        server can (GraphQL); (issue, the issue as the link step should see it, reason).
 
         A create cannot set the state: an item that starts closed is created with the open
-        variant's marker and closed after (see render.restate). The sub-issue link follows in
-        ``_link``.
+        variant's marker and closed after (see render.restate). A link the create did not make
+        follows in ``_link``.
         """
         sent = restate(rendered, "open") if rendered.state == "closed" else rendered
-        return self._create_once(item.key, sent)
+        parent = self._claim_parent(item)
+        issue, recovered = self._create_once(item.key, sent, parent)
+        if recovered:
+            reason += "; the create's answer was lost, the issue was found by its marker"
+        if parent is not None and issue.parent_number == parent:
+            return issue, issue, reason  # linked in the create itself: no sub-issue request
+        if parent is not None:
+            self._release(parent)
+        return issue, None, reason
 
     def _took_back(self, item: WorkItem, issue: RemoteIssue) -> None:
         with self._lock:
@@ -472,25 +501,48 @@ class Engine:
             issue.number, body=rendered.body, state="closed", state_reason=rendered.state_reason
         )
 
-    def _create_once(self, key: str, sent: RenderedIssue) -> tuple[RemoteIssue, bool]:
+    def _claim_parent(self, item: WorkItem) -> int | None:
+        """The parent a new issue is created under (its child slot counted), or None."""
+        if item.parent_key is None:
+            return None
+        with self._lock:
+            parent = self._numbers.get(item.parent_key)
+            if not self._links_on or parent is None:
+                return None
+            count = self._children.get(parent, 0)
+            if count >= SUB_ISSUE_CAP:
+                return None  # created unlinked; the link step reports the cap
+            self._children[parent] = count + 1
+            return parent
+
+    def _create_once(
+        self, key: str, sent: RenderedIssue, parent: int | None = None
+    ) -> tuple[RemoteIssue, bool]:
         lost: UncertainWriteError | None = None
         for _ in range(max(1, self._opts.create_attempts)):
             with self._lock:
                 floor = self._high_water  # every issue up to here existed before this send
             try:
-                issue = self._client.create_issue(sent.title, sent.body, sent.labels)
+                issue = self._send_create(sent, parent)
             except UncertainWriteError as exc:
                 lost = exc
                 found = self._client.find_created(lambda i: i.marker_key == key, above=floor)
                 if found is None:
                     continue  # GitHub did not act on it: sending again makes no duplicate
                 self._saw(found.number)
+                if parent is not None and not found.parent_known:
+                    found = self._client.get_issue(found.number) or found  # the link's fact
                 return found, True
             self._saw(issue.number)
             self._learn(issue)
             return issue, False
         assert lost is not None
         raise lost
+
+    def _send_create(self, sent: RenderedIssue, parent: int | None) -> RemoteIssue:
+        if parent is None:
+            return self._client.create_issue(sent.title, sent.body, sent.labels)
+        return self._client.create_issue(sent.title, sent.body, sent.labels, parent=parent)
 
     def _learn(self, issue: RemoteIssue) -> None:
         """An issue this run created names the account the token writes as."""

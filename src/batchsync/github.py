@@ -14,9 +14,11 @@ import queue
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from github import Auth, Github, GithubException
+from github.Requester import Requester
 
 from batchsync.errors import (
     ApiError,
@@ -25,6 +27,7 @@ from batchsync.errors import (
     TransportError,
     error_from_response,
 )
+from batchsync.github_graphql import GraphQLCreator, NoParentField
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login
 from batchsync.ratelimit import Op
 from batchsync.remote import RemoteIssue, bounded_number
@@ -41,7 +44,9 @@ _NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 class GateLike(Protocol):
     """What the adapter needs from ``processor.Gate``."""
 
-    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
         """Run ``fn`` (one request) under the shared limits."""
         ...
 
@@ -117,6 +122,7 @@ class GitHubClient:
         *,
         timeout: int = DEFAULT_TIMEOUT,
         pool_size: int = 10,
+        graphql: bool = True,
     ) -> None:
         self._api_url = api_url.rstrip("/")
         self._auth = Auth.Token(token)
@@ -128,6 +134,28 @@ class GitHubClient:
         # PyGithub's connection object keeps the pending request in attributes, so one client
         # serves one request at a time; idle ones wait here (lanes come and go per phase).
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
+        # New issues go through GraphQL's createIssue (a child already under its parent) unless
+        # the server lacks it; Requester's own rule places /graphql beside the REST prefix.
+        self._graphql = (
+            GraphQLCreator(
+                self._send,
+                gate,
+                repository,
+                urlunsplit(
+                    urlsplit(self._api_url)._replace(
+                        path=Requester.get_graphql_prefix(urlsplit(self._api_url).path)
+                    )
+                ),
+                self._repo_path,
+            )
+            if graphql
+            else None
+        )
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the run should be told about the server (e.g. no GraphQL: REST creates)."""
+        return tuple(self._graphql.warnings) if self._graphql is not None else ()
 
     def __repr__(self) -> str:
         return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
@@ -180,10 +208,17 @@ class GitHubClient:
             self._idle.put(gh)
         return data, dict(headers or {})
 
+    def _remember(self, data: object) -> None:
+        if self._graphql is not None and isinstance(data, dict):
+            number = data.get("number")
+            if isinstance(number, int):
+                self._graphql.remember(number, data.get("node_id"))
+
     def _issue(
         self, verb: str, url: str, body: Any = None
     ) -> tuple[RemoteIssue, Mapping[str, str]]:
         data, headers = self._send(verb, url, body=body)
+        self._remember(data)
         issue = issue_from_json(data)
         if issue is None:
             raise error_from_response(
@@ -205,6 +240,8 @@ class GitHubClient:
         self, url: str, params: dict[str, Any] | None
     ) -> tuple[tuple[list[dict[str, Any]], str | None], Mapping[str, str]]:
         data, headers = self._send("GET", url, params=params)
+        for entry in data if isinstance(data, list) else []:
+            self._remember(entry)
         found = _NEXT_RE.search(headers.get("link", ""))
         return (list(data or []), found.group(1) if found else None), headers
 
@@ -241,8 +278,20 @@ class GitHubClient:
         data, headers = self._send("GET", f"{self._repo_path}/issues/{number}")
         return issue_from_json(data), headers
 
-    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
-        """Create an open issue with its labels in the same request."""
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        """Create an open issue with its labels (and under ``parent``) in the same request.
+
+        Through GraphQL when the server has it: the answer's ``parent_number`` equals
+        ``parent`` when the link was made in that request. Otherwise REST, with no link.
+        """
+        creator = self._graphql
+        if creator is not None and creator.available():
+            try:
+                return creator.create(title, body, labels, parent)
+            except NoParentField:
+                creator.off("the server's CreateIssueInput has no parentIssueId")
         payload = {"title": title, "body": body, "labels": list(labels)}
         return self.gate.call(
             Op.CREATE, lambda: self._issue("POST", f"{self._repo_path}/issues", payload)

@@ -41,6 +41,7 @@ from batchsync.ratelimit import (
     PACING,
     PAUSE,
     TOKEN_EXPIRY_MARGIN,
+    TOO_QUICKLY,
     CreationBudget,
     Limits,
     Op,
@@ -95,6 +96,7 @@ class Gate:
         self._cond = threading.Condition()
         self._write_lane = threading.Lock()
         self._snapshot: RateLimitSnapshot | None = None
+        self._buckets: dict[str, RateLimitSnapshot | None] = {}  # graphql: a budget of its own
         self._pause_until = 0.0
         self._pause_reason = ""
         self._streak = 0  # consecutive limit answers; the secondary wait doubles on each
@@ -138,14 +140,33 @@ class Gate:
     def observe(self, headers: Mapping[str, str]) -> None:
         """Fold a response's ``x-ratelimit-*`` headers into the shared snapshot."""
         with self._cond:
-            self._snapshot = merge_snapshot(self._snapshot, RateLimitSnapshot.from_headers(headers))
+            self._merge(RateLimitSnapshot.from_headers(headers))
 
-    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
-        """Run ``fn`` (one HTTP request) when the limits allow, retrying by GitHub's rules."""
+    def _merge(self, new: RateLimitSnapshot | None) -> None:
+        """Fold one answer's budget into its bucket's snapshot (caller holds the lock)."""
+        self._snapshot = merge_snapshot(self._snapshot, new)
+        if new is not None and new.resource not in (None, "core"):
+            self._buckets[new.resource] = merge_snapshot(
+                self._buckets.get(new.resource), new, new.resource
+            )
+
+    def bucket(self, resource: str) -> RateLimitSnapshot | None:
+        """The last known budget of a primary bucket other than ``core`` (e.g. ``graphql``)."""
+        with self._cond:
+            return self._snapshot if resource == "core" else self._buckets.get(resource)
+
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
+        """Run ``fn`` (one HTTP request) when the limits allow, retrying by GitHub's rules.
+
+        ``resource`` names the primary bucket the request is charged to (``graphql`` for
+        GitHub's GraphQL API): its nearly spent budget pauses only requests to that bucket.
+        """
         failures: list[BaseException] = []
 
         def attempt() -> T:
-            return self._attempt(op, fn, failures)
+            return self._attempt(op, fn, failures, resource)
 
         def sleep(seconds: float) -> None:
             self._retry_sleep(seconds, failures[-1])
@@ -161,11 +182,15 @@ class Gate:
             return max(0.0, self._pause_until - self._clock())
 
     def _attempt(
-        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], failures: list[BaseException]
+        self,
+        op: Op,
+        fn: Callable[[], tuple[T, Mapping[str, str]]],
+        failures: list[BaseException],
+        resource: str = "core",
     ) -> T:
         lane = self._write_lane if op is not Op.READ else contextlib.nullcontext()
         with lane:
-            epoch = self._admit(op)
+            epoch = self._admit(op, resource)
             try:
                 value, headers = fn()
             except ApiError as exc:
@@ -189,7 +214,7 @@ class Gate:
             self._answered(op, headers, epoch, None)
             return value
 
-    def _admit(self, op: Op) -> int:
+    def _admit(self, op: Op, resource: str = "core") -> int:
         """Wait until a request of kind ``op`` may start; claim its slot; return the epoch."""
         while True:
             with self._cond:
@@ -205,7 +230,7 @@ class Gate:
                     now,
                     limits=self._limits,
                     pause_until=self._pause_until,
-                    snapshot=self._snapshot,
+                    snapshot=self._snapshot if resource == "core" else self._buckets.get(resource),
                     last_write_start=self._last_write_start,
                     budget=self._budget,
                     points=self._points,
@@ -230,7 +255,7 @@ class Gate:
         """Fold an answer into the shared state; the run's stop when GitHub refused the token."""
         with self._cond:
             self._settle(op)
-            self._snapshot = merge_snapshot(self._snapshot, RateLimitSnapshot.from_headers(headers))
+            self._merge(RateLimitSnapshot.from_headers(headers))
             self._heed_token_expiry(headers)
             self._probing = False
             self._cond.notify_all()
@@ -240,6 +265,15 @@ class Gate:
                 return self._stop
             self._verified = True
             if isinstance(error, RateLimitError):
+                if op is Op.CREATE and TOO_QUICKLY in error.message:
+                    # GitHub counted more content than this budget did (a link made inside a
+                    # create may count twice): spend the budget faster from now on
+                    self._budget.adapt()
+                    logger.warning(
+                        "content refused although the budget allowed it: each create now "
+                        "counts %d against creates-per-minute and creates-per-hour",
+                        self._budget.weight,
+                    )
                 self._start_pause(error, epoch)
             elif epoch == self._epoch:
                 self._streak = 0  # sent after the last pause and not limited: the storm is over

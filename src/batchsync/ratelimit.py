@@ -25,6 +25,7 @@ __all__ = [
     "PAUSE",
     "RESET_MARGIN",
     "TOKEN_EXPIRY_MARGIN",
+    "TOO_QUICKLY",
     "CreationBudget",
     "Limits",
     "Op",
@@ -87,6 +88,9 @@ _HOUR = 3600.0
 # Reasons earliest_start gives that the Gate treats specially.
 PACING = "write interval"  # too short and too frequent to report
 PAUSE = "rate-limit pause"  # the Gate knows the pause's own reason
+# GitHub's GraphQL answer to a create over its content-creation limit (HTTP 200, type UNPROCESSABLE)
+TOO_QUICKLY = "was submitted too quickly"
+MAX_CONTENT_WEIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -127,15 +131,15 @@ class Limits:
 
 
 def merge_snapshot(
-    old: RateLimitSnapshot | None, new: RateLimitSnapshot | None
+    old: RateLimitSnapshot | None, new: RateLimitSnapshot | None, resource: str = "core"
 ) -> RateLimitSnapshot | None:
     """Combine two snapshots from concurrent responses: the newer window, then the lower count.
 
     Answers to concurrent requests arrive out of order, so a later answer may carry an older
     ``remaining``; within one window (same reset) the lowest remaining is the truest. Only the
-    ``core`` budget (the REST requests batchsync makes) is tracked.
+    ``resource`` budget is tracked (``core`` for REST; ``graphql`` is a bucket of its own).
     """
-    if new is None or new.resource not in (None, "core"):
+    if new is None or (new.resource or "core") != resource:
         return old  # other resources (search, graphql) have budgets of their own
     if old is None or old.reset is None or new.reset is None or new.reset > old.reset:
         return new
@@ -287,20 +291,40 @@ class SlidingWindow:
         if self.cap > 0:
             self._entries.append((at, cost))
 
+    def scale(self, factor: int) -> None:
+        """Count everything already in the window ``factor`` times (a budget found too lax)."""
+        self._entries = deque((at, units * factor) for at, units in self._entries)
+
 
 class CreationBudget:
-    """The content-creation budget: per-minute and per-hour sliding windows of creates."""
+    """The content-creation budget: per-minute and per-hour sliding windows of creates.
+
+    ``weight`` is what one create counts; it starts at 1 and doubles (``adapt``) each time
+    GitHub refuses content the budget allowed, so the pacing follows GitHub's real count.
+    """
 
     def __init__(self, per_minute: int, per_hour: int) -> None:
         self.per_minute = per_minute
         self.per_hour = per_hour
+        self.weight = 1
         self._minute = SlidingWindow(per_minute, _MINUTE)
         self._hour = SlidingWindow(per_hour, _HOUR)
 
+    def adapt(self) -> None:
+        """GitHub counted more than this budget did: each create counts twice as much.
+
+        The creates already in the windows are recounted too: GitHub counted them its way.
+        """
+        weight = min(MAX_CONTENT_WEIGHT, self.weight * 2)
+        factor, self.weight = weight // self.weight, weight
+        if factor > 1:
+            self._minute.scale(factor)
+            self._hour.scale(factor)
+
     def earliest(self, now: float) -> tuple[float, str]:
         """When the next create may start, and which window decides it."""
-        minute = self._minute.earliest(now)
-        hour = self._hour.earliest(now)
+        minute = self._minute.earliest(now, self.weight)
+        hour = self._hour.earliest(now, self.weight)
         if hour >= minute:
             return hour, f"content-creation budget: {self.per_hour} an hour"
         return minute, f"content-creation budget: {self.per_minute} a minute"
@@ -314,6 +338,9 @@ class CreationBudget:
         """The create reserved last was answered (or failed) at ``at``."""
         self._minute.settle(at)
         self._hour.settle(at)
+        for extra in (self._minute, self._hour):
+            if self.weight > 1:
+                extra.record(at, self.weight - 1)
 
     def record(self, at: float) -> None:
         """Count a create at ``at``."""

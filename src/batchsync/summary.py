@@ -355,26 +355,17 @@ def _failed_line(o: Outcome) -> str:
     place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
     issue = f" (#{o.issue_number})" if o.issue_number is not None else ""
     error = clean(o.error, limit=FIELD_LIMIT)
-    return f"  error: {clean(place, limit=FIELD_LIMIT)}{issue}: {error}"
+    url = f" {clean(o.url, limit=FIELD_LIMIT)}" if o.url and o.issue_number is not None else ""
+    return f"  error: {clean(place, limit=FIELD_LIMIT)}{issue}: {error}{url}"
 
 
 def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) -> str:
     """A short plain-text report of a run, for a terminal: the counts, the created and failed
     items with their issue numbers and URLs (capped, the rest counted), a dry run's plan."""
-    parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
-    head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
-    where = f" in {clean(repository, limit=FIELD_LIMIT)}" if repository else ""
-    lines = [f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"]
+    lines = [_headline(result, repository, dry_run)]
     created = [f"  created {_named(o)}" for o in result.outcomes if o.action is ItemAction.CREATED]
     lines += _capped(created, "created")
-    plan = [
-        f"  {o.action.value}{f' #{o.issue_number}' if o.issue_number else ''} "
-        f"{clean(o.key, limit=FIELD_LIMIT)} ({clean(o.path or 'no file', limit=FIELD_LIMIT)}): "
-        f"{clean(o.reason or '', limit=FIELD_LIMIT)}"
-        for o in result.outcomes
-        if o.action in _PLAN_ACTIONS
-    ]
-    lines += plan
+    lines += [_plan_line(o) for o in result.outcomes if o.action in _PLAN_ACTIONS]
     lines += _capped([_failed_line(o) for o in result.errors], "failed")
     if result.not_done:
         lines.append(f"  {result.not_done} items not reached in the time budget: run again")
@@ -383,3 +374,19 @@ def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) ->
     if snap is not None and snap.remaining is not None:
         lines.append(f"  rate limit: {snap.remaining} of {snap.limit} requests left")
     return "\n".join(lines)
+
+
+def _headline(result: BatchResult, repository: str, dry_run: bool) -> str:
+    parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
+    head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
+    where = f" in {clean(repository, limit=FIELD_LIMIT)}" if repository else ""
+    return f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"
+
+
+def _plan_line(o: Outcome) -> str:
+    number = f" #{o.issue_number}" if o.issue_number else ""
+    return (
+        f"  {o.action.value}{number} {clean(o.key, limit=FIELD_LIMIT)} "
+        f"({clean(o.path or 'no file', limit=FIELD_LIMIT)}): "
+        f"{clean(o.reason or '', limit=FIELD_LIMIT)}"
+    )

@@ -49,6 +49,7 @@ __all__ = [
     "notice",
     "output_entry",
     "redact",
+    "tokens_in",
     "warning",
 ]
 
@@ -118,6 +119,11 @@ def clean(text: object, *, limit: int | None = None, keep_breaks: bool = False) 
 def looks_like_token(text: str) -> bool:
     """True when the text holds something shaped like a GitHub token (``ghp_``, ``ghs_``, ...)."""
     return _TOKEN_RE.search(text) is not None
+
+
+def tokens_in(text: str) -> list[str]:
+    """Every piece of ``text`` shaped like a GitHub token."""
+    return _TOKEN_RE.findall(text)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

@@ -109,7 +109,7 @@ def assert_each_item_once_with_latest_content(emu: Emulator, workspace: Path) ->
     )
 
 
-@pytest.mark.parametrize("requests_seen", [2, 6, 13, 21])
+@pytest.mark.parametrize("requests_seen", [2, 5, 9, 14])
 def test_killed_fresh_sync_is_finished_by_the_next_run(
     emu: Emulator, tmp_path: Path, requests_seen: int
 ) -> None:

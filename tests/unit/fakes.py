@@ -34,6 +34,7 @@ class FakeGitHub:
     parent_field: bool = True
     raise_on: dict[str, Exception] = field(default_factory=dict)
     next_number: int = 1
+    link_in_create: bool = False  # create_issue(parent=...) links in the same request (GraphQL)
     login: str | None = None  # what ``whoami`` answers (None: an installation token)
     writer: str = "github-actions[bot]"  # the author of the issues this token creates
 
@@ -104,11 +105,17 @@ class FakeGitHub:
                 return issue
         return None
 
-    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
-        self._log("create_issue", title, body, labels)
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        if parent is None:
+            self._log("create_issue", title, body, labels)
+        else:
+            self._log("create_issue", title, body, labels, parent=parent)
         if self.fail_creates and self.fail_creates.pop(0):
             raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
-        issue = self.add(title, body, labels=labels)
+        linked = parent if self.link_in_create else None
+        issue = self.add(title, body, labels=labels, parent_number=linked)
         if self.lose_creates and self.lose_creates.pop(0):
             raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
         return issue

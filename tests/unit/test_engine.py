@@ -532,6 +532,53 @@ def test_a_tasks_only_run_links_under_the_epic_found_by_its_marker() -> None:
     assert task.parent_number == epic.number
 
 
+def test_children_created_under_their_parent_need_no_link_request() -> None:
+    gh = FakeGitHub(link_in_create=True)
+    result = run(gh, tree())
+    assert [o.action for o in result.outcomes] == [ItemAction.CREATED] * 4
+    creates = [c for c in gh.calls if c[0] == "create_issue"]
+    epic = issue_of(gh, "epic-1")
+    assert creates[0][2] == {}  # the PRD has no parent
+    assert creates[2][2] == {"parent": epic.number}
+    assert [c for c in gh.calls if c[0] == "add_sub_issue"] == []
+    assert issue_of(gh, "task-2").parent_number == epic.number
+
+
+def test_a_create_that_did_not_link_is_linked_through_rest() -> None:
+    gh = FakeGitHub(link_in_create=False)
+    run(gh, tree())
+    links = [c for c in gh.calls if c[0] == "add_sub_issue"]
+    assert len(links) == 3
+    assert issue_of(gh, "task-1").parent_number == issue_of(gh, "epic-1").number
+
+
+def test_a_full_parent_gets_no_parent_in_the_create_and_the_cap_is_reported() -> None:
+    gh = FakeGitHub(link_in_create=True)
+    run(gh, tree()[:2])
+    epic = issue_of(gh, "epic-1")
+    for n in range(100):
+        gh.add(f"c{n}", parent_number=epic.number)
+    result = run(gh, [*tree()[:2], item("task-9", parent_key="epic-1")])
+    task = [c for c in gh.calls if c[0] == "create_issue"][-1]
+    assert task[2] == {}
+    assert "100 sub-issues" in (result.outcomes[2].error or "")
+
+
+def test_a_lost_create_with_a_parent_is_found_linked_and_not_linked_again() -> None:
+    gh = FakeGitHub(link_in_create=True, lose_creates=[False, False, True])
+    result = run(gh, tree()[:3])
+    assert result.outcomes[2].action is ItemAction.CREATED
+    assert len(gh.by_title("[TASK] TASK-1")) == 1
+    assert [c for c in gh.calls if c[0] == "add_sub_issue"] == []
+
+
+def test_client_warnings_reach_the_result() -> None:
+    gh = FakeGitHub()
+    gh.warnings = ("GraphQL issue creation is not available (test)",)  # type: ignore[attr-defined]
+    result = run(gh, tree()[:1])
+    assert "GraphQL issue creation is not available (test)" in result.warnings
+
+
 # ---- trust: closing only when certain, links decided from facts ----------------------------
 
 

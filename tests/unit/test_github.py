@@ -37,8 +37,12 @@ class RecordingGate:
 
     def __init__(self) -> None:
         self.calls: list[tuple[Op, Mapping[str, str]]] = []
+        self.resources: list[str] = []
 
-    def call(self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
+        self.resources.append(resource)
         try:
             value, headers = fn()
         except ApiError as exc:
@@ -70,7 +74,8 @@ def gate() -> RecordingGate:
 
 @pytest.fixture
 def client(gate: RecordingGate) -> GitHubClient:
-    return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    # the REST create path; GraphQL creates are tested in test_github_graphql.py
+    return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate, graphql=False)
 
 
 def test_issue_from_json_reads_parent_and_sub_issue_summary() -> None:
@@ -371,7 +376,7 @@ def test_after_a_forbidden_answer_the_gate_sends_nothing_more() -> None:
         f"{REPO}/issues", json={"message": "Resource not accessible by integration"}, status=403
     )
     gate = Gate(Limits(write_interval=0), sleep=lambda _: None)
-    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate, graphql=False)
     with pytest.raises(RunStop) as first:
         client.create_issue("T", "B", ())
     assert first.value.kind is StopKind.MISSING_PERMISSION

@@ -317,7 +317,7 @@ def test_terminal_report_names_created_and_failed_items_with_numbers_and_urls() 
     assert f"  created #1 c-1: Title 1 {URL}1" in lines
     assert sum(line.startswith("  created #") for line in lines) == summary.REPORT_CAP
     assert "  ... and 5 more created (every item is in --json)" in lines
-    assert "  error: epics/e/f-1.md:2 (#99): PATCH -> 422: no" in lines
+    assert f"  error: epics/e/f-1.md:2 (#99): PATCH -> 422: no {URL}99" in lines
 
 
 def test_a_fix_quoting_an_input_cannot_close_its_code_block() -> None:

@@ -7,6 +7,7 @@ Use it in-process (``with Emulator() as emu: ...``) or as a process
 from batchsync.emulator.cli import main
 from batchsync.emulator.clock import Clock, ManualClock, ScaledClock
 from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
+from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.server import Emulator
 from batchsync.emulator.state import Repo
@@ -17,6 +18,7 @@ __all__ = [
     "Emulator",
     "FaultConfig",
     "FaultKind",
+    "GraphQLConfig",
     "LimitConfig",
     "ManualClock",
     "Repo",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Protocol, TextIO
 
+from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.server import Emulator
 from batchsync.emulator.shapes import LIST_FIELDS
@@ -68,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--repo", action="append", default=[], help="owner/name to create")
     parser.add_argument("--no-sub-issues", action="store_true", help="serve no sub-issues API")
+    parser.add_argument(
+        "--no-graphql", action="store_true", help="serve no GraphQL endpoint (/graphql): 404"
+    )
+    parser.add_argument(
+        "--graphql-without-parent",
+        action="store_true",
+        help="an older GraphQL schema: CreateIssueInput has no parentIssueId",
+    )
     parser.add_argument("--search-lag", type=float, default=10.0, help="search index delay (s)")
     parser.add_argument(
         "--list-fields",
@@ -96,6 +105,9 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         sub_issues=not args.no_sub_issues,
         search_lag=args.search_lag,
         host=args.host,
+        graphql=None
+        if args.no_graphql
+        else GraphQLConfig(parent_issue_id=not args.graphql_without_parent),
         list_fields=args.list_fields,
         admin_token=args.admin_token,
     )

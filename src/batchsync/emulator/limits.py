@@ -51,6 +51,7 @@ class Resource(enum.StrEnum):
 
     CORE = "core"
     SEARCH = "search"
+    GRAPHQL = "graphql"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class LimitConfig:
     primary_statuses: tuple[int, ...] = (403,)
     search_limit: int = 30
     search_window: float = 60.0
+    graphql_limit: int = 1_000  # GraphQL's own hourly points (GITHUB_TOKEN: per repository)
     max_in_flight: int | None = 100
     points_per_minute: int | None = 900
     read_points: int = 1
@@ -91,6 +93,7 @@ class LimitConfig:
             primary=False,
             primary_limit=1_000_000_000,
             search_limit=1_000_000_000,
+            graphql_limit=1_000_000_000,
             max_in_flight=None,
             points_per_minute=None,
             creates_per_minute=None,
@@ -139,13 +142,17 @@ class _TokenState:
     served_total: float = 0.0
 
 
-def _clears(times: deque[float], limit: int | None, window: float, now: float) -> float | None:
-    """None while ``times`` (pruned to ``window``) holds fewer than ``limit``, else the wait."""
+def _clears(
+    times: deque[float], limit: int | None, window: float, now: float, count: int = 1
+) -> float | None:
+    """None while ``count`` more fit in ``times`` (pruned to ``window``), else the wait."""
     while times and times[0] <= now - window:
         times.popleft()
-    if limit is None or len(times) < limit:
+    if limit is None or len(times) + count <= limit:
         return None
-    return times[len(times) - limit] + window - now
+    if not times:  # more at once than the limit allows: it never clears
+        return window
+    return times[min(len(times) - 1, len(times) + count - 1 - limit)] + window - now
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,8 @@ class Limiter:
     def _limit(self, who: Identity, resource: Resource) -> int:
         if resource is Resource.SEARCH:
             return self.config.search_limit
+        if resource is Resource.GRAPHQL:
+            return self.config.graphql_limit
         return who.limit if who.limit is not None else self.config.primary_limit
 
     def _budget(self, state: _TokenState, resource: Resource, now: float) -> _Budget:
@@ -240,12 +249,15 @@ class Limiter:
         *,
         method: str,
         resource: Resource,
-        creates: bool,
+        creates: int,
         request_id: str,
         storm: float | None = None,
+        points: int | None = None,
     ) -> Decision:
         """Charge one request and decide whether it may run.
 
+        ``creates`` counts the content creations it makes (a bool counts as 0 or 1); ``points``
+        overrides the secondary points its method costs (GraphQL: 1 a query, 5 a mutation);
         ``storm`` forces a secondary limit lasting that many seconds (a fault).
         """
         with self._lock:
@@ -266,8 +278,9 @@ class Limiter:
             if budget.used == limit:
                 budget.exhausted_at = now
             hdrs = self._headers(who, resource, budget)
+            cost = points if points is not None else self._cost(method)
             clears = (
-                storm if storm is not None else self._over_secondary(state, method, creates, now)
+                storm if storm is not None else self._over_secondary(state, cost, int(creates), now)
             )
             if clears is not None:
                 return self._start_penalty(
@@ -279,11 +292,14 @@ class Limiter:
                     clears=clears,
                     storm=storm is not None,
                 )
-            self._charge(state, method, creates, now)
+            self._charge(state, cost, int(creates), now)
             return Decision(Verdict.OK, hdrs)
 
+    def _cost(self, method: str) -> int:
+        return self.config.read_points if method in ("GET", "HEAD") else self.config.write_points
+
     def _over_secondary(
-        self, state: _TokenState, method: str, creates: bool, now: float
+        self, state: _TokenState, cost: int, creates: int, now: float
     ) -> float | None:
         """None when no secondary limit is hit, else the seconds until the limit clears."""
         cfg = self.config
@@ -291,7 +307,6 @@ class Limiter:
             return 0.0
         while state.points and state.points[0][0] <= now - 60.0:
             state.points_total -= state.points.popleft()[1]
-        cost = cfg.read_points if method in ("GET", "HEAD") else cfg.write_points
         if cfg.points_per_minute is not None and state.points_total + cost > cfg.points_per_minute:
             freed, total = 0.0, state.points_total
             for at, points in state.points:
@@ -307,21 +322,21 @@ class Limiter:
             return state.served[0][0] + 60.0 - now
         if not creates:
             return None
-        hour = _clears(state.creates, cfg.creates_per_hour, 3_600.0, now)
+        hour = _clears(state.creates, cfg.creates_per_hour, 3_600.0, now, creates)
         return (
             hour
             if hour is not None
-            else _clears(state.recent_creates, cfg.creates_per_minute, 60.0, now)
+            else _clears(state.recent_creates, cfg.creates_per_minute, 60.0, now, creates)
         )
 
-    def _charge(self, state: _TokenState, method: str, creates: bool, now: float) -> None:
-        cost = self.config.read_points if method in ("GET", "HEAD") else self.config.write_points
+    def _charge(self, state: _TokenState, cost: int, creates: int, now: float) -> None:
         state.points.append((now, cost))
         state.points_total += cost
-        if creates and self.config.creates_per_hour is not None:
-            state.creates.append(now)
-        if creates and self.config.creates_per_minute is not None:
-            state.recent_creates.append(now)
+        for _ in range(creates):
+            if self.config.creates_per_hour is not None:
+                state.creates.append(now)
+            if self.config.creates_per_minute is not None:
+                state.recent_creates.append(now)
 
     def _start_penalty(
         self,
@@ -329,7 +344,7 @@ class Limiter:
         *,
         hdrs: dict[str, str],
         request_id: str,
-        creates: bool,
+        creates: int,
         now: float,
         clears: float,
         storm: bool,
@@ -352,7 +367,7 @@ class Limiter:
         verdict: Verdict,
         hdrs: dict[str, str],
         request_id: str,
-        creates: bool,
+        creates: int,
         retry_after: float | None,
     ) -> Decision:
         status = self._rng.choice(self.config.secondary_statuses)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DOCS", "ApiFailure", "Identity", "RawJson", "Request", "Response"]
+__all__ = ["DOCS", "ApiFailure", "Charge", "Identity", "RawJson", "Request", "Response"]
 
 DOCS = "https://docs.github.com/rest"
 
@@ -40,6 +40,15 @@ class Request:
     api_base: str  # scheme://host:port + prefix, exactly as the request came in
     web_base: str  # scheme://host:port, for html_url
     identity: Identity | None
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one request costs, when its body decides it (GraphQL): creations, points, name."""
+
+    creates: int
+    points: int
+    operation: str
 
 
 @dataclass(frozen=True)

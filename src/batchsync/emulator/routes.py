@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -10,9 +11,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-from batchsync.emulator.limits import Limiter, Resource
+from batchsync.emulator.graphql import GraphQLApi, GraphQLConfig
+from batchsync.emulator.limits import Decision, Limiter, Resource
 from batchsync.emulator.protocol import (
     ApiFailure,
+    Charge,
     RawJson,
     Request,
     Response,
@@ -47,6 +50,9 @@ class Route:
     creates: bool = False  # counts against the content-creation limits
     resource: Resource | None = Resource.CORE  # None: free (``GET /rate_limit``)
     pattern: re.Pattern[str] | None = None
+    # GraphQL: the body decides the cost, and limit refusals have their own shape
+    charge: Callable[[bytes], Charge] | None = None
+    refused: Callable[[Decision, Charge], Response] | None = None
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """The captured path values when this route serves the request."""
@@ -129,6 +135,8 @@ class Api:
         *,
         sub_issues: bool = True,
         search_lag: float = 10.0,
+        graphql: GraphQLConfig | None = None,
+        seed: int = 0,
         list_fields: str = "both",
     ) -> None:
         if list_fields not in LIST_FIELDS:
@@ -174,10 +182,19 @@ class Api:
                 Route("DELETE", issue_path + "/sub_issue", self.remove_sub_issue),
                 Route("GET", issue_path + "/parent", self.get_parent),
             ]
-        self.routes = tuple(
-            Route(r.method, r.template, r.handler, r.creates, r.resource, _compile(r.template))
-            for r in table
-        )
+        if graphql is not None:
+            gql = GraphQLApi(store, graphql, author_of, seed)
+            table.append(
+                Route(
+                    "POST",
+                    "/graphql",
+                    gql.handle,
+                    resource=Resource.GRAPHQL,
+                    charge=gql.charge,
+                    refused=gql.refused,
+                )
+            )
+        self.routes = tuple(dataclasses.replace(r, pattern=_compile(r.template)) for r in table)
 
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route serving ``method path`` and its captured values."""
@@ -234,7 +251,7 @@ class Api:
         assert req.identity is not None
         core = self.limiter.snapshot(req.identity, Resource.CORE)
         search = self.limiter.snapshot(req.identity, Resource.SEARCH)
-        graphql = dict(core, used=0, remaining=core["limit"])
+        graphql = self.limiter.snapshot(req.identity, Resource.GRAPHQL)
         return Response(
             200,
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import json
 import secrets
@@ -17,9 +18,10 @@ from typing import Any
 
 from batchsync.emulator.clock import Clock, ScaledClock
 from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
+from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
-from batchsync.emulator.service import Answer, Service
+from batchsync.emulator.service import Answer, Handle, Service
 from batchsync.emulator.shapes import LIST_FIELDS, comment_json, issue_json
 from batchsync.emulator.state import Repo
 from batchsync.emulator.stats import Stats
@@ -106,7 +108,7 @@ class _Handler(socketserver.StreamRequestHandler):
         close = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
         host = headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
         auth = {"authorization": headers.get("authorization", "")}
-        answer = self.server.service.handle(method, target, auth, raw, host)
+        answer = self.server.service.serve(method, target, auth, raw, host)
         if answer is None:  # the lost answer: applied, then the connection drops
             self.connection.shutdown(socket.SHUT_RDWR)
             return False
@@ -262,12 +264,15 @@ class Emulator:
         clock: Clock | None = None,
         search_lag: float = 10.0,
         host: str = "127.0.0.1",
+        graphql: GraphQLConfig | None = GraphQLConfig(),  # noqa: B008 - frozen
         list_fields: str = "both",
         admin_token: str | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
         self._limits = LimitConfig.named(limits) if isinstance(limits, str) else limits
+        if graphql is not None and not sub_issues:  # a server without sub-issues has no parents
+            graphql = dataclasses.replace(graphql, parent_issue_id=False)
         self.service = Service(
             clock=self.clock,
             limits=self._limits,
@@ -276,6 +281,7 @@ class Emulator:
             prefix=self.prefix,
             sub_issues=sub_issues,
             search_lag=search_lag,
+            graphql=graphql,
             list_fields=list_fields,
         )
         self.service.admin = _Admin(self)
@@ -292,6 +298,11 @@ class Emulator:
     def stats(self) -> Stats:
         """The request log and counters."""
         return self.service.stats
+
+    def wrap(self, wrapper: Callable[[Handle], Handle]) -> None:
+        """Put ``wrapper`` around the request handler: ``wrapper(inner)`` returns the handler
+        every later request goes through (a test holds, counts, drops or refuses requests)."""
+        self.service.wrap(wrapper)
 
     @property
     def port(self) -> int:

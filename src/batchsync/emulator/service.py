@@ -8,25 +8,34 @@ import json
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from batchsync.emulator.clock import Clock
 from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults
+from batchsync.emulator.graphql import GraphQLConfig, graphql_path
 from batchsync.emulator.limits import Decision, LimitConfig, Limiter, Resource, Verdict
-from batchsync.emulator.protocol import ApiFailure, Identity, RawJson, Request, Response
+from batchsync.emulator.protocol import (
+    ApiFailure,
+    Charge,
+    Identity,
+    RawJson,
+    Request,
+    Response,
+)
 from batchsync.emulator.routes import INTEGRATION_FORBIDDEN, Api, Route
 from batchsync.emulator.state import Store
 from batchsync.emulator.stats import RequestRecord, Stats
 
-__all__ = ["Answer", "Service"]
+__all__ = ["Answer", "Handle", "Service"]
 
 TIMEOUT_TEXT = (
     "We couldn't respond to your request in time. Sorry about that. Please try resubmitting "
     "your request and contact us if the problem persists."
 )
+NO_CHARGE = Charge(0, 0, "")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 EXPIRATION_HEADER = "github-authentication-token-expiration"
 BASE_HEADERS = {
@@ -55,6 +64,10 @@ class Answer:
     body: bytes
 
 
+# One request in, its answer out (None: drop the connection): what ``Service.wrap`` wraps.
+Handle = Callable[[str, str, Mapping[str, str], bytes, str], Answer | None]
+
+
 class Service:
     """Turns one HTTP request into an ``Answer`` (or None: drop the connection)."""
 
@@ -68,10 +81,12 @@ class Service:
         prefix: str,
         sub_issues: bool,
         search_lag: float,
+        graphql: GraphQLConfig | None = None,
         list_fields: str = "both",
     ) -> None:
         self.clock = clock
         self.prefix = prefix
+        self.graphql_path = graphql_path(prefix) if graphql is not None else None
         self.store = Store(clock)
         self.limiter = Limiter(limits, clock, seed)
         self.faults = Faults(faults, seed)
@@ -81,6 +96,8 @@ class Service:
             self.limiter,
             sub_issues=sub_issues,
             search_lag=search_lag,
+            graphql=graphql,
+            seed=seed,
             list_fields=list_fields,
         )
         self.tokens: dict[str, Identity] = {}
@@ -88,6 +105,7 @@ class Service:
         self._token_ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
         self.admin: AdminHandler | None = None
+        self._outer: Handle = self.handle  # what the server calls: handle, or a wrapper of it
         self.admin_token: str | None = None  # what /_emulator/ needs once tokens are configured
 
     def add_token(
@@ -150,6 +168,17 @@ class Service:
             return False
         return hmac.compare_digest(given.strip().encode(), wanted.encode())
 
+    def wrap(self, wrapper: Callable[[Handle], Handle]) -> None:
+        """Put ``wrapper`` around the request handler: ``wrapper(inner)`` returns the handler
+        the server calls from now on (tests hold, count or refuse requests this way)."""
+        self._outer = wrapper(self._outer)
+
+    def serve(
+        self, method: str, target: str, headers: Mapping[str, str], raw: bytes, host: str
+    ) -> Answer | None:
+        """What the server calls for each request: the handler with every wrapper around it."""
+        return self._outer(method, target, headers, raw, host)
+
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], raw: bytes, host: str
     ) -> Answer | None:
@@ -166,9 +195,12 @@ class Service:
             return self.admin.handle(method, path.split("/_emulator/", 1)[1], pairs, raw, host)
         rid = f"{next(self._ids):04X}:{7:04X}:{11:06X}:{13:06X}:{17:08X}"
         ex = _Exchange(self.clock.now(), method, path, path, rid, pairs, raw, host)
-        if not path.startswith(self.prefix + "/"):
+        if path == self.graphql_path:  # GHES serves it beside the REST prefix: /api/graphql
+            ex.path = ex.template = "/graphql"
+        elif not path.startswith(self.prefix + "/"):
             return self._finish(ex, ApiFailure(404, "Not Found").response())
-        ex.path = ex.template = path[len(self.prefix) :]
+        else:
+            ex.path = ex.template = path[len(self.prefix) :]
         ex.who = self.identify(headers.get("authorization"))
         if ex.who is not None and ex.who.expires_at is not None and ex.at >= ex.who.expires_at:
             ex.who = None  # GitHub answers an expired token as it answers a wrong one
@@ -180,6 +212,11 @@ class Service:
         if found is not None:
             ex.route, ex.params = found
             ex.template = ex.route.template
+            ex.charge = (
+                ex.route.charge(raw)
+                if ex.route.charge is not None
+                else Charge(int(ex.route.creates), 0, "")
+            )
         self.stats.in_flight(self.limiter.enter(ex.who))
         try:
             return self._serve(ex, ex.who)
@@ -190,12 +227,14 @@ class Service:
         route = ex.route
         plan = FaultPlan()
         if route is not None and route.resource is not None:
-            plan = self.faults.plan(ex.method, ex.template, route.creates)
+            plan = self.faults.plan(ex.method, ex.template, ex.charge.creates > 0)
         decision = self._admit(ex, who, plan)
         ex.limit_headers = decision.headers
         if decision.failure is not None:
             ex.verdict = decision.verdict
             ex.violation = decision.violation
+            if route is not None and route.refused is not None:
+                return self._finish(ex, route.refused(decision, ex.charge))
             return self._finish(ex, decision.failure.response())
         self.clock.sleep(plan.latency)
         if route is None:
@@ -203,7 +242,8 @@ class Service:
         request = self._request(ex, who)
         if isinstance(request, ApiFailure):
             return self._finish(ex, request.response())
-        if ex.method in WRITE_METHODS and who.permission != "write":
+        # GraphQL answers a read-only token's mutation itself (type FORBIDDEN)
+        if ex.method in WRITE_METHODS and who.permission != "write" and route.charge is None:
             return self._finish(ex, ApiFailure(403, INTEGRATION_FORBIDDEN).response())
         return self._act(ex, route, request, plan)
 
@@ -233,9 +273,10 @@ class Service:
             who,
             method=ex.method,
             resource=resource,
-            creates=route.creates if route is not None else False,
+            creates=ex.charge.creates,
             request_id=ex.rid,
             storm=storm,
+            points=ex.charge.points or None,
         )
 
     def _request(self, ex: _Exchange, who: Identity) -> Request | ApiFailure:
@@ -293,6 +334,7 @@ class Service:
                 ex.fault.value if ex.fault else None,
                 ex.violation,
                 ex.who.token_id if ex.who else None,
+                ex.charge.operation or None,
             )
         )
 
@@ -335,3 +377,4 @@ class _Exchange:
     verdict: str = "ok"
     violation: bool = False
     fault: FaultKind | None = None
+    charge: Charge = NO_CHARGE

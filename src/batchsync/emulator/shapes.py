@@ -10,6 +10,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+from batchsync.emulator.graphql import issue_node_id, label_node_id, repo_node_id
 from batchsync.emulator.state import CommentState, IssueState, LabelState, Repo, UserRef
 
 __all__ = [
@@ -66,7 +67,7 @@ def label_json(repo: Repo, label: LabelState, api: str) -> dict[str, Any]:
     """The ``label`` object."""
     return {
         "id": label.id,
-        "node_id": node_id("Label", label.id),
+        "node_id": label_node_id(repo, label),
         "url": f"{api}/repos/{repo.full_name}/labels/{quote(label.name, safe='')}",
         "name": label.name,
         "color": label.color,
@@ -142,7 +143,7 @@ def issue_json(
         "events_url": f"{url}/events",
         "html_url": f"{web}/{repo.full_name}/{kind}/{issue.number}",
         "id": issue.id,
-        "node_id": node_id("Issue", issue.id),
+        "node_id": issue_node_id(repo, issue),
         "number": issue.number,
         "title": issue.title,
         "user": user_json(issue.user, api, web),
@@ -276,7 +277,7 @@ def repo_json(repo: Repo, api: str, web: str) -> dict[str, Any]:
     open_issues = sum(1 for i in repo.issues.values() if i.state == "open")
     data: dict[str, Any] = {
         "id": repo.id,
-        "node_id": node_id("Repository", repo.id),
+        "node_id": repo_node_id(repo),
         "name": repo.name,
         "full_name": repo.full_name,
         "private": True,

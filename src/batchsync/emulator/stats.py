@@ -23,6 +23,7 @@ class RequestRecord:
     fault: str | None = None
     violation: bool = False  # sent while the client already knew a limit was active
     token_id: int | None = None
+    operation: str | None = None  # GraphQL: the root fields of a mutation, or "query"
 
 
 class Stats:
@@ -40,6 +41,7 @@ class Stats:
             self._counts: Counter[tuple[str, str, int]] = Counter()
             self._verdicts: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
+            self._operations: Counter[tuple[str, int]] = Counter()
             self.violations = 0
             self.internal_errors = 0  # emulator bugs answered 500: should stay 0
             self.max_in_flight = 0
@@ -59,6 +61,8 @@ class Stats:
             self._verdicts[record.verdict] += 1
             if record.fault:
                 self._faults[record.fault] += 1
+            if record.operation:
+                self._operations[(record.operation, record.status)] += 1
             if record.violation:
                 self.violations += 1
             self.total += 1
@@ -79,6 +83,15 @@ class Stats:
                 if (method is None or m == method)
                 and (template is None or t == template)
                 and (status is None or s == status)
+            )
+
+    def operations(self, name: str, status: int | None = None) -> int:
+        """How many GraphQL requests ran ``name`` ("createIssue", "query", ...)."""
+        with self._lock:
+            return sum(
+                n
+                for (op, s), n in self._operations.items()
+                if op == name and (status is None or s == status)
             )
 
     @property

@@ -1,0 +1,325 @@
+"""Creating issues through GitHub's GraphQL API: one request makes a child already under its parent.
+
+``createIssue(input: {repositoryId, title, body, labelIds, parentIssueId})`` takes node ids, so a
+run reads the repository's node id and its labels' node ids once (one paged query that also asks
+the schema whether ``CreateIssueInput`` has ``parentIssueId``), and creates the labels that do not
+exist yet once, through REST, before the first create that needs them. Every request goes through
+the gate: queries as reads, the mutation as a create (paced, 5 secondary points, one content
+creation), all charged to GraphQL's own primary bucket (``x-ratelimit-resource: graphql``).
+
+GitHub refuses a too-fast create with HTTP 200 and ``errors: [{type: "UNPROCESSABLE", path:
+["createIssue"], message: "was submitted too quickly"}]``, and a spent GraphQL budget with HTTP 200
+and ``type: "RATE_LIMITED"``: both become ``RateLimitError`` (waits, like REST's 403/429). A
+server without GraphQL (404) or whose schema lacks ``parentIssueId`` (older GHES) is detected once
+per run, with one warning, and every create then takes the REST path.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
+
+from batchsync.errors import (
+    ApiError,
+    AuthError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    UncertainWriteError,
+    ValidationFailed,
+)
+from batchsync.ratelimit import TOO_QUICKLY, Op
+from batchsync.remote import RemoteIssue
+
+__all__ = [
+    "CREATE_ISSUE",
+    "GRAPHQL_RESOURCE",
+    "OPERATIONS",
+    "REPOSITORY_QUERY",
+    "GraphQLCreator",
+    "NoParentField",
+]
+
+T = TypeVar("T")
+GRAPHQL_RESOURCE = "graphql"
+LABEL_ATTEMPTS = 3  # sends of one label whose answer keeps getting lost
+
+# The only documents batchsync sends (tests/fidelity checks them against GitHub's schema).
+REPOSITORY_QUERY = """query BatchsyncRepository($owner: String!, $name: String!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    id
+    labels(first: 100, after: $cursor) {
+      nodes { id name }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+  __type(name: "CreateIssueInput") { inputFields { name } }
+}"""
+CREATE_ISSUE = """mutation BatchsyncCreateIssue($input: CreateIssueInput!) {
+  createIssue(input: $input) {
+    issue { id number databaseId url author { __typename login } parent { number } }
+  }
+}"""
+OPERATIONS = (REPOSITORY_QUERY, CREATE_ISSUE)
+
+Send = Callable[..., tuple[Any, Mapping[str, str]]]
+
+
+class GateLike(Protocol):
+    """What this module needs from ``processor.Gate``."""
+
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
+        """Run ``fn`` (one request) under the shared limits."""
+        ...
+
+
+class NoParentField(Exception):
+    """The server's ``CreateIssueInput`` refused ``parentIssueId`` (an older schema)."""
+
+
+class GraphQLCreator:
+    """One run's GraphQL create path: node ids, labels, the mutation and its answers."""
+
+    def __init__(
+        self, send: Send, gate: GateLike, repository: str, graphql_url: str, repo_path: str
+    ) -> None:
+        self._send = send
+        self._gate = gate
+        self._owner, _, self._name = repository.partition("/")
+        self._url = graphql_url
+        self._repo_path = repo_path
+        # Three locks, none held by code that runs inside a gate call (which may hold the
+        # write lane), so no lane waits for one while holding what another lane waits for:
+        self._lock = threading.RLock()  # the run's GraphQL state and its one discovery
+        self._label_lock = threading.Lock()  # one lane creates a missing label
+        self._node_lock = threading.Lock()  # issue node ids, noted from any answer
+        self._state: bool | None = None  # None: not asked yet; False: REST from now on
+        self._repo_id = ""
+        self._labels: dict[str, str] = {}  # lower-cased name -> node id
+        self._nodes: dict[int, str] = {}  # issue number -> node id
+        self.warnings: list[str] = []
+
+    def remember(self, number: int, node_id: object) -> None:
+        """Note an issue's node id (from any answer), so it can be named as a parent."""
+        if isinstance(node_id, str) and node_id:
+            with self._node_lock:
+                self._nodes[number] = node_id
+
+    def available(self) -> bool:
+        """True when creates go through GraphQL (asks the server once per run)."""
+        with self._lock:
+            if self._state is None:
+                self._discover()
+            return bool(self._state)
+
+    def off(self, why: str) -> None:
+        """Fall back to REST for the rest of the run, with one warning."""
+        with self._lock:
+            if self._state is False:
+                return
+            self._state = False
+            self.warnings.append(
+                f"GraphQL issue creation is not available ({why}): new issues are created and "
+                "then linked under their parents through REST, two writes each"
+            )
+
+    def _discover(self) -> None:
+        cursor: str | None = None
+        try:
+            while True:
+                page = self._gate.call(
+                    Op.READ, functools.partial(self._query, cursor), resource=GRAPHQL_RESOURCE
+                )
+                if page is None:
+                    return
+                cursor = page
+        except (AuthError, ForbiddenError):
+            raise
+        except NoParentField:
+            self.off("the server's CreateIssueInput has no parentIssueId")
+        except NotFoundError:
+            self.off("the server has no GraphQL endpoint: 404")
+        except (ApiError, TransportError) as exc:
+            self.off(f"the repository query failed: {exc}")
+
+    def _query(self, cursor: str | None) -> tuple[str | None, Mapping[str, str]]:
+        """One page of the repository query; returns the next cursor (None: done)."""
+        variables = {"owner": self._owner, "name": self._name, "cursor": cursor}
+        data, headers = self._send(
+            "POST", self._url, body={"query": REPOSITORY_QUERY, "variables": variables}
+        )
+        _raise_for_errors(data, headers, "query")
+        repo = _dig(data, "data", "repository")
+        if not isinstance(repo, dict) or not isinstance(repo.get("id"), str):
+            self.off("the repository query answered without the repository's id")
+            return None, headers
+        if cursor is None:
+            fields = _dig(data, "data", "__type", "inputFields")
+            names = {f.get("name") for f in fields if isinstance(f, dict)} if fields else set()
+            if "parentIssueId" not in names:
+                self.off("the server's CreateIssueInput has no parentIssueId")
+                return None, headers
+        self._repo_id = repo["id"]
+        self._state = True
+        return self._labels_page(repo), headers
+
+    def _labels_page(self, repo: Mapping[str, Any]) -> str | None:
+        """Note one page of the repository's labels; the cursor of the next page, or None."""
+        labels = _dig(repo, "labels", "nodes")
+        for node in labels if isinstance(labels, list) else []:
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
+                self.remember_label(node["name"], node.get("id"))
+        info = _dig(repo, "labels", "pageInfo")
+        more = isinstance(info, dict) and info.get("hasNextPage") is True
+        after = info.get("endCursor") if isinstance(info, dict) else None
+        return after if more and isinstance(after, str) else None
+
+    def remember_label(self, name: str, node_id: object) -> None:
+        """Note a label's node id."""
+        if isinstance(node_id, str) and node_id:
+            self._labels[name.lower()] = node_id
+
+    # ---- labels ---------------------------------------------------------------------------
+
+    def label_ids(self, names: tuple[str, ...]) -> list[str]:
+        """Node ids for ``names``, creating the missing labels once (REST, paced as content)."""
+        ids: list[str] = []
+        for name in names:
+            with self._label_lock:
+                found = self._labels.get(name.lower())
+                if found is None:
+                    found = self._create_label(name)
+            if found not in ids:
+                ids.append(found)
+        return ids
+
+    def _create_label(self, name: str) -> str:
+        url = f"{self._repo_path}/labels"
+        path = f"{self._repo_path}/labels/{quote(name, safe='')}"
+        data: Any = None
+        for attempt in range(LABEL_ATTEMPTS):
+            try:
+                data = self._gate.call(
+                    Op.CREATE, lambda: self._send("POST", url, body={"name": name})
+                )
+                break
+            except (ValidationFailed, UncertainWriteError) as exc:
+                # taken meanwhile (422 already_exists), or the answer was lost: read it back
+                try:
+                    data = self._gate.call(Op.READ, lambda: self._send("GET", path))
+                    break
+                except NotFoundError:
+                    if isinstance(exc, ValidationFailed) or attempt + 1 == LABEL_ATTEMPTS:
+                        raise exc from None
+                    # not made: sending it again creates no duplicate
+        node = data.get("node_id") if isinstance(data, dict) else None
+        if not isinstance(node, str) or not node:
+            raise ServerError(502, f"label {name!r} came back without a node id", "POST", url)
+        self.remember_label(name, node)
+        return node
+
+    # ---- the create -----------------------------------------------------------------------
+
+    def create(
+        self, title: str, body: str, labels: tuple[str, ...], parent: int | None
+    ) -> RemoteIssue:
+        """Create one issue (under ``parent`` when its node id is known) in one request."""
+        payload: dict[str, Any] = {
+            "repositoryId": self._repo_id,
+            "title": title,
+            "body": body,
+            "labelIds": self.label_ids(labels),
+        }
+        with self._node_lock:
+            parent_id = self._nodes.get(parent) if parent is not None else None
+        if parent_id is not None:
+            payload["parentIssueId"] = parent_id
+        request = {"query": CREATE_ISSUE, "variables": {"input": payload}}
+
+        def send() -> tuple[tuple[RemoteIssue, object], Mapping[str, str]]:
+            data, headers = self._send("POST", self._url, body=request)
+            return _created(data, headers, title, body, labels), headers
+
+        issue, node = self._gate.call(Op.CREATE, send, resource=GRAPHQL_RESOURCE)
+        self.remember(issue.number, node)
+        return issue
+
+
+def _dig(data: object, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _errors(data: object) -> list[dict[str, Any]]:
+    raw = data.get("errors") if isinstance(data, dict) else None
+    return [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+
+
+def _raise_for_errors(data: object, headers: Mapping[str, str], where: str) -> None:
+    """Turn a GraphQL ``errors`` list that stopped the operation into batchsync's errors."""
+    for error in _errors(data):
+        kind = str(error.get("type") or "")
+        text = str(error.get("message") or "no message")
+        if kind == "RATE_LIMITED":
+            hdrs = {**headers, "x-ratelimit-remaining": "0"}
+            raise RateLimitError(200, text, "POST", "/graphql", hdrs)
+        if TOO_QUICKLY in text:
+            raise RateLimitError(
+                200,
+                f"{where} {text} (GitHub's secondary rate limit on content creation)",
+                "POST",
+                "/graphql",
+                headers,
+            )
+        if "parentIssueId" in text:
+            raise NoParentField(text)
+        if kind == "FORBIDDEN":
+            raise ForbiddenError(403, text, "POST", "/graphql", headers)
+        if kind == "NOT_FOUND" and where == "query":
+            raise NotFoundError(404, text, "POST", "/graphql", headers)
+        raise ValidationFailed(422, text, "POST", "/graphql", headers, (kind,) if kind else ())
+
+
+def _created(
+    data: object, headers: Mapping[str, str], title: str, body: str, labels: tuple[str, ...]
+) -> tuple[RemoteIssue, object]:
+    """The created issue from a ``createIssue`` answer (per item: errors beside an issue
+    mean it exists and only what they name, the parent link, may be missing)."""
+    issue = _dig(data, "data", "createIssue", "issue")
+    if not isinstance(issue, dict):
+        _raise_for_errors(data, headers, "createIssue")
+        # a 200 without the issue and without a reason: it may exist; look before resending
+        raise ServerError(502, "createIssue answered without the issue", "POST", "/graphql")
+    number, database_id = issue.get("number"), issue.get("databaseId")
+    if not isinstance(number, int) or not isinstance(database_id, int):
+        raise ServerError(502, "createIssue answered without number or id", "POST", "/graphql")
+    parent = issue.get("parent")
+    parent_number = parent.get("number") if isinstance(parent, dict) else None
+    found = issue.get("author")
+    author: dict[str, Any] = found if isinstance(found, dict) else {}
+    login = author.get("login")
+    if isinstance(login, str) and author.get("__typename") == "Bot":
+        login += "[bot]"  # REST's name for the same account
+    created = RemoteIssue(
+        number=number,
+        id=database_id,
+        title=title,
+        body=body,
+        state="open",
+        labels=labels,
+        html_url=str(issue.get("url") or ""),
+        parent_number=parent_number if isinstance(parent_number, int) else None,
+        parent_known="parent" in issue,
+        author=login if isinstance(login, str) else "",
+    )
+    return created, issue.get("id")

@@ -1,0 +1,280 @@
+"""The GraphQL create path of the GitHub adapter, against scripted answers (``responses``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import pytest
+import responses
+
+from batchsync.errors import (
+    ApiError,
+    RateLimitError,
+    UncertainWriteError,
+    ValidationFailed,
+)
+from batchsync.github import GitHubClient
+from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY
+from batchsync.ratelimit import Op
+
+T = TypeVar("T")
+API = "https://api.github.com:443"
+GRAPHQL = f"{API}/graphql"
+TOKEN = "ghs_secretvalue123"
+HEADERS = {"x-ratelimit-resource": "graphql", "x-ratelimit-remaining": "990"}
+
+
+class Gate:
+    """Pass-through gate recording (op, resource); a create's 5xx/no answer is uncertain."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Op, str]] = []
+
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
+        self.calls.append((op, resource))
+        try:
+            return fn()[0]
+        except ApiError as exc:
+            if op is Op.CREATE and exc.status >= 500:
+                raise UncertainWriteError(exc) from exc  # type: ignore[arg-type]
+            raise
+
+
+def repository_answer(*, parent_field: bool = True, labels: list[str] | None = None) -> Any:
+    fields = [{"name": "title"}, {"name": "repositoryId"}]
+    if parent_field:
+        fields.append({"name": "parentIssueId"})
+    nodes = [{"id": f"LA_{n}", "name": n} for n in labels or ["task"]]
+    return {
+        "data": {
+            "repository": {
+                "id": "R_repo",
+                "labels": {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": None}},
+            },
+            "__type": {"inputFields": fields},
+        }
+    }
+
+
+def created(number: int, parent: int | None = None) -> Any:
+    issue = {
+        "id": f"I_{number}",
+        "number": number,
+        "databaseId": 7000 + number,
+        "url": f"https://github.com/octo/demo/issues/{number}",
+        "parent": {"number": parent} if parent else None,
+        "author": {"__typename": "Bot", "login": "github-actions"},
+    }
+    return {"data": {"createIssue": {"issue": issue}}}
+
+
+def sent(call_index: int) -> Any:
+    body = responses.calls[call_index].request.body
+    assert body is not None
+    return json.loads(body)
+
+
+@pytest.fixture
+def gate() -> Gate:
+    return Gate()
+
+
+@pytest.fixture
+def client(gate: Gate) -> GitHubClient:
+    return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+
+
+@responses.activate
+def test_a_child_is_created_under_its_parent_in_one_mutation(
+    client: GitHubClient, gate: Gate
+) -> None:
+    parent = {"number": 3, "id": 5003, "node_id": "I_parent", "title": "p", "state": "open"}
+    responses.get(f"{API}/repos/octo/demo/issues", json=[parent])
+    responses.post(GRAPHQL, json=repository_answer(), headers=HEADERS)
+    responses.post(GRAPHQL, json=created(9, parent=3), headers=HEADERS)
+    client.list_issues()
+    issue = client.create_issue("T", "B <!-- batchsync key=k -->", ("task",), parent=3)
+    assert (issue.number, issue.id, issue.parent_number, issue.parent_known) == (9, 7009, 3, True)
+    assert issue.author == "github-actions[bot]"  # REST's name for the bot GraphQL names bare
+    query = sent(1)
+    assert query["query"] == REPOSITORY_QUERY
+    assert query["variables"]["owner"] == "octo"
+    mutation = sent(2)
+    assert mutation["query"] == CREATE_ISSUE
+    assert mutation["variables"]["input"] == {
+        "repositoryId": "R_repo",
+        "title": "T",
+        "body": "B <!-- batchsync key=k -->",
+        "labelIds": ["LA_task"],
+        "parentIssueId": "I_parent",
+    }
+    assert gate.calls[1:] == [(Op.READ, "graphql"), (Op.CREATE, "graphql")]
+
+
+@responses.activate
+def test_the_repository_is_read_once_and_missing_labels_created_once(
+    client: GitHubClient, gate: Gate
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer(labels=[]))
+    responses.post(
+        f"{API}/repos/octo/demo/labels", json={"name": "prd", "node_id": "LA_new"}, status=201
+    )
+    responses.post(GRAPHQL, json=created(1))
+    responses.post(GRAPHQL, json=created(2))
+    client.create_issue("A", "a", ("prd",))
+    client.create_issue("B", "b", ("PRD",))
+    urls = [c.request.url for c in responses.calls]
+    assert urls.count(f"{API}/repos/octo/demo/labels") == 1
+    assert urls.count(GRAPHQL) == 3
+    assert sent(3)["variables"]["input"]["labelIds"] == ["LA_new"]
+    assert (Op.CREATE, "core") in gate.calls  # the label: paced and budgeted as content
+
+
+@responses.activate
+def test_a_label_taken_meanwhile_is_read_back(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer(labels=[]))
+    responses.post(
+        f"{API}/repos/octo/demo/labels",
+        json={"message": "Validation Failed", "errors": [{"code": "already_exists"}]},
+        status=422,
+    )
+    responses.get(f"{API}/repos/octo/demo/labels/a%2Fb", json={"name": "a/b", "node_id": "LA_ab"})
+    responses.post(GRAPHQL, json=created(1))
+    client.create_issue("A", "a", ("a/b",))
+    assert sent(3)["variables"]["input"]["labelIds"] == ["LA_ab"]
+
+
+@responses.activate
+def test_submitted_too_quickly_is_a_rate_limit_not_a_failure(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    refusal = {
+        "data": {"createIssue": None},
+        "errors": [
+            {
+                "type": "UNPROCESSABLE",
+                "path": ["createIssue"],
+                "message": "was submitted too quickly",
+            }
+        ],
+    }
+    responses.post(GRAPHQL, json=refusal)
+    with pytest.raises(RateLimitError) as caught:
+        client.create_issue("A", "a", ())
+    assert caught.value.secondary
+    assert "was submitted too quickly" in caught.value.message
+
+
+@responses.activate
+def test_a_spent_graphql_budget_waits_for_its_reset(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
+    headers = {"x-ratelimit-resource": "graphql", "x-ratelimit-reset": "1800003600"}
+    responses.post(GRAPHQL, json=answer, headers=headers)
+    with pytest.raises(RateLimitError) as caught:
+        client.create_issue("A", "a", ())
+    assert caught.value.headers["x-ratelimit-remaining"] == "0"
+    assert caught.value.headers["x-ratelimit-reset"] == "1800003600"
+
+
+@responses.activate
+def test_other_graphql_errors_fail_the_item(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = {
+        "errors": [
+            {"type": "UNPROCESSABLE", "path": ["createIssue"], "message": "body is too long"}
+        ]
+    }
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(ValidationFailed, match="body is too long"):
+        client.create_issue("A", "a", ())
+
+
+@responses.activate
+def test_an_answer_without_the_issue_is_uncertain(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json={"data": {"createIssue": None}})
+    with pytest.raises(UncertainWriteError):
+        client.create_issue("A", "a", ())
+
+
+@responses.activate
+def test_a_partly_failed_answer_keeps_the_issue_and_says_the_link_is_missing(
+    client: GitHubClient,
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = created(4)
+    answer["errors"] = [{"type": "UNPROCESSABLE", "path": ["createIssue"], "message": "no link"}]
+    responses.post(GRAPHQL, json=answer)
+    client._remember({"number": 2, "node_id": "I_2"})
+    issue = client.create_issue("A", "a", (), parent=2)
+    assert issue.number == 4
+    assert issue.parent_number is None  # the engine links it through REST
+
+
+@responses.activate
+def test_no_graphql_endpoint_falls_back_to_rest_with_one_warning(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json={"message": "Not Found"}, status=404)
+    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
+    responses.post(f"{API}/repos/octo/demo/issues", json=dict(rest, number=2), status=201)
+    assert client.create_issue("A", "a", ("task",), parent=None).number == 1
+    assert client.create_issue("B", "b", ("task",), parent=1).number == 2
+    assert [c.request.url for c in responses.calls].count(GRAPHQL) == 1
+    assert len(client.warnings) == 1
+    assert "404" in client.warnings[0]
+
+
+@responses.activate
+def test_a_schema_without_parent_issue_id_falls_back_to_rest(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer(parent_field=False))
+    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
+    client.create_issue("A", "a", ())
+    assert "parentIssueId" in client.warnings[0]
+    assert responses.calls[-1].request.url == f"{API}/repos/octo/demo/issues"
+
+
+@responses.activate
+def test_a_refused_parent_issue_id_switches_to_rest_for_the_same_item(
+    client: GitHubClient,
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    refusal = {
+        "errors": [
+            {
+                "message": "Variable $input of type CreateIssueInput! was provided invalid value "
+                "for parentIssueId (Field is not defined on CreateIssueInput)"
+            }
+        ]
+    }
+    responses.post(GRAPHQL, json=refusal)
+    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
+    client._remember({"number": 7, "node_id": "I_7"})
+    assert client.create_issue("A", "a", (), parent=7).number == 1
+    assert len(client.warnings) == 1
+
+
+@responses.activate
+def test_the_graphql_url_sits_beside_a_ghes_rest_prefix(gate: Gate) -> None:
+    client = GitHubClient("https://ghe.example/api/v3", TOKEN, "octo/demo", gate)
+    responses.post("https://ghe.example:443/api/graphql", json=repository_answer())
+    responses.post("https://ghe.example:443/api/graphql", json=created(1))
+    assert client.create_issue("A", "a", ()).number == 1
+
+
+@responses.activate
+def test_a_label_whose_create_failed_unapplied_is_sent_again(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer(labels=[]))
+    responses.post(f"{API}/repos/octo/demo/labels", json={"message": "boom"}, status=502)
+    responses.get(f"{API}/repos/octo/demo/labels/epic", json={"message": "Not Found"}, status=404)
+    responses.post(
+        f"{API}/repos/octo/demo/labels", json={"name": "epic", "node_id": "LA_e"}, status=201
+    )
+    responses.post(GRAPHQL, json=created(1))
+    client.create_issue("A", "a", ("epic",))
+    assert sent(4)["variables"]["input"]["labelIds"] == ["LA_e"]
