@@ -30,10 +30,12 @@ __all__ = [
     "TransportError",
     "UncertainWriteError",
     "ValidationFailed",
+    "credentials_fatal",
     "error_from_response",
     "failure_of",
     "fatal_of",
     "permission_fatal",
+    "refused_fatal",
 ]
 
 
@@ -355,14 +357,28 @@ def permission_fatal(repository: str, answer: str) -> Fatal:
     )
 
 
+def credentials_fatal(answer: str) -> Fatal:
+    """The one message for a token GitHub does not accept (401)."""
+    return Fatal(
+        "bad credentials",
+        f"GitHub refused the token ({answer}). Give a valid, unexpired token (the github-token "
+        "input; GITHUB_TOKEN in a terminal).",
+        CREDENTIALS_YAML,
+    )
+
+
+def refused_fatal(failure: Failure, repository: str) -> Fatal | None:
+    """The run's report when an item failed because GitHub refused the token, else None."""
+    if failure.kind is FailureKind.BAD_CREDENTIALS:
+        return credentials_fatal(str(failure.status or 401))
+    if failure.kind is FailureKind.PERMISSION:
+        return permission_fatal(repository, str(failure.status or 403))
+    return None
+
+
 def _refusal_fatal(error: ApiError, repository: str) -> Fatal:
     if isinstance(error, AuthError):
-        return Fatal(
-            "bad credentials",
-            f"GitHub refused the token (401 {error.message}). Give a valid, unexpired token "
-            "(the github-token input; GITHUB_TOKEN in a terminal).",
-            CREDENTIALS_YAML,
-        )
+        return credentials_fatal(f"401 {error.message}")
     if isinstance(error, ForbiddenError):
         return permission_fatal(repository, f"403 {error.message}")
     return Fatal(
