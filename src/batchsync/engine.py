@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from batchsync import defaults
 from batchsync.errors import (
@@ -64,7 +64,8 @@ __all__ = [
 ]
 
 SUB_ISSUE_CAP = 100  # GitHub's limit of sub-issues per parent (closed ones count)
-ProgressFn = Callable[[int, int, Any], None]
+# A progress callback: (done, total, what finished: a WorkItem, a CloseJob or a scan failure).
+ProgressFn = Callable[[int, int, object], None]
 _PLANNED = {
     PlanAction.CREATE: ItemAction.PLANNED_CREATE,
     PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
@@ -142,7 +143,7 @@ class Processor(Protocol):
 
     def batch_upload(
         self,
-        items: Sequence[Any],
+        items: Sequence[Unit],
         sync_fn: Callable[..., Outcome],
         *,
         repo: str,
@@ -150,7 +151,7 @@ class Processor(Protocol):
         sync_map: Mapping[str, int],
         dry_run: bool = False,
         on_progress: ProgressFn | None = None,
-        describe: Callable[[Any, ItemAction, Failure | None, str | None], Outcome] | None = None,
+        describe: Callable[[Unit, ItemAction, Failure | None, str | None], Outcome] | None = None,
     ) -> BatchResult:
         """Run ``sync_fn`` over ``items`` under the shared limits."""
         ...
@@ -179,6 +180,9 @@ class CloseJob:
     kind: str
     path: str
     issue: RemoteIssue
+
+
+Unit = WorkItem | CloseJob  # what the processor runs: an item to sync or an issue to close
 
 
 class _LinkError(Exception):
@@ -377,7 +381,7 @@ class Engine:
 
     def _run(
         self,
-        units: Sequence[Any],
+        units: Sequence[Unit],
         fn: Callable[..., Outcome],
         sync_map: Mapping[str, int],
         counter: _Progress,
@@ -808,7 +812,7 @@ class _Progress:
     def advance(self, count: int) -> None:
         self._offset += count
 
-    def skip(self, units: Sequence[Any]) -> None:
+    def skip(self, units: Sequence[object]) -> None:
         """Report units that finish without being started (failed at scan time, or not reached)."""
         for unit in units:
             self._offset += 1

@@ -18,6 +18,7 @@ A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``e
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -269,8 +270,9 @@ def _classify(
         if here in failed:
             files[c.rel] = ScannedFile(here, FileClass.ERROR, failed[here])
         elif c.archived:
-            why = f"not parsed: {broken[c.rel]}" if c.rel in broken else kept.get(c.rel, "")
-            files[c.rel] = ScannedFile(here, FileClass.ARCHIVED, why or "archived")
+            why = f"key {kept[c.rel]}" if c.rel in kept else "kept apart"
+            why = f"not parsed: {broken[c.rel]}" if c.rel in broken else why
+            files[c.rel] = ScannedFile(here, FileClass.ARCHIVED, f"archived, never synced ({why})")
         elif c.rel in synced:
             files[c.rel] = ScannedFile(here, FileClass.ITEM, synced[c.rel])
         else:  # parsed as a parent, but its kind is not selected
@@ -387,7 +389,7 @@ def _parse_file(candidate: Candidate, shown: str, notes: list[ItemError]) -> _Pa
         "has_frontmatter": doc.has_frontmatter,
     }
     notes.extend(_notes(doc, shown, key))
-    deps = _dependencies(doc, shown, key)
+    deps = _dependencies(doc, shown, key, text)
     parent = _parent_ref(fields, candidate.kind)
     prd = (scalar_text(fields.get("prd")) or "") if "prd" in fields else None
     return _Parsed(
@@ -565,12 +567,23 @@ def _parent_ref(fields: Mapping[str, object], kind: Kind) -> str | None:
 _DEPENDENCY_FIELDS = ("dependencies", "depends_on", "depends")  # CCPM trees use all three
 
 
-def _dependencies(doc: Document, shown: str, key: str) -> tuple[object, ...]:
-    """The dependency field's entries; an issue number GitHub cannot hold fails the item."""
+_PADDED = re.compile(r"(?<![\w.#-])0[0-9]{1,9}(?![\w.])")  # 001, as written (not #001, 1.0)
+
+
+def _dependencies(doc: Document, shown: str, key: str, text: str) -> tuple[object, ...]:
+    """The dependency field's entries; an issue number GitHub cannot hold fails the item.
+
+    YAML reads ``[001]`` as the number 1: an entry written zero-padded is given back as written
+    (``"001"``), since a zero-padded number is a local task number, never an issue.
+    """
     name = next((n for n in _DEPENDENCY_FIELDS if n in doc.fields), None)
     if name is None:
         return ()
-    entries = _listed(doc.fields[name])
+    padded = {int(t): t for t in _PADDED.findall(_field_text(text, doc.lines.get(name)))}
+    entries = tuple(
+        padded.get(e, e) if isinstance(e, int) and not isinstance(e, bool) else e
+        for e in _listed(doc.fields[name])
+    )
     for entry in entries:
         ref = _ISSUE_REF.fullmatch(scalar_text(entry) or "")
         try:
@@ -584,6 +597,16 @@ def _dependencies(doc: Document, shown: str, key: str) -> tuple[object, ...]:
                 key=key,
             ) from None
     return entries
+
+
+def _field_text(text: str, line: int | None) -> str:
+    """The lines of the frontmatter field starting at 1-based ``line`` (its indented rest too)."""
+    if line is None:
+        return ""
+    lines = text.split("\n", line + 200)[line - 1 : line + 199]  # a field is never that long
+    taken = lines[:1]
+    taken += itertools.takewhile(lambda rest: rest[:1] in (" ", "\t", "-"), lines[1:])
+    return "\n".join(taken)
 
 
 def _listed(value: object) -> tuple[object, ...]:

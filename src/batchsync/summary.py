@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from batchsync.remote import RateLimitSnapshot
 from batchsync.results import BatchResult, ItemAction, Outcome
-from batchsync.workflow import FIELD_LIMIT, clean
+from batchsync.workflow import FIELD_LIMIT, clean, redact
 
 __all__ = [
     "SUMMARY_BUDGET",
@@ -81,7 +81,8 @@ def cell(text: str | None, *, limit: int | None = None) -> str:
     """Text made inert for a Markdown table cell: one line, no markup, no HTML."""
     if not text:
         return ""
-    flat = " ".join(clean(text).split())
+    # Redacted here, before escaping turns `ghp_` into `ghp&#95;` that no later pass would know.
+    flat = " ".join(redact(clean(text)).split())
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat.translate(_CELL_ESCAPES)

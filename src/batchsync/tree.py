@@ -9,7 +9,7 @@ The naming rules (both layouts, and the shapes found in real CCPM trees):
 
 - ``prds/<name>.md``: a PRD.
 - ``epics/<epic>/epic.md``: an epic; ``epics/<epic>/`` and ``epics/<epic>/tasks/`` hold its
-  tasks: ``<N>.md``, ``NNN-<slug>.md`` (CCPM) and ``task-NNN[-<slug>].md`` (local mode).
+  tasks: ``<N>.md``, ``<N>-<slug>.md`` (CCPM) and ``task-<N>[-<slug>].md`` (local mode).
 - ``epics/archived/<epic>/`` and ``epics/.archived/<epic>/``: the same, archived (never synced).
 - Everything else is not a work item, with the rule that made it so (``RULES``).
 """
@@ -31,7 +31,7 @@ _EPIC_LOCAL = re.compile(r"epic-\d+(?:-.*)?")
 _PRD_LOCAL = re.compile(r"prd-\d+(?:-.*)?\.md")
 _TASK_LOCAL = re.compile(r"task-\d+(?:-.*)?\.md")
 _TASK_NUMBER = re.compile(r"(\d+)\.md")  # CCPM: 001.md before a sync, <issue number>.md after
-_TASK_SLUG = re.compile(r"([0-9]+)-(.+)\.md")  # NNN-<slug>.md
+_TASK_SLUG = re.compile(r"([0-9]+)-(.+)\.md")  # <N>-<slug>.md
 _BOOKKEEPING_SLUG = re.compile(r"(?:.*-)?analysis", re.IGNORECASE)  # 001-analysis.md
 
 # Why a file is not a work item: one rule each, shown by `validate --verbose` and the summary.
@@ -40,10 +40,10 @@ RULES = {
     "prds-subfolder": "in a subfolder of prds/: a PRD is prds/<name>.md",
     "epics-file": "a file directly in epics/: an epic is a folder holding epic.md",
     "archive-file": "a file directly in an archive folder, outside any archived epic",
-    "analysis": "a task's analysis notes (NNN-analysis.md)",
+    "analysis": "a task's analysis notes (<N>-analysis.md)",
     "updates": "progress notes under updates/",
     "epic-subfolder": "in a subfolder of an epic other than tasks/",
-    "not-named": "not named like a work item (epic.md, <N>.md, NNN-<slug>.md, task-<N>.md)",
+    "not-named": "not named like a work item (epic.md, <N>.md, <N>-<slug>.md, task-<N>.md)",
     "symlink-out": "a symlink leading outside the workspace (or nowhere): not followed",
     "loop": "a folder already walked (a symlink loop): not walked twice",
     "deep": f"more than {_MAX_DEPTH} folders deep: not walked",
@@ -61,7 +61,7 @@ class Candidate:
     folder_local: bool  # the file or its epic folder is named the local-mode way
     archived: bool = False  # under epics/archived/ or epics/.archived/
     epic_folder: str = ""  # the epic folder (relative) of an epic or task; "" for a PRD
-    number: int | None = None  # the task number its name claims (<N>.md, NNN-<slug>.md)
+    number: int | None = None  # the task number its name claims (<N>.md, <N>-<slug>.md)
 
 
 @dataclass(frozen=True)

@@ -326,3 +326,10 @@ def test_a_fix_quoting_an_input_cannot_close_its_code_block() -> None:
     assert lines.count("```yaml") == 1
     assert lines.count("```") == 1
     assert "\x1b" not in text
+
+
+def test_a_token_shaped_text_in_a_cell_is_redacted_before_it_is_escaped() -> None:
+    token = "ghp_" + "CellToken0" * 4
+    assert summary.cell(f"owner/{token}") == "owner/&#42;&#42;&#42;"
+    text = summary.render_summary(BatchResult(), summary.RunInfo(repository=f"o/{token}"))
+    assert "CellToken0" not in text
