@@ -43,7 +43,6 @@ __all__ = [
     "escape_property",
     "group",
     "json_text",
-    "log_text",
     "looks_like_token",
     "neutral",
     "notice",
@@ -142,11 +141,6 @@ def neutral(line: str) -> str:
     line = line.replace("##[", "##\\[")
     # The runner trims leading whitespace before it looks for `::`.
     return f"| {line}" if line.lstrip().startswith("::") else line
-
-
-def log_text(text: str) -> str:
-    """Outside text made safe for one log line: one line, clean, no command at its start."""
-    return neutral(clean(text, limit=FIELD_LIMIT))
 
 
 def json_text(document: object) -> str:
