@@ -20,13 +20,15 @@ from typing import TextIO
 from batchsync import summary, sync, workflow
 from batchsync.config import SOURCES, Settings
 from batchsync.errors import (
+    NO_REPOSITORY,
+    NO_TOKEN,
     PERMISSIONS_YAML,
     BatchsyncError,
     FailureKind,
     Fatal,
     SettingsError,
     fatal_of,
-    permission_fatal,
+    refused_fatal,
 )
 from batchsync.progress import ActionsProgress
 from batchsync.results import BatchResult, Outcome
@@ -196,13 +198,16 @@ class _Step:
 
     def finish(self, result: BatchResult) -> int:
         """Report a finished run: results file, outputs, summary, annotations; the exit code."""
-        denied = [o for o in result.errors if o.failed_with(FailureKind.PERMISSION)]
-        other = [o for o in result.errors if not o.failed_with(FailureKind.PERMISSION)]
+        repository = self.settings.repository or "the repository"
+        refusals = [refused_fatal(o.failure, repository) for o in result.errors if o.failure]
+        denied = next((f for f in refusals if f is not None), None)
+        other = [o for o in result.errors if not (o.failure and o.failure.kind.refused)]
         markdown = summary.render_summary(result, self.info)
         lines = _error_annotations(other)
-        if denied:
-            # A write was refused for want of a permission: one error with the fix, first.
-            fatal = permission_fatal(self.settings.repository or "the repository", "403")
+        if denied is not None:
+            # GitHub refused the token itself: one error with the fix, first; nothing else can
+            # succeed until it is fixed, so the run counts as one that could not run (exit 2).
+            fatal = denied
             markdown = summary.render_fatal(fatal.message, fatal.fix, self.info) + markdown
             lines = [
                 workflow.error(fatal.message, title=f"batchsync: {fatal.title}"),
@@ -216,7 +221,7 @@ class _Step:
         for line in [*lines, *_warning_annotations(result)]:
             self.log.line(line)
         self.log.line(self._counts_line(result))
-        if denied:
+        if denied is not None:
             return EXIT_FATAL
         if result.failed and self.settings.fail_on_error:
             return EXIT_FAILED
@@ -259,18 +264,9 @@ class _Step:
 
 def _preflight(settings: Settings, token: str | None) -> Fatal | None:
     if not token:
-        return Fatal(
-            "no token",
-            "The github-token input is empty. Keep its default (the workflow's GITHUB_TOKEN) or "
-            "pass a secret; secrets are empty in workflows run from forks.",
-            "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}",
-        )
+        return NO_TOKEN
     if not settings.repository:
-        return Fatal(
-            "no repository",
-            "No repository to sync to: set the repository input (owner/name).",
-            "with:\n  repository: owner/name",
-        )
+        return NO_REPOSITORY
     return None
 
 

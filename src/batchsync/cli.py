@@ -23,7 +23,7 @@ from batchsync.config import (
     step_summary_file,
 )
 from batchsync.errors import ItemError, SettingsError
-from batchsync.items import kinds_named, scan
+from batchsync.items import FileClass, ScanResult, kinds_named, scan
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
 __all__ = ["SAMPLE_TREE", "build_parser", "entry", "escape_data", "escape_property", "main"]
@@ -185,6 +185,11 @@ def build_parser(*, full: bool = False) -> argparse.ArgumentParser:
     validate.add_argument(
         "--sample", action="store_true", help="check the example tree bundled with batchsync"
     )
+    validate.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also list each archived file and each file that is not a work item, with the rule",
+    )
     validate.set_defaults(handler=_validate, parser=validate)
 
     for name, text in FORWARDED.items():
@@ -288,9 +293,42 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
     result = scan(base, workspace=settings.workspace, kinds=kinds_named(settings.item_type))
     for error in result.errors:
         _say(_problem(error, settings.in_actions))
+    for note in result.warnings:
+        _say(_warning(note, settings.in_actions), sys.stderr)
     counts = f"{len(result.items)} work items, {len(result.errors)} problems"
     _say(f"{counts} in {base}", sys.stderr)
+    _say(file_classes(result), sys.stderr)
+    if args.verbose:
+        for line in file_listing(result):
+            _say(line, sys.stderr)
     return 1 if result.errors else 0
+
+
+_PLURAL = {
+    FileClass.ITEM: "work items",
+    FileClass.ERROR: "with errors",
+    FileClass.ARCHIVED: "archived",
+    FileClass.OTHER: "not work items",
+}
+
+
+def file_classes(result: ScanResult) -> str:
+    """The count of each class of file under prds/ and epics/ (every file is in exactly one)."""
+    counts = ", ".join(f"{result.count(cls)} {_PLURAL[cls]}" for cls in FileClass)
+    return f"files under prds/ and epics/: {counts}"
+
+
+def file_listing(result: ScanResult) -> list[str]:
+    """The archived files and those that are not work items, each with why (``--verbose``)."""
+    shown = (FileClass.ARCHIVED, FileClass.OTHER)
+    return [f"  {f.cls.value}: {f.path}: {f.why}" for f in result.files if f.cls in shown]
+
+
+def _warning(note: ItemError, actions: bool) -> str:
+    """One warning: ``warning: path:line: message``, or a warning annotation in Actions."""
+    if actions:
+        return workflow.warning(note.message, file=note.path, line=note.line)
+    return workflow.clean(f"warning: {note}", limit=workflow.MESSAGE_LIMIT)
 
 
 def _problem(error: ItemError, actions: bool) -> str:

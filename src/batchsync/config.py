@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from batchsync import defaults
 from batchsync.errors import SettingsError
 from batchsync.ownership import valid_login
-from batchsync.workflow import looks_like_token
+from batchsync.workflow import looks_like_token, tokens_in
 
 __all__ = [
     "ItemType",
@@ -358,9 +358,10 @@ def secrets_to_mask(env: Mapping[str, str] | None = None) -> list[str]:
     """
     source = os.environ if env is None else env
     found = [source.get(name, "").strip() for name in SOURCES["github_token"].env]
-    found += [
-        v.strip() for k, v in source.items() if k.startswith("INPUT_") and looks_like_token(v)
-    ]
+    for name, value in source.items():
+        if name.startswith("INPUT_") and looks_like_token(value):
+            # The value as given, and each token in it: the runner masks exact text.
+            found += [value.strip(), *tokens_in(value)]
     return [value for value in dict.fromkeys(found) if value]
 
 

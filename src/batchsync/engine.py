@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from batchsync import defaults
 from batchsync.errors import (
@@ -64,7 +64,8 @@ __all__ = [
 ]
 
 SUB_ISSUE_CAP = 100  # GitHub's limit of sub-issues per parent (closed ones count)
-ProgressFn = Callable[[int, int, Any], None]
+# A progress callback: (done, total, what finished: a WorkItem, a CloseJob or a scan failure).
+ProgressFn = Callable[[int, int, object], None]
 _PLANNED = {
     PlanAction.CREATE: ItemAction.PLANNED_CREATE,
     PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
@@ -142,7 +143,7 @@ class Processor(Protocol):
 
     def batch_upload(
         self,
-        items: Sequence[Any],
+        items: Sequence[Unit],
         sync_fn: Callable[..., Outcome],
         *,
         repo: str,
@@ -150,7 +151,7 @@ class Processor(Protocol):
         sync_map: Mapping[str, int],
         dry_run: bool = False,
         on_progress: ProgressFn | None = None,
-        describe: Callable[[Any, ItemAction, Failure | None, str | None], Outcome] | None = None,
+        describe: Callable[[Unit, ItemAction, Failure | None, str | None], Outcome] | None = None,
     ) -> BatchResult:
         """Run ``sync_fn`` over ``items`` under the shared limits."""
         ...
@@ -181,6 +182,9 @@ class CloseJob:
     issue: RemoteIssue
 
 
+Unit = WorkItem | CloseJob  # what the processor runs: an item to sync or an issue to close
+
+
 class _LinkError(Exception):
     """The sub-issue link could not be made; the issue itself exists."""
 
@@ -196,19 +200,20 @@ def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:
     Within a kind, each wave holds the items whose same-kind dependencies are in earlier waves;
     items on a dependency cycle share one last wave.
     """
+    return [wave for kind in Kind for wave in _ordered([i for i in items if i.kind is kind])]
+
+
+def _ordered(group: list[WorkItem]) -> list[list[WorkItem]]:
+    """One kind's items in waves, each after the waves of its same-kind dependencies."""
+    keys = {i.key for i in group}
+    waiting = {i.key: {d for d in i.dependencies if d in keys and d != i.key} for i in group}
+    done: set[str] = set()
     out: list[list[WorkItem]] = []
-    for kind in Kind:
-        group = [i for i in items if i.kind is kind]
-        keys = {i.key for i in group}
-        waiting = {i.key: {d for d in i.dependencies if d in keys and d != i.key} for i in group}
-        done: set[str] = set()
-        while group:
-            ready = [i for i in group if waiting[i.key] <= done]
-            if not ready:
-                ready = group  # a cycle: no order satisfies it
-            out.append(ready)
-            done |= {i.key for i in ready}
-            group = [i for i in group if i.key not in done]
+    while group:
+        ready = [i for i in group if waiting[i.key] <= done] or group  # none ready: a cycle
+        out.append(ready)
+        done |= {i.key for i in ready}
+        group = [i for i in group if i.key not in done]
     return out
 
 
@@ -266,29 +271,45 @@ class Engine:
         # Progress counts what the report counts: files that failed at scan time are done now.
         counter = _Progress(on_progress, len(scanned.items) + len(closes) + len(errors))
         counter.skip(errors)
-        outcomes: dict[str, Outcome] = {}
-        batches = [scanned.items] if self._opts.dry_run else waves(scanned.items)
-        stopped = False
-        for batch in batches:
-            if stopped:
-                for item in batch:
-                    outcomes[item.key] = self._not_done(item)
-                counter.skip(batch)
-                continue
-            result = self._run(batch, self.sync_item, scanned.sync_map, counter)
-            outcomes.update(zip((i.key for i in batch), result.outcomes, strict=True))
-            stopped = any(o.action is ItemAction.NOT_DONE for o in result.outcomes)
-        closed: tuple[Outcome, ...] = ()
-        if closes and not stopped:
-            closed = self._run(closes, self.close_one, scanned.sync_map, counter).outcomes
-        elif closes:
-            closed = tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
-            counter.skip(closes)
+        outcomes, stopped = self._apply_items(scanned, counter)
+        closed = self._apply_closes(closes, scanned.sync_map, counter, stopped=stopped)
         ordered = [outcomes[i.key] for i in scanned.items]
         foreign = self._foreign_warning()
         if foreign is not None:
             self._warnings.append(foreign)
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
+
+    def _apply_items(
+        self, scanned: ScanResult, counter: _Progress
+    ) -> tuple[dict[str, Outcome], bool]:
+        """Every item's outcome, wave by wave; True when the time budget stopped the run."""
+        outcomes: dict[str, Outcome] = {}
+        batches = [scanned.items] if self._opts.dry_run else waves(scanned.items)
+        stopped = False
+        for batch in batches:
+            if stopped:
+                outcomes.update((item.key, self._not_done(item)) for item in batch)
+                counter.skip(batch)
+                continue
+            result = self._run(batch, self.sync_item, scanned.sync_map, counter)
+            outcomes.update(zip((i.key for i in batch), result.outcomes, strict=True))
+            stopped = any(o.action is ItemAction.NOT_DONE for o in result.outcomes)
+        return outcomes, stopped
+
+    def _apply_closes(
+        self,
+        closes: Sequence[CloseJob],
+        sync_map: Mapping[str, int],
+        counter: _Progress,
+        *,
+        stopped: bool,
+    ) -> tuple[Outcome, ...]:
+        if not closes:
+            return ()
+        if stopped:
+            counter.skip(closes)
+            return tuple(self._outcome(j, ItemAction.NOT_DONE) for j in closes)
+        return self._run(closes, self.close_one, sync_map, counter).outcomes
 
     def load(self, items: Sequence[WorkItem]) -> RemoteIndex:
         """Learn who the token is and list the issues once.
@@ -360,7 +381,7 @@ class Engine:
 
     def _run(
         self,
-        units: Sequence[Any],
+        units: Sequence[Unit],
         fn: Callable[..., Outcome],
         sync_map: Mapping[str, int],
         counter: _Progress,
@@ -409,7 +430,7 @@ class Engine:
             if self._opts.dry_run:
                 reason = planned.reason
                 if planned.parent is not None and planned.parent.number is None:
-                    reason += f"; goes under {planned.parent}, created in this run"
+                    reason += f"; goes under '{planned.parent.key}', created in this run"
                 return self._outcome(item, _PLANNED[planned.action], planned.issue, reason)
             return self._apply(item, planned)
         except ItemError as exc:
@@ -791,7 +812,7 @@ class _Progress:
     def advance(self, count: int) -> None:
         self._offset += count
 
-    def skip(self, units: Sequence[Any]) -> None:
+    def skip(self, units: Sequence[object]) -> None:
         """Report units that finish without being started (failed at scan time, or not reached)."""
         for unit in units:
             self._offset += 1

@@ -10,6 +10,8 @@ from typing import ClassVar
 from batchsync.workflow import redact
 
 __all__ = [
+    "NO_REPOSITORY",
+    "NO_TOKEN",
     "ApiError",
     "AuthError",
     "BatchsyncError",
@@ -28,10 +30,12 @@ __all__ = [
     "TransportError",
     "UncertainWriteError",
     "ValidationFailed",
+    "credentials_fatal",
     "error_from_response",
     "failure_of",
     "fatal_of",
     "permission_fatal",
+    "refused_fatal",
 ]
 
 
@@ -329,6 +333,19 @@ class Fatal:
 CREDENTIALS_YAML = "with:\n  github-token: ${{ secrets.GITHUB_TOKEN }}"
 
 
+NO_TOKEN = Fatal(
+    "no token",
+    "The github-token input is empty. Keep its default (the workflow's GITHUB_TOKEN) or pass a "
+    "secret; secrets are empty in workflows run from forks. In a terminal, set GITHUB_TOKEN.",
+    CREDENTIALS_YAML,
+)
+NO_REPOSITORY = Fatal(
+    "no repository",
+    "No repository to sync to: set the repository input (owner/name); --repo in a terminal.",
+    "with:\n  repository: owner/name",
+)
+
+
 def permission_fatal(repository: str, answer: str) -> Fatal:
     """The one message for a token that may not write issues."""
     return Fatal(
@@ -340,14 +357,28 @@ def permission_fatal(repository: str, answer: str) -> Fatal:
     )
 
 
+def credentials_fatal(answer: str) -> Fatal:
+    """The one message for a token GitHub does not accept (401)."""
+    return Fatal(
+        "bad credentials",
+        f"GitHub refused the token ({answer}). Give a valid, unexpired token (the github-token "
+        "input; GITHUB_TOKEN in a terminal).",
+        CREDENTIALS_YAML,
+    )
+
+
+def refused_fatal(failure: Failure, repository: str) -> Fatal | None:
+    """The run's report when an item failed because GitHub refused the token, else None."""
+    if failure.kind is FailureKind.BAD_CREDENTIALS:
+        return credentials_fatal(str(failure.status or 401))
+    if failure.kind is FailureKind.PERMISSION:
+        return permission_fatal(repository, str(failure.status or 403))
+    return None
+
+
 def _refusal_fatal(error: ApiError, repository: str) -> Fatal:
     if isinstance(error, AuthError):
-        return Fatal(
-            "bad credentials",
-            f"GitHub refused the token (401 {error.message}). Give a valid, unexpired token "
-            "(the github-token input; GITHUB_TOKEN in a terminal).",
-            CREDENTIALS_YAML,
-        )
+        return credentials_fatal(f"401 {error.message}")
     if isinstance(error, ForbiddenError):
         return permission_fatal(repository, f"403 {error.message}")
     return Fatal(
@@ -359,13 +390,18 @@ def _refusal_fatal(error: ApiError, repository: str) -> Fatal:
     )
 
 
+def _settings_fatal(error: SettingsError) -> Fatal:
+    return Fatal("invalid input", str(error))
+
+
 def fatal_of(error: BaseException, repository: str | None) -> Fatal:
     """The one report of a run that could not start or was stopped (exit 2), in every mode."""
     repo = repository or "the repository"
     if isinstance(error, RunStop) and error.cause is not None:
         error = error.cause
     if isinstance(error, SettingsError):
-        return Fatal("invalid input", str(error))
+        missing = {"github-token": NO_TOKEN, "repository": NO_REPOSITORY}.get(error.name)
+        return missing if missing is not None and error.value is None else _settings_fatal(error)
     if isinstance(error, AuthError | ForbiddenError | NotFoundError):
         return _refusal_fatal(error, repo)
     if isinstance(error, TransportError):

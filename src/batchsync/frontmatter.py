@@ -47,6 +47,17 @@ def _bounded_int(constructor: Any, node: yaml.ScalarNode) -> object:
     return yaml.constructor.SafeConstructor.construct_yaml_int(constructor, node)
 
 
+def _lenient_timestamp(constructor: Any, node: yaml.ScalarNode) -> object:
+    """PyYAML's date or datetime; the text itself for an impossible one (``2026-82-23``).
+
+    Dates are never used by batchsync: a wrong one must not fail the file.
+    """
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(constructor, node)
+    except (ValueError, OverflowError):
+        return str(node.value)
+
+
 class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     """The safe loader (C when available) with bounded ints."""
 
@@ -55,8 +66,10 @@ class _Constructor(yaml.constructor.SafeConstructor):
     """The safe constructor with bounded ints, for the fast path's rare forms."""
 
 
-_Loader.add_constructor(_INT_TAG, _bounded_int)
-_Constructor.add_constructor(_INT_TAG, _bounded_int)
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+for _class in (_Loader, _Constructor):
+    _class.add_constructor(_INT_TAG, _bounded_int)
+    _class.add_constructor(_TIMESTAMP_TAG, _lenient_timestamp)
 _FENCE_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _HEADING = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 
@@ -70,6 +83,8 @@ class Document:
     body: str = ""
     body_line: int = 1  # 1-based line where the body starts
     has_frontmatter: bool = False
+    notes: tuple[tuple[int, str], ...] = ()  # (line, text): what a lenient read forgave
+    repeated: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # key -> its lines
 
 
 def decode(data: bytes, path: str) -> str:
@@ -121,45 +136,110 @@ def find_fences(text: str, path: str) -> Fences | None:
     return Fences(first_newline + 1, end.start(), end.end() + 1, closing_line)
 
 
-def parse_document(text: str, path: str) -> Document:
-    """Split ``text`` into frontmatter and body; raise ``ItemError`` with the line of a problem."""
+def parse_document(text: str, path: str, *, used: frozenset[str] | None = None) -> Document:
+    """Split ``text`` into frontmatter and body; raise ``ItemError`` with the line of a problem.
+
+    With ``used`` (the fields the caller reads), the frontmatter is read leniently: a field not
+    in ``used`` that YAML cannot read is left out with a note instead of failing the file, and a
+    one-line text field with an unquoted ``: `` is read as the text it plainly is (with a note).
+    """
     fences = find_fences(text, path)
     if fences is None:
         return Document(body=text)
     yaml_text = text[fences.yaml_start : fences.yaml_end]
-    fields, lines = _load_mapping(yaml_text, path, first_line=2)
+    loaded = _load_mapping(yaml_text, path, first_line=2, used=used)
     body_line = fences.closing_line + 2
-    return Document(fields, lines, text[fences.body_start :], body_line, has_frontmatter=True)
+    return Document(
+        loaded.fields,
+        loaded.lines,
+        text[fences.body_start :],
+        body_line,
+        has_frontmatter=True,
+        notes=tuple(loaded.notes),
+        repeated={k: tuple(v) for k, v in loaded.seen.items() if len(v) > 1},
+    )
+
+
+@dataclass
+class _Loaded:
+    """Fields as read, the line of each, every line each key was written on, and notes."""
+
+    fields: dict[str, object] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, list[int]] = field(default_factory=dict)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, more_fields: Mapping[str, object], more_lines: Mapping[str, int]) -> None:
+        self.fields.update(more_fields)
+        self.lines.update(more_lines)
+        for key, line in more_lines.items():
+            self.seen.setdefault(key, []).append(line)
 
 
 def _load_mapping(
-    yaml_text: str, path: str, first_line: int
-) -> tuple[dict[str, object], dict[str, int]]:
+    yaml_text: str, path: str, first_line: int, used: frozenset[str] | None = None
+) -> _Loaded:
     """Load the frontmatter YAML as a mapping of fields and the line of each.
 
     Each top-level field is read on its own: one-line ones by the fast path, the others by
     PyYAML. Should any field fail alone, the whole block goes to PyYAML, so that what is accepted,
-    and every error, is exactly PyYAML's.
+    and every error, is exactly PyYAML's; unless ``used`` is given and the field is not in it
+    (then it is left out with a note), or it is a one-line text with an unquoted colon.
     """
     # Anchors and aliases reach across fields: such a block is read (and refused) as a whole.
     entries = None if "&" in yaml_text or "*" in yaml_text else _split_fields(yaml_text)
     if entries is None:
-        return _load_yaml(yaml_text, path, first_line)
-    fields: dict[str, object] = {}
-    lines: dict[str, int] = {}
+        return _whole(yaml_text, path, first_line)
+    loaded = _Loaded()
     try:
         for offset, head, chunk in entries:
+            line = first_line + offset
             pair = _simple_line(head) if chunk is None else None
             if pair is not None:
-                fields[pair[0]] = pair[1]
-                lines[pair[0]] = first_line + offset
+                loaded.add({pair[0]: pair[1]}, {pair[0]: line})
                 continue
-            more_fields, more_lines = _load_yaml(chunk or head, path, first_line + offset)
-            fields.update(more_fields)
-            lines.update(more_lines)
+            try:
+                loaded.add(*_load_yaml(chunk or head, path, line))
+            except ItemError as error:
+                if used is None or not _forgive(
+                    loaded, head=head, chunk=chunk, line=line, used=used, error=error
+                ):
+                    raise
     except ItemError:
-        return _load_yaml(yaml_text, path, first_line)
-    return fields, lines
+        return _whole(yaml_text, path, first_line)
+    return loaded
+
+
+def _whole(yaml_text: str, path: str, first_line: int) -> _Loaded:
+    loaded = _Loaded()
+    fields, lines = _load_yaml(yaml_text, path, first_line)
+    loaded.fields, loaded.lines = fields, lines
+    loaded.seen = {key: [line] for key, line in lines.items()}
+    return loaded
+
+
+def _forgive(
+    loaded: _Loaded,
+    *,
+    head: str,
+    chunk: str | None,
+    line: int,
+    used: frozenset[str],
+    error: ItemError,
+) -> bool:
+    """Keep reading past a field YAML refused, when nothing depends on it; True when forgiven."""
+    key, _, rest = head.partition(":")
+    value = rest.strip()
+    if key in used:
+        if chunk is not None or ": " not in value or value[:1] in "[{\"'|>&*!%@`#":
+            return False
+        loaded.add({key: value}, {key: line})
+        loaded.notes.append((line, f"`{key}` has an unquoted `: `; read as text: quote the value"))
+        return True
+    problem = error.message.removeprefix("frontmatter is not valid YAML ").split(": fix")[0]
+    loaded.notes.append((line, f"`{key}` is not valid YAML {problem}; left out (not used)"))
+    loaded.seen.setdefault(key, []).append(line)
+    return True
 
 
 def _split_fields(text: str) -> list[tuple[int, str, str | None]] | None:

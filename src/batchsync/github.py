@@ -37,6 +37,7 @@ __all__ = ["DEFAULT_TIMEOUT", "GateLike", "GitHubClient", "RemoteIssue", "issue_
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 30  # seconds; GitHub itself gives up on a request after 10 s
 PAGE_SIZE = 100
+SUB_ISSUE_PAGES = 5  # GitHub's 100 sub-issues a parent fit on one page
 _NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
@@ -379,7 +380,11 @@ class GitHubClient:
         url: str | None = f"{self._repo_path}/issues/{parent}/sub_issues"
         params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
         numbers: list[int] = []
-        while url is not None:
+        # GitHub allows 100 sub-issues a parent (one page); a server whose ``next`` never ends
+        # must not hold the run: a few pages at most.
+        for _ in range(SUB_ISSUE_PAGES):
+            if url is None:
+                break
             fetch = functools.partial(self._page, url, params)
             data, url = self.gate.call(Op.READ, fetch)
             params = None

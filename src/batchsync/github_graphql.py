@@ -172,6 +172,11 @@ class GraphQLCreator:
                 self.off("the server's CreateIssueInput has no parentIssueId")
                 return None, headers
         self._repo_id = repo["id"]
+        self._state = True
+        return self._labels_page(repo), headers
+
+    def _labels_page(self, repo: Mapping[str, Any]) -> str | None:
+        """Note one page of the repository's labels; the cursor of the next page, or None."""
         labels = _dig(repo, "labels", "nodes")
         for node in labels if isinstance(labels, list) else []:
             if isinstance(node, dict) and isinstance(node.get("name"), str):
@@ -179,8 +184,7 @@ class GraphQLCreator:
         info = _dig(repo, "labels", "pageInfo")
         more = isinstance(info, dict) and info.get("hasNextPage") is True
         after = info.get("endCursor") if isinstance(info, dict) else None
-        self._state = True
-        return (after if more and isinstance(after, str) else None), headers
+        return after if more and isinstance(after, str) else None
 
     def remember_label(self, name: object, node_id: object) -> None:
         """Note a label's node id (from any answer that shows one)."""

@@ -17,7 +17,8 @@ A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``e
 
 from __future__ import annotations
 
-import os
+import enum
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,18 +28,23 @@ from typing import Any
 from batchsync.errors import ItemError
 from batchsync.frontmatter import Document, decode, first_heading, parse_document, scalar_text
 from batchsync.remote import MAX_ISSUE_NUMBER, NumberOutOfRange, bounded_number
-from batchsync.render import render
+from batchsync.render import check_limits
 from batchsync.syncmap import SYNC_MAP_NAME, map_pairs, parse_sync_map
+from batchsync.tree import RULES, Candidate, Walk
 from batchsync.workitem import Kind, Layout, LinkSource, WorkItem, kinds_named
 
 __all__ = [
     "MAX_ISSUE_NUMBER",
     "SYNC_MAP_NAME",
+    "USED_FIELDS",
+    "FileClass",
     "Kind",
     "Layout",
     "LinkSource",
+    "MalformedLink",
     "NumberOutOfRange",
     "ScanResult",
+    "ScannedFile",
     "WorkItem",
     "bounded_number",
     "issue_number",
@@ -62,28 +68,40 @@ class ScanResult:
     unreadable: tuple[ItemError, ...] = ()
     # Items in CCPM's archive folders (epics/archived/, epics/.archived/): parsed, never synced.
     archived: tuple[WorkItem, ...] = ()
+    # Every file under prds/ and epics/, each in exactly one class (``FileClass``), in path order.
+    files: tuple[ScannedFile, ...] = ()
+    # Problems that do not stop an item (path, line, message): what a lenient read forgave, a
+    # missing PRD, a file without frontmatter, a dependency left as text.
+    warnings: tuple[ItemError, ...] = ()
+
+    def count(self, cls: FileClass) -> int:
+        """How many files are in ``cls``."""
+        return sum(1 for f in self.files if f.cls is cls)
 
 
-_PRD_LOCAL = re.compile(r"prd-\d+(?:-.*)?\.md")
-_EPIC_LOCAL = re.compile(r"epic-\d+(?:-.*)?")
-_TASK_LOCAL = re.compile(r"task-\d+(?:-.*)?\.md")
-_TASK_CCPM = re.compile(r"\d+\.md")
-# ASCII digits only: ``\d`` would take other scripts' digits, which int() reads too.
-_ISSUE_URL = re.compile(r"https?://[^\s]+/issues/([0-9]+)/?(?:[#?].*)?")
-_ISSUE_REF = re.compile(r"#?([0-9]+)")
-# CCPM's archive folders: their epics are parsed (``ScanResult.archived``) but never synced.
-_ARCHIVES = frozenset({"archived", ".archived"})
+class FileClass(enum.StrEnum):
+    """Where a file under ``prds/`` or ``epics/`` ended up: exactly one of these."""
+
+    ITEM = "work item"
+    ERROR = "item with an error"
+    ARCHIVED = "archived item"
+    OTHER = "not a work item"
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    """A file that the layout says is a work item."""
+class ScannedFile:
+    """One file under ``prds/`` or ``epics/``, its class and why (the rule, or the error)."""
 
-    rel: str  # relative to the base folder, posix
-    file: str  # the path to open
-    kind: Kind
-    folder_local: bool  # the file or its epic folder is named the local-mode way
-    archived: bool = False  # under epics/archived/ or epics/.archived/
+    path: str  # as errors show it (workspace-relative when it can be)
+    cls: FileClass
+    why: str  # the item's key, the first error, the archive it is in, or the rule
+
+
+# ASCII digits only: ``\d`` would take other scripts' digits, which int() reads too.
+_ISSUE_URL = re.compile(r"https?://[^\s]+/issues/([0-9]+)/?(?:[#?].*)?")
+_ISSUE_REF = re.compile(r"#?([0-9]+)")
+# ... and with two non-empty path parts (owner, repository) right before /issues/.
+_WHOLE_URL = re.compile(r"https?://[^\s/]+/(?:[^\s]*/)?[^\s/]+/[^\s/]+/issues/[0-9]+/?(?:[#?].*)?")
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,9 @@ class _Parsed:
     deps: tuple[object, ...]
     id_line: int | None
     link: int | None  # from the frontmatter
+    epic_folder: str = ""  # the epic folder of an epic or task (relative)
+    number: int | None = None  # the task number its file name claims
+    prd_named: str | None = None  # an epic's ``prd:`` as written ("" when empty)
 
 
 def scan(
@@ -116,37 +137,147 @@ def scan(
         missing = ItemError(shown(""), None, "folder not found: check the `path` input")
         return ScanResult(errors=(missing,))
     errors: list[ItemError] = []
+    notes: list[ItemError] = []
     sync_map, map_error = _read_sync_map(base, shown(SYNC_MAP_NAME), boundary)
     if map_error is not None:
         errors.append(map_error)
-    walk = _Walk(base, boundary, shown, wanted)
-    live: list[_Parsed] = []
-    archived: list[_Parsed] = []
-    for candidate in walk.candidates():
-        try:
-            parsed = _parse_file(candidate, shown(candidate.rel))
-        except _UnreadableFile as error:
-            walk.unreadable.append(error)
-        except ItemError as error:
-            # A broken file in an archive is not synced, so it fails nothing.
-            if candidate.kind in wanted and not candidate.archived:
-                errors.append(error)
-        else:
-            (archived if candidate.archived else live).append(parsed)
+    walk = Walk(base, boundary).run()
+    unreadable = [_unlisted(shown(rel), why) for rel, why in walk.unreadable]
+    message = "symlink leads outside the workspace (or nowhere): fix or remove it"
+    errors.extend(ItemError(shown(r.rel), None, message) for r in walk.refused if r.kind in wanted)
+    live, archived, broken = _parse_all(
+        walk.candidates, shown, wanted=wanted, errors=errors, notes=notes, unreadable=unreadable
+    )
     by_path = {entry.path: entry.key for entry in (*live, *archived)}
-    items = _resolve(live, by_path, sync_map=sync_map, shown=shown, errors=errors, wanted=wanted)
-    old = _resolve(archived, by_path, sync_map=sync_map, shown=shown, errors=[], wanted=wanted)
+    context = _Context(by_path, _task_numbers(live), sync_map, shown, wanted)
+    items = _resolve(live, context, errors, notes)
+    old = _resolve(archived, context, [], [])
     items = _within_limits(items, shown, errors)
-    # Unreadable files and folders are problems too: a user must see what was not read.
-    errors.extend(walk.errors)
-    errors.extend(walk.unreadable)
+    errors.extend(unreadable)  # a user must see what was not read
+    files = _classify(
+        walk, items=items, archived=old, broken=broken, errors=errors, context=context
+    )
     return ScanResult(
         _sorted_items(items),
         tuple(sorted(errors, key=_error_order)),
         sync_map,
-        unreadable=tuple(sorted(walk.unreadable, key=_error_order)),
+        unreadable=tuple(sorted(unreadable, key=_error_order)),
         archived=_sorted_items(old),
+        files=files,
+        warnings=tuple(sorted((n for n in notes if _wanted_path(n, errors)), key=_error_order)),
     )
+
+
+def _unlisted(shown: str, why: str) -> ItemError:
+    return ItemError(
+        shown,
+        None,
+        f"cannot list the folder ({why}): let the runner read it (permissions) or remove it",
+    )
+
+
+def _wanted_path(note: ItemError, errors: list[ItemError]) -> bool:
+    """A warning about a file that failed anyway is noise: the error says enough."""
+    return all(error.path != note.path for error in errors)
+
+
+def _parse_all(
+    candidates: list[Candidate],
+    shown: _Shower,
+    *,
+    wanted: frozenset[Kind],
+    errors: list[ItemError],
+    notes: list[ItemError],
+    unreadable: list[ItemError],
+) -> tuple[list[_Parsed], list[_Parsed], dict[str, str]]:
+    """Parse every candidate: (live items, archived items, archived files that did not parse).
+
+    Two files in one epic that claim one task number are both errors: never guessed between.
+    """
+    clashes = _clashes(candidates, shown)
+    live: list[_Parsed] = []
+    archived: list[_Parsed] = []
+    broken: dict[str, str] = {}
+    for candidate in candidates:
+        here = shown(candidate.rel)
+        if candidate.rel in clashes:
+            if candidate.kind in wanted:
+                errors.append(ItemError(here, None, clashes[candidate.rel]))
+            continue
+        try:
+            parsed = _parse_file(candidate, here, notes)
+        except _UnreadableFile as error:
+            unreadable.append(error)
+        except ItemError as error:
+            if candidate.archived:  # never synced, so it fails nothing
+                broken[candidate.rel] = error.message
+            elif candidate.kind in wanted:
+                errors.append(error)
+        else:
+            (archived if candidate.archived else live).append(parsed)
+    return live, archived, broken
+
+
+def _clashes(candidates: list[Candidate], shown: _Shower) -> dict[str, str]:
+    """rel -> error, for live task files claiming a task number another file in the epic claims."""
+    claims: dict[tuple[str, int], list[str]] = {}
+    for c in candidates:
+        if c.kind is Kind.TASK and c.number is not None and not c.archived:
+            claims.setdefault((c.epic_folder, c.number), []).append(c.rel)
+    found: dict[str, str] = {}
+    for (epic, number), rels in claims.items():
+        if len(rels) < 2:
+            continue
+        for rel in rels:
+            others = ", ".join(shown(other) for other in rels if other != rel)
+            found[rel] = (
+                f"task number {number} is claimed by {len(rels)} files in {shown(epic)}/ "
+                f"(also {others}): keep one, or give each its own number"
+            )
+    return found
+
+
+def _task_numbers(parsed: list[_Parsed]) -> dict[tuple[str, int], str]:
+    """(epic folder, task number) -> key, for CCPM task files named by number."""
+    return {(p.epic_folder, p.number): p.key for p in parsed if p.number is not None}
+
+
+def _classify(
+    walk: Walk,
+    *,
+    items: list[WorkItem],
+    archived: list[WorkItem],
+    broken: Mapping[str, str],
+    errors: list[ItemError],
+    context: _Context,
+) -> tuple[ScannedFile, ...]:
+    """Every walked file in exactly one class, with its reason."""
+    shown = context.shown
+    failed: dict[str, str] = {}
+    for error in errors:
+        failed.setdefault(error.path, error.message)
+    synced = {item.path: item.key for item in items}
+    kept = {item.path: item.key for item in archived}
+    files: dict[str, ScannedFile] = {}
+    for skipped in walk.skipped:
+        files[skipped.rel] = ScannedFile(shown(skipped.rel), FileClass.OTHER, RULES[skipped.rule])
+    for refused in walk.refused:
+        why = failed.get(shown(refused.rel))
+        cls = FileClass.ERROR if why else FileClass.OTHER
+        files[refused.rel] = ScannedFile(shown(refused.rel), cls, why or RULES["not-selected"])
+    for c in walk.candidates:
+        here = shown(c.rel)
+        if here in failed:
+            files[c.rel] = ScannedFile(here, FileClass.ERROR, failed[here])
+        elif c.archived:
+            why = f"key {kept[c.rel]}" if c.rel in kept else "kept apart"
+            why = f"not parsed: {broken[c.rel]}" if c.rel in broken else why
+            files[c.rel] = ScannedFile(here, FileClass.ARCHIVED, f"archived, never synced ({why})")
+        elif c.rel in synced:
+            files[c.rel] = ScannedFile(here, FileClass.ITEM, synced[c.rel])
+        else:  # parsed as a parent, but its kind is not selected
+            files[c.rel] = ScannedFile(here, FileClass.OTHER, RULES["not-selected"])
+    return tuple(files[rel] for rel in sorted(files))
 
 
 def _within_limits(
@@ -161,7 +292,7 @@ def _within_limits(
     kept: list[WorkItem] = []
     for item in items:
         try:
-            render(item, numbers)
+            check_limits(item, numbers)
         except ItemError as error:
             errors.append(ItemError(shown(item.path), error.line, error.message, key=item.key))
         else:
@@ -202,99 +333,6 @@ class _Shower:
         return f"{self.prefix}/{rel}" if rel else self.prefix
 
 
-# --- finding the files -------------------------------------------------------------------------
-
-
-class _Walk:
-    """The walk over ``prds/`` and ``epics/``: candidates, plus what could not be read or used."""
-
-    def __init__(self, base: Path, boundary: Path, shown: _Shower, wanted: frozenset[Kind]):
-        self.base = base
-        self.boundary = boundary
-        self.shown = shown
-        self.wanted = wanted
-        self.errors: list[ItemError] = []  # symlinks not followed (wanted kinds only)
-        self.unreadable: list[ItemError] = []  # listing or opening raised OSError
-
-    def entries(self, folder: str) -> list[os.DirEntry[str]]:
-        """The entries of ``base/folder`` sorted by name; a missing folder has none.
-
-        Any other OSError (permission, I/O) is recorded as unreadable, never swallowed.
-        """
-        try:
-            with os.scandir(self.base / folder) as it:
-                return sorted(it, key=lambda entry: entry.name)
-        except FileNotFoundError:
-            return []
-        except OSError as error:
-            self.unreadable.append(
-                ItemError(
-                    self.shown(folder),
-                    None,
-                    f"cannot list the folder ({error.strerror or error}): "
-                    "let the runner read it (permissions) or remove it",
-                )
-            )
-            return []
-
-    def usable(self, entry: os.DirEntry[str], rel: str, kind: Kind) -> bool:
-        """False for a symlink leading outside the boundary (reported when its kind is wanted)."""
-        if _leaves(entry, self.boundary):
-            if kind in self.wanted:
-                message = "symlink leads outside the workspace (or nowhere): fix or remove it"
-                self.errors.append(ItemError(self.shown(rel), None, message))
-            return False
-        return True
-
-    def candidates(self) -> Iterator[_Candidate]:
-        """Every work-item file of both layouts (all kinds: parents are needed for children)."""
-        for entry in self.entries("prds"):
-            rel = f"prds/{entry.name}"
-            if entry.name.endswith(".md") and self.usable(entry, rel, Kind.PRD) and entry.is_file():
-                yield _Candidate(rel, entry.path, Kind.PRD, bool(_PRD_LOCAL.fullmatch(entry.name)))
-        for folder in self.entries("epics"):
-            rel_folder = f"epics/{folder.name}"
-            if folder.name in _ARCHIVES:
-                if self.usable(folder, rel_folder, Kind.EPIC) and folder.is_dir():
-                    for epic in self.entries(rel_folder):
-                        yield from self._epic(epic, f"{rel_folder}/{epic.name}", archived=True)
-                continue
-            yield from self._epic(folder, rel_folder, archived=False)
-
-    def _epic(
-        self, folder: os.DirEntry[str], rel_folder: str, archived: bool
-    ) -> Iterator[_Candidate]:
-        """The epic and task files of one epic folder."""
-        if not self.usable(folder, rel_folder, Kind.EPIC) or not folder.is_dir():
-            return
-        local = bool(_EPIC_LOCAL.fullmatch(folder.name))
-        for entry in self.entries(rel_folder):
-            kind = _kind_in_epic(entry.name)
-            rel = f"{rel_folder}/{entry.name}"
-            if kind is not None and self.usable(entry, rel, kind) and entry.is_file():
-                yield _Candidate(rel, entry.path, kind, local, archived)
-
-
-def _leaves(entry: os.DirEntry[str], boundary: Path) -> bool:
-    """True for a symlink whose target is outside ``boundary`` (it must not be followed)."""
-    if not entry.is_symlink():
-        return False
-    try:
-        target = Path(entry.path).resolve()
-    except (OSError, RuntimeError):  # a symlink loop: nowhere to follow it to
-        return True
-    return not target.is_relative_to(boundary)
-
-
-def _kind_in_epic(name: str) -> Kind | None:
-    """What a file inside an epic folder is; None for CCPM's notes and progress files."""
-    if name == "epic.md":
-        return Kind.EPIC
-    if _TASK_LOCAL.fullmatch(name) or _TASK_CCPM.fullmatch(name):
-        return Kind.TASK
-    return None
-
-
 # --- one file ----------------------------------------------------------------------------------
 
 
@@ -302,7 +340,18 @@ class _UnreadableFile(ItemError):
     """Opening or reading a work-item file raised OSError."""
 
 
-def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
+# The fields batchsync reads. Any other field may hold anything: a value YAML cannot read there
+# is left out with a warning, never an error (dates, sizes, agents, waves, nested maps).
+USED_FIELDS = frozenset(
+    {
+        "id", "title", "name", "status", "priority", "labels", "estimated_hours",
+        "dependencies", "depends_on", "depends", "prd_id", "epic_id", "prd",
+        "github_issue", "github",
+    }
+)  # fmt: skip
+
+
+def _parse_file(candidate: Candidate, shown: str, notes: list[ItemError]) -> _Parsed:
     """Read and parse one work-item file; raise ``ItemError`` for anything unusable."""
     try:
         with open(candidate.file, "rb") as handle:
@@ -317,19 +366,19 @@ def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
     text = decode(data, shown)
     if not text.strip():
         raise ItemError(shown, 1, "empty file: write a frontmatter block with a title")
-    doc = parse_document(text, shown)
+    doc = parse_document(text, shown, used=USED_FIELDS)
     fields = doc.fields
+    _check_repeated(doc, shown)
     local = "id" in fields or "github_issue" in fields or candidate.folder_local
     layout = Layout.LOCAL if local and "github" not in fields else Layout.CCPM
     key = _key(fields, doc, candidate, shown)
     title, title_line = _title(doc, shown, key)
-    body = doc.body
     link, url = _link(doc, shown, key)
     values = {
         "title": title,
         "title_line": title_line,
         "layout": layout,
-        "body": body,
+        "body": doc.body,
         "status": _text_field(doc, "status", shown, key),
         "priority": _text_field(doc, "priority", shown, key),
         "link_url": url,
@@ -339,14 +388,56 @@ def _parse_file(candidate: _Candidate, shown: str) -> _Parsed:
         "body_line": doc.body_line,
         "has_frontmatter": doc.has_frontmatter,
     }
-    deps = _dependencies(doc, shown, key)
+    notes.extend(_notes(doc, shown, key))
+    deps = _dependencies(doc, shown, key, text)
     parent = _parent_ref(fields, candidate.kind)
+    prd = (scalar_text(fields.get("prd")) or "") if "prd" in fields else None
     return _Parsed(
-        candidate.kind, key, candidate.rel, values, parent, deps, doc.lines.get("id"), link
+        candidate.kind,
+        key,
+        candidate.rel,
+        values,
+        parent,
+        deps,
+        doc.lines.get("id"),
+        link,
+        epic_folder=candidate.epic_folder,
+        number=candidate.number,
+        prd_named=prd if candidate.kind is Kind.EPIC else None,
     )
 
 
-def _key(fields: Mapping[str, object], doc: Document, candidate: _Candidate, shown: str) -> str:
+def _check_repeated(doc: Document, shown: str) -> None:
+    """A field batchsync reads, written twice in one block, fails the item: which one is meant?"""
+    for name, lines in doc.repeated.items():
+        if name in USED_FIELDS:
+            listed = ", ".join(str(line) for line in lines)
+            raise ItemError(
+                shown,
+                lines[-1],
+                f"`{name}` is written {len(lines)} times (lines {listed}): keep one",
+            )
+
+
+def _notes(doc: Document, shown: str, key: str) -> Iterator[ItemError]:
+    """Warnings: what a lenient read forgave, a repeated unused field, a file with no block."""
+    for line, text in doc.notes:
+        yield ItemError(shown, line, text, key=key)
+    for name, lines in doc.repeated.items():
+        if name not in USED_FIELDS:
+            yield ItemError(
+                shown, lines[-1], f"`{name}` is written {len(lines)} times; the last one counts"
+            )
+    if not doc.has_frontmatter:
+        yield ItemError(
+            shown,
+            1,
+            "no frontmatter: the title is the first `# ` heading; add a --- block with `name:`",
+            key=key,
+        )
+
+
+def _key(fields: Mapping[str, object], doc: Document, candidate: Candidate, shown: str) -> str:
     """The frontmatter ``id``, else the path relative to the base folder."""
     if "id" not in fields:
         return candidate.rel
@@ -398,6 +489,10 @@ def _text_field(doc: Document, name: str, shown: str, key: str) -> str | None:
     return scalar_text(value)
 
 
+class MalformedLink(ValueError):
+    """An issue URL that names no repository (``https://github.com//issues/2``)."""
+
+
 def issue_number(value: object) -> tuple[int | None, str | None]:
     """The issue a link field names (``123``, ``"#123"``, an issue URL) and the URL if one.
 
@@ -416,6 +511,8 @@ def issue_number(value: object) -> tuple[int | None, str | None]:
     text = value.strip()
     url = _ISSUE_URL.fullmatch(text)
     if url is not None:
+        if _WHOLE_URL.fullmatch(text) is None:
+            raise MalformedLink("is an issue URL without its owner or repository")
         return bounded_number(url.group(1)) or None, text
     ref = _ISSUE_REF.fullmatch(text)
     if ref is not None:
@@ -436,6 +533,14 @@ def _link(doc: Document, shown: str, key: str) -> tuple[int | None, str | None]:
                 "or null before the first sync",
                 key=key,
             ) from None
+        except MalformedLink as error:
+            raise ItemError(
+                shown,
+                doc.lines.get(name),
+                f"`{name}` {error}: write the whole URL "
+                "(https://github.com/<owner>/<repo>/issues/<N>) or remove the line",
+                key=key,
+            ) from None
         if number is not None:
             return number, url
     return None, None
@@ -451,21 +556,34 @@ def _parent_ref(fields: Mapping[str, object], kind: Kind) -> str | None:
         if path is not None and "prds/" in path:
             rel = "prds/" + path.rsplit("prds/", 1)[1]
             return rel if rel.endswith(".md") else f"{rel}.md"
+        if path is not None and "/" not in path:  # a PRD by name: prds/<name>.md
+            return f"prds/{path.removesuffix('.md')}.md"
         return None
     if kind is Kind.TASK:
         return scalar_text(fields.get("epic_id"))
     return None
 
 
-_DEPENDENCY_FIELDS = ("dependencies", "depends_on")
+_DEPENDENCY_FIELDS = ("dependencies", "depends_on", "depends")  # CCPM trees use all three
 
 
-def _dependencies(doc: Document, shown: str, key: str) -> tuple[object, ...]:
-    """The dependency field's entries; an issue number GitHub cannot hold fails the item."""
+_PADDED = re.compile(r"(?<![\w.#-])0[0-9]{1,9}(?![\w.])")  # 001, as written (not #001, 1.0)
+
+
+def _dependencies(doc: Document, shown: str, key: str, text: str) -> tuple[object, ...]:
+    """The dependency field's entries; an issue number GitHub cannot hold fails the item.
+
+    YAML reads ``[001]`` as the number 1: an entry written zero-padded is given back as written
+    (``"001"``), since a zero-padded number is a local task number, never an issue.
+    """
     name = next((n for n in _DEPENDENCY_FIELDS if n in doc.fields), None)
     if name is None:
         return ()
-    entries = _listed(doc.fields[name])
+    padded = {int(t): t for t in _PADDED.findall(_field_text(text, doc.lines.get(name)))}
+    entries = tuple(
+        padded.get(e, e) if isinstance(e, int) and not isinstance(e, bool) else e
+        for e in _listed(doc.fields[name])
+    )
     for entry in entries:
         ref = _ISSUE_REF.fullmatch(scalar_text(entry) or "")
         try:
@@ -479,6 +597,16 @@ def _dependencies(doc: Document, shown: str, key: str) -> tuple[object, ...]:
                 key=key,
             ) from None
     return entries
+
+
+def _field_text(text: str, line: int | None) -> str:
+    """The lines of the frontmatter field starting at 1-based ``line`` (its indented rest too)."""
+    if line is None:
+        return ""
+    lines = text.split("\n", line + 200)[line - 1 : line + 199]  # a field is never that long
+    taken = lines[:1]
+    taken += itertools.takewhile(lambda rest: rest[:1] in (" ", "\t", "-"), lines[1:])
+    return "\n".join(taken)
 
 
 def _listed(value: object) -> tuple[object, ...]:
@@ -507,14 +635,19 @@ def _hours(value: object) -> float | None:
 # --- the tree ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What resolving needs to know of the whole tree."""
+
+    by_path: Mapping[str, str]  # relative path -> key, every parsed file
+    numbers: Mapping[tuple[str, int], str]  # (epic folder, task number) -> key
+    sync_map: Mapping[str, int]
+    shown: _Shower
+    wanted: frozenset[Kind]
+
+
 def _resolve(
-    parsed: list[_Parsed],
-    by_path: Mapping[str, str],
-    *,
-    sync_map: Mapping[str, int],
-    shown: _Shower,
-    errors: list[ItemError],
-    wanted: frozenset[Kind],
+    parsed: list[_Parsed], context: _Context, errors: list[ItemError], notes: list[ItemError]
 ) -> list[WorkItem]:
     """Drop duplicate keys (every holder is an error); resolve parents, dependencies, links."""
     by_key: dict[str, list[_Parsed]] = {}
@@ -523,9 +656,11 @@ def _resolve(
     unique = [entries[0] for entries in by_key.values() if len(entries) == 1]
     for key, entries in by_key.items():
         if len(entries) > 1:
-            errors.extend(_duplicate_errors(key, entries, shown, wanted))
+            errors.extend(_duplicate_errors(key, entries, context.shown, context.wanted))
     keys = {entry.key for entry in unique}
-    return [_resolved(entry, by_path, keys, sync_map) for entry in unique if entry.kind in wanted]
+    return [
+        _resolved(entry, context, keys, notes) for entry in unique if entry.kind in context.wanted
+    ]
 
 
 def _duplicate_errors(
@@ -545,41 +680,78 @@ def _duplicate_errors(
 
 
 def _resolved(
-    entry: _Parsed, by_path: Mapping[str, str], keys: set[str], sync_map: Mapping[str, int]
+    entry: _Parsed, context: _Context, keys: set[str], notes: list[ItemError]
 ) -> WorkItem:
     """The item with its parent and dependencies as keys and its link from the sync map."""
-    folder = entry.path.rsplit("/", 1)[0]
     parent: str | None = None
     if entry.kind is Kind.EPIC:
-        ref = entry.parent_ref
-        parent = by_path.get(ref) if ref is not None and ref.startswith("prds/") else ref
-        if parent is None:
-            # CCPM names the epic folder after its PRD: epics/<name>/ belongs to prds/<name>.md.
-            parent = by_path.get(f"prds/{folder.rsplit('/', 1)[-1]}.md")
+        parent = _epic_parent(entry, context.by_path)
+        if parent is None and entry.prd_named is not None:
+            notes.append(_no_prd(entry, context.shown(entry.path)))
     elif entry.kind is Kind.TASK:
-        parent = entry.parent_ref or by_path.get(f"{folder}/epic.md")
+        parent = entry.parent_ref or context.by_path.get(f"{entry.epic_folder}/epic.md")
     link = entry.link
     source = LinkSource.FRONTMATTER if link is not None else None
-    if link is None and entry.key in sync_map:
-        link, source = sync_map[entry.key], LinkSource.SYNC_MAP
+    if link is None and entry.key in context.sync_map:
+        link, source = context.sync_map[entry.key], LinkSource.SYNC_MAP
     return WorkItem(
         kind=entry.kind,
         key=entry.key,
         path=entry.path,
         parent_key=parent,
-        dependencies=tuple(
-            _dependency(text, folder, by_path, keys)
-            for text in (scalar_text(dep) for dep in entry.deps)
-            if text
-        ),
+        dependencies=_dependency_keys(entry, context, keys, notes),
         link=link,
         link_source=source,
         **entry.values,
     )
 
 
-def _dependency(text: str, folder: str, by_path: Mapping[str, str], keys: set[str]) -> str:
-    """A dependency as a key: an item's id, a CCPM task number in the same epic, else ``#N``."""
+def _no_prd(entry: _Parsed, shown: str) -> ItemError:
+    named = "is empty"
+    if entry.prd_named:
+        named = f"names PRD {entry.prd_named!r}, which is not in the tree"
+    line = entry.values["lines"].get("prd")
+    return ItemError(shown, line, f"`prd` {named}: synced without a parent", key=entry.key)
+
+
+def _dependency_keys(
+    entry: _Parsed, context: _Context, keys: set[str], notes: list[ItemError]
+) -> tuple[str, ...]:
+    """The item's dependencies as keys (or ``#N``); a missing local task number stays text."""
+    lines: Mapping[str, int] = entry.values["lines"]
+    found: list[str] = []
+    for text in (scalar_text(dep) for dep in entry.deps):
+        if not text:
+            continue
+        dependency = _dependency(text, entry.epic_folder, context.numbers, keys)
+        if dependency is None:
+            where = context.shown(entry.epic_folder)
+            line = next((lines[n] for n in _DEPENDENCY_FIELDS if n in lines), None)
+            message = f"depends on task {text}, which is not in {where}: shown as text"
+            notes.append(ItemError(context.shown(entry.path), line, message, key=entry.key))
+            dependency = text
+        found.append(dependency)
+    return tuple(found)
+
+
+def _epic_parent(entry: _Parsed, by_path: Mapping[str, str]) -> str | None:
+    """An epic's PRD: ``prd_id``, ``prd:`` (a path or a name), else the PRD named as its folder."""
+    ref = entry.parent_ref
+    parent = by_path.get(ref) if ref is not None and ref.startswith("prds/") else ref
+    if parent is None:
+        # CCPM names the epic folder after its PRD: epics/<name>/ belongs to prds/<name>.md.
+        parent = by_path.get(f"prds/{entry.epic_folder.rsplit('/', 1)[-1]}.md")
+    return parent
+
+
+def _dependency(
+    text: str, epic: str, numbers: Mapping[tuple[str, int], str], keys: set[str]
+) -> str | None:
+    """A dependency as a key: an item's id, a CCPM task number in the same epic, else ``#N``.
+
+    None for a zero-padded number (``001``) no task in the epic claims: a local task number
+    (``001.md`` was renamed after a sync), never issue #1.
+    """
     if text in keys:
         return text
     ref = _ISSUE_REF.fullmatch(text)
@@ -587,10 +759,11 @@ def _dependency(text: str, folder: str, by_path: Mapping[str, str], keys: set[st
         return text
     number = bounded_number(ref.group(1))  # checked when the file was parsed
     if not text.startswith("#"):
-        for width in (3, 0):  # CCPM numbers tasks 001.md before sync, <issue>.md after
-            key = by_path.get(f"{folder}/{number:0{width}d}.md")
-            if key is not None:
-                return key
+        key = numbers.get((epic, number))
+        if key is not None:
+            return key
+        if text.startswith("0") and len(text) > 1:
+            return None
     return f"#{number}"
 
 
@@ -618,6 +791,9 @@ def _read_sync_map(
     for item_key, value in map_pairs(parsed.entries):
         try:
             number, _ = issue_number(value)
+        except MalformedLink:
+            bad.append(item_key)
+            continue
         except NumberOutOfRange as error:
             too_big.append((item_key, str(error)))
             continue

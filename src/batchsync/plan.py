@@ -416,23 +416,28 @@ def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = 
     numbers = {key: issue.number for key, issue in index.by_key.items()}
     numbers.update({k: c.issue.number for k, c in claims.items() if c.issue is not None})
     steps = tuple(_step(item, claims[item.key], numbers) for item in items)
-    closes: tuple[PlannedAction, ...] = ()
-    warnings: list[str] = []
-    refused = close_refusal(scanned) if options.close_removed else None
-    if options.close_removed and refused is None:
-        why = ""
-        if scanned.errors:
-            why = f"{len(scanned.errors)} file(s) could not be read"
-        elif not options.all_kinds:
-            why = "only some kinds were synced (type is not 'all')"
-        if why:
-            warnings.append(f"close-removed skipped: {why}; nothing was closed")
-        else:
-            closes, more = close_candidates(
-                index, items, max_close=options.max_close, archived=scanned.archived
-            )
-            warnings.extend(more)
-    return Plan(steps, closes, claims, tuple(warnings), refused)
+    if not options.close_removed:
+        return Plan(steps, (), claims)
+    refused = close_refusal(scanned)
+    if refused is not None:
+        return Plan(steps, (), claims, (), refused)
+    closes, warnings = _closes(scanned, index, options)
+    return Plan(steps, closes, claims, warnings)
+
+
+def _closes(
+    scanned: ScanResult, index: RemoteIndex, options: PlanOptions
+) -> tuple[tuple[PlannedAction, ...], tuple[str, ...]]:
+    why = ""
+    if scanned.errors:
+        why = f"{len(scanned.errors)} file(s) could not be read"
+    elif not options.all_kinds:
+        why = "only some kinds were synced (type is not 'all')"
+    if why:
+        return (), (f"close-removed skipped: {why}; nothing was closed",)
+    return close_candidates(
+        index, scanned.items, max_close=options.max_close, archived=scanned.archived
+    )
 
 
 def _step(item: WorkItem, claim: Claim, numbers: Mapping[str, int]) -> PlannedAction:

@@ -4,10 +4,13 @@ The ``Gate`` is shared by every lane of a run (and by every phase of it, so PRDs
 tasks see one rate-limit state). It holds the only mutable rate-limit state: the snapshot from
 the last ``x-ratelimit-*`` headers and the requests still in flight, a pause every lane obeys
 after a 403/429 limit answer, the paced write lane (one write in flight, starts
-``write_interval`` apart), the content-creation and points budgets, the deadline, and whether
-the token has been seen to work (until then one request goes alone, so a bad token costs one).
-The arithmetic it acts on is in ``batchsync.ratelimit``; this module adds only locks, sleeping
-and the retry loop.
+``write_interval`` apart, so the first write goes alone and a token without ``issues: write``
+costs one refused write), the content-creation and points budgets, the deadline, whether the
+token has been seen to work (until then one request goes alone, so a bad token costs one), and
+the run's one stop signal: after a 401, or a 403 that is no rate limit, every request raises
+``errors.RunStop`` before it is sent and the lanes end. The arithmetic it acts on is in
+``batchsync.ratelimit``, the retry policy in ``batchsync.retry``; this module adds only locks,
+sleeping and the retry loop.
 """
 
 from __future__ import annotations

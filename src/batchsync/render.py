@@ -32,6 +32,7 @@ __all__ = [
     "TITLE_LIMIT",
     "Marker",
     "RenderedIssue",
+    "check_limits",
     "format_marker",
     "is_managed_label",
     "parse_marker",
@@ -80,17 +81,28 @@ def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
     Raises ``ItemError`` (with the field's line) when the issue would break one of GitHub's
     limits: title, label and body lengths, the number of labels, a NUL character.
     """
-    title = f"{item.kind.prefix} {_one_line(item.title)}"
-    labels = _labels(item)
-    state = "closed" if (item.status or "").strip().lower() in CLOSED_STATUSES else "open"
-    text = _body_text(item, numbers)
+    title, labels, state, text = _parts(item, numbers)
     content_hash = _hash(title, text, labels, state)
     body = f"{text}\n\n{format_marker(item.key, content_hash)}"
-    _check_limits(item, title, labels, body)
+    _check_limits(item, title, labels, len(body))
     return RenderedIssue(item.key, title, body, labels, state, content_hash)
 
 
-def _check_limits(item: WorkItem, title: str, labels: tuple[str, ...], body: str) -> None:
+def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
+    """Raise what ``render`` would raise for ``item``, without hashing (the scan's check)."""
+    title, labels, _, text = _parts(item, numbers)
+    marker = format_marker(item.key, "0" * 16)  # every hash has 16 digits
+    _check_limits(item, title, labels, len(text) + 2 + len(marker))
+
+
+def _parts(item: WorkItem, numbers: Mapping[str, int]) -> tuple[str, tuple[str, ...], str, str]:
+    """The rendered title, labels, state and body text (the body without its marker)."""
+    title = f"{item.kind.prefix} {_one_line(item.title)}"
+    state = "closed" if (item.status or "").strip().lower() in CLOSED_STATUSES else "open"
+    return title, _labels(item), state, _body_text(item, numbers)
+
+
+def _check_limits(item: WorkItem, title: str, labels: tuple[str, ...], body_length: int) -> None:
     """Raise ``ItemError`` for the first of GitHub's limits the rendered issue breaks."""
     problem = _nul_problem(item) or _label_problem(item, labels)
     if problem is None and len(title) > TITLE_LIMIT:
@@ -101,11 +113,11 @@ def _check_limits(item: WorkItem, title: str, labels: tuple[str, ...], body: str
                 f"prefix; GitHub accepts at most {TITLE_LIMIT}: shorten the title"
             ),
         )
-    if problem is None and len(body) > BODY_LIMIT:
+    if problem is None and body_length > BODY_LIMIT:
         problem = (
             item.body_line,
             (
-                f"the issue body would be {len(body):,} characters; GitHub accepts at most "
+                f"the issue body would be {body_length:,} characters; GitHub accepts at most "
                 f"{BODY_LIMIT:,}: shorten the file or split it into several items"
             ),
         )
@@ -206,7 +218,8 @@ def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
         meta.append(f"- **Dependencies:** {refs}")
     content = item.body.replace("\r\n", "\n").strip("\n").rstrip()
     # A marker-looking line inside the file must not be taken for the issue's identity.
-    content = strip_marker(content) if MARKER_RE.search(content) else content
+    marked = "<!-- batchsync " in content and MARKER_RE.search(content) is not None  # fast path
+    content = strip_marker(content) if marked else content
     parts = ["\n".join(meta), "---", content] if meta else ["---", content]
     return "\n\n".join(p for p in parts if p)
 

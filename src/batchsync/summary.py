@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from batchsync.remote import RateLimitSnapshot
 from batchsync.results import BatchResult, ItemAction, Outcome
-from batchsync.workflow import FIELD_LIMIT, clean
+from batchsync.workflow import FIELD_LIMIT, clean, redact
 
 __all__ = [
     "SUMMARY_BUDGET",
@@ -81,7 +81,8 @@ def cell(text: str | None, *, limit: int | None = None) -> str:
     """Text made inert for a Markdown table cell: one line, no markup, no HTML."""
     if not text:
         return ""
-    flat = " ".join(clean(text).split())
+    # Redacted here, before escaping turns `ghp_` into `ghp&#95;` that no later pass would know.
+    flat = " ".join(redact(clean(text)).split())
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat.translate(_CELL_ESCAPES)
@@ -203,6 +204,7 @@ class _Section:
     head: tuple[str, ...]
     rows: tuple[str, ...]
     unit: str  # what a row is, for the note when some are not shown ("warnings", "rows")
+    foot: tuple[str, ...] = ()  # closes the section (``</details>``) when any row is shown
 
 
 def _sections(result: BatchResult) -> Iterator[_Section]:
@@ -216,6 +218,28 @@ def _sections(result: BatchResult) -> Iterator[_Section]:
     plan = _sorted(result, _PLAN_ORDER)
     if plan:
         yield _Section(("### Dry-run plan", "", *_TABLE_HEAD), tuple(map(_row, plan)), "rows")
+    if result.not_synced:
+        yield _not_synced(result)
+
+
+# --- files not synced by design (archived, not work items): a collapsed section -----------------
+
+
+def _not_synced(result: BatchResult) -> _Section:
+    """Every file under prds/ and epics/ that is not synced, and the rule: collapsed."""
+    count = len(result.not_synced)
+    head = (
+        f"<details><summary>{count:,} files not synced: archived, or not work items</summary>",
+        "",
+        "| file | class | why |",
+        "|---|---|---|",
+    )
+    limit = _DETAIL_CHARS
+    rows = tuple(
+        f"| {cell(f.path, limit=limit)} | {cell(f.kind)} | {cell(f.why, limit=limit)} |"
+        for f in result.not_synced
+    )
+    return _Section(head, rows, "files not synced", foot=("", "</details>"))
 
 
 def _size(lines: Iterable[str]) -> int:
@@ -229,7 +253,7 @@ def _fit(sections: Iterable[_Section], room: int) -> tuple[list[str], dict[str, 
     for section in sections:
         shown = 0
         for row in section.rows:
-            cost = _size([row]) + (0 if shown else _size(section.head) + 1)
+            cost = _size([row]) + (0 if shown else _size(section.head) + _size(section.foot) + 1)
             if omitted or cost > room:  # once one is cut, the rest go too: no gaps
                 omitted[section.unit] = omitted.get(section.unit, 0) + 1
                 continue
@@ -239,7 +263,7 @@ def _fit(sections: Iterable[_Section], room: int) -> tuple[list[str], dict[str, 
             room -= cost
             shown += 1
         if shown:
-            body.append("")
+            body += [*section.foot, ""]
     return body, omitted
 
 
@@ -292,6 +316,7 @@ def results_document(result: BatchResult, info: RunInfo = RunInfo()) -> dict[str
         "rate_limit": result.rate_limit.to_json() if result.rate_limit else None,
         "warnings": list(result.warnings),
         "items": [_record(o) for o in result.outcomes],
+        "not_synced": [f.to_json() for f in result.not_synced],
     }
 
 
@@ -355,26 +380,17 @@ def _failed_line(o: Outcome) -> str:
     place = f"{o.path}:{o.line}" if o.line else (o.path or o.key)
     issue = f" (#{o.issue_number})" if o.issue_number is not None else ""
     error = clean(o.error, limit=FIELD_LIMIT)
-    return f"  error: {clean(place, limit=FIELD_LIMIT)}{issue}: {error}"
+    url = f" {clean(o.url, limit=FIELD_LIMIT)}" if o.url and o.issue_number is not None else ""
+    return f"  error: {clean(place, limit=FIELD_LIMIT)}{issue}: {error}{url}"
 
 
 def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) -> str:
     """A short plain-text report of a run, for a terminal: the counts, the created and failed
     items with their issue numbers and URLs (capped, the rest counted), a dry run's plan."""
-    parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
-    head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
-    where = f" in {clean(repository, limit=FIELD_LIMIT)}" if repository else ""
-    lines = [f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"]
+    lines = [_headline(result, repository, dry_run)]
     created = [f"  created {_named(o)}" for o in result.outcomes if o.action is ItemAction.CREATED]
     lines += _capped(created, "created")
-    plan = [
-        f"  {o.action.value}{f' #{o.issue_number}' if o.issue_number else ''} "
-        f"{clean(o.key, limit=FIELD_LIMIT)} ({clean(o.path or 'no file', limit=FIELD_LIMIT)}): "
-        f"{clean(o.reason or '', limit=FIELD_LIMIT)}"
-        for o in result.outcomes
-        if o.action in _PLAN_ACTIONS
-    ]
-    lines += plan
+    lines += [_plan_line(o) for o in result.outcomes if o.action in _PLAN_ACTIONS]
     lines += _capped([_failed_line(o) for o in result.errors], "failed")
     if result.not_done:
         lines.append(f"  {result.not_done} items not reached in the time budget: run again")
@@ -383,3 +399,19 @@ def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) ->
     if snap is not None and snap.remaining is not None:
         lines.append(f"  rate limit: {snap.remaining} of {snap.limit} requests left")
     return "\n".join(lines)
+
+
+def _headline(result: BatchResult, repository: str, dry_run: bool) -> str:
+    parts = [f"{result.count(a)} {label}" for a, label in _LABELS if result.count(a)]
+    head = f"batchsync: {'dry run, ' if dry_run else ''}{result.total} items"
+    where = f" in {clean(repository, limit=FIELD_LIMIT)}" if repository else ""
+    return f"{head}{where}: {', '.join(parts) or 'nothing to do'} ({result.duration:.1f} s)"
+
+
+def _plan_line(o: Outcome) -> str:
+    number = f" #{o.issue_number}" if o.issue_number else ""
+    return (
+        f"  {o.action.value}{number} {clean(o.key, limit=FIELD_LIMIT)} "
+        f"({clean(o.path or 'no file', limit=FIELD_LIMIT)}): "
+        f"{clean(o.reason or '', limit=FIELD_LIMIT)}"
+    )

@@ -43,12 +43,12 @@ __all__ = [
     "escape_property",
     "group",
     "json_text",
-    "log_text",
     "looks_like_token",
     "neutral",
     "notice",
     "output_entry",
     "redact",
+    "tokens_in",
     "warning",
 ]
 
@@ -120,6 +120,11 @@ def looks_like_token(text: str) -> bool:
     return _TOKEN_RE.search(text) is not None
 
 
+def tokens_in(text: str) -> list[str]:
+    """Every piece of ``text`` shaped like a GitHub token."""
+    return _TOKEN_RE.findall(text)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """The text with each secret, and anything that looks like a GitHub token, as ``***``.
 
@@ -136,11 +141,6 @@ def neutral(line: str) -> str:
     line = line.replace("##[", "##\\[")
     # The runner trims leading whitespace before it looks for `::`.
     return f"| {line}" if line.lstrip().startswith("::") else line
-
-
-def log_text(text: str) -> str:
-    """Outside text made safe for one log line: one line, clean, no command at its start."""
-    return neutral(clean(text, limit=FIELD_LIMIT))
 
 
 def json_text(document: object) -> str:

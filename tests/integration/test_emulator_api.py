@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from batchsync.emulator import Emulator
+from batchsync.emulator.service import Answer
 
 TOKEN = "ghs_test_write"
 READ_TOKEN = "ghs_test_read"
@@ -319,3 +320,29 @@ def test_an_emulator_bug_answers_500_and_is_counted(emu, http, monkeypatch, caps
     assert "emulator internal error" in answer.json()["message"]
     assert emu.stats.internal_errors == 1
     assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_wrappers_around_the_handler_see_every_request_and_may_answer_it(emu, http):
+    seen: list[str] = []
+
+    def counting(inner):
+        def handle(method, target, *rest):
+            seen.append(f"{method} {target.split('?')[0]}")
+            return inner(method, target, *rest)
+
+        return handle
+
+    def refusing_posts(inner):
+        def handle(method, target, *rest):
+            if method == "POST":
+                return Answer(503, {"content-type": "application/json"}, b'{"message": "no"}')
+            return inner(method, target, *rest)
+
+        return handle
+
+    emu.wrap(refusing_posts)
+    emu.wrap(counting)  # the outermost: it sees the POST that the inner wrapper refuses
+    assert http.post(f"{emu.url}/repos/octo/demo/issues", json={"title": "x"}).status_code == 503
+    assert http.get(f"{emu.url}/repos/octo/demo/issues").status_code == 200
+    assert seen == ["POST /repos/octo/demo/issues", "GET /repos/octo/demo/issues"]
+    assert emu.issues("octo/demo") == []

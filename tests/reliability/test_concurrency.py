@@ -11,7 +11,7 @@ second finds everything done and writes nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from relkit import REPO, TOKEN, TREE_ITEMS, write_tree
 from relsync import check, figures, issues_by_key, settings_for, writes
 
 from batchsync.emulator import Emulator
+from batchsync.emulator.service import Handle
 from batchsync.results import BatchResult
 from batchsync.sync import run
 
@@ -43,17 +44,19 @@ def workspace(tmp_path: Path) -> Path:
 
 def hold_listings_until(emu: Emulator, runs: int) -> None:
     """Answer no issue listing until ``runs`` runs have asked for one (the race's worst case)."""
-    handle: Callable[..., Any] = emu.service.handle
     barrier = threading.Barrier(runs, timeout=20)
     waiting = {"left": runs}
 
-    def held(method: str, target: str, *rest: Any) -> Any:
-        if method == "GET" and LISTING in target and waiting["left"] > 0:
-            waiting["left"] -= 1
-            barrier.wait()
-        return handle(method, target, *rest)
+    def around(handle: Handle) -> Handle:
+        def held(method: str, target: str, *rest: Any) -> Any:
+            if method == "GET" and LISTING in target and waiting["left"] > 0:
+                waiting["left"] -= 1
+                barrier.wait()
+            return handle(method, target, *rest)
 
-    emu.service.handle = held  # type: ignore[method-assign]
+        return held
+
+    emu.wrap(around)
 
 
 def at_once(emu: Emulator, workspace: Path) -> list[BatchResult]:

@@ -10,7 +10,7 @@ tenth of a real second.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from relkit import LOCAL_TASKS, REPO, TOKEN, TREE_ITEMS, edit_tree, write_tree
 from relsync import check, figures, settings_for
 
 from batchsync.emulator import Emulator, FaultConfig, FaultKind, LimitConfig, ScheduledFault
+from batchsync.emulator.service import Handle
 from batchsync.results import BatchResult
 from batchsync.sync import run
 
@@ -130,18 +131,22 @@ def rival(emu: Emulator, after: int) -> None:
     GITHUB_TOKEN's budget is shared by every workflow of the repository, so the run's next
     request meets GitHub's own 403 (remaining 0) although its own count said there was room.
     """
-    handle: Callable[..., Any] = emu.service.handle
     seen = itertools.count(1)
 
-    def drained(method: str, target: str, headers: Any, raw: bytes, host: str) -> Any:
-        # counted on REST requests: GraphQL (the creates) has a budget of its own
-        if not target.endswith("/graphql") and next(seen) == after:
-            auth = {"authorization": f"token {TOKEN}"}
-            while handle("GET", f"/repos/{REPO}/issues?per_page=1", auth, b"", host).status != 403:
-                pass
-        return handle(method, target, headers, raw, host)
+    def around(handle: Handle) -> Handle:
+        def drained(method: str, target: str, headers: Any, raw: bytes, host: str) -> Any:
+            # counted on REST requests: GraphQL (the creates) has a budget of its own
+            if not target.endswith("/graphql") and next(seen) == after:
+                auth = {"authorization": f"token {TOKEN}"}
+                while (
+                    handle("GET", f"/repos/{REPO}/issues?per_page=1", auth, b"", host).status != 403
+                ):
+                    pass
+            return handle(method, target, headers, raw, host)
 
-    emu.service.handle = drained  # type: ignore[method-assign]
+        return drained
+
+    emu.wrap(around)
 
 
 def sync(emu: Emulator, workspace: Path, **changes: object) -> BatchResult:

@@ -16,7 +16,7 @@ import os
 import random
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from relkit import REPO, TOKEN, TRACEBACK, TREE_ITEMS, edit_tree, write_tree
 from relsync import Zygote, check, figures, settings_for, sync_job
 
 from batchsync.emulator import Emulator
+from batchsync.emulator.service import Handle
 from batchsync.sync import run
 
 SEEDS = range(1, 41)
@@ -70,14 +71,18 @@ class Killer:
     """Wraps the emulator's request handler to SIGKILL the child at the chosen point."""
 
     def __init__(self, emu: Emulator, at: Point) -> None:
-        self._handle: Callable[..., Any] = emu.service.handle
+        self._handle: Handle | None = None  # the emulator's handler, set by wrap
         self._at = at
         self._lock = threading.Lock()
         self._seen = 0
         self._pidfd: int | None = None
         self.started = threading.Event()  # set once the run's process is known
         self.killed = threading.Event()
-        emu.service.handle = self  # type: ignore[method-assign]
+        emu.wrap(self._around)
+
+    def _around(self, inner: Handle) -> Handle:
+        self._handle = inner
+        return self
 
     def attach(self, pid: int) -> None:
         """The run's process; held by a pidfd so a kill can never reach a reused pid."""
@@ -102,6 +107,7 @@ class Killer:
                 self.killed.set()
 
     def __call__(self, method: str, target: str, *rest: Any) -> Any:
+        assert self._handle is not None
         if "/_emulator/" in target:
             return self._handle(method, target, *rest)
         with self._lock:

@@ -11,7 +11,7 @@ engine is also run in this process, and every exception it raises is searched.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from relkit import REPO, TOKEN, TRACEBACK, write_tree
 from relsync import Job, Zygote, action_job, settings_for, sync_job
 
 from batchsync.emulator import Emulator, FaultConfig
-from batchsync.emulator.service import Answer
+from batchsync.emulator.service import Answer, Handle
 from batchsync.sync import run
 
 WRONG = "ghs_" + "Wr0ngT0ken" * 3
@@ -62,16 +62,18 @@ TROUBLES = [
 
 def echoing(emu: Emulator) -> None:
     """Every write is refused with a 422 that repeats the Authorization header, twice."""
-    handle: Callable[..., Any] = emu.service.handle
 
-    def answer(method: str, target: str, headers: Any, *rest: Any) -> Any:
-        if method == "GET":
-            return handle(method, target, headers, *rest)
-        auth = headers.get("authorization", "")
-        body = f'{{"message": "Validation Failed for {auth}", "errors": ["{auth}"]}}'
-        return Answer(422, {"content-type": "application/json", "x-echo": auth}, body.encode())
+    def around(handle: Handle) -> Handle:
+        def answer(method: str, target: str, headers: Any, *rest: Any) -> Any:
+            if method == "GET":
+                return handle(method, target, headers, *rest)
+            auth = headers.get("authorization", "")
+            body = f'{{"message": "Validation Failed for {auth}", "errors": ["{auth}"]}}'
+            return Answer(422, {"content-type": "application/json", "x-echo": auth}, body.encode())
 
-    emu.service.handle = answer  # type: ignore[method-assign]
+        return answer
+
+    emu.wrap(around)
 
 
 @pytest.fixture

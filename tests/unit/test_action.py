@@ -207,6 +207,32 @@ def test_results_file_input_is_honoured(env: Env) -> None:
     assert step.outputs["results-file"] == "out/r.json"
 
 
+def test_dry_run_writes_no_results_file_into_the_workspace(env: Env) -> None:
+    step = go(env.settings(**{"INPUT_DRY-RUN": "true"}), fake_run(OK)[0])
+    assert not (step.settings.workspace / "batchsync-results.json").exists()
+    assert step.outputs["results-file"] == ""
+    assert "results file" not in step.summary
+
+
+def test_dry_run_writes_the_results_file_when_asked(env: Env) -> None:
+    asked = env.settings(**{"INPUT_DRY-RUN": "true", "INPUT_RESULTS-FILE": "plan.json"})
+    step = go(asked, fake_run(OK)[0])
+    assert (step.settings.workspace / "plan.json").is_file()
+    assert step.outputs["results-file"] == "plan.json"
+
+
+@pytest.mark.parametrize("target", [".claude/prds/x.md", "../outside.json"])
+def test_results_file_over_the_work_items_or_outside_stops_before_the_run(
+    env: Env, target: str
+) -> None:
+    run, calls = fake_run(OK)
+    step = go(env.settings(**{"INPUT_RESULTS-FILE": target}), run)
+    assert step.code == action.EXIT_FATAL
+    assert calls == []
+    assert "invalid results-file" in step.errors()[0]
+    assert "Nothing was synced" in step.summary
+
+
 def test_failure_exits_one(settings: Settings) -> None:
     result = BatchResult(outcomes=(done("001"), failed("002")))
     assert go(settings, fake_run(result)[0]).code == action.EXIT_FAILED
@@ -375,6 +401,19 @@ def test_permission_failures_on_items_give_one_error_and_exit_two(settings: Sett
     (error,) = step.errors()
     assert "permissions:%0A  issues: write" in error
     assert "```yaml\npermissions:\n  issues: write\n```" in step.summary
+
+
+def test_a_bad_credentials_failure_on_an_item_gives_the_token_fix_and_exits_two(
+    settings: Settings,
+) -> None:
+    refused = failed("k", "POST /x -> 401: Bad credentials", FailureKind.BAD_CREDENTIALS)
+    step = go(settings, fake_run(BatchResult(outcomes=(refused, failed("j"))))[0])
+    assert step.code == action.EXIT_FATAL
+    errors = step.errors()
+    assert "title=batchsync%3A bad credentials::" in errors[0]
+    assert "permissions" not in errors[0]
+    assert "github-token:" in step.summary
+    assert len(errors) == 2  # the refusal, then the other item's own error
 
 
 def test_permission_error_leaves_room_for_the_aggregate(env: Env) -> None:

@@ -412,3 +412,29 @@ def test_validate_reports_githubs_limits_with_file_and_line(tmp_path, capsys):
     ]
     assert "shorten `priority`" in lines[0]
     assert "1 work items, 4 problems" in captured.err
+
+
+def test_validate_counts_every_file_by_class_and_lists_the_rest_with_verbose(tmp_path, capsys):
+    write(tmp_path, ".claude/prds/a.md", "---\nname: A\n---\n")
+    write(tmp_path, ".claude/prds/b.md", "---\nname: [\n---\n")
+    write(tmp_path, ".claude/epics/e/epic.md", "---\nname: e\n---\n")
+    write(tmp_path, ".claude/epics/e/001-analysis.md", "notes\n")
+    write(tmp_path, ".claude/epics/e/checkpoint.json", "{}")
+    write(tmp_path, ".claude/epics/archived/old/epic.md", "---\nname: old\n---\n")
+    assert main(["validate"]) == 1
+    err = capsys.readouterr().err
+    assert "2 work items, 1 with errors, 1 archived, 2 not work items" in err
+    assert "001-analysis.md" not in err
+    assert main(["validate", "--verbose"]) == 1
+    err = capsys.readouterr().err
+    assert "archived item: .claude/epics/archived/old/epic.md: archived, never synced" in err
+    assert "not a work item: .claude/epics/e/001-analysis.md: a task's analysis notes" in err
+    assert "not a work item: .claude/epics/e/checkpoint.json: not a markdown file" in err
+    assert ".claude/prds/a.md" not in err
+
+
+def test_validate_prints_warnings_without_failing(tmp_path, capsys):
+    write(tmp_path, ".claude/epics/e/epic.md", "---\nname: e\nprd: missing\n---\n")
+    assert main(["validate"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: .claude/epics/e/epic.md:3: `prd` names PRD 'missing'" in err

@@ -250,9 +250,15 @@ def test_secrets_to_mask_reads_the_token_and_token_shaped_inputs_raw():
         "GITHUB_TOKEN": "ghs_tokenvalue",
         "INPUT_REPOSITORY": "ghp_0123456789abcdef",
         "INPUT_PATH": ".claude",
+        "INPUT_TRUSTED-AUTHORS": "ana ghu_inside0123 bob",
         "OTHER": "ghp_notaninput",
     }
-    assert secrets_to_mask(env) == ["ghs_tokenvalue", "ghp_0123456789abcdef"]
+    assert secrets_to_mask(env) == [
+        "ghs_tokenvalue",
+        "ghp_0123456789abcdef",
+        "ana ghu_inside0123 bob",
+        "ghu_inside0123",
+    ]
 
 
 def test_a_settings_error_never_echoes_a_token_shaped_value(tmp_path):

@@ -44,7 +44,7 @@ PRINTERS = {"print", "_say"}
 STDERR_SAYS = {"err"}  # `err.say(...)`: a message on stderr through workflow.Out
 LOG_LEVELS = {"warning", "error", "exception", "critical"}  # logger.<level>: on stderr
 # Functions that hand warnings back as return values rather than appending them.
-WARNING_RETURNS = {"close_candidates"}
+WARNING_RETURNS = {"close_candidates", "_closes"}
 SAID_BY = "batchsync: "  # the CLI's prefix to every line it prints; not part of the message
 
 

@@ -38,3 +38,12 @@ def test_manual_clock_moves_only_when_told():
     clock.sleep(2.5)
     clock.advance(1.5)
     assert clock() == 14.0
+
+
+def test_manual_clock_notes_each_sleep_but_not_advances():
+    clock = ManualClock(10.0)
+    clock.sleep(2.5)
+    clock.advance(100.0)
+    clock.sleep(1.0)
+    assert clock.sleeps == [2.5, 1.0]
+    assert clock.slept == 3.5

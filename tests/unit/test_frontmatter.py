@@ -262,7 +262,8 @@ def _check_against_pyyaml(text):
     except (yaml.YAMLError, ValueError, TypeError):
         loaded = _ERROR
     try:
-        ours, lines = _load_mapping(text, "x.md", 2)
+        mapping = _load_mapping(text, "x.md", 2)
+        ours, lines = mapping.fields, mapping.lines
     except ItemError as error:
         refused = error.message
     else:
@@ -349,7 +350,7 @@ def test_fields_match_pyyaml_on_mixed_frontmatter(text):
 
 def test_line_of_each_field_with_nested_values():
     text = "title: A\nreview:\n  owner: ana\n\nstatus: open\nlist:\n- a\n"
-    assert _load_mapping(text, "x.md", 2)[1] == {"title": 2, "review": 3, "status": 6, "list": 7}
+    assert _load_mapping(text, "x.md", 2).lines == {"title": 2, "review": 3, "status": 6, "list": 7}
 
 
 def test_long_ints_stay_text_so_no_later_str_or_int_can_raise():

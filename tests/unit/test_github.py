@@ -454,3 +454,17 @@ def test_sub_issue_numbers_follow_every_page() -> None:
         headers=LIMIT_HEADERS,
     )
     assert _client(TOKEN, RecordingGate()).sub_issue_numbers(1) == [2, 3, 4]
+
+
+@responses.activate
+def test_sub_issue_numbers_stop_following_a_next_link_that_never_ends() -> None:
+    loop = "https://api.github.com/repos/octo/demo/issues/1/sub_issues?per_page=100&page=2"
+    responses.get(
+        f"{REPO}/issues/1/sub_issues",
+        json=[issue_json(2)],
+        headers={**LIMIT_HEADERS, "link": f'<{loop}>; rel="next"'},
+    )
+    gate = RecordingGate()
+    numbers = _client(TOKEN, gate).sub_issue_numbers(1)
+    assert len(gate.calls) == 5
+    assert set(numbers) == {2}

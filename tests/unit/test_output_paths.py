@@ -9,6 +9,7 @@ and as a terminal does (control characters, escapes, bidi overrides).
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import logging
@@ -282,3 +283,38 @@ def test_no_line_starts_a_command_unless_batchsync_wrote_it(text: str) -> None:
     lines = [line for line in runner_lines(stream.getvalue()) if command_name(line)]
     assert lines == [out.render(c) for c in written]
     assert_safe(stream.getvalue(), allowed={"error", "group"})
+
+
+# ---- no other way out ---------------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "batchsync"
+
+
+def _direct_prints(path: Path) -> list[str]:
+    """Calls that print around ``workflow.Out``: ``print``, ``sys.stdout/stderr.write``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "print":
+            found.append(f"{path.name}:{node.lineno}")
+        elif isinstance(func, ast.Attribute) and func.attr in ("write", "writelines"):
+            owner = ast.unparse(func.value)
+            if owner.endswith(("stdout", "stderr", "err", "out")):
+                found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_nothing_prints_around_the_one_way_out() -> None:
+    # The stand-alone emulator uses only the standard library (its own plain writer, for its
+    # URL and operator messages); everything else prints through workflow.Out.
+    modules = [p for p in PACKAGE.rglob("*.py") if "emulator" not in p.parts]
+    modules.remove(PACKAGE / "workflow.py")
+    assert [hit for path in modules for hit in _direct_prints(path)] == []
+
+
+def test_the_rule_finds_a_direct_print(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import sys\nprint('x')\nsys.stderr.write('y')\nerr.write('z')\n")
+    assert _direct_prints(module) == ["m.py:2", "m.py:3", "m.py:4"]

@@ -174,3 +174,14 @@ def test_the_dockerfile_takes_its_base_as_a_build_argument() -> None:
     script = (ROOT / "scripts" / "container-test.sh").read_text(encoding="utf-8")
     assert '--build-arg "BASE_IMAGE=$base"' in script
     assert "base=localhost/batchsync-test-base:" in script
+
+
+def test_ci_says_what_it_will_install_before_installing_anything() -> None:
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert run.index("installs the system packages") < run.index("pip install")
+    script = (ROOT / "scripts" / "container-test.sh").read_text(encoding="utf-8")
+    assert script.index('echo "installing system packages with apt-get') < script.index(
+        "apt-get update"
+    )
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "installs the system packages buildah, podman, runc and mmdebstrap" in readme

@@ -15,6 +15,7 @@ from batchsync.render import (
     LABEL_LIMIT,
     LABELS_LIMIT,
     TITLE_LIMIT,
+    check_limits,
     format_marker,
     is_managed_label,
     parse_marker,
@@ -300,3 +301,27 @@ def test_body_limit_counts_the_metadata_and_the_marker() -> None:
     with pytest.raises(ItemError, match="65,537 characters") as caught:
         render(make_item(body="x" * (2 + room), body_line=9), {})
     assert caught.value.line == 9
+
+
+def _outcome(fn: object, item: WorkItem) -> str | None:
+    try:
+        fn(item, {"epic-001": 12})  # type: ignore[operator]
+    except ItemError as error:
+        return str(error)
+    return None
+
+
+@given(
+    st.integers(min_value=-3, max_value=3),
+    st.integers(min_value=-2, max_value=2),
+    st.sampled_from(["task-001", "k" * 40, "épique/ü 1"]),
+)
+def test_check_limits_says_exactly_what_render_says(
+    body_delta: int, title_delta: int, key: str
+) -> None:
+    # The scan's check and the sync's render are one policy: they must never disagree.
+    base = make_item(key=key, body="x")
+    room = BODY_LIMIT - len(render(base, {"epic-001": 12}).body)
+    title = "t" * (TITLE_LIMIT - len("[TASK] ") + title_delta)
+    item = make_item(key=key, body="x" * (1 + room + body_delta), title=title)
+    assert _outcome(check_limits, item) == _outcome(render, item)

@@ -111,62 +111,41 @@ class Failing:
         return "ok"
 
 
+def policy_for(op: Op, limits: Limits, sleeps: list[float]) -> Retrying:
+    return github_retrying(op, limits, sleep=sleeps.append, clock=lambda: NOW, rng=random.Random(0))
+
+
 def test_policy_retries_then_succeeds():
-    sleeps = []
+    sleeps: list[float] = []
     fn = Failing(ServerError(503, "Unavailable"), 2)
-    policy = github_retrying(
-        Op.READ,
-        Limits(retry_delay=1.0),
-        sleep=sleeps.append,
-        clock=lambda: NOW,
-        rng=random.Random(0),
-    )
-    assert policy(fn) == "ok"
+    assert policy_for(Op.READ, Limits(retry_delay=1.0), sleeps)(fn) == "ok"
     assert fn.calls == 3
     assert len(sleeps) == 2
     assert 2.0 <= sleeps[1] <= 2.5
 
 
-def test_policy_does_not_sleep_after_the_last_attempt():
-    sleeps = []
-    fn = Failing(ServerError(503, "Unavailable"), 99)
-    policy = github_retrying(
-        Op.WRITE,
-        Limits(max_retries=2),
-        sleep=sleeps.append,
-        clock=lambda: NOW,
-        rng=random.Random(0),
-    )
-    with pytest.raises(ServerError, match="gave up after 2 retries") as caught:
-        policy(fn)
-    assert fn.calls == 3
-    assert len(sleeps) == 2
-    assert caught.value.status == 503
-
-
-def test_policy_with_zero_retries_makes_one_attempt():
-    sleeps = []
-    fn = Failing(secondary(), 99)
-    policy = github_retrying(
-        Op.READ, Limits(max_retries=0), sleep=sleeps.append, clock=lambda: NOW, rng=random.Random(0)
-    )
-    with pytest.raises(RateLimitError, match="not retried"):
-        policy(fn)
-    assert fn.calls == 1
-    assert sleeps == []
-
-
-def test_policy_raises_a_client_error_at_once():
-    sleeps = []
-    fn = Failing(ValidationFailed(422, "Validation Failed"), 99)
-    policy = github_retrying(
-        Op.WRITE, Limits(), sleep=sleeps.append, clock=lambda: NOW, rng=random.Random(0)
-    )
-    with pytest.raises(ValidationFailed) as caught:
-        policy(fn)
-    assert "gave up" not in str(caught.value)
-    assert fn.calls == 1
-    assert sleeps == []
+@pytest.mark.parametrize(
+    ("op", "limits", "error", "calls", "said"),
+    [
+        # no sleep after the last attempt
+        (Op.WRITE, Limits(max_retries=2), ServerError(503, "Unavailable"), 3, "gave up after 2"),
+        (Op.READ, Limits(max_retries=0), secondary(), 1, "not retried"),
+        # a client error is raised at once, not "given up"
+        (Op.WRITE, Limits(), ValidationFailed(422, "Validation Failed"), 1, None),
+    ],
+)
+def test_policy_stops_after_its_retries_and_says_so(op, limits, error, calls, said):
+    sleeps: list[float] = []
+    fn = Failing(error, 99)
+    with pytest.raises(type(error)) as caught:
+        policy_for(op, limits, sleeps)(fn)
+    assert fn.calls == calls
+    assert len(sleeps) == calls - 1
+    assert caught.value.status == error.status
+    if said is None:
+        assert "gave up" not in str(caught.value)
+    else:
+        assert said in str(caught.value)
 
 
 def test_gave_up_keeps_the_class_status_and_headers():

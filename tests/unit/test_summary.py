@@ -9,7 +9,7 @@ import pytest
 
 from batchsync import summary
 from batchsync.ratelimit import RateLimitSnapshot
-from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome
+from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome, SkippedFile
 
 URL = "https://github.com/o/r/issues/"
 
@@ -317,7 +317,7 @@ def test_terminal_report_names_created_and_failed_items_with_numbers_and_urls() 
     assert f"  created #1 c-1: Title 1 {URL}1" in lines
     assert sum(line.startswith("  created #") for line in lines) == summary.REPORT_CAP
     assert "  ... and 5 more created (every item is in --json)" in lines
-    assert "  error: epics/e/f-1.md:2 (#99): PATCH -> 422: no" in lines
+    assert f"  error: epics/e/f-1.md:2 (#99): PATCH -> 422: no {URL}99" in lines
 
 
 def test_a_fix_quoting_an_input_cannot_close_its_code_block() -> None:
@@ -326,3 +326,47 @@ def test_a_fix_quoting_an_input_cannot_close_its_code_block() -> None:
     assert lines.count("```yaml") == 1
     assert lines.count("```") == 1
     assert "\x1b" not in text
+
+
+def test_a_token_shaped_text_in_a_cell_is_redacted_before_it_is_escaped() -> None:
+    token = "ghp_" + "CellToken0" * 4
+    assert summary.cell(f"owner/{token}") == "owner/&#42;&#42;&#42;"
+    text = summary.render_summary(BatchResult(), summary.RunInfo(repository=f"o/{token}"))
+    assert "CellToken0" not in text
+
+
+# --- files not synced by design (archived, not work items) --------------------------------------
+
+NOT_SYNCED = (
+    SkippedFile(".claude/epics/archived/old/epic.md", "archived item", "archived, never synced"),
+    SkippedFile(".claude/epics/e/checkpoint.json", "not a work item", "not a markdown file (.md)"),
+)
+
+
+def test_files_not_synced_are_listed_in_a_collapsed_section() -> None:
+    result = BatchResult(outcomes=(outcome("a", ItemAction.CREATED, 1),), not_synced=NOT_SYNCED)
+    markdown = summary.render_summary(result)
+    start = markdown.index("<details><summary>2 files not synced")
+    section = markdown[start : markdown.index("</details>", start)]
+    assert "| .claude/epics/e/checkpoint.json | not a work item | not a markdown file (.md) |" in (
+        section
+    )
+    assert "archived, never synced" in section
+
+
+def test_files_not_synced_are_in_the_results_document() -> None:
+    result = BatchResult(not_synced=NOT_SYNCED)
+    document = summary.results_document(result)
+    assert document["not_synced"] == [f.to_json() for f in NOT_SYNCED]
+    assert document["not_synced"][0]["class"] == "archived item"
+
+
+def test_a_cut_section_of_files_not_synced_still_closes_its_details() -> None:
+    many = tuple(
+        SkippedFile(f".claude/epics/e/n{n}.txt", "not a work item", "x" * 50) for n in range(5000)
+    )
+    result = BatchResult(outcomes=(outcome("a", ItemAction.CREATED, 1),), not_synced=many)
+    markdown = summary.render_summary(result, max_bytes=20_000)
+    assert len(markdown.encode()) <= 20_000
+    assert markdown.count("<details>") == markdown.count("</details>") == 1
+    assert "files not synced not shown" in markdown

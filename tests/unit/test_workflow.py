@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from batchsync import workflow
@@ -78,8 +81,67 @@ def test_add_mask_of_empty_secret_prints_nothing() -> None:
         ("a ::b", "a ::b"),
     ],
 )
-def test_log_text_cannot_issue_a_command(text: str, shown: str) -> None:
-    assert workflow.log_text(text) == shown
+def test_a_line_in_actions_cannot_issue_a_command(text: str, shown: str) -> None:
+    assert workflow.Out(io.StringIO(), actions=True).render(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("plain é 中", "plain é 中"),
+        ("a\nb\r\nc\td", "a b  c d"),
+        ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),
+        ("\x1b[31mred", "\\x1b[31mred"),
+        ("\x9b1m", "\\x9b1m"),
+        ("nul\x00", "nul\\x00"),
+        ("rtl\u202eevil\u200f", "rtl\\u202eevil\\u200f"),
+        ("zwj 👩\u200d💻 kept", "zwj 👩\u200d💻 kept"),
+        ("byte \udcff", "byte \\xff"),
+        ("tag \U000e0041", "tag \\U000e0041"),
+        ("line\u2028sep", "line sep"),
+    ],
+)
+def test_clean_shows_control_and_invisible_characters(raw: str, shown: str) -> None:
+    assert workflow.clean(raw) == shown
+
+
+def test_clean_keeps_line_breaks_for_a_commands_message_and_cuts_long_text() -> None:
+    assert workflow.clean("a\nb\x00", keep_breaks=True) == "a\nb\\x00"
+    assert workflow.clean("x" * 50, limit=10) == "x" * 9 + "… (41 more characters)"
+
+
+def test_redact_takes_out_secrets_and_every_token_shape() -> None:
+    text = "s3cret and ghp_abc, x/github_pat_11AB_cd, 7ghs_zz and gho_1 ghu_2 ghr_3"
+    assert workflow.redact(text, ["s3cret"]) == "*** and ***, x/***, 7*** and *** *** ***"
+    assert workflow.looks_like_token("repository: ghs_x")
+    assert not workflow.looks_like_token("ghost_writer")
+
+
+def test_outside_actions_only_the_commands_rule_is_off() -> None:
+    out = workflow.Out(io.StringIO(), actions=False, secrets=["tok"])
+    assert out.render("::error::x tok \x1b") == "::error::x *** \\x1b"
+
+
+def test_json_text_is_ascii_and_holds_no_legacy_command() -> None:
+    text = workflow.json_text({"k": "##[error]x \u202e é"})
+    assert text.isascii()
+    assert "##[" not in text
+    assert json.loads(text) == {"k": "##[error]x \u202e é"}
+
+
+def test_say_prints_each_line_of_a_text_and_a_command_as_is() -> None:
+    stream = io.StringIO()
+    out = workflow.Out(stream, actions=True)
+    out.say("one\n::two")
+    out.say(workflow.error("x\ny", title="t"))
+    out.mask("sec")
+    out.mask("sec")  # once
+    assert stream.getvalue().splitlines() == [
+        "one",
+        "| ::two",
+        "::error title=t::x%0Ay",
+        "::add-mask::sec",
+    ]
 
 
 def test_output_entry_uses_heredoc_form() -> None:

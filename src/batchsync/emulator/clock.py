@@ -61,6 +61,7 @@ class ManualClock:
     def __init__(self, start: float = 1_800_000_000.0) -> None:
         self._now = start
         self._lock = threading.Lock()
+        self.sleeps: list[float] = []  # every sleep asked for, in order: tests assert on waits
 
     def now(self) -> float:
         """Emulated epoch seconds."""
@@ -77,6 +78,14 @@ class ManualClock:
             self._now += seconds
 
     def sleep(self, seconds: float) -> None:
-        """Advance by ``seconds`` at once, never blocking."""
+        """Advance by ``seconds`` at once, never blocking (and note the sleep)."""
+        with self._lock:
+            self.sleeps.append(seconds)
         if seconds > 0:
             self.advance(seconds)
+
+    @property
+    def slept(self) -> float:
+        """Seconds slept in all."""
+        with self._lock:
+            return sum(self.sleeps)

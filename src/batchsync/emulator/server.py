@@ -21,7 +21,7 @@ from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
-from batchsync.emulator.service import Answer, Service
+from batchsync.emulator.service import Answer, Handle, Service
 from batchsync.emulator.shapes import LIST_FIELDS, comment_json, issue_json
 from batchsync.emulator.state import Repo
 from batchsync.emulator.stats import Stats
@@ -108,7 +108,7 @@ class _Handler(socketserver.StreamRequestHandler):
         close = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
         host = headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
         auth = {"authorization": headers.get("authorization", "")}
-        answer = self.server.service.handle(method, target, auth, raw, host)
+        answer = self.server.service.serve(method, target, auth, raw, host)
         if answer is None:  # the lost answer: applied, then the connection drops
             self.connection.shutdown(socket.SHUT_RDWR)
             return False
@@ -298,6 +298,11 @@ class Emulator:
     def stats(self) -> Stats:
         """The request log and counters."""
         return self.service.stats
+
+    def wrap(self, wrapper: Callable[[Handle], Handle]) -> None:
+        """Put ``wrapper`` around the request handler: ``wrapper(inner)`` returns the handler
+        every later request goes through (a test holds, counts, drops or refuses requests)."""
+        self.service.wrap(wrapper)
 
     @property
     def port(self) -> int:

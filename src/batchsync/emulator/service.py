@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
@@ -29,7 +29,7 @@ from batchsync.emulator.routes import INTEGRATION_FORBIDDEN, Api, Route
 from batchsync.emulator.state import Store
 from batchsync.emulator.stats import RequestRecord, Stats
 
-__all__ = ["Answer", "Service"]
+__all__ = ["Answer", "Handle", "Service"]
 
 TIMEOUT_TEXT = (
     "We couldn't respond to your request in time. Sorry about that. Please try resubmitting "
@@ -62,6 +62,10 @@ class Answer:
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+
+# One request in, its answer out (None: drop the connection): what ``Service.wrap`` wraps.
+Handle = Callable[[str, str, Mapping[str, str], bytes, str], Answer | None]
 
 
 class Service:
@@ -101,6 +105,7 @@ class Service:
         self._token_ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
         self.admin: AdminHandler | None = None
+        self._outer: Handle = self.handle  # what the server calls: handle, or a wrapper of it
         self.admin_token: str | None = None  # what /_emulator/ needs once tokens are configured
 
     def add_token(
@@ -162,6 +167,17 @@ class Service:
         if not wanted or scheme.lower() not in ("token", "bearer"):
             return False
         return hmac.compare_digest(given.strip().encode(), wanted.encode())
+
+    def wrap(self, wrapper: Callable[[Handle], Handle]) -> None:
+        """Put ``wrapper`` around the request handler: ``wrapper(inner)`` returns the handler
+        the server calls from now on (tests hold, count or refuse requests this way)."""
+        self._outer = wrapper(self._outer)
+
+    def serve(
+        self, method: str, target: str, headers: Mapping[str, str], raw: bytes, host: str
+    ) -> Answer | None:
+        """What the server calls for each request: the handler with every wrapper around it."""
+        return self._outer(method, target, headers, raw, host)
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], raw: bytes, host: str

@@ -1,0 +1,105 @@
+"""Every shape of tests/fixtures/shapes at once, synced against the emulator and synced again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from batchsync.config import load_settings
+from batchsync.emulator import Emulator
+from batchsync.items import FileClass, scan
+from batchsync.marker import parse_marker
+from batchsync.results import BatchResult, ItemAction
+from batchsync.sync import run
+from emulated import run_overrides
+
+TOKEN = "ghs_shapestoken"
+REPO = "acme/app"
+SHAPES = Path(__file__).parent.parent / "fixtures" / "shapes"
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(limits="off", scale=1000) as emulator:
+        emulator.add_token(TOKEN)
+        emulator.add_repo(REPO)
+        yield emulator
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    # The shapes use distinct names, so they fit in one tree.
+    for shape in sorted(SHAPES.iterdir()):
+        shutil.copytree(shape / ".claude", tmp_path / ".claude", dirs_exist_ok=True)
+    return tmp_path
+
+
+def sync(emu: Emulator, workspace: Path) -> BatchResult:
+    given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, write_back=True)
+    return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
+
+
+def writes(emu: Emulator) -> int:
+    sent = sum(emu.stats.count(method=m) for m in ("POST", "PATCH", "PUT", "DELETE"))
+    return sent - emu.stats.operations("query")
+
+
+def files_on_disk(base: Path) -> dict[str, str]:
+    found = {}
+    for folder in ("prds", "epics"):
+        for root, _, names in os.walk(base / folder):
+            for name in names:
+                path = Path(root, name)
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                found[path.relative_to(base.parent).as_posix()] = digest
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_every_shape_syncs_once_reruns_with_no_write_and_every_file_is_accounted_for(
+    emu: Emulator, workspace: Path
+) -> None:
+    base = workspace / ".claude"
+    first = sync(emu, workspace)
+    scanned = scan(base, workspace=workspace)
+
+    # Every file under prds/ and epics/ is in exactly one class.
+    paths = [f.path for f in scanned.files]
+    assert sorted(paths) == sorted(files_on_disk(base))
+    counts = {cls: scanned.count(cls) for cls in FileClass}
+    assert sum(counts.values()) == len(paths)
+    assert counts[FileClass.ITEM] == len(scanned.items) == 32
+    assert counts[FileClass.ARCHIVED] == 4
+
+    # Exactly the work items have an issue, one each; the items with errors failed, nothing else.
+    markers: dict[str, list[int]] = {}
+    for issue in emu.issues(REPO):
+        marker = parse_marker(issue.get("body"))
+        if marker is not None:
+            markers.setdefault(marker.key, []).append(issue["number"])
+    assert set(markers) == {item.key for item in scanned.items}
+    assert all(len(numbers) == 1 for numbers in markers.values())
+    failed = {o.path for o in first.outcomes if o.action is ItemAction.FAILED}
+    assert failed == {f.path for f in scanned.files if f.cls is FileClass.ERROR}
+    assert first.count(ItemAction.CREATED) == 32
+
+    # The run's result (step summary, results file) lists what was not synced, and why.
+    listed = {f.path: f.kind for f in first.not_synced}
+    assert listed == {
+        f.path: f.cls.value for f in scanned.files if f.cls in (FileClass.ARCHIVED, FileClass.OTHER)
+    }
+    assert len(listed) == counts[FileClass.ARCHIVED] + counts[FileClass.OTHER]
+    assert any("`prd` is empty: synced without a parent" in w for w in first.warnings)
+
+    # Write-back recorded each link; a second run writes nothing to GitHub or to the files.
+    before = files_on_disk(base)
+    emu.stats.reset()
+    second = sync(emu, workspace)
+    assert writes(emu) == 0
+    assert files_on_disk(base) == before
+    assert second.count(ItemAction.UNCHANGED) == 32
