@@ -9,10 +9,11 @@ Layouts (docs/work-items.md), side by side in one tree:
 - CCPM: ``prds/<name>.md``, ``epics/<name>/epic.md``, ``epics/<name>/<N>.md``; key = the path
   relative to the base folder; link ``github: <issue URL>``.
 
-Anything else under ``epics/<name>/`` (``001-analysis.md``, ``github-mapping.md``,
-``execution-status.md``, ``updates/``) is not a work item. Epics in CCPM's archive folders
+Tasks may also sit in ``epics/<name>/tasks/`` and be named ``<N>-<slug>.md``; which files are
+candidates, and the rule for every other file, is ``tree``'s. Epics in CCPM's archive folders
 (``epics/archived/``, ``epics/.archived/``) are parsed into ``ScanResult.archived``, never synced.
-A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``errors``).
+A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``errors``). Every
+file under ``prds/`` and ``epics/`` is in ``ScanResult.files``, in exactly one ``FileClass``.
 """
 
 from __future__ import annotations
