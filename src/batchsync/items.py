@@ -580,11 +580,11 @@ def _dependencies(doc: Document, shown: str, key: str, text: str) -> tuple[objec
     name = next((n for n in _DEPENDENCY_FIELDS if n in doc.fields), None)
     if name is None:
         return ()
-    padded = {int(t): t for t in _PADDED.findall(_field_text(text, doc.lines.get(name)))}
-    entries = tuple(
-        padded.get(e, e) if isinstance(e, int) and not isinstance(e, bool) else e
-        for e in _listed(doc.fields[name])
-    )
+    entries = _listed(doc.fields[name])
+    if any(isinstance(e, int) and not isinstance(e, bool) for e in entries):
+        raw = _field_text(text, doc.lines.get(name))
+        padded = {int(t): t for t in _PADDED.findall(raw)}
+        entries = tuple(padded.get(e, e) if type(e) is int else e for e in entries)
     for entry in entries:
         ref = _ISSUE_REF.fullmatch(scalar_text(entry) or "")
         try:
