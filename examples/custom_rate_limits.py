@@ -4,7 +4,7 @@
 
 Builds the processor by hand (``Gate`` + ``BatchProcessor`` with custom ``Limits``) and syncs the
 sample tree with ``batch_sync_all`` into an emulator whose primary budgets are tiny (20 REST
-requests and 16 GraphQL points, where the issues are created, per 2-minute window instead of
+requests and 12 GraphQL points, where the issues are created, per 2-minute window instead of
 1,000 an hour), so every mechanism shows within seconds: writes 2 s apart, at most 10 creations
 a minute, and a pause of every lane until the reset when only 5 requests are left. Prints each
 wait as it starts, then the requests per emulated minute.
@@ -33,7 +33,7 @@ LIMITS = Limits(
 
 def main() -> int:
     """Sync with the custom limits; exit 1 if the emulator saw a limit broken."""
-    tight = LimitConfig.github(primary_limit=20, graphql_limit=16, window=120.0)
+    tight = LimitConfig.github(primary_limit=20, graphql_limit=12, window=120.0)
     # A manual clock moves only when batchsync waits: the timeline shows the limits alone.
     with workspace() as root, emulator(limits=tight, clock=ManualClock()) as emu:
         start = emu.clock.now()

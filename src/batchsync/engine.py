@@ -430,7 +430,7 @@ class Engine:
             if self._opts.dry_run:
                 reason = planned.reason
                 if planned.parent is not None and planned.parent.number is None:
-                    reason += f"; goes under {planned.parent}, created in this run"
+                    reason += f"; goes under '{planned.parent.key}', created in this run"
                 return self._outcome(item, _PLANNED[planned.action], planned.issue, reason)
             return self._apply(item, planned)
         except ItemError as exc:

@@ -209,10 +209,15 @@ class GitHubClient:
         return data, dict(headers or {})
 
     def _remember(self, data: object) -> None:
+        """Note the node ids an issue answer shows (its own and its labels'), for GraphQL."""
         if self._graphql is not None and isinstance(data, dict):
             number = data.get("number")
             if isinstance(number, int):
                 self._graphql.remember(number, data.get("node_id"))
+            labels = data.get("labels")
+            for label in labels if isinstance(labels, list) else []:
+                if isinstance(label, dict):
+                    self._graphql.remember_label(label.get("name"), label.get("node_id"))
 
     def _issue(
         self, verb: str, url: str, body: Any = None
@@ -284,14 +289,24 @@ class GitHubClient:
         """Create an open issue with its labels (and under ``parent``) in the same request.
 
         Through GraphQL when the server has it: the answer's ``parent_number`` equals
-        ``parent`` when the link was made in that request. Otherwise REST, with no link.
+        ``parent`` when the link was made in that request. Otherwise REST, with no link (also
+        for the first create naming a label that does not exist yet: GitHub creates it then).
         """
         creator = self._graphql
         if creator is not None and creator.available():
+            if creator.needs_rest(labels):
+                try:
+                    return self._create_rest(title, body, labels)
+                finally:
+                    creator.settled(labels)
             try:
                 return creator.create(title, body, labels, parent)
             except NoParentField:
                 creator.off("the server's CreateIssueInput has no parentIssueId")
+        return self._create_rest(title, body, labels)
+
+    def _create_rest(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
+        """``POST .../issues``; GitHub creates the labels it names that do not exist yet."""
         payload = {"title": title, "body": body, "labels": list(labels)}
         return self.gate.call(
             Op.CREATE, lambda: self._issue("POST", f"{self._repo_path}/issues", payload)

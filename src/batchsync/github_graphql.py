@@ -99,10 +99,15 @@ class GraphQLCreator:
         # write lane), so no lane waits for one while holding what another lane waits for:
         self._lock = threading.RLock()  # the run's GraphQL state and its one discovery
         self._label_lock = threading.Lock()  # one lane creates a missing label
+        self._label_news = threading.Condition(
+            self._label_lock
+        )  # a REST create with new labels ended
         self._node_lock = threading.Lock()  # issue node ids, noted from any answer
         self._state: bool | None = None  # None: not asked yet; False: REST from now on
         self._repo_id = ""
         self._labels: dict[str, str] = {}  # lower-cased name -> node id
+        self._offered: set[str] = set()  # new labels a REST create was sent with
+        self._pending: set[str] = set()  # ... whose create has not ended yet
         self._nodes: dict[int, str] = {}  # issue number -> node id
         self.warnings: list[str] = []
 
@@ -181,15 +186,41 @@ class GraphQLCreator:
         after = info.get("endCursor") if isinstance(info, dict) else None
         return after if more and isinstance(after, str) else None
 
-    def remember_label(self, name: str, node_id: object) -> None:
-        """Note a label's node id."""
-        if isinstance(node_id, str) and node_id:
+    def remember_label(self, name: object, node_id: object) -> None:
+        """Note a label's node id (from any answer that shows one)."""
+        if isinstance(name, str) and isinstance(node_id, str) and node_id:
             self._labels[name.lower()] = node_id
 
     # ---- labels ---------------------------------------------------------------------------
 
+    def needs_rest(self, names: tuple[str, ...]) -> bool:
+        """True when a create should go through REST: it names labels that do not exist yet.
+
+        GitHub creates the labels a REST create names, with the issue and at no cost of their
+        own; the answer carries their node ids. A ``POST .../labels`` (one content creation
+        each) would make the first child of a new kind cost as much as REST create + link, and
+        a new PRD's labels cost more.
+        """
+        with self._label_news:
+            unknown = {n.lower() for n in names} - set(self._labels)
+            if unknown - self._offered:
+                self._offered |= unknown
+                self._pending |= unknown
+                return True
+            # another lane's REST create is making them: its answer will name their node ids
+            while unknown & self._pending and not unknown <= set(self._labels):
+                self._label_news.wait()
+            return False
+
+    def settled(self, names: tuple[str, ...]) -> None:
+        """The REST create that ``needs_rest`` sent with new labels ended (however it ended)."""
+        with self._label_news:
+            self._pending -= {n.lower() for n in names}
+            self._label_news.notify_all()
+
     def label_ids(self, names: tuple[str, ...]) -> list[str]:
-        """Node ids for ``names``, creating the missing labels once (REST, paced as content)."""
+        """Node ids for ``names``; a label still unknown (a REST answer without its node id,
+        or one created meanwhile) is created once (REST ``POST .../labels``, paced as content)."""
         ids: list[str] = []
         for name in names:
             with self._label_lock:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from batchsync.errors import Failure, FailureKind
 from batchsync.remote import RateLimitSnapshot
 
-__all__ = ["BatchResult", "Failure", "FailureKind", "ItemAction", "Outcome"]
+__all__ = ["BatchResult", "Failure", "FailureKind", "ItemAction", "Outcome", "SkippedFile"]
 
 
 class ItemAction(enum.StrEnum):
@@ -69,6 +69,19 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A file under prds/ or epics/ that was not synced, and why: archived, or not a work item."""
+
+    path: str
+    kind: str  # the class: "archived item" or "not a work item"
+    why: str  # the rule that put it there
+
+    def to_json(self) -> dict[str, str]:
+        """The record as plain JSON values."""
+        return {"path": self.path, "class": self.kind, "why": self.why}
+
+
+@dataclass(frozen=True)
 class BatchResult:
     """The outcome of a batch: counts, duration, errors, rate-limit state and per-item records."""
 
@@ -76,6 +89,8 @@ class BatchResult:
     duration: float = 0.0
     rate_limit: RateLimitSnapshot | None = None
     warnings: tuple[str, ...] = field(default=())
+    # Files the scan found but that are not synced by design (archived, not work items).
+    not_synced: tuple[SkippedFile, ...] = field(default=())
 
     @property
     def total(self) -> int:

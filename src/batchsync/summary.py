@@ -204,6 +204,7 @@ class _Section:
     head: tuple[str, ...]
     rows: tuple[str, ...]
     unit: str  # what a row is, for the note when some are not shown ("warnings", "rows")
+    foot: tuple[str, ...] = ()  # closes the section (``</details>``) when any row is shown
 
 
 def _sections(result: BatchResult) -> Iterator[_Section]:
@@ -217,6 +218,28 @@ def _sections(result: BatchResult) -> Iterator[_Section]:
     plan = _sorted(result, _PLAN_ORDER)
     if plan:
         yield _Section(("### Dry-run plan", "", *_TABLE_HEAD), tuple(map(_row, plan)), "rows")
+    if result.not_synced:
+        yield _not_synced(result)
+
+
+# --- files not synced by design (archived, not work items): a collapsed section -----------------
+
+
+def _not_synced(result: BatchResult) -> _Section:
+    """Every file under prds/ and epics/ that is not synced, and the rule: collapsed."""
+    count = len(result.not_synced)
+    head = (
+        f"<details><summary>{count:,} files not synced: archived, or not work items</summary>",
+        "",
+        "| file | class | why |",
+        "|---|---|---|",
+    )
+    limit = _DETAIL_CHARS
+    rows = tuple(
+        f"| {cell(f.path, limit=limit)} | {cell(f.kind)} | {cell(f.why, limit=limit)} |"
+        for f in result.not_synced
+    )
+    return _Section(head, rows, "files not synced", foot=("", "</details>"))
 
 
 def _size(lines: Iterable[str]) -> int:
@@ -230,7 +253,7 @@ def _fit(sections: Iterable[_Section], room: int) -> tuple[list[str], dict[str, 
     for section in sections:
         shown = 0
         for row in section.rows:
-            cost = _size([row]) + (0 if shown else _size(section.head) + 1)
+            cost = _size([row]) + (0 if shown else _size(section.head) + _size(section.foot) + 1)
             if omitted or cost > room:  # once one is cut, the rest go too: no gaps
                 omitted[section.unit] = omitted.get(section.unit, 0) + 1
                 continue
@@ -240,7 +263,7 @@ def _fit(sections: Iterable[_Section], room: int) -> tuple[list[str], dict[str, 
             room -= cost
             shown += 1
         if shown:
-            body.append("")
+            body += [*section.foot, ""]
     return body, omitted
 
 
@@ -293,6 +316,7 @@ def results_document(result: BatchResult, info: RunInfo = RunInfo()) -> dict[str
         "rate_limit": result.rate_limit.to_json() if result.rate_limit else None,
         "warnings": list(result.warnings),
         "items": [_record(o) for o in result.outcomes],
+        "not_synced": [f.to_json() for f in result.not_synced],
     }
 
 

@@ -16,11 +16,11 @@ from batchsync.config import ItemType, Settings, load_settings
 from batchsync.engine import Engine, EngineOptions, IssueClient, ProgressFn
 from batchsync.errors import BatchsyncError, SettingsError, fatal_of
 from batchsync.github import GitHubClient
-from batchsync.items import kinds_named, scan
+from batchsync.items import FileClass, ScanResult, kinds_named, scan
 from batchsync.processor import BatchProcessor, Gate
 from batchsync.progress import progress_for
 from batchsync.ratelimit import Limits
-from batchsync.results import BatchResult
+from batchsync.results import BatchResult, SkippedFile
 from batchsync.writeback import WriteBack
 
 __all__ = [
@@ -126,7 +126,19 @@ def run(
         write_back = WriteBack(base, scanned.sync_map, workspace=settings.workspace.resolve())
     options = _engine_options(settings, base, settings.repository)
     result = Engine(client, processor, options, write_back=write_back).execute(scanned, on_progress)
-    return dataclasses.replace(result, duration=clock() - start, rate_limit=processor.gate.snapshot)
+    return dataclasses.replace(
+        result,
+        duration=clock() - start,
+        rate_limit=processor.gate.snapshot,
+        warnings=(*(str(note) for note in scanned.warnings), *result.warnings),
+        not_synced=not_synced(scanned),
+    )
+
+
+def not_synced(scanned: ScanResult) -> tuple[SkippedFile, ...]:
+    """The files the scan found that are not synced by design: archived, or not work items."""
+    kept = (FileClass.ARCHIVED, FileClass.OTHER)
+    return tuple(SkippedFile(f.path, f.cls.value, f.why) for f in scanned.files if f.cls in kept)
 
 
 def main(

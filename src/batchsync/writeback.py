@@ -109,16 +109,24 @@ def set_link_field(text: str, name: str, value: str) -> str:
     spans = []
     for i in range(1, end):
         if field_re.match(lines[i]):
-            stop = i + 1
-            while stop < end and lines[stop][:1] in (" ", "\t"):
-                stop += 1  # an indented continuation of the old value
-            spans.append((i, stop))
+            spans.append((i, _value_end(lines, i + 1, end)))
     if not spans:
         lines.insert(end, f"{name}: {value}{newline}")
     # Every copy of a repeated field is set: YAML readers differ on which one counts.
     for i, stop in reversed(spans):
         lines[i:stop] = [f"{name}: {value}{_ending(lines[stop - 1], newline)}"]
     return bom + "".join(lines)
+
+
+def _value_end(lines: list[str], start: int, end: int) -> int:
+    """Where a field's value ends: after its indented continuation lines, blank lines between
+    them included (YAML folds ``old``, a blank line and ``  more`` into one value)."""
+    stop = last = start
+    while stop < end and (lines[stop][:1] in (" ", "\t") or not lines[stop].strip()):
+        stop += 1
+        if lines[stop - 1].strip():
+            last = stop  # trailing blank lines stay where they are
+    return last
 
 
 def _ending(line: str, default: str) -> str:

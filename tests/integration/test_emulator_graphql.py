@@ -285,3 +285,11 @@ def test_a_scheduled_timeout_on_graphql_answers_502() -> None:
         answer = create(emu)
         assert answer.status_code == 502
         assert [i["title"] for i in emu.issues(REPO)] == ["T"]
+
+
+def test_an_object_field_without_selections_is_refused(emu: Emulator) -> None:
+    answer = post(emu, 'query { repository(owner: "octo", name: "gql") }').json()
+    assert answer["errors"][0]["message"] == (
+        "Field must have selections (field 'repository' returns Repository but has no "
+        "selections. Did you mean 'repository { ... }'?)"
+    )

@@ -88,6 +88,14 @@ def test_every_shape_syncs_once_reruns_with_no_write_and_every_file_is_accounted
     assert failed == {f.path for f in scanned.files if f.cls is FileClass.ERROR}
     assert first.count(ItemAction.CREATED) == 32
 
+    # The run's result (step summary, results file) lists what was not synced, and why.
+    listed = {f.path: f.kind for f in first.not_synced}
+    assert listed == {
+        f.path: f.cls.value for f in scanned.files if f.cls in (FileClass.ARCHIVED, FileClass.OTHER)
+    }
+    assert len(listed) == counts[FileClass.ARCHIVED] + counts[FileClass.OTHER]
+    assert any("`prd` is empty: synced without a parent" in w for w in first.warnings)
+
     # Write-back recorded each link; a second run writes nothing to GitHub or to the files.
     before = files_on_disk(base)
     emu.stats.reset()

@@ -663,7 +663,7 @@ def test_a_dry_run_reports_the_plan_with_placeholders_for_new_parents() -> None:
     assert gh.writes() == []
     assert [o.action for o in result.outcomes] == [ItemAction.PLANNED_CREATE] * 4
     reasons = {o.key: o.reason or "" for o in result.outcomes}
-    assert "goes under 'epic-1' (new), created in this run" in reasons["task-1"]
+    assert "goes under 'epic-1', created in this run" in reasons["task-1"]
     assert "goes under" not in reasons["prd-1"]
     assert (
         engine.plan.lines()[2] == "create task-1, under 'epic-1' (new): no issue carries its marker"

@@ -115,37 +115,76 @@ def test_a_child_is_created_under_its_parent_in_one_mutation(
     assert gate.calls[1:] == [(Op.READ, "graphql"), (Op.CREATE, "graphql")]
 
 
+REST_ISSUES = f"{API}/repos/octo/demo/issues"
+LABELS = f"{API}/repos/octo/demo/labels"
+
+
+def rest_created(number: int, labels: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "number": number,
+        "id": 5000 + number,
+        "node_id": f"I_{number}",
+        "title": "t",
+        "state": "open",
+        "html_url": "h",
+        "labels": labels,
+    }
+
+
 @responses.activate
-def test_the_repository_is_read_once_and_missing_labels_created_once(
+def test_a_create_naming_a_new_label_goes_through_rest_which_makes_the_label(
     client: GitHubClient, gate: Gate
 ) -> None:
     responses.post(GRAPHQL, json=repository_answer(labels=[]))
-    responses.post(
-        f"{API}/repos/octo/demo/labels", json={"name": "prd", "node_id": "LA_new"}, status=201
-    )
-    responses.post(GRAPHQL, json=created(1))
+    made = [{"name": "prd", "node_id": "LA_new"}]
+    responses.post(REST_ISSUES, json=rest_created(1, made), status=201)
     responses.post(GRAPHQL, json=created(2))
-    client.create_issue("A", "a", ("prd",))
-    client.create_issue("B", "b", ("PRD",))
+    first = client.create_issue("A", "a", ("prd",))
+    second = client.create_issue("B", "b", ("PRD",))
+    assert (first.number, second.number) == (1, 2)
     urls = [c.request.url for c in responses.calls]
-    assert urls.count(f"{API}/repos/octo/demo/labels") == 1
-    assert urls.count(GRAPHQL) == 3
+    assert urls == [GRAPHQL, REST_ISSUES, GRAPHQL]  # one repository query; no POST .../labels
+    assert sent(1)["labels"] == ["prd"]
+    assert sent(2)["variables"]["input"]["labelIds"] == ["LA_new"]
+    assert [r for _, r in gate.calls] == ["graphql", "core", "graphql"]
+
+
+def _rest_first_without_label_ids(name: str) -> None:
+    """A REST create whose answer does not show the new label's node id."""
+    responses.post(GRAPHQL, json=repository_answer(labels=[]))
+    responses.post(REST_ISSUES, json=rest_created(1, [{"name": name}]), status=201)
+
+
+@responses.activate
+def test_a_label_no_answer_showed_is_created_once_before_the_create(
+    client: GitHubClient, gate: Gate
+) -> None:
+    _rest_first_without_label_ids("prd")
+    responses.post(LABELS, json={"name": "prd", "node_id": "LA_new"}, status=201)
+    responses.post(GRAPHQL, json=created(2))
+    responses.post(GRAPHQL, json=created(3))
+    client.create_issue("A", "a", ("prd",))
+    client.create_issue("B", "b", ("prd",))
+    client.create_issue("C", "c", ("prd",))
+    urls = [c.request.url for c in responses.calls]
+    assert urls.count(LABELS) == 1
     assert sent(3)["variables"]["input"]["labelIds"] == ["LA_new"]
     assert (Op.CREATE, "core") in gate.calls  # the label: paced and budgeted as content
 
 
 @responses.activate
 def test_a_label_taken_meanwhile_is_read_back(client: GitHubClient) -> None:
-    responses.post(GRAPHQL, json=repository_answer(labels=[]))
+    _rest_first_without_label_ids("a/b")
     responses.post(
-        f"{API}/repos/octo/demo/labels",
+        LABELS,
         json={"message": "Validation Failed", "errors": [{"code": "already_exists"}]},
         status=422,
     )
-    responses.get(f"{API}/repos/octo/demo/labels/a%2Fb", json={"name": "a/b", "node_id": "LA_ab"})
-    responses.post(GRAPHQL, json=created(1))
+    responses.get(f"{LABELS}/a%2Fb", json={"name": "a/b", "node_id": "LA_ab"})
+    responses.post(GRAPHQL, json=created(2))
     client.create_issue("A", "a", ("a/b",))
-    assert sent(3)["variables"]["input"]["labelIds"] == ["LA_ab"]
+    client.create_issue("B", "b", ("a/b",))
+    assert sent(4)["variables"]["input"]["labelIds"] == ["LA_ab"]
 
 
 @responses.activate
@@ -269,12 +308,11 @@ def test_the_graphql_url_sits_beside_a_ghes_rest_prefix(gate: Gate) -> None:
 
 @responses.activate
 def test_a_label_whose_create_failed_unapplied_is_sent_again(client: GitHubClient) -> None:
-    responses.post(GRAPHQL, json=repository_answer(labels=[]))
-    responses.post(f"{API}/repos/octo/demo/labels", json={"message": "boom"}, status=502)
-    responses.get(f"{API}/repos/octo/demo/labels/epic", json={"message": "Not Found"}, status=404)
-    responses.post(
-        f"{API}/repos/octo/demo/labels", json={"name": "epic", "node_id": "LA_e"}, status=201
-    )
-    responses.post(GRAPHQL, json=created(1))
+    _rest_first_without_label_ids("epic")
+    responses.post(LABELS, json={"message": "boom"}, status=502)
+    responses.get(f"{LABELS}/epic", json={"message": "Not Found"}, status=404)
+    responses.post(LABELS, json={"name": "epic", "node_id": "LA_e"}, status=201)
+    responses.post(GRAPHQL, json=created(2))
     client.create_issue("A", "a", ("epic",))
-    assert sent(4)["variables"]["input"]["labelIds"] == ["LA_e"]
+    client.create_issue("B", "b", ("epic",))
+    assert sent(5)["variables"]["input"]["labelIds"] == ["LA_e"]

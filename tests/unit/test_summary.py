@@ -9,7 +9,7 @@ import pytest
 
 from batchsync import summary
 from batchsync.ratelimit import RateLimitSnapshot
-from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome
+from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome, SkippedFile
 
 URL = "https://github.com/o/r/issues/"
 
@@ -333,3 +333,40 @@ def test_a_token_shaped_text_in_a_cell_is_redacted_before_it_is_escaped() -> Non
     assert summary.cell(f"owner/{token}") == "owner/&#42;&#42;&#42;"
     text = summary.render_summary(BatchResult(), summary.RunInfo(repository=f"o/{token}"))
     assert "CellToken0" not in text
+
+
+# --- files not synced by design (archived, not work items) --------------------------------------
+
+NOT_SYNCED = (
+    SkippedFile(".claude/epics/archived/old/epic.md", "archived item", "archived, never synced"),
+    SkippedFile(".claude/epics/e/checkpoint.json", "not a work item", "not a markdown file (.md)"),
+)
+
+
+def test_files_not_synced_are_listed_in_a_collapsed_section() -> None:
+    result = BatchResult(outcomes=(outcome("a", ItemAction.CREATED, 1),), not_synced=NOT_SYNCED)
+    markdown = summary.render_summary(result)
+    start = markdown.index("<details><summary>2 files not synced")
+    section = markdown[start : markdown.index("</details>", start)]
+    assert "| .claude/epics/e/checkpoint.json | not a work item | not a markdown file (.md) |" in (
+        section
+    )
+    assert "archived, never synced" in section
+
+
+def test_files_not_synced_are_in_the_results_document() -> None:
+    result = BatchResult(not_synced=NOT_SYNCED)
+    document = summary.results_document(result)
+    assert document["not_synced"] == [f.to_json() for f in NOT_SYNCED]
+    assert document["not_synced"][0]["class"] == "archived item"
+
+
+def test_a_cut_section_of_files_not_synced_still_closes_its_details() -> None:
+    many = tuple(
+        SkippedFile(f".claude/epics/e/n{n}.txt", "not a work item", "x" * 50) for n in range(5000)
+    )
+    result = BatchResult(outcomes=(outcome("a", ItemAction.CREATED, 1),), not_synced=many)
+    markdown = summary.render_summary(result, max_bytes=20_000)
+    assert len(markdown.encode()) <= 20_000
+    assert markdown.count("<details>") == markdown.count("</details>") == 1
+    assert "files not synced not shown" in markdown

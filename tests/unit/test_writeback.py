@@ -360,3 +360,9 @@ def test_record_leaves_a_file_alone_when_its_owner_cannot_be_kept(
     monkeypatch.undo()
     assert file.read_text() == LOCAL_TEXT
     assert [p.name for p in file.parent.iterdir()] == ["task-001.md"]
+
+
+def test_set_link_field_replaces_a_value_folded_across_a_blank_line() -> None:
+    # YAML reads `github: old`, a blank line and `  more` as one value: all of it goes.
+    text = "---\ngithub: old\n\n  more\nname: x\n\n---\n"
+    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n\n---\n"

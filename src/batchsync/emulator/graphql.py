@@ -657,7 +657,7 @@ class GraphQLApi:
             if child is not None and f.selections is None:
                 raise GraphQLError(
                     f"Field must have selections (field '{f.name}' returns {child} but has no "
-                    "selections. Did you mean '{f.name} { ... }'?)",
+                    f"selections. Did you mean '{f.name} {{ ... }}'?)",
                     path=here,
                     location=f.location,
                 )
