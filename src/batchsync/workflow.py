@@ -32,6 +32,7 @@ from typing import TextIO
 __all__ = [
     "FIELD_LIMIT",
     "LINE_LIMIT",
+    "MESSAGE_LIMIT",
     "Command",
     "Out",
     "add_mask",

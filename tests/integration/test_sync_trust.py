@@ -432,3 +432,22 @@ def test_close_removed_with_a_path_that_does_not_exist_sends_nothing(
     assert stopped.value.name == "path"
     assert emu.stats.total == 0
     assert all(i["state"] == "open" for i in emu.issues(REPO))
+
+
+def test_an_app_token_never_duplicates_and_is_trusted_once_named(
+    emu: Emulator, workspace: Path
+) -> None:
+    emu.add_token("ghs_app", login="shop-app[bot]")
+    sync(emu, workspace, token="ghs_app")
+    assert {i["user"]["login"] for i in emu.issues(REPO)} == {"shop-app[bot]"}
+    count = len(emu.issues(REPO))
+    # an installation token cannot tell its own login without a refused request: the second
+    # run fails each item with the fix instead of creating a second issue for it
+    unnamed = sync(emu, workspace, token="ghs_app")
+    assert len(emu.issues(REPO)) == count
+    assert {o.action for o in unnamed.outcomes} == {ItemAction.FAILED}
+    assert all("add it to `trusted-authors`" in (o.error or "") for o in unnamed.outcomes)
+    emu.stats.reset()
+    named = sync(emu, workspace, token="ghs_app", trusted_authors="shop-app[bot]")
+    assert {o.action for o in named.outcomes} == {ItemAction.UNCHANGED}
+    assert writes(emu) == 0
