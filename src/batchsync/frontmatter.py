@@ -156,24 +156,29 @@ def parse_document(text: str, path: str, *, used: frozenset[str] | None = None) 
         body_line,
         has_frontmatter=True,
         notes=tuple(loaded.notes),
-        repeated={k: tuple(v) for k, v in loaded.seen.items() if len(v) > 1},
+        repeated={k: tuple(v) for k, v in loaded.repeated.items()},
     )
 
 
 @dataclass
 class _Loaded:
-    """Fields as read, the line of each, every line each key was written on, and notes."""
+    """Fields as read, the line of each, every line of a key written twice, and notes."""
 
     fields: dict[str, object] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
-    seen: dict[str, list[int]] = field(default_factory=dict)
+    repeated: dict[str, list[int]] = field(default_factory=dict)  # key -> every line it is on
     notes: list[tuple[int, str]] = field(default_factory=list)
 
+    def one(self, key: str, value: object, line: int) -> None:
+        """Add one field (the last copy of a repeated key wins, as in PyYAML)."""
+        if key in self.lines:
+            self.repeated.setdefault(key, [self.lines[key]]).append(line)
+        self.fields[key] = value
+        self.lines[key] = line
+
     def add(self, more_fields: Mapping[str, object], more_lines: Mapping[str, int]) -> None:
-        self.fields.update(more_fields)
-        self.lines.update(more_lines)
-        for key, line in more_lines.items():
-            self.seen.setdefault(key, []).append(line)
+        for key, value in more_fields.items():
+            self.one(key, value, more_lines.get(key, 0))
 
 
 def _load_mapping(
@@ -196,7 +201,7 @@ def _load_mapping(
             line = first_line + offset
             pair = _simple_line(head) if chunk is None else None
             if pair is not None:
-                loaded.add({pair[0]: pair[1]}, {pair[0]: line})
+                loaded.one(pair[0], pair[1], line)
                 continue
             try:
                 loaded.add(*_load_yaml(chunk or head, path, line))
@@ -214,7 +219,6 @@ def _whole(yaml_text: str, path: str, first_line: int) -> _Loaded:
     loaded = _Loaded()
     fields, lines = _load_yaml(yaml_text, path, first_line)
     loaded.fields, loaded.lines = fields, lines
-    loaded.seen = {key: [line] for key, line in lines.items()}
     return loaded
 
 
@@ -233,12 +237,11 @@ def _forgive(
     if key in used:
         if chunk is not None or ": " not in value or value[:1] in "[{\"'|>&*!%@`#":
             return False
-        loaded.add({key: value}, {key: line})
+        loaded.one(key, value, line)
         loaded.notes.append((line, f"`{key}` has an unquoted `: `; read as text: quote the value"))
         return True
     problem = error.message.removeprefix("frontmatter is not valid YAML ").split(": fix")[0]
     loaded.notes.append((line, f"`{key}` is not valid YAML {problem}; left out (not used)"))
-    loaded.seen.setdefault(key, []).append(line)
     return True
 
 

@@ -9,10 +9,11 @@ Layouts (docs/work-items.md), side by side in one tree:
 - CCPM: ``prds/<name>.md``, ``epics/<name>/epic.md``, ``epics/<name>/<N>.md``; key = the path
   relative to the base folder; link ``github: <issue URL>``.
 
-Anything else under ``epics/<name>/`` (``001-analysis.md``, ``github-mapping.md``,
-``execution-status.md``, ``updates/``) is not a work item. Epics in CCPM's archive folders
+Tasks may also sit in ``epics/<name>/tasks/`` and be named ``<N>-<slug>.md``; which files are
+candidates, and the rule for every other file, is ``tree``'s. Epics in CCPM's archive folders
 (``epics/archived/``, ``epics/.archived/``) are parsed into ``ScanResult.archived``, never synced.
-A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``errors``).
+A file or folder that cannot be read is in ``ScanResult.unreadable`` (and in ``errors``). Every
+file under ``prds/`` and ``epics/`` is in ``ScanResult.files``, in exactly one ``FileClass``.
 """
 
 from __future__ import annotations
@@ -579,11 +580,11 @@ def _dependencies(doc: Document, shown: str, key: str, text: str) -> tuple[objec
     name = next((n for n in _DEPENDENCY_FIELDS if n in doc.fields), None)
     if name is None:
         return ()
-    padded = {int(t): t for t in _PADDED.findall(_field_text(text, doc.lines.get(name)))}
-    entries = tuple(
-        padded.get(e, e) if isinstance(e, int) and not isinstance(e, bool) else e
-        for e in _listed(doc.fields[name])
-    )
+    entries = _listed(doc.fields[name])
+    if any(isinstance(e, int) and not isinstance(e, bool) for e in entries):
+        raw = _field_text(text, doc.lines.get(name))
+        padded = {int(t): t for t in _PADDED.findall(raw)}
+        entries = tuple(padded.get(e, e) if type(e) is int else e for e in entries)
     for entry in entries:
         ref = _ISSUE_REF.fullmatch(scalar_text(entry) or "")
         try:

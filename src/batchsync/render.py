@@ -90,9 +90,15 @@ def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
 
 def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
     """Raise what ``render`` would raise for ``item``, without hashing (the scan's check)."""
-    title, labels, _, text = _parts(item, numbers)
+    title = f"{item.kind.prefix} {_one_line(item.title)}"
+    meta = "\n".join(_meta(item, numbers))
     marker = format_marker(item.key, "0" * 16)  # every hash has 16 digits
-    _check_limits(item, title, labels, len(text) + 2 + len(marker))
+    # The body is at most the file's body, the metadata and the separators ("\n\n---\n\n" and
+    # "\n\n" before the marker): the exact text is only built when that could be too long.
+    length = len(meta) + 7 + len(item.body) + 2 + len(marker)
+    if length > BODY_LIMIT:
+        length = len(_body_text(item, numbers)) + 2 + len(marker)
+    _check_limits(item, title, _labels(item), length)
 
 
 def _parts(item: WorkItem, numbers: Mapping[str, int]) -> tuple[str, tuple[str, ...], str, str]:
@@ -203,7 +209,8 @@ def _hours(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
+def _meta(item: WorkItem, numbers: Mapping[str, int]) -> list[str]:
+    """The metadata lines above the body: status, priority, parent, estimate, dependencies."""
     meta: list[str] = []
     if item.status:
         meta.append(f"- **Status:** {_one_line(item.status)}")
@@ -216,6 +223,11 @@ def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
     if item.dependencies:
         refs = ", ".join(_reference(d, numbers) for d in item.dependencies)
         meta.append(f"- **Dependencies:** {refs}")
+    return meta
+
+
+def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
+    meta = _meta(item, numbers)
     content = item.body.replace("\r\n", "\n").strip("\n").rstrip()
     # A marker-looking line inside the file must not be taken for the issue's identity.
     marked = "<!-- batchsync " in content and MARKER_RE.search(content) is not None  # fast path

@@ -188,7 +188,9 @@ class WriteBack:
 
     def _write_field(self, item: WorkItem, number: int, url: str) -> bool:
         name = item.link_field
-        value = str(number) if item.layout is Layout.LOCAL else url
+        # A link field that held an issue URL keeps holding one, whichever its spelling.
+        as_url = item.layout is Layout.CCPM or item.link_url is not None
+        value = url if as_url else str(number)
         path = self.base / item.path
         try:
             target = self._target(path)

@@ -366,3 +366,13 @@ def test_set_link_field_replaces_a_value_folded_across_a_blank_line() -> None:
     # YAML reads `github: old`, a blank line and `  more` as one value: all of it goes.
     text = "---\ngithub: old\n\n  more\nname: x\n\n---\n"
     assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n\n---\n"
+
+
+def test_record_keeps_an_issue_url_in_a_local_link_field(tmp_path: Path) -> None:
+    file = make_local_tree(tmp_path)
+    file.write_text(
+        LOCAL_TEXT.replace("github_issue: null", "github_issue: https://h/o/r/issues/7")
+    )
+    item = local_item(link=7, link_source=LinkSource.FRONTMATTER, link_url="https://h/o/r/issues/7")
+    assert WriteBack(tmp_path, {}).record(item, 42, "https://h/o/r/issues/42")
+    assert "github_issue: https://h/o/r/issues/42\n" in file.read_text()
