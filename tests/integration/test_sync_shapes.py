@@ -103,3 +103,28 @@ def test_every_shape_syncs_once_reruns_with_no_write_and_every_file_is_accounted
     assert writes(emu) == 0
     assert files_on_disk(base) == before
     assert second.count(ItemAction.UNCHANGED) == 32
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give the tree to another user")
+@pytest.mark.timeout(120)
+def test_write_back_as_root_keeps_the_checkouts_owner_on_every_file(
+    emu: Emulator, workspace: Path
+) -> None:
+    # A container action runs as root over a checkout owned by the runner's user (uid 1000 here):
+    # a file it rewrites or creates must stay the user's, or the next checkout cannot clean it.
+    modes = {}
+    for root, folders, names in os.walk(workspace):
+        for name in [*folders, *names]:
+            os.chown(Path(root, name), 1000, 1000, follow_symlinks=False)
+        for name in names:
+            modes[Path(root, name)] = Path(root, name).stat().st_mode
+    os.chown(workspace, 1000, 1000)
+    sync(emu, workspace)
+    owners = set()
+    for root, folders, names in os.walk(workspace):
+        for name in [*folders, *names]:
+            info = Path(root, name).lstat()
+            owners.add((info.st_uid, info.st_gid))
+    assert owners == {(1000, 1000)}
+    assert (workspace / ".claude" / "sync-map.json").exists()  # created by the run, still theirs
+    assert all(path.stat().st_mode == mode for path, mode in modes.items())
