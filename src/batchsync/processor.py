@@ -41,10 +41,10 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.ratelimit import (
+    CONTENT_REFUSALS,
     PACING,
     PAUSE,
     TOKEN_EXPIRY_MARGIN,
-    TOO_QUICKLY,
     CreationBudget,
     Limits,
     Op,
@@ -268,7 +268,7 @@ class Gate:
                 return self._stop
             self._verified = True
             if isinstance(error, RateLimitError):
-                if op is Op.CREATE and TOO_QUICKLY in error.message:
+                if op is Op.CREATE and any(t in error.message for t in CONTENT_REFUSALS):
                     # GitHub counted more content than this budget did (a link made inside a
                     # create may count twice): spend the budget faster from now on
                     self._budget.adapt()

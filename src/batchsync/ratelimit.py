@@ -20,6 +20,7 @@ from batchsync import defaults
 from batchsync.remote import RateLimitSnapshot, int_header
 
 __all__ = [
+    "CONTENT_REFUSALS",
     "JITTER",
     "PACING",
     "PAUSE",
@@ -90,6 +91,9 @@ PACING = "write interval"  # too short and too frequent to report
 PAUSE = "rate-limit pause"  # the Gate knows the pause's own reason
 # GitHub's GraphQL answer to a create over its content-creation limit (HTTP 200, type UNPROCESSABLE)
 TOO_QUICKLY = "was submitted too quickly"
+# GitHub's texts for a refused content creation: GraphQL's (above) and REST's 403/429 ("... have
+# been temporarily blocked from content creation ..."); a substring each, GitHub appends more
+CONTENT_REFUSALS = (TOO_QUICKLY, "blocked from content creation")
 MAX_CONTENT_WEIGHT = 8
 
 

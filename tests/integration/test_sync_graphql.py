@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from batchsync.config import load_settings
 from batchsync.emulator import Emulator, FaultConfig, GraphQLConfig, LimitConfig, ManualClock
 from batchsync.render import parse_marker
@@ -141,9 +143,12 @@ def test_lost_answers_are_found_by_marker_and_nothing_is_created_twice(tmp_path:
         assert emu.stats.count("POST", LINKS, 422) == 0  # a found child is not linked twice
 
 
-def test_github_counting_the_link_twice_slows_the_run_and_fails_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("too_quickly", [1.0, 0.0], ids=["200 too quickly", "403/429"])
+def test_github_counting_the_link_twice_slows_the_run_and_fails_nothing(
+    tmp_path: Path, too_quickly: float
+) -> None:
     limits = LimitConfig.github(retry_after_rate=0.0)
-    twice = GraphQLConfig(link_counts_twice=True)
+    twice = GraphQLConfig(link_counts_twice=True, too_quickly_rate=too_quickly)
     with emulator(limits=limits, graphql=twice) as emu:
         items = write_tree(tmp_path / ".claude", epics=2, tasks=40)
         result = sync(emu, tmp_path, write_interval=1, creates_per_minute=80, creates_per_hour=500)

@@ -91,3 +91,26 @@ def test_adapting_recounts_the_creates_already_in_the_window() -> None:
     budget.adapt()
     assert budget.weight == 2
     assert budget.earliest(T0)[0] == T0 + 60  # GitHub counted those two twice: 4 of 4
+
+
+def test_rests_content_refusal_of_a_create_adapts_the_weight_too() -> None:
+    clock = FakeClock()
+    limits = Limits(write_interval=0, creates_per_minute=4, creates_per_hour=0)
+    gate = Gate(limits, clock=clock, sleep=clock.sleep)
+    answers = iter(["refuse", None, None, None])
+    text = (
+        "You have exceeded a secondary rate limit and have been temporarily blocked from "
+        "content creation. Please retry your request again later."
+    )
+
+    def create() -> tuple[None, Mapping[str, str]]:
+        if next(answers) == "refuse":
+            raise RateLimitError(403, text, "POST", "/repos/o/r/issues", {})
+        return None, {}
+
+    gate.call(Op.CREATE, create)  # refused (counted twice from now on), then sent again
+    after_pause = clock()
+    gate.call(Op.CREATE, create)
+    assert clock() == after_pause  # two creates counted twice: 4 of 4 a minute
+    gate.call(Op.CREATE, create)
+    assert clock() >= after_pause + 60  # a weight of 1 would have let this one through
