@@ -147,6 +147,7 @@ class GitHubClient:
                     )
                 ),
                 self._repo_path,
+                scrub=self._scrub,
             )
             if graphql
             else None

@@ -88,9 +88,17 @@ class GraphQLCreator:
     """One run's GraphQL create path: node ids, labels, the mutation and its answers."""
 
     def __init__(
-        self, send: Send, gate: GateLike, repository: str, graphql_url: str, repo_path: str
+        self,
+        send: Send,
+        gate: GateLike,
+        repository: str,
+        graphql_url: str,
+        repo_path: str,
+        *,
+        scrub: Callable[[str], str] = str,
     ) -> None:
         self._send = send
+        self._scrub = scrub  # the token out of any text a server sends back
         self._gate = gate
         self._owner, _, self._name = repository.partition("/")
         self._url = graphql_url
@@ -160,7 +168,7 @@ class GraphQLCreator:
         data, headers = self._send(
             "POST", self._url, body={"query": REPOSITORY_QUERY, "variables": variables}
         )
-        _raise_for_errors(data, headers, "query")
+        _raise_for_errors(data, headers, "query", self._scrub)
         repo = _dig(data, "data", "repository")
         if not isinstance(repo, dict) or not isinstance(repo.get("id"), str):
             self.off("the repository query answered without the repository's id")
@@ -276,7 +284,7 @@ class GraphQLCreator:
 
         def send() -> tuple[tuple[RemoteIssue, object], Mapping[str, str]]:
             data, headers = self._send("POST", self._url, body=request)
-            return _created(data, headers, title, body, labels), headers
+            return _created(data, headers, title, body, labels, scrub=self._scrub), headers
 
         issue, node = self._gate.call(Op.CREATE, send, resource=GRAPHQL_RESOURCE)
         self.remember(issue.number, node)
@@ -296,11 +304,13 @@ def _errors(data: object) -> list[dict[str, Any]]:
     return [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
 
 
-def _raise_for_errors(data: object, headers: Mapping[str, str], where: str) -> None:
+def _raise_for_errors(
+    data: object, headers: Mapping[str, str], where: str, scrub: Callable[[str], str]
+) -> None:
     """Turn a GraphQL ``errors`` list that stopped the operation into batchsync's errors."""
     for error in _errors(data):
-        kind = str(error.get("type") or "")
-        text = str(error.get("message") or "no message")
+        kind = scrub(str(error.get("type") or ""))
+        text = scrub(str(error.get("message") or "no message"))
         if kind == "RATE_LIMITED":
             hdrs = {**headers, "x-ratelimit-remaining": "0"}
             raise RateLimitError(200, text, "POST", "/graphql", hdrs)
@@ -322,13 +332,19 @@ def _raise_for_errors(data: object, headers: Mapping[str, str], where: str) -> N
 
 
 def _created(
-    data: object, headers: Mapping[str, str], title: str, body: str, labels: tuple[str, ...]
+    data: object,
+    headers: Mapping[str, str],
+    title: str,
+    body: str,
+    labels: tuple[str, ...],
+    *,
+    scrub: Callable[[str], str],
 ) -> tuple[RemoteIssue, object]:
     """The created issue from a ``createIssue`` answer (per item: errors beside an issue
     mean it exists and only what they name, the parent link, may be missing)."""
     issue = _dig(data, "data", "createIssue", "issue")
     if not isinstance(issue, dict):
-        _raise_for_errors(data, headers, "createIssue")
+        _raise_for_errors(data, headers, "createIssue", scrub)
         # a 200 without the issue and without a reason: it may exist; look before resending
         raise ServerError(502, "createIssue answered without the issue", "POST", "/graphql")
     number, database_id = issue.get("number"), issue.get("databaseId")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ from batchsync.errors import (
     ValidationFailed,
 )
 from batchsync.github import GitHubClient
-from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY
+from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY, GraphQLCreator
 from batchsync.ratelimit import Op
 
 T = TypeVar("T")
@@ -316,3 +317,27 @@ def test_a_label_whose_create_failed_unapplied_is_sent_again(client: GitHubClien
     client.create_issue("A", "a", ("epic",))
     client.create_issue("B", "b", ("epic",))
     assert sent(5)["variables"]["input"]["labelIds"] == ["LA_e"]
+
+
+@responses.activate
+def test_a_graphql_error_echoing_the_token_never_carries_it(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = {"errors": [{"type": "UNPROCESSABLE", "message": f"bad header token {TOKEN}"}]}
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(ValidationFailed) as caught:
+        client.create_issue("A", "a", ())
+    assert TOKEN not in str(caught.value)
+    assert "***" in str(caught.value)
+
+
+def test_a_second_create_with_the_same_new_label_goes_graphql_after_the_first() -> None:
+    creator = GraphQLCreator(lambda *a, **k: ({}, {}), Gate(), "o/r", "u", "/repos/o/r")
+    assert creator.needs_rest(("epic",)) is True  # the first goes through REST
+    answers: list[bool] = []
+    second = threading.Thread(target=lambda: answers.append(creator.needs_rest(("EPIC",))))
+    second.start()  # waits (if it got there first) until the first create has ended
+    creator.remember_label("epic", "LA_epic")
+    creator.settled(("epic",))
+    second.join(timeout=5)
+    assert answers == [False]  # then GraphQL, with the label's node id
+    assert creator.label_ids(("epic",)) == ["LA_epic"]
