@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from batchsync.errors import ItemError
-from batchsync.frontmatter import find_fences
-from batchsync.items import Layout, LinkSource, WorkItem
+from batchsync.frontmatter import decode, find_fences, parse_document, scalar_text
+from batchsync.items import USED_FIELDS, Layout, LinkSource, WorkItem
 from batchsync.syncmap import SYNC_MAP_NAME, SyncMapFile, encode_sync_map, parse_sync_map
 
 __all__ = ["SYNC_MAP_NAME", "WriteBack", "atomic_write", "set_link_field"]
@@ -119,14 +119,38 @@ def set_link_field(text: str, name: str, value: str) -> str:
 
 
 def _value_end(lines: list[str], start: int, end: int) -> int:
-    """Where a field's value ends: after its indented continuation lines, blank lines between
-    them included (YAML folds ``old``, a blank line and ``  more`` into one value)."""
+    """Where a field's value ends: after its indented continuation lines and list items, blank
+    lines between them included (YAML folds ``old``, a blank line and ``  more`` into one)."""
     stop = last = start
-    while stop < end and (lines[stop][:1] in (" ", "\t") or not lines[stop].strip()):
+    # A block list may sit at the key's own indentation (``github:`` then ``- a``): it is the
+    # value's too.
+    while stop < end and (lines[stop][:1] in (" ", "\t", "-") or not lines[stop].strip()):
         stop += 1
         if lines[stop - 1].strip():
             last = stop  # trailing blank lines stay where they are
     return last
+
+
+def _check_reads_back(before: str, after: str, name: str, value: str) -> None:
+    """Raise ``ItemError`` unless the scanner reads ``after`` as ``before`` with the new link.
+
+    A safety net for frontmatter laid out in ways a line edit cannot follow (an indented block,
+    say): the file is then left as it was rather than written in a shape that no longer parses.
+    """
+    try:
+        old = parse_document(decode(before.encode(), ""), "", used=USED_FIELDS)
+        new = parse_document(decode(after.encode(), ""), "", used=USED_FIELDS)
+    except ItemError:
+        same = False
+    else:
+        others = {k: v for k, v in new.fields.items() if k != name}
+        same = (
+            scalar_text(new.fields.get(name)) == value
+            and new.body == old.body
+            and others == {k: v for k, v in old.fields.items() if k != name}
+        )
+    if not same:
+        raise ItemError("", None, "its frontmatter is laid out in a way write-back cannot edit")
 
 
 def _ending(line: str, default: str) -> str:
@@ -198,6 +222,7 @@ class WriteBack:
             updated = set_link_field(text, name, value)
             if updated == text:
                 return False
+            _check_reads_back(text, updated, name, value)
             atomic_write(target, updated.encode("utf-8"))
         except ItemError as exc:  # the frontmatter block is never closed
             reason = exc.message

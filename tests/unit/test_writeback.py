@@ -376,3 +376,19 @@ def test_record_keeps_an_issue_url_in_a_local_link_field(tmp_path: Path) -> None
     item = local_item(link=7, link_source=LinkSource.FRONTMATTER, link_url="https://h/o/r/issues/7")
     assert WriteBack(tmp_path, {}).record(item, 42, "https://h/o/r/issues/42")
     assert "github_issue: https://h/o/r/issues/42\n" in file.read_text()
+
+
+def test_set_link_field_replaces_a_list_written_at_the_keys_indentation() -> None:
+    text = "---\ngithub:\n- a\n- b\nname: x\n---\n"
+    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
+
+
+def test_record_leaves_a_file_it_cannot_edit_safely_as_it_was(tmp_path: Path) -> None:
+    # An indented frontmatter block reads fine, but a line added at the margin would break it.
+    file = tmp_path / "epics" / "e" / "001.md"
+    file.parent.mkdir(parents=True)
+    file.write_text("---\n  name: x\n---\nbody\n")
+    item = local_item(path="epics/e/001.md", key="epics/e/001.md", layout=Layout.CCPM)
+    with pytest.raises(ItemError, match="laid out in a way write-back cannot edit"):
+        WriteBack(tmp_path, {}).record(item, 9, "https://h/o/r/issues/9")
+    assert file.read_text() == "---\n  name: x\n---\nbody\n"
