@@ -48,6 +48,7 @@ __all__ = [
 T = TypeVar("T")
 GRAPHQL_RESOURCE = "graphql"
 LABEL_ATTEMPTS = 3  # sends of one label whose answer keeps getting lost
+MAX_LABEL_PAGES = 100  # 10,000 labels; a label not read is created (or looked up) when needed
 
 # The only documents batchsync sends (tests/fidelity checks them against GitHub's schema).
 REPOSITORY_QUERY = """query BatchsyncRepository($owner: String!, $name: String!, $cursor: String) {
@@ -107,9 +108,8 @@ class GraphQLCreator:
         # write lane), so no lane waits for one while holding what another lane waits for:
         self._lock = threading.RLock()  # the run's GraphQL state and its one discovery
         self._label_lock = threading.Lock()  # one lane creates a missing label
-        self._label_news = threading.Condition(
-            self._label_lock
-        )  # a REST create with new labels ended
+        # signalled when a REST create sent with new labels has ended
+        self._label_news = threading.Condition(self._label_lock)
         self._node_lock = threading.Lock()  # issue node ids, noted from any answer
         self._state: bool | None = None  # None: not asked yet; False: REST from now on
         self._repo_id = ""
@@ -145,13 +145,15 @@ class GraphQLCreator:
 
     def _discover(self) -> None:
         cursor: str | None = None
+        seen: set[str] = set()
         try:
-            while True:
+            for _ in range(MAX_LABEL_PAGES):
                 page = self._gate.call(
                     Op.READ, functools.partial(self._query, cursor), resource=GRAPHQL_RESOURCE
                 )
-                if page is None:
+                if page is None or page in seen:  # done, or a server that pages in circles
                     return
+                seen.add(page)
                 cursor = page
         except (AuthError, ForbiddenError):
             raise

@@ -341,3 +341,14 @@ def test_a_second_create_with_the_same_new_label_goes_graphql_after_the_first() 
     second.join(timeout=5)
     assert answers == [False]  # then GraphQL, with the label's node id
     assert creator.label_ids(("epic",)) == ["LA_epic"]
+
+
+@responses.activate
+def test_a_server_paging_labels_in_circles_is_read_once_around(client: GitHubClient) -> None:
+    looping = repository_answer()
+    looping["data"]["repository"]["labels"]["pageInfo"] = {"hasNextPage": True, "endCursor": "c"}
+    for _ in range(2):
+        responses.post(GRAPHQL, json=looping)
+    responses.post(GRAPHQL, json=created(1))
+    assert client.create_issue("A", "a", ("task",)).number == 1
+    assert [c.request.url for c in responses.calls].count(GRAPHQL) == 3  # 2 pages, 1 create
