@@ -240,7 +240,7 @@ def test_the_other_reading_refuses_a_too_fast_create_with_403_or_429() -> None:
 
 def test_a_mutation_costs_five_points_and_a_query_one() -> None:
     limits = LimitConfig.github(points_per_minute=7, retry_after_rate=0.0)
-    with _emulator(limits=limits, graphql=GraphQLConfig(too_quickly_rate=0.0)) as emu:
+    with _emulator(limits=limits) as emu:  # a points refusal is no "submitted too quickly"
         create(emu)  # a query (1) and a mutation (5): 6 of 7
         refused = post(emu, CREATE_ISSUE, {"input": {"repositoryId": "R_x", "title": "t"}})
         assert refused.status_code in (403, 429)

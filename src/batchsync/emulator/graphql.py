@@ -531,7 +531,11 @@ class GraphQLApi:
             headers = {**failure.headers, "x-ratelimit-remaining": "0"}
             limited = {"type": "RATE_LIMITED", "message": failure.message}
             return Response(200, {"errors": [limited]}, headers)
-        if charge.creates and self._rng.random() < self.config.too_quickly_rate:
+        if (
+            decision.content
+            and charge.creates
+            and self._rng.random() < self.config.too_quickly_rate
+        ):
             headers = {k: v for k, v in failure.headers.items() if k != "retry-after"}
             error = GraphQLError(
                 TOO_QUICKLY, path=["createIssue"], type_="UNPROCESSABLE", location=(1, 1)

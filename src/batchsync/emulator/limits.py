@@ -134,6 +134,7 @@ class _TokenState:
     penalty_until: float = 0.0
     penalty_since: float = 0.0
     penalty_retry_after: bool = False
+    penalty_content: bool = False  # the penalty came from the content-creation limit
     points: deque[tuple[float, int]] = field(default_factory=deque)
     points_total: int = 0
     creates: deque[float] = field(default_factory=deque)  # the last hour's
@@ -163,6 +164,7 @@ class Decision:
     headers: dict[str, str]
     failure: ApiFailure | None = None
     violation: bool = False  # sent while the client already knew the limit was active
+    content: bool = False  # refused by the content-creation limit (or its penalty)
 
 
 class Limiter:
@@ -269,7 +271,10 @@ class Limiter:
                 wait = state.penalty_until - now if state.penalty_retry_after else None
                 hdrs = self._headers(who, resource, budget)
                 refused = self._secondary(Verdict.PENALTY, hdrs, request_id, creates, wait)
-                return replace(refused, violation=now >= state.penalty_since + grace)
+                content = state.penalty_content and creates > 0
+                return replace(
+                    refused, violation=now >= state.penalty_since + grace, content=content
+                )
             limit = self._limit(who, resource)
             if (self.config.primary or resource is Resource.SEARCH) and budget.used >= limit:
                 refused = self._primary(who, resource, budget, request_id)
@@ -279,11 +284,13 @@ class Limiter:
                 budget.exhausted_at = now
             hdrs = self._headers(who, resource, budget)
             cost = points if points is not None else self._cost(method)
-            clears = (
-                storm if storm is not None else self._over_secondary(state, cost, int(creates), now)
-            )
+            clears = storm if storm is not None else self._over_general(state, cost, now)
+            content = clears is None and bool(creates)
+            if content:
+                clears = self._over_content(state, int(creates), now)
             if clears is not None:
-                return self._start_penalty(
+                state.penalty_content = content
+                refused = self._start_penalty(
                     state,
                     hdrs=hdrs,
                     request_id=request_id,
@@ -292,16 +299,15 @@ class Limiter:
                     clears=clears,
                     storm=storm is not None,
                 )
+                return replace(refused, content=content)
             self._charge(state, cost, int(creates), now)
             return Decision(Verdict.OK, hdrs)
 
     def _cost(self, method: str) -> int:
         return self.config.read_points if method in ("GET", "HEAD") else self.config.write_points
 
-    def _over_secondary(
-        self, state: _TokenState, cost: int, creates: int, now: float
-    ) -> float | None:
-        """None when no secondary limit is hit, else the seconds until the limit clears."""
+    def _over_general(self, state: _TokenState, cost: int, now: float) -> float | None:
+        """None when no secondary limit (content creation aside) is hit, else when it clears."""
         cfg = self.config
         if cfg.max_in_flight is not None and state.in_flight > cfg.max_in_flight:
             return 0.0
@@ -320,8 +326,11 @@ class Limiter:
         busy = cfg.server_seconds_per_minute
         if busy is not None and state.served_total > busy:
             return state.served[0][0] + 60.0 - now
-        if not creates:
-            return None
+        return None
+
+    def _over_content(self, state: _TokenState, creates: int, now: float) -> float | None:
+        """None while ``creates`` more content creations fit, else the seconds until they do."""
+        cfg = self.config
         hour = _clears(state.creates, cfg.creates_per_hour, 3_600.0, now, creates)
         return (
             hour
