@@ -104,11 +104,10 @@ def measure(emu: Emulator, workspace: Path, budget: float) -> tuple[BatchResult,
     before = len(emu.issues(REPO))
     result = run(settings, clock=emu.clock.now, sleep=emu.clock.sleep)
     s = emu.stats
-    queries = s.operations("query")
     creates = len(emu.issues(REPO)) - before  # a refused create is no create
     figures = {
         "requests": s.total,
-        "writes": s.count(method="POST") + s.count(method="PATCH") - queries,
+        "writes": s.writes(),
         "creates": creates,
         "links": s.count("POST", LINKS, 201),
         "labels": s.count("POST", LABELS, 201),

@@ -88,6 +88,7 @@ def measure(
         "GET": stats.count(method="GET"),
         "POST": stats.count(method="POST"),
         "PATCH": stats.count(method="PATCH"),
+        "writes": stats.writes(),  # a GraphQL query is a POST that writes nothing
         "links": stats.count("POST", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"),
         "limited": stats.secondary_limits + stats.primary_limits,
         "violations": stats.violations,
@@ -182,10 +183,9 @@ def markdown_table(rows: list[Row]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, items, f, note in rows:
-        writes = f["POST"] + f["PATCH"]
         lines.append(
             f"| {name} | {items:,} | {f['requests']:,.0f} | {f['requests'] / items:.3f} "
-            f"| {writes:,.0f} | {f['GET']:,.0f} | {f['POST']:,.0f} | {f['PATCH']:,.0f} "
+            f"| {f['writes']:,.0f} | {f['GET']:,.0f} | {f['POST']:,.0f} | {f['PATCH']:,.0f} "
             f"| {f['limited']:.0f} | {f['violations']:.0f} | {f['emulated_min']:,.1f} min "
             f"| {f['wall_s']:.1f} s | {note} |"
         )

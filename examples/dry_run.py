@@ -28,7 +28,7 @@ def preview(title: str, root: Path, emu: Emulator, **overrides: object) -> Batch
     result = sync.run(config, clock=emu.clock, sleep=emu.clock.sleep)
     print(f"\n{title}")
     print(summary.text(result, repository=REPO, dry_run=True))
-    writes = emu.stats.count("POST") + emu.stats.count("PATCH")
+    writes = emu.stats.writes()
     after = {p: p.read_bytes() for p in (root / ".claude").rglob("*") if p.is_file()}
     print(f"  requests: {emu.stats.total}, writes: {writes}, files changed: {before != after}")
     if writes or before != after:

@@ -36,7 +36,7 @@ def main() -> int:
             config, clock=emu.clock, sleep=emu.clock.sleep, on_progress=on_progress, on_wait=on_wait
         )
         print(summary.text(first, repository=REPO))
-        writes = emu.stats.count("POST") + emu.stats.count("PATCH")
+        writes = emu.stats.writes()
         print(f"requests: {emu.stats.total} ({writes} writes)\n")
 
         print("issues on GitHub:")
@@ -49,7 +49,7 @@ def main() -> int:
         print("\nsecond run, nothing changed:")
         second = sync.run(config, clock=emu.clock, sleep=emu.clock.sleep)
         print(summary.text(second, repository=REPO))
-        writes = emu.stats.count("POST") + emu.stats.count("PATCH")
+        writes = emu.stats.writes()
         print(f"requests: {emu.stats.total} ({writes} writes)")
         return 1 if writes or first.failed else 0
 

@@ -28,7 +28,7 @@ from batchsync.errors import (
     error_from_response,
 )
 from batchsync.github_graphql import GraphQLCreator, NoParentField
-from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login
+from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login, viewer_login
 from batchsync.ratelimit import Op
 from batchsync.remote import RemoteIssue, bounded_number
 
@@ -342,7 +342,24 @@ class GitHubClient:
         self.gate.call(Op.CREATE, lambda: (None, self._send("POST", url, body=payload)[1]))
 
     def whoami(self) -> str | None:
-        """The login the token acts as, or None for an installation token (without a 403).
+        """The login the token acts as; None when the server cannot tell it without a 403.
+
+        GraphQL's ``viewer { login }`` names it for every kind of token (``github-actions[bot]``
+        for ``GITHUB_TOKEN``, ``<app-slug>[bot]`` for an App's installation token) and rides on
+        the run's one repository query, so it costs no request of its own. A server without
+        GraphQL, or an answer that is no login, leaves the REST rule (``_rest_whoami``).
+        """
+        if self._graphql is not None:
+            try:
+                login = self._graphql.viewer()
+            except ForbiddenError:
+                login = None  # the create path meets this refusal again and reports it
+            if login is not None and viewer_login(login, token_kind(self._auth.token)):
+                return login
+        return self._rest_whoami()
+
+    def _rest_whoami(self) -> str | None:
+        """``GET /user``'s login, or None for an installation token (without a 403).
 
         ``GET /user`` names the person behind a user token; it refuses installation tokens
         (``GITHUB_TOKEN``, App tokens) with 403, so those, known by their prefix, are not sent

@@ -1,11 +1,13 @@
 """Creating issues through GitHub's GraphQL API: one request makes a child already under its parent.
 
 ``createIssue(input: {repositoryId, title, body, labelIds, parentIssueId})`` takes node ids, so a
-run reads the repository's node id and its labels' node ids once (one paged query that also asks
-the schema whether ``CreateIssueInput`` has ``parentIssueId``), and creates the labels that do not
-exist yet once, through REST, before the first create that needs them. Every request goes through
-the gate: queries as reads, the mutation as a create (paced, 5 secondary points, one content
-creation), all charged to GraphQL's own primary bucket (``x-ratelimit-resource: graphql``).
+run reads the repository's node id and its labels' node ids once (one paged query that also asks the
+schema whether ``CreateIssueInput`` has ``parentIssueId``, and ``viewer { login }``: the account the
+token acts as, for user and installation tokens alike; its first page is asked when the run loads,
+further label pages only before the first create), and creates the labels that do not exist yet
+once, through REST, before the first create that needs them. Every request goes through the gate:
+queries as reads, the mutation as a create (paced, 5 secondary points, one content creation), all
+charged to GraphQL's own primary bucket (``x-ratelimit-resource: graphql``).
 
 GitHub refuses a too-fast create with HTTP 200 and ``errors: [{type: "UNPROCESSABLE", path:
 ["createIssue"], message: "was submitted too quickly"}]``, and a spent GraphQL budget with HTTP 200
@@ -52,6 +54,7 @@ MAX_LABEL_PAGES = 100  # 10,000 labels; a label not read is created (or looked u
 
 # The only documents batchsync sends (tests/fidelity checks them against GitHub's schema).
 REPOSITORY_QUERY = """query BatchsyncRepository($owner: String!, $name: String!, $cursor: String) {
+  viewer { login }
   repository(owner: $owner, name: $name) {
     id
     labels(first: 100, after: $cursor) {
@@ -112,6 +115,9 @@ class GraphQLCreator:
         self._label_news = threading.Condition(self._label_lock)
         self._node_lock = threading.Lock()  # issue node ids, noted from any answer
         self._state: bool | None = None  # None: not asked yet; False: REST from now on
+        self._next: str | None = None  # the cursor of the label page not read yet
+        self._seen: set[str] = set()  # cursors read (a server paging in circles stops)
+        self._viewer: str | None = None  # ``viewer { login }`` as the server gave it
         self._repo_id = ""
         self._labels: dict[str, str] = {}  # lower-cased name -> node id
         self._offered: set[str] = set()  # new labels a REST create was sent with
@@ -125,10 +131,21 @@ class GraphQLCreator:
             with self._node_lock:
                 self._nodes[number] = node_id
 
+    def viewer(self) -> str | None:
+        """The login the server names as the token's (``viewer``), from the query's first page.
+
+        None when the server gave none (no GraphQL, an error, a non-string). Asks only the
+        first page: a run that creates nothing reads no further label pages.
+        """
+        with self._lock:
+            if self._state is None:
+                self._discover(pages=1)
+            return self._viewer
+
     def available(self) -> bool:
         """True when creates go through GraphQL (asks the server once per run)."""
         with self._lock:
-            if self._state is None:
+            if self._state is None or (self._state and self._next is not None):
                 self._discover()
             return bool(self._state)
 
@@ -143,18 +160,19 @@ class GraphQLCreator:
                 "then linked under their parents through REST, two writes each"
             )
 
-    def _discover(self) -> None:
-        cursor: str | None = None
-        seen: set[str] = set()
+    def _discover(self, pages: int = MAX_LABEL_PAGES) -> None:
         try:
-            for _ in range(MAX_LABEL_PAGES):
+            for _ in range(pages):
+                cursor = self._next
                 page = self._gate.call(
                     Op.READ, functools.partial(self._query, cursor), resource=GRAPHQL_RESOURCE
                 )
-                if page is None or page in seen:  # done, or a server that pages in circles
+                # done, a server that pages in circles, or as many pages as a run reads
+                if page is None or page in self._seen or len(self._seen) + 1 >= MAX_LABEL_PAGES:
+                    self._next = None
                     return
-                seen.add(page)
-                cursor = page
+                self._seen.add(page)
+                self._next = page
         except (AuthError, ForbiddenError):
             raise
         except NoParentField:
@@ -170,6 +188,10 @@ class GraphQLCreator:
         data, headers = self._send(
             "POST", self._url, body={"query": REPOSITORY_QUERY, "variables": variables}
         )
+        if cursor is None:
+            # ``viewer`` answers even when the repository part fails (its own error)
+            login = _dig(data, "data", "viewer", "login")
+            self._viewer = login if isinstance(login, str) else None
         _raise_for_errors(data, headers, "query", self._scrub)
         repo = _dig(data, "data", "repository")
         if not isinstance(repo, dict) or not isinstance(repo.get("id"), str):

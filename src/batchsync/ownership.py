@@ -29,6 +29,7 @@ __all__ = [
     "title_matches",
     "token_kind",
     "valid_login",
+    "viewer_login",
 ]
 
 ACTIONS_BOT = "github-actions[bot]"
@@ -54,6 +55,15 @@ def token_kind(token: str) -> str:
 def valid_login(login: str) -> bool:
     """Whether ``login`` looks like a GitHub account name (``name`` or ``app[bot]``)."""
     return _LOGIN.fullmatch(login) is not None
+
+
+def viewer_login(login: str, kind: str) -> bool:
+    """Whether a server's ``viewer { login }`` can be taken as the token's own account.
+
+    It must be a login; an installation token acts as a bot, so its viewer must name one
+    (``<app-slug>[bot]``): a bare ``app-slug`` could be a person's account of that name.
+    """
+    return valid_login(login) and (kind != "installation" or login.lower().endswith("[bot]"))
 
 
 @dataclass(frozen=True)

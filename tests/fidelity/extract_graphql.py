@@ -5,8 +5,8 @@
 
 Writes ``github-graphql-subset.graphql``: from GitHub's public schema (``schema.graphql``), the
 fields batchsync's queries and the emulator's ``/graphql`` touch on ``Query``, ``Mutation``,
-``Repository`` and ``Issue`` (with every argument they take), and every type those fields and
-arguments name, whole. Interfaces and directives are dropped: the extract validates operations,
+``Repository``, ``Issue`` and ``User`` (with every argument they take), and every type those fields
+and arguments name, whole. Interfaces and directives are dropped: the extract validates operations,
 it does not describe GitHub.
 """
 
@@ -30,7 +30,8 @@ from graphql.language import Visitor, visit
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "github-graphql-subset.graphql"
 FIELDS = {
-    "Query": {"repository"},
+    "Query": {"repository", "viewer"},
+    "User": {"login"},
     "Mutation": {"createIssue"},
     "Repository": {"id", "databaseId", "name", "nameWithOwner", "url", "labels"},
     "Issue": {"id", "number", "databaseId", "url", "title", "body", "state", "author", "parent"},

@@ -293,3 +293,34 @@ def test_an_object_field_without_selections_is_refused(emu: Emulator) -> None:
         "Field must have selections (field 'repository' returns Repository but has no "
         "selections. Did you mean 'repository { ... }'?)"
     )
+
+
+def test_viewer_names_the_account_each_token_acts_as(emu: Emulator) -> None:
+    assert repository(emu)["data"]["viewer"] == {"login": "github-actions[bot]"}
+    emu.add_token("ghs_app", login="shop-app[bot]")
+    emu.add_token("ghp_me", kind="user", login="octocat")
+    for token, login in (("ghs_app", "shop-app[bot]"), ("ghp_me", "octocat")):
+        answer = requests.post(
+            f"{emu.url}/graphql",
+            json={"query": "query { viewer { login } }"},
+            headers={"authorization": f"bearer {token}"},
+            timeout=10,
+        )
+        assert answer.json() == {"data": {"viewer": {"login": login}}}
+
+
+def test_viewer_without_the_bot_suffix_is_a_switch() -> None:
+    with _emulator(limits="off", graphql=GraphQLConfig(viewer_bot_suffix=False)) as emu:
+        assert repository(emu)["data"]["viewer"] == {"login": "github-actions"}
+
+
+def test_writes_count_a_mutation_but_not_a_query() -> None:
+    with _emulator(limits="off") as emu:
+        repository(emu)
+        assert emu.stats.writes() == 0
+        assert create(emu).status_code == 200
+        assert emu.stats.writes() == 1  # the create; its repository query is no write
+        assert emu.stats.to_json()["writes"] == 1
+    with _emulator(limits="off", graphql=None) as bare:
+        assert post(bare, "query { viewer { login } }").status_code == 404
+        assert bare.stats.writes() == 0

@@ -72,7 +72,7 @@ def issue_of(emu: Emulator, key: str) -> dict[str, Any]:
 
 
 def writes(emu: Emulator) -> int:
-    return sum(emu.stats.count(method=m) for m in ("POST", "PATCH", "PUT", "DELETE"))
+    return emu.stats.writes()
 
 
 def open_issues(emu: Emulator) -> int:

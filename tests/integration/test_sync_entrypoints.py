@@ -75,7 +75,7 @@ def test_main_dry_run_lists_the_plan(emu: Emulator, workspace: Path) -> None:
     assert code == 0
     assert "dry run" in out
     assert "  would-create prd-001 (.claude/prds/prd-001-a.md): no issue carries its marker" in out
-    assert emu.stats.count(method="POST") == 0
+    assert emu.stats.writes() == 0  # the GraphQL query is no write
 
 
 def test_main_exits_1_when_an_item_failed(emu: Emulator, workspace: Path) -> None:
@@ -159,4 +159,4 @@ def test_batch_sync_all_dry_run_writes_nothing(emu: Emulator, workspace: Path) -
         dry_run=True,
     )
     assert {o.action for o in result.outcomes} == {ItemAction.PLANNED_CREATE}
-    assert emu.stats.count(method="POST") == 0
+    assert emu.stats.writes() == 0  # the GraphQL query is no write

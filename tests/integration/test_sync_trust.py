@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from batchsync.config import load_settings
-from batchsync.emulator import Emulator, ManualClock, Repo
+from batchsync.emulator import Emulator, GraphQLConfig, ManualClock, Repo
 from batchsync.errors import SettingsError
 from batchsync.render import format_marker, parse_marker, strip_marker
 from batchsync.results import BatchResult, ItemAction, Outcome
@@ -91,7 +91,7 @@ def outcome(result: BatchResult, key: str) -> Outcome:
 
 
 def writes(emu: Emulator) -> int:
-    return sum(emu.stats.count(method=m) for m in ("POST", "PATCH", "PUT", "DELETE"))
+    return emu.stats.writes()
 
 
 def snapshot(emu: Emulator, number: int) -> tuple[object, ...]:
@@ -267,16 +267,87 @@ def test_an_installation_token_is_never_sent_get_user(emu: Emulator, workspace: 
     assert {i["user"]["login"] for i in emu.issues(REPO)} == {"github-actions[bot]"}
 
 
-def test_a_user_token_asks_get_user_once_and_trusts_its_own_issues(
+def test_a_user_token_is_named_by_graphqls_viewer_and_trusts_its_own_issues(
     emu: Emulator, workspace: Path
 ) -> None:
     sync(emu, workspace, token="ghp_octocat")
-    assert emu.stats.count(template="/user") == 1
+    assert emu.stats.count(template="/user") == 0
     assert {i["user"]["login"] for i in emu.issues(REPO)} == {"octocat"}
     emu.stats.reset()
     again = sync(emu, workspace, token="ghp_octocat")
     assert writes(emu) == 0
     assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+    assert emu.stats.operations("query") == 1  # the one query that also names the token
+
+
+@pytest.fixture
+def no_graphql() -> Iterator[Emulator]:
+    with Emulator(limits="off", scale=1000, graphql=None) as emulator:
+        emulator.add_token(TOKEN)
+        emulator.add_token("ghp_octocat", kind="user", login="octocat")
+        emulator.add_token("ghs_app", login="shop-app[bot]")
+        emulator.add_repo(REPO)
+        yield emulator
+
+
+def test_without_graphql_a_user_token_asks_get_user_once(
+    no_graphql: Emulator, workspace: Path
+) -> None:
+    sync(no_graphql, workspace, token="ghp_octocat")
+    assert no_graphql.stats.count(template="/user") == 1
+    no_graphql.stats.reset()
+    again = sync(no_graphql, workspace, token="ghp_octocat")
+    assert no_graphql.stats.count(template="/user") == 1
+    assert writes(no_graphql) == 0
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+
+
+def test_an_app_token_recognises_its_own_issues_on_the_second_run(
+    emu: Emulator, workspace: Path
+) -> None:
+    emu.add_token("ghs_app", login="shop-app[bot]")
+    sync(emu, workspace, token="ghs_app")
+    assert {i["user"]["login"] for i in emu.issues(REPO)} == {"shop-app[bot]"}
+    count = len(emu.issues(REPO))
+    emu.stats.reset()
+    again = sync(emu, workspace, token="ghs_app")  # no trusted-authors
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+    assert len(emu.issues(REPO)) == count
+    assert writes(emu) == 0
+    assert emu.stats.count(template="/user") == 0
+
+
+def app_run_twice(emu: Emulator, workspace: Path) -> BatchResult:
+    """An App token's second run where the server cannot name its bot: each item fails with
+    the fix instead of creating a second issue for it."""
+    sync(emu, workspace, token="ghs_app")
+    count = len(emu.issues(REPO))
+    unnamed = sync(emu, workspace, token="ghs_app")
+    assert len(emu.issues(REPO)) == count
+    assert {o.action for o in unnamed.outcomes} == {ItemAction.FAILED}
+    assert all("add it to `trusted-authors`" in (o.error or "") for o in unnamed.outcomes)
+    emu.stats.reset()
+    named = sync(emu, workspace, token="ghs_app", trusted_authors="shop-app[bot]")
+    assert {o.action for o in named.outcomes} == {ItemAction.UNCHANGED}
+    assert writes(emu) == 0
+    return named
+
+
+def test_without_graphql_an_app_token_is_trusted_once_named(
+    no_graphql: Emulator, workspace: Path
+) -> None:
+    app_run_twice(no_graphql, workspace)
+    assert no_graphql.stats.count(template="/user") == 0
+
+
+def test_a_viewer_naming_the_bare_app_slug_is_not_taken_as_the_app(workspace: Path) -> None:
+    # the reading where GitHub's viewer drops "[bot]": "shop-app" may be a person, so the
+    # login stays unknown and the run is as without GraphQL
+    config = GraphQLConfig(viewer_bot_suffix=False)
+    with Emulator(limits="off", scale=1000, graphql=config) as emulator:
+        emulator.add_token("ghs_app", login="shop-app[bot]")
+        emulator.add_repo(REPO)
+        app_run_twice(emulator, workspace)
 
 
 # ---- a deleted marker ------------------------------------------------------------------------
@@ -432,22 +503,3 @@ def test_close_removed_with_a_path_that_does_not_exist_sends_nothing(
     assert stopped.value.name == "path"
     assert emu.stats.total == 0
     assert all(i["state"] == "open" for i in emu.issues(REPO))
-
-
-def test_an_app_token_never_duplicates_and_is_trusted_once_named(
-    emu: Emulator, workspace: Path
-) -> None:
-    emu.add_token("ghs_app", login="shop-app[bot]")
-    sync(emu, workspace, token="ghs_app")
-    assert {i["user"]["login"] for i in emu.issues(REPO)} == {"shop-app[bot]"}
-    count = len(emu.issues(REPO))
-    # an installation token cannot tell its own login without a refused request: the second
-    # run fails each item with the fix instead of creating a second issue for it
-    unnamed = sync(emu, workspace, token="ghs_app")
-    assert len(emu.issues(REPO)) == count
-    assert {o.action for o in unnamed.outcomes} == {ItemAction.FAILED}
-    assert all("add it to `trusted-authors`" in (o.error or "") for o in unnamed.outcomes)
-    emu.stats.reset()
-    named = sync(emu, workspace, token="ghs_app", trusted_authors="shop-app[bot]")
-    assert {o.action for o in named.outcomes} == {ItemAction.UNCHANGED}
-    assert writes(emu) == 0

@@ -352,3 +352,94 @@ def test_a_server_paging_labels_in_circles_is_read_once_around(client: GitHubCli
     responses.post(GRAPHQL, json=created(1))
     assert client.create_issue("A", "a", ("task",)).number == 1
     assert [c.request.url for c in responses.calls].count(GRAPHQL) == 3  # 2 pages, 1 create
+
+
+# ---- the token's own login: ``viewer { login }`` on the same query ---------------------------
+
+
+def with_viewer(login: object, *, more: bool = False) -> Any:
+    answer = repository_answer()
+    answer["data"]["viewer"] = {"login": login}
+    if more:
+        answer["data"]["repository"]["labels"]["pageInfo"] = {
+            "hasNextPage": True,
+            "endCursor": "c2",
+        }
+    return answer
+
+
+@responses.activate
+def test_an_app_installation_token_learns_its_bot_login_from_the_one_query(
+    client: GitHubClient,
+) -> None:
+    responses.post(GRAPHQL, json=with_viewer("shop-app[bot]"))
+    responses.post(GRAPHQL, json=created(1))
+    assert client.whoami() == "shop-app[bot]"
+    assert "viewer { login }" in sent(0)["query"]
+    assert client.create_issue("A", "a", ("task",)).number == 1
+    # the identity rode on the repository query: no GET /user, no second query
+    assert [c.request.url for c in responses.calls] == [GRAPHQL, GRAPHQL]
+
+
+@responses.activate
+def test_the_load_step_reads_one_label_page_and_the_rest_only_before_a_create(
+    client: GitHubClient,
+) -> None:
+    responses.post(GRAPHQL, json=with_viewer("github-actions[bot]", more=True))
+    assert client.whoami() == "github-actions[bot]"
+    assert len(responses.calls) == 1
+    second = repository_answer(labels=["epic"])
+    responses.post(GRAPHQL, json=second)
+    responses.post(GRAPHQL, json=created(1))
+    assert client.create_issue("A", "a", ("task", "epic")).number == 1
+    assert sent(1)["variables"]["cursor"] == "c2"
+    assert sent(2)["variables"]["input"]["labelIds"] == ["LA_task", "LA_epic"]
+    assert len(responses.calls) == 3
+
+
+@pytest.mark.parametrize(
+    "login",
+    ["shop app[bot]", "<script>", "", 42, None, "shop-app", "a" * 60 + "[bot]"],
+    ids=["space", "markup", "empty", "number", "null", "bare-slug", "too-long"],
+)
+@responses.activate
+def test_an_odd_viewer_login_of_an_installation_token_is_unknown(
+    client: GitHubClient, login: object
+) -> None:
+    # unknown: github-actions[bot] stands in, as before; a bare slug could be a person's login
+    responses.post(GRAPHQL, json=with_viewer(login))
+    assert client.whoami() is None
+    assert [c.request.url for c in responses.calls] == [GRAPHQL]
+
+
+@responses.activate
+def test_a_user_tokens_odd_viewer_login_leaves_get_user(gate: Gate) -> None:
+    client = GitHubClient("https://api.github.com", "ghp_secret", "octo/demo", gate)
+    responses.post(GRAPHQL, json=with_viewer("no such login!"))
+    responses.get(f"{API}/user", json={"login": "octocat"})
+    assert client.whoami() == "octocat"
+
+
+@responses.activate
+def test_a_user_token_is_named_by_the_viewer_without_get_user(gate: Gate) -> None:
+    client = GitHubClient("https://api.github.com", "ghp_secret", "octo/demo", gate)
+    responses.post(GRAPHQL, json=with_viewer("octocat"))
+    assert client.whoami() == "octocat"
+    assert [c.request.url for c in responses.calls] == [GRAPHQL]
+
+
+@pytest.mark.parametrize(
+    ("token", "expected", "asked"),
+    [("ghp_secret", "octocat", 1), ("ghs_secret", None, 0)],
+    ids=["user", "installation"],
+)
+@responses.activate
+def test_without_graphql_the_identity_is_learned_as_before(
+    gate: Gate, token: str, expected: str | None, asked: int
+) -> None:
+    client = GitHubClient("https://api.github.com", token, "octo/demo", gate)
+    responses.post(GRAPHQL, json={"message": "Not Found"}, status=404)
+    responses.get(f"{API}/user", json={"login": "octocat"})
+    assert client.whoami() == expected
+    assert [c.request.url for c in responses.calls].count(f"{API}/user") == asked
+    assert "404" in client.warnings[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from batchsync.ownership import Trust, title_matches, token_kind, valid_login
+from batchsync.ownership import Trust, title_matches, token_kind, valid_login, viewer_login
 
 
 def test_the_actions_bot_and_named_logins_are_trusted_case_insensitively() -> None:
@@ -72,3 +72,22 @@ def test_valid_logins() -> None:
     assert not valid_login("-dash")
     assert not valid_login("a/b")
     assert not valid_login("x" * 40)
+
+
+@pytest.mark.parametrize(
+    ("login", "kind", "taken"),
+    [
+        ("shop-app[bot]", "installation", True),
+        ("github-actions[bot]", "installation", True),
+        ("shop-app", "installation", False),  # a bot's name without "[bot]": maybe a person's
+        ("octocat", "user", True),
+        ("octocat", "unknown", True),
+        ("oct cat", "user", False),
+        ("", "user", False),
+        ("x" * 40, "user", False),
+    ],
+)
+def test_a_viewer_login_is_the_tokens_only_when_it_can_be_its_account(
+    login: str, kind: str, taken: bool
+) -> None:
+    assert viewer_login(login, kind) is taken

@@ -1,10 +1,11 @@
 """GitHub's GraphQL endpoint (``POST /graphql``) for the operations batchsync sends. Stdlib only.
 
-Served: ``repository(owner, name) { id databaseId name nameWithOwner url labels(first, after)
-{ nodes { id name color description } pageInfo { hasNextPage endCursor } totalCount } }``,
-``__type(name: "CreateIssueInput") { name inputFields { name } }`` (how a client learns whether
-``parentIssueId`` exists), and ``createIssue(input: {repositoryId, title, body, labelIds,
-parentIssueId, clientMutationId}) { issue { id number databaseId url title parent { number } } }``.
+Served: ``viewer { login }`` (the token's account), ``repository(owner, name) { id databaseId name
+nameWithOwner url labels(first, after) { nodes { id name color description } pageInfo { hasNextPage
+endCursor } totalCount } }``, ``__type(name: "CreateIssueInput") { name inputFields { name } }``
+(how a client learns whether ``parentIssueId`` exists), and ``createIssue(input: {repositoryId,
+title, body, labelIds, parentIssueId, clientMutationId}) { issue { id number databaseId url title
+parent { number } } }``.
 Anything else is refused with a GraphQL error in GitHub's (graphql-ruby's) wording.
 
 Charging follows https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api:
@@ -75,6 +76,10 @@ class GraphQLConfig:
     parent_issue_id: bool = True  # False: an older schema whose CreateIssueInput lacks it
     link_counts_twice: bool = False  # a createIssue with a parent counts 2 content creations
     too_quickly_rate: float = 1.0  # share of content refusals answered 200 "submitted too quickly"
+    # ``viewer { login }`` of an installation token: GitHub names the bot as REST does
+    # (``github-actions[bot]``, ``<app-slug>[bot]``); False: the reading where it is the bare
+    # slug, as ``Actor.login`` names a bot author
+    viewer_bot_suffix: bool = True
 
 
 def graphql_path(prefix: str) -> str:
@@ -432,6 +437,7 @@ class GraphQLApi:
             "Query": {
                 "repository": (frozenset({"owner", "name", "followRenames"}), self._repository),
                 "__type": (frozenset({"name"}), self._type),
+                "viewer": (frozenset(), self._viewer),
             },
             "Mutation": {"createIssue": (frozenset({"input"}), self._create_issue)},
             "Repository": {
@@ -472,6 +478,7 @@ class GraphQLApi:
                 "author": (frozenset(), lambda c, v, f, p: v[1].user),
                 "parent": (frozenset(), self._parent),
             },
+            "User": {"login": (frozenset(), lambda c, v, f, p: v)},
             "Actor": {
                 # GraphQL names a bot without REST's "[bot]" suffix, and types it Bot
                 "login": (frozenset(), lambda c, v, f, p: v.login.removesuffix("[bot]")),
@@ -490,6 +497,7 @@ class GraphQLApi:
         self._field_types = {
             ("Query", "repository"): "Repository",
             ("Query", "__type"): "__Type",
+            ("Query", "viewer"): "User",
             ("Mutation", "createIssue"): "CreateIssuePayload",
             ("Repository", "labels"): "LabelConnection",
             ("LabelConnection", "nodes"): "Label",
@@ -739,6 +747,15 @@ class GraphQLApi:
             },
             "totalCount": len(ordered),
         }
+
+    def _viewer(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> str:
+        """The login of the account the token acts as (the ``User`` is its login here)."""
+        who = ctx.req.identity
+        if who is None:  # the server answers 401 before any resolver runs
+            raise GraphQLError("This endpoint requires you to be authenticated.")
+        if who.kind == "installation" and not self.config.viewer_bot_suffix:
+            return who.login.removesuffix("[bot]")
+        return who.login
 
     def _type(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> dict[str, Any] | None:
         name = self._args(ctx, f).get("name")

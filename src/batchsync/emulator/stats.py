@@ -7,7 +7,10 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["RequestRecord", "Stats"]
+__all__ = ["WRITE_METHODS", "RequestRecord", "Stats"]
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_NOT_MUTATIONS = frozenset({"query", "invalid"})  # GraphQL operations that write nothing
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,19 @@ class Stats:
                 if op == name and (status is None or s == status)
             )
 
+    def writes(self) -> int:
+        """Requests that may have changed something: POST, PATCH, PUT and DELETE, except a
+        GraphQL POST that ran no mutation (a query, or one a server without GraphQL refused)."""
+        with self._lock:
+            sent = sum(n for (m, _, _), n in self._counts.items() if m in WRITE_METHODS)
+            graphql = sum(
+                n for (m, t, _), n in self._counts.items() if m == "POST" and t.endswith("/graphql")
+            )
+            mutations = sum(
+                n for (op, _), n in self._operations.items() if op not in _NOT_MUTATIONS
+            )
+        return sent - graphql + mutations
+
     @property
     def penalty_requests(self) -> int:
         """Requests that arrived while a secondary-limit penalty was active."""
@@ -131,4 +147,5 @@ class Stats:
             }
             if log:
                 data["requests"] = [asdict(r) for r in self._log]
-            return data
+        data["writes"] = self.writes()  # takes the lock itself
+        return data
