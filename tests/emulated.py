@@ -35,3 +35,10 @@ def run_overrides(
     }
     given.update(changes)
     return given
+
+
+def writes(emu: Emulator) -> int:
+    """Requests that changed something so far: POST, PATCH, PUT, DELETE (a GraphQL query is a
+    POST that writes nothing, so it is not one)."""
+    sent = sum(emu.stats.count(method=m) for m in ("POST", "PATCH", "PUT", "DELETE"))
+    return sent - emu.stats.operations("query")
