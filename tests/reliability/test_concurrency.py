@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from relkit import TREE_ITEMS, write_tree
+from relkit import REPO, TOKEN, TREE_ITEMS, write_tree  # noqa: F401 - the emu fixture (tests/conftest.py) reads them
 from relsync import check, figures, issues_by_key, settings_for
 
 from batchsync.emulator import Emulator

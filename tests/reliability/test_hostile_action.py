@@ -17,7 +17,13 @@ import re
 from pathlib import Path
 
 import pytest
-from relkit import TOKEN, TRACEBACK, write, write_tree
+from relkit import (
+    REPO,  # noqa: F401 - the emu fixture (tests/conftest.py) reads it
+    TOKEN,
+    TRACEBACK,
+    write,
+    write_tree,
+)
 from relsync import Zygote, action_job, check
 from test_hostile_input import MAP, hostile_tree
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from relkit import TRACEBACK, TREE_ITEMS, edit_tree, write_tree
+from relkit import REPO, TOKEN, TRACEBACK, TREE_ITEMS, edit_tree, write_tree  # noqa: F401 - the emu fixture (tests/conftest.py) reads them
 from relsync import Zygote, check, figures, settings_for, sync_job
 
 from batchsync.emulator import Emulator

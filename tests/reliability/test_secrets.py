@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from relkit import TOKEN, TRACEBACK, write_tree
+from relkit import (
+    REPO,  # noqa: F401 - the emu fixture (tests/conftest.py) reads it
+    TOKEN,
+    TRACEBACK,
+    write_tree,
+)
 from relsync import Job, Zygote, action_job, settings_for, sync_job
 
 from batchsync.emulator import Emulator, FaultConfig
