@@ -35,3 +35,9 @@ def run_overrides(
     }
     given.update(changes)
     return given
+
+
+def writes(emu: Emulator) -> int:
+    """Requests that changed something so far (``Stats.writes``: a GraphQL query is a POST that
+    writes nothing, so it is not one)."""
+    return emu.stats.writes()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ from batchsync.emulator import Emulator
 TOKEN = "ghs_clioutputtoken"
 REPO = "octo/out"
 ITEMS = ("prds/prd-001-a.md", "prds/prd-002-b.md")
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_repo(REPO)
-        yield emulator
 
 
 @pytest.fixture

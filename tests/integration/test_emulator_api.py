@@ -12,16 +12,8 @@ from batchsync.emulator import Emulator
 from batchsync.emulator.service import Answer
 
 TOKEN = "ghs_test_write"
+REPO = "octo/demo"
 READ_TOKEN = "ghs_test_read"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_token(READ_TOKEN, permission="read")
-        emulator.add_repo("octo/demo")
-        yield emulator
 
 
 @pytest.fixture

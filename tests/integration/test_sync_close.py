@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,16 @@ from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides
+from emulated import LIST_FIELDS, run_overrides, writes
+from trees import write_item
 
 TOKEN = "ghs_closetoken"
 REPO = "octo/demo"
+# The emulator of the emu fixture (tests/conftest.py), once per shape of list answers.
+EMULATOR = {"limits": "off", "scale": 1000}
+EMULATOR_VARIANTS = ("list_fields", LIST_FIELDS)
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 TASKS = 4
-
-
-def write_item(base: Path, rel: str, meta: dict[str, object], body: str) -> None:
-    path = base / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    head = "\n".join(f"{key}: {value}" for key, value in meta.items())
-    path.write_text(f"---\n{head}\n---\n\n{body}\n", encoding="utf-8")
 
 
 def task_path(workspace: Path, n: int) -> Path:
@@ -52,14 +48,6 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture(params=LIST_FIELDS)
-def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    with Emulator(limits="off", scale=1000, list_fields=request.param) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_repo(REPO)
-        yield emulator
-
-
 def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
     given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, **overrides)
     return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
@@ -69,10 +57,6 @@ def issue_of(emu: Emulator, key: str) -> dict[str, Any]:
     found = [i for i in emu.issues(REPO) if (m := parse_marker(i["body"])) and m.key == key]
     assert len(found) == 1, found
     return found[0]
-
-
-def writes(emu: Emulator) -> int:
-    return emu.stats.writes()
 
 
 def open_issues(emu: Emulator) -> int:

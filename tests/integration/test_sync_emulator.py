@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +16,17 @@ from batchsync.errors import AuthError, NotFoundError, RunStop
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides
+from emulated import LIST_FIELDS, run_overrides, writes
+from trees import write_item as write
 
 TOKEN = "ghs_enginetoken"
 REPO = "octo/demo"
+# The emulator of the emu fixture (tests/conftest.py), once per shape of list answers.
+EMULATOR = {"limits": "off", "scale": 1000}
+EMULATOR_VARIANTS = ("list_fields", LIST_FIELDS)
 
 
 # ---- trees ---------------------------------------------------------------------------------
-
-
-def write(base: Path, rel: str, meta: dict[str, Any], body: str) -> Path:
-    path = base / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["---"]
-    for key, value in meta.items():
-        lines.append(f"{key}: {json.dumps(value) if isinstance(value, list) else value}")
-    lines += ["---", "", body, ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 def local_tree(base: Path, *, tasks: int = 2, epic: str = "epic-001", prd: str = "prd-001") -> None:
@@ -134,15 +126,6 @@ def tree_digest(root: Path) -> dict[str, str]:
 # ---- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=LIST_FIELDS)
-def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    # The client's own pacing (points a minute) runs on the emulator's fast clock.
-    with Emulator(limits="off", scale=1000, list_fields=request.param) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_repo(REPO)
-        yield emulator
-
-
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     base = tmp_path / ".claude"
@@ -157,10 +140,6 @@ def settings(emu: Emulator, workspace: Path, **overrides: object) -> Settings:
 
 def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
     return run(settings(emu, workspace, **overrides), clock=emu.clock.now, sleep=emu.clock.sleep)
-
-
-def writes(emu: Emulator) -> int:
-    return emu.stats.writes()
 
 
 def by_key(emu: Emulator) -> dict[str, list[dict[str, Any]]]:

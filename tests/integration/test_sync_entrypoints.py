@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +13,7 @@ from batchsync.emulator import Emulator
 from batchsync.items import Kind
 from batchsync.processor import BatchProcessor
 from batchsync.ratelimit import Limits
-from batchsync.results import ItemAction
+from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import batch_sync_all, batch_sync_epics, batch_sync_prds, main
 
 TOKEN = "ghs_entrytoken"
@@ -30,14 +30,6 @@ def write_tree(base: Path) -> None:
     (base / "epics/epic-001-a/task-001.md").write_text(
         "---\nid: task-001\ntitle: Task A\nepic_id: epic-001\n---\nTask body\n"
     )
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_repo(REPO)
-        yield emulator
 
 
 @pytest.fixture
@@ -115,15 +107,16 @@ def processor(emu: Emulator) -> BatchProcessor:
     return BatchProcessor(3, limits, clock=emu.clock.now, sleep=emu.clock.sleep)
 
 
+def sync_all(emu: Emulator, workspace: Path, **options: Any) -> BatchResult:
+    """``batch_sync_all`` over the workspace's tree, with a processor on the emulator's clock."""
+    common = {"repo": REPO, "token": TOKEN, "api_url": emu.url, "processor": processor(emu)}
+    return batch_sync_all(base_path=workspace / ".claude", **common, **options)
+
+
 def test_batch_sync_all_returns_the_original_result_fields(emu: Emulator, workspace: Path) -> None:
     progress: list[tuple[int, int]] = []
-    result = batch_sync_all(
-        base_path=workspace / ".claude",
-        repo=REPO,
-        token=TOKEN,
-        api_url=emu.url,
-        processor=processor(emu),
-        on_progress=lambda done, total, _item: progress.append((done, total)),
+    result = sync_all(
+        emu, workspace, on_progress=lambda done, total, _item: progress.append((done, total))
     )
     assert (result.total, result.succeeded, result.failed, result.errors) == (3, 3, 0, ())
     assert result.duration >= 0
@@ -150,13 +143,6 @@ def test_batch_sync_prds_then_epics_share_one_processor(emu: Emulator, workspace
 
 
 def test_batch_sync_all_dry_run_writes_nothing(emu: Emulator, workspace: Path) -> None:
-    result = batch_sync_all(
-        base_path=workspace / ".claude",
-        repo=REPO,
-        token=TOKEN,
-        api_url=emu.url,
-        processor=processor(emu),
-        dry_run=True,
-    )
+    result = sync_all(emu, workspace, dry_run=True)
     assert {o.action for o in result.outcomes} == {ItemAction.PLANNED_CREATE}
     assert emu.stats.writes() == 0  # the GraphQL query is no write

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,12 @@ from batchsync.items import FileClass, scan
 from batchsync.marker import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import run_overrides
+from emulated import run_overrides, writes
 
 TOKEN = "ghs_shapestoken"
+EMULATOR = {"limits": "off", "scale": 1000}  # the emulator's options (tests/conftest.py)
 REPO = "acme/app"
 SHAPES = Path(__file__).parent.parent / "fixtures" / "shapes"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off", scale=1000) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_repo(REPO)
-        yield emulator
 
 
 @pytest.fixture
@@ -42,11 +34,6 @@ def workspace(tmp_path: Path) -> Path:
 def sync(emu: Emulator, workspace: Path) -> BatchResult:
     given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, write_back=True)
     return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
-
-
-def writes(emu: Emulator) -> int:
-    sent = sum(emu.stats.count(method=m) for m in ("POST", "PATCH", "PUT", "DELETE"))
-    return sent - emu.stats.operations("query")
 
 
 def files_on_disk(base: Path) -> dict[str, str]:

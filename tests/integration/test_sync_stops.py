@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,37 +13,26 @@ from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator, FaultConfig, LimitConfig
 from batchsync.errors import FailureKind, RunStop, StopKind
 from emulated import run_overrides
+from trees import Tree
 
 TOKEN = "ghs_stopswritetoken"
-READ_ONLY = "ghs_stopsreadtoken"
+READ_TOKEN = "ghs_stopsreadtoken"
 REPO = "octo/stops"
+EMULATOR = {"limits": "off", "scale": 1000}  # the emulator of the emu fixture (conftest)
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
-
-
-def write_tree(base: Path, prds: int = 6) -> None:
-    (base / "prds").mkdir(parents=True)
-    for n in range(1, prds + 1):
-        (base / f"prds/prd-{n:03}-a.md").write_text(f"---\nid: prd-{n:03}\ntitle: P{n}\n---\nx\n")
 
 
 def start(limits: LimitConfig | str = "off", faults: FaultConfig | None = None) -> Emulator:
     emulator = Emulator(limits=limits, faults=faults, scale=1000)
     emulator.add_token(TOKEN)
-    emulator.add_token(READ_ONLY, permission="read")
+    emulator.add_token(READ_TOKEN, permission="read")
     emulator.add_repo(REPO)
     return emulator
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with start() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    write_tree(tmp_path / ".claude")
-    return tmp_path
+def workspace(tree: Tree) -> Path:
+    return tree.prds(6)
 
 
 def settings(emu: Emulator, workspace: Path, **changes: object) -> Settings:
@@ -67,7 +55,7 @@ def run_action(emu: Emulator, s: Settings) -> tuple[int, str]:
 def test_a_read_only_token_costs_exactly_one_refused_write(emu: Emulator, workspace: Path) -> None:
     with pytest.raises(RunStop) as caught:
         sync.run(
-            settings(emu, workspace, github_token=READ_ONLY),
+            settings(emu, workspace, github_token=READ_TOKEN),
             clock=emu.clock.now,
             sleep=emu.clock.sleep,
         )
@@ -80,7 +68,7 @@ def test_a_read_only_token_costs_exactly_one_refused_write(emu: Emulator, worksp
 def test_a_read_only_token_in_action_mode_is_one_error_with_the_fix(
     emu: Emulator, workspace: Path
 ) -> None:
-    code, log = run_action(emu, settings(emu, workspace, github_token=READ_ONLY))
+    code, log = run_action(emu, settings(emu, workspace, github_token=READ_TOKEN))
     assert code == action.EXIT_FATAL
     errors = [line for line in log.splitlines() if line.startswith("::error")]
     assert len(errors) == 1
@@ -92,7 +80,7 @@ def test_a_read_only_token_in_action_mode_is_one_error_with_the_fix(
 def test_the_terminal_says_the_same_as_the_action(emu: Emulator, workspace: Path) -> None:
     err = io.StringIO()
     code = sync.main(
-        settings(emu, workspace, github_token=READ_ONLY), stdout=io.StringIO(), stderr=err
+        settings(emu, workspace, github_token=READ_TOKEN), stdout=io.StringIO(), stderr=err
     )
     assert code == 2
     assert "The token may not write issues in octo/stops" in err.getvalue()
@@ -102,8 +90,7 @@ def test_the_terminal_says_the_same_as_the_action(emu: Emulator, workspace: Path
 def test_an_abuse_detection_limit_that_outlasts_the_retries_is_no_permission_problem(
     tmp_path: Path,
 ) -> None:
-    workspace = tmp_path
-    write_tree(workspace / ".claude", prds=1)
+    workspace = Tree(tmp_path).prds(1)
     # GitHub's older wording of a secondary limit has no "rate limit" in it; on every POST.
     limits = LimitConfig.github(abuse_wording=True, retry_after_rate=0.0, secondary_statuses=(403,))
     storms = FaultConfig(storm_rate=1.0, methods=("POST",))
@@ -121,8 +108,7 @@ def test_an_abuse_detection_limit_that_outlasts_the_retries_is_no_permission_pro
 
 
 def test_abuse_detection_failures_are_typed_as_rate_limits(tmp_path: Path) -> None:
-    workspace = tmp_path
-    write_tree(workspace / ".claude", prds=2)
+    workspace = Tree(tmp_path).prds(2)
     limits = LimitConfig.github(abuse_wording=True, retry_after_rate=0.0, secondary_statuses=(403,))
     with start(limits, FaultConfig(storm_rate=1.0, methods=("POST",))) as emu:
         s = settings(emu, workspace, max_retries=0, max_concurrent=1)

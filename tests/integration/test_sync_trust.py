@@ -18,7 +18,8 @@ from batchsync.errors import SettingsError
 from batchsync.render import format_marker, parse_marker, strip_marker
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides
+from emulated import LIST_FIELDS, run_overrides, writes
+from trees import write_item
 
 TOKEN = "ghs_trusttoken"  # an installation token: issues it writes are github-actions[bot]'s
 REPO = "octo/shop"
@@ -26,14 +27,6 @@ ISSUES = "/repos/{owner}/{repo}/issues"
 ISSUE = "/repos/{owner}/{repo}/issues/{issue_number}"
 SUB_ISSUES = "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
 PARENT = "/repos/{owner}/{repo}/issues/{issue_number}/parent"
-
-
-def write_item(base: Path, rel: str, meta: dict[str, object], body: str = "Body.") -> Path:
-    path = base / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    head = "\n".join(f"{key}: {value}" for key, value in meta.items())
-    path.write_text(f"---\n{head}\n---\n\n{body}\n", encoding="utf-8")
-    return path
 
 
 def local_tree(base: Path, tasks: int = 2) -> None:
@@ -88,10 +81,6 @@ def marked(emu: Emulator, key: str) -> list[dict[str, Any]]:
 
 def outcome(result: BatchResult, key: str) -> Outcome:
     return next(o for o in result.outcomes if o.key == key)
-
-
-def writes(emu: Emulator) -> int:
-    return emu.stats.writes()
 
 
 def snapshot(emu: Emulator, number: int) -> tuple[object, ...]:

@@ -10,20 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import batchsync
+from trees import write_file as write
 
 SRC = Path(batchsync.__file__).resolve().parents[1]
 TRACEBACK = "Traceback (most recent call last)"
-
-
-def write(root: Path, rel: str, content: str | bytes) -> Path:
-    """Write one file under ``root``, making its folders."""
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def item_text(fields: Mapping[str, object], body: str = "") -> str:

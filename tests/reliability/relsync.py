@@ -200,11 +200,6 @@ def check(emu: Emulator, workspace: Path, *, write_back: bool = False) -> Check:
     return result
 
 
-def writes(emu: Emulator) -> int:
-    """Requests that changed something (POST, PATCH, PUT, DELETE; not a GraphQL query) so far."""
-    return emu.stats.writes()
-
-
 def figures(found: Check) -> Mapping[str, int]:
     """The report's figures from a check."""
     return {"items": found.items, "lost": found.lost, "duplicates": found.duplicates}

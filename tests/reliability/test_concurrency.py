@@ -11,29 +11,21 @@ second finds everything done and writes nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from relkit import REPO, TOKEN, TREE_ITEMS, write_tree
-from relsync import check, figures, issues_by_key, settings_for, writes
+from relkit import REPO, TOKEN, TREE_ITEMS, write_tree  # noqa: F401 - the emu fixture (tests/conftest.py) reads them
+from relsync import check, figures, issues_by_key, settings_for
 
 from batchsync.emulator import Emulator
 from batchsync.emulator.service import Handle
 from batchsync.results import BatchResult
 from batchsync.sync import run
+from emulated import writes
 
 LISTING = "/issues?"
 ISSUES = "/repos/{owner}/{repo}/issues"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as started:
-        started.add_token(TOKEN)
-        started.add_repo(REPO)
-        yield started
 
 
 @pytest.fixture

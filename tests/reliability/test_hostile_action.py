@@ -14,11 +14,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from relkit import REPO, TOKEN, TRACEBACK, write, write_tree
+from relkit import (
+    REPO,  # noqa: F401 - the emu fixture (tests/conftest.py) reads it
+    TOKEN,
+    TRACEBACK,
+    write,
+    write_tree,
+)
 from relsync import Zygote, action_job, check
 from test_hostile_input import MAP, hostile_tree
 
@@ -27,14 +32,6 @@ from batchsync.emulator import Emulator
 COMMANDS = ("::add-mask::", "::group::", "::endgroup::", "::error", "::warning", "::notice")
 LIVE_HTML = re.compile(r"<\s*(script|img|iframe|a|svg|style|details|div)\b", re.IGNORECASE)
 PROPERTY_ESCAPES = {"%0A": "\n", "%0D": "\r", "%3A": ":", "%2C": ",", "%25": "%"}
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as started:
-        started.add_token(TOKEN)
-        started.add_repo(REPO)
-        yield started
 
 
 def unescape_property(value: str) -> str:

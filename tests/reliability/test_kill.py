@@ -16,13 +16,12 @@ import os
 import random
 import signal
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from relkit import REPO, TOKEN, TRACEBACK, TREE_ITEMS, edit_tree, write_tree
+from relkit import REPO, TOKEN, TRACEBACK, TREE_ITEMS, edit_tree, write_tree  # noqa: F401 - the emu fixture (tests/conftest.py) reads them
 from relsync import Zygote, check, figures, settings_for, sync_job
 
 from batchsync.emulator import Emulator
@@ -123,14 +122,6 @@ class Killer:
         elif mine:
             threading.Timer(self._at.delay, self._kill).start()
         return answer
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as started:
-        started.add_token(TOKEN)
-        started.add_repo(REPO)
-        yield started
 
 
 def read(path: Path) -> str:

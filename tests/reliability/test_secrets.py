@@ -11,13 +11,17 @@ engine is also run in this process, and every exception it raises is searched.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from relkit import REPO, TOKEN, TRACEBACK, write_tree
+from relkit import (
+    REPO,  # noqa: F401 - the emu fixture (tests/conftest.py) reads it
+    TOKEN,
+    TRACEBACK,
+    write_tree,
+)
 from relsync import Job, Zygote, action_job, settings_for, sync_job
 
 from batchsync.emulator import Emulator, FaultConfig
@@ -74,14 +78,6 @@ def echoing(emu: Emulator) -> None:
         return answer
 
     emu.wrap(around)
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as started:
-        started.add_token(TOKEN)
-        started.add_repo(REPO)
-        yield started
 
 
 def prepared(emu: Emulator, trouble: Trouble) -> str:

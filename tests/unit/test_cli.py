@@ -12,6 +12,7 @@ import pytest
 from batchsync import cli
 from batchsync.cli import SYNC_FLAGS, escape_data, escape_property, main
 from batchsync.config import SOURCES
+from trees import write_file as write
 
 SRC = Path(__file__).parents[2] / "src"
 TOKEN = "ghp_" + "t0ken" * 7
@@ -43,12 +44,6 @@ def fake_module(monkeypatch):
         return calls
 
     return install
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def test_no_arguments_outside_actions_prints_help_and_exits_2(capsys):

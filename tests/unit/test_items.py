@@ -18,15 +18,13 @@ from batchsync.items import (
     scan,
 )
 from batchsync.render import BODY_LIMIT, render
+from trees import write_file
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "trees"
 
 
 def write(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
+    return write_file(root, rel, textwrap.dedent(text).lstrip("\n"))
 
 
 def by_key(result):
@@ -227,14 +225,8 @@ def test_no_frontmatter_uses_heading(tmp_path):
 
 
 def errors_of(tmp_path, rel, content, workspace=None):
-    path = tmp_path / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    result = scan(tmp_path, workspace=workspace)
-    return result
+    write_file(tmp_path, rel, content)
+    return scan(tmp_path, workspace=workspace)
 
 
 @pytest.mark.parametrize(

@@ -35,28 +35,6 @@ T0 = 1_700_000_000.0
 QUICK = Limits(write_interval=0, creates_per_minute=0, creates_per_hour=0, points_per_minute=0)
 
 
-class FakeClock:
-    """Epoch seconds that move only when someone sleeps."""
-
-    def __init__(self, now=T0):
-        self.now = now
-        self.sleeps = []
-        self._lock = threading.Lock()
-
-    def __call__(self):
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds):
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
-
-    @property
-    def slept(self):
-        return sum(self.sleeps)
-
-
 @dataclasses.dataclass(frozen=True)
 class Item:
     key: str
@@ -145,8 +123,7 @@ def test_a_gate_and_separate_limits_are_refused():
         BatchProcessor(gate=Gate(), rate_limit=Limits())
 
 
-def test_processor_uses_a_given_gate_and_its_clock():
-    clock = FakeClock()
+def test_processor_uses_a_given_gate_and_its_clock(clock):
     gate = make_gate(clock)
     processor = BatchProcessor(gate=gate)
 
@@ -274,8 +251,7 @@ def reading(item, *, client, **_):
     return done(item)
 
 
-def test_response_headers_update_the_reported_rate_limit():
-    clock = FakeClock()
+def test_response_headers_update_the_reported_rate_limit(clock):
     gate = make_gate(clock)
     script = Script(clock, ("ok", rl_headers(4990, T0 + 3000)), ("ok", rl_headers(4989, T0 + 3000)))
     result = run(BatchProcessor(1, gate=gate), items(2), reading, client=Client(gate, script))
@@ -283,8 +259,7 @@ def test_response_headers_update_the_reported_rate_limit():
     assert (result.rate_limit.remaining, result.rate_limit.reset) == (4989, T0 + 3000)
 
 
-def test_headers_of_failed_responses_update_the_state_too():
-    clock = FakeClock()
+def test_headers_of_failed_responses_update_the_state_too(clock):
     gate = make_gate(clock)
     script = Script(clock, NotFoundError(404, "Not Found", headers=rl_headers(321, T0 + 60)))
     with pytest.raises(NotFoundError):
@@ -300,8 +275,7 @@ def test_observe_updates_the_state():
     assert gate.snapshot.remaining == 77
 
 
-def test_waits_until_reset_when_remaining_is_at_threshold():
-    clock = FakeClock()
+def test_waits_until_reset_when_remaining_is_at_threshold(clock):
     gate = make_gate(clock, Limits(threshold=10, write_interval=0))
     script = Script(clock, ("ok", rl_headers(10, T0 + 300)), ("ok", rl_headers(4999, T0 + 3900)))
     gate.call(Op.READ, script)
@@ -309,8 +283,7 @@ def test_waits_until_reset_when_remaining_is_at_threshold():
     assert script.sent == [T0, T0 + 300 + RESET_MARGIN]
 
 
-def test_requests_in_flight_are_counted_against_the_remaining_budget():
-    clock = FakeClock()
+def test_requests_in_flight_are_counted_against_the_remaining_budget(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, threshold=0))
     gate.observe(rl_headers(2, T0 + 300))
     two_out = threading.Barrier(3, timeout=5)
@@ -338,8 +311,7 @@ def test_requests_in_flight_are_counted_against_the_remaining_budget():
     assert third.sent == [T0 + 300 + RESET_MARGIN]
 
 
-def test_no_wait_when_remaining_is_above_threshold():
-    clock = FakeClock()
+def test_no_wait_when_remaining_is_above_threshold(clock):
     gate = make_gate(clock, Limits(threshold=10, write_interval=0))
     script = Script(clock, ("ok", rl_headers(11, T0 + 300)), ("ok", {}))
     gate.call(Op.READ, script)
@@ -347,8 +319,7 @@ def test_no_wait_when_remaining_is_above_threshold():
     assert clock.sleeps == []
 
 
-def test_rate_limited_item_is_retried_with_backoff_and_then_succeeds():
-    clock = FakeClock()
+def test_rate_limited_item_is_retried_with_backoff_and_then_succeeds(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, secondary_wait=60))
     script = Script(clock, secondary(), secondary(), ("ok", {}))
     result = run(BatchProcessor(1, gate=gate), items(1), reading, client=Client(gate, script))
@@ -356,8 +327,7 @@ def test_rate_limited_item_is_retried_with_backoff_and_then_succeeds():
     assert script.sent == [T0, T0 + 60, T0 + 180]
 
 
-def test_persistent_rate_limit_fails_the_item_after_the_retries_saying_so():
-    clock = FakeClock()
+def test_persistent_rate_limit_fails_the_item_after_the_retries_saying_so(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, max_retries=3))
     script = Script(clock, default=secondary(**{"retry-after": "2"}))
     result = run(BatchProcessor(1, gate=gate), items(1), reading, client=Client(gate, script))
@@ -367,16 +337,14 @@ def test_persistent_rate_limit_fails_the_item_after_the_retries_saying_so():
     assert clock.sleeps == [2, 2, 2]  # none after the last attempt
 
 
-def test_retry_after_is_obeyed():
-    clock = FakeClock()
+def test_retry_after_is_obeyed(clock):
     gate = make_gate(clock)
     script = Script(clock, secondary(**{"retry-after": "17"}), ("ok", {}))
     assert gate.call(Op.CREATE, script) == "ok"
     assert script.sent == [T0, T0 + 17]
 
 
-def test_exhausted_primary_waits_for_the_reset():
-    clock = FakeClock()
+def test_exhausted_primary_waits_for_the_reset(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, threshold=0))
     limited = error_from_response(
         403, "API rate limit exceeded for installation ID 1.", headers=rl_headers(0, T0 + 120)
@@ -386,8 +354,7 @@ def test_exhausted_primary_waits_for_the_reset():
     assert script.sent == [T0, T0 + 120 + RESET_MARGIN]
 
 
-def test_a_limit_pauses_every_later_request_not_only_the_one_that_hit_it():
-    clock = FakeClock()
+def test_a_limit_pauses_every_later_request_not_only_the_one_that_hit_it(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, max_retries=0))
     with pytest.raises(RateLimitError):
         gate.call(Op.WRITE, Script(clock, secondary(**{"retry-after": "30"})))
@@ -396,8 +363,7 @@ def test_a_limit_pauses_every_later_request_not_only_the_one_that_hit_it():
     assert other.sent == [T0 + 30]
 
 
-def test_a_limit_hit_in_one_lane_holds_requests_in_another():
-    clock = FakeClock()
+def test_a_limit_hit_in_one_lane_holds_requests_in_another(clock):
     gate = make_gate(clock)
     limited = threading.Event()
     sent_by_b = []
@@ -421,8 +387,7 @@ def test_a_limit_hit_in_one_lane_holds_requests_in_another():
     assert sent_by_b[0] >= T0 + 40
 
 
-def test_secondary_without_hint_doubles_on_repeats_and_resets_after_success():
-    clock = FakeClock()
+def test_secondary_without_hint_doubles_on_repeats_and_resets_after_success(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, max_retries=5))
     script = Script(
         clock, secondary(), secondary(), secondary(), ("ok", {}), secondary(), ("ok", {})
@@ -433,8 +398,7 @@ def test_secondary_without_hint_doubles_on_repeats_and_resets_after_success():
     assert gaps == [60, 120, 240, 0, 60]
 
 
-def test_limit_answers_to_requests_already_in_flight_count_as_one_repeat():
-    clock = FakeClock()
+def test_limit_answers_to_requests_already_in_flight_count_as_one_repeat(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, max_retries=0))
     both_sent = threading.Barrier(2, timeout=5)
 
@@ -464,8 +428,7 @@ def test_limit_answers_to_requests_already_in_flight_count_as_one_repeat():
 
 
 @pytest.mark.parametrize("op", [Op.READ, Op.WRITE])
-def test_server_errors_are_retried_with_doubling_backoff(op):
-    clock = FakeClock()
+def test_server_errors_are_retried_with_doubling_backoff(op, clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, retry_delay=1.0))
     script = Script(clock, ServerError(502, "Bad Gateway"), ServerError(503, "x"), ("done", {}))
     assert gate.call(op, script) == "done"
@@ -474,8 +437,7 @@ def test_server_errors_are_retried_with_doubling_backoff(op):
     assert 2.0 <= second <= 2.5
 
 
-def test_transport_errors_on_reads_are_retried():
-    clock = FakeClock()
+def test_transport_errors_on_reads_are_retried(clock):
     gate = make_gate(clock)
     script = Script(clock, TransportError("GET", "/x", "connection reset"), ("done", {}))
     assert gate.call(Op.READ, script) == "done"
@@ -485,8 +447,7 @@ def test_transport_errors_on_reads_are_retried():
 @pytest.mark.parametrize(
     "error", [ServerError(502, "Bad Gateway"), TransportError("POST", "/x", "timed out")]
 )
-def test_a_create_without_a_usable_answer_is_uncertain_and_never_resent(error):
-    clock = FakeClock()
+def test_a_create_without_a_usable_answer_is_uncertain_and_never_resent(error, clock):
     gate = make_gate(clock)
     script = Script(clock, error, ("created", {}))
     with pytest.raises(UncertainWriteError) as caught:
@@ -505,8 +466,7 @@ def test_a_create_without_a_usable_answer_is_uncertain_and_never_resent(error):
     ],
 )
 @pytest.mark.parametrize("op", list(Op))
-def test_client_errors_are_raised_at_once(op, error):
-    clock = FakeClock()
+def test_client_errors_are_raised_at_once(op, error, clock):
     gate = make_gate(clock)
     script = Script(clock, error, ("ok", {}))
     with pytest.raises(type(error)):
@@ -526,8 +486,7 @@ def test_client_errors_are_raised_at_once(op, error):
     ],
 )
 @pytest.mark.parametrize("op", list(Op))
-def test_a_refused_token_stops_the_run_at_once(op, error, kind):
-    clock = FakeClock()
+def test_a_refused_token_stops_the_run_at_once(op, error, kind, clock):
     gate = make_gate(clock)
     script = Script(clock, error, ("ok", {}))
     with pytest.raises(RunStop) as caught:
@@ -543,8 +502,7 @@ def test_a_refused_token_stops_the_run_at_once(op, error, kind):
     assert later.sent == []
 
 
-def test_bad_token_stops_the_batch_after_one_request():
-    clock = FakeClock()
+def test_bad_token_stops_the_batch_after_one_request(clock):
     gate = make_gate(clock)
     sent = []
 
@@ -560,8 +518,7 @@ def test_bad_token_stops_the_batch_after_one_request():
     assert len(sent) == 1
 
 
-def test_after_the_first_answer_lanes_send_side_by_side():
-    clock = FakeClock()
+def test_after_the_first_answer_lanes_send_side_by_side(clock):
     gate = make_gate(clock)
     gate.call(Op.READ, lambda: ("ok", {}))
     together = threading.Barrier(3, timeout=5)
@@ -611,8 +568,7 @@ def test_a_refusal_is_raised_after_running_items_finish_and_nothing_new_starts()
 # --- the write lane and the content budget -----------------------------------------------------
 
 
-def test_writes_start_at_least_the_interval_apart():
-    clock = FakeClock()
+def test_writes_start_at_least_the_interval_apart(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, write_interval=1.0))
     script = Script(clock)
     for op in (Op.WRITE, Op.CREATE, Op.WRITE):
@@ -620,8 +576,7 @@ def test_writes_start_at_least_the_interval_apart():
     assert script.sent == [T0, T0 + 1, T0 + 2]
 
 
-def test_reads_are_not_paced():
-    clock = FakeClock()
+def test_reads_are_not_paced(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, write_interval=1.0))
     script = Script(clock)
     gate.call(Op.WRITE, script)
@@ -630,8 +585,7 @@ def test_reads_are_not_paced():
     assert script.sent == [T0, T0, T0]
 
 
-def test_concurrent_writes_go_one_at_a_time_and_paced():
-    clock = FakeClock()
+def test_concurrent_writes_go_one_at_a_time_and_paced(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, write_interval=1.0))
     lock = threading.Lock()
     in_flight = [0]
@@ -658,8 +612,7 @@ def test_concurrent_writes_go_one_at_a_time_and_paced():
     assert all(b - a >= 1.0 for a, b in itertools.pairwise(sent))
 
 
-def test_creates_keep_the_per_minute_budget():
-    clock = FakeClock()
+def test_creates_keep_the_per_minute_budget(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, creates_per_minute=2))
     script = Script(clock)
     for _ in range(3):
@@ -667,8 +620,7 @@ def test_creates_keep_the_per_minute_budget():
     assert script.sent == [T0, T0, T0 + 60]
 
 
-def test_creates_keep_the_per_hour_budget():
-    clock = FakeClock()
+def test_creates_keep_the_per_hour_budget(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, creates_per_hour=3))
     script = Script(clock)
     for _ in range(4):
@@ -676,8 +628,7 @@ def test_creates_keep_the_per_hour_budget():
     assert script.sent[3] == T0 + 3600
 
 
-def test_updates_do_not_spend_the_creation_budget():
-    clock = FakeClock()
+def test_updates_do_not_spend_the_creation_budget(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, creates_per_minute=1))
     script = Script(clock)
     gate.call(Op.CREATE, script)
@@ -686,8 +637,7 @@ def test_updates_do_not_spend_the_creation_budget():
     assert clock.sleeps == []
 
 
-def test_requests_keep_the_points_budget_counted_from_their_answers():
-    clock = FakeClock()
+def test_requests_keep_the_points_budget_counted_from_their_answers(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, points_per_minute=10))
     sent = []
 
@@ -702,8 +652,7 @@ def test_requests_keep_the_points_budget_counted_from_their_answers():
     assert sent == [T0, T0 + 2, T0 + 62]
 
 
-def test_pacing_and_budgets_at_zero_are_off():
-    clock = FakeClock()
+def test_pacing_and_budgets_at_zero_are_off(clock):
     gate = make_gate(clock, QUICK)
     for _ in range(200):
         gate.call(Op.CREATE, Script(clock))
@@ -713,8 +662,7 @@ def test_pacing_and_budgets_at_zero_are_off():
 # --- the deadline ---------------------------------------------------------------------------
 
 
-def test_no_write_starts_at_or_after_the_deadline():
-    clock = FakeClock()
+def test_no_write_starts_at_or_after_the_deadline(clock):
     gate = make_gate(clock, deadline=T0)
     script = Script(clock)
     with pytest.raises(BudgetExhausted):
@@ -722,14 +670,12 @@ def test_no_write_starts_at_or_after_the_deadline():
     assert script.sent == []
 
 
-def test_reads_still_run_after_the_deadline():
-    clock = FakeClock()
+def test_reads_still_run_after_the_deadline(clock):
     gate = make_gate(clock, deadline=T0 - 1)
     assert gate.call(Op.READ, Script(clock, ("listed", {}))) == "listed"
 
 
-def test_a_retry_wait_that_would_pass_the_deadline_ends_instead_of_sleeping():
-    clock = FakeClock()
+def test_a_retry_wait_that_would_pass_the_deadline_ends_instead_of_sleeping(clock):
     gate = make_gate(clock, deadline=T0 + 30)
     script = Script(clock, secondary(), ("ok", {}))
     with pytest.raises(BudgetExhausted) as caught:
@@ -739,8 +685,7 @@ def test_a_retry_wait_that_would_pass_the_deadline_ends_instead_of_sleeping():
     assert caught.value.resume_at == T0 + 60
 
 
-def test_a_reset_wait_that_would_pass_the_deadline_ends_the_run():
-    clock = FakeClock()
+def test_a_reset_wait_that_would_pass_the_deadline_ends_the_run(clock):
     gate = make_gate(clock, deadline=T0 + 100)
     gate.observe(rl_headers(3, T0 + 1800))
     with pytest.raises(BudgetExhausted, match="reset"):
@@ -748,8 +693,7 @@ def test_a_reset_wait_that_would_pass_the_deadline_ends_the_run():
     assert clock.sleeps == []
 
 
-def test_budget_stop_marks_the_item_and_every_unstarted_item_not_done():
-    clock = FakeClock()
+def test_budget_stop_marks_the_item_and_every_unstarted_item_not_done(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, write_interval=1.0), deadline=T0 + 3.5)
     script = Script(clock)
     started = []
@@ -779,8 +723,7 @@ def test_budget_stop_marks_the_item_and_every_unstarted_item_not_done():
 # --- waits are reported ----------------------------------------------------------------------
 
 
-def test_limit_waits_are_reported_with_reason_and_seconds_in_slices():
-    clock = FakeClock()
+def test_limit_waits_are_reported_with_reason_and_seconds_in_slices(clock):
     waits = []
     gate = make_gate(clock, on_wait=lambda reason, seconds: waits.append((reason, seconds)))
     gate.call(Op.READ, Script(clock, secondary(**{"retry-after": "25"}), ("ok", {})))
@@ -791,7 +734,7 @@ def test_limit_waits_are_reported_with_reason_and_seconds_in_slices():
 
 
 @pytest.mark.parametrize("headers", [{"retry-after": "25"}, {}])
-def test_each_limit_answer_has_its_wait_worked_out_once(monkeypatch, headers):
+def test_each_limit_answer_has_its_wait_worked_out_once(monkeypatch, headers, clock):
     worked_out = []
 
     def counted(*args, **kwargs):
@@ -799,7 +742,6 @@ def test_each_limit_answer_has_its_wait_worked_out_once(monkeypatch, headers):
         return limit_wait(*args, **kwargs)
 
     monkeypatch.setattr(processor_module, "limit_wait", counted)
-    clock = FakeClock()
     gate = make_gate(clock, on_wait=lambda reason, seconds: None)
     script = Script(clock, secondary(**headers), secondary(**headers), ("ok", {}))
     gate.call(Op.READ, script)
@@ -807,8 +749,7 @@ def test_each_limit_answer_has_its_wait_worked_out_once(monkeypatch, headers):
     assert clock.slept == (50 if headers else 60 + 120)
 
 
-def test_lanes_waiting_on_one_pause_report_it_once_per_interval():
-    clock = FakeClock()
+def test_lanes_waiting_on_one_pause_report_it_once_per_interval(clock):
     reports = []
     gate = make_gate(
         clock,
@@ -834,8 +775,7 @@ def test_lanes_waiting_on_one_pause_report_it_once_per_interval():
     assert all(b - a >= REPORT_EVERY for a, b in itertools.pairwise(times))
 
 
-def test_write_pacing_is_not_reported():
-    clock = FakeClock()
+def test_write_pacing_is_not_reported(clock):
     waits = []
     gate = make_gate(
         clock, dataclasses.replace(QUICK, write_interval=1.0), on_wait=lambda r, s: waits.append(r)
@@ -846,8 +786,7 @@ def test_write_pacing_is_not_reported():
     assert clock.slept == 2
 
 
-def test_a_failing_wait_callback_is_logged_and_ignored(caplog):
-    clock = FakeClock()
+def test_a_failing_wait_callback_is_logged_and_ignored(caplog, clock):
 
     def broken(reason, seconds):
         raise RuntimeError("display gone")
@@ -991,8 +930,7 @@ def test_memory_for_a_thousand_items_stays_under_100_mb():
     assert peak < 100 * 1024 * 1024
 
 
-def test_the_result_carries_the_duration_measured_on_the_clock():
-    clock = FakeClock()
+def test_the_result_carries_the_duration_measured_on_the_clock(clock):
 
     def slow(item, **kw):
         clock.sleep(2.5)
@@ -1007,8 +945,7 @@ def test_the_result_carries_the_duration_measured_on_the_clock():
 # --- seeds 23-25: dry run ----------------------------------------------------------------------
 
 
-def test_dry_run_reaches_the_sync_function_which_then_writes_nothing():
-    clock = FakeClock()
+def test_dry_run_reaches_the_sync_function_which_then_writes_nothing(clock):
     gate = make_gate(clock)
     script = Script(clock)
     client = Client(gate, script)
@@ -1048,8 +985,7 @@ def test_dry_run_leaves_the_sync_map_untouched():
 # --- seeds 26-27: integration ------------------------------------------------------------------
 
 
-def test_prds_epics_and_tasks_share_one_processor_and_its_rate_limit_state():
-    clock = FakeClock()
+def test_prds_epics_and_tasks_share_one_processor_and_its_rate_limit_state(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, threshold=10))
     script = Script(clock, ("ok", rl_headers(10, T0 + 600)), default=("ok", {}))
     processor = BatchProcessor(2, gate=gate)

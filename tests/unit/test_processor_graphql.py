@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from test_processor import T0, FakeClock
+from test_processor import T0
 
 from batchsync.errors import RateLimitError
 from batchsync.processor import Gate
@@ -20,8 +20,7 @@ def headers(resource: str, remaining: int, reset: float = T0 + 3600) -> Mapping[
     }
 
 
-def test_a_spent_graphql_bucket_pauses_graphql_only() -> None:
-    clock = FakeClock()
+def test_a_spent_graphql_bucket_pauses_graphql_only(clock) -> None:
     gate = Gate(Limits(threshold=10), clock=clock, sleep=clock.sleep)
     gate.call(Op.READ, lambda: (None, headers("core", 900)))
     gate.call(Op.READ, lambda: (None, headers("graphql", 5)), resource="graphql")
@@ -36,8 +35,7 @@ def test_a_spent_graphql_bucket_pauses_graphql_only() -> None:
     assert clock.slept >= 3600  # GraphQL waited for its reset
 
 
-def test_submitted_too_quickly_makes_each_create_count_double() -> None:
-    clock = FakeClock()
+def test_submitted_too_quickly_makes_each_create_count_double(clock) -> None:
     limits = Limits(write_interval=0, creates_per_minute=4, creates_per_hour=0, max_retries=3)
     gate = Gate(limits, clock=clock, sleep=clock.sleep)
     answers = iter([None, "refuse", None, None, None])
@@ -64,8 +62,7 @@ def test_submitted_too_quickly_makes_each_create_count_double() -> None:
     assert clock() >= before + 60  # a weight of 1 would have let this one through at once
 
 
-def test_a_rest_secondary_limit_on_a_create_does_not_change_the_weight() -> None:
-    clock = FakeClock()
+def test_a_rest_secondary_limit_on_a_create_does_not_change_the_weight(clock) -> None:
     limits = Limits(write_interval=0, creates_per_minute=4, creates_per_hour=0)
     gate = Gate(limits, clock=clock, sleep=clock.sleep)
     answers = iter(["refuse", None, None, None])
@@ -93,8 +90,7 @@ def test_adapting_recounts_the_creates_already_in_the_window() -> None:
     assert budget.earliest(T0)[0] == T0 + 60  # GitHub counted those two twice: 4 of 4
 
 
-def test_rests_content_refusal_of_a_create_adapts_the_weight_too() -> None:
-    clock = FakeClock()
+def test_rests_content_refusal_of_a_create_adapts_the_weight_too(clock) -> None:
     limits = Limits(write_interval=0, creates_per_minute=4, creates_per_hour=0)
     gate = Gate(limits, clock=clock, sleep=clock.sleep)
     answers = iter(["refuse", None, None, None])

@@ -1,0 +1,52 @@
+"""Work-item files on disk for the tests: one file writer, one item writer (``tree`` fixture)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def write_file(root: Path, rel: str, content: str | bytes) -> Path:
+    """Write one file under ``root``, making its folders."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def item_text(fields: Mapping[str, object], body: str = "Body.") -> str:
+    """A work-item file: ``key: value`` frontmatter lines (lists as JSON), then the body."""
+    lines = ["---"]
+    for key, value in fields.items():
+        lines.append(f"{key}: {json.dumps(value) if isinstance(value, list) else value}")
+    return "\n".join([*lines, "---", "", body, ""])
+
+
+def write_item(root: Path, rel: str, fields: Mapping[str, object], body: str = "Body.") -> Path:
+    """Write one work item under ``root`` (see ``item_text``)."""
+    return write_file(root, rel, item_text(fields, body))
+
+
+class Tree:
+    """Writes files and work items under one folder (the test's workspace)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def file(self, rel: str, content: str | bytes) -> Path:
+        """Write one file under the workspace."""
+        return write_file(self.root, rel, content)
+
+    def item(self, rel: str, fields: Mapping[str, object], body: str = "Body.") -> Path:
+        """Write one work item under the workspace."""
+        return write_item(self.root, rel, fields, body)
+
+    def prds(self, count: int, base: str = ".claude") -> Path:
+        """``count`` PRDs ``prd-001``... titled ``P1``...; returns the workspace."""
+        for n in range(1, count + 1):
+            self.item(f"{base}/prds/prd-{n:03}-a.md", {"id": f"prd-{n:03}", "title": f"P{n}"})
+        return self.root
