@@ -52,20 +52,40 @@ def test_sync_all_creates_every_item_then_a_rerun_writes_nothing() -> None:
     assert out.rstrip().endswith("requests: 2 (0 writes)")  # the list and the GraphQL query
 
 
-def test_custom_rate_limits_pause_for_the_budgets_and_nothing_is_refused() -> None:
-    out = run_example("custom_rate_limits.py")
-    assert "content-creation budget: 10 a minute" in out
-    assert "primary rate limit: 5 left (threshold 5), waiting for the reset" in out
-    assert "requests GitHub would have refused: 0" in out
-
-
-def test_error_handling_reports_the_bad_file_and_the_second_run_finishes() -> None:
-    out = run_example("error_handling.py")
-    assert "prd-003-broken.md:3: frontmatter is not valid YAML" in out
-    assert " not done (" in out
-    assert "not reached in the time budget: run again" in out
-    assert "duplicates: none" in out
-    assert "besides the broken file): none" in out
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        pytest.param(
+            "custom_rate_limits.py",
+            [
+                "content-creation budget: 10 a minute",
+                "primary rate limit: 5 left (threshold 5), waiting for the reset",
+                "requests GitHub would have refused: 0",
+            ],
+            id="custom-rate-limits-pause-for-the-budgets-and-nothing-is-refused",
+        ),
+        pytest.param(
+            "error_handling.py",
+            [
+                "prd-003-broken.md:3: frontmatter is not valid YAML",
+                " not done (",
+                "not reached in the time budget: run again",
+                "duplicates: none",
+                "besides the broken file): none",
+            ],
+            id="error-handling-reports-the-bad-file-and-the-second-run-finishes",
+        ),
+        pytest.param(
+            "dry_run.py",
+            ["13 to create", "would-update #", "would-close #", "writes: 0, files changed: False"],
+            id="dry-run-previews-creates-updates-and-closes-without-writing",
+        ),
+    ],
+)
+def test_an_example_says_what_it_shows(name: str, says: list[str]) -> None:
+    out = run_example(name)
+    for text in says:
+        assert text in out
 
 
 @pytest.mark.slow
@@ -76,11 +96,3 @@ def test_benchmark_carries_a_tree_over_several_runs_without_duplicates() -> None
     assert len(runs) >= 2  # 34 items do not fit in 30 seconds of writes
     assert "| re-run, nothing changed | 0.0 | 0 | 34 |" in out
     assert "duplicates: 0" in out
-
-
-def test_dry_run_previews_creates_updates_and_closes_without_writing() -> None:
-    out = run_example("dry_run.py")
-    assert "13 to create" in out
-    assert "would-update #" in out
-    assert "would-close #" in out
-    assert "writes: 0, files changed: False" in out
