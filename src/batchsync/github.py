@@ -30,7 +30,7 @@ from batchsync.errors import (
 from batchsync.github_graphql import GraphQLCreator, NoParentField
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login, viewer_login
 from batchsync.ratelimit import Op
-from batchsync.remote import RemoteIssue, bounded_number
+from batchsync.remote import MAX_ISSUE_NUMBER, RemoteIssue, bounded_number
 
 __all__ = ["DEFAULT_TIMEOUT", "GateLike", "GitHubClient", "RemoteIssue", "issue_from_json"]
 
@@ -70,9 +70,25 @@ def _label_names(raw: object) -> tuple[str, ...]:
     return tuple(names)
 
 
+MAX_NODE_ID = 2**63 - 1  # GitHub's database ids are 64-bit
+
+
+def _whole(value: object, maximum: int) -> int | None:
+    """``value`` when it is a whole number in 1..maximum (JSON from a server is untrusted)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= maximum:
+        return value
+    return None
+
+
 def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
-    """Reduce one issue JSON object to a ``RemoteIssue``; None for a pull request."""
-    if "pull_request" in data:
+    """Reduce one issue JSON object to a ``RemoteIssue``.
+
+    None for a pull request, and for an entry without a usable ``number`` and ``id``: such an
+    entry cannot be matched to an item, so it is never written to.
+    """
+    number = _whole(data.get("number"), MAX_ISSUE_NUMBER)
+    issue_id = _whole(data.get("id"), MAX_NODE_ID)
+    if "pull_request" in data or number is None or issue_id is None:
         return None
     summary = data.get("sub_issues_summary")
     total = summary.get("total") if isinstance(summary, dict) else None
@@ -80,8 +96,8 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
     login = user.get("login") if isinstance(user, dict) else None
     association = data.get("author_association")
     return RemoteIssue(
-        number=int(data["number"]),
-        id=int(data["id"]),
+        number=number,
+        id=issue_id,
         title=str(data.get("title") or ""),
         body=str(data.get("body") or ""),
         state=str(data.get("state") or "open"),

@@ -93,6 +93,32 @@ def test_issue_from_json_reads_parent_and_sub_issue_summary() -> None:
     assert issue.labels == ("task", "bug")
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("number", "7"),
+        ("number", 2**40),
+        ("number", True),
+        ("number", 0),
+        ("number", None),
+        ("id", -1),
+        ("id", 2**70),
+        ("id", 1.5),
+    ],
+)
+def test_issue_from_json_drops_an_entry_without_a_usable_number_or_id(
+    field: str, value: object
+) -> None:
+    data = {**issue_json(4), field: value}
+    assert issue_from_json(data) is None
+
+
+def test_issue_from_json_keeps_a_64_bit_id() -> None:
+    issue = issue_from_json({**issue_json(4), "id": 3_000_000_000})
+    assert issue is not None
+    assert issue.id == 3_000_000_000
+
+
 def test_issue_from_json_without_sub_issue_fields_marks_parent_unknown() -> None:
     issue = issue_from_json(issue_json(4, body=None))
     assert issue is not None
