@@ -33,7 +33,7 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.items import Kind, ScanResult, WorkItem
-from batchsync.ownership import Trust
+from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
     Claim,
     Plan,
@@ -312,12 +312,12 @@ class Engine:
         return self._run(closes, self.close_one, sync_map, counter).outcomes
 
     def load(self, items: Sequence[WorkItem]) -> RemoteIndex:
-        """Learn who the token is and list the issues once.
+        """List the issues once, and learn who the token is when a decision depends on it.
 
         Linked issues the listing did not return (a link to an old closed issue on a server
         that pages differently) are read one by one.
         """
-        self._trust = Trust.of(self._client.whoami(), self._opts.trusted_authors)
+        self._trust = Trust.of(None, self._opts.trusted_authors)
         listed = self._client.list_issues()
         index = self._index_of(listed)
         missing = sorted(
@@ -331,8 +331,11 @@ class Engine:
             }
         )
         extra = [got for n in missing if (got := self._client.get_issue(n)) is not None]
-        if extra:
-            index = self._index_of([*listed, *extra])
+        issues = [*listed, *extra]
+        if needs_identity(self._trust, issues, items):
+            self._trust = Trust.of(self._client.whoami(), self._opts.trusted_authors)
+        if extra or self._trust.own is not None:
+            index = self._index_of(issues)
         self._index = index
         self._warnings.extend(index.warnings)
         self._high_water = index.max_number

@@ -16,8 +16,9 @@ takeover. Also in docs/sync.md ("Which issues batchsync touches").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 __all__ = [
     "ACTIONS_BOT",
@@ -26,6 +27,7 @@ __all__ = [
     "USER_PREFIXES",
     "Trust",
     "bare_title",
+    "needs_identity",
     "title_matches",
     "token_kind",
     "valid_login",
@@ -111,3 +113,48 @@ def bare_title(title: str) -> str:
 def title_matches(issue_title: str, item_title: str) -> bool:
     """Whether an issue's title names the same thing as an item's (prefix, case, spaces aside)."""
     return bare_title(issue_title) == bare_title(item_title)
+
+
+class _Authored(Protocol):
+    """What ``needs_identity`` reads of an issue (``remote.RemoteIssue``)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def author(self) -> str: ...
+    @property
+    def marker_key(self) -> str | None: ...
+
+
+class _Item(Protocol):
+    """What ``needs_identity`` reads of a work item (``items.WorkItem``)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def link(self) -> int | None: ...
+
+
+def needs_identity(trust: Trust, issues: Iterable[_Authored], items: Sequence[_Item]) -> bool:
+    """Whether any decision of this run depends on the login the token acts as.
+
+    Knowing it can only add one trusted author, so it matters only for an issue whose author is
+    not trusted already and that a decision looks at: a marked issue, an issue an item links,
+    or one whose title is an item's (a deleted marker). A rerun on a tree whose issues were all
+    written by trusted authors asks nothing (no request); a first sync learns the login from
+    the first issue it creates.
+    """
+    links = {i.link for i in items if i.link is not None}
+    titles = {bare_title(i.title) for i in items}
+    return any(
+        bool(issue.author)
+        and not trust.trusts(issue.author)
+        and (
+            issue.marker_key is not None
+            or issue.number in links
+            or bare_title(issue.title) in titles
+        )
+        for issue in issues
+    )

@@ -49,7 +49,7 @@ def test_sync_all_creates_every_item_then_a_rerun_writes_nothing() -> None:
     out = run_example("sync_all.py")
     assert "13 items in demo/tree: 13 created" in out
     assert "[13/13]" in out
-    assert out.rstrip().endswith("requests: 2 (0 writes)")  # the list and the GraphQL query
+    assert out.rstrip().endswith("requests: 1 (0 writes)")  # the list, nothing else
 
 
 @pytest.mark.parametrize(

@@ -279,11 +279,23 @@ def no_graphql() -> Iterator[Emulator]:
         yield emulator
 
 
+def test_a_rerun_whose_issues_are_all_trusted_asks_nobody_who_the_token_is(
+    emu: Emulator, workspace: Path
+) -> None:
+    sync(emu, workspace)
+    emu.stats.reset()
+    again = sync(emu, workspace)
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+    assert emu.stats.count("POST") == 0  # not even GraphQL's read-only query
+    assert emu.stats.count(template="/user") == 0
+
+
 def test_without_graphql_a_user_token_asks_get_user_once(
     no_graphql: Emulator, workspace: Path
 ) -> None:
     sync(no_graphql, workspace, token="ghp_octocat")
-    assert no_graphql.stats.count(template="/user") == 1
+    # nothing to decide on an empty repository: the login comes from the first issue created
+    assert no_graphql.stats.count(template="/user") == 0
     no_graphql.stats.reset()
     again = sync(no_graphql, workspace, token="ghp_octocat")
     assert no_graphql.stats.count(template="/user") == 1

@@ -108,7 +108,7 @@ def test_rerun_with_no_change_writes_nothing() -> None:
     gh.calls.clear()
     result = run(gh, tree())
     assert gh.writes() == []
-    assert [c[0] for c in gh.calls] == ["whoami", "list_issues"]
+    assert [c[0] for c in gh.calls] == ["list_issues"]  # every issue trusted: no whoami
     assert [o.action for o in result.outcomes] == [ItemAction.UNCHANGED] * 4
 
 
@@ -643,7 +643,7 @@ def test_a_summary_that_counts_every_child_needs_no_read() -> None:
         gh.issues[found.number] = dataclasses.replace(found, sub_issues_total=total)
     gh.calls.clear()
     run(gh, tree())
-    assert [c[0] for c in gh.calls] == ["whoami", "list_issues"]
+    assert [c[0] for c in gh.calls] == ["list_issues"]  # every issue trusted: no whoami
 
 
 def test_the_own_login_learned_from_a_create_names_the_author_to_trust() -> None:

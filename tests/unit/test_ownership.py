@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
-from batchsync.ownership import Trust, title_matches, token_kind, valid_login, viewer_login
+from batchsync.marker import format_marker
+from batchsync.ownership import (
+    Trust,
+    needs_identity,
+    title_matches,
+    token_kind,
+    valid_login,
+    viewer_login,
+)
+from batchsync.remote import RemoteIssue
 
 
 def test_the_actions_bot_and_named_logins_are_trusted_case_insensitively() -> None:
@@ -91,3 +102,38 @@ def test_a_viewer_login_is_the_tokens_only_when_it_can_be_its_account(
     login: str, kind: str, taken: bool
 ) -> None:
     assert viewer_login(login, kind) is taken
+
+
+@dataclass(frozen=True)
+class _Item:
+    title: str
+    link: int | None = None
+
+
+def _issue(
+    number: int, author: str, *, title: str = "Other", key: str | None = None
+) -> RemoteIssue:
+    body = format_marker(key, "0" * 16) if key else "a person's text"
+    return RemoteIssue(number, 1000 + number, title, body, "open", author=author)
+
+
+ITEMS = [_Item("Sign-in endpoint"), _Item("Cart", link=7)]
+
+
+@pytest.mark.parametrize(
+    ("issue", "needed"),
+    [
+        (_issue(1, "github-actions[bot]", key="prd-001"), False),  # trusted already
+        (_issue(2, "alice", key="prd-001"), True),  # a marked issue by an unknown author
+        (_issue(3, "alice"), False),  # a person's unrelated issue
+        (_issue(7, "alice"), True),  # an issue an item links
+        (_issue(4, "shop-app[bot]", title="[TASK] Sign-in endpoint"), True),  # a deleted marker?
+        (_issue(5, "", key="prd-001"), False),  # no author: no login could trust it
+        (_issue(6, "alice", key="prd-001"), False),  # alice is named in trusted-authors below
+    ],
+)
+def test_the_token_is_asked_who_it_is_only_when_a_decision_depends_on_it(
+    issue: RemoteIssue, needed: bool
+) -> None:
+    trust = Trust.of(None, ["alice"] if issue.number == 6 else [])
+    assert needs_identity(trust, [issue], ITEMS) is needed
