@@ -24,11 +24,10 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from batchsync.config import load_settings
 from batchsync.emulator import Emulator, GraphQLConfig, LimitConfig, ManualClock
 from batchsync.results import BatchResult
 from batchsync.sync import run
-from bench_requests import write_tree
+from bench_requests import emulator_settings, write_tree
 
 TOKEN = "ghs_bench_graphql"
 REPO = "bench/graphql"
@@ -88,17 +87,7 @@ def _window_wait(window: deque[tuple[float, int]], cap: int, span: float, u: int
 def measure(emu: Emulator, workspace: Path, budget: float) -> tuple[BatchResult, dict[str, float]]:
     """One sync on the emulator's clock; what reached the server."""
     emu.stats.reset()
-    settings = load_settings(
-        {
-            "github_token": TOKEN,
-            "repository": REPO,
-            "api_url": emu.url,
-            "workspace": str(workspace),
-            "path": ".claude",
-            "time_budget": budget,
-        },
-        env={},
-    )
+    settings = emulator_settings(emu, workspace, TOKEN, REPO, time_budget=budget)
     wall = time.perf_counter()
     start = emu.clock.now()
     before = len(emu.issues(REPO))

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from batchsync.config import load_settings
+from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
@@ -62,23 +62,26 @@ def _file(path: Path, key: str, title: str, extra: dict[str, str]) -> None:
     path.write_text(f"---\n{head}github_issue: null\n---\n\nBody of {title}.\n")
 
 
+def emulator_settings(
+    emu: Emulator, workspace: Path, token: str, repo: str, **overrides: object
+) -> Settings:
+    """The settings of a benchmark run against ``emu``: the tree under ``workspace/.claude``."""
+    given: dict[str, object] = {
+        "github_token": token,
+        "repository": repo,
+        "api_url": emu.url,
+        "workspace": str(workspace),
+        "path": ".claude",
+    }
+    return load_settings({**given, **overrides}, env={})
+
+
 def measure(
     emu: Emulator, workspace: Path, budget: float, **overrides: object
 ) -> tuple[BatchResult, dict[str, float]]:
     """Run one sync on the emulator's clock; count what reached the server."""
     emu.stats.reset()
-    settings = load_settings(
-        {
-            "github_token": TOKEN,
-            "repository": REPO,
-            "api_url": emu.url,
-            "workspace": str(workspace),
-            "path": ".claude",
-            "time_budget": budget,
-            **overrides,
-        },
-        env={},
-    )
+    settings = emulator_settings(emu, workspace, TOKEN, REPO, time_budget=budget, **overrides)
     wall = time.perf_counter()
     start = emu.clock.now()
     result = run(settings, clock=emu.clock.now, sleep=emu.clock.sleep)

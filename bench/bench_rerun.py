@@ -15,12 +15,11 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from batchsync.config import load_settings
 from batchsync.emulator import Emulator
 from batchsync.items import scan
 from batchsync.results import ItemAction
 from batchsync.sync import run
-from bench_requests import write_tree
+from bench_requests import emulator_settings, write_tree
 
 TOKEN = "ghs_bench"  # an installation token, as GITHUB_TOKEN: no GET /user
 REPO = "bench/rerun"
@@ -37,17 +36,7 @@ UNPACED = {"write_interval": 0, "creates_per_minute": 0, "creates_per_hour": 0}
 def sync(emu: Emulator, workspace: Path, **overrides: object) -> dict[str, int]:
     """One run; what reached the server."""
     emu.stats.reset()
-    settings = load_settings(
-        {
-            "github_token": TOKEN,
-            "repository": REPO,
-            "api_url": emu.url,
-            "workspace": str(workspace),
-            "path": ".claude",
-            **overrides,
-        },
-        env={},
-    )
+    settings = emulator_settings(emu, workspace, TOKEN, REPO, **overrides)
     result = run(settings, clock=emu.clock.now, sleep=emu.clock.sleep)
     stats = emu.stats
     return {
