@@ -54,8 +54,8 @@ __all__ = [
     "link_line",
     "link_text",
     "merged_labels",
-    "needs_link",
     "plan",
+    "waves",
 ]
 
 
@@ -327,13 +327,16 @@ class PlanAction(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ParentRef:
-    """The issue a child goes under: a number, or a placeholder for one this run creates."""
+    """The issue a child goes under: a number, a placeholder for one this run creates, or none."""
 
     key: str
-    number: int | None = None  # None: the parent is created in this run (resolved when applied)
+    number: int | None = None  # None: created in this run (``created``), or never synced
+    created: bool = True  # with no number: the parent's issue is created in this run
 
     def __str__(self) -> str:
-        return f"#{self.number}" if self.number is not None else f"'{self.key}' (new)"
+        if self.number is not None:
+            return f"#{self.number}"
+        return f"'{self.key}' (new)" if self.created else f"'{self.key}' (not synced)"
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,8 @@ class PlannedAction:
     rendered: RenderedIssue | None = None
     parent: ParentRef | None = None  # where the item's issue belongs as a sub-issue
     line: int | None = None  # for a skip: the line of the file to fix
+    after: tuple[str, ...] = ()  # items created in this run that its body names (filled in)
+    via: str = ""  # how the issue was found (``Claim.via``): "takeback" is reported when done
 
     @property
     def summary(self) -> str:
@@ -356,6 +361,18 @@ class PlannedAction:
             what += f" #{self.issue.number}"
         under = f", under {self.parent}" if self.parent is not None else ""
         return f"{what} {self.key}{under}: {self.reason}"
+
+    @property
+    def kind(self) -> str:
+        """The item's kind (for a close, the kind of the issue)."""
+        if self.item is not None:
+            return self.item.kind.value
+        return kind_of_issue(self.issue) if self.issue is not None else ""
+
+    @property
+    def path(self) -> str:
+        """The item's file, relative to the base folder ("" for a close)."""
+        return self.item.path if self.item is not None else ""
 
     @property
     def key(self) -> str:
@@ -376,13 +393,17 @@ class PlanOptions:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every step of one run, decided before anything is sent.
+    """Every step of one run, decided before anything is sent: the applier's only input.
 
     ``steps`` holds one step per item (scan order): create, update (adopt, take back),
     unchanged, or skip, each with its reason and the parent it belongs under (a placeholder
-    when that parent is created in the same run). ``closes`` are the removed items' issues.
-    Bodies that name an issue created in this run are rendered again when applied, with its
-    number.
+    when that parent is created in the same run). ``order`` runs them in waves, each after the
+    items it names. A body that names an issue created in this run is rendered with its number
+    when applied (``PlannedAction.after``); one that names an issue created in the same or a
+    later wave (a dependency cycle, a reference to a later kind) is completed by a
+    ``followups`` step once every create is done, so a first sync leaves nothing for the next.
+    ``closes`` are the removed items' issues. ``numbers`` are the issue numbers known before
+    the run.
     """
 
     steps: tuple[PlannedAction, ...] = ()
@@ -390,6 +411,9 @@ class Plan:
     claims: Mapping[str, Claim] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     close_error: str | None = None  # close-removed refused: reported as one failure
+    order: tuple[tuple[str, ...], ...] = ()  # item keys in waves
+    followups: tuple[PlannedAction, ...] = ()
+    numbers: Mapping[str, int] = field(default_factory=dict)
 
     @functools.cached_property
     def _by_key(self) -> Mapping[str, PlannedAction]:
@@ -399,9 +423,14 @@ class Plan:
         """The step of the item ``key``."""
         return self._by_key.get(key)
 
+    def waves(self) -> list[list[PlannedAction]]:
+        """The item steps in execution order, wave by wave."""
+        return [[self._by_key[key] for key in wave] for wave in self.order]
+
     def lines(self) -> list[str]:
         """The plan as text, one step a line (what ``--dry-run`` decides)."""
-        return [s.summary for s in (*self.steps, *self.closes)]
+        done = [s.summary for s in (*self.steps, *self.closes)]
+        return done + [f"then {s.summary}" for s in self.followups]
 
     def count(self, action: PlanAction) -> int:
         """How many steps (closes included) are ``action``."""
@@ -409,20 +438,93 @@ class Plan:
 
 
 def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = None) -> Plan:
-    """The whole run as a value: each item's step, the closes, and why. Pure."""
+    """The whole run as a value: each item's step, their order, the closes, and why. Pure."""
     options = options or PlanOptions()
     items = scanned.items
     claims = claim_all(index, items)
     numbers = {key: issue.number for key, issue in index.by_key.items()}
     numbers.update({k: c.issue.number for k, c in claims.items() if c.issue is not None})
-    steps = tuple(_step(item, claims[item.key], numbers) for item in items)
+    steps, order, followups = _ordered_steps(items, claims, numbers)
+    base = Plan(steps, (), claims, order=order, followups=followups, numbers=numbers)
     if not options.close_removed:
-        return Plan(steps, (), claims)
+        return base
     refused = close_refusal(scanned)
     if refused is not None:
-        return Plan(steps, (), claims, (), refused)
+        return dataclasses.replace(base, close_error=refused)
     closes, warnings = _closes(scanned, index, options)
-    return Plan(steps, closes, claims, warnings)
+    return dataclasses.replace(base, closes=closes, warnings=warnings)
+
+
+def _ordered_steps(
+    items: Sequence[WorkItem], claims: Mapping[str, Claim], numbers: Mapping[str, int]
+) -> tuple[tuple[PlannedAction, ...], tuple[tuple[str, ...], ...], tuple[PlannedAction, ...]]:
+    """Each item's step, the waves they run in, and the follow-ups that complete references."""
+    first = [_step(item, claims[item.key], numbers) for item in items]
+    created = {s.key for s in first if s.action is PlanAction.CREATE}
+    order = tuple(tuple(i.key for i in wave) for wave in waves(items))
+    wave_of = {key: n for n, wave in enumerate(order) for key in wave}
+    steps = tuple(_filled(s, created) for s in _parents(first, created))
+    followups = tuple(f for s in steps if (f := _followup(s, wave_of)) is not None)
+    return steps, order, followups
+
+
+def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:
+    """Items in execution order: by kind (PRDs, epics, tasks), then dependencies first.
+
+    Within a kind, each wave holds the items whose same-kind dependencies are in earlier waves;
+    items on a dependency cycle share one last wave.
+    """
+    return [wave for kind in Kind for wave in _ordered([i for i in items if i.kind is kind])]
+
+
+def _ordered(group: list[WorkItem]) -> list[list[WorkItem]]:
+    """One kind's items in waves, each after the waves of its same-kind dependencies."""
+    keys = {i.key for i in group}
+    waiting = {i.key: {d for d in i.dependencies if d in keys and d != i.key} for i in group}
+    done: set[str] = set()
+    out: list[list[WorkItem]] = []
+    while group:
+        ready = [i for i in group if waiting[i.key] <= done] or group  # none ready: a cycle
+        out.append(ready)
+        done |= {i.key for i in ready}
+        group = [i for i in group if i.key not in done]
+    return out
+
+
+def _named(item: WorkItem) -> tuple[str, ...]:
+    """The item keys the item's body names: its parent and its dependencies."""
+    named = (item.parent_key, *item.dependencies) if item.parent_key else item.dependencies
+    return tuple(dict.fromkeys(k for k in named if not k.startswith("#") and k != item.key))
+
+
+def _filled(step: PlannedAction, created: Container[str]) -> PlannedAction:
+    """The step with the items its body names that get their issue in this run.
+
+    An unchanged issue whose body will name a new issue's number is updated once it exists.
+    """
+    if step.item is None or step.action is PlanAction.SKIP:
+        return step
+    after = tuple(k for k in _named(step.item) if k in created)
+    if not after:
+        return step
+    if step.action is PlanAction.UNCHANGED and step.issue is not None:
+        names = ", ".join(f"'{k}'" for k in after)
+        why = f"#{step.issue.number} will name {names}, created in this run"
+        return dataclasses.replace(step, action=PlanAction.UPDATE, reason=why, after=after)
+    return dataclasses.replace(step, after=after)
+
+
+def _followup(step: PlannedAction, wave_of: Mapping[str, int]) -> PlannedAction | None:
+    """A second write for a body that names an issue created in its own or a later wave."""
+    if step.item is None:
+        return None
+    mine = wave_of.get(step.item.key, 0)
+    late = [k for k in step.after if wave_of.get(k, -1) >= mine]
+    if not late:
+        return None
+    names = ", ".join(f"'{k}'" for k in late)
+    why = f"completes its reference to {names}, created after it in this run"
+    return dataclasses.replace(step, action=PlanAction.UPDATE, reason=why, rendered=None)
 
 
 def _closes(
@@ -452,6 +554,16 @@ def _step(item: WorkItem, claim: Claim, numbers: Mapping[str, int]) -> PlannedAc
         return step
     parent = ParentRef(item.parent_key, numbers.get(item.parent_key))
     return dataclasses.replace(step, parent=parent)
+
+
+def _parents(steps: Sequence[PlannedAction], created: Container[str]) -> list[PlannedAction]:
+    """Each step's parent placeholder says whether that parent is created in this run."""
+    return [
+        dataclasses.replace(s, parent=dataclasses.replace(s.parent, created=False))
+        if s.parent is not None and s.parent.number is None and s.parent.key not in created
+        else s
+        for s in steps
+    ]
 
 
 def close_refusal(scanned: ScanResult) -> str | None:
@@ -497,7 +609,7 @@ def decide(
     elif old_key is None:
         adopting = f"adopts #{issue.number} by {by} through the local link (no marker yet)"
     if adopting is not None:  # written even when the content matches: the marker is new
-        return PlannedAction(PlanAction.ADOPT, adopting, item, issue, rendered)
+        return PlannedAction(PlanAction.ADOPT, adopting, item, issue, rendered, via=via)
     if issue.marker_hash != rendered.content_hash:
         changed = f"content changed since #{issue.number} was written"
         return PlannedAction(PlanAction.UPDATE, changed, item, issue, rendered)
@@ -511,18 +623,6 @@ def merged_labels(rendered: Sequence[str], remote: Sequence[str]) -> tuple[str, 
     ours = {label.lower() for label in rendered}
     kept = [r for r in remote if not is_managed_label(r) and r.lower() not in ours]
     return (*rendered, *kept)
-
-
-def needs_link(current: int | None, parent_number: int | None, *, written: bool) -> bool:
-    """Whether an issue whose parent is ``current`` (a fact) must be linked under ``parent_number``.
-
-    A missing link is always made (a run cut off between create and link leaves one). A link
-    to another parent is replaced only when the item is being written: a child a person moved
-    on GitHub stays where they put it until the file changes.
-    """
-    if parent_number is None or current == parent_number:
-        return False
-    return current is None or written
 
 
 def kind_of_issue(issue: RemoteIssue) -> str:

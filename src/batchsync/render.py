@@ -33,6 +33,7 @@ __all__ = [
     "Marker",
     "RenderedIssue",
     "check_limits",
+    "close_comment",
     "format_marker",
     "is_managed_label",
     "parse_marker",
@@ -243,3 +244,11 @@ def _hash(title: str, text: str, labels: tuple[str, ...], state: str) -> str:
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def close_comment(key: str) -> str:
+    """The comment batchsync leaves on an issue it closed because its item was removed."""
+    return (
+        f"Closed as not planned by batchsync: the work item `{key}` no longer exists in "
+        "the synced tree."
+    )

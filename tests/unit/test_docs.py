@@ -31,7 +31,7 @@ MESSAGE_CALLS: dict[str, tuple[int, str]] = {
     "ItemError": (2, "message"),  # printed as "path:line: message"
     "Fatal": (1, "message"),  # the one error for a run that could not start (every mode)
     "BudgetExhausted": (0, "reason"),  # printed as "time budget exhausted: reason"
-    "_LinkError": (0, "message"),
+    "LinkError": (0, "message"),
     "TransportError": (2, "reason"),
     "Claim": (2, "refused"),  # printed as the item's error: "path:line: refused"
     "_cannot_start": (1, "message"),  # the CLI's one line (or titled ::error) for exit 2

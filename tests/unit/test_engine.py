@@ -190,7 +190,11 @@ def test_closed_status_creates_then_closes_with_the_final_marker() -> None:
 def test_run_cut_between_create_and_close_is_finished_next_run() -> None:
     gh = FakeGitHub(raise_on={"update_issue": BudgetExhausted("deadline")})
     done = item("prd-1", Kind.PRD, status="done")
-    assert run(gh, [done]).outcomes[0].action is ItemAction.NOT_DONE
+    [cut] = run(gh, [done]).outcomes
+    # the create happened just before the deadline: reported with its number, left to finish
+    assert cut.action is ItemAction.NOT_DONE
+    assert cut.issue_number == 1
+    assert "#1 was created, then the run stopped" in (cut.reason or "")
     gh.raise_on.clear()
     result = run(gh, [done])
     assert result.outcomes[0].action is ItemAction.UPDATED
@@ -465,12 +469,14 @@ def test_budget_exhausted_marks_later_phases_not_done_without_requests() -> None
     gh = FakeGitHub()
     gh.raise_on["add_sub_issue"] = BudgetExhausted("deadline")
     result = run(gh, tree())
+    # the epic's create was done before its link met the deadline: reported with its number
     assert [o.action for o in result.outcomes] == [
         ItemAction.CREATED,
         ItemAction.NOT_DONE,
         ItemAction.NOT_DONE,
         ItemAction.NOT_DONE,
     ]
+    assert result.outcomes[1].issue_number == issue_of(gh, "epic-1").number
     assert [c[0] for c in gh.calls].count("create_issue") == 2
 
 
@@ -635,15 +641,20 @@ def test_without_parent_fields_a_rerun_reads_each_parent_once_and_writes_nothing
     assert "get_parent" not in [c[0] for c in gh.calls]
 
 
-def test_a_summary_that_counts_every_child_needs_no_read() -> None:
+def test_a_summary_whose_count_matches_does_not_hide_a_missing_link() -> None:
     gh = FakeGitHub(parent_field=False)
     run(gh, tree())
+    epic, task = issue_of(gh, "epic-1"), issue_of(gh, "task-2")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)  # link lost
+    gh.add("a person's sub-issue", parent_number=epic.number)  # the count matches again
     for key, total in (("prd-1", 1), ("epic-1", 2)):
         found = issue_of(gh, key)
         gh.issues[found.number] = dataclasses.replace(found, sub_issues_total=total)
     gh.calls.clear()
-    run(gh, tree())
-    assert [c[0] for c in gh.calls] == ["list_issues"]  # every issue trusted: no whoami
+    result = run(gh, tree())
+    assert result.failed == 0
+    assert [c[1][0] for c in gh.calls if c[0] == "add_sub_issue"] == [epic.number]
+    assert issue_of(gh, "task-2").parent_number == epic.number
 
 
 def test_the_own_login_learned_from_a_create_names_the_author_to_trust() -> None:

@@ -18,7 +18,6 @@ from batchsync.plan import (
     index_issues,
     kind_of_issue,
     merged_labels,
-    needs_link,
     plan,
 )
 from batchsync.render import format_marker, render
@@ -137,24 +136,6 @@ def test_merged_labels_keep_labels_people_added() -> None:
 
 def test_merged_labels_do_not_repeat_ours_in_another_case() -> None:
     assert merged_labels(("task", "backend"), ("Backend",)) == ("task", "backend")
-
-
-def test_needs_link_for_a_child_without_a_parent() -> None:
-    assert needs_link(None, 5, written=True)
-    assert needs_link(None, 5, written=False)  # a link a cut-off run left missing
-
-
-def test_needs_no_link_without_a_parent() -> None:
-    assert not needs_link(None, None, written=True)
-
-
-def test_no_link_when_already_under_the_right_parent() -> None:
-    assert not needs_link(5, 5, written=True)
-
-
-def test_moved_child_is_relinked_only_when_written() -> None:
-    assert needs_link(4, 5, written=True)
-    assert not needs_link(4, 5, written=False)
 
 
 def test_children_count_uses_summary_or_listing_whichever_is_higher() -> None:

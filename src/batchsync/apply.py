@@ -1,0 +1,370 @@
+"""Apply a finished plan, step by step: never re-decide, only fill in numbers created meanwhile.
+
+Each step's action comes from the plan. What the applier adds is what only the run can know:
+the number of an issue created earlier in the run (a parent, a dependency), filled into the
+bodies that name it, and the facts of the sub-issue links (``subissues``).
+
+Exactly once: the marker is written in the same request that creates the issue. A create whose
+answer was lost (``UncertainWriteError``) is looked for by its marker among the issues created
+since it was sent before it is sent again; a run killed at any moment is finished by the next
+one, which finds every issue it made by its marker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from batchsync.errors import (
+    ApiError,
+    Failure,
+    FailureKind,
+    ItemError,
+    RunStop,
+    TransportError,
+    UncertainWriteError,
+    failure_of,
+)
+from batchsync.plan import PlanAction, PlannedAction, merged_labels
+from batchsync.remote import RemoteIssue
+from batchsync.render import RenderedIssue, close_comment, render, restate
+from batchsync.results import ItemAction
+from batchsync.subissues import LinkClient, LinkError, SubIssueLinks
+from batchsync.writeback import WriteBack
+
+__all__ = ["Applier", "Done", "IssueClient"]
+
+
+class IssueClient(LinkClient, Protocol):
+    """What a run needs from ``github.GitHubClient``."""
+
+    def whoami(self) -> str | None:
+        """The login the token acts as; None when it cannot be learned without a 403."""
+        ...
+
+    def list_issues(self) -> list[RemoteIssue]:
+        """Every issue of the repository."""
+        ...
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        """One issue, or None when gone."""
+        ...
+
+    def find_created(
+        self, wanted: Callable[[RemoteIssue], bool], *, above: int
+    ) -> RemoteIssue | None:
+        """The newest issue above ``above`` that ``wanted`` accepts."""
+        ...
+
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
+        ...
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: tuple[str, ...] | None = None,
+        state: str | None = None,
+        state_reason: str | None = None,
+    ) -> RemoteIssue:
+        """PATCH an issue."""
+        ...
+
+    def add_comment(self, number: int, body: str) -> None:
+        """Comment on an issue."""
+        ...
+
+
+_DONE = {
+    PlanAction.CREATE: ItemAction.CREATED,
+    PlanAction.UPDATE: ItemAction.UPDATED,
+    PlanAction.ADOPT: ItemAction.UPDATED,
+    PlanAction.UNCHANGED: ItemAction.UNCHANGED,
+    PlanAction.CLOSE: ItemAction.CLOSED,
+}
+
+
+@dataclass(frozen=True)
+class Done:
+    """What applying one step did: the action, the issue, why, and the failure if any."""
+
+    action: ItemAction
+    issue: RemoteIssue | None = None
+    reason: str | None = None
+    failure: Failure | None = None
+    line: int | None = None
+
+
+class Applier:
+    """Runs the steps of one plan; safe across the processor's lanes."""
+
+    def __init__(
+        self,
+        client: IssueClient,
+        links: SubIssueLinks,
+        numbers: Mapping[str, int],
+        *,
+        high_water: int,
+        attempts: int,
+        write_back: WriteBack | None,
+        warn: Callable[[str], None],
+    ) -> None:
+        self._client = client
+        self._links = links
+        self._numbers = dict(numbers)
+        self._high_water = high_water
+        self._attempts = max(1, attempts)
+        self._write_back = write_back
+        self._warn = warn
+        self._lock = threading.Lock()
+        self._written: dict[str, tuple[RemoteIssue, str]] = {}  # key -> (issue, hash sent)
+        self.learned: tuple[str, int] | None = None  # (author, number) of the first create
+        self.stopped: RunStop | None = None  # a stop met after a step's write was done
+
+    # ---- one item ------------------------------------------------------------------------
+
+    def apply(self, step: PlannedAction) -> Done:
+        """Apply one item step; failures are outcomes, a ``RunStop`` before any write goes on."""
+        assert step.item is not None
+        if step.action is PlanAction.SKIP:
+            return Done(ItemAction.FAILED, failure=_item_failure(step), line=step.line)
+        try:
+            rendered = self._filled(step)
+            issue, reason, known = self._write(step, rendered)
+        except (ItemError, ApiError, TransportError, UncertainWriteError) as exc:
+            return Done(ItemAction.FAILED, failure=failure_of(exc))
+        with self._lock:
+            self._numbers[step.item.key] = issue.number
+            self._written[step.item.key] = (issue, rendered.content_hash)
+        action = _DONE[step.action]
+        if step.action is PlanAction.UPDATE and issue is step.issue:
+            action = ItemAction.UNCHANGED  # the filled-in body was the issue's already
+        return self._finish(step, rendered, issue, known, Done(action, issue, reason))
+
+    def _filled(self, step: PlannedAction) -> RenderedIssue:
+        """The step's rendering, with the numbers of issues created earlier in this run."""
+        assert step.item is not None
+        assert step.rendered is not None
+        if not step.after:
+            return step.rendered
+        with self._lock:
+            numbers = dict(self._numbers)
+        return render(step.item, numbers)
+
+    def _write(
+        self, step: PlannedAction, rendered: RenderedIssue
+    ) -> tuple[RemoteIssue, str, RemoteIssue | None]:
+        """The step's one write: (the issue, why, the issue as its link should see it)."""
+        before, reason = step.issue, step.reason
+        if step.action is PlanAction.CREATE:
+            return self._create(step, rendered)
+        assert before is not None
+        if step.action is PlanAction.UNCHANGED:
+            return before, reason, before
+        if step.action is PlanAction.UPDATE and before.marker_hash == rendered.content_hash:
+            return before, f"#{before.number} matches the file", before
+        issue = self._update(before, rendered)
+        if step.via == "takeback":
+            self._warn(
+                f"took back #{issue.number} for '{step.key}': a person had removed its "
+                "batchsync marker; the marker is restored (no duplicate was made)"
+            )
+        return issue, reason, before
+
+    def _finish(
+        self,
+        step: PlannedAction,
+        rendered: RenderedIssue,
+        issue: RemoteIssue,
+        known: RemoteIssue | None,
+        done: Done,
+    ) -> Done:
+        """After the write: record the link locally, close a new closed item, link it."""
+        assert step.item is not None
+        unrecorded: Failure | None = None
+        try:
+            if self._write_back is not None:
+                try:
+                    self._write_back.record(step.item, issue.number, issue.html_url)
+                except ItemError as exc:  # a local file: GitHub's side is still finished
+                    unrecorded = failure_of(exc)
+            if step.action is PlanAction.CREATE and rendered.state == "closed":
+                issue = self._client.update_issue(
+                    issue.number,
+                    body=rendered.body,
+                    state="closed",
+                    state_reason=rendered.state_reason,
+                )
+            self._link(step, issue, known)
+        except RunStop as stop:
+            if stop.kind.refused:
+                raise
+            self.stopped = stop
+            what = {ItemAction.CREATED: "created", ItemAction.UNCHANGED: "found"}
+            left = (
+                f"#{issue.number} was {what.get(done.action, 'updated')}, then the run stopped "
+                f"({stop.detail}) before its link was checked: the next run finishes it"
+            )
+            return Done(ItemAction.NOT_DONE, issue, left)
+        except LinkError as exc:
+            return Done(ItemAction.FAILED, issue, done.reason, Failure(exc.kind, exc.message))
+        except (ItemError, ApiError, TransportError) as exc:
+            return Done(ItemAction.FAILED, issue, done.reason, failure_of(exc))
+        if unrecorded is not None:
+            return Done(ItemAction.FAILED, issue, done.reason, unrecorded)
+        return Done(done.action, issue, done.reason)
+
+    def _link(self, step: PlannedAction, issue: RemoteIssue, known: RemoteIssue | None) -> None:
+        if step.parent is None:
+            return
+        with self._lock:
+            parent = self._numbers.get(step.parent.key)
+        if parent is None:
+            return
+        written = step.action is not PlanAction.UNCHANGED
+        self._links.ensure(
+            known or issue, parent, step.parent.key, known=known is not None, written=written
+        )
+
+    # ---- create, exactly once --------------------------------------------------------------
+
+    def _create(
+        self, step: PlannedAction, rendered: RenderedIssue
+    ) -> tuple[RemoteIssue, str, RemoteIssue | None]:
+        """One new issue for the step's item, under its parent when the server can (GraphQL).
+
+        A create cannot set the state: an item that starts closed is created with the open
+        variant's marker and closed after (see render.restate). Returns the issue as the link
+        step should see it too: itself when the create made the link, else None (no parent).
+        """
+        sent = restate(rendered, "open") if rendered.state == "closed" else rendered
+        parent = self._parent_slot(step)
+        try:
+            issue, recovered = self._create_once(step.key, sent, parent)
+        except BaseException:
+            if parent is not None:
+                self._links.release(parent)  # the failed create does not hold a child slot
+            raise
+        reason = step.reason
+        if recovered:
+            reason += "; the create's answer was lost, the issue was found by its marker"
+        if parent is not None and issue.parent_number == parent:
+            return issue, reason, issue  # linked in the create itself: no sub-issue request
+        if parent is not None:
+            self._links.release(parent)
+        return issue, reason, None
+
+    def _parent_slot(self, step: PlannedAction) -> int | None:
+        """The parent a new issue is created under (its child slot counted), or None."""
+        if step.parent is None or not self._links.enabled:
+            return None
+        with self._lock:
+            parent = self._numbers.get(step.parent.key)
+        if parent is None or not self._links.claim_slot(parent):
+            return None  # none yet, or full: created unlinked and the link step reports it
+        return parent
+
+    def _create_once(
+        self, key: str, sent: RenderedIssue, parent: int | None
+    ) -> tuple[RemoteIssue, bool]:
+        lost: UncertainWriteError | None = None
+        for _ in range(self._attempts):
+            with self._lock:
+                floor = self._high_water  # every issue up to here existed before this send
+            try:
+                issue = self._client.create_issue(
+                    sent.title, sent.body, sent.labels, **({"parent": parent} if parent else {})
+                )
+            except UncertainWriteError as exc:
+                lost = exc
+                found = self._client.find_created(lambda i: i.marker_key == key, above=floor)
+                if found is None:
+                    continue  # GitHub did not act on it: sending again makes no duplicate
+                self._saw(found)
+                if parent is not None and not found.parent_known:
+                    found = self._client.get_issue(found.number) or found  # the link's fact
+                return found, True
+            self._saw(issue)
+            return issue, False
+        assert lost is not None
+        raise lost
+
+    def _saw(self, issue: RemoteIssue) -> None:
+        with self._lock:
+            self._high_water = max(self._high_water, issue.number)
+            if self.learned is None and issue.author:
+                self.learned = (issue.author, issue.number)
+
+    def _update(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+        return self._client.update_issue(
+            before.number,
+            title=rendered.title,
+            body=rendered.body,
+            labels=merged_labels(rendered.labels, before.labels),
+            state=rendered.state,
+            state_reason=rendered.state_reason,
+        )
+
+    # ---- after every create ------------------------------------------------------------------
+
+    def complete(self, step: PlannedAction) -> Done:
+        """A follow-up: write the body again once the issues it names exist (no-op if equal)."""
+        assert step.item is not None
+        with self._lock:
+            written = self._written.get(step.item.key)
+            numbers = dict(self._numbers)
+        if written is None:
+            return Done(ItemAction.NOT_DONE, reason="its first write did not happen")
+        issue, sent = written
+        rendered = render(step.item, numbers)
+        if rendered.content_hash == sent:
+            return Done(ItemAction.UNCHANGED, issue)
+        try:
+            issue = self._update(issue, rendered)
+        except (ApiError, TransportError, UncertainWriteError) as exc:
+            return Done(ItemAction.FAILED, issue, step.reason, failure_of(exc))
+        return Done(ItemAction.UPDATED, issue, step.reason)
+
+    # ---- closing removed items ---------------------------------------------------------------
+
+    def close(self, step: PlannedAction) -> Done:
+        """Close a removed item's issue as not planned, then say why in a comment."""
+        assert step.issue is not None
+        try:
+            issue = self._client.update_issue(
+                step.issue.number, state="closed", state_reason="not_planned"
+            )
+        except (ApiError, TransportError, UncertainWriteError) as exc:
+            return Done(ItemAction.FAILED, step.issue, step.reason, failure_of(exc))
+        self._comment(issue.number, step.key)
+        return Done(ItemAction.CLOSED, issue, step.reason)
+
+    def _comment(self, number: int, key: str) -> None:
+        """The comment after a close: sent, or a warning saying it may be missing and why."""
+        try:
+            self._client.add_comment(number, close_comment(key))
+        except RunStop as stop:
+            if stop.kind.refused:
+                raise
+            self.stopped = stop
+            self._warn(f"closed #{number}; the comment explaining why was not sent ({stop.detail})")
+        except UncertainWriteError:
+            # a comment that may be missing is not worth risking a duplicate; but say so
+            self._warn(
+                f"closed #{number}, but the comment explaining why may not have been posted "
+                "(its answer was lost)"
+            )
+        except (ApiError, TransportError) as exc:
+            self._warn(f"closed #{number} but could not comment on it: {exc}")
+
+
+def _item_failure(step: PlannedAction) -> Failure:
+    """A skipped step's failure: its reason says what to fix in the file."""
+    return Failure(FailureKind.ITEM, step.reason)
