@@ -9,8 +9,9 @@ costs one refused write), the content-creation and points budgets, the deadline,
 token has been seen to work (until then one request goes alone, so a bad token costs one), and
 the run's one stop signal: after a 401, or a 403 that is no rate limit, every request raises
 ``errors.RunStop`` before it is sent and the lanes end. The arithmetic it acts on is in
-``batchsync.ratelimit``, the retry policy in ``batchsync.retry``; this module adds only locks,
-sleeping and the retry loop.
+``batchsync.ratelimit``; the retry policy and the deadline rule are ``batchsync.retry``'s (the
+Gate builds the run's one ``RetryPolicy`` and hands it its sleep); this module adds only locks
+and sleeping.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from batchsync.errors import (
     ApiError,
     AuthError,
     BatchsyncError,
-    BudgetExhausted,
     Failure,
     ForbiddenError,
     RateLimitError,
@@ -57,7 +57,7 @@ from batchsync.ratelimit import (
     token_expiry,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
-from batchsync.retry import github_retrying
+from batchsync.retry import Deadline, RetryPolicy, retry_reason
 
 __all__ = ["REPORT_EVERY", "BatchProcessor", "Describe", "Gate"]
 
@@ -91,8 +91,7 @@ class Gate:
         self._limits = limits
         self._clock = clock
         self._sleep = sleep
-        self._deadline = deadline
-        self._deadline_why = "the deadline passed"  # or the token's announced expiry
+        self._deadline = Deadline(deadline)  # the time budget, or the token's announced expiry
         self._on_wait = on_wait
         # Jitter only spreads retries apart; it needs no cryptographic quality.
         self._rng = rng if rng is not None else random.Random()  # noqa: S311
@@ -112,6 +111,15 @@ class Gate:
         self._stop: RunStop | None = None  # set once GitHub refused the token: nothing more goes
         self._verified = False  # some answer other than 401 has come back
         self._probing = False  # one request is out to find out whether the token works
+        self._policy = RetryPolicy(
+            limits,
+            deadline=self._deadline,
+            clock=clock,
+            sleep=self._retry_sleep,
+            rng=self._rng,
+            hint=self._pause_left,
+            explain=self._why_retry,
+        )
 
     @property
     def limits(self) -> Limits:
@@ -138,7 +146,12 @@ class Gate:
     @property
     def deadline(self) -> float | None:
         """Clock time after which no write starts and no wait may end; None for no limit."""
-        return self._deadline
+        return self._deadline.at
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The run's one retry policy (its ``resend`` is the exactly-once rule for writes)."""
+        return self._policy
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Fold a response's ``x-ratelimit-*`` headers into the shared snapshot."""
@@ -166,29 +179,24 @@ class Gate:
         ``resource`` names the primary bucket the request is charged to (``graphql`` for
         GitHub's GraphQL API): its nearly spent budget pauses only requests to that bucket.
         """
-        failures: list[BaseException] = []
-
-        def attempt() -> T:
-            return self._attempt(op, fn, failures, resource)
-
-        def sleep(seconds: float) -> None:
-            self._retry_sleep(seconds, failures[-1])
-
-        retrying = github_retrying(
-            op, self._limits, sleep=sleep, clock=self._clock, rng=self._rng, hint=self._pause_left
-        )
-        return retrying(attempt)
+        return self._policy.call(op, lambda: self._attempt(op, fn, resource))
 
     def _pause_left(self, error: RateLimitError) -> float:
         """Seconds until the pause this limit answer started (``limit_wait`` ran on it once)."""
         with self._cond:
             return max(0.0, self._pause_until - self._clock())
 
+    def _why_retry(self, error: BaseException) -> str:
+        """Why a retry waits: the pause a limit answer set (or a longer one), else the error."""
+        if isinstance(error, RateLimitError):
+            with self._cond:
+                return self._pause_reason
+        return retry_reason(error)
+
     def _attempt(
         self,
         op: Op,
         fn: Callable[[], tuple[T, Mapping[str, str]]],
-        failures: list[BaseException],
         resource: str = "core",
     ) -> T:
         lane = self._write_lane if op is not Op.READ else contextlib.nullcontext()
@@ -201,13 +209,11 @@ class Gate:
                 stop = self._answered(op, exc.headers, epoch, exc)
                 if stop is not None:
                     raise stop.again() from exc
-                failures.append(exc)
                 if op is Op.CREATE and isinstance(exc, ServerError):
                     raise UncertainWriteError(exc) from exc
                 raise
             except TransportError as exc:
                 self._unanswered(op)
-                failures.append(exc)
                 if op is Op.CREATE:
                     raise UncertainWriteError(exc) from exc
                 raise
@@ -226,8 +232,8 @@ class Gate:
                     self._cond.wait()  # another lane's request is checking the token
                     continue
                 now = self._clock()
-                if op is not Op.READ and self._deadline is not None and now >= self._deadline:
-                    raise BudgetExhausted(f"{self._deadline_why}; no new write starts", passed=True)
+                if op is not Op.READ and self._deadline.passed(now):
+                    raise self._deadline.no_write()
                 at, reason = earliest_start(
                     op,
                     now,
@@ -250,6 +256,8 @@ class Gate:
                     if op is Op.CREATE:
                         self._budget.reserve()
                     return self._epoch
+            if self._deadline.passes(at):
+                raise self._deadline.exceeded(reason, at)
             self._wait_until(at, reason)
 
     def _answered(
@@ -287,11 +295,10 @@ class Gate:
         expiry = token_expiry(headers)
         if expiry is None:
             return
-        stop_at = expiry - TOKEN_EXPIRY_MARGIN
-        if self._deadline is None or stop_at < self._deadline:
-            self._deadline = stop_at
-            when = datetime.datetime.fromtimestamp(expiry, datetime.UTC)
-            self._deadline_why = f"the token expires at {when:%Y-%m-%d %H:%M:%S} UTC"
+        when = datetime.datetime.fromtimestamp(expiry, datetime.UTC)
+        self._deadline.bring_forward(
+            expiry - TOKEN_EXPIRY_MARGIN, f"the token expires at {when:%Y-%m-%d %H:%M:%S} UTC"
+        )
 
     def _start_pause(self, error: RateLimitError, epoch: int) -> None:
         """Pause every lane for GitHub's wait (caller holds the lock)."""
@@ -326,25 +333,18 @@ class Gate:
         if self._stop is not None:
             raise self._stop.again()
 
-    def _retry_sleep(self, seconds: float, error: BaseException) -> None:
-        """Tenacity's sleep: wait before a retry, within the deadline, reporting why."""
-        if isinstance(error, RateLimitError):
-            with self._cond:
-                reason = self._pause_reason  # set from this answer (or a longer one) already
-        else:
-            reason = f"retrying after: {error}"
-        logger.info("%s; retrying in %.1f s", error, seconds)
+    def _retry_sleep(self, seconds: float, reason: str) -> None:
+        """The retry policy's sleep: wait before a retry, reporting why.
+
+        The policy stopped instead of sleeping past the deadline; a deadline brought forward
+        meanwhile (a token's expiry) cuts the wait short, and the next attempt meets it.
+        """
         end = self._clock() + seconds
-        while self._clock() < end:
-            self._wait_until(end, reason)
+        while self._clock() < (stop := self._deadline.cut(end)):
+            self._wait_until(stop, reason)
 
     def _wait_until(self, end: float, reason: str) -> None:
-        """Sleep towards ``end``, never past the deadline; reported waits go in slices."""
-        if self._deadline is not None and end > self._deadline:
-            raise BudgetExhausted(
-                f"{reason}: waiting would pass the deadline by {end - self._deadline:.0f} s",
-                resume_at=end,
-            )
+        """Sleep towards ``end``, kept within the deadline by the caller; reported in slices."""
         remaining = end - self._clock()
         if remaining <= 0:
             return

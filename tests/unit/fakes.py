@@ -1,12 +1,14 @@
-"""In-memory stand-ins for GitHub and the processor, for the engine's unit tests."""
+"""In-memory stand-ins for GitHub, the gate and the processor, for unit tests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
+from batchsync.emulator import ManualClock
 from batchsync.errors import (
+    ApiError,
     NotFoundError,
     RunStop,
     ServerError,
@@ -15,9 +17,77 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.plan import RemoteIssue
+from batchsync.processor import Gate
+from batchsync.ratelimit import Limits, Op
 from batchsync.results import BatchResult, Failure, ItemAction, Outcome
 
+T = TypeVar("T")
+
 WRITES = {"create_issue", "update_issue", "add_sub_issue", "add_comment"}
+# The kind of request the GitHub adapter sends for each FakeGitHub method.
+OPS = {
+    "whoami": Op.READ,
+    "get_parent": Op.READ,
+    "sub_issue_numbers": Op.READ,
+    "list_issues": Op.READ,
+    "get_issue": Op.READ,
+    "find_created": Op.READ,
+    "create_issue": Op.CREATE,
+    "update_issue": Op.WRITE,
+    "add_sub_issue": Op.CREATE,
+    "add_comment": Op.CREATE,
+}
+# Nothing to wait for: no pacing, no budgets, no retries (a test that wants them says so).
+UNPACED = Limits(
+    max_retries=0, write_interval=0, creates_per_minute=0, creates_per_hour=0, points_per_minute=0
+)
+
+
+class Request(NamedTuple):
+    """One request a FakeGate let through: its kind, its bucket, the headers of its answer."""
+
+    op: Op
+    resource: str
+    headers: Mapping[str, str]
+
+
+class FakeGate(Gate):
+    """The real Gate on a manual clock with nothing paced or retried; records every request.
+
+    It is the real Gate, not a copy of its rules: a 401, or a 403 that is no limit, raises the
+    run's ``RunStop`` and nothing more is sent; a create's 5xx or lost answer is an
+    ``UncertainWriteError``; a limit answer pauses (on the manual clock, so nothing sleeps).
+    """
+
+    def __init__(
+        self,
+        limits: Limits = UNPACED,
+        *,
+        clock: ManualClock | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        self.manual = clock if clock is not None else ManualClock()
+        super().__init__(limits, clock=self.manual.now, sleep=self.manual.sleep, deadline=deadline)
+        self.requests: list[Request] = []
+
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
+        """``Gate.call``, noting each request that was sent with the headers of its answer."""
+
+        def sent() -> tuple[T, Mapping[str, str]]:
+            try:
+                value, headers = fn()
+            except ApiError as exc:
+                self.requests.append(Request(op, resource, exc.headers))
+                raise
+            except Exception:
+                self.requests.append(Request(op, resource, {}))
+                raise
+            self.requests.append(Request(op, resource, headers))
+            return value, headers
+
+        return super().call(op, sent, resource=resource)
 
 
 @dataclass
@@ -37,8 +107,17 @@ class FakeGitHub:
     link_in_create: bool = False  # create_issue(parent=...) links in the same request (GraphQL)
     login: str | None = None  # what ``whoami`` answers (None: an installation token)
     writer: str = "github-actions[bot]"  # the author of the issues this token creates
+    # Every request through this gate, as the adapter sends them: a ``raise_on`` answer then
+    # does what it does in a run (a 401 or 403 stops it, and nothing more is sent).
+    gate: Gate | None = None
 
     def _log(self, name: str, *args: Any, **kwargs: Any) -> None:
+        if self.gate is None:
+            self._answer(name, args, kwargs)
+        else:
+            self.gate.call(OPS[name], lambda: (self._answer(name, args, kwargs), {}))
+
+    def _answer(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.calls.append((name, args, kwargs))
         if name in self.raise_on:
             raise self.raise_on[name]

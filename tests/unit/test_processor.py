@@ -10,6 +10,7 @@ import tracemalloc
 import pytest
 
 from batchsync import processor as processor_module
+from batchsync import retry as retry_module
 from batchsync.errors import (
     ApiError,
     AuthError,
@@ -28,7 +29,7 @@ from batchsync.errors import (
     error_from_response,
 )
 from batchsync.processor import REPORT_EVERY, BatchProcessor, Gate
-from batchsync.ratelimit import RESET_MARGIN, Limits, Op, limit_wait
+from batchsync.ratelimit import RESET_MARGIN, Limits, Op, limit_wait, token_expiry
 from batchsync.results import BatchResult, ItemAction, Outcome
 
 T0 = 1_700_000_000.0
@@ -691,6 +692,56 @@ def test_a_reset_wait_that_would_pass_the_deadline_ends_the_run(clock):
     with pytest.raises(BudgetExhausted, match="reset"):
         gate.call(Op.READ, Script(clock))
     assert clock.sleeps == []
+
+
+def test_a_pacing_wait_that_would_pass_the_deadline_ends_the_run_by_the_same_rule(clock):
+    gate = make_gate(clock, dataclasses.replace(QUICK, write_interval=10.0), deadline=T0 + 5)
+    gate.call(Op.WRITE, Script(clock))
+    with pytest.raises(BudgetExhausted) as caught:
+        gate.call(Op.WRITE, Script(clock))
+    assert caught.value.kind is StopKind.TIME_BUDGET
+    assert caught.value.resume_at == T0 + 10
+    assert "waiting would pass the deadline by 5 s" in str(caught.value)
+    assert clock.sleeps == []
+
+
+def test_a_deadline_brought_forward_during_a_retry_wait_ends_the_wait_there(clock):
+    gate = make_gate(clock, dataclasses.replace(QUICK, retry_delay=100.0), deadline=T0 + 3600)
+    expiry = "2023-11-14 22:15:20 UTC"  # T0 + 120 s: the deadline becomes T0
+    assert token_expiry({"github-authentication-token-expiration": expiry}) == T0 + 120
+
+    def sleep(seconds):
+        if not clock.sleeps:  # another lane's answer announces the token's expiry meanwhile
+            other = threading.Thread(
+                target=gate.call,
+                args=(Op.READ, lambda: ("ok", {"github-authentication-token-expiration": expiry})),
+            )
+            other.start()
+            other.join(5)
+        clock.sleep(min(seconds, 1.0))
+
+    gate._sleep = sleep
+    script = Script(clock, ServerError(502, "Bad Gateway"), ("ok", {}))
+    with pytest.raises(BudgetExhausted) as caught:
+        gate.call(Op.WRITE, script)
+    assert caught.value.kind is StopKind.DEADLINE  # no write starts after it
+    assert clock.slept == 1.0  # the wait ended at the new deadline, not after 100 s
+    assert len(script.sent) == 1
+
+
+def test_the_gate_builds_its_retry_policy_once_and_reuses_it(clock, monkeypatch):
+    gate = make_gate(clock)
+    policy = gate.policy
+
+    def built_per_request(*args, **kwargs):
+        raise AssertionError("a Retrying was built for one request")
+
+    monkeypatch.setattr(retry_module, "Retrying", built_per_request)
+    script = Script(clock, ServerError(502, "Bad Gateway"), ("ok", {}))
+    assert gate.call(Op.READ, script) == "ok"
+    assert gate.call(Op.READ, Script(clock)) == "ok"
+    assert gate.policy is policy
+    assert len(script.sent) == 2
 
 
 def test_budget_stop_marks_the_item_and_every_unstarted_item_not_done(clock):
