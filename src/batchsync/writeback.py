@@ -1,10 +1,12 @@
 """Write-back: record each item's issue in its file and in ``sync-map.json``, atomically.
 
 Opt-in (``write-back``). Local-mode files get ``github_issue: N`` and their entry in the flat
-``<base>/sync-map.json``; CCPM files get ``github: <issue URL>``. Only the link line changes:
-every other byte of the file stays as it was. Each write goes to a temporary file in the same
-folder, is flushed to disk, and replaces the original in one rename, so a run killed at any
-moment leaves either the old file or the new one.
+``<base>/sync-map.json``; CCPM files get ``github: <issue URL>``. A pull writes an issue's
+open/closed state into the file's ``status`` (``set_status``; the words are ``status``'s). Only
+the field's line changes: every other byte of the file stays as it was, and the result must read
+back as the file before plus the change. Each write goes to a temporary file in the same folder,
+is flushed to disk, and replaces the original in one rename, so a run killed at any moment leaves
+either the old file or the new one.
 """
 
 from __future__ import annotations
@@ -214,7 +216,9 @@ class WriteBack:
         self._sync_map: dict[str, object] = dict(sync_map)
         self._workspace = workspace
         self._boundary = (workspace or base).resolve()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the sync map's read-modify-write
+        # A file's read-modify-write: two items may be symlinks to one file.
+        self._files_lock = threading.Lock()
 
     def _shown(self, path: Path) -> str:
         """``path`` as annotations show it: relative to the workspace when inside it."""
@@ -332,14 +336,15 @@ class WriteBack:
         text must read back as the old one plus those fields (``_check_reads_back``). Raises
         ``ItemError`` (path ``""``), ``OSError`` or ``UnicodeDecodeError``, nothing written.
         """
-        target = self._target(path)
-        text = target.read_bytes().decode("utf-8")
-        updated, changes = edit(text)
-        if updated == text:
-            return False
-        _check_reads_back(text, updated, changes)
-        atomic_write(target, updated.encode("utf-8"))
-        return True
+        with self._files_lock:
+            target = self._target(path)
+            text = target.read_bytes().decode("utf-8")
+            updated, changes = edit(text)
+            if updated == text:
+                return False
+            _check_reads_back(text, updated, changes)
+            atomic_write(target, updated.encode("utf-8"))
+            return True
 
     def _write_map(self, item: WorkItem, number: int) -> bool:
         with self._lock:

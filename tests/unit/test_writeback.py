@@ -626,3 +626,29 @@ def test_a_pulled_file_scans_and_renders_as_the_state_it_was_pulled_from(
     assert not rescanned.errors
     assert {render(i, {}).state for i in rescanned.items} == {state}
     assert {i.layout for i in rescanned.items} == {Layout.LOCAL, Layout.CCPM}
+
+
+def test_two_items_sharing_one_file_through_symlinks_keep_both_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While one write of the file is under way, a write of another item that is a symlink to
+    # the same file starts: it must wait and edit the first write's result, not the old text.
+    real = ccpm_file(tmp_path, "---\nname: Login\nstatus: open\ngithub: x\n---\n")
+    (tmp_path / "epics" / "auth" / "13.md").symlink_to(real)
+    writer = WriteBack(tmp_path, {}, workspace=tmp_path)
+    where = "epics/auth/13.md"
+    other = local_item(path=where, key=where, layout=Layout.CCPM, link_url="x")
+    real_write = atomic_write
+    second: list[threading.Thread] = []
+
+    def first_write_lets_the_second_start(path: Path, data: bytes) -> None:
+        if not second:
+            second.append(threading.Thread(target=writer.record, args=(other, 9, "u9")))
+            second[0].start()
+            second[0].join(timeout=0.5)  # returns at once when the second write is not held
+        real_write(path, data)
+
+    monkeypatch.setattr("batchsync.writeback.atomic_write", first_write_lets_the_second_start)
+    writer.set_status(ccpm_item(), "closed")
+    second[0].join()
+    assert real.read_text() == "---\nname: Login\nstatus: closed\ngithub: u9\n---\n"
