@@ -25,6 +25,7 @@ __all__ = [
     "find_fences",
     "first_heading",
     "parse_document",
+    "read_value",
     "scalar_text",
 ]
 
@@ -158,6 +159,14 @@ def parse_document(text: str, path: str, *, used: frozenset[str] | None = None) 
         notes=tuple(loaded.notes),
         repeated={k: tuple(v) for k, v in loaded.repeated.items()},
     )
+
+
+def read_value(text: str) -> object:
+    """What a frontmatter field written as ``name: <text>`` holds when the scanner reads it.
+
+    Raises ``ItemError`` (path ``""``) when such a line is not valid YAML.
+    """
+    return _load_yaml(f"value: {text}\n", "", 1)[0].get("value")
 
 
 @dataclass

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from batchsync.errors import ItemError
 from batchsync.marker import MARKER_RE, Marker, format_marker, parse_marker, strip_marker
+from batchsync.status import CLOSED_STATUSES, issue_state
 from batchsync.workitem import Kind, WorkItem
 
 __all__ = [
@@ -48,7 +49,6 @@ BODY_LIMIT = 65_536  # characters of the body: 422 "body is too long (maximum is
 TITLE_LIMIT = 256  # characters of the title, prefix included: 422 "title is too long (...256...)"
 LABEL_LIMIT = 50  # characters of a label name: 422 "name is too long (maximum is 50 characters)"
 LABELS_LIMIT = 100  # labels on one issue: 422 "Issues cannot have more than 100 labels"
-CLOSED_STATUSES = frozenset({"completed", "complete", "closed", "done"})
 KIND_LABELS = frozenset(k.value for k in Kind)
 PRIORITY_PREFIX = "priority:"
 
@@ -105,7 +105,7 @@ def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
 def _parts(item: WorkItem, numbers: Mapping[str, int]) -> tuple[str, tuple[str, ...], str, str]:
     """The rendered title, labels, state and body text (the body without its marker)."""
     title = f"{item.kind.prefix} {_one_line(item.title)}"
-    state = "closed" if (item.status or "").strip().lower() in CLOSED_STATUSES else "open"
+    state = issue_state(item.status)
     return title, _labels(item), state, _body_text(item, numbers)
 
 

@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 
 from batchsync.errors import ItemError
 from batchsync.frontmatter import decode, parse_document
-from batchsync.items import Kind, Layout, LinkSource, WorkItem
-from batchsync.writeback import WriteBack, atomic_write, set_link_field
+from batchsync.items import Kind, Layout, LinkSource, WorkItem, scan
+from batchsync.render import render
+from batchsync.status import pulled_status
+from batchsync.writeback import WriteBack, atomic_write, set_field
+from trees import Tree
 
 LOCAL_TEXT = (
     "---\n"
@@ -42,45 +45,45 @@ def local_item(path: str = "epics/e/task-001.md", **kw: object) -> WorkItem:
     return WorkItem(**fields)  # type: ignore[arg-type]
 
 
-def test_set_link_field_replaces_only_the_link_line() -> None:
-    updated = set_link_field(LOCAL_TEXT, "github_issue", "42")
+def test_set_field_replaces_only_the_link_line() -> None:
+    updated = set_field(LOCAL_TEXT, "github_issue", "42")
     assert updated == LOCAL_TEXT.replace("github_issue: null", "github_issue: 42")
 
 
-def test_set_link_field_adds_a_missing_field_at_the_end_of_the_frontmatter() -> None:
+def test_set_field_adds_a_missing_field_at_the_end_of_the_frontmatter() -> None:
     text = "---\nname: x\n---\nbody\n"
-    assert set_link_field(text, "github", "https://h/o/r/issues/3") == (
+    assert set_field(text, "github", "https://h/o/r/issues/3") == (
         "---\nname: x\ngithub: https://h/o/r/issues/3\n---\nbody\n"
     )
 
 
-def test_set_link_field_keeps_crlf_line_endings() -> None:
+def test_set_field_keeps_crlf_line_endings() -> None:
     text = "---\r\nname: x\r\ngithub: [Will be updated when synced to GitHub]\r\n---\r\nb\r\n"
-    assert set_link_field(text, "github", "u") == "---\r\nname: x\r\ngithub: u\r\n---\r\nb\r\n"
+    assert set_field(text, "github", "u") == "---\r\nname: x\r\ngithub: u\r\n---\r\nb\r\n"
 
 
-def test_set_link_field_replaces_an_indented_multiline_value() -> None:
+def test_set_field_replaces_an_indented_multiline_value() -> None:
     text = "---\ngithub:\n  url: old\n  n: 1\nname: x\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
+    assert set_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
 
 
-def test_set_link_field_does_not_touch_a_nested_field_of_the_same_name() -> None:
+def test_set_field_does_not_touch_a_nested_field_of_the_same_name() -> None:
     text = "---\nmeta:\n  github: nested\n---\n"
-    assert set_link_field(text, "github", "u") == "---\nmeta:\n  github: nested\ngithub: u\n---\n"
+    assert set_field(text, "github", "u") == "---\nmeta:\n  github: nested\ngithub: u\n---\n"
 
 
-def test_set_link_field_keeps_a_byte_order_mark() -> None:
+def test_set_field_keeps_a_byte_order_mark() -> None:
     text = "\ufeff---\nid: a\n---\n"
-    assert set_link_field(text, "github_issue", "5") == "\ufeff---\nid: a\ngithub_issue: 5\n---\n"
+    assert set_field(text, "github_issue", "5") == "\ufeff---\nid: a\ngithub_issue: 5\n---\n"
 
 
-def test_set_link_field_gives_a_file_without_frontmatter_one() -> None:
-    assert set_link_field("# Title\n", "github", "u") == "---\ngithub: u\n---\n# Title\n"
+def test_set_field_gives_a_file_without_frontmatter_one() -> None:
+    assert set_field("# Title\n", "github", "u") == "---\ngithub: u\n---\n# Title\n"
 
 
-def test_set_link_field_refuses_an_unclosed_frontmatter() -> None:
+def test_set_field_refuses_an_unclosed_frontmatter() -> None:
     with pytest.raises(ItemError, match="never closed"):
-        set_link_field("---\nid: a\n", "github", "u")
+        set_field("---\nid: a\n", "github", "u")
 
 
 def test_atomic_write_replaces_content_and_keeps_the_mode(tmp_path: Path) -> None:
@@ -221,29 +224,29 @@ def test_record_replaces_a_stale_link(tmp_path: Path) -> None:
 # --- one frontmatter rule, reading and writing --------------------------------------------------
 
 
-def test_set_link_field_ends_the_block_at_a_dots_line_as_the_scanner_does() -> None:
+def test_set_field_ends_the_block_at_a_dots_line_as_the_scanner_does() -> None:
     text = "---\nname: x\n...\nbody\n---\nnot frontmatter: here\n"
-    assert set_link_field(text, "github", "u") == (
+    assert set_field(text, "github", "u") == (
         "---\nname: x\ngithub: u\n...\nbody\n---\nnot frontmatter: here\n"
     )
 
 
-def test_set_link_field_keeps_cr_only_line_endings() -> None:
+def test_set_field_keeps_cr_only_line_endings() -> None:
     text = "---\rname: x\rgithub: old\r---\rbody\r"
-    assert set_link_field(text, "github", "u") == "---\rname: x\rgithub: u\r---\rbody\r"
-    assert set_link_field("---\rname: x\r---\r", "github", "u") == "---\rname: x\rgithub: u\r---\r"
-    assert set_link_field("# T\r", "github", "u") == "---\rgithub: u\r---\r# T\r"
+    assert set_field(text, "github", "u") == "---\rname: x\rgithub: u\r---\rbody\r"
+    assert set_field("---\rname: x\r---\r", "github", "u") == "---\rname: x\rgithub: u\r---\r"
+    assert set_field("# T\r", "github", "u") == "---\rgithub: u\r---\r# T\r"
 
 
-def test_set_link_field_sets_every_copy_of_a_repeated_field() -> None:
+def test_set_field_sets_every_copy_of_a_repeated_field() -> None:
     text = "---\ngithub: a\nname: x\ngithub: b\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\ngithub: u\n---\n"
+    assert set_field(text, "github", "u") == "---\ngithub: u\nname: x\ngithub: u\n---\n"
 
 
-def test_set_link_field_splits_lines_only_where_the_scanner_does() -> None:
+def test_set_field_splits_lines_only_where_the_scanner_does() -> None:
     # U+2028 and form feed are not line breaks to the scanner: not to write-back either.
     text = "---\nname: a\u2028b\x0cc\n---\nbody\n"
-    assert set_link_field(text, "github", "u") == "---\nname: a\u2028b\x0cc\ngithub: u\n---\nbody\n"
+    assert set_field(text, "github", "u") == "---\nname: a\u2028b\x0cc\ngithub: u\n---\nbody\n"
 
 
 _LINES = ["---", "--- ", "...", "----", "name: x", "github: old", "  more", "", "# h", "text"]
@@ -263,7 +266,7 @@ def test_what_write_back_writes_the_scanner_reads(
         before = parse_document(decode(text.encode(), "x.md"), "x.md")
     except ItemError:
         return  # unclosed or not YAML: the item fails at scan, write-back never runs
-    updated = set_link_field(text, "github", "https://h/o/r/issues/5")
+    updated = set_field(text, "github", "https://h/o/r/issues/5")
     after = parse_document(decode(updated.encode(), "x.md"), "x.md")
     assert after.fields["github"] == "https://h/o/r/issues/5"
     assert after.body == before.body
@@ -362,10 +365,10 @@ def test_record_leaves_a_file_alone_when_its_owner_cannot_be_kept(
     assert [p.name for p in file.parent.iterdir()] == ["task-001.md"]
 
 
-def test_set_link_field_replaces_a_value_folded_across_a_blank_line() -> None:
+def test_set_field_replaces_a_value_folded_across_a_blank_line() -> None:
     # YAML reads `github: old`, a blank line and `  more` as one value: all of it goes.
     text = "---\ngithub: old\n\n  more\nname: x\n\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n\n---\n"
+    assert set_field(text, "github", "u") == "---\ngithub: u\nname: x\n\n---\n"
 
 
 def test_record_keeps_an_issue_url_in_a_local_link_field(tmp_path: Path) -> None:
@@ -378,9 +381,9 @@ def test_record_keeps_an_issue_url_in_a_local_link_field(tmp_path: Path) -> None
     assert "github_issue: https://h/o/r/issues/42\n" in file.read_text()
 
 
-def test_set_link_field_replaces_a_list_written_at_the_keys_indentation() -> None:
+def test_set_field_replaces_a_list_written_at_the_keys_indentation() -> None:
     text = "---\ngithub:\n- a\n- b\nname: x\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
+    assert set_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
 
 
 def test_record_leaves_a_file_it_cannot_edit_safely_as_it_was(tmp_path: Path) -> None:
@@ -392,3 +395,260 @@ def test_record_leaves_a_file_it_cannot_edit_safely_as_it_was(tmp_path: Path) ->
     with pytest.raises(ItemError, match="laid out in a way write-back cannot edit"):
         WriteBack(tmp_path, {}).record(item, 9, "https://h/o/r/issues/9")
     assert file.read_text() == "---\n  name: x\n---\nbody\n"
+
+
+# --- pull: a status written back ----------------------------------------------------------------
+
+STAMP_AT = 1_767_323_045.0  # 2026-01-02T03:04:05Z
+
+
+def ccpm_item(file_status: str | None = "open", **kw: object) -> WorkItem:
+    return local_item(
+        path="epics/auth/12.md",
+        key="epics/auth/12.md",
+        layout=Layout.CCPM,
+        status=file_status,
+        **kw,
+    )
+
+
+def ccpm_file(tmp_path: Path, text: str) -> Path:
+    return write_file(tmp_path, "epics/auth/12.md", text)
+
+
+def write_file(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def test_set_status_closes_a_local_task_and_changes_only_its_status_line(tmp_path: Path) -> None:
+    file = make_local_tree(tmp_path)
+    file.write_text(LOCAL_TEXT.replace("id: task-001\n", "id: task-001\nstatus: pending\n"))
+    before = file.read_text()
+    assert WriteBack(tmp_path, {}).set_status(local_item(status="pending"), "completed")
+    assert file.read_text() == before.replace("status: pending", "status: completed")
+
+
+def test_set_status_stamps_ccpms_updated_field_in_its_format(tmp_path: Path) -> None:
+    text = (
+        "---\nname: Login\nstatus: open\ncreated: 2025-01-01T00:00:00Z\n"
+        "updated: 2025-01-01T00:00:00Z\n---\nx\n"
+    )
+    file = ccpm_file(tmp_path, text)
+    assert WriteBack(tmp_path, {}, clock=lambda: STAMP_AT).set_status(ccpm_item(), "closed")
+    assert file.read_text() == (
+        "---\nname: Login\nstatus: closed\ncreated: 2025-01-01T00:00:00Z\n"
+        "updated: 2026-01-02T03:04:05Z\n---\nx\n"
+    )
+
+
+def test_set_status_adds_no_updated_field_a_ccpm_file_lacks(tmp_path: Path) -> None:
+    file = ccpm_file(tmp_path, "---\nname: Login\nstatus: open\n---\nx\n")
+    WriteBack(tmp_path, {}, clock=lambda: STAMP_AT).set_status(ccpm_item(), "closed")
+    assert file.read_text() == "---\nname: Login\nstatus: closed\n---\nx\n"
+
+
+def test_set_status_leaves_a_local_files_updated_field_alone(tmp_path: Path) -> None:
+    # ClaudeAutoPM's local mode changes a status without stamping `updated`.
+    file = make_local_tree(tmp_path)
+    file.write_text("---\nid: task-001\nstatus: completed\nupdated: 2025-01-01\n---\nx\n")
+    WriteBack(tmp_path, {}, clock=lambda: STAMP_AT).set_status(
+        local_item(status="completed"), "in_progress"
+    )
+    assert (
+        file.read_text() == "---\nid: task-001\nstatus: in_progress\nupdated: 2025-01-01\n---\nx\n"
+    )
+
+
+def test_set_status_adds_a_missing_status_at_the_end_of_the_frontmatter(tmp_path: Path) -> None:
+    file = ccpm_file(tmp_path, "---\nname: Login\ngithub: https://h/o/r/issues/12\n---\nx\n")
+    assert WriteBack(tmp_path, {}).set_status(ccpm_item(None), "closed")
+    assert file.read_text() == (
+        "---\nname: Login\ngithub: https://h/o/r/issues/12\nstatus: closed\n---\nx\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "written"),
+    [
+        ("status: open   # waiting on design", "status: closed   # waiting on design"),
+        ("status: 'open' # quoted", "status: closed # quoted"),
+        ('status: "in progress"', "status: closed"),
+        ("status: open#1", "status: closed"),  # a `#` inside a plain value is not a comment
+    ],
+)
+def test_set_status_keeps_the_comment_of_a_one_line_status(
+    tmp_path: Path, line: str, written: str
+) -> None:
+    file = ccpm_file(tmp_path, f"---\nname: Login\n{line}\n---\nx\n")
+    now = parse_document(decode(file.read_bytes(), "x.md"), "x.md").fields["status"]
+    WriteBack(tmp_path, {}).set_status(ccpm_item(str(now)), "closed")
+    assert file.read_text() == f"---\nname: Login\n{written}\n---\nx\n"
+
+
+def test_set_status_replaces_a_block_value_as_a_whole(tmp_path: Path) -> None:
+    file = ccpm_file(tmp_path, "---\nstatus: >-\n  in\n  review\nname: Login\n---\nx\n")
+    WriteBack(tmp_path, {}).set_status(ccpm_item("in review"), "closed")
+    assert file.read_text() == "---\nstatus: closed\nname: Login\n---\nx\n"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xef\xbb\xbf---\r\nname: Login\r\nstatus: open\r\n---\r\nx\r\n",
+        b"---\rname: Login\rstatus: open\r---\rx\r",
+    ],
+    ids=["bom-crlf", "cr"],
+)
+def test_set_status_keeps_line_endings_and_bom(tmp_path: Path, raw: bytes) -> None:
+    file = ccpm_file(tmp_path, raw)
+    WriteBack(tmp_path, {}).set_status(ccpm_item(), "closed")
+    assert file.read_bytes() == raw.replace(b"status: open", b"status: closed")
+
+
+def test_set_status_keeps_the_files_mode(tmp_path: Path) -> None:
+    file = ccpm_file(tmp_path, "---\nname: Login\nstatus: open\n---\nx\n")
+    file.chmod(0o640)
+    WriteBack(tmp_path, {}).set_status(ccpm_item(), "closed")
+    assert file.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in file.parent.iterdir()] == ["12.md"]
+
+
+def test_set_status_is_a_no_op_when_the_file_says_it_already(tmp_path: Path) -> None:
+    file = ccpm_file(
+        tmp_path, "---\nname: Login\nstatus: closed\nupdated: 2025-01-01T00:00:00Z\n---\n"
+    )
+    before = file.stat().st_mtime_ns
+    assert not WriteBack(tmp_path, {}, clock=lambda: STAMP_AT).set_status(
+        ccpm_item("closed"), "closed"
+    )
+    assert file.stat().st_mtime_ns == before
+    assert "updated: 2025-01-01T00:00:00Z" in file.read_text()
+
+
+def test_set_status_leaves_a_status_changed_since_the_scan_alone(tmp_path: Path) -> None:
+    # The scan read `open`; a person has since written `blocked`: theirs stands.
+    file = ccpm_file(tmp_path, "---\nname: Login\nstatus: blocked\n---\nx\n")
+    with pytest.raises(ItemError, match="changed since the scan") as caught:
+        WriteBack(tmp_path, {}, workspace=tmp_path).set_status(
+            ccpm_item(lines={"status": 3}), "closed"
+        )
+    assert (caught.value.path, caught.value.line) == ("epics/auth/12.md", 3)
+    assert file.read_text() == "---\nname: Login\nstatus: blocked\n---\nx\n"
+
+
+def test_set_status_leaves_a_file_it_cannot_edit_safely_as_it_was(tmp_path: Path) -> None:
+    text = "---\n  name: Login\n  status: open\n---\nx\n"  # an indented block
+    file = ccpm_file(tmp_path, text)
+    with pytest.raises(ItemError, match="laid out in a way write-back cannot edit") as caught:
+        WriteBack(tmp_path, {}, workspace=tmp_path).set_status(ccpm_item(), "closed")
+    assert "could not write `status: closed` into the file" in caught.value.message
+    assert caught.value.key == "epics/auth/12.md"
+    assert file.read_text() == text
+
+
+def test_set_status_refuses_a_symlink_leading_out_of_the_workspace(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    outside = write_file(tmp_path, "outside.md", "---\nname: Login\nstatus: open\n---\n")
+    (workspace / "epics" / "auth").mkdir(parents=True)
+    (workspace / "epics" / "auth" / "12.md").symlink_to(outside)
+    with pytest.raises(ItemError, match="outside the workspace"):
+        WriteBack(workspace, {}, workspace=workspace).set_status(ccpm_item(), "closed")
+    assert outside.read_text() == "---\nname: Login\nstatus: open\n---\n"
+
+
+@pytest.mark.parametrize("value", ["Closed", "closed: yes", "done # x", "", "in progress"])
+def test_set_status_refuses_a_value_that_is_not_a_status_word(tmp_path: Path, value: str) -> None:
+    file = ccpm_file(tmp_path, "---\nname: Login\nstatus: open\n---\n")
+    with pytest.raises(ValueError, match="status is a lower-case word"):
+        WriteBack(tmp_path, {}).set_status(ccpm_item(), value)
+    assert file.read_text() == "---\nname: Login\nstatus: open\n---\n"
+
+
+_STATUS_LINES = [
+    "---",
+    "...",
+    "name: x",
+    "status: open",
+    "status: open  # note",
+    "status: 'a # b' # c",
+    'status: "x"',
+    "updated: 2025-01-01T00:00:00Z",
+    "  more",
+    "- item",
+    "",
+    "# h",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_STATUS_LINES), max_size=9), st.sampled_from(["\n", "\r\n"]))
+def test_a_status_set_reads_back_as_the_file_plus_the_status(
+    lines: list[str], newline: str
+) -> None:
+    text = newline.join(lines) + (newline if lines else "")
+    try:
+        before = parse_document(decode(text.encode(), "x.md"), "x.md")
+    except ItemError:
+        return  # unclosed or not YAML: the item fails at scan, write-back never runs
+    updated = set_field(text, "status", "closed")
+    after = parse_document(decode(updated.encode(), "x.md"), "x.md")
+    assert after.fields["status"] == "closed"
+    assert after.body == before.body
+    assert {k: v for k, v in after.fields.items() if k != "status"} == {
+        k: v for k, v in before.fields.items() if k != "status"
+    }
+    # Comments survive where the status was one line: the text around them never changes.
+    assert updated.count("# note") >= text.count("status: open  # note")
+
+
+def test_set_field_with_add_false_leaves_a_missing_field_missing() -> None:
+    assert set_field("---\nname: x\n---\n", "updated", "t", add=False) == "---\nname: x\n---\n"
+    assert set_field("# T\n", "updated", "t", add=False) == "# T\n"
+
+
+@pytest.mark.parametrize("state", ["closed", "open"])
+def test_a_pulled_file_scans_and_renders_as_the_state_it_was_pulled_from(
+    tree: Tree, state: str
+) -> None:
+    start = "completed" if state == "open" else "pending"
+    tree.item(".claude/prds/prd-001-a.md", {"id": "prd-001", "title": "A", "status": start})
+    tree.item(".claude/prds/login.md", {"name": "Login", "status": start, "updated": "x"})
+    base = tree.root / ".claude"
+    writer = WriteBack(base, {}, workspace=tree.root, clock=lambda: STAMP_AT)
+    for item in scan(base, workspace=tree.root).items:
+        word = pulled_status(item, state)
+        assert word is not None
+        assert writer.set_status(item, word)
+    rescanned = scan(base, workspace=tree.root)
+    assert not rescanned.errors
+    assert {render(i, {}).state for i in rescanned.items} == {state}
+    assert {i.layout for i in rescanned.items} == {Layout.LOCAL, Layout.CCPM}
+
+
+def test_two_items_sharing_one_file_through_symlinks_keep_both_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While one write of the file is under way, a write of another item that is a symlink to
+    # the same file starts: it must wait and edit the first write's result, not the old text.
+    real = ccpm_file(tmp_path, "---\nname: Login\nstatus: open\ngithub: x\n---\n")
+    (tmp_path / "epics" / "auth" / "13.md").symlink_to(real)
+    writer = WriteBack(tmp_path, {}, workspace=tmp_path)
+    where = "epics/auth/13.md"
+    other = local_item(path=where, key=where, layout=Layout.CCPM, link_url="x")
+    real_write = atomic_write
+    second: list[threading.Thread] = []
+
+    def first_write_lets_the_second_start(path: Path, data: bytes) -> None:
+        if not second:
+            second.append(threading.Thread(target=writer.record, args=(other, 9, "u9")))
+            second[0].start()
+            second[0].join(timeout=0.5)  # returns at once when the second write is not held
+        real_write(path, data)
+
+    monkeypatch.setattr("batchsync.writeback.atomic_write", first_write_lets_the_second_start)
+    writer.set_status(ccpm_item(), "closed")
+    second[0].join()
+    assert real.read_text() == "---\nname: Login\nstatus: closed\ngithub: u9\n---\n"
