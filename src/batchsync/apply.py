@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from batchsync.errors import (
     ApiError,
@@ -34,7 +34,10 @@ from batchsync.results import ItemAction
 from batchsync.subissues import LinkClient, LinkError, SubIssueLinks
 from batchsync.writeback import WriteBack
 
-__all__ = ["Applier", "Done", "IssueClient"]
+__all__ = ["Applier", "Done", "IssueClient", "Resend"]
+
+# ``retry.RetryPolicy.resend``: send a write; on a lost answer, look for it before a resend.
+Resend = Callable[[Callable[[], Any], Callable[[], Any]], tuple[Any, bool]]
 
 
 class IssueClient(LinkClient, Protocol):
@@ -112,7 +115,7 @@ class Applier:
         numbers: Mapping[str, int],
         *,
         high_water: int,
-        attempts: int,
+        resend: Resend,
         write_back: WriteBack | None,
         warn: Callable[[str], None],
     ) -> None:
@@ -120,7 +123,7 @@ class Applier:
         self._links = links
         self._numbers = dict(numbers)
         self._high_water = high_water
-        self._attempts = max(1, attempts)
+        self._resend = resend
         self._write_back = write_back
         self._warn = warn
         self._lock = threading.Lock()
@@ -274,27 +277,24 @@ class Applier:
     def _create_once(
         self, key: str, sent: RenderedIssue, parent: int | None
     ) -> tuple[RemoteIssue, bool]:
-        lost: UncertainWriteError | None = None
-        for _ in range(self._attempts):
+        """Create, exactly once: a lost answer is looked for by its marker before a resend."""
+        floor = [0]  # every issue up to here existed before the send that was lost
+
+        def send() -> RemoteIssue:
             with self._lock:
-                floor = self._high_water  # every issue up to here existed before this send
-            try:
-                issue = self._client.create_issue(
-                    sent.title, sent.body, sent.labels, **({"parent": parent} if parent else {})
-                )
-            except UncertainWriteError as exc:
-                lost = exc
-                found = self._client.find_created(lambda i: i.marker_key == key, above=floor)
-                if found is None:
-                    continue  # GitHub did not act on it: sending again makes no duplicate
-                self._saw(found)
-                if parent is not None and not found.parent_known:
-                    found = self._client.get_issue(found.number) or found  # the link's fact
-                return found, True
-            self._saw(issue)
-            return issue, False
-        assert lost is not None
-        raise lost
+                floor[0] = self._high_water
+            extra = {"parent": parent} if parent is not None else {}
+            return self._client.create_issue(sent.title, sent.body, sent.labels, **extra)
+
+        def recover() -> RemoteIssue | None:
+            found = self._client.find_created(lambda i: i.marker_key == key, above=floor[0])
+            if found is not None and parent is not None and not found.parent_known:
+                found = self._client.get_issue(found.number) or found  # the link's fact
+            return found
+
+        issue, recovered = self._resend(send, recover)
+        self._saw(issue)
+        return issue, recovered
 
     def _saw(self, issue: RemoteIssue) -> None:
         with self._lock:

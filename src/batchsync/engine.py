@@ -31,6 +31,7 @@ from batchsync.plan import (
     waves,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
+from batchsync.retry import RetryPolicy
 from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks
 from batchsync.writeback import WriteBack
 
@@ -86,7 +87,6 @@ class EngineOptions:
     close_removed: bool = defaults.CLOSE_REMOVED
     max_close: int = defaults.MAX_CLOSE
     all_kinds: bool = True  # closing removed items needs a scan of every kind
-    create_attempts: int = defaults.MAX_RETRIES + 1  # sends of a create whose answer is lost
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
 
@@ -101,8 +101,11 @@ class Engine:
         options: EngineOptions,
         *,
         write_back: WriteBack | None = None,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._client = client
+        gate = getattr(processor, "gate", None)  # the run's one policy lives in its gate
+        self._policy = policy or getattr(gate, "policy", None) or RetryPolicy()
         self._processor = processor
         self._opts = options
         self._write_back = None if options.dry_run else write_back
@@ -205,7 +208,7 @@ class Engine:
             self._client,
             {n: index.children_of(n) for n in index.by_number},
             enabled=self._opts.sub_issues,
-            attempts=self._opts.create_attempts,
+            resend=self._policy.resend,
             warn=self._warn,
         )
         return Applier(
@@ -213,7 +216,7 @@ class Engine:
             links,
             planned.numbers,
             high_water=index.max_number,
-            attempts=self._opts.create_attempts,
+            resend=self._policy.resend,
             write_back=self._write_back,
             warn=self._warn,
         )

@@ -78,7 +78,7 @@ class SubIssueLinks:
         counts: Mapping[int, int],
         *,
         enabled: bool,
-        attempts: int,
+        resend: Callable[[Callable[[], bool], Callable[[], bool | None]], tuple[bool, bool]],
         warn: Callable[[str], None],
     ) -> None:
         self._client = client
@@ -87,7 +87,7 @@ class SubIssueLinks:
         self._reading: dict[int, threading.Lock] = {}  # parent -> held while its list is read
         self._lock = threading.Lock()
         self._on = enabled
-        self._attempts = max(1, attempts)
+        self._resend = resend  # ``retry.RetryPolicy.resend``
         self._warn = warn
 
     @property
@@ -180,20 +180,20 @@ class SubIssueLinks:
             )
 
     def _send(self, issue: RemoteIssue, parent: int, *, replace: bool) -> None:
-        lost: UncertainWriteError | None = None
-        for _ in range(self._attempts):
+        """Link once: a lost answer, or GitHub's 422 for a child already linked, is settled by
+        reading the child's parent."""
+
+        def send() -> bool:
             try:
                 self._client.add_sub_issue(parent, issue.id, replace_parent=replace)
-                return
-            except UncertainWriteError as exc:
-                lost = exc
-                if self._client.get_parent(issue.number) == parent:
-                    return  # the link was made; only its answer was lost
             except ValidationFailed:
                 # GitHub's 422 for a child already under this parent (or under another one):
                 # the child's parent, read now, says which.
-                if self._client.get_parent(issue.number) == parent:
-                    return
-                raise
-        assert lost is not None
-        raise lost
+                if self._client.get_parent(issue.number) != parent:
+                    raise
+            return True
+
+        def recover() -> bool | None:
+            return True if self._client.get_parent(issue.number) == parent else None
+
+        self._resend(send, recover)

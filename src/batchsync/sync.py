@@ -63,7 +63,6 @@ def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOp
         close_removed=settings.close_removed,
         max_close=settings.max_close,
         all_kinds=settings.item_type is ItemType.ALL,
-        create_attempts=settings.max_retries + 1,
         path_prefix=_path_prefix(base, settings.workspace),
         trusted_authors=settings.trusted_logins(),
     )

@@ -20,8 +20,10 @@ from batchsync.errors import (
     UncertainWriteError,
 )
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
+from batchsync.ratelimit import Limits
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
+from batchsync.retry import RetryPolicy
 from batchsync.writeback import WriteBack
 
 
@@ -171,7 +173,9 @@ def test_create_that_was_not_applied_is_sent_again_once() -> None:
 
 def test_create_lost_every_time_fails_the_item_after_the_attempts() -> None:
     gh = FakeGitHub(fail_creates=[True] * 10)
-    result = run(gh, tree()[:1], create_attempts=3)
+    policy = RetryPolicy(Limits(max_retries=2))
+    engine = Engine(gh, SerialProcessor(), EngineOptions(repo="o/r"), policy=policy)
+    result = engine.execute(ScanResult(items=tuple(tree()[:1])))
     assert [c[0] for c in gh.calls].count("create_issue") == 3
     assert result.outcomes[0].action is ItemAction.FAILED
     assert "outcome unknown" in (result.outcomes[0].error or "")

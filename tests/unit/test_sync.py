@@ -69,7 +69,6 @@ def test_every_layer_has_the_settings_defaults(tmp_path: Path) -> None:
         settings.close_removed,
         settings.max_close,
     )
-    assert options.create_attempts == settings.max_retries + 1
     assert (plan_options.close_removed, plan_options.max_close) == (
         settings.close_removed,
         settings.max_close,
