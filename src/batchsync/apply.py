@@ -12,6 +12,7 @@ one, which finds every issue it made by its marker.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ _DONE = {
     PlanAction.ADOPT: ItemAction.UPDATED,
     PlanAction.UNCHANGED: ItemAction.UNCHANGED,
     PlanAction.CLOSE: ItemAction.CLOSED,
+    PlanAction.PULL: ItemAction.PULLED,
 }
 
 
@@ -118,6 +120,7 @@ class Applier:
         resend: Resend,
         write_back: WriteBack | None,
         warn: Callable[[str], None],
+        puller: WriteBack | None = None,
     ) -> None:
         self._client = client
         self._links = links
@@ -125,6 +128,7 @@ class Applier:
         self._high_water = high_water
         self._resend = resend
         self._write_back = write_back
+        self._puller = puller  # the file writer of a pull (two-way status)
         self._warn = warn
         self._lock = threading.Lock()
         self._written: dict[str, tuple[RemoteIssue, str]] = {}  # key -> (issue, hash sent)
@@ -159,7 +163,10 @@ class Applier:
             return step.rendered
         with self._lock:
             numbers = dict(self._numbers)
-        return render(step.item, numbers)
+        item = step.item
+        if step.pulled is not None:
+            item = dataclasses.replace(item, status=step.pulled)
+        return render(item, numbers)
 
     def _write(
         self, step: PlannedAction, rendered: RenderedIssue
@@ -169,6 +176,12 @@ class Applier:
         if step.action is PlanAction.CREATE:
             return self._create(step, rendered)
         assert before is not None
+        if step.action is PlanAction.PULL:
+            self._pull(step)
+            if before.marker_hash == rendered.content_hash:
+                return before, reason, before
+            # the body shows the status too: written once, so the next run has nothing to do
+            return self._update(before, rendered), reason, before
         if step.action is PlanAction.UNCHANGED:
             return before, reason, before
         if step.action is PlanAction.UPDATE and before.marker_hash == rendered.content_hash:
@@ -180,6 +193,14 @@ class Applier:
                 "batchsync marker; the marker is restored (no duplicate was made)"
             )
         return issue, reason, before
+
+    def _pull(self, step: PlannedAction) -> None:
+        """Write the pulled status into the item's file (the one frontmatter writer)."""
+        assert step.item is not None
+        assert step.pulled is not None
+        if self._puller is None:
+            raise ItemError(step.item.path, None, "pull needs the files to be writable")
+        self._puller.set_status(step.item, step.pulled)
 
     def _finish(
         self,

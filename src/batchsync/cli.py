@@ -49,6 +49,7 @@ SYNC_FLAGS: tuple[tuple[str, str], ...] = (
     ("--write-back", "write_back"),
     ("--close-removed", "close_removed"),
     ("--max-close", "max_close"),
+    ("--pull", "pull"),
     ("--sub-issues", "sub_issues"),
     ("--results-file", "results_file"),
     ("--trusted-authors", "trusted_authors"),

@@ -102,6 +102,7 @@ SOURCES: Mapping[str, _Source] = {
     "time_budget": _input("time-budget", "minutes, more than 0"),
     "write_back": _input("write-back", _BOOL),
     "close_removed": _input("close-removed", _BOOL),
+    "pull": _input("pull", _BOOL),
     "max_close": _input("max-close", "a whole number, 0 or more"),
     "sub_issues": _input("sub-issues", _BOOL),
     "results_file": _input("results-file", "a file path"),
@@ -172,6 +173,9 @@ class Settings(BaseSettings):
         defaults.CLOSE_REMOVED, description="close issues whose file was removed"
     )
     max_close: int = Field(defaults.MAX_CLOSE, ge=0, description="most issues one run may close")
+    pull: Flag = Field(
+        defaults.PULL, description="write a close or reopen made on GitHub into the item's status"
+    )
     sub_issues: Flag = Field(defaults.SUB_ISSUES, description="link the hierarchy with sub-issues")
     results_file: Path | None = Field(
         None,

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_CONCURRENT",
     "MAX_RETRIES",
     "PATH",
+    "PULL",
     "RATE_LIMIT_THRESHOLD",
     "RETRY_DELAY",
     "SUB_ISSUES",
@@ -36,4 +37,5 @@ CREATES_PER_HOUR = 500
 TIME_BUDGET = 300.0  # minutes a run may take (a job's limit is 360)
 SUB_ISSUES = True  # link the hierarchy with sub-issues
 CLOSE_REMOVED = False  # closing issues whose file was removed is opt-in
+PULL = False  # writing GitHub's open/closed state back into the files is opt-in
 MAX_CLOSE = 10  # most issues one run may close

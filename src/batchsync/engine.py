@@ -53,6 +53,7 @@ _PLANNED = {
     PlanAction.ADOPT: ItemAction.PLANNED_UPDATE,
     PlanAction.UNCHANGED: ItemAction.UNCHANGED,
     PlanAction.CLOSE: ItemAction.PLANNED_CLOSE,
+    PlanAction.PULL: ItemAction.PLANNED_PULL,
     PlanAction.SKIP: ItemAction.FAILED,
 }
 
@@ -89,6 +90,7 @@ class EngineOptions:
     all_kinds: bool = True  # closing removed items needs a scan of every kind
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
+    pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
 
 
 class Engine:
@@ -102,6 +104,7 @@ class Engine:
         *,
         write_back: WriteBack | None = None,
         policy: RetryPolicy | None = None,
+        puller: WriteBack | None = None,
     ) -> None:
         self._client = client
         gate = getattr(processor, "gate", None)  # the run's one policy lives in its gate
@@ -109,6 +112,7 @@ class Engine:
         self._processor = processor
         self._opts = options
         self._write_back = None if options.dry_run else write_back
+        self._puller = None if options.dry_run else puller
         self._lock = threading.Lock()
         self._index = RemoteIndex()
         self._plan = Plan()
@@ -170,6 +174,7 @@ class Engine:
             close_removed=self._opts.close_removed,
             max_close=self._opts.max_close,
             all_kinds=self._opts.all_kinds,
+            pull=self._opts.pull,
         )
         self._plan = plan(scanned, index, options)
         self._warnings.extend(self._plan.warnings)
@@ -219,6 +224,7 @@ class Engine:
             resend=self._policy.resend,
             write_back=self._write_back,
             warn=self._warn,
+            puller=self._puller,
         )
 
     def _apply_items(

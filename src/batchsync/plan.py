@@ -33,6 +33,7 @@ from batchsync import defaults
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.ownership import Trust, title_matches
+from batchsync.pull import Verdict, three_way
 from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, is_managed_label, render
 
@@ -322,6 +323,7 @@ class PlanAction(enum.StrEnum):
     ADOPT = "adopt"  # an update that gives an issue the item's marker (a link, a take-back)
     UNCHANGED = "unchanged"
     CLOSE = "close"
+    PULL = "pull"  # GitHub's close or reopen goes into the file's status (two-way)
     SKIP = "skip"  # the item cannot be synced as it stands: its reason says what to fix
 
 
@@ -352,6 +354,7 @@ class PlannedAction:
     line: int | None = None  # for a skip: the line of the file to fix
     after: tuple[str, ...] = ()  # items created in this run that its body names (filled in)
     via: str = ""  # how the issue was found (``Claim.via``): "takeback" is reported when done
+    pulled: str | None = None  # for a pull: the status word written into the file
 
     @property
     def summary(self) -> str:
@@ -389,6 +392,7 @@ class PlanOptions:
     close_removed: bool = defaults.CLOSE_REMOVED
     max_close: int = defaults.MAX_CLOSE
     all_kinds: bool = True  # closing removed items needs a scan of every kind
+    pull: bool = defaults.PULL  # two-way status (``pull.three_way``)
 
 
 @dataclass(frozen=True)
@@ -444,7 +448,7 @@ def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = 
     claims = claim_all(index, items)
     numbers = {key: issue.number for key, issue in index.by_key.items()}
     numbers.update({k: c.issue.number for k, c in claims.items() if c.issue is not None})
-    steps, order, followups = _ordered_steps(items, claims, numbers)
+    steps, order, followups = _ordered_steps(items, claims, numbers, pull=options.pull)
     base = Plan(steps, (), claims, order=order, followups=followups, numbers=numbers)
     if not options.close_removed:
         return base
@@ -456,10 +460,14 @@ def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = 
 
 
 def _ordered_steps(
-    items: Sequence[WorkItem], claims: Mapping[str, Claim], numbers: Mapping[str, int]
+    items: Sequence[WorkItem],
+    claims: Mapping[str, Claim],
+    numbers: Mapping[str, int],
+    *,
+    pull: bool = False,
 ) -> tuple[tuple[PlannedAction, ...], tuple[tuple[str, ...], ...], tuple[PlannedAction, ...]]:
     """Each item's step, the waves they run in, and the follow-ups that complete references."""
-    first = [_step(item, claims[item.key], numbers) for item in items]
+    first = [_step(item, claims[item.key], numbers, pull=pull) for item in items]
     created = {s.key for s in first if s.action is PlanAction.CREATE}
     order = tuple(tuple(i.key for i in wave) for wave in waves(items))
     wave_of = {key: n for n, wave in enumerate(order) for key in wave}
@@ -542,7 +550,9 @@ def _closes(
     )
 
 
-def _step(item: WorkItem, claim: Claim, numbers: Mapping[str, int]) -> PlannedAction:
+def _step(
+    item: WorkItem, claim: Claim, numbers: Mapping[str, int], *, pull: bool = False
+) -> PlannedAction:
     if claim.refused is not None:
         return PlannedAction(PlanAction.SKIP, claim.refused, item, line=link_line(item))
     try:
@@ -550,10 +560,38 @@ def _step(item: WorkItem, claim: Claim, numbers: Mapping[str, int]) -> PlannedAc
     except ItemError as exc:
         return PlannedAction(PlanAction.SKIP, exc.message, item, line=exc.line)
     step = decide(item, claim.issue, rendered, via=claim.via)
+    if pull and claim.via == "marker" and claim.issue is not None:
+        step = _two_way(step, claim.issue, rendered, numbers)
     if item.parent_key is None:
         return step
     parent = ParentRef(item.parent_key, numbers.get(item.parent_key))
     return dataclasses.replace(step, parent=parent)
+
+
+def _two_way(
+    step: PlannedAction, issue: RemoteIssue, rendered: RenderedIssue, numbers: Mapping[str, int]
+) -> PlannedAction:
+    """The step once GitHub's side of the state is heard (``pull.three_way``)."""
+    assert step.item is not None
+    found = three_way(step.item, issue, rendered, numbers)
+    moved = "closed" if issue.state == "closed" else "reopened"
+    if found.verdict is Verdict.PULL:
+        why = (
+            f"#{issue.number} was {moved} on GitHub since batchsync wrote it: "
+            f"status '{found.word}' is written to the file"
+        )
+        return dataclasses.replace(
+            step, action=PlanAction.PULL, reason=why, rendered=found.rendered, pulled=found.word
+        )
+    if found.verdict is Verdict.CONFLICT:
+        why = (
+            f"conflict: the file's status changed from {found.written or '(none)'!r} to "
+            f"{step.item.status!r} and #{issue.number} was {moved} on GitHub since batchsync "
+            "wrote it; nothing was written on either side: set `status` to the state it "
+            "should have, or reopen or close the issue to match the file"
+        )
+        return PlannedAction(PlanAction.SKIP, why, step.item, line=step.item.line_of("status"))
+    return step
 
 
 def _parents(steps: Sequence[PlannedAction], created: Container[str]) -> list[PlannedAction]:

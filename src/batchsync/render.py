@@ -37,10 +37,12 @@ __all__ = [
     "close_comment",
     "format_marker",
     "is_managed_label",
+    "issue_hash",
     "parse_marker",
     "render",
     "restate",
     "strip_marker",
+    "written_status",
 ]
 
 # GitHub's limits on what an issue may hold, checked on the rendered issue (docs/formats.md
@@ -51,6 +53,7 @@ LABEL_LIMIT = 50  # characters of a label name: 422 "name is too long (maximum i
 LABELS_LIMIT = 100  # labels on one issue: 422 "Issues cannot have more than 100 labels"
 KIND_LABELS = frozenset(k.value for k in Kind)
 PRIORITY_PREFIX = "priority:"
+_STATUS_LINE = "- **Status:** "  # the first metadata line when the item has a status
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,7 @@ def _meta(item: WorkItem, numbers: Mapping[str, int]) -> list[str]:
     """The metadata lines above the body: status, priority, parent, estimate, dependencies."""
     meta: list[str] = []
     if item.status:
-        meta.append(f"- **Status:** {_one_line(item.status)}")
+        meta.append(_STATUS_LINE + _one_line(item.status))
     if item.priority:
         meta.append(f"- **Priority:** {_one_line(item.priority)}")
     if item.parent_key:
@@ -252,3 +255,22 @@ def close_comment(key: str) -> str:
         f"Closed as not planned by batchsync: the work item `{key}` no longer exists in "
         "the synced tree."
     )
+
+
+def written_status(body: str) -> str | None:
+    """The status an issue body batchsync wrote shows in its metadata, or None when it has none.
+
+    Only the metadata block (above the first ``---`` line) is read, so a person's text in the
+    body can never be taken for it.
+    """
+    for line in body.split("\n"):
+        if line == "---":
+            return None
+        if line.startswith(_STATUS_LINE):
+            return line[len(_STATUS_LINE) :].rstrip("\r")
+    return None
+
+
+def issue_hash(title: str, body: str, labels: tuple[str, ...], state: str) -> str:
+    """The marker hash of an issue holding exactly this title, body, labels and state."""
+    return _hash(title, strip_marker(body), labels, state)

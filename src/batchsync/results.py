@@ -18,11 +18,13 @@ class ItemAction(enum.StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     CLOSED = "closed"
+    PULLED = "pulled"  # GitHub's close or reopen was written into the file
     FAILED = "failed"
     NOT_DONE = "not-done"  # the time budget ran out first; the next run picks it up
     PLANNED_CREATE = "would-create"
     PLANNED_UPDATE = "would-update"
     PLANNED_CLOSE = "would-close"
+    PLANNED_PULL = "would-pull"
 
     @property
     def succeeded(self) -> bool:

@@ -65,6 +65,7 @@ def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOp
         all_kinds=settings.item_type is ItemType.ALL,
         path_prefix=_path_prefix(base, settings.workspace),
         trusted_authors=settings.trusted_logins(),
+        pull=settings.pull,
     )
 
 
@@ -120,11 +121,18 @@ def run(
             processor.gate,
             pool_size=processor.max_concurrent,
         )
-    write_back = None
-    if settings.write_back and not settings.dry_run:
-        write_back = WriteBack(base, scanned.sync_map, workspace=settings.workspace.resolve())
+    files = None
+    if (settings.write_back or settings.pull) and not settings.dry_run:
+        files = WriteBack(base, scanned.sync_map, workspace=settings.workspace.resolve())
     options = _engine_options(settings, base, settings.repository)
-    result = Engine(client, processor, options, write_back=write_back).execute(scanned, on_progress)
+    engine = Engine(
+        client,
+        processor,
+        options,
+        write_back=files if settings.write_back else None,
+        puller=files if settings.pull else None,
+    )
+    result = engine.execute(scanned, on_progress)
     return dataclasses.replace(
         result,
         duration=clock() - start,
