@@ -1,7 +1,8 @@
 """The adapter's "blocked by" methods against the emulator, with and without the dependencies API.
 
-Every test runs twice (``EMULATOR_VARIANTS``): against a server with GitHub's issue dependencies
-and against one without them (an older GHES), where the same calls are a typed ``NotFoundError``.
+Every test taking ``emu`` runs twice (``EMULATOR_VARIANTS``): against a server with GitHub's
+issue dependencies and against one without them (an older GHES), where the same calls are a
+typed ``NotFoundError``. The others need the API and build their emulator themselves.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def served(emu: Emulator) -> bool:
     return emu.service.store.dependencies
 
 
+def with_dependencies(**options: object) -> Emulator:
+    """An emulator with the dependencies API (its default), REPO and TOKEN; not started."""
+    emu = Emulator(**{"limits": "off", **options})  # type: ignore[arg-type]
+    emu.add_token(TOKEN)
+    emu.add_repo(REPO)
+    return emu
+
+
 def test_a_blocker_is_added_read_and_removed(emu: Emulator) -> None:
     (blocked, _), (blocker, blocker_id), _ = seeded(emu)
     github = client(emu)
@@ -64,17 +73,16 @@ def test_the_listing_carries_the_count_only_where_the_api_is(emu: Emulator) -> N
     assert totals == ({1: 1, 2: 0, 3: 0} if served(emu) else {1: None, 2: None, 3: None})
 
 
-def test_every_blocker_is_read_across_pages(emu: Emulator) -> None:
-    if not served(emu):
-        pytest.skip("no dependencies API: nothing to page")
-    issues = seeded(emu, 104)
-    github = client(emu)
-    emu.service.store.blocked_by_limit = 200
-    for _, blocker_id in issues[1:103]:
-        github.add_blocked_by(1, blocker_id)
-    found = github.blocked_by(1)
-    assert [b.number for b in found] == list(range(2, 104))
-    assert emu.stats.count("GET", BLOCKED_BY) == 2
+def test_every_blocker_is_read_across_pages() -> None:
+    with with_dependencies() as emu:
+        issues = seeded(emu, 104)
+        github = client(emu)
+        emu.service.store.blocked_by_limit = 200
+        for _, blocker_id in issues[1:103]:
+            github.add_blocked_by(1, blocker_id)
+        found = github.blocked_by(1)
+        assert [b.number for b in found] == list(range(2, 104))
+        assert emu.stats.count("GET", BLOCKED_BY) == 2
 
 
 @pytest.mark.parametrize("which", ["itself", "twice", "unknown id"])
@@ -88,15 +96,14 @@ def test_a_refused_dependency_is_a_validation_failure(emu: Emulator, which: str)
         github.add_blocked_by(blocked, target)
 
 
-def test_a_blocker_in_another_repository_is_placed_there(emu: Emulator) -> None:
-    if not served(emu):
-        pytest.skip("no dependencies API")
-    other = emu.add_repo("octo/elsewhere")
-    far = other.issue(other.add_issue("far away"))
-    ((blocked, _),) = seeded(emu, 1)
-    github = client(emu)
-    github.add_blocked_by(blocked, far.id)
-    assert github.blocked_by(blocked) == [Blocker(1, far.id, "octo/elsewhere", False)]
+def test_a_blocker_in_another_repository_is_placed_there() -> None:
+    with with_dependencies() as emu:
+        other = emu.add_repo("octo/elsewhere")
+        far = other.issue(other.add_issue("far away"))
+        ((blocked, _),) = seeded(emu, 1)
+        github = client(emu)
+        github.add_blocked_by(blocked, far.id)
+        assert github.blocked_by(blocked) == [Blocker(1, far.id, "octo/elsewhere", False)]
 
 
 @pytest.mark.parametrize(("budget", "refusals"), [(2, 0), (0, 1)])
@@ -104,9 +111,7 @@ def test_dependency_writes_are_content_creation_on_both_sides(budget: int, refus
     # the server allows 2 content creations a minute: a client counting them too waits a
     # minute before the third write; one that does not is refused once (then waits and retries)
     clock = ManualClock(1_800_000_000.0)
-    with Emulator(clock=clock, limits=LimitConfig.github(creates_per_minute=2)) as emu:
-        emu.add_token(TOKEN)
-        emu.add_repo(REPO)
+    with with_dependencies(clock=clock, limits=LimitConfig.github(creates_per_minute=2)) as emu:
         issues = seeded(emu)
         limits = Limits(write_interval=0, creates_per_minute=budget, retry_delay=0)
         github = client(emu, limits)
