@@ -9,6 +9,7 @@ no throttling of its own: one retry layer, the gate's, decides
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import queue
 import re
@@ -24,20 +25,32 @@ from batchsync.errors import (
     ApiError,
     ForbiddenError,
     NotFoundError,
+    ServerError,
     TransportError,
+    UncertainWriteError,
     error_from_response,
 )
 from batchsync.github_graphql import GraphQLCreator, NoParentField
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login, viewer_login
 from batchsync.ratelimit import Op
-from batchsync.remote import MAX_ISSUE_NUMBER, RemoteIssue, bounded_number
+from batchsync.remote import MAX_ISSUE_NUMBER, Blocker, RemoteIssue, bounded_number
 
-__all__ = ["DEFAULT_TIMEOUT", "GateLike", "GitHubClient", "RemoteIssue", "issue_from_json"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "NO_TYPE",
+    "Blocker",
+    "GateLike",
+    "GitHubClient",
+    "RemoteIssue",
+    "issue_from_json",
+]
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 30  # seconds; GitHub itself gives up on a request after 10 s
 PAGE_SIZE = 100
 SUB_ISSUE_PAGES = 5  # GitHub's 100 sub-issues a parent fit on one page
+DEPENDENCY_PAGES = 10  # 1,000 blockers: GitHub documents no limit per issue
+NO_TYPE = ""  # ``update_issue(issue_type=NO_TYPE)`` takes the type off (GitHub's ``type: null``)
 _NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
@@ -80,6 +93,19 @@ def _whole(value: object, maximum: int) -> int | None:
     return None
 
 
+def _type_name(raw: object) -> str | None:
+    """The name in an answer's ``type`` object; None for null or an object without one."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def _count(raw: object, key: str) -> int | None:
+    """A whole, non-negative count from a summary object; None when absent or not one."""
+    value = raw.get(key) if isinstance(raw, dict) else None
+    usable = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if usable else None
+
+
 def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
     """Reduce one issue JSON object to a ``RemoteIssue``.
 
@@ -112,6 +138,10 @@ def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
         # a login is shown in messages: anything that is not one is no author at all
         author=login if isinstance(login, str) and valid_login(login) else "",
         author_association=association if isinstance(association, str) else "",
+        # ``type`` is sent only where the repository has issue types: absence is no fact
+        issue_type=_type_name(data.get("type")),
+        type_known="type" in data,
+        blocked_by_total=_count(data.get("issue_dependencies_summary"), "total_blocked_by"),
     )
 
 
@@ -120,7 +150,9 @@ def _error_strings(data: object) -> tuple[str, ...]:
     out: list[str] = []
     for err in raw if isinstance(raw, list) else []:
         if isinstance(err, dict):
-            out.append(str(err.get("message") or err.get("code") or err))
+            # without a message, the field and code name the refusal ("type invalid")
+            named = " ".join(str(err[k]) for k in ("field", "code") if err.get(k))
+            out.append(str(err.get("message") or named or err))
         else:
             out.append(str(err))
     return tuple(out)
@@ -301,30 +333,47 @@ class GitHubClient:
         return issue_from_json(data), headers
 
     def create_issue(
-        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+        self,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        *,
+        parent: int | None = None,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         """Create an open issue with its labels (and under ``parent``) in the same request.
 
         Through GraphQL when the server has it: the answer's ``parent_number`` equals
         ``parent`` when the link was made in that request. Otherwise REST, with no link (also
         for the first create naming a label that does not exist yet: GitHub creates it then).
+        ``issue_type`` (a type's name) goes in a REST create itself; GitHub's public GraphQL
+        schema has no ``issueTypeId``, so a GraphQL create is followed by one PATCH setting it
+        (``_typed``), and a new issue without a parent takes REST (one request, not two).
         """
+        if issue_type and parent is None:
+            return self._create_rest(title, body, labels, issue_type)
         creator = self._graphql
         if creator is not None and creator.available():
             if creator.needs_rest(labels):
                 try:
-                    return self._create_rest(title, body, labels)
+                    return self._create_rest(title, body, labels, issue_type)
                 finally:
                     creator.settled(labels)
             try:
-                return creator.create(title, body, labels, parent)
+                created = creator.create(title, body, labels, parent)
             except NoParentField:
                 creator.off("the server's CreateIssueInput has no parentIssueId")
-        return self._create_rest(title, body, labels)
+            else:
+                return self._typed(created, issue_type)
+        return self._create_rest(title, body, labels, issue_type)
 
-    def _create_rest(self, title: str, body: str, labels: tuple[str, ...]) -> RemoteIssue:
+    def _create_rest(
+        self, title: str, body: str, labels: tuple[str, ...], issue_type: str | None = None
+    ) -> RemoteIssue:
         """``POST .../issues``; GitHub creates the labels it names that do not exist yet."""
-        payload = {"title": title, "body": body, "labels": list(labels)}
+        payload: dict[str, Any] = {"title": title, "body": body, "labels": list(labels)}
+        if issue_type:
+            payload["type"] = issue_type
         return self.gate.call(
             Op.CREATE, lambda: self._issue("POST", f"{self._repo_path}/issues", payload)
         )
@@ -338,13 +387,19 @@ class GitHubClient:
         labels: tuple[str, ...] | None = None,
         state: str | None = None,
         state_reason: str | None = None,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
-        """Change an issue in one PATCH (only the fields given); labels replace the whole set."""
+        """Change an issue in one PATCH (only the fields given); labels replace the whole set.
+
+        ``issue_type``: a type's name, or ``NO_TYPE`` to take the type off.
+        """
         fields: dict[str, Any] = {"title": title, "body": body, "state": state}
         fields["state_reason"] = state_reason
         payload = {k: v for k, v in fields.items() if v is not None}
         if labels is not None:
             payload["labels"] = list(labels)
+        if issue_type is not None:
+            payload["type"] = issue_type or None
         return self.gate.call(
             Op.WRITE, lambda: self._issue("PATCH", f"{self._repo_path}/issues/{number}", payload)
         )
@@ -431,3 +486,175 @@ class GitHubClient:
         """Comment on an issue."""
         url = f"{self._repo_path}/issues/{number}/comments"
         self.gate.call(Op.CREATE, lambda: (None, self._send("POST", url, body={"body": body})[1]))
+
+    # ---- issue types and dependencies ----------------------------------------------------
+
+    def _typed(self, created: RemoteIssue, issue_type: str | None) -> RemoteIssue:
+        """``created`` (a GraphQL create's answer) with its type set by one REST PATCH.
+
+        The create's answer stays the fact for everything else (its parent link above all);
+        an error of the PATCH is raised as it is: the issue exists and carries its marker, so
+        the next run finds it and sets the type then.
+        """
+        if not issue_type:
+            return created
+        patched = self.update_issue(created.number, issue_type=issue_type)
+        return dataclasses.replace(
+            created, issue_type=patched.issue_type, type_known=patched.type_known
+        )
+
+    def issue_types(self) -> tuple[str, ...] | None:
+        """The issue types an issue of the repository may take (their names), or None.
+
+        Asks ``GET /repos/{o}/{r}/issue-types`` (any token that reads the repository may),
+        and where the server lacks it (404) ``GET /orgs/{owner}/issue-types``
+        (https://docs.github.com/rest/orgs/issue-types). None: the repository has no types
+        (an empty list; a user account's repository, 404), the server has no such API (404),
+        or the token may not read them (403, which never stops the run). Types switched off
+        (``is_enabled: false``) are left out.
+        """
+        owner = self.repository.partition("/")[0]
+        for url in (f"{self._repo_path}/issue-types", f"/orgs/{owner}/issue-types"):
+            try:
+                data = self.gate.call(Op.READ, functools.partial(self._types_answer, url))
+            except NotFoundError:
+                continue
+            return _type_names(data)
+        return None
+
+    def _types_answer(self, url: str) -> tuple[Any, Mapping[str, str]]:
+        # A 403 here is an answer (no permission to read the organisation's types), not a
+        # refusal of the token: the gate must not stop the run on it.
+        try:
+            return self._send("GET", url)
+        except ForbiddenError as exc:
+            return None, exc.headers
+
+    def blocked_by(self, number: int) -> list[Blocker]:
+        """The issues blocking issue ``number`` (``GET .../dependencies/blocked_by``, all pages).
+
+        ``NotFoundError`` (404): no such issue, or a server without the dependencies API (an
+        older GHES); an issue the run has just listed answering 404 here means the latter.
+        Entries without a usable number, id and repository are left out; a page link that
+        leaves this issue's list is a ``ServerError``.
+        """
+        tail = f"/issues/{number}/dependencies/blocked_by"
+        url: str | None = f"{self._repo_path}{tail}"
+        params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
+        found: list[Blocker] = []
+        for _ in range(DEPENDENCY_PAGES):  # a server whose ``next`` never ends must not hold
+            if url is None:
+                break
+            asked = url
+            data, url = self.gate.call(Op.READ, functools.partial(self._list_page, url, params))
+            params = None
+            if not isinstance(data, list):
+                raise ServerError(502, f"#{number}'s blockers came back as no list", "GET", asked)
+            found += [b for d in data if (b := _blocker(d, self.repository)) is not None]
+            if url is not None and not urlsplit(url).path.endswith(tail):
+                text = f"the next page of #{number}'s blockers is another list"
+                raise ServerError(502, text, "GET", asked)
+        return found
+
+    def _list_page(
+        self, url: str, params: dict[str, Any] | None
+    ) -> tuple[tuple[object, str | None], Mapping[str, str]]:
+        """One page and its ``next`` link; unlike ``_page`` it notes no node ids (a blocker
+        may be another repository's issue, whose number means another issue here)."""
+        data, headers = self._send("GET", url, params=params)
+        found = _NEXT_RE.search(headers.get("link", ""))
+        return (data, found.group(1) if found else None), headers
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        """Mark issue ``number`` blocked by the issue whose ``id`` (not number) is ``blocker_id``.
+
+        One POST, paced and counted as content creation (GitHub warns of secondary limits on
+        it; whether it is content is not documented). ``ValidationFailed`` (422): GitHub
+        refused it (already a blocker, the issue itself, an id it cannot resolve, a limit);
+        ``NotFoundError``: no such issue, or no dependencies API; ``UncertainWriteError``: no
+        usable answer, so it may exist (``blocked_by`` tells; sending it again makes no
+        duplicate, only a 422).
+        """
+        url = f"{self._repo_path}/issues/{number}/dependencies/blocked_by"
+        write = functools.partial(self._dependency_write, "POST", url, number, blocker_id)
+        self.gate.call(Op.CREATE, write)
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> bool:
+        """Take the issue with id ``blocker_id`` off issue ``number``'s blockers.
+
+        True when this removed it, False when it was not one (404). Paced and counted as
+        content like the add (GitHub warns of secondary limits on removing too). A send whose
+        answer was lost is sent once more: removing twice removes nothing twice.
+        """
+        url = f"{self._repo_path}/issues/{number}/dependencies/blocked_by/{blocker_id}"
+        write = functools.partial(self._dependency_write, "DELETE", url, number, blocker_id)
+        try:
+            self.gate.call(Op.CREATE, write)
+        except UncertainWriteError:
+            return self._delete_again(write)
+        except NotFoundError:
+            return False
+        return True
+
+    def _delete_again(self, write: Callable[[], tuple[None, Mapping[str, str]]]) -> bool:
+        try:
+            self.gate.call(Op.CREATE, write)
+        except NotFoundError:
+            return False  # the lost one had removed it
+        return True
+
+    def _dependency_write(
+        self, verb: str, url: str, number: int, blocker_id: int
+    ) -> tuple[None, Mapping[str, str]]:
+        """One dependency POST or DELETE; an answer about another issue is no answer (502)."""
+        body = {"issue_id": blocker_id} if verb == "POST" else None
+        data, headers = self._send(verb, url, body=body)
+        if not _about(data, self.repository, number, blocker_id):
+            raise ServerError(
+                502, f"the answer names neither #{number} nor issue id {blocker_id}", verb, url
+            )
+        return None, headers
+
+
+def _repository_of(url: object) -> str | None:
+    """``owner/name`` from a ``repository_url`` (``.../repos/owner/name``), or None."""
+    if not isinstance(url, str):
+        return None
+    _, found, tail = urlsplit(url).path.rpartition("/repos/")
+    parts = tail.split("/")
+    return tail if found and len(parts) == 2 and all(parts) else None
+
+
+def _blocker(data: object, repository: str) -> Blocker | None:
+    """One entry of a blockers list; None for a pull request or one that cannot be placed."""
+    if not isinstance(data, dict) or "pull_request" in data:
+        return None
+    number = _whole(data.get("number"), MAX_ISSUE_NUMBER)
+    issue_id = _whole(data.get("id"), MAX_NODE_ID)
+    where = _repository_of(data.get("repository_url"))
+    if number is None or issue_id is None or where is None:
+        return None
+    return Blocker(number, issue_id, where, where.lower() == repository.lower())
+
+
+def _about(data: object, repository: str, number: int, blocker_id: int) -> bool:
+    """False when a dependency write's answer names an issue other than the two it was about
+    (GitHub answers with an issue; which of the two is not documented)."""
+    if not isinstance(data, dict) or "number" not in data:
+        return True  # no issue named: nothing contradicts the request
+    if _whole(data.get("id"), MAX_NODE_ID) == blocker_id:
+        return True
+    where = _repository_of(data.get("repository_url"))
+    if where is not None and where.lower() != repository.lower():
+        return False
+    return _whole(data.get("number"), MAX_ISSUE_NUMBER) == number
+
+
+def _type_names(data: object) -> tuple[str, ...] | None:
+    """The enabled types' names in an issue-types answer, once each; None when there are none."""
+    names: dict[str, str] = {}  # lower-cased -> as GitHub spells it
+    for entry in data if isinstance(data, list) else []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name.strip() and entry.get("is_enabled") is not False:
+            names.setdefault(name.lower(), name)
+    return tuple(names.values()) or None

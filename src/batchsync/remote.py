@@ -14,6 +14,7 @@ from batchsync.marker import Marker, parse_marker
 
 __all__ = [
     "MAX_ISSUE_NUMBER",
+    "Blocker",
     "NumberOutOfRange",
     "RateLimitSnapshot",
     "RemoteIssue",
@@ -92,6 +93,9 @@ class RemoteIssue:
     sub_issues_total: int | None = None  # ``sub_issues_summary.total``; None when not sent
     author: str = ""  # ``user.login``
     author_association: str = ""  # OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, ...
+    issue_type: str | None = None  # ``type.name``; None: no type (or not sent: see type_known)
+    type_known: bool = False  # the answer carried ``type`` (only where the repository has types)
+    blocked_by_total: int | None = None  # ``issue_dependencies_summary.total_blocked_by``
 
     @functools.cached_property
     def marker(self) -> Marker | None:
@@ -107,6 +111,20 @@ class RemoteIssue:
     def marker_hash(self) -> str | None:
         """The content hash in the body's marker, if any."""
         return self.marker.content_hash if self.marker else None
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """An issue that blocks another (``GET .../issues/{n}/dependencies/blocked_by``).
+
+    A blocker may live in another repository: ``same_repository`` says whether it is in the
+    repository asked about, so its ``number`` is never read as a number of that one.
+    """
+
+    number: int
+    id: int
+    repository: str  # ``owner/name`` from the answer's ``repository_url``
+    same_repository: bool
 
 
 class NumberOutOfRange(ValueError):

@@ -32,6 +32,11 @@ OPERATIONS = {
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues": ["get", "post"],
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue": ["delete"],
     "/repos/{owner}/{repo}/issues/{issue_number}/parent": ["get"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by": ["get", "post"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}": ["delete"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking": ["get"],
+    "/repos/{owner}/{repo}/issue-types": ["get"],
+    "/orgs/{org}/issue-types": ["get"],
 }
 SCENARIOS = ["add-labels-to-issue", "errors", "labels", "paginate-issues", "search-issues"]
 DROP = {"description", "summary", "examples", "example", "externalDocs", "x-github", "tags"}

@@ -69,6 +69,20 @@ CASES = [
     ("GET", "/repos/o/r/issues/1/comments", None, 200),
     ("GET", "/repos/o/r/issues/1/comments?since=2000-01-01T00:00:00Z&per_page=1", None, 200),
     ("GET", "/repos/o/r/issues/999/comments", None, 404),
+    ("GET", "/repos/o/r/issues/1/dependencies/blocked_by", None, 200),
+    ("GET", "/repos/o/r/issues/999/dependencies/blocked_by", None, 404),
+    ("GET", "/repos/o/r/issues/2/dependencies/blocking", None, 200),
+    ("POST", "/repos/o/r/issues/1/dependencies/blocked_by", {"issue_id": 12_345}, 422),
+    ("POST", "/repos/o/r/issues/1/dependencies/blocked_by", {}, 422),
+    ("POST", "/repos/o/r/issues/999/dependencies/blocked_by", {"issue_id": 1}, 404),
+    ("DELETE", "/repos/o/r/issues/1/dependencies/blocked_by/12345", None, 404),
+    ("GET", "/orgs/o/issue-types", None, 200),
+    ("GET", "/orgs/nobody/issue-types", None, 404),
+    ("GET", "/repos/o/r/issue-types", None, 200),
+    ("POST", "/repos/o/r/issues", {"title": "typed", "type": "Bug"}, 201),
+    ("POST", "/repos/o/r/issues", {"title": "typed", "type": "Nope"}, 422),
+    ("PATCH", "/repos/o/r/issues/1", {"type": "task"}, 200),
+    ("PATCH", "/repos/o/r/issues/1", {"type": None}, 200),
 ]
 
 
@@ -93,6 +107,51 @@ def test_sub_issue_add_and_remove_match_the_description(emu, openapi, http):
     removed = http.delete(f"{url}/sub_issue", json={"sub_issue_id": orphan["id"]})
     assert removed.status_code == 200
     conforms(openapi, removed)
+
+
+def test_dependency_add_list_and_remove_match_the_description(emu, openapi, http):
+    seed(emu)
+    blocker = http.get(f"{emu.url}/repos/o/r/issues/3").json()
+    url = f"{emu.url}/repos/o/r/issues/1/dependencies/blocked_by"
+    added = http.post(url, json={"issue_id": blocker["id"]})
+    assert added.status_code == 201
+    assert added.headers["location"] == url
+    twice = http.post(url, json={"issue_id": blocker["id"]})
+    assert twice.status_code == 422
+    listed = http.get(url)
+    assert [i["number"] for i in listed.json()] == [3]
+    blocked = http.get(f"{emu.url}/repos/o/r/issues/1").json()
+    assert blocked["issue_dependencies_summary"]["total_blocked_by"] == 1
+    removed = http.delete(f"{url}/{blocker['id']}")
+    assert removed.status_code == 200
+    for answer in (added, twice, listed, removed):
+        conforms(openapi, answer)
+
+
+def test_dependency_pages_match_the_list_description(emu, openapi, http):
+    seed(emu)
+    repo = emu.service.store.repo("o", "r")
+    for n in range(3):
+        blocker = repo.issue(repo.add_issue(f"blocker {n}"))
+        http.post(
+            f"{emu.url}/repos/o/r/issues/1/dependencies/blocked_by", json={"issue_id": blocker.id}
+        )
+    first = http.get(
+        f"{emu.url}/repos/o/r/issues/1/dependencies/blocked_by", params={"per_page": 2}
+    )
+    second = http.get(first.links["next"]["url"])
+    assert [i["title"] for i in second.json()] == ["blocker 2"]
+    conforms(openapi, second)
+
+
+def test_a_user_repository_matches_the_description(emu, openapi, http):
+    emu.add_repo("me/mine", user_owned=True)
+    refused = http.post(f"{emu.url}/repos/me/mine/issues", json={"title": "t", "type": "Bug"})
+    assert refused.status_code == 422
+    made = http.post(f"{emu.url}/repos/me/mine/issues", json={"title": "t"})
+    assert "type" not in made.json()
+    for answer in (refused, made, http.get(f"{emu.url}/repos/me/mine")):
+        conforms(openapi, answer)
 
 
 def test_link_pages_match_the_list_description(emu, openapi, http):

@@ -193,3 +193,33 @@ def test_loopback_without_tokens_prints_nothing_on_stderr():
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=10)
     assert err == ""
+
+
+def test_dependency_and_issue_type_options_reach_the_emulator() -> None:
+    args = build_parser().parse_args(
+        ["--no-dependencies", "--issue-types", "Epic, Task,", "--user-repo", "me/mine"]
+    )
+    emulator = _emulator(args)
+    store = emulator.service.store
+    assert store.dependencies is False
+    assert emulator.service.api.route("GET", "/repos/o/r/issues/1/dependencies/blocked_by") is None
+    assert store.issue_types == ("Epic", "Task")
+    assert store.repo("me", "mine").owner_type == "User"
+
+
+def test_issue_types_can_be_switched_off_and_default_to_githubs() -> None:
+    parser = build_parser()
+    assert _emulator(parser.parse_args(["--no-issue-types"])).service.store.issue_types is None
+    default = _emulator(parser.parse_args([])).service.store
+    assert default.issue_types == ("Task", "Bug", "Feature")
+    assert default.dependencies is True
+
+
+def test_admin_adds_a_user_owned_repository(running):
+    _, url = running
+    requests.post(
+        f"{url}/_emulator/repos", json={"full_name": "me/mine", "user_owned": True}, headers=ADMIN
+    )
+    auth = {"Authorization": "token t"}
+    assert requests.get(f"{url}/repos/me/mine", headers=auth).json()["owner"]["type"] == "User"
+    assert requests.get(f"{url}/orgs/me/issue-types", headers=auth).status_code == 404

@@ -122,3 +122,37 @@ def test_search_query_needs_every_word():
     assert not parse_query("needle is:closed").accepts(doc)
     assert not parse_query("needle is:pr").accepts(doc)
     assert parse_query("label:PRD").accepts(doc)
+
+
+DEPENDENCY_ROUTES = [
+    ("GET", "/repos/o/r/issues/3/dependencies/blocked_by", False),
+    ("POST", "/repos/o/r/issues/3/dependencies/blocked_by", True),
+    ("DELETE", "/repos/o/r/issues/3/dependencies/blocked_by/2000000001", True),
+    ("GET", "/repos/o/r/issues/3/dependencies/blocking", False),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "creates"), DEPENDENCY_ROUTES)
+def test_dependency_writes_count_as_content_creation(method, path, creates):
+    clock = ManualClock()
+    found = Api(Store(clock), Limiter(LimitConfig.off(), clock)).route(method, path)
+    assert found is not None
+    assert found[0].creates is creates
+
+
+@pytest.mark.parametrize(("method", "path", "creates"), DEPENDENCY_ROUTES)
+def test_a_server_without_dependencies_has_no_such_routes(method, path, creates):
+    clock = ManualClock()
+    api = Api(Store(clock), Limiter(LimitConfig.off(), clock), dependencies=False)
+    assert api.route(method, path) is None
+
+
+@pytest.mark.parametrize("path", ["/orgs/o/issue-types", "/repos/o/r/issue-types"])
+def test_issue_type_routes_exist_only_while_types_are_served(path):
+    clock = ManualClock()
+    served = Api(Store(clock), Limiter(LimitConfig.off(), clock))
+    switched_off = Api(Store(clock), Limiter(LimitConfig.off(), clock), issue_types=None)
+    assert served.route("GET", path) is not None
+    assert switched_off.route("GET", path) is None
+    assert switched_off.store.issue_types is None
+    assert served.store.issue_types == ("Task", "Bug", "Feature")

@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Protocol, TextIO
 
 from batchsync.emulator.graphql import GraphQLConfig
+from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.server import Emulator
 from batchsync.emulator.shapes import LIST_FIELDS
@@ -77,6 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an older GraphQL schema: CreateIssueInput has no parentIssueId",
     )
+    parser.add_argument(
+        "--user-repo",
+        action="append",
+        default=[],
+        help="owner/name to create, owned by a user account (no issue types; repeatable)",
+    )
+    parser.add_argument(
+        "--no-dependencies",
+        action="store_true",
+        help="serve no issue dependencies API (blocked_by, blocking): 404, as an older GHES",
+    )
+    parser.add_argument(
+        "--issue-types",
+        default=",".join(DEFAULT_ISSUE_TYPES),
+        help="the issue types of every organisation, comma-separated "
+        f"(default {','.join(DEFAULT_ISSUE_TYPES)}; empty: none)",
+    )
+    parser.add_argument(
+        "--no-issue-types",
+        action="store_true",
+        help="serve no issue types: no issue-types endpoints (404), a `type` field is ignored",
+    )
     parser.add_argument("--search-lag", type=float, default=10.0, help="search index delay (s)")
     parser.add_argument(
         "--list-fields",
@@ -110,6 +133,10 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         else GraphQLConfig(parent_issue_id=not args.graphql_without_parent),
         list_fields=args.list_fields,
         admin_token=args.admin_token,
+        dependencies=not args.no_dependencies,
+        issue_types=None
+        if args.no_issue_types
+        else tuple(t.strip() for t in args.issue_types.split(",") if t.strip()),
     )
     for token in args.token:
         emulator.add_token(token)
@@ -117,6 +144,8 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         emulator.add_token(token, permission="read")
     for name in args.repo:
         emulator.add_repo(name)
+    for name in args.user_repo:
+        emulator.add_repo(name, user_owned=True)
     return emulator
 
 

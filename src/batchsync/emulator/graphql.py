@@ -122,6 +122,11 @@ def label_node_id(repo: Repo, label: LabelState) -> str:
     return _node_id("LA", repo.id, label.id)
 
 
+def issue_type_node_id(owner_id: int, type_id: int) -> str:
+    """``IT_kwDO...``: an issue type's node id (its organisation's id, then its own)."""
+    return _node_id("IT", owner_id, type_id)
+
+
 def decode_node_id(value: object) -> tuple[str, tuple[int, ...]] | None:
     """``(prefix, ids)`` of a node id this emulator made, or None for anything else."""
     if not isinstance(value, str) or "_" not in value:

@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+from batchsync.emulator.dependencies import add_blocked_by, blocked, blockers, remove_blocked_by
 from batchsync.emulator.graphql import GraphQLApi, GraphQLConfig
+from batchsync.emulator.issue_types import (
+    DEFAULT_ISSUE_TYPES,
+    org_types,
+    repo_types,
+    requested_type,
+)
 from batchsync.emulator.limits import Decision, Limiter, Resource
 from batchsync.emulator.protocol import (
     ApiFailure,
@@ -27,6 +34,7 @@ from batchsync.emulator.shapes import (
     LIST_FIELDS,
     comment_json,
     issue_json,
+    issue_type_json,
     label_json,
     repo_json,
     user_json,
@@ -138,6 +146,8 @@ class Api:
         graphql: GraphQLConfig | None = None,
         seed: int = 0,
         list_fields: str = "both",
+        dependencies: bool = True,
+        issue_types: Sequence[str] | None = DEFAULT_ISSUE_TYPES,
     ) -> None:
         if list_fields not in LIST_FIELDS:
             raise ValueError(f"list_fields must be one of {LIST_FIELDS}, got {list_fields!r}")
@@ -145,6 +155,8 @@ class Api:
         self.limiter = limiter
         self.search_lag = search_lag
         self.list_fields = list_fields  # what list answers carry of the optional sub-issue fields
+        store.dependencies = dependencies
+        store.issue_types = tuple(issue_types) if issue_types is not None else None
         self._rendered: dict[tuple[int, str, str, bool, str], tuple[int, bytes]] = {}
         repo_path = "/repos/{owner}/{repo}"
         issue_path = repo_path + "/issues/{issue_number}"
@@ -181,6 +193,22 @@ class Api:
                 Route("POST", issue_path + "/sub_issues", self.add_sub_issue, creates=True),
                 Route("DELETE", issue_path + "/sub_issue", self.remove_sub_issue),
                 Route("GET", issue_path + "/parent", self.get_parent),
+            ]
+        if dependencies:  # an older server (GHES) without them answers 404 on these paths
+            deps = issue_path + "/dependencies"
+            table += [
+                Route("GET", deps + "/blocked_by", self.list_blocked_by),
+                Route("POST", deps + "/blocked_by", self.add_blocked_by, creates=True),
+                # GitHub warns of secondary limits on removing as on adding: content, both
+                Route(
+                    "DELETE", deps + "/blocked_by/{issue_id}", self.remove_blocked_by, creates=True
+                ),
+                Route("GET", deps + "/blocking", self.list_blocking),
+            ]
+        if issue_types is not None:
+            table += [
+                Route("GET", "/orgs/{org}/issue-types", self.org_issue_types),
+                Route("GET", repo_path + "/issue-types", self.repo_issue_types),
             ]
         if graphql is not None:
             gql = GraphQLApi(store, graphql, author_of, seed)
@@ -350,7 +378,11 @@ class Api:
     def create_issue(self, req: Request) -> Response:
         """``POST /repos/{owner}/{repo}/issues``."""
         repo = self._repo(req)
-        issue = repo.create_issue(author_of(req), _object(req.body))
+        body = _object(req.body)
+        typed, type_id = requested_type(repo, body)  # a 422 for the type makes nothing
+        issue = repo.create_issue(author_of(req), body)
+        if typed:
+            issue.type_id = type_id
         data = self._issue_json(req, repo, issue, full=True)
         return Response(201, data, {"location": data["url"]})
 
@@ -363,7 +395,11 @@ class Api:
     def update_issue(self, req: Request) -> Response:
         """``PATCH /repos/{owner}/{repo}/issues/{issue_number}``."""
         repo = self._repo(req)
-        issue = repo.update_issue(author_of(req), req.params["issue_number"], _object(req.body))
+        body = _object(req.body)
+        typed, type_id = requested_type(repo, body)
+        issue = repo.update_issue(author_of(req), req.params["issue_number"], body)
+        if typed:
+            issue.type_id = type_id
         return Response(200, self._issue_json(req, repo, issue, full=True))
 
     # --- labels -------------------------------------------------------------------------
@@ -526,6 +562,60 @@ class Api:
         if issue.parent is None:
             raise not_found()
         return Response(200, self._issue_json(req, repo, repo.issues[issue.parent]))
+
+    # --- issue dependencies -------------------------------------------------------------
+
+    def _related(self, req: Request, pairs: Sequence[tuple[Repo, IssueState]]) -> Response:
+        """A page of issues, each shown as its own repository shows it (they may differ)."""
+        page, link = paginate(req, pairs, req.api_base + req.path)
+        body = b"[" + b", ".join(self._issue_bytes(req, r, i) for r, i in page) + b"]"
+        return _listing(RawJson(body), link)
+
+    def list_blocked_by(self, req: Request) -> Response:
+        """``GET .../issues/{issue_number}/dependencies/blocked_by``."""
+        repo = self._repo(req)
+        return self._related(req, blockers(self.store, self._issue(req, repo)))
+
+    def list_blocking(self, req: Request) -> Response:
+        """``GET .../issues/{issue_number}/dependencies/blocking``."""
+        repo = self._repo(req)
+        return self._related(req, blocked(self.store, self._issue(req, repo)))
+
+    def add_blocked_by(self, req: Request) -> Response:
+        """``POST .../dependencies/blocked_by`` with the blocker's ``issue_id``: 201 with the
+        blocked issue."""
+        repo = self._repo(req)
+        issue = add_blocked_by(repo, req.params["issue_number"], _object(req.body))
+        body = self._issue_json(req, repo, issue)
+        return Response(201, body, {"location": f"{body['url']}/dependencies/blocked_by"})
+
+    def remove_blocked_by(self, req: Request) -> Response:
+        """``DELETE .../dependencies/blocked_by/{issue_id}``: 200 with the blocked issue."""
+        repo = self._repo(req)
+        issue = remove_blocked_by(repo, req.params["issue_number"], req.params["issue_id"])
+        return Response(200, self._issue_json(req, repo, issue))
+
+    # --- issue types --------------------------------------------------------------------
+
+    def org_issue_types(self, req: Request) -> Response:
+        """``GET /orgs/{org}/issue-types``: 404 for an account that is no organisation."""
+        org = req.params["org"].lower()
+        repo = next(
+            (
+                r
+                for r in self.store.repos.values()
+                if r.owner.lower() == org and r.owner_type == "Organization"
+            ),
+            None,
+        )
+        if repo is None:
+            raise not_found()
+        return Response(200, [issue_type_json(repo, t) for t in org_types(repo)])
+
+    def repo_issue_types(self, req: Request) -> Response:
+        """``GET /repos/{owner}/{repo}/issue-types``: the enabled types; none for a user's."""
+        repo = self._repo(req)
+        return Response(200, [issue_type_json(repo, t) for t in repo_types(repo)])
 
     # --- search -------------------------------------------------------------------------
 

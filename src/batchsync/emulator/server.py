@@ -10,15 +10,17 @@ import secrets
 import socket
 import socketserver
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from email.utils import formatdate
 from types import TracebackType
 from typing import Any
 
 from batchsync.emulator.clock import Clock, ScaledClock
+from batchsync.emulator.dependencies import blockers
 from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.graphql import GraphQLConfig
+from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.service import Answer, Handle, Service
@@ -206,7 +208,9 @@ class _Admin:
         return {"reset": True}
 
     def _add_repo(self, body: Any) -> Any:
-        repo = self.emulator.add_repo(str(body["full_name"]))
+        repo = self.emulator.add_repo(
+            str(body["full_name"]), user_owned=body.get("user_owned") is True
+        )
         return {"full_name": repo.full_name, "id": repo.id}
 
     def _add_token(self, body: Any) -> Any:
@@ -267,6 +271,8 @@ class Emulator:
         graphql: GraphQLConfig | None = GraphQLConfig(),  # noqa: B008 - frozen
         list_fields: str = "both",
         admin_token: str | None = None,
+        dependencies: bool = True,
+        issue_types: Sequence[str] | None = DEFAULT_ISSUE_TYPES,
     ) -> None:
         self.clock: Clock = clock if clock is not None else ScaledClock(scale)
         self.prefix = _prefix(prefix)
@@ -283,6 +289,8 @@ class Emulator:
             search_lag=search_lag,
             graphql=graphql,
             list_fields=list_fields,
+            dependencies=dependencies,
+            issue_types=issue_types,
         )
         self.service.admin = _Admin(self)
         # Once a token is configured, `/_emulator/` answers only this one (random unless given).
@@ -357,9 +365,11 @@ class Emulator:
             raise ValueError(f"list_fields must be one of {LIST_FIELDS}, got {list_fields!r}")
         self.service.api.list_fields = list_fields
 
-    def add_repo(self, full_name: str) -> Repo:
-        """Create the repository ``owner/name`` and return it (for seeding issues and labels)."""
-        return self.service.store.add_repo(full_name, owner_id=9_000_001)
+    def add_repo(self, full_name: str, *, user_owned: bool = False) -> Repo:
+        """Create the repository ``owner/name`` and return it (for seeding issues and labels);
+        an organisation's unless ``user_owned`` (a user account's has no issue types)."""
+        kind = "User" if user_owned else "Organization"
+        return self.service.store.add_repo(full_name, owner_id=9_000_001, owner_type=kind)
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Change the injected faults at runtime."""
@@ -430,6 +440,14 @@ class Emulator:
         with store.lock:
             owner, _, name = full_name.partition("/")
             return list(store.repo(owner, name).issue(number).children)
+
+    def blocked_by(self, full_name: str, number: int) -> list[tuple[str, int]]:
+        """The issues blocking issue ``number`` as (repository, number), in the order added."""
+        store = self.service.store
+        with store.lock:
+            owner, _, name = full_name.partition("/")
+            issue = store.repo(owner, name).issue(number)
+            return [(repo.full_name, other.number) for repo, other in blockers(store, issue)]
 
     def comments(
         self, full_name: str, number: int, *, host: str | None = None

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from batchsync.emulator.clock import Clock
 from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults
 from batchsync.emulator.graphql import GraphQLConfig, graphql_path
+from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
 from batchsync.emulator.limits import Decision, LimitConfig, Limiter, Resource, Verdict
 from batchsync.emulator.protocol import (
     ApiFailure,
@@ -83,6 +84,8 @@ class Service:
         search_lag: float,
         graphql: GraphQLConfig | None = None,
         list_fields: str = "both",
+        dependencies: bool = True,
+        issue_types: Sequence[str] | None = DEFAULT_ISSUE_TYPES,
     ) -> None:
         self.clock = clock
         self.prefix = prefix
@@ -99,6 +102,8 @@ class Service:
             graphql=graphql,
             seed=seed,
             list_fields=list_fields,
+            dependencies=dependencies,
+            issue_types=issue_types,
         )
         self.tokens: dict[str, Identity] = {}
         self._ids = itertools.count(1)

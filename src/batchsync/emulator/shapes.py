@@ -10,14 +10,29 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from batchsync.emulator.graphql import issue_node_id, label_node_id, repo_node_id
-from batchsync.emulator.state import CommentState, IssueState, LabelState, Repo, UserRef
+from batchsync.emulator.dependencies import summary
+from batchsync.emulator.graphql import (
+    issue_node_id,
+    issue_type_node_id,
+    label_node_id,
+    repo_node_id,
+)
+from batchsync.emulator.issue_types import served, type_of
+from batchsync.emulator.state import (
+    CommentState,
+    IssueState,
+    IssueTypeState,
+    LabelState,
+    Repo,
+    UserRef,
+)
 
 __all__ = [
     "LIST_FIELDS",
     "comment_json",
     "iso",
     "issue_json",
+    "issue_type_json",
     "label_json",
     "node_id",
     "repo_json",
@@ -115,6 +130,31 @@ def _summary(repo: Repo, issue: IssueState) -> dict[str, int]:
 LIST_FIELDS = ("both", "summary", "none")
 
 
+def issue_type_json(repo: Repo, kind: IssueTypeState) -> dict[str, Any]:
+    """The ``issue-type`` object."""
+    stamp = iso(kind.created_at)
+    return {
+        "id": kind.id,
+        "node_id": issue_type_node_id(repo.owner_id, kind.id),
+        "name": kind.name,
+        "description": kind.description,
+        "color": kind.color,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "is_enabled": kind.is_enabled,
+    }
+
+
+def _new_fields(repo: Repo, issue: IssueState, data: dict[str, Any], *, summaries: bool) -> None:
+    """``type`` where the repository has issue types, ``issue_dependencies_summary`` where the
+    server has dependencies (like ``sub_issues_summary``, left out of lists with "none")."""
+    if served(repo):
+        kind = type_of(repo, issue.type_id)
+        data["type"] = issue_type_json(repo, kind) if kind is not None else None
+    if repo.store.dependencies and summaries:
+        data["issue_dependencies_summary"] = summary(repo.store, issue)
+
+
 def issue_json(
     repo: Repo,
     issue: IssueState,
@@ -187,6 +227,7 @@ def issue_json(
             data["sub_issues_summary"] = _summary(repo, issue)
         if issue.parent is not None and list_fields == "both":
             data["parent_issue_url"] = f"{base}/issues/{issue.parent}"
+        _new_fields(repo, issue, data, summaries=list_fields != "none")
     return data
 
 
@@ -234,7 +275,7 @@ def _user_id(login: str) -> int:
 def repo_json(repo: Repo, api: str, web: str) -> dict[str, Any]:
     """The ``full-repository`` object."""
     base = f"{api}/repos/{repo.full_name}"
-    owner = user_json(UserRef(repo.owner, repo.owner_id, "Organization"), api, web)
+    owner = user_json(UserRef(repo.owner, repo.owner_id, repo.owner_type), api, web)
     stamp = iso(repo.created_at)
     templated = {
         "archive_url": "/{archive_format}{/ref}",

@@ -22,6 +22,7 @@ __all__ = [
     "TITLE_READINGS",
     "CommentState",
     "IssueState",
+    "IssueTypeState",
     "LabelState",
     "MilestoneState",
     "Repo",
@@ -133,6 +134,22 @@ class IssueState:
     children: list[int] = field(default_factory=list)  # sub-issue numbers, in order added
     comments: list[CommentState] = field(default_factory=list)  # oldest first
     history: list[tuple[float, SearchDoc]] = field(default_factory=list)
+    # issue dependencies (dependencies.py) by issue id: a blocker may be in another repository
+    blocked_by: list[int] = field(default_factory=list)  # in the order added
+    blocking: list[int] = field(default_factory=list)
+    type_id: int | None = None  # its issue type (issue_types.py)
+
+
+@dataclass
+class IssueTypeState:
+    """One of an organisation's issue types (mutable server state)."""
+
+    id: int
+    name: str
+    description: str | None
+    color: str | None
+    created_at: float
+    is_enabled: bool = True
 
 
 class Store:
@@ -146,6 +163,11 @@ class Store:
         self._ids: dict[str, int] = {}
         self.generation = 0  # bumped on every change, so cached renderings know they are stale
         self.title_limit = MAX_TITLE  # one of TITLE_READINGS
+        # issue dependencies and issue types: served or not (switches), and their state
+        self.dependencies = True
+        self.blocked_by_limit = 50  # ours: GitHub documents no per-issue limit
+        self.issue_types: tuple[str, ...] | None = None  # each organisation's types; None: no API
+        self.org_types: dict[str, list[IssueTypeState]] = {}  # lower-cased org -> its types
 
     def changed(self) -> None:
         """Note that something changed (callers hold the lock)."""
@@ -164,8 +186,9 @@ class Store:
             self._ids[kind] = value
             return value
 
-    def add_repo(self, full_name: str, owner_id: int) -> Repo:
-        """Create a repository (or return the existing one)."""
+    def add_repo(self, full_name: str, owner_id: int, *, owner_type: str = "Organization") -> Repo:
+        """Create a repository (or return the existing one); ``owner_type`` "User" or
+        "Organization" (only an organisation's repositories have issue types)."""
         owner, sep, name = full_name.partition("/")
         if not sep or not owner or not name or "/" in name:
             raise ValueError(f"repository must be 'owner/name', got {full_name!r}")
@@ -174,6 +197,7 @@ class Store:
             if existing is not None:
                 return existing
             repo = Repo(self, self.next_id("repo"), owner, name, owner_id)
+            repo.owner_type = owner_type
             self.repos[full_name.lower()] = repo
             self.repos_by_id[repo.id] = repo
             return repo
@@ -215,6 +239,7 @@ class Repo:
         self.owner = owner
         self.name = name
         self.owner_id = owner_id
+        self.owner_type = "Organization"  # or "User"
         self.created_at = store.clock.now()
         self.issues: dict[int, IssueState] = {}
         self.labels: dict[str, LabelState] = {}  # lower-cased name -> label
