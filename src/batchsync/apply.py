@@ -23,13 +23,14 @@ from batchsync.errors import (
     Failure,
     FailureKind,
     ItemError,
+    NotFoundError,
     RunStop,
     TransportError,
     UncertainWriteError,
     failure_of,
 )
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
-from batchsync.remote import RemoteIssue
+from batchsync.remote import Blocker, RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
 from batchsync.results import ItemAction
 from batchsync.subissues import LinkClient, LinkError, SubIssueLinks
@@ -85,6 +86,18 @@ class IssueClient(LinkClient, Protocol):
         """Comment on an issue."""
         ...
 
+    def blocked_by(self, number: int) -> list[Blocker]:
+        """The issues blocking issue ``number``."""
+        ...
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        """Mark issue ``number`` blocked by the issue whose database id is ``blocker_id``."""
+        ...
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> bool:
+        """Take that relationship away; False when it was not there."""
+        ...
+
 
 _DONE = {
     PlanAction.CREATE: ItemAction.CREATED,
@@ -129,6 +142,7 @@ class Applier:
         self._resend = resend
         self._write_back = write_back
         self._puller = puller  # the file writer of a pull (two-way status)
+        self._depends_on = True  # False once the server showed it has no dependencies API
         self._warn = warn
         self._lock = threading.Lock()
         self._written: dict[str, tuple[RemoteIssue, str]] = {}  # key -> (issue, hash sent)
@@ -352,6 +366,57 @@ class Applier:
         except (ApiError, TransportError, UncertainWriteError) as exc:
             return Done(ItemAction.FAILED, issue, step.reason, failure_of(exc))
         return Done(ItemAction.UPDATED, issue, step.reason)
+
+    # ---- "blocked by": the item's dependencies as GitHub's own relationships ----------------
+
+    def depend(self, step: PlannedAction) -> Done:
+        """Make the issue's "blocked by" list hold exactly its dependencies' issues.
+
+        Only relationships between issues of this run are added or removed: a blocker a person
+        added (another issue, another repository) stays. The current list is read first, so an
+        unchanged list costs no write.
+        """
+        assert step.item is not None
+        with self._lock:
+            mine = self._written.get(step.item.key)
+            written = {k: issue for k, (issue, _) in self._written.items()}
+        if mine is None or not self._depends_on:
+            return Done(ItemAction.UNCHANGED)
+        issue = mine[0]
+        wanted = {
+            written[k].number: written[k].id
+            for k in step.item.dependencies
+            if k in written and k != step.item.key
+        }
+        try:
+            self._set_blockers(issue.number, wanted, {i.number for i in written.values()})
+        except NotFoundError:
+            self._no_dependencies()
+            return Done(ItemAction.UNCHANGED, issue)
+        except (ApiError, TransportError, UncertainWriteError) as exc:
+            failure = failure_of(exc)
+            why = f"#{issue.number} exists but its blocked-by list was not set: {failure.message}"
+            return Done(ItemAction.FAILED, issue, failure=Failure(failure.kind, why))
+        return Done(ItemAction.UNCHANGED, issue)
+
+    def _set_blockers(self, number: int, wanted: Mapping[int, int], ours: set[int]) -> None:
+        """Add the wanted blockers (number -> id) missing, remove ours no longer wanted."""
+        here = {b.number: b for b in self._client.blocked_by(number) if b.same_repository}
+        for blocker, blocker_id in wanted.items():
+            if blocker not in here:
+                self._client.add_blocked_by(number, blocker_id)
+        for blocker, found in here.items():
+            if blocker in ours and blocker not in wanted:
+                self._client.remove_blocked_by(number, found.id)
+
+    def _no_dependencies(self) -> None:
+        with self._lock:
+            was, self._depends_on = self._depends_on, False
+        if was:
+            self._warn(
+                "the server has no issue dependencies API (404 on .../dependencies/blocked_by): "
+                "dependencies are shown by the Dependencies line in each issue body only"
+            )
 
     # ---- closing removed items ---------------------------------------------------------------
 

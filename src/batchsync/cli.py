@@ -50,6 +50,7 @@ SYNC_FLAGS: tuple[tuple[str, str], ...] = (
     ("--close-removed", "close_removed"),
     ("--max-close", "max_close"),
     ("--pull", "pull"),
+    ("--blocked-by", "blocked_by"),
     ("--sub-issues", "sub_issues"),
     ("--results-file", "results_file"),
     ("--trusted-authors", "trusted_authors"),

@@ -103,6 +103,7 @@ SOURCES: Mapping[str, _Source] = {
     "write_back": _input("write-back", _BOOL),
     "close_removed": _input("close-removed", _BOOL),
     "pull": _input("pull", _BOOL),
+    "blocked_by": _input("blocked-by", _BOOL),
     "max_close": _input("max-close", "a whole number, 0 or more"),
     "sub_issues": _input("sub-issues", _BOOL),
     "results_file": _input("results-file", "a file path"),
@@ -173,6 +174,9 @@ class Settings(BaseSettings):
         defaults.CLOSE_REMOVED, description="close issues whose file was removed"
     )
     max_close: int = Field(defaults.MAX_CLOSE, ge=0, description="most issues one run may close")
+    blocked_by: Flag = Field(
+        defaults.BLOCKED_BY, description="make dependencies GitHub's blocked-by relationships"
+    )
     pull: Flag = Field(
         defaults.PULL, description="write a close or reopen made on GitHub into the item's status"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "API_URL",
+    "BLOCKED_BY",
     "CLOSE_REMOVED",
     "CREATES_PER_HOUR",
     "CREATES_PER_MINUTE",
@@ -38,4 +39,5 @@ TIME_BUDGET = 300.0  # minutes a run may take (a job's limit is 360)
 SUB_ISSUES = True  # link the hierarchy with sub-issues
 CLOSE_REMOVED = False  # closing issues whose file was removed is opt-in
 PULL = False  # writing GitHub's open/closed state back into the files is opt-in
+BLOCKED_BY = False  # dependencies as "blocked by" relationships: one read per such item a run
 MAX_CLOSE = 10  # most issues one run may close

@@ -91,6 +91,7 @@ class EngineOptions:
     path_prefix: str = ""  # base folder relative to the workspace, e.g. ".claude/"
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
     pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
+    blocked_by: bool = defaults.BLOCKED_BY  # dependencies as GitHub's "blocked by" relationships
 
 
 class Engine:
@@ -200,6 +201,7 @@ class Engine:
             return BatchResult(outcomes=(*dry, *errors), warnings=self.warnings)
         applier = self._applier(planned)
         outcomes = self._apply_items(planned, applier, counter)
+        self._apply_dependencies(planned, applier, outcomes)
         closed = self._apply_closes(planned.closes, applier, counter)
         ordered = [outcomes[s.key] for s in planned.steps]
         foreign = self._foreign_warning(applier.learned)
@@ -249,6 +251,22 @@ class Engine:
         for step, after in zip(planned.followups, done, strict=True):
             outcomes[step.key] = _completed(outcomes[step.key], after)
         return outcomes
+
+    def _apply_dependencies(
+        self, planned: Plan, applier: Applier, outcomes: dict[str, Outcome]
+    ) -> None:
+        """The "blocked by" relationships of every item that has or had dependencies."""
+        if not self._opts.blocked_by or self._stopped(applier, outcomes):
+            return
+        steps = [
+            s
+            for s in planned.steps
+            if s.item is not None
+            and outcomes[s.key].action.succeeded
+            and (s.item.dependencies or (s.issue is not None and s.issue.blocked_by_total))
+        ]
+        for step, after in zip(steps, self._run(steps, applier.depend), strict=True):
+            outcomes[step.key] = _completed(outcomes[step.key], after)
 
     def _apply_closes(
         self, closes: Sequence[PlannedAction], applier: Applier, counter: _Progress

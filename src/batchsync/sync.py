@@ -66,6 +66,7 @@ def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOp
         path_prefix=_path_prefix(base, settings.workspace),
         trusted_authors=settings.trusted_logins(),
         pull=settings.pull,
+        blocked_by=settings.blocked_by,
     )
 
 
