@@ -19,6 +19,7 @@ from batchsync.errors import (
     RunStop,
     StopKind,
     TransportError,
+    UnusableAnswer,
     ValidationFailed,
 )
 from batchsync.github import GitHubClient, issue_from_json
@@ -483,7 +484,7 @@ def test_sub_issue_numbers_follow_every_page() -> None:
 
 
 @responses.activate
-def test_sub_issue_numbers_stop_following_a_next_link_that_never_ends() -> None:
+def test_sub_issue_numbers_fail_at_a_next_link_back_to_a_page_read() -> None:
     loop = "https://api.github.com/repos/octo/demo/issues/1/sub_issues?per_page=100&page=2"
     responses.get(
         f"{REPO}/issues/1/sub_issues",
@@ -491,6 +492,10 @@ def test_sub_issue_numbers_stop_following_a_next_link_that_never_ends() -> None:
         headers={**LIMIT_HEADERS, "link": f'<{loop}>; rel="next"'},
     )
     gate = RecordingGate()
-    numbers = _client(TOKEN, gate).sub_issue_numbers(1)
-    assert len(gate.calls) == 5
-    assert set(numbers) == {2}
+    with pytest.raises(UnusableAnswer) as caught:
+        _client(TOKEN, gate).sub_issue_numbers(1)
+    assert len(gate.calls) == 2  # page 1, then page 2 naming itself as next: not asked again
+    assert str(caught.value) == (
+        "GET /repos/octo/demo/issues/1/sub_issues -> 200: "
+        "its next link points back at a page already read"
+    )

@@ -67,7 +67,11 @@ def created(number: int, parent: int | None = None) -> Any:
         "number": number,
         "databaseId": 7000 + number,
         "url": f"https://github.com/octo/demo/issues/{number}",
-        "parent": {"number": parent} if parent else None,
+        "parent": (
+            {"number": parent, "url": f"https://github.com/octo/demo/issues/{parent}"}
+            if parent
+            else None
+        ),
         "author": {"__typename": "Bot", "login": "github-actions"},
     }
     return {"data": {"createIssue": {"issue": issue}}}
@@ -93,7 +97,14 @@ def client(gate: Gate) -> GitHubClient:
 def test_a_child_is_created_under_its_parent_in_one_mutation(
     client: GitHubClient, gate: Gate
 ) -> None:
-    parent = {"number": 3, "id": 5003, "node_id": "I_parent", "title": "p", "state": "open"}
+    parent = {
+        "number": 3,
+        "id": 5003,
+        "node_id": "I_parent",
+        "title": "p",
+        "state": "open",
+        "html_url": "https://github.com/octo/demo/issues/3",
+    }
     responses.get(f"{API}/repos/octo/demo/issues", json=[parent])
     responses.post(GRAPHQL, json=repository_answer(), headers=HEADERS)
     responses.post(GRAPHQL, json=created(9, parent=3), headers=HEADERS)
@@ -127,7 +138,7 @@ def rest_created(number: int, labels: list[dict[str, Any]]) -> dict[str, Any]:
         "node_id": f"I_{number}",
         "title": "t",
         "state": "open",
-        "html_url": "h",
+        "html_url": f"https://github.com/octo/demo/issues/{number}",
         "labels": labels,
     }
 
@@ -258,7 +269,7 @@ def test_a_partly_failed_answer_keeps_the_issue_and_says_the_link_is_missing(
 @responses.activate
 def test_no_graphql_endpoint_falls_back_to_rest_with_one_warning(client: GitHubClient) -> None:
     responses.post(GRAPHQL, json={"message": "Not Found"}, status=404)
-    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    rest = rest_created(1, [])
     responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
     responses.post(f"{API}/repos/octo/demo/issues", json=dict(rest, number=2), status=201)
     assert client.create_issue("A", "a", ("task",), parent=None).number == 1
@@ -271,7 +282,7 @@ def test_no_graphql_endpoint_falls_back_to_rest_with_one_warning(client: GitHubC
 @responses.activate
 def test_a_schema_without_parent_issue_id_falls_back_to_rest(client: GitHubClient) -> None:
     responses.post(GRAPHQL, json=repository_answer(parent_field=False))
-    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    rest = rest_created(1, [])
     responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
     client.create_issue("A", "a", ())
     assert "parentIssueId" in client.warnings[0]
@@ -292,7 +303,7 @@ def test_a_refused_parent_issue_id_switches_to_rest_for_the_same_item(
         ]
     }
     responses.post(GRAPHQL, json=refusal)
-    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    rest = rest_created(1, [])
     responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
     client._remember({"number": 7, "node_id": "I_7"})
     assert client.create_issue("A", "a", (), parent=7).number == 1
