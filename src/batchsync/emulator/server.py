@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from batchsync.emulator.clock import Clock, ScaledClock
-from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
+from batchsync.emulator.faults import FaultConfig, FaultKind, ListingFault, ScheduledFault
 from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.protocol import ApiFailure
@@ -32,6 +32,7 @@ REASONS = {
     200: "OK",
     201: "Created",
     204: "No Content",
+    301: "Moved Permanently",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -188,6 +189,7 @@ class _Admin:
             ("POST", "reset"): lambda: self._reset(body),
             ("POST", "repos"): lambda: self._add_repo(body),
             ("POST", "tokens"): lambda: self._add_token(body),
+            ("POST", "transfer"): lambda: self._transfer(body),
             ("GET", "issues"): lambda: emu.issues(query["repo"], host=host),
             ("GET", "comments"): lambda: emu.comments(
                 query["repo"], int(query["number"]), host=host
@@ -208,6 +210,10 @@ class _Admin:
     def _add_repo(self, body: Any) -> Any:
         repo = self.emulator.add_repo(str(body["full_name"]))
         return {"full_name": repo.full_name, "id": repo.id}
+
+    def _transfer(self, body: Any) -> Any:
+        number = self.emulator.transfer(str(body["repo"]), int(body["number"]), str(body["to"]))
+        return {"repo": str(body["to"]), "number": number}
 
     def _add_token(self, body: Any) -> Any:
         self.emulator.add_token(
@@ -232,9 +238,17 @@ def faults_from_json(data: dict[str, Any]) -> FaultConfig:
     values = dict(data)
     if "schedule" in values:
         values["schedule"] = tuple(
-            ScheduledFault(FaultKind(s["kind"]), int(s["nth"]), s.get("method"), s.get("template"))
+            ScheduledFault(
+                FaultKind(s["kind"]),
+                int(s["nth"]),
+                s.get("method"),
+                s.get("template"),
+                None if s.get("acts") is None else bool(s["acts"]),
+            )
             for s in values["schedule"]
         )
+    if values.get("listing") is not None:
+        values["listing"] = ListingFault(values["listing"])
     for name in ("error_statuses", "methods"):
         if values.get(name) is not None:
             values[name] = tuple(values[name])
@@ -360,6 +374,15 @@ class Emulator:
     def add_repo(self, full_name: str) -> Repo:
         """Create the repository ``owner/name`` and return it (for seeding issues and labels)."""
         return self.service.store.add_repo(full_name, owner_id=9_000_001)
+
+    def transfer(self, full_name: str, number: int, to: str) -> int:
+        """Transfer issue ``number`` of ``full_name`` to the repository ``to`` (``Repo.transfer``):
+        requests naming it in ``full_name`` answer 301 from now on; returns its number in ``to``."""
+        store = self.service.store
+        with store.lock:
+            owner, _, name = full_name.partition("/")
+            to_owner, _, to_name = to.partition("/")
+            return store.repo(owner, name).transfer(number, store.repo(to_owner, to_name))
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Change the injected faults at runtime."""
