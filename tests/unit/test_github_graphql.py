@@ -12,13 +12,16 @@ import responses
 
 from batchsync.errors import (
     ApiError,
+    ForbiddenError,
     RateLimitError,
+    ServerError,
     UncertainWriteError,
     ValidationFailed,
 )
 from batchsync.github import GitHubClient
 from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY, GraphQLCreator
-from batchsync.ratelimit import Op
+from batchsync.processor import Gate as ProcessorGate
+from batchsync.ratelimit import Limits, Op
 
 T = TypeVar("T")
 API = "https://api.github.com:443"
@@ -40,8 +43,8 @@ class Gate:
         try:
             return fn()[0]
         except ApiError as exc:
-            if op is Op.CREATE and exc.status >= 500:
-                raise UncertainWriteError(exc) from exc  # type: ignore[arg-type]
+            if op is Op.CREATE and isinstance(exc, ServerError):
+                raise UncertainWriteError(exc) from exc
             raise
 
 
@@ -454,3 +457,82 @@ def test_without_graphql_the_identity_is_learned_as_before(
     assert client.whoami() == expected
     assert [c.request.url for c in responses.calls].count(f"{API}/user") == asked
     assert "404" in client.warnings[0]
+
+
+# ---- answers GitHub gives when something failed ----------------------------------------------
+
+SOMETHING_WENT_WRONG = (
+    "Something went wrong while executing your query. This may be the result of a timeout, or it "
+    "could be a GitHub bug. Please include `ABCD:1234` when reporting this issue."
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"data": None, "errors": [{"message": SOMETHING_WENT_WRONG}]},
+        {"data": {"createIssue": None}, "errors": [{"message": SOMETHING_WENT_WRONG}]},
+    ],
+    ids=["no-data", "null-create"],
+)
+@responses.activate
+def test_something_went_wrong_is_a_lost_answer_never_a_refusal(
+    client: GitHubClient, answer: Any
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(UncertainWriteError) as caught:
+        client.create_issue("A", "a", ())
+    assert "Something went wrong" in str(caught.value)
+
+
+@responses.activate
+def test_an_error_on_viewer_alone_leaves_the_login_unknown_and_the_run_going() -> None:
+    gate = ProcessorGate(Limits(write_interval=0), sleep=lambda _: None)
+    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    answer = repository_answer()
+    answer["data"]["viewer"] = None
+    answer["errors"] = [
+        {
+            "type": "FORBIDDEN",
+            "path": ["viewer"],
+            "locations": [{"line": 2, "column": 3}],
+            "message": "Resource not accessible by integration",
+        }
+    ]
+    responses.post(GRAPHQL, json=answer)
+    responses.post(GRAPHQL, json=created(1))
+    assert client.whoami() is None  # an installation token: no GET /user either
+    assert client.create_issue("A", "a", ("task",)).number == 1  # the repository's data in use
+    assert [c.request.url for c in responses.calls] == [GRAPHQL, GRAPHQL]
+    assert client.warnings == ()
+
+
+@responses.activate
+def test_an_error_beside_viewer_still_stops_the_query(client: GitHubClient) -> None:
+    answer = {
+        "data": {"viewer": {"login": "x[bot]"}, "repository": None},
+        "errors": [{"type": "FORBIDDEN", "path": ["repository"], "message": "no"}],
+    }
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(ForbiddenError):
+        client.create_issue("A", "a", ())
+
+
+@responses.activate
+def test_a_created_issue_naming_another_repository_is_uncertain(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = created(4)
+    answer["data"]["createIssue"]["issue"]["url"] = "https://github.com/octo/other/issues/4"
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(UncertainWriteError, match="names octo/other#4"):
+        client.create_issue("A", "a", ())
+
+
+@responses.activate
+def test_the_created_author_is_a_login_or_nobody(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = created(4)
+    answer["data"]["createIssue"]["issue"]["author"] = {"__typename": "User", "login": "a\nb"}
+    responses.post(GRAPHQL, json=answer)
+    assert client.create_issue("A", "a", ()).author == ""  # one reader: REST's login rule
