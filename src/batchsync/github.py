@@ -167,7 +167,9 @@ def _parsed(text: str, headers: Mapping[str, str]) -> tuple[Any, str | None]:
         return json.loads(text), None
     except (ValueError, RecursionError):
         html = "html" in headers.get("content-type", "").lower() or text.lstrip()[:1] == "<"
-        return None, "an HTML page instead of JSON" if html else "a body that is not JSON"
+        if html:
+            return None, "answered with an HTML page instead of JSON"
+        return None, "answered with a body that is not JSON"
 
 
 def _shape(data: object) -> str:
@@ -322,7 +324,7 @@ class GitHubClient:
             # after a 401/403 the gate sends nothing more (RunStop)
             raise self._refused(status, verb, path, headers=headers, data=data, problem=problem)
         if problem is not None:
-            raise UnusableAnswer(status, f"answered with {problem}", verb, path, headers)
+            raise UnusableAnswer(status, problem, verb, path, headers)
         return status, data, headers
 
     def _path(self, url: str) -> str:
@@ -341,7 +343,7 @@ class GitHubClient:
     ) -> ApiError:
         scrub = self._scrub
         message = data.get("message") if isinstance(data, dict) else None
-        shown = str(message) if message else ("an HTML page" if problem else "no message")
+        shown = str(message) if message else ("no JSON message" if problem else "no message")
         return error_from_response(
             status,
             scrub(shown),
@@ -410,9 +412,14 @@ class GitHubClient:
                 path=path,
                 headers=headers,
             )
-        if elsewhere is not None or not places(data):
-            named = f"names {elsewhere}" if elsewhere is not None else "names no repository"
-            raise UnusableAnswer(status, f"answered with an issue that {named}", verb, path)
+        if elsewhere is not None:
+            raise UnusableAnswer(
+                status, f"answered with an issue that names {elsewhere}", verb, path
+            )
+        if not places(data):
+            raise UnusableAnswer(
+                status, "answered with an issue that names no repository", verb, path
+            )
         self._remember(data)
         if "pull_request" in data:
             return None

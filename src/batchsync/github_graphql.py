@@ -337,11 +337,12 @@ class GraphQLCreator:
         if created is None:
             raise ServerError(502, "createIssue answered without number or id", "POST", "/graphql")
         elsewhere = foreign_place(rest, self._repository)
-        if elsewhere is not None or not places(rest):
-            where = f"names {elsewhere}" if elsewhere is not None else "names no repository"
-            raise UnusableAnswer(
-                200, f"createIssue answered with an issue that {where}", "POST", "/graphql"
-            )
+        if elsewhere is not None:
+            text = f"createIssue answered with an issue that names {elsewhere}"
+            raise UnusableAnswer(200, text, "POST", "/graphql")
+        if not places(rest):
+            text = "createIssue answered with an issue that names no repository"
+            raise UnusableAnswer(200, text, "POST", "/graphql")
         return created, issue.get("id")
 
 

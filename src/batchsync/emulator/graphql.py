@@ -5,7 +5,7 @@ nameWithOwner url labels(first, after) { nodes { id name color description } pag
 endCursor } totalCount } }``, ``__type(name: "CreateIssueInput") { name inputFields { name } }``
 (how a client learns whether ``parentIssueId`` exists), and ``createIssue(input: {repositoryId,
 title, body, labelIds, parentIssueId, clientMutationId}) { issue { id number databaseId url title
-parent { number } } }``.
+parent { number url } } }``.
 Anything else is refused with a GraphQL error in GitHub's (graphql-ruby's) wording.
 
 Charging follows https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api:
