@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import requests
 from github import Auth, Github
@@ -197,6 +197,12 @@ def _error_strings(data: object) -> tuple[str, ...]:
 def _links(header: str) -> dict[str, str]:
     """A ``link`` header's URLs by relation."""
     return {rel: url for url, rel in _LINK_RE.findall(header)}
+
+
+def _server(url: SplitResult) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port of a URL, the port spelled out (``:443`` or not is one server)."""
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.hostname, url.port or default
 
 
 def _page_of(url: str | None) -> int | None:
@@ -512,12 +518,8 @@ class GitHubClient:
         stands for the repository in GitHub's ``link`` URLs)."""
         try:
             found = urlsplit(url)
-            same = (found.scheme, found.hostname, found.port) == (
-                self._origin.scheme,
-                self._origin.hostname,
-                self._origin.port,
-            )
-        except ValueError:
+            same = _server(found) == _server(self._origin)
+        except ValueError:  # a port that is no number
             return False
         repo = rf"(?:/repos/{re.escape(self.repository)}|/repositories/[0-9]{{1,20}})"
         pattern = re.escape(self._origin.path.rstrip("/")) + repo + re.escape(tail)

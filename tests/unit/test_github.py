@@ -768,3 +768,21 @@ def test_a_listing_without_end_stops_at_the_page_cap(
 
 def test_the_issue_page_cap_reaches_100000_issues() -> None:
     assert MAX_ISSUE_PAGES * PAGE_SIZE == 100_000
+
+
+@responses.activate
+def test_pages_on_a_ghes_prefix_and_an_explicit_port_are_one_listing(gate: RecordingGate) -> None:
+    client = GitHubClient("https://ghe.example.com/api/v3", TOKEN, "octo/demo", gate)
+    base = "https://ghe.example.com:443/api/v3"
+    responses.get(
+        f"{base}/repos/octo/demo/issues",
+        json=[issue_json(2, html_url="https://ghe.example.com/octo/demo/issues/2")],
+        headers={
+            "link": f'<{base}/repositories/9/issues?state=all&per_page=100&page=2>; rel="next"'
+        },
+    )
+    responses.get(
+        f"{base}/repositories/9/issues",
+        json=[issue_json(1, html_url="https://ghe.example.com/octo/demo/issues/1")],
+    )
+    assert [i.number for i in client.list_issues()] == [2, 1]
