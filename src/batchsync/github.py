@@ -145,15 +145,17 @@ def _where(location: str) -> str:
     if place is not None:
         return str(place)
     try:
-        path = urlsplit(location).path
+        url = urlsplit(location)
     except ValueError:
         return ""
-    found = _REPOSITORY_ID_PATH.search(path)
-    if found is not None and found.end() == len(path):
+    found = _REPOSITORY_ID_PATH.search(url.path)
+    if found is not None and found.end() == len(url.path):
         repo_id, number = found.groups()
         repository = f"the repository with id {repo_id}"
         return f"issue #{number} of {repository}" if number else repository
-    return re.sub(r"[^A-Za-z0-9/._~:#?=&%-]", "", location)[:120]
+    # anything else: where it points, without a query (a signed URL carries secrets there)
+    shown = urlunsplit(url._replace(query="", fragment=""))
+    return re.sub(r"[^A-Za-z0-9/._~:-]", "", shown)[:120]
 
 
 # ---- answers that are not JSON, or not the JSON asked for ---------------------------------------

@@ -786,3 +786,13 @@ def test_pages_on_a_ghes_prefix_and_an_explicit_port_are_one_listing(gate: Recor
         json=[issue_json(1, html_url="https://ghe.example.com/octo/demo/issues/1")],
     )
     assert [i.number for i in client.list_issues()] == [2, 1]
+
+
+@responses.activate
+def test_a_redirect_elsewhere_is_named_without_its_query(client: GitHubClient) -> None:
+    location = "https://other.example/x/y?X-Amz-Signature=secret&token=abc"
+    responses.get(f"{REPO}/issues/5", status=307, headers={"location": location})
+    with pytest.raises(IssueMoved) as caught:
+        client.get_issue(5)
+    assert caught.value.moved_to == "https://other.example/x/y"
+    assert "secret" not in str(caught.value)
