@@ -16,7 +16,14 @@ from typing import Protocol
 
 from batchsync import defaults
 from batchsync.apply import Applier, Done, IssueClient
-from batchsync.errors import BudgetExhausted, Failure, FailureKind, ItemError, failure_of
+from batchsync.errors import (
+    BudgetExhausted,
+    Failure,
+    FailureKind,
+    IssueMoved,
+    ItemError,
+    failure_of,
+)
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
@@ -28,6 +35,7 @@ from batchsync.plan import (
     RemoteIssue,
     index_issues,
     plan,
+    refuse_links,
     waves,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
@@ -118,6 +126,7 @@ class Engine:
         self._index = RemoteIndex()
         self._plan = Plan()
         self._warnings: list[str] = []
+        self._moved: dict[int, str] = {}  # linked numbers GitHub says live elsewhere now
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -155,7 +164,7 @@ class Engine:
                 and index.claim(i).refused is None  # a link to another repository
             }
         )
-        extra = [got for n in missing if (got := self._client.get_issue(n)) is not None]
+        extra = [got for n in missing if (got := self._read_linked(n)) is not None]
         issues = [*listed, *extra]
         if needs_identity(trust, issues, items):
             trust = Trust.of(self._client.whoami(), self._opts.trusted_authors)
@@ -164,6 +173,14 @@ class Engine:
         self._index = index
         self._warnings.extend(index.warnings)
         return index
+
+    def _read_linked(self, number: int) -> RemoteIssue | None:
+        """A linked issue the listing did not hold; one that moved away is refused, never read."""
+        try:
+            return self._client.get_issue(number)
+        except IssueMoved as exc:
+            self._moved[number] = exc.message
+            return None
 
     def _index_of(self, issues: Sequence[RemoteIssue], trust: Trust) -> RemoteIndex:
         return index_issues(issues, trust, repository=self._opts.repo)
@@ -177,7 +194,7 @@ class Engine:
             all_kinds=self._opts.all_kinds,
             pull=self._opts.pull,
         )
-        self._plan = plan(scanned, index, options)
+        self._plan = refuse_links(plan(scanned, index, options), self._moved)
         self._warnings.extend(self._plan.warnings)
         return self._plan
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from batchsync.remote import TOO_QUICKLY
 from batchsync.workflow import redact
 
 __all__ = [
@@ -20,20 +21,25 @@ __all__ = [
     "FailureKind",
     "Fatal",
     "ForbiddenError",
+    "IssueMoved",
     "ItemError",
     "NotFoundError",
+    "ParentElsewhere",
     "RateLimitError",
+    "Redirected",
     "RunStop",
     "ServerError",
     "SettingsError",
     "StopKind",
     "TransportError",
     "UncertainWriteError",
+    "UnusableAnswer",
     "ValidationFailed",
     "credentials_fatal",
     "error_from_response",
     "failure_of",
     "fatal_of",
+    "graphql_error",
     "permission_fatal",
     "refused_fatal",
 ]
@@ -43,6 +49,12 @@ __all__ = [
 # older wording of a secondary limit.
 _SECONDARY_WORDS = ("secondary rate limit", "abuse detection")
 _RATE_LIMIT_WORDS = ("rate limit", "abuse detection")
+CONTENT_LIMIT_NOTE = "GitHub's secondary rate limit on content creation"
+# GraphQL's answer (HTTP 200, no data) when the server gave up on an operation: a mutation may
+# have been applied, so it is a lost answer, never a refusal.
+GRAPHQL_LOST = "Something went wrong while executing your query"
+# GraphQL error types as the REST status they stand for; others (and none) are refusals (422).
+_GRAPHQL_STATUS = {"RATE_LIMITED": 403, "FORBIDDEN": 403, "NOT_FOUND": 404, "UNPROCESSABLE": 422}
 
 
 class FailureKind(enum.StrEnum):
@@ -174,6 +186,55 @@ class ServerError(ApiError):
     """5xx: GitHub failed, possibly after acting on the request."""
 
     failure_kind: ClassVar[FailureKind] = FailureKind.SERVER
+
+
+class UnusableAnswer(ServerError):
+    """GitHub (or something between) answered with no answer to the question: not JSON, the
+    wrong shape, pages without end. Taken as a 5xx: a read is retried, a create's outcome is
+    unknown (``UncertainWriteError``)."""
+
+
+@dataclass(eq=False)
+class IssueMoved(ApiError):
+    """The issue asked for by number lives elsewhere now: GitHub answered 3xx (a transferred
+    issue), or the answer names another repository or number. Nothing is read from it or
+    written to it; the item fails, not retryable (the link in the file must change)."""
+
+    failure_kind: ClassVar[FailureKind] = FailureKind.ITEM
+
+    number: int = 0  # the number asked for, in ``repository``
+    repository: str = ""  # the repository asked about (``owner/name``)
+    moved_to: str = ""  # where GitHub said it went ("owner/name#12", ...), sanitised; "" unsaid
+
+    @classmethod
+    def of(
+        cls,
+        number: int,
+        repository: str,
+        moved_to: str,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> IssueMoved:
+        """The error for issue ``number`` of ``repository``, found at ``moved_to``."""
+        where = moved_to or "a place GitHub did not name"
+        message = (
+            f"issue #{number} was transferred or moved to {where}; batchsync writes only to "
+            f"{repository}: change the link in the file to the issue's new place, or remove it"
+        )
+        return cls(status, message, method, path, headers or {}, (), number, repository, moved_to)
+
+
+class Redirected(ApiError):
+    """GitHub answered 3xx to a request that names no issue (a renamed or transferred
+    repository): batchsync follows no redirect, so nothing is sent to the new place."""
+
+
+class ParentElsewhere(ApiError):
+    """GitHub names an issue's parent in another repository: batchsync links only within the
+    target repository, so it leaves that link alone and says so."""
 
 
 class TransportError(BatchsyncError):
@@ -411,6 +472,13 @@ def fatal_of(error: BaseException, repository: str | None) -> Fatal:
     return Fatal("internal error", f"{type(error).__name__}: {error}")
 
 
+_BY_STATUS: Mapping[int, type[ApiError]] = {
+    401: AuthError,
+    404: NotFoundError,
+    422: ValidationFailed,
+}
+
+
 def error_from_response(
     status: int,
     message: str,
@@ -420,27 +488,50 @@ def error_from_response(
     headers: Mapping[str, str] | None = None,
     errors: tuple[str, ...] = (),
 ) -> ApiError:
-    """Classify an error answer from GitHub into the right ``ApiError`` subclass.
+    """Classify an error answer from GitHub (REST, or GraphQL through ``graphql_error``).
 
     403 and 429 are rate limits when the message says so or ``x-ratelimit-remaining`` is 0
     (https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api);
-    any other 403 is a permission problem.
+    any other 403 is a permission problem. A refusal saying "was submitted too quickly" (GraphQL's
+    200 and REST's 422 name the content-creation limit so) is a secondary limit, whatever
+    the status.
     """
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-    cls: type[ApiError] = ApiError
-    if status == 401:
-        cls = AuthError
-    elif status in (403, 429):
-        limited = status == 429 or hdrs.get("x-ratelimit-remaining") == "0" or "retry-after" in hdrs
+    cls = _class_of(status, message, hdrs)
+    if any(TOO_QUICKLY in text for text in (message, *errors)):
+        cls = RateLimitError
+        shown = message if TOO_QUICKLY in message else f"{message}: {TOO_QUICKLY}"
+        message = f"{shown} ({CONTENT_LIMIT_NOTE})"
+    return cls(status, message, method=method, path=path, headers=hdrs, errors=errors)
+
+
+def _class_of(status: int, message: str, headers: Mapping[str, str]) -> type[ApiError]:
+    """The error class of a status (and, for 403/429, of its message and headers)."""
+    if status in (403, 429):
+        limited = (
+            status == 429 or headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers
+        )
         text = message.lower()
         if limited or any(word in text for word in _RATE_LIMIT_WORDS):
-            cls = RateLimitError
-        else:
-            cls = ForbiddenError
-    elif status == 404:
-        cls = NotFoundError
-    elif status == 422:
-        cls = ValidationFailed
-    elif status >= 500:
-        cls = ServerError
-    return cls(status, message, method=method, path=path, headers=hdrs, errors=errors)
+            return RateLimitError
+        return ForbiddenError
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, ApiError)
+
+
+def graphql_error(
+    kind: str, message: str, *, headers: Mapping[str, str], path: str = "/graphql"
+) -> ApiError:
+    """One entry of a GraphQL ``errors`` list (HTTP 200) as the REST answer it stands for,
+    classified by ``error_from_response``: ``RATE_LIMITED`` is a spent budget (403 with
+    nothing remaining), ``FORBIDDEN`` 403, ``NOT_FOUND`` 404, GitHub's "Something went wrong
+    while executing your query" a lost answer (502), anything else a refusal (422)."""
+    status = 502 if GRAPHQL_LOST in message else _GRAPHQL_STATUS.get(kind, 422)
+    hdrs = dict(headers)
+    if kind == "RATE_LIMITED":
+        hdrs["x-ratelimit-remaining"] = "0"
+    errors = (kind,) if kind else ()
+    return error_from_response(
+        status, message, method="POST", path=path, headers=hdrs, errors=errors
+    )

@@ -5,38 +5,68 @@ processor's gate paces, counts and retries every request; each returns ``RemoteI
 or nothing and raises only ``batchsync.errors`` types. PyGithub is built with ``retry=None`` and
 no throttling of its own: one retry layer, the gate's, decides
 (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api).
+
+Every answer is checked against its question before it is used. No redirect is followed (PyGithub
+would resend a PATCH to a 301's ``Location``): a 3xx to a request about an issue is
+``IssueMoved`` (a transferred issue), any other ``Redirected``. An issue answer must name the
+repository (and the number) asked about; a listing must be a JSON array of objects, page after
+page as asked, ending within ``MAX_ISSUE_PAGES``; anything else is ``UnusableAnswer``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
+import json
 import queue
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import requests
-from github import Auth, Github, GithubException
-from github.Requester import Requester
+from github import Auth, Github
+from github.Requester import (
+    HTTPRequestsConnectionClass,
+    HTTPSRequestsConnectionClass,
+    Requester,
+    RequestsResponse,
+)
 
 from batchsync.errors import (
     ApiError,
     ForbiddenError,
+    IssueMoved,
     NotFoundError,
+    ParentElsewhere,
+    Redirected,
     ServerError,
     TransportError,
     UncertainWriteError,
+    UnusableAnswer,
     error_from_response,
 )
 from batchsync.github_graphql import GraphQLCreator, NoParentField
-from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, valid_login, viewer_login
+from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, viewer_login
 from batchsync.ratelimit import Op
-from batchsync.remote import MAX_ISSUE_NUMBER, Blocker, RemoteIssue, bounded_number
+from batchsync.remote import (
+    MAX_ISSUE_NUMBER,
+    MAX_NODE_ID,
+    Blocker,
+    RemoteIssue,
+    api_place,
+    bounded_number,
+    foreign_place,
+    issue_from_json,
+    places,
+    whole_number,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MAX_ISSUE_PAGES",
     "NO_TYPE",
     "Blocker",
     "GateLike",
@@ -48,10 +78,15 @@ __all__ = [
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 30  # seconds; GitHub itself gives up on a request after 10 s
 PAGE_SIZE = 100
+# The issue listing's pages: 100,000 issues at 100 a page. A ``next`` link past them is a server
+# paging without end, and an incomplete listing must never be planned from: the read fails.
+MAX_ISSUE_PAGES = 1_000
 SUB_ISSUE_PAGES = 5  # GitHub's 100 sub-issues a parent fit on one page
 DEPENDENCY_PAGES = 10  # 1,000 blockers: GitHub documents no limit per issue
 NO_TYPE = ""  # ``update_issue(issue_type=NO_TYPE)`` takes the type off (GitHub's ``type: null``)
 _NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
+_REPOSITORY_ID_PATH = re.compile(r"/repositories/([0-9]{1,20})(?:/issues/([0-9]{1,10}))?/?")
 
 
 class GateLike(Protocol):
@@ -64,85 +99,102 @@ class GateLike(Protocol):
         ...
 
 
-def _parent_number(url: object) -> int | None:
-    if not isinstance(url, str):
-        return None
-    tail = url.rstrip("/").rsplit("/", 1)[-1]
+# ---- no redirect is ever followed ---------------------------------------------------------------
+
+
+class _Redirect(Exception):
+    """A 3xx answer, stopped before PyGithub follows it."""
+
+    def __init__(self, status: int, headers: Mapping[str, str]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.headers = headers
+
+
+def _refuse_redirect(response: RequestsResponse) -> RequestsResponse:
+    if 300 <= response.status < 400:
+        headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
+        raise _Redirect(response.status, headers)
+    return response
+
+
+class _Http(HTTPRequestsConnectionClass):
+    """PyGithub's connection, stopping at a 3xx (PyGithub resends any verb to a 301's target)."""
+
+    def getresponse(self) -> RequestsResponse:
+        return _refuse_redirect(super().getresponse())
+
+
+class _Https(HTTPSRequestsConnectionClass):
+    """PyGithub's TLS connection, stopping at a 3xx."""
+
+    def getresponse(self) -> RequestsResponse:
+        return _refuse_redirect(super().getresponse())
+
+
+# Where PyGithub's Requester keeps its connection classes: the one in use, the one for http://
+# and the one for https:// URLs (class attributes, shadowed here on one Requester only).
+_CONNECTIONS = (
+    "_Requester__connectionClass",
+    "_Requester__httpConnectionClass",
+    "_Requester__httpsConnectionClass",
+)
+
+
+def _without_redirects(gh: Github, https: bool) -> Github:
+    """``gh`` with connections that follow no redirect (set on this client only)."""
+    requester = gh.requester
+    if not all(hasattr(requester, name) for name in _CONNECTIONS):
+        raise RuntimeError("this PyGithub version hides its connection classes: pin PyGithub")
+    for name, cls in zip(_CONNECTIONS, (_Https if https else _Http, _Http, _Https), strict=True):
+        setattr(requester, name, cls)
+    return gh
+
+
+def _where(location: str) -> str:
+    """Where a 3xx's ``Location`` points, as short plain text (the header is untrusted)."""
+    place = api_place(location)
+    if place is not None:
+        return str(place)
     try:
-        return bounded_number(tail)  # never int() of an unbounded or non-ASCII digit string
+        url = urlsplit(location)
     except ValueError:
-        return None
+        return ""
+    found = _REPOSITORY_ID_PATH.search(url.path)
+    if found is not None and found.end() == len(url.path):
+        repo_id, number = found.groups()
+        repository = f"the repository with id {repo_id}"
+        return f"issue #{number} of {repository}" if number else repository
+    # anything else: where it points, without a query (a signed URL carries secrets there)
+    shown = urlunsplit(url._replace(query="", fragment=""))
+    return re.sub(r"[^A-Za-z0-9/._~:-]", "", shown)[:120]
 
 
-def _label_names(raw: object) -> tuple[str, ...]:
-    names: list[str] = []
-    for label in raw if isinstance(raw, list) else []:
-        name = label.get("name") if isinstance(label, dict) else label
-        if isinstance(name, str):
-            names.append(name)
-    return tuple(names)
+# ---- answers that are not JSON, or not the JSON asked for ---------------------------------------
 
 
-MAX_NODE_ID = 2**63 - 1  # GitHub's database ids are 64-bit
+def _parsed(text: str, headers: Mapping[str, str]) -> tuple[Any, str | None]:
+    """The JSON of an answer's body, or (None, what the body is instead)."""
+    if not text:
+        return None, None
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError):
+        html = "html" in headers.get("content-type", "").lower() or text.lstrip()[:1] == "<"
+        if html:
+            return None, "answered with an HTML page instead of JSON"
+        return None, "answered with a body that is not JSON"
 
 
-def _whole(value: object, maximum: int) -> int | None:
-    """``value`` when it is a whole number in 1..maximum (JSON from a server is untrusted)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= maximum:
-        return value
-    return None
-
-
-def _type_name(raw: object) -> str | None:
-    """The name in an answer's ``type`` object; None for null or an object without one."""
-    name = raw.get("name") if isinstance(raw, dict) else None
-    return name if isinstance(name, str) and name.strip() else None
-
-
-def _count(raw: object, key: str) -> int | None:
-    """A whole, non-negative count from a summary object; None when absent or not one."""
-    value = raw.get(key) if isinstance(raw, dict) else None
-    usable = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    return value if usable else None
-
-
-def issue_from_json(data: Mapping[str, Any]) -> RemoteIssue | None:
-    """Reduce one issue JSON object to a ``RemoteIssue``.
-
-    None for a pull request, and for an entry without a usable ``number`` and ``id``: such an
-    entry cannot be matched to an item, so it is never written to.
-    """
-    number = _whole(data.get("number"), MAX_ISSUE_NUMBER)
-    issue_id = _whole(data.get("id"), MAX_NODE_ID)
-    if "pull_request" in data or number is None or issue_id is None:
-        return None
-    summary = data.get("sub_issues_summary")
-    total = summary.get("total") if isinstance(summary, dict) else None
-    user = data.get("user")
-    login = user.get("login") if isinstance(user, dict) else None
-    association = data.get("author_association")
-    return RemoteIssue(
-        number=number,
-        id=issue_id,
-        title=str(data.get("title") or ""),
-        body=str(data.get("body") or ""),
-        state=str(data.get("state") or "open"),
-        labels=_label_names(data.get("labels")),
-        html_url=str(data.get("html_url") or ""),
-        state_reason=data.get("state_reason"),
-        parent_number=_parent_number(data.get("parent_issue_url")),
-        # Both fields are optional in GitHub's schema and a list answer may leave them out for
-        # an issue that has a parent: only a present ``parent_issue_url`` is a fact.
-        parent_known="parent_issue_url" in data,
-        sub_issues_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
-        # a login is shown in messages: anything that is not one is no author at all
-        author=login if isinstance(login, str) and valid_login(login) else "",
-        author_association=association if isinstance(association, str) else "",
-        # ``type`` is sent only where the repository has issue types: absence is no fact
-        issue_type=_type_name(data.get("type")),
-        type_known="type" in data,
-        blocked_by_total=_count(data.get("issue_dependencies_summary"), "total_blocked_by"),
-    )
+def _shape(data: object) -> str:
+    """What a JSON value is, in words (for a message about an answer of the wrong shape)."""
+    if isinstance(data, dict):
+        return "a JSON object"
+    if isinstance(data, list):
+        return "a list"
+    if data is None:
+        return "an empty body"
+    return "a JSON string" if isinstance(data, str) else "a JSON number or boolean"
 
 
 def _error_strings(data: object) -> tuple[str, ...]:
@@ -156,6 +208,28 @@ def _error_strings(data: object) -> tuple[str, ...]:
         else:
             out.append(str(err))
     return tuple(out)
+
+
+def _links(header: str) -> dict[str, str]:
+    """A ``link`` header's URLs by relation."""
+    return {rel: url for url, rel in _LINK_RE.findall(header)}
+
+
+def _server(url: SplitResult) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port of a URL, the port spelled out (``:443`` or not is one server)."""
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.hostname, url.port or default
+
+
+def _page_of(url: str | None) -> int | None:
+    """The ``page`` a URL asks for; None when it names none (a first page, a cursor)."""
+    if url is None:
+        return None
+    try:
+        pages = [v for k, v in parse_qsl(urlsplit(url).query) if k == "page"]
+        return bounded_number(pages[-1], 10**9) if pages else None
+    except ValueError:
+        return None
 
 
 class GitHubClient:
@@ -173,12 +247,19 @@ class GitHubClient:
         graphql: bool = True,
     ) -> None:
         self._api_url = api_url.rstrip("/")
+        self._origin = urlsplit(self._api_url)
         self._auth = Auth.Token(token)
         self._repo_path = f"/repos/{repository}"
         self.repository = repository
         self.gate = gate
         self._timeout = timeout
         self._pool_size = pool_size
+        # A request about one issue: a 3xx to it means the issue moved
+        self._issue_path = re.compile(
+            rf"/repos/{re.escape(repository)}/issues/([0-9]{{1,10}})(?:/.*)?", re.IGNORECASE
+        )
+        self._lock = threading.Lock()
+        self._dropped = 0  # listed entries that named another repository (or none)
         # PyGithub's connection object keeps the pending request in attributes, so one client
         # serves one request at a time; idle ones wait here (lanes come and go per phase).
         self._idle: queue.SimpleQueue[Github] = queue.SimpleQueue()
@@ -190,9 +271,7 @@ class GitHubClient:
                 gate,
                 repository,
                 urlunsplit(
-                    urlsplit(self._api_url)._replace(
-                        path=Requester.get_graphql_prefix(urlsplit(self._api_url).path)
-                    )
+                    self._origin._replace(path=Requester.get_graphql_prefix(self._origin.path))
                 ),
                 self._repo_path,
                 scrub=self._scrub,
@@ -204,7 +283,16 @@ class GitHubClient:
     @property
     def warnings(self) -> tuple[str, ...]:
         """What the run should be told about the server (e.g. no GraphQL: REST creates)."""
-        return tuple(self._graphql.warnings) if self._graphql is not None else ()
+        told = list(self._graphql.warnings) if self._graphql is not None else []
+        with self._lock:
+            dropped = self._dropped
+        if dropped:
+            told.append(
+                f"left out {dropped} listed issue(s) whose answer named another repository than "
+                f"{self.repository}, or none (GitHub lists what it was asked for: a proxy or a "
+                "server between may not)"
+            )
+        return tuple(told)
 
     def __repr__(self) -> str:
         return f"GitHubClient({self._api_url!r}, {self.repository!r})"  # never the token
@@ -213,7 +301,7 @@ class GitHubClient:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
-            return Github(
+            gh = Github(
                 base_url=self._api_url,
                 auth=self._auth,
                 retry=None,
@@ -223,43 +311,101 @@ class GitHubClient:
                 timeout=self._timeout,
                 pool_size=self._pool_size,
             )
+            return _without_redirects(gh, self._origin.scheme == "https")
 
     def _scrub(self, text: str) -> str:
         """``text`` without the token: a server or proxy may echo the request's headers."""
         return text.replace(self._auth.token, "***")
 
+    # ---- one request ----------------------------------------------------------------------
+
     def _send(
         self, verb: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None
     ) -> tuple[Any, Mapping[str, str]]:
         """One request; returns ``(json, headers)`` or raises a ``batchsync.errors`` type."""
-        path = url.split("?", 1)[0]
-        path = path[len(self._api_url) :] if path.startswith(self._api_url) else path
+        _, data, headers = self._request(verb, url, params=params, body=body)
+        return data, headers
+
+    def _request(
+        self, verb: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """One request; ``(status, json, headers)`` of a 2xx JSON answer, else the error."""
+        path = self._path(url)
         gh = self._github()
         try:
-            headers, data = gh.requester.requestJsonAndCheck(
-                verb, url, parameters=params, input=body
-            )
-        except GithubException as exc:
-            data = exc.data if isinstance(exc.data, dict) else {}
-            scrub = self._scrub
-            error = error_from_response(
-                exc.status,
-                scrub(str(data.get("message") or exc.message or "no message")),
-                method=verb,
-                path=path,
-                headers={k: scrub(str(v)) for k, v in (exc.headers or {}).items()},
-                errors=tuple(scrub(text) for text in _error_strings(data)),
-            )
-            raise error from None  # after a 401/403 the gate sends nothing more (RunStop)
+            status, raw, text = gh.requester.requestJson(verb, url, parameters=params, input=body)
+        except _Redirect as answer:
+            raise self._redirected(verb, path, answer) from None
         except requests.RequestException as exc:
             raise TransportError(verb, path, type(exc).__name__) from None
         finally:
             self._idle.put(gh)
-        return data, dict(headers or {})
+        headers = {str(k).lower(): str(v) for k, v in (raw or {}).items()}
+        data, problem = _parsed(text, headers)
+        if status >= 400:
+            # after a 401/403 the gate sends nothing more (RunStop)
+            raise self._refused(status, verb, path, headers=headers, data=data, problem=problem)
+        if problem is not None:
+            raise UnusableAnswer(status, problem, verb, path, headers)
+        return status, data, headers
 
-    def _remember(self, data: object) -> None:
-        """Note the node ids an issue answer shows (its own and its labels'), for GraphQL."""
-        if self._graphql is not None and isinstance(data, dict):
+    def _path(self, url: str) -> str:
+        path = url.split("?", 1)[0]
+        return path[len(self._api_url) :] if path.startswith(self._api_url) else path
+
+    def _refused(
+        self,
+        status: int,
+        verb: str,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        data: Any,
+        problem: str | None,
+    ) -> ApiError:
+        scrub = self._scrub
+        message = data.get("message") if isinstance(data, dict) else None
+        shown = str(message) if message else ("no JSON message" if problem else "no message")
+        return error_from_response(
+            status,
+            scrub(shown),
+            method=verb,
+            path=path,
+            headers={k: scrub(v) for k, v in headers.items()},
+            errors=tuple(scrub(text) for text in _error_strings(data)),
+        )
+
+    def _redirected(self, verb: str, path: str, answer: _Redirect) -> ApiError:
+        """The error for a 3xx: never followed, whatever the verb."""
+        headers = {k: self._scrub(v) for k, v in answer.headers.items()}
+        where = _where(headers.get("location", ""))
+        asked = self._issue_path.fullmatch(path)
+        if asked is not None:
+            number = bounded_number(asked.group(1), 10**10)
+            return IssueMoved.of(
+                number,
+                self.repository,
+                where,
+                status=answer.status,
+                method=verb,
+                path=path,
+                headers=headers,
+            )
+        return Redirected(
+            answer.status,
+            f"GitHub answered {answer.status} pointing at {where or 'no place'}; batchsync "
+            "follows no redirect: if the repository was renamed or transferred, name its new "
+            "owner/name",
+            verb,
+            path,
+            headers,
+        )
+
+    # ---- answers about one issue ----------------------------------------------------------
+
+    def _remember(self, data: Mapping[str, Any]) -> None:
+        """Note the node ids a checked issue answer shows (its own and its labels'), for GraphQL."""
+        if self._graphql is not None:
             number = data.get("number")
             if isinstance(number, int):
                 self._graphql.remember(number, data.get("node_id"))
@@ -268,36 +414,153 @@ class GitHubClient:
                 if isinstance(label, dict):
                     self._graphql.remember_label(label.get("name"), label.get("node_id"))
 
-    def _issue(
-        self, verb: str, url: str, body: Any = None
-    ) -> tuple[RemoteIssue, Mapping[str, str]]:
-        data, headers = self._send(verb, url, body=body)
+    def _answered_issue(
+        self, answer: tuple[int, Any, Mapping[str, str]], verb: str, url: str, number: int | None
+    ) -> RemoteIssue | None:
+        """The issue an answer describes, once it is shown to be the one asked about (in this
+        repository, and issue ``number`` when one was asked for); None for a pull request."""
+        status, data, headers = answer
+        path = self._path(url)
+        if not isinstance(data, dict):
+            raise UnusableAnswer(status, f"answered with {_shape(data)}, not an issue", verb, path)
+        elsewhere = foreign_place(data, self.repository, number)
+        if elsewhere is not None and number is not None:
+            raise IssueMoved.of(
+                number,
+                self.repository,
+                str(elsewhere),
+                status=status,
+                method=verb,
+                path=path,
+                headers=headers,
+            )
+        if elsewhere is not None:
+            raise UnusableAnswer(
+                status, f"answered with an issue that names {elsewhere}", verb, path
+            )
+        if not places(data):
+            raise UnusableAnswer(
+                status, "answered with an issue that names no repository", verb, path
+            )
         self._remember(data)
-        issue = issue_from_json(data)
+        if "pull_request" in data:
+            return None
+        issue = issue_from_json(data, self.repository)
+        if issue is None:
+            raise UnusableAnswer(status, "answered with an issue without number or id", verb, path)
+        return issue
+
+    def _issue(
+        self, verb: str, url: str, body: Any = None, number: int | None = None
+    ) -> tuple[RemoteIssue, Mapping[str, str]]:
+        answer = self._request(verb, url, body=body)
+        issue = self._answered_issue(answer, verb, url, number)
         if issue is None:
             raise error_from_response(
-                404, "that number is a pull request", method=verb, path=url, headers=headers
+                404, "that number is a pull request", method=verb, path=url, headers=answer[2]
             )
-        return issue, headers
+        return issue, answer[2]
 
-    def _pages(self, params: dict[str, Any]) -> Iterator[list[RemoteIssue]]:
-        url: str | None = f"{self._repo_path}/issues"
-        first = True
-        while url is not None:
-            fetch = functools.partial(self._page, url, params if first else None)
-            data, link = self.gate.call(Op.READ, fetch)
-            first = False
-            yield [i for i in (issue_from_json(d) for d in data) if i is not None]
-            url = link
+    # ---- listings -------------------------------------------------------------------------
+
+    def _listing(
+        self, tail: str, params: dict[str, Any], cap: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page of the listing ``{repository}{tail}`` (its entries), checked against the
+        question: a JSON array of objects, the page asked for, a ``next`` link within the same
+        listing on the same server, never back to a page already read, at most ``cap`` pages.
+        Anything else ends the read with ``UnusableAnswer``: a listing cut short must never be
+        planned from (it would make duplicates)."""
+        first = f"{self._repo_path}{tail}"
+        url, asked = first, 1
+        query: dict[str, Any] | None = params
+        seen = {self._page_key(first, params)}
+        for count in itertools.count(1):
+            fetch = functools.partial(self._page, url, query)
+            entries, links = self.gate.call(Op.READ, fetch)
+            yield entries
+            nxt = links.get("next")
+            if nxt is None:
+                return
+            problem = self._next_problem(
+                nxt, links, tail=tail, asked=asked, seen=seen, count=count, cap=cap
+            )
+            if problem is not None:
+                raise UnusableAnswer(200, problem, "GET", first)
+            seen.add(self._page_key(nxt, None))
+            url, query, asked = nxt, None, _page_of(nxt) or 0
 
     def _page(
         self, url: str, params: dict[str, Any] | None
-    ) -> tuple[tuple[list[dict[str, Any]], str | None], Mapping[str, str]]:
-        data, headers = self._send("GET", url, params=params)
-        for entry in data if isinstance(data, list) else []:
-            self._remember(entry)
-        found = _NEXT_RE.search(headers.get("link", ""))
-        return (list(data or []), found.group(1) if found else None), headers
+    ) -> tuple[tuple[list[dict[str, Any]], dict[str, str]], Mapping[str, str]]:
+        status, data, headers = self._request("GET", url, params=params)
+        path = self._path(url)
+        if not isinstance(data, list):
+            raise UnusableAnswer(status, f"answered with {_shape(data)}, not a list", "GET", path)
+        if not all(isinstance(entry, dict) for entry in data):
+            odd = _shape(next(e for e in data if not isinstance(e, dict)))
+            raise UnusableAnswer(
+                status, f"answered with a list holding {odd}, not only objects", "GET", path
+            )
+        return (data, _links(headers.get("link", ""))), headers
+
+    def _next_problem(
+        self,
+        nxt: str,
+        links: Mapping[str, str],
+        *,
+        tail: str,
+        asked: int,
+        seen: set[tuple[str, ...]],
+        count: int,
+        cap: int,
+    ) -> str | None:
+        """Why a page's ``next`` link must not be followed, or None."""
+        if count >= cap:
+            return f"its next link went on past {cap:,} pages"
+        if not self._in_listing(nxt, tail):
+            return "its next link points outside the listing (another server or path)"
+        page, prev = _page_of(nxt), _page_of(links.get("prev"))
+        if self._page_key(nxt, None) in seen or (asked and page is not None and page <= asked):
+            return "its next link points back at a page already read"
+        if asked and page is not None and page != asked + 1:
+            return f"the answer to page {asked} names page {page} as the next one"
+        if asked and prev is not None and prev != asked - 1:
+            return f"page {prev + 1} came back when page {asked} was asked for"
+        return None
+
+    def _in_listing(self, url: str, tail: str) -> bool:
+        """True when ``url`` is on this server and names this listing (``/repositories/{id}``
+        stands for the repository in GitHub's ``link`` URLs)."""
+        try:
+            found = urlsplit(url)
+            same = _server(found) == _server(self._origin)
+        except ValueError:  # a port that is no number
+            return False
+        repo = rf"(?:/repos/{re.escape(self.repository)}|/repositories/[0-9]{{1,20}})"
+        pattern = re.escape(self._origin.path.rstrip("/")) + repo + re.escape(tail)
+        return same and re.fullmatch(pattern, found.path, re.IGNORECASE) is not None
+
+    @staticmethod
+    def _page_key(url: str, params: Mapping[str, Any] | None) -> tuple[str, ...]:
+        """A page's identity: its query without ``page``, and its page (1 when it names none)."""
+        pairs = [(k, str(v)) for k, v in (params or {}).items()]
+        pairs += parse_qsl(urlsplit(url).query)
+        page = _page_of(url) or 1
+        return (*sorted(f"{k}={v}" for k, v in pairs if k != "page"), f"page={page}")
+
+    def _listed(self, entry: Mapping[str, Any]) -> RemoteIssue | None:
+        """One listed entry, when it names this repository; else counted and left out."""
+        if foreign_place(entry, self.repository) is not None or not places(entry):
+            with self._lock:
+                self._dropped += 1
+            return None
+        self._remember(entry)
+        return issue_from_json(entry, self.repository)
+
+    def _pages(self, params: dict[str, Any]) -> Iterator[list[RemoteIssue]]:
+        for entries in self._listing("/issues", params, MAX_ISSUE_PAGES):
+            yield [i for i in (self._listed(e) for e in entries) if i is not None]
 
     def list_issues(self) -> list[RemoteIssue]:
         """Every issue of the repository, open and closed, pull requests dropped."""
@@ -320,17 +583,22 @@ class GitHubClient:
         return None
 
     def get_issue(self, number: int) -> RemoteIssue | None:
-        """One issue by number; None when it is gone (404, 410) or is a pull request."""
+        """One issue by number; None when it is gone (404, 410) or is a pull request.
+
+        Raises ``IssueMoved`` when GitHub answers that it lives elsewhere now (transferred).
+        """
+        url = f"{self._repo_path}/issues/{number}"
+
+        def fetch() -> tuple[RemoteIssue | None, Mapping[str, str]]:
+            answer = self._request("GET", url)
+            return self._answered_issue(answer, "GET", url, number), answer[2]
+
         try:
-            return self.gate.call(Op.READ, lambda: self._send_optional(number))
+            return self.gate.call(Op.READ, fetch)
         except ApiError as exc:
             if exc.status in (404, 410):
                 return None
             raise
-
-    def _send_optional(self, number: int) -> tuple[RemoteIssue | None, Mapping[str, str]]:
-        data, headers = self._send("GET", f"{self._repo_path}/issues/{number}")
-        return issue_from_json(data), headers
 
     def create_issue(
         self,
@@ -391,7 +659,9 @@ class GitHubClient:
     ) -> RemoteIssue:
         """Change an issue in one PATCH (only the fields given); labels replace the whole set.
 
-        ``issue_type``: a type's name, or ``NO_TYPE`` to take the type off.
+        ``issue_type``: a type's name, or ``NO_TYPE`` to take the type off. Raises
+        ``IssueMoved`` when GitHub answers that it lives elsewhere now: the PATCH is never sent
+        on to the new place.
         """
         fields: dict[str, Any] = {"title": title, "body": body, "state": state}
         fields["state_reason"] = state_reason
@@ -400,9 +670,8 @@ class GitHubClient:
             payload["labels"] = list(labels)
         if issue_type is not None:
             payload["type"] = issue_type or None
-        return self.gate.call(
-            Op.WRITE, lambda: self._issue("PATCH", f"{self._repo_path}/issues/{number}", payload)
-        )
+        url = f"{self._repo_path}/issues/{number}"
+        return self.gate.call(Op.WRITE, lambda: self._issue("PATCH", url, payload, number))
 
     def add_sub_issue(self, parent: int, child_id: int, *, replace_parent: bool = False) -> None:
         """Link the issue with id ``child_id`` under issue ``parent`` (its number)."""
@@ -455,32 +724,54 @@ class GitHubClient:
         return login if isinstance(login, str) and login else None
 
     def get_parent(self, number: int) -> int | None:
-        """The number of the issue's parent (``GET .../parent``); None when it has none (404)."""
+        """The number of the issue's parent (``GET .../parent``); None when it has none (404).
+
+        Raises ``ParentElsewhere`` when the parent is an issue of another repository: its
+        number means nothing here.
+        """
         url = f"{self._repo_path}/issues/{number}/parent"
         try:
-            data = self.gate.call(Op.READ, lambda: self._send("GET", url))
+            status, data, headers = self.gate.call(Op.READ, lambda: self._parent(url))
         except NotFoundError:
             return None
-        found = data.get("number") if isinstance(data, dict) else None
-        return found if isinstance(found, int) and not isinstance(found, bool) else None
+        path = self._path(url)
+        if not isinstance(data, dict) or not places(data):
+            raise UnusableAnswer(status, "answered with no issue of a repository", "GET", path)
+        elsewhere = foreign_place(data, self.repository)
+        if elsewhere is not None:
+            raise ParentElsewhere(
+                status,
+                f"#{number}'s parent on GitHub is {elsewhere}, in another repository; "
+                f"batchsync links only within {self.repository}: remove the parent from the "
+                "item's file, or move the issue under a parent here on GitHub",
+                "GET",
+                path,
+                headers,
+            )
+        parent = issue_from_json(data, self.repository)
+        if parent is None:
+            raise UnusableAnswer(status, "answered with an issue without number or id", "GET", path)
+        return parent.number
+
+    def _parent(self, url: str) -> tuple[tuple[int, Any, Mapping[str, str]], Mapping[str, str]]:
+        answer = self._request("GET", url)
+        return answer, answer[2]
 
     def sub_issue_numbers(self, parent: int) -> list[int]:
-        """The numbers of every sub-issue of ``parent`` (all pages); 404 without the API."""
-        url: str | None = f"{self._repo_path}/issues/{parent}/sub_issues"
-        params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
-        numbers: list[int] = []
-        # GitHub allows 100 sub-issues a parent (one page); a server whose ``next`` never ends
-        # must not hold the run: a few pages at most.
-        for _ in range(SUB_ISSUE_PAGES):
-            if url is None:
-                break
-            fetch = functools.partial(self._page, url, params)
-            data, url = self.gate.call(Op.READ, fetch)
-            params = None
-            numbers += [
-                n for d in data if isinstance(d, dict) and isinstance(n := d.get("number"), int)
-            ]
-        return numbers
+        """The numbers of every sub-issue of ``parent`` (all pages); 404 without the API.
+
+        Sub-issues of another repository are left out (their numbers mean nothing here).
+        GitHub allows 100 sub-issues a parent (one page): a listing going on past a few pages
+        is no listing (``UnusableAnswer``).
+        """
+        params: dict[str, Any] = {"per_page": PAGE_SIZE}
+        pages = self._listing(f"/issues/{parent}/sub_issues", params, SUB_ISSUE_PAGES)
+        return [
+            issue.number
+            for entries in pages
+            for issue in (self._listed(e) for e in entries)
+            if issue is not None
+        ]
 
     def add_comment(self, number: int, body: str) -> None:
         """Comment on an issue."""
@@ -629,8 +920,8 @@ def _blocker(data: object, repository: str) -> Blocker | None:
     """One entry of a blockers list; None for a pull request or one that cannot be placed."""
     if not isinstance(data, dict) or "pull_request" in data:
         return None
-    number = _whole(data.get("number"), MAX_ISSUE_NUMBER)
-    issue_id = _whole(data.get("id"), MAX_NODE_ID)
+    number = whole_number(data.get("number"), MAX_ISSUE_NUMBER)
+    issue_id = whole_number(data.get("id"), MAX_NODE_ID)
     where = _repository_of(data.get("repository_url"))
     if number is None or issue_id is None or where is None:
         return None
@@ -642,12 +933,12 @@ def _about(data: object, repository: str, number: int, blocker_id: int) -> bool:
     (GitHub answers with an issue; which of the two is not documented)."""
     if not isinstance(data, dict) or "number" not in data:
         return True  # no issue named: nothing contradicts the request
-    if _whole(data.get("id"), MAX_NODE_ID) == blocker_id:
+    if whole_number(data.get("id"), MAX_NODE_ID) == blocker_id:
         return True
     where = _repository_of(data.get("repository_url"))
     if where is not None and where.lower() != repository.lower():
         return False
-    return _whole(data.get("number"), MAX_ISSUE_NUMBER) == number
+    return whole_number(data.get("number"), MAX_ISSUE_NUMBER) == number
 
 
 def _type_names(data: object) -> tuple[str, ...] | None:

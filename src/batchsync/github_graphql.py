@@ -11,9 +11,13 @@ charged to GraphQL's own primary bucket (``x-ratelimit-resource: graphql``).
 
 GitHub refuses a too-fast create with HTTP 200 and ``errors: [{type: "UNPROCESSABLE", path:
 ["createIssue"], message: "was submitted too quickly"}]``, and a spent GraphQL budget with HTTP 200
-and ``type: "RATE_LIMITED"``: both become ``RateLimitError`` (waits, like REST's 403/429). A
-server without GraphQL (404) or whose schema lacks ``parentIssueId`` (older GHES) is detected once
-per run, with one warning, and every create then takes the REST path.
+and ``type: "RATE_LIMITED"``: both become ``RateLimitError`` (waits, like REST's 403/429). HTTP 200
+with "Something went wrong while executing your query" and no issue is a lost answer: the create
+may have been applied (``UncertainWriteError``, as for a lost REST create). Every error is
+classified by ``errors.graphql_error``, the rules REST's answers go through. An error on
+``viewer`` alone leaves the login unknown and the repository's data in use. A server without
+GraphQL (404) or whose schema lacks ``parentIssueId`` (older GHES) is detected once per run, with
+one warning, and every create then takes the REST path.
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ from batchsync.errors import (
     AuthError,
     ForbiddenError,
     NotFoundError,
-    RateLimitError,
     ServerError,
     TransportError,
     UncertainWriteError,
+    UnusableAnswer,
     ValidationFailed,
+    graphql_error,
 )
-from batchsync.ratelimit import TOO_QUICKLY, Op
-from batchsync.remote import RemoteIssue
+from batchsync.ratelimit import Op
+from batchsync.remote import RemoteIssue, foreign_place, issue_from_json, places
 
 __all__ = [
     "CREATE_ISSUE",
@@ -66,7 +71,7 @@ REPOSITORY_QUERY = """query BatchsyncRepository($owner: String!, $name: String!,
 }"""
 CREATE_ISSUE = """mutation BatchsyncCreateIssue($input: CreateIssueInput!) {
   createIssue(input: $input) {
-    issue { id number databaseId url author { __typename login } parent { number } }
+    issue { id number databaseId url author { __typename login } parent { number url } }
   }
 }"""
 OPERATIONS = (REPOSITORY_QUERY, CREATE_ISSUE)
@@ -104,6 +109,7 @@ class GraphQLCreator:
         self._send = send
         self._scrub = scrub  # the token out of any text a server sends back
         self._gate = gate
+        self._repository = repository
         self._owner, _, self._name = repository.partition("/")
         self._url = graphql_url
         self._repo_path = repo_path
@@ -189,10 +195,11 @@ class GraphQLCreator:
             "POST", self._url, body={"query": REPOSITORY_QUERY, "variables": variables}
         )
         if cursor is None:
-            # ``viewer`` answers even when the repository part fails (its own error)
+            # ``viewer`` answers even when the repository part fails (its own error), and an
+            # error on ``viewer`` alone leaves only the login unknown
             login = _dig(data, "data", "viewer", "login")
             self._viewer = login if isinstance(login, str) else None
-        _raise_for_errors(data, headers, "query", self._scrub)
+        _raise_for_errors(data, headers, self._scrub, beside=("viewer",))
         repo = _dig(data, "data", "repository")
         if not isinstance(repo, dict) or not isinstance(repo.get("id"), str):
             self.off("the repository query answered without the repository's id")
@@ -308,11 +315,35 @@ class GraphQLCreator:
 
         def send() -> tuple[tuple[RemoteIssue, object], Mapping[str, str]]:
             data, headers = self._send("POST", self._url, body=request)
-            return _created(data, headers, title, body, labels, scrub=self._scrub), headers
+            sent = (title, body, labels)
+            return self._created(data, headers, sent), headers
 
         issue, node = self._gate.call(Op.CREATE, send, resource=GRAPHQL_RESOURCE)
         self.remember(issue.number, node)
         return issue
+
+    def _created(
+        self, data: object, headers: Mapping[str, str], sent: tuple[str, str, tuple[str, ...]]
+    ) -> tuple[RemoteIssue, object]:
+        """The created issue from a ``createIssue`` answer (per item: errors beside an issue
+        mean it exists and only what they name, the parent link, may be missing)."""
+        issue = _dig(data, "data", "createIssue", "issue")
+        if not isinstance(issue, dict):
+            _raise_for_errors(data, headers, self._scrub)
+            # a 200 without the issue and without a reason: it may exist; look before resending
+            raise ServerError(502, "createIssue answered without the issue", "POST", "/graphql")
+        rest = _rest_shape(issue, *sent)
+        created = issue_from_json(rest, self._repository)
+        if created is None:
+            raise ServerError(502, "createIssue answered without number or id", "POST", "/graphql")
+        elsewhere = foreign_place(rest, self._repository)
+        if elsewhere is not None:
+            text = f"createIssue answered with an issue that names {elsewhere}"
+            raise UnusableAnswer(200, text, "POST", "/graphql")
+        if not places(rest):
+            text = "createIssue answered with an issue that names no repository"
+            raise UnusableAnswer(200, text, "POST", "/graphql")
+        return created, issue.get("id")
 
 
 def _dig(data: object, *keys: str) -> Any:
@@ -329,68 +360,46 @@ def _errors(data: object) -> list[dict[str, Any]]:
 
 
 def _raise_for_errors(
-    data: object, headers: Mapping[str, str], where: str, scrub: Callable[[str], str]
-) -> None:
-    """Turn a GraphQL ``errors`` list that stopped the operation into batchsync's errors."""
-    for error in _errors(data):
-        kind = scrub(str(error.get("type") or ""))
-        text = scrub(str(error.get("message") or "no message"))
-        if kind == "RATE_LIMITED":
-            hdrs = {**headers, "x-ratelimit-remaining": "0"}
-            raise RateLimitError(200, text, "POST", "/graphql", hdrs)
-        if TOO_QUICKLY in text:
-            raise RateLimitError(
-                200,
-                f"{where} {text} (GitHub's secondary rate limit on content creation)",
-                "POST",
-                "/graphql",
-                headers,
-            )
-        if "parentIssueId" in text:
-            raise NoParentField(text)
-        if kind == "FORBIDDEN":
-            raise ForbiddenError(403, text, "POST", "/graphql", headers)
-        if kind == "NOT_FOUND" and where == "query":
-            raise NotFoundError(404, text, "POST", "/graphql", headers)
-        raise ValidationFailed(422, text, "POST", "/graphql", headers, (kind,) if kind else ())
-
-
-def _created(
     data: object,
     headers: Mapping[str, str],
-    title: str,
-    body: str,
-    labels: tuple[str, ...],
-    *,
     scrub: Callable[[str], str],
-) -> tuple[RemoteIssue, object]:
-    """The created issue from a ``createIssue`` answer (per item: errors beside an issue
-    mean it exists and only what they name, the parent link, may be missing)."""
-    issue = _dig(data, "data", "createIssue", "issue")
-    if not isinstance(issue, dict):
-        _raise_for_errors(data, headers, "createIssue", scrub)
-        # a 200 without the issue and without a reason: it may exist; look before resending
-        raise ServerError(502, "createIssue answered without the issue", "POST", "/graphql")
-    number, database_id = issue.get("number"), issue.get("databaseId")
-    if not isinstance(number, int) or not isinstance(database_id, int):
-        raise ServerError(502, "createIssue answered without number or id", "POST", "/graphql")
-    parent = issue.get("parent")
-    parent_number = parent.get("number") if isinstance(parent, dict) else None
-    found = issue.get("author")
-    author: dict[str, Any] = found if isinstance(found, dict) else {}
-    login = author.get("login")
-    if isinstance(login, str) and author.get("__typename") == "Bot":
+    *,
+    beside: tuple[str, ...] = (),
+) -> None:
+    """Raise the first GraphQL error that stopped the operation, classified as REST's answers
+    are (``errors.graphql_error``); an error whose path starts at a field of ``beside`` (e.g.
+    ``viewer``) is no failure of the rest of the answer."""
+    for error in _errors(data):
+        path = error.get("path")
+        if isinstance(path, list) and path and path[0] in beside:
+            continue
+        text = scrub(str(error.get("message") or "no message"))
+        if "parentIssueId" in text:
+            raise NoParentField(text)
+        raise graphql_error(scrub(str(error.get("type") or "")), text, headers=headers)
+
+
+def _rest_shape(
+    issue: Mapping[str, Any], title: str, body: str, labels: tuple[str, ...]
+) -> dict[str, Any]:
+    """A ``createIssue`` answer (and what was sent with it) under REST's field names, for the
+    one reader of issue answers (``remote.issue_from_json``)."""
+    author = issue.get("author")
+    login = author.get("login") if isinstance(author, dict) else None
+    if isinstance(login, str) and isinstance(author, dict) and author.get("__typename") == "Bot":
         login += "[bot]"  # REST's name for the same account
-    created = RemoteIssue(
-        number=number,
-        id=database_id,
-        title=title,
-        body=body,
-        state="open",
-        labels=labels,
-        html_url=str(issue.get("url") or ""),
-        parent_number=parent_number if isinstance(parent_number, int) else None,
-        parent_known="parent" in issue,
-        author=login if isinstance(login, str) else "",
-    )
-    return created, issue.get("id")
+    rest: dict[str, Any] = {
+        "number": issue.get("number"),
+        "id": issue.get("databaseId"),
+        "node_id": issue.get("id"),
+        "html_url": issue.get("url"),
+        "title": title,
+        "body": body,
+        "state": "open",
+        "labels": list(labels),
+        "user": {"login": login},
+    }
+    if "parent" in issue:
+        parent = issue["parent"]
+        rest["parent_issue_url"] = parent.get("url") if isinstance(parent, dict) else None
+    return rest

@@ -56,6 +56,7 @@ __all__ = [
     "link_text",
     "merged_labels",
     "plan",
+    "refuse_links",
     "waves",
 ]
 
@@ -474,6 +475,24 @@ def _ordered_steps(
     steps = tuple(_filled(s, created) for s in _parents(first, created))
     followups = tuple(f for s in steps if (f := _followup(s, wave_of)) is not None)
     return steps, order, followups
+
+
+def refuse_links(planned: Plan, refused: Mapping[int, str]) -> Plan:
+    """The plan with every item whose local link names an issue in ``refused`` (number -> why:
+    transferred, moved) skipped with that reason: such an issue is never read or written, and
+    no second one is made in its place."""
+    if not refused:
+        return planned
+    steps = tuple(_refused(s, refused) for s in planned.steps)
+    return dataclasses.replace(planned, steps=steps)
+
+
+def _refused(step: PlannedAction, refused: Mapping[int, str]) -> PlannedAction:
+    item = step.item
+    why = refused.get(item.link) if item is not None and item.link is not None else None
+    if item is None or why is None or step.action is not PlanAction.CREATE:
+        return step
+    return PlannedAction(PlanAction.SKIP, why, item, line=link_line(item))
 
 
 def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from batchsync import defaults
-from batchsync.remote import RateLimitSnapshot, int_header
+from batchsync.remote import TOO_QUICKLY, RateLimitSnapshot, int_header
 
 __all__ = [
     "CONTENT_REFUSALS",
@@ -89,9 +89,7 @@ _HOUR = 3600.0
 # Reasons earliest_start gives that the Gate treats specially.
 PACING = "write interval"  # too short and too frequent to report
 PAUSE = "rate-limit pause"  # the Gate knows the pause's own reason
-# GitHub's GraphQL answer to a create over its content-creation limit (HTTP 200, type UNPROCESSABLE)
-TOO_QUICKLY = "was submitted too quickly"
-# GitHub's texts for a refused content creation: GraphQL's (above) and REST's 403/429 ("... have
+# GitHub's texts for a refused content creation: TOO_QUICKLY (remote) and REST's 403/429 ("... have
 # been temporarily blocked from content creation ..."); a substring each, GitHub appends more
 CONTENT_REFUSALS = (TOO_QUICKLY, "blocked from content creation")
 MAX_CONTENT_WEIGHT = 8

@@ -214,6 +214,19 @@ def test_refusals_match_the_description(emu, openapi):
         conforms(openapi, answer)
 
 
+@pytest.mark.parametrize(
+    ("method", "body"), [("GET", None), ("PATCH", {"title": "t"})], ids=["get", "patch"]
+)
+def test_a_transferred_issue_answers_as_described(emu, openapi, http, method, body):
+    seed(emu)
+    emu.add_repo("o/elsewhere")
+    emu.transfer("o/r", 2, "o/elsewhere")
+    answer = http.request(method, f"{emu.url}/repos/o/r/issues/2", json=body, allow_redirects=False)
+    assert answer.status_code == 301
+    assert answer.headers["location"] == answer.json()["url"]
+    conforms(openapi, answer)
+
+
 def test_server_error_matches_the_description(emu, openapi, http):
     seed(emu)
     emu.set_faults(FaultConfig(error_rate=1.0, error_statuses=(503,)))

@@ -102,7 +102,7 @@ def test_create_issue_under_its_parent_in_one_request(emu: Emulator) -> None:
     emu.stats.reset()
     answer = create(emu, parentIssueId=rest.json()["node_id"], labelIds=[labels["task"]])
     issue = answer.json()["data"]["createIssue"]["issue"]
-    assert issue["parent"] == {"number": parent}
+    assert issue["parent"] == {"number": parent, "url": f"{emu.url}/{REPO}/issues/{parent}"}
     assert issue["author"] == {"__typename": "Bot", "login": "github-actions"}  # no "[bot]"
     assert issue["id"].startswith("I_kwDO")
     assert issue["url"].endswith(f"/{REPO}/issues/{issue['number']}")

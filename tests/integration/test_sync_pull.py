@@ -134,3 +134,25 @@ def test_a_dry_run_shows_the_pull_and_writes_nothing(emu, workspace):
     assert "status 'completed' is written to the file" in (planned.reason or "")
     assert writes(emu) == 0
     assert task(workspace, 1).read_text() == before
+
+
+def test_a_link_to_a_transferred_issue_is_refused_and_no_person_s_issue_is_written(emu, workspace):
+    repo = emu.service.store.repo("octo", "demo")
+    with repo.store.lock:
+        for n in range(1, 4):
+            repo.add_issue(f"person's issue {n}", f"body {n}", author="alice")
+    emu.add_repo("octo/other")
+    moved_to = emu.transfer(REPO, 3, "octo/other")  # #3 moves away and becomes other's #1
+    path = task(workspace, 1)
+    path.write_text(path.read_text().replace("status: open", "status: open\ngithub_issue: 3"))
+    before = {i["number"]: (i["title"], i["body"]) for i in emu.issues(REPO)}
+    result = sync(emu, workspace)
+    [refused] = [o for o in result.outcomes if o.key == "task-001"]
+    assert refused.action is ItemAction.FAILED
+    assert "issue #3 was transferred or moved" in (refused.error or "")
+    after = {i["number"]: (i["title"], i["body"]) for i in emu.issues(REPO)}
+    assert all(after[n] == before[n] for n in before if n != 3)  # nothing of a person's written
+    assert [i for i in emu.issues("octo/other") if i["number"] == moved_to][0]["title"] == (
+        "person's issue 3"
+    )
+    assert not [o for o in result.outcomes if o.key == "task-001" and o.issue_number]

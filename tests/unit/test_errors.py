@@ -21,6 +21,7 @@ from batchsync.errors import (
     error_from_response,
     failure_of,
     fatal_of,
+    graphql_error,
 )
 
 
@@ -78,6 +79,46 @@ def test_headers_are_lower_cased_and_message_names_the_request():
     )
     assert error.headers == {"x-ratelimit-remaining": "10"}
     assert str(error) == "POST /repos/o/r/issues -> 422: Validation Failed (body is too long)"
+
+
+def test_a_rest_422_submitted_too_quickly_is_a_secondary_limit() -> None:
+    # GitHub's REST create over the content limit: "Validation Failed", the reason in errors
+    error = error_from_response(
+        422, "Validation Failed", method="POST", errors=("was submitted too quickly",)
+    )
+    assert isinstance(error, RateLimitError)
+    assert error.secondary
+    assert "was submitted too quickly" in error.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "message", "expected", "status"),
+    [
+        ("RATE_LIMITED", "API rate limit exceeded for installation", RateLimitError, 403),
+        ("UNPROCESSABLE", "was submitted too quickly", RateLimitError, 422),
+        ("FORBIDDEN", "Resource not accessible by integration", ForbiddenError, 403),
+        ("NOT_FOUND", "Could not resolve to a node with the global id of 'x'", NotFoundError, 404),
+        ("UNPROCESSABLE", "body is too long", ValidationFailed, 422),
+        ("", "Argument 'input' on Field 'createIssue' has an invalid value", ValidationFailed, 422),
+        (
+            "",
+            "Something went wrong while executing your query. This may be the result of a "
+            "timeout, or it could be a GitHub bug. Please include `AB12:3` when reporting this "
+            "issue.",
+            ServerError,
+            502,
+        ),
+    ],
+    ids=["budget", "too-quickly", "forbidden", "not-found", "refused", "untyped", "lost"],
+)
+def test_a_graphql_error_is_classified_as_the_rest_answer_it_stands_for(
+    kind: str, message: str, expected: type[ApiError], status: int
+) -> None:
+    error = graphql_error(kind, message, headers={"x-ratelimit-resource": "graphql"})
+    assert type(error) is expected
+    assert (error.status, error.method, error.path) == (status, "POST", "/graphql")
+    if kind == "RATE_LIMITED":  # waits for the GraphQL bucket's reset
+        assert error.headers["x-ratelimit-remaining"] == "0"
 
 
 @pytest.mark.parametrize(

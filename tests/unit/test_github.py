@@ -14,14 +14,21 @@ from responses import matchers
 from batchsync.errors import (
     ApiError,
     AuthError,
+    FailureKind,
     ForbiddenError,
+    IssueMoved,
+    ParentElsewhere,
     RateLimitError,
+    Redirected,
     RunStop,
     StopKind,
     TransportError,
+    UncertainWriteError,
+    UnusableAnswer,
     ValidationFailed,
+    failure_of,
 )
-from batchsync.github import GitHubClient, issue_from_json
+from batchsync.github import MAX_ISSUE_PAGES, PAGE_SIZE, GitHubClient, issue_from_json
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits, Op
 
@@ -483,7 +490,7 @@ def test_sub_issue_numbers_follow_every_page() -> None:
 
 
 @responses.activate
-def test_sub_issue_numbers_stop_following_a_next_link_that_never_ends() -> None:
+def test_sub_issue_numbers_fail_at_a_next_link_back_to_a_page_read() -> None:
     loop = "https://api.github.com/repos/octo/demo/issues/1/sub_issues?per_page=100&page=2"
     responses.get(
         f"{REPO}/issues/1/sub_issues",
@@ -491,6 +498,301 @@ def test_sub_issue_numbers_stop_following_a_next_link_that_never_ends() -> None:
         headers={**LIMIT_HEADERS, "link": f'<{loop}>; rel="next"'},
     )
     gate = RecordingGate()
-    numbers = _client(TOKEN, gate).sub_issue_numbers(1)
-    assert len(gate.calls) == 5
-    assert set(numbers) == {2}
+    with pytest.raises(UnusableAnswer) as caught:
+        _client(TOKEN, gate).sub_issue_numbers(1)
+    assert len(gate.calls) == 2  # page 1, then page 2 naming itself as next: not asked again
+    assert str(caught.value) == (
+        "GET /repos/octo/demo/issues/1/sub_issues -> 200: "
+        "its next link points back at a page already read"
+    )
+
+
+# ---- answers checked against the question: transferred issues ------------------------------
+
+MOVED_TO = "https://api.github.com/repositories/77/issues/2"
+
+
+def _transferred(number: int) -> None:
+    """Issue ``number`` moved to another repository, where it is #2, as GitHub answers it."""
+    moved = {
+        "message": "Moved Permanently",
+        "url": MOVED_TO,
+        "documentation_url": "https://docs.github.com/rest",
+    }
+    for verb in (responses.GET, responses.PATCH):
+        responses.add(
+            verb, f"{REPO}/issues/{number}", status=301, json=moved, headers={"location": MOVED_TO}
+        )
+        # where a client that follows the redirect lands: the other repository's issue #2
+        there = issue_json(2, html_url="https://github.com/octo/other/issues/2")
+        responses.add(verb, f"{API}/repositories/77/issues/2", json=there)
+
+
+@responses.activate
+def test_a_transferred_issue_is_read_from_nowhere(client: GitHubClient) -> None:
+    _transferred(5)
+    with pytest.raises(IssueMoved) as caught:
+        client.get_issue(5)
+    moved = caught.value
+    assert (moved.number, moved.repository, moved.status) == (5, "octo/demo", 301)
+    assert moved.moved_to == "issue #2 of the repository with id 77"
+    assert [c.request.url for c in responses.calls] == [f"{REPO}/issues/5"]
+
+
+@responses.activate
+def test_a_transferred_issue_is_never_patched_anywhere(client: GitHubClient) -> None:
+    _transferred(5)
+    with pytest.raises(IssueMoved, match="transferred or moved"):
+        client.update_issue(5, title="x")
+    assert [(c.request.method, c.request.url) for c in responses.calls] == [
+        ("PATCH", f"{REPO}/issues/5")
+    ]
+
+
+def test_issue_moved_is_an_item_failure_that_says_where_and_the_fix() -> None:
+    moved = IssueMoved.of(
+        5, "octo/demo", "octo/other#2", status=301, method="PATCH", path="/repos/octo/demo/issues/5"
+    )
+    failure = failure_of(moved)
+    assert (failure.kind, failure.retryable, failure.status) == (FailureKind.ITEM, False, 301)
+    assert failure.message == (
+        "PATCH /repos/octo/demo/issues/5 -> 301: issue #5 was transferred or moved to "
+        "octo/other#2; batchsync writes only to octo/demo: change the link in the file to the "
+        "issue's new place, or remove it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "where"),
+    [
+        (issue_json(2, html_url="https://github.com/octo/other/issues/2"), "octo/other#2"),
+        (issue_json(5, html_url="https://github.com/octo/other/issues/5"), "octo/other#5"),
+        (issue_json(5, url="https://api.github.com/repos/x/y/issues/5"), "x/y#5"),
+        (issue_json(5, repository_url="https://api.github.com/repos/x/y"), "x/y"),
+        (issue_json(3), "octo/demo#3"),  # this repository, another number
+    ],
+    ids=["other-repo-and-number", "other-repo", "api-url", "repository-url", "other-number"],
+)
+@responses.activate
+def test_an_answer_about_another_issue_is_never_used(
+    client: GitHubClient, answer: dict[str, Any], where: str
+) -> None:
+    responses.get(f"{REPO}/issues/5", json=answer)
+    responses.patch(f"{REPO}/issues/5", json=answer)
+    with pytest.raises(IssueMoved) as read:
+        client.get_issue(5)
+    with pytest.raises(IssueMoved) as written:
+        client.update_issue(5, body="b")
+    assert read.value.moved_to == written.value.moved_to == where
+    assert read.value.status == 200
+
+
+@responses.activate
+def test_owner_and_name_are_matched_ignoring_case(client: GitHubClient) -> None:
+    responses.get(
+        f"{REPO}/issues/5", json=issue_json(5, html_url="https://github.com/OCTO/Demo/issues/5")
+    )
+    found = client.get_issue(5)
+    assert found is not None
+    assert found.number == 5
+
+
+@responses.activate
+def test_an_issue_answer_naming_no_repository_is_unusable(client: GitHubClient) -> None:
+    responses.get(f"{REPO}/issues/5", json=issue_json(5, html_url="h"))
+    with pytest.raises(UnusableAnswer, match="names no repository"):
+        client.get_issue(5)
+
+
+@responses.activate
+def test_a_location_echoing_the_token_never_carries_it(client: GitHubClient) -> None:
+    location = f"https://api.github.com/x?access_token={TOKEN}"
+    responses.get(f"{REPO}/issues/5", status=302, headers={"location": location})
+    with pytest.raises(IssueMoved) as caught:
+        client.get_issue(5)
+    assert TOKEN not in str(caught.value)
+    assert TOKEN not in repr(caught.value)
+    assert all(TOKEN not in v for v in caught.value.headers.values())
+
+
+@responses.activate
+def test_a_redirect_of_the_repository_is_never_followed(client: GitHubClient) -> None:
+    renamed = "https://api.github.com/repositories/77/issues?state=all&per_page=100"
+    responses.get(f"{REPO}/issues", status=301, headers={"location": renamed})
+    responses.get(f"{API}/repositories/77/issues", json=[issue_json(1)])
+    with pytest.raises(Redirected, match="follows no redirect"):
+        client.list_issues()
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_create_answered_for_another_repository_is_uncertain() -> None:
+    responses.post(
+        f"{REPO}/issues",
+        json=issue_json(9, html_url="https://github.com/octo/other/issues/9"),
+        status=201,
+    )
+    gate = Gate(Limits(write_interval=0), sleep=lambda _: None)
+    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate, graphql=False)
+    with pytest.raises(UncertainWriteError, match="names octo/other#9"):
+        client.create_issue("T", "B", ())
+
+
+@responses.activate
+def test_listed_issues_of_another_repository_are_left_out_and_counted(
+    client: GitHubClient,
+) -> None:
+    responses.get(
+        f"{REPO}/issues",
+        json=[
+            issue_json(3),
+            issue_json(2, html_url="https://github.com/octo/other/issues/2"),
+            issue_json(1, html_url="h"),
+        ],
+    )
+    assert [i.number for i in client.list_issues()] == [3]
+    assert client.warnings == (
+        "left out 2 listed issue(s) whose answer named another repository than octo/demo, or "
+        "none (GitHub lists what it was asked for: a proxy or a server between may not)",
+    )
+
+
+def test_a_parent_in_another_repository_is_no_fact_about_a_parent_here() -> None:
+    other = issue_json(4, parent_issue_url="https://api.github.com/repos/x/y/issues/2")
+    issue = issue_from_json(other, "octo/demo")
+    assert issue is not None
+    assert (issue.parent_number, issue.parent_known) == (None, False)
+    here = issue_from_json(
+        issue_json(4, parent_issue_url="https://api.github.com/repos/Octo/Demo/issues/2"),
+        "octo/demo",
+    )
+    assert here is not None
+    assert (here.parent_number, here.parent_known) == (2, True)
+
+
+@responses.activate
+def test_a_parent_in_another_repository_is_reported_not_read_as_a_number_here() -> None:
+    responses.get(
+        f"{REPO}/issues/3/parent", json=issue_json(2, html_url="https://github.com/x/y/issues/2")
+    )
+    with pytest.raises(ParentElsewhere, match="#3's parent on GitHub is x/y#2"):
+        _client(TOKEN, RecordingGate()).get_parent(3)
+
+
+# ---- listings that are not listings ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (
+            {
+                "body": "<!DOCTYPE html><html><title>Sign in</title></html>",
+                "content_type": "text/html",
+            },
+            "answered with an HTML page instead of JSON",
+        ),
+        ({"json": {"items": [issue_json(1)]}}, "answered with a JSON object, not a list"),
+        (
+            {"json": [1, 2]},
+            "answered with a list holding a JSON number or boolean, not only objects",
+        ),
+        (
+            {"body": "{not json", "content_type": "application/json"},
+            "answered with a body that is not JSON",
+        ),
+    ],
+    ids=["html", "object", "scalars", "broken-json"],
+)
+@responses.activate
+def test_a_listing_that_is_no_listing_fails_naming_the_endpoint(
+    client: GitHubClient, answer: dict[str, Any], problem: str
+) -> None:
+    responses.get(f"{REPO}/issues", **answer)
+    with pytest.raises(UnusableAnswer) as caught:
+        client.list_issues()
+    assert str(caught.value) == f"GET /repos/octo/demo/issues -> 200: {problem}"
+    assert TOKEN not in str(caught.value)
+
+
+def _page_link(page: int, rel: str = "next", host: str = "https://api.github.com") -> str:
+    return f'<{host}/repositories/1/issues?state=all&per_page=100&page={page}>; rel="{rel}"'
+
+
+@pytest.mark.parametrize(
+    ("second", "problem"),
+    [
+        (_page_link(2), "its next link points back at a page already read"),
+        (_page_link(1), "its next link points back at a page already read"),
+        (_page_link(5), "the answer to page 2 names page 5 as the next one"),
+        (f"{_page_link(3)}, {_page_link(3, 'prev')}", "page 4 came back when page 2 was asked for"),
+        (_page_link(3, host="https://evil.example"), "points outside the listing"),
+    ],
+    ids=["same-page", "first-page", "skipped", "wrong-page", "other-host"],
+)
+@responses.activate
+def test_a_next_link_that_does_not_go_on_to_the_next_page_fails(
+    client: GitHubClient, second: str, problem: str
+) -> None:
+    responses.get(
+        f"{REPO}/issues",
+        match=[matchers.query_param_matcher({"state": "all", "per_page": "100"})],
+        json=[issue_json(3)],
+        headers={"link": _page_link(2)},
+    )
+    responses.get(f"{API}/repositories/1/issues", json=[issue_json(2)], headers={"link": second})
+    with pytest.raises(UnusableAnswer, match=problem):
+        client.list_issues()
+    assert len(responses.calls) == 2  # the bad link itself is never followed
+
+
+@responses.activate
+def test_a_listing_without_end_stops_at_the_page_cap(
+    client: GitHubClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("batchsync.github.MAX_ISSUE_PAGES", 3)
+    responses.get(f"{REPO}/issues", json=[issue_json(9)], headers={"link": _page_link(2)})
+    for page in (2, 3):
+        responses.get(
+            f"{API}/repositories/1/issues",
+            match=[
+                matchers.query_param_matcher({"state": "all", "per_page": "100", "page": str(page)})
+            ],
+            json=[issue_json(9 - page)],
+            headers={"link": _page_link(page + 1)},
+        )
+    with pytest.raises(UnusableAnswer, match="its next link went on past 3 pages"):
+        client.list_issues()
+    assert len(responses.calls) == 3
+
+
+def test_the_issue_page_cap_reaches_100000_issues() -> None:
+    assert MAX_ISSUE_PAGES * PAGE_SIZE == 100_000
+
+
+@responses.activate
+def test_pages_on_a_ghes_prefix_and_an_explicit_port_are_one_listing(gate: RecordingGate) -> None:
+    client = GitHubClient("https://ghe.example.com/api/v3", TOKEN, "octo/demo", gate)
+    base = "https://ghe.example.com:443/api/v3"
+    responses.get(
+        f"{base}/repos/octo/demo/issues",
+        json=[issue_json(2, html_url="https://ghe.example.com/octo/demo/issues/2")],
+        headers={
+            "link": f'<{base}/repositories/9/issues?state=all&per_page=100&page=2>; rel="next"'
+        },
+    )
+    responses.get(
+        f"{base}/repositories/9/issues",
+        json=[issue_json(1, html_url="https://ghe.example.com/octo/demo/issues/1")],
+    )
+    assert [i.number for i in client.list_issues()] == [2, 1]
+
+
+@responses.activate
+def test_a_redirect_elsewhere_is_named_without_its_query(client: GitHubClient) -> None:
+    location = "https://other.example/x/y?X-Amz-Signature=secret&token=abc"
+    responses.get(f"{REPO}/issues/5", status=307, headers={"location": location})
+    with pytest.raises(IssueMoved) as caught:
+        client.get_issue(5)
+    assert caught.value.moved_to == "https://other.example/x/y"
+    assert "secret" not in str(caught.value)

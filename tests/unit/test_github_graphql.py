@@ -12,13 +12,16 @@ import responses
 
 from batchsync.errors import (
     ApiError,
+    ForbiddenError,
     RateLimitError,
+    ServerError,
     UncertainWriteError,
     ValidationFailed,
 )
 from batchsync.github import GitHubClient
 from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY, GraphQLCreator
-from batchsync.ratelimit import Op
+from batchsync.processor import Gate as ProcessorGate
+from batchsync.ratelimit import Limits, Op
 
 T = TypeVar("T")
 API = "https://api.github.com:443"
@@ -40,8 +43,8 @@ class Gate:
         try:
             return fn()[0]
         except ApiError as exc:
-            if op is Op.CREATE and exc.status >= 500:
-                raise UncertainWriteError(exc) from exc  # type: ignore[arg-type]
+            if op is Op.CREATE and isinstance(exc, ServerError):
+                raise UncertainWriteError(exc) from exc
             raise
 
 
@@ -67,7 +70,11 @@ def created(number: int, parent: int | None = None) -> Any:
         "number": number,
         "databaseId": 7000 + number,
         "url": f"https://github.com/octo/demo/issues/{number}",
-        "parent": {"number": parent} if parent else None,
+        "parent": (
+            {"number": parent, "url": f"https://github.com/octo/demo/issues/{parent}"}
+            if parent
+            else None
+        ),
         "author": {"__typename": "Bot", "login": "github-actions"},
     }
     return {"data": {"createIssue": {"issue": issue}}}
@@ -93,7 +100,14 @@ def client(gate: Gate) -> GitHubClient:
 def test_a_child_is_created_under_its_parent_in_one_mutation(
     client: GitHubClient, gate: Gate
 ) -> None:
-    parent = {"number": 3, "id": 5003, "node_id": "I_parent", "title": "p", "state": "open"}
+    parent = {
+        "number": 3,
+        "id": 5003,
+        "node_id": "I_parent",
+        "title": "p",
+        "state": "open",
+        "html_url": "https://github.com/octo/demo/issues/3",
+    }
     responses.get(f"{API}/repos/octo/demo/issues", json=[parent])
     responses.post(GRAPHQL, json=repository_answer(), headers=HEADERS)
     responses.post(GRAPHQL, json=created(9, parent=3), headers=HEADERS)
@@ -127,7 +141,7 @@ def rest_created(number: int, labels: list[dict[str, Any]]) -> dict[str, Any]:
         "node_id": f"I_{number}",
         "title": "t",
         "state": "open",
-        "html_url": "h",
+        "html_url": f"https://github.com/octo/demo/issues/{number}",
         "labels": labels,
     }
 
@@ -258,7 +272,7 @@ def test_a_partly_failed_answer_keeps_the_issue_and_says_the_link_is_missing(
 @responses.activate
 def test_no_graphql_endpoint_falls_back_to_rest_with_one_warning(client: GitHubClient) -> None:
     responses.post(GRAPHQL, json={"message": "Not Found"}, status=404)
-    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    rest = rest_created(1, [])
     responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
     responses.post(f"{API}/repos/octo/demo/issues", json=dict(rest, number=2), status=201)
     assert client.create_issue("A", "a", ("task",), parent=None).number == 1
@@ -271,7 +285,7 @@ def test_no_graphql_endpoint_falls_back_to_rest_with_one_warning(client: GitHubC
 @responses.activate
 def test_a_schema_without_parent_issue_id_falls_back_to_rest(client: GitHubClient) -> None:
     responses.post(GRAPHQL, json=repository_answer(parent_field=False))
-    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    rest = rest_created(1, [])
     responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
     client.create_issue("A", "a", ())
     assert "parentIssueId" in client.warnings[0]
@@ -292,7 +306,7 @@ def test_a_refused_parent_issue_id_switches_to_rest_for_the_same_item(
         ]
     }
     responses.post(GRAPHQL, json=refusal)
-    rest = {"number": 1, "id": 5001, "title": "A", "state": "open", "html_url": "h"}
+    rest = rest_created(1, [])
     responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
     client._remember({"number": 7, "node_id": "I_7"})
     assert client.create_issue("A", "a", (), parent=7).number == 1
@@ -443,3 +457,82 @@ def test_without_graphql_the_identity_is_learned_as_before(
     assert client.whoami() == expected
     assert [c.request.url for c in responses.calls].count(f"{API}/user") == asked
     assert "404" in client.warnings[0]
+
+
+# ---- answers GitHub gives when something failed ----------------------------------------------
+
+SOMETHING_WENT_WRONG = (
+    "Something went wrong while executing your query. This may be the result of a timeout, or it "
+    "could be a GitHub bug. Please include `ABCD:1234` when reporting this issue."
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"data": None, "errors": [{"message": SOMETHING_WENT_WRONG}]},
+        {"data": {"createIssue": None}, "errors": [{"message": SOMETHING_WENT_WRONG}]},
+    ],
+    ids=["no-data", "null-create"],
+)
+@responses.activate
+def test_something_went_wrong_is_a_lost_answer_never_a_refusal(
+    client: GitHubClient, answer: Any
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(UncertainWriteError) as caught:
+        client.create_issue("A", "a", ())
+    assert "Something went wrong" in str(caught.value)
+
+
+@responses.activate
+def test_an_error_on_viewer_alone_leaves_the_login_unknown_and_the_run_going() -> None:
+    gate = ProcessorGate(Limits(write_interval=0), sleep=lambda _: None)
+    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    answer = repository_answer()
+    answer["data"]["viewer"] = None
+    answer["errors"] = [
+        {
+            "type": "FORBIDDEN",
+            "path": ["viewer"],
+            "locations": [{"line": 2, "column": 3}],
+            "message": "Resource not accessible by integration",
+        }
+    ]
+    responses.post(GRAPHQL, json=answer)
+    responses.post(GRAPHQL, json=created(1))
+    assert client.whoami() is None  # an installation token: no GET /user either
+    assert client.create_issue("A", "a", ("task",)).number == 1  # the repository's data in use
+    assert [c.request.url for c in responses.calls] == [GRAPHQL, GRAPHQL]
+    assert client.warnings == ()
+
+
+@responses.activate
+def test_an_error_beside_viewer_still_stops_the_query(client: GitHubClient) -> None:
+    answer = {
+        "data": {"viewer": {"login": "x[bot]"}, "repository": None},
+        "errors": [{"type": "FORBIDDEN", "path": ["repository"], "message": "no"}],
+    }
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(ForbiddenError):
+        client.create_issue("A", "a", ())
+
+
+@responses.activate
+def test_a_created_issue_naming_another_repository_is_uncertain(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = created(4)
+    answer["data"]["createIssue"]["issue"]["url"] = "https://github.com/octo/other/issues/4"
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(UncertainWriteError, match="names octo/other#4"):
+        client.create_issue("A", "a", ())
+
+
+@responses.activate
+def test_the_created_author_is_a_login_or_nobody(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    answer = created(4)
+    answer["data"]["createIssue"]["issue"]["author"] = {"__typename": "User", "login": "a\nb"}
+    responses.post(GRAPHQL, json=answer)
+    assert client.create_issue("A", "a", ()).author == ""  # one reader: REST's login rule

@@ -6,7 +6,7 @@ Use it in-process (``with Emulator() as emu: ...``) or as a process
 
 from batchsync.emulator.cli import main
 from batchsync.emulator.clock import Clock, ManualClock, ScaledClock
-from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
+from batchsync.emulator.faults import FaultConfig, FaultKind, ListingFault, ScheduledFault
 from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.limits import LimitConfig
 from batchsync.emulator.server import Emulator
@@ -20,6 +20,7 @@ __all__ = [
     "FaultKind",
     "GraphQLConfig",
     "LimitConfig",
+    "ListingFault",
     "ManualClock",
     "Repo",
     "RequestRecord",

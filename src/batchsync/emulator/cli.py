@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve no issue types: no issue-types endpoints (404), a `type` field is ignored",
     )
+    parser.add_argument(
+        "--graphql-viewer-error",
+        action="store_true",
+        help="answer viewer { login } with null and a FORBIDDEN error (the rest answers)",
+    )
     parser.add_argument("--search-lag", type=float, default=10.0, help="search index delay (s)")
     parser.add_argument(
         "--list-fields",
@@ -130,7 +135,10 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         host=args.host,
         graphql=None
         if args.no_graphql
-        else GraphQLConfig(parent_issue_id=not args.graphql_without_parent),
+        else GraphQLConfig(
+            parent_issue_id=not args.graphql_without_parent,
+            viewer_error=args.graphql_viewer_error,
+        ),
         list_fields=args.list_fields,
         admin_token=args.admin_token,
         dependencies=not args.no_dependencies,

@@ -1,13 +1,35 @@
-"""Faults to inject, seeded and repeatable: latency, 5xx, server timeouts, lost answers, storms."""
+"""Faults to inject, seeded and repeatable: latency, 5xx, server timeouts, lost answers, storms,
+GraphQL's "Something went wrong", and listings that are not listings."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import json
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
-__all__ = ["FaultConfig", "FaultKind", "FaultPlan", "Faults", "ScheduledFault"]
+from batchsync.emulator.protocol import RawJson, Request, Response
+
+__all__ = [
+    "FaultConfig",
+    "FaultKind",
+    "FaultPlan",
+    "Faults",
+    "ListingFault",
+    "ScheduledFault",
+    "broken_listing",
+]
+
+# What a sign-in wall or a proxy answers in place of the API (HTTP 200, text/html)
+HTML_PAGE = (
+    b'<!DOCTYPE html>\n<html lang="en"><head><title>Sign in to GitHub</title></head>'
+    b'<body><form action="/session" method="post"></form></body></html>\n'
+)
 
 
 class FaultKind(enum.StrEnum):
@@ -17,16 +39,34 @@ class FaultKind(enum.StrEnum):
     TIMEOUT = "timeout"  # the server's timeout passes, then 502, possibly after acting
     DROP = "drop"  # the request is applied, then the connection closes with no answer
     STORM = "storm"  # a secondary rate limit out of the blue, with its penalty
+    # GraphQL's own timeout: HTTP 200, ``data`` null, "Something went wrong while executing your
+    # query...", possibly after acting (on a REST route: as TIMEOUT)
+    GRAPHQL_TIMEOUT = "graphql-timeout"
+
+
+class ListingFault(enum.StrEnum):
+    """A paged read (an answer that is a JSON array) answered as no listing is."""
+
+    HTML = "html"  # 200 text/html: a sign-in or proxy page instead of JSON
+    OBJECT = "object"  # a JSON object holding the entries instead of the array
+    SCALARS = "scalars"  # an array of the entries' numbers instead of objects
+    SAME_PAGE = "same-page"  # the ``next`` link names the page just answered
+    ENDLESS = "endless"  # ``next`` always names one page more; past the last, the first again
 
 
 @dataclass(frozen=True)
 class ScheduledFault:
-    """Inject ``kind`` on the ``nth`` (1-based) request matching ``method`` and ``template``."""
+    """Inject ``kind`` on the ``nth`` (1-based) request matching ``method`` and ``template``.
+
+    ``acts`` (TIMEOUT, GRAPHQL_TIMEOUT): whether the request is applied before the failure;
+    None draws it at ``timeout_acts_rate``.
+    """
 
     kind: FaultKind
     nth: int
     method: str | None = None
     template: str | None = None  # e.g. "/repos/{owner}/{repo}/issues"
+    acts: bool | None = None
 
     def matches(self, method: str, template: str) -> bool:
         """True when a request is one this fault counts."""
@@ -51,6 +91,14 @@ class FaultConfig:
     storm_seconds: float = 60.0
     methods: tuple[str, ...] | None = None  # the rates apply to these methods only
     schedule: tuple[ScheduledFault, ...] = ()
+    listing: ListingFault | None = None  # every paged GET answered so (see ListingFault)
+    listing_template: str | None = None  # ... only this route's (None: every listing)
+
+    def broken_listing(self, method: str, template: str) -> ListingFault | None:
+        """The listing fault for a request, if any (only a GET can be a paged read)."""
+        if self.listing is None or method != "GET":
+            return None
+        return self.listing if self.listing_template in (None, template) else None
 
 
 @dataclass(frozen=True)
@@ -93,7 +141,10 @@ class Faults:
                 latency += self._rng.uniform(0.0, cfg.latency_spread)
             scheduled = self._scheduled(method, template)
             if scheduled is not None:
-                return self._build(scheduled, latency, method)
+                built = self._build(scheduled.kind, latency, method)
+                if scheduled.acts is None:
+                    return built
+                return FaultPlan(built.latency, built.kind, built.status, scheduled.acts)
             if cfg.methods is not None and method not in cfg.methods:
                 return FaultPlan(latency) if latency else NO_FAULT
             kind = self._draw(creates)
@@ -101,13 +152,13 @@ class Faults:
                 return FaultPlan(latency) if latency else NO_FAULT
             return self._build(kind, latency, method)
 
-    def _scheduled(self, method: str, template: str) -> FaultKind | None:
-        hit: FaultKind | None = None
+    def _scheduled(self, method: str, template: str) -> ScheduledFault | None:
+        hit: ScheduledFault | None = None
         for i, fault in enumerate(self.config.schedule):
             if fault.matches(method, template):
                 self._seen[i] += 1
                 if self._seen[i] == fault.nth and hit is None:
-                    hit = fault.kind
+                    hit = fault
         return hit
 
     def _draw(self, creates: bool) -> FaultKind | None:
@@ -128,9 +179,63 @@ class Faults:
         cfg = self.config
         if kind is FaultKind.ERROR:
             return FaultPlan(latency, kind, self._rng.choice(cfg.error_statuses))
-        if kind is FaultKind.TIMEOUT:
+        if kind in (FaultKind.TIMEOUT, FaultKind.GRAPHQL_TIMEOUT):
             acts = method != "GET" and self._rng.random() < cfg.timeout_acts_rate
             return FaultPlan(latency, kind, 502, acts)
         if kind is FaultKind.DROP:
             return FaultPlan(latency, kind, 0, True)
         return FaultPlan(latency, kind)
+
+
+def _entries(response: Response) -> list[Any] | None:
+    """The entries of a listing's answer; None for any other answer."""
+    body = response.body
+    if response.status != 200:
+        return None
+    if isinstance(body, RawJson):
+        body = json.loads(body.data) if body.data.startswith(b"[") else None
+    return body if isinstance(body, list) else None
+
+
+def _page_url(request: Request, page: int) -> str:
+    kept = [(k, v) for k, v in request.query_pairs if k != "page"]
+    return f"{request.api_base}{request.path}?{urlencode([*kept, ('page', str(page))])}"
+
+
+def _page(request: Request) -> int:
+    raw = request.query.get("page") or "1"
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 1
+
+
+def broken_listing(
+    kind: ListingFault,
+    response: Response,
+    request: Request,
+    rerun: Callable[[Request], Response],
+) -> Response:
+    """A listing's answer as ``kind`` breaks it (any other answer unchanged); ``rerun``
+    answers another request to the same route (ENDLESS reads the first page again)."""
+    entries = _entries(response)
+    if entries is None:
+        return response
+    if kind is ListingFault.HTML:
+        # the body is no JSON: RawJson only carries bytes, the content type says what they are
+        return Response(200, RawJson(HTML_PAGE), {"content-type": "text/html; charset=utf-8"})
+    headers = {k: v for k, v in response.headers.items() if k != "link"}
+    if kind is ListingFault.OBJECT:
+        return Response(200, {"total_count": len(entries), "items": entries}, headers)
+    if kind is ListingFault.SCALARS:
+        numbers = [e.get("number", e.get("id")) if isinstance(e, dict) else e for e in entries]
+        return Response(200, numbers, headers)
+    page = _page(request)
+    if kind is ListingFault.SAME_PAGE:
+        return Response(200, response.body, {**headers, "link": _next(request, page)})
+    if not entries and page > 1:  # past the last page: the first one again, and on
+        query = {**request.query, "page": "1"}
+        pairs = (*((k, v) for k, v in request.query_pairs if k != "page"), ("page", "1"))
+        response = rerun(dataclasses.replace(request, query=query, query_pairs=pairs))
+    return Response(200, response.body, {**headers, "link": _next(request, page + 1)})
+
+
+def _next(request: Request, page: int) -> str:
+    return f'<{_page_url(request, page)}>; rel="next"'

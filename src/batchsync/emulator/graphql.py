@@ -5,7 +5,7 @@ nameWithOwner url labels(first, after) { nodes { id name color description } pag
 endCursor } totalCount } }``, ``__type(name: "CreateIssueInput") { name inputFields { name } }``
 (how a client learns whether ``parentIssueId`` exists), and ``createIssue(input: {repositoryId,
 title, body, labelIds, parentIssueId, clientMutationId}) { issue { id number databaseId url title
-parent { number } } }``.
+parent { number url } } }``.
 Anything else is refused with a GraphQL error in GitHub's (graphql-ruby's) wording.
 
 Charging follows https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api:
@@ -80,6 +80,9 @@ class GraphQLConfig:
     # (``github-actions[bot]``, ``<app-slug>[bot]``); False: the reading where it is the bare
     # slug, as ``Actor.login`` names a bot author
     viewer_bot_suffix: bool = True
+    # ``viewer`` answered null with its own FORBIDDEN error beside a repository that answers
+    # (a token GitHub will not name); False: it names the token's account
+    viewer_error: bool = False
 
 
 def graphql_path(prefix: str) -> str:
@@ -758,6 +761,8 @@ class GraphQLApi:
         who = ctx.req.identity
         if who is None:  # the server answers 401 before any resolver runs
             raise GraphQLError("This endpoint requires you to be authenticated.")
+        if self.config.viewer_error:
+            raise GraphQLError("Resource not accessible by integration", type_="FORBIDDEN")
         if who.kind == "installation" and not self.config.viewer_bot_suffix:
             return who.login.removesuffix("[bot]")
         return who.login

@@ -6,9 +6,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DOCS", "ApiFailure", "Charge", "Identity", "RawJson", "Request", "Response"]
+__all__ = [
+    "DOCS",
+    "ApiFailure",
+    "Charge",
+    "Identity",
+    "MovedPermanently",
+    "RawJson",
+    "Request",
+    "Response",
+]
 
 DOCS = "https://docs.github.com/rest"
+REDIRECT_DOCS = (
+    "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"
+)
 
 
 @dataclass(frozen=True)
@@ -86,14 +98,29 @@ class ApiFailure(Exception):
         self.documentation_url = documentation_url
         self.headers = dict(headers or {})
 
-    def response(self) -> Response:
-        """The answer as GitHub sends it."""
+    def response(self, api_base: str = "") -> Response:
+        """The answer as GitHub sends it (``api_base``: where the request came in)."""
         body: dict[str, Any] = {"message": self.message}
         if self.errors is not None:
             body["errors"] = self.errors
         body["documentation_url"] = self.documentation_url
         body["status"] = str(self.status)
         return Response(self.status, body, self.headers)
+
+
+class MovedPermanently(ApiFailure):
+    """GitHub's 301 for what lives elsewhere now (a transferred issue): ``Location`` and the
+    body's ``url`` name the new place, ``/repositories/{id}/...`` on the request's host."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(301, "Moved Permanently", documentation_url=REDIRECT_DOCS)
+        self.path = path  # after the API prefix, e.g. /repositories/7/issues/2
+
+    def response(self, api_base: str = "") -> Response:
+        """The 301 as GitHub sends it: no ``status`` field, the new place twice."""
+        url = api_base + self.path
+        body = {"message": self.message, "url": url, "documentation_url": REDIRECT_DOCS}
+        return Response(301, body, {"location": url})
 
 
 def not_found() -> ApiFailure:

@@ -171,6 +171,9 @@ class Api:
             Route("POST", repo_path + "/issues", self.create_issue, creates=True),
             Route("GET", issue_path, self.get_issue),
             Route("PATCH", issue_path, self.update_issue),
+            # where a 301 for a transferred issue points (GitHub serves, does not describe it)
+            Route("GET", "/repositories/{repo_id}/issues/{issue_number}", self.get_issue),
+            Route("PATCH", "/repositories/{repo_id}/issues/{issue_number}", self.update_issue),
             Route("GET", repo_path + "/labels", self.list_labels),
             Route("POST", repo_path + "/labels", self.create_label, creates=True),
             Route("GET", repo_path + "/labels/{name}", self.get_label),

@@ -18,7 +18,7 @@ from typing import Any
 
 from batchsync.emulator.clock import Clock, ScaledClock
 from batchsync.emulator.dependencies import blockers
-from batchsync.emulator.faults import FaultConfig, FaultKind, ScheduledFault
+from batchsync.emulator.faults import FaultConfig, FaultKind, ListingFault, ScheduledFault
 from batchsync.emulator.graphql import GraphQLConfig
 from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
 from batchsync.emulator.limits import LimitConfig
@@ -34,6 +34,7 @@ REASONS = {
     200: "OK",
     201: "Created",
     204: "No Content",
+    301: "Moved Permanently",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -190,6 +191,7 @@ class _Admin:
             ("POST", "reset"): lambda: self._reset(body),
             ("POST", "repos"): lambda: self._add_repo(body),
             ("POST", "tokens"): lambda: self._add_token(body),
+            ("POST", "transfer"): lambda: self._transfer(body),
             ("GET", "issues"): lambda: emu.issues(query["repo"], host=host),
             ("GET", "comments"): lambda: emu.comments(
                 query["repo"], int(query["number"]), host=host
@@ -212,6 +214,10 @@ class _Admin:
             str(body["full_name"]), user_owned=body.get("user_owned") is True
         )
         return {"full_name": repo.full_name, "id": repo.id}
+
+    def _transfer(self, body: Any) -> Any:
+        number = self.emulator.transfer(str(body["repo"]), int(body["number"]), str(body["to"]))
+        return {"repo": str(body["to"]), "number": number}
 
     def _add_token(self, body: Any) -> Any:
         self.emulator.add_token(
@@ -236,9 +242,17 @@ def faults_from_json(data: dict[str, Any]) -> FaultConfig:
     values = dict(data)
     if "schedule" in values:
         values["schedule"] = tuple(
-            ScheduledFault(FaultKind(s["kind"]), int(s["nth"]), s.get("method"), s.get("template"))
+            ScheduledFault(
+                FaultKind(s["kind"]),
+                int(s["nth"]),
+                s.get("method"),
+                s.get("template"),
+                None if s.get("acts") is None else bool(s["acts"]),
+            )
             for s in values["schedule"]
         )
+    if values.get("listing") is not None:
+        values["listing"] = ListingFault(values["listing"])
     for name in ("error_statuses", "methods"):
         if values.get(name) is not None:
             values[name] = tuple(values[name])
@@ -370,6 +384,15 @@ class Emulator:
         an organisation's unless ``user_owned`` (a user account's has no issue types)."""
         kind = "User" if user_owned else "Organization"
         return self.service.store.add_repo(full_name, owner_id=9_000_001, owner_type=kind)
+
+    def transfer(self, full_name: str, number: int, to: str) -> int:
+        """Transfer issue ``number`` of ``full_name`` to the repository ``to`` (``Repo.transfer``):
+        requests naming it in ``full_name`` answer 301 from now on; returns its number in ``to``."""
+        store = self.service.store
+        with store.lock:
+            owner, _, name = full_name.partition("/")
+            to_owner, _, to_name = to.partition("/")
+            return store.repo(owner, name).transfer(number, store.repo(to_owner, to_name))
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Change the injected faults at runtime."""

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from batchsync.emulator.clock import Clock
-from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults
+from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults, broken_listing
 from batchsync.emulator.graphql import GraphQLConfig, graphql_path
 from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
 from batchsync.emulator.limits import Decision, LimitConfig, Limiter, Resource, Verdict
@@ -35,6 +35,10 @@ __all__ = ["Answer", "Handle", "Service"]
 TIMEOUT_TEXT = (
     "We couldn't respond to your request in time. Sorry about that. Please try resubmitting "
     "your request and contact us if the problem persists."
+)
+GRAPHQL_TIMEOUT_TEXT = (
+    "Something went wrong while executing your query. This may be the result of a timeout, or "
+    "it could be a GitHub bug. Please include `{rid}` when reporting this issue."
 )
 NO_CHARGE = Charge(0, 0, "")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -256,16 +260,22 @@ class Service:
         ex.fault = plan.kind if plan.kind is not FaultKind.STORM else None
         if plan.kind is FaultKind.ERROR:
             return self._finish(ex, ApiFailure(plan.status, "Server Error").response())
-        if plan.kind is FaultKind.TIMEOUT:
+        if plan.kind in (FaultKind.TIMEOUT, FaultKind.GRAPHQL_TIMEOUT):
             # GitHub gives up after its timeout, possibly after it acted
             self.clock.sleep(self.faults.config.server_timeout)
             if plan.acts:
                 self._run(route, request)
+            if plan.kind is FaultKind.GRAPHQL_TIMEOUT and route.charge is not None:
+                error = {"message": GRAPHQL_TIMEOUT_TEXT.format(rid=ex.rid)}
+                return self._finish(ex, Response(200, {"data": None, "errors": [error]}))
             return self._finish(ex, ApiFailure(502, TIMEOUT_TEXT).response())
         response = self._run(route, request)
         if plan.kind is FaultKind.DROP:
             self._record(ex, 0)
             return None
+        broken = self.faults.config.broken_listing(ex.method, ex.template)
+        if broken is not None:
+            response = broken_listing(broken, response, request, lambda r: self._run(route, r))
         return self._finish(ex, response)
 
     def _admit(self, ex: _Exchange, who: Identity, plan: FaultPlan) -> Decision:
@@ -309,7 +319,7 @@ class Service:
             try:
                 return route.handler(request)
             except ApiFailure as failure:
-                return failure.response()
+                return failure.response(request.api_base)
             except Exception:  # an emulator bug: say so loudly, never pass it off as GitHub's
                 traceback.print_exc()
                 self.stats.internal_errors += 1

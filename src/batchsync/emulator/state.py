@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batchsync.emulator.clock import Clock
-from batchsync.emulator.protocol import ApiFailure, not_found, validation_failed
+from batchsync.emulator.protocol import (
+    ApiFailure,
+    MovedPermanently,
+    not_found,
+    validation_failed,
+)
 
 __all__ = [
     "MAX_BODY",
@@ -246,6 +251,8 @@ class Repo:
         self._labels_by_id: dict[int, LabelState] = {}
         self.milestones: dict[int, MilestoneState] = {}
         self.collaborators: set[str] = set()  # lower-cased logins with push access
+        # issues transferred away: number here -> (the repository, the number there)
+        self.moved: dict[int, tuple[Repo, int]] = {}
         self._next_number = 1
 
     @property
@@ -296,6 +303,37 @@ class Repo:
             self._index(issue)
             return issue.number
 
+    def transfer(self, number: int, to: Repo) -> int:
+        """Transfer issue ``number`` to ``to`` (as "Transfer issue" on GitHub); its new number.
+
+        It takes the next number there and keeps its id, comments and the labels ``to`` has by
+        name; its sub-issue links are dropped (the emulator links within one repository). Every
+        request naming it here answers 301 with a ``Location`` at its new place.
+        """
+        with self.store.lock:
+            self.store.changed()
+            issue = self.issue(number)
+            if issue.is_pull or to is self:
+                raise ValueError("only an issue moves, and only to another repository")
+            if issue.parent is not None:
+                self.issues[issue.parent].children.remove(issue.number)
+            for child in issue.children:
+                self.issues[child].parent = None
+            del self.issues[issue.number]
+            names = {label.name.lower() for i in issue.label_ids if (label := self.label_by_id(i))}
+            issue.label_ids = [label.id for name, label in to.labels.items() if name in names]
+            issue.number, issue.parent, issue.children, issue.milestone = (
+                to._next_number,
+                None,
+                [],
+                None,
+            )
+            to._next_number += 1
+            to.issues[issue.number] = issue
+            to._index(issue)
+            self.moved[number] = (to, issue.number)
+            return issue.number
+
     def add_comment(self, number: int, body: str, *, author: UserRef | None = None) -> int:
         """Comment on an issue directly and return the comment's id."""
         user = author or UserRef(self.owner, self.owner_id)
@@ -305,11 +343,15 @@ class Repo:
     # --- operations the routes perform (caller holds store.lock) -----------------------
 
     def issue(self, number: int | str) -> IssueState:
-        """The issue or pull request with that number, or 404."""
+        """The issue or pull request with that number; 404, or 301 for one transferred away."""
         try:
-            found = self.issues.get(int(number))
+            wanted = int(number)
         except ValueError:
-            found = None
+            raise not_found() from None
+        found = self.issues.get(wanted)
+        if found is None and wanted in self.moved:
+            repo, there = self.moved[wanted]
+            raise MovedPermanently(f"/repositories/{repo.id}/issues/{there}")
         if found is None:
             raise not_found()
         return found
