@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from batchsync.emulator import Emulator
 
+# ``make_emulator(**options)`` (tests/conftest.py): a started emulator, stopped after the test.
+EmulatorFactory = Callable[..., Emulator]
+
 # GitHub does not promise ``parent_issue_url`` and ``sub_issues_summary`` in list answers: the
 # sync tests run against an emulator that sends both, and one that sends neither.
 LIST_FIELDS = ("both", "none")
+# ``EMULATOR_VARIANTS`` (tests/conftest.py) for a module whose every test runs against each.
+LIST_FIELD_VARIANTS: Mapping[str, Mapping[str, object]] = {
+    fields: {"list_fields": fields} for fields in LIST_FIELDS
+}
 
 # The client's own pacing off, so a test runs in milliseconds; the emulator's limits still apply.
 UNPACED: Mapping[str, object] = {

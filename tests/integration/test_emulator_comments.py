@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 from github import Auth, Github
@@ -14,21 +12,24 @@ from batchsync.emulator import (
     FaultKind,
     LimitConfig,
     ManualClock,
+    Repo,
     ScheduledFault,
 )
 
 TOKEN = "ghs_write"
 AUTH = {"Authorization": f"token {TOKEN}"}
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+READ_TOKEN = "ghs_read"
+REPO = "o/r"
+EMULATOR = {"limits": "off", "clock": ManualClock}
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off", clock=ManualClock()) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_token("ghs_read", permission="read")
-        emulator.add_repo("o/r").add_issue("an issue")
-        yield emulator
+def an_issue(repo: Repo) -> None:
+    """Issue 1 of o/r, to comment on."""
+    repo.add_issue("an issue")
+
+
+REPO_CONTENT = an_issue  # the emu fixture's (tests/conftest.py)
 
 
 def comment(emu: Emulator, body: object, number: int = 1, **headers: str) -> requests.Response:

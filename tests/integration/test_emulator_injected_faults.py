@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
@@ -11,13 +9,8 @@ from batchsync.emulator import Emulator, FaultConfig, FaultKind, ManualClock, Sc
 
 AUTH = {"Authorization": "token t"}
 ISSUES = "/repos/{owner}/{repo}/issues"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off", clock=ManualClock()) as emulator:
-        emulator.add_repo("o/r")
-        yield emulator
+REPO = "o/r"  # the emu fixture's (tests/conftest.py); no token, so it accepts any
+EMULATOR = {"limits": "off", "clock": ManualClock}
 
 
 def post(emu: Emulator, title: str = "t") -> requests.Response:

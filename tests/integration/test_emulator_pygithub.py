@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 from github import (
@@ -16,14 +14,11 @@ from github import (
 
 from batchsync.emulator import Emulator, FaultConfig, LimitConfig, ManualClock
 
-
-@pytest.fixture(params=["", "/api/v3"], ids=["github.com", "ghes"])
-def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    with Emulator(limits="off", prefix=request.param) as emulator:
-        emulator.add_token("ghs_write")
-        emulator.add_token("ghp_user", kind="user")
-        emulator.add_repo("octo/demo")
-        yield emulator
+# The emu fixture (tests/conftest.py), served as github.com and as a GHES does.
+TOKEN = "ghs_write"
+REPO = "octo/demo"
+EMULATOR = {"limits": "off", "tokens": {"ghp_user": {"kind": "user"}}}
+EMULATOR_VARIANTS = {"github.com": {"prefix": ""}, "ghes": {"prefix": "/api/v3"}}
 
 
 def client(emu: Emulator, token: str = "ghs_write") -> Github:
