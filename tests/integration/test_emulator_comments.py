@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from github import Auth, Github
 
 from batchsync.emulator import (
     Emulator,
@@ -15,6 +14,7 @@ from batchsync.emulator import (
     Repo,
     ScheduledFault,
 )
+from emulated import pygithub
 
 TOKEN = "ghs_write"
 AUTH = {"Authorization": f"token {TOKEN}"}
@@ -179,14 +179,7 @@ def test_stats_count_comment_requests_by_template(emu):
 def test_pygithub_creates_and_pages_through_comments(prefix):
     with Emulator(limits="off", prefix=prefix) as emu:
         emu.add_repo("octo/demo").add_issue("an issue")
-        gh = Github(
-            base_url=emu.url,
-            auth=Auth.Token(TOKEN),
-            retry=None,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            per_page=2,
-        )
+        gh = pygithub(emu, TOKEN, per_page=2)
         issue = gh.get_repo("octo/demo").get_issue(1)
         made = [issue.create_comment(f"c{n}") for n in range(5)]
         assert made[0].body == "c0"

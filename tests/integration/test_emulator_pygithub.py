@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import requests
 from github import (
-    Auth,
     BadCredentialsException,
     Github,
     GithubException,
@@ -13,6 +12,7 @@ from github import (
 )
 
 from batchsync.emulator import Emulator, FaultConfig, LimitConfig, ManualClock
+from emulated import pygithub
 
 # The emu fixture (tests/conftest.py), served as github.com and as a GHES does.
 TOKEN = "ghs_write"
@@ -21,15 +21,8 @@ EMULATOR = {"limits": "off", "tokens": {"ghp_user": {"kind": "user"}}}
 EMULATOR_VARIANTS = {"github.com": {"prefix": ""}, "ghes": {"prefix": "/api/v3"}}
 
 
-def client(emu: Emulator, token: str = "ghs_write") -> Github:
-    return Github(
-        base_url=emu.url,
-        auth=Auth.Token(token),
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-        per_page=100,
-    )
+def client(emu: Emulator, token: str = TOKEN) -> Github:
+    return pygithub(emu, token)
 
 
 def test_issue_lifecycle(emu):

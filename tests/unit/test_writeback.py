@@ -47,35 +47,110 @@ def test_set_link_field_replaces_only_the_link_line() -> None:
     assert updated == LOCAL_TEXT.replace("github_issue: null", "github_issue: 42")
 
 
-def test_set_link_field_adds_a_missing_field_at_the_end_of_the_frontmatter() -> None:
-    text = "---\nname: x\n---\nbody\n"
-    assert set_link_field(text, "github", "https://h/o/r/issues/3") == (
-        "---\nname: x\ngithub: https://h/o/r/issues/3\n---\nbody\n"
-    )
+# set_link_field on one text: (text, field, value, the text it returns).
+SET_LINK_FIELD = [
+    pytest.param(
+        "---\nname: x\n---\nbody\n",
+        "github",
+        "https://h/o/r/issues/3",
+        "---\nname: x\ngithub: https://h/o/r/issues/3\n---\nbody\n",
+        id="adds-a-missing-field-at-the-end-of-the-frontmatter",
+    ),
+    pytest.param(
+        "---\r\nname: x\r\ngithub: [Will be updated when synced to GitHub]\r\n---\r\nb\r\n",
+        "github",
+        "u",
+        "---\r\nname: x\r\ngithub: u\r\n---\r\nb\r\n",
+        id="keeps-crlf-line-endings",
+    ),
+    pytest.param(
+        "---\rname: x\rgithub: old\r---\rbody\r",
+        "github",
+        "u",
+        "---\rname: x\rgithub: u\r---\rbody\r",
+        id="keeps-cr-only-line-endings",
+    ),
+    pytest.param(
+        "---\rname: x\r---\r",
+        "github",
+        "u",
+        "---\rname: x\rgithub: u\r---\r",
+        id="adds-a-field-with-cr-only-line-endings",
+    ),
+    pytest.param(
+        "# T\r", "github", "u", "---\rgithub: u\r---\r# T\r", id="adds-a-cr-only-frontmatter"
+    ),
+    pytest.param(
+        "---\ngithub:\n  url: old\n  n: 1\nname: x\n---\n",
+        "github",
+        "u",
+        "---\ngithub: u\nname: x\n---\n",
+        id="replaces-an-indented-multiline-value",
+    ),
+    pytest.param(
+        "---\ngithub:\n- a\n- b\nname: x\n---\n",
+        "github",
+        "u",
+        "---\ngithub: u\nname: x\n---\n",
+        id="replaces-a-list-written-at-the-keys-indentation",
+    ),
+    # YAML reads `github: old`, a blank line and `  more` as one value: all of it goes.
+    pytest.param(
+        "---\ngithub: old\n\n  more\nname: x\n\n---\n",
+        "github",
+        "u",
+        "---\ngithub: u\nname: x\n\n---\n",
+        id="replaces-a-value-folded-across-a-blank-line",
+    ),
+    pytest.param(
+        "---\nmeta:\n  github: nested\n---\n",
+        "github",
+        "u",
+        "---\nmeta:\n  github: nested\ngithub: u\n---\n",
+        id="does-not-touch-a-nested-field-of-the-same-name",
+    ),
+    pytest.param(
+        "---\ngithub: a\nname: x\ngithub: b\n---\n",
+        "github",
+        "u",
+        "---\ngithub: u\nname: x\ngithub: u\n---\n",
+        id="sets-every-copy-of-a-repeated-field",
+    ),
+    pytest.param(
+        "\ufeff---\nid: a\n---\n",
+        "github_issue",
+        "5",
+        "\ufeff---\nid: a\ngithub_issue: 5\n---\n",
+        id="keeps-a-byte-order-mark",
+    ),
+    pytest.param(
+        "# Title\n",
+        "github",
+        "u",
+        "---\ngithub: u\n---\n# Title\n",
+        id="gives-a-file-without-frontmatter-one",
+    ),
+    pytest.param(
+        "---\nname: x\n...\nbody\n---\nnot frontmatter: here\n",
+        "github",
+        "u",
+        "---\nname: x\ngithub: u\n...\nbody\n---\nnot frontmatter: here\n",
+        id="ends-the-block-at-a-dots-line-as-the-scanner-does",
+    ),
+    # U+2028 and form feed are not line breaks to the scanner: not to write-back either.
+    pytest.param(
+        "---\nname: a\u2028b\x0cc\n---\nbody\n",
+        "github",
+        "u",
+        "---\nname: a\u2028b\x0cc\ngithub: u\n---\nbody\n",
+        id="splits-lines-only-where-the-scanner-does",
+    ),
+]
 
 
-def test_set_link_field_keeps_crlf_line_endings() -> None:
-    text = "---\r\nname: x\r\ngithub: [Will be updated when synced to GitHub]\r\n---\r\nb\r\n"
-    assert set_link_field(text, "github", "u") == "---\r\nname: x\r\ngithub: u\r\n---\r\nb\r\n"
-
-
-def test_set_link_field_replaces_an_indented_multiline_value() -> None:
-    text = "---\ngithub:\n  url: old\n  n: 1\nname: x\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
-
-
-def test_set_link_field_does_not_touch_a_nested_field_of_the_same_name() -> None:
-    text = "---\nmeta:\n  github: nested\n---\n"
-    assert set_link_field(text, "github", "u") == "---\nmeta:\n  github: nested\ngithub: u\n---\n"
-
-
-def test_set_link_field_keeps_a_byte_order_mark() -> None:
-    text = "\ufeff---\nid: a\n---\n"
-    assert set_link_field(text, "github_issue", "5") == "\ufeff---\nid: a\ngithub_issue: 5\n---\n"
-
-
-def test_set_link_field_gives_a_file_without_frontmatter_one() -> None:
-    assert set_link_field("# Title\n", "github", "u") == "---\ngithub: u\n---\n# Title\n"
+@pytest.mark.parametrize(("text", "field", "value", "expected"), SET_LINK_FIELD)
+def test_set_link_field(text: str, field: str, value: str, expected: str) -> None:
+    assert set_link_field(text, field, value) == expected
 
 
 def test_set_link_field_refuses_an_unclosed_frontmatter() -> None:
@@ -221,31 +296,6 @@ def test_record_replaces_a_stale_link(tmp_path: Path) -> None:
 # --- one frontmatter rule, reading and writing --------------------------------------------------
 
 
-def test_set_link_field_ends_the_block_at_a_dots_line_as_the_scanner_does() -> None:
-    text = "---\nname: x\n...\nbody\n---\nnot frontmatter: here\n"
-    assert set_link_field(text, "github", "u") == (
-        "---\nname: x\ngithub: u\n...\nbody\n---\nnot frontmatter: here\n"
-    )
-
-
-def test_set_link_field_keeps_cr_only_line_endings() -> None:
-    text = "---\rname: x\rgithub: old\r---\rbody\r"
-    assert set_link_field(text, "github", "u") == "---\rname: x\rgithub: u\r---\rbody\r"
-    assert set_link_field("---\rname: x\r---\r", "github", "u") == "---\rname: x\rgithub: u\r---\r"
-    assert set_link_field("# T\r", "github", "u") == "---\rgithub: u\r---\r# T\r"
-
-
-def test_set_link_field_sets_every_copy_of_a_repeated_field() -> None:
-    text = "---\ngithub: a\nname: x\ngithub: b\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\ngithub: u\n---\n"
-
-
-def test_set_link_field_splits_lines_only_where_the_scanner_does() -> None:
-    # U+2028 and form feed are not line breaks to the scanner: not to write-back either.
-    text = "---\nname: a\u2028b\x0cc\n---\nbody\n"
-    assert set_link_field(text, "github", "u") == "---\nname: a\u2028b\x0cc\ngithub: u\n---\nbody\n"
-
-
 _LINES = ["---", "--- ", "...", "----", "name: x", "github: old", "  more", "", "# h", "text"]
 
 
@@ -362,12 +412,6 @@ def test_record_leaves_a_file_alone_when_its_owner_cannot_be_kept(
     assert [p.name for p in file.parent.iterdir()] == ["task-001.md"]
 
 
-def test_set_link_field_replaces_a_value_folded_across_a_blank_line() -> None:
-    # YAML reads `github: old`, a blank line and `  more` as one value: all of it goes.
-    text = "---\ngithub: old\n\n  more\nname: x\n\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n\n---\n"
-
-
 def test_record_keeps_an_issue_url_in_a_local_link_field(tmp_path: Path) -> None:
     file = make_local_tree(tmp_path)
     file.write_text(
@@ -376,11 +420,6 @@ def test_record_keeps_an_issue_url_in_a_local_link_field(tmp_path: Path) -> None
     item = local_item(link=7, link_source=LinkSource.FRONTMATTER, link_url="https://h/o/r/issues/7")
     assert WriteBack(tmp_path, {}).record(item, 42, "https://h/o/r/issues/42")
     assert "github_issue: https://h/o/r/issues/42\n" in file.read_text()
-
-
-def test_set_link_field_replaces_a_list_written_at_the_keys_indentation() -> None:
-    text = "---\ngithub:\n- a\n- b\nname: x\n---\n"
-    assert set_link_field(text, "github", "u") == "---\ngithub: u\nname: x\n---\n"
 
 
 def test_record_leaves_a_file_it_cannot_edit_safely_as_it_was(tmp_path: Path) -> None:
