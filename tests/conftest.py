@@ -16,9 +16,9 @@ needs as module constants, all optional:
 An indirect parameter of ``emu`` (a dict of options) goes over ``EMULATOR`` the same way, and
 ``make_emulator(**options)`` starts another emulator set up alike within a test.
 
-``workspace``: the test's workspace (``tmp_path``). A module's ``WORK_ITEMS`` (or the fixture's
-indirect parameter) is a function given the workspace's ``.claude`` folder, which writes the
-work items there. ``in_workspace``: the same, made the current folder.
+``workspace``: the test's workspace (``tmp_path``). A module's ``WORK_ITEMS`` is a function given
+the workspace's ``.claude`` folder, which writes the work items there. ``in_workspace``: the
+same, made the current folder.
 
 ``tree``: a ``trees.Tree`` writing files and work items under the workspace.
 
@@ -54,10 +54,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _tokens(module: object, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The tokens to add: the module's TOKEN and READ_TOKEN, then those ``options`` name."""
     tokens: dict[str, dict[str, Any]] = {}
-    if getattr(module, "TOKEN", None) is not None:
-        tokens[module.TOKEN] = {}  # type: ignore[attr-defined]
-    if getattr(module, "READ_TOKEN", None) is not None:
-        tokens[module.READ_TOKEN] = {"permission": "read"}  # type: ignore[attr-defined]
+    write, read = getattr(module, "TOKEN", None), getattr(module, "READ_TOKEN", None)
+    if write is not None:
+        tokens[write] = {}
+    if read is not None:
+        tokens[read] = {"permission": "read"}
     tokens.update(options.pop("tokens", {}))
     return tokens
 
@@ -103,7 +104,7 @@ def tree(tmp_path: Path) -> Tree:
 @pytest.fixture
 def workspace(request: pytest.FixtureRequest, tree: Tree) -> Path:
     """The test's workspace (``tmp_path``), with the module's ``WORK_ITEMS`` under ``.claude``."""
-    write = getattr(request, "param", None) or getattr(request.module, "WORK_ITEMS", None)
+    write = getattr(request.module, "WORK_ITEMS", None)
     if write is not None:
         base = tree.root / ".claude"
         base.mkdir()
