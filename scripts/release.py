@@ -9,7 +9,9 @@ it. Three commands:
   CHANGELOG's Unreleased section becoming ``[X.Y.Z] - <date>``);
 - ``check vX.Y.Z --owner OWNER``: the release workflow's first step; refuses a tag that does not
   match the files, prints ``key=value`` lines for ``GITHUB_OUTPUT``;
-- ``notes X.Y.Z``: the CHANGELOG section of a version, for the GitHub release.
+- ``notes X.Y.Z``: the CHANGELOG section of a version, for the GitHub release;
+- ``tags``: the tags the release of the version in pyproject.toml would make, the git tags a
+  workflow's ``uses:`` may name, then the image tags (the docs name only these).
 
 Standard library only: it runs before anything is installed.
 """
@@ -59,6 +61,12 @@ class Release:
     def minor(self) -> str:
         """The moving minor tag (v1.2)."""
         return "v" + ".".join(self.version.split(".")[:2])
+
+    def git_tags(self) -> list[str]:
+        """Tags a workflow's ``uses:`` may name after this release: vX.Y.Z, the tag that starts
+        it, and vX, which it moves, unless a pre-release (no vX.Y tag is made)."""
+        tag = f"v{self.version}"
+        return [tag] if self.prerelease else [tag, self.major]
 
     def image_tags(self) -> list[str]:
         """Image references to push: vX.Y.Z, and vX.Y and vX unless a pre-release."""
@@ -132,7 +140,17 @@ def check(tag: str, owner: str, root: Path = ROOT) -> Release:
         problems.append(f"CHANGELOG.md has no section `## [{version}]`")
     if problems:
         raise ReleaseError("; ".join(problems))
-    image = expected.removeprefix("docker://").rsplit(":", 1)[0]
+    return planned(root)  # the files now say exactly what the tag does
+
+
+def planned(root: Path = ROOT) -> Release:
+    """The release that tagging the version in pyproject.toml would make, with action.yml's
+    image (before CHANGELOG.md has its section)."""
+    version = project_version(root)
+    match = TAG.match("v" + version)
+    if match is None:
+        raise ReleaseError(f"pyproject.toml: {version!r} is not MAJOR.MINOR.PATCH[-pre]")
+    image = action_image(root).removeprefix("docker://").rsplit(":", 1)[0]
     return Release(version=version, image=image, prerelease=match.group("pre") is not None)
 
 
@@ -186,12 +204,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     notes_cmd = commands.add_parser("notes", help="print the CHANGELOG section of a version")
     notes_cmd.add_argument("version")
+    commands.add_parser("tags", help="print the tags releasing pyproject's version would make")
     args = parser.parse_args(argv)
     try:
         if args.command == "bump":
             bump(args.version, args.owner or image_owner(), datetime.date.today())
         elif args.command == "check":
             sys.stdout.write(check(args.tag, args.owner).outputs())
+        elif args.command == "tags":
+            made = planned()
+            sys.stdout.write("".join(f"{tag}\n" for tag in made.git_tags() + made.image_tags()))
         else:
             notes = changelog_section(args.version)
             if not notes:

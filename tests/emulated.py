@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import requests
+from github import Auth, Github
+
 from batchsync.emulator import Emulator
+
+# ``make_emulator(**options)`` (tests/conftest.py): a started emulator, stopped after the test.
+EmulatorFactory = Callable[..., Emulator]
 
 # GitHub does not promise ``parent_issue_url`` and ``sub_issues_summary`` in list answers: the
 # sync tests run against an emulator that sends both, and one that sends neither.
 LIST_FIELDS = ("both", "none")
+# ``EMULATOR_VARIANTS`` (tests/conftest.py) for a module whose every test runs against each.
+LIST_FIELD_VARIANTS: Mapping[str, Mapping[str, object]] = {
+    fields: {"list_fields": fields} for fields in LIST_FIELDS
+}
 
 # The client's own pacing off, so a test runs in milliseconds; the emulator's limits still apply.
 UNPACED: Mapping[str, object] = {
@@ -35,6 +45,31 @@ def run_overrides(
     }
     given.update(changes)
     return given
+
+
+def pygithub(emu: Emulator, token: str, *, per_page: int = 100) -> Github:
+    """PyGithub against ``emu`` as batchsync configures it: no retries, no pacing of its own."""
+    return Github(
+        base_url=emu.url,
+        auth=Auth.Token(token),
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+        per_page=per_page,
+    )
+
+
+def penalty_holds(
+    emu: Emulator, url: str, headers: Mapping[str, str], *, inside: float, left: float
+) -> None:
+    """A GET ``inside`` seconds into a secondary-limit penalty is refused and counted as the one
+    violation; once the ``left`` seconds more have passed, it is answered."""
+    emu.clock.sleep(inside)
+    assert requests.get(url, headers=headers, timeout=10).status_code in (403, 429)
+    assert emu.stats.penalty_requests == 1
+    assert emu.stats.violations == 1
+    emu.clock.sleep(left)
+    assert requests.get(url, headers=headers, timeout=10).status_code == 200
 
 
 def writes(emu: Emulator) -> int:

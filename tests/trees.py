@@ -31,6 +31,12 @@ def write_item(root: Path, rel: str, fields: Mapping[str, object], body: str = "
     return write_file(root, rel, item_text(fields, body))
 
 
+def write_prds(base: Path, count: int) -> None:
+    """``count`` PRDs ``prd-001``... titled ``P1``... in the work-item folder ``base``."""
+    for n in range(1, count + 1):
+        write_item(base, f"prds/prd-{n:03}-a.md", {"id": f"prd-{n:03}", "title": f"P{n}"})
+
+
 class Tree:
     """Writes files and work items under one folder (the test's workspace)."""
 
@@ -47,6 +53,5 @@ class Tree:
 
     def prds(self, count: int, base: str = ".claude") -> Path:
         """``count`` PRDs ``prd-001``... titled ``P1``...; returns the workspace."""
-        for n in range(1, count + 1):
-            self.item(f"{base}/prds/prd-{n:03}-a.md", {"id": f"prd-{n:03}", "title": f"P{n}"})
+        write_prds(self.root / base, count)
         return self.root

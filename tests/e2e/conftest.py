@@ -1,4 +1,4 @@
-"""Fixtures of the end-to-end tests: one emulator process per session, a fresh workspace each."""
+"""Fixtures of the end-to-end tests: one emulator process per session, a fresh checkout each."""
 
 from __future__ import annotations
 
@@ -56,9 +56,8 @@ def emulator() -> Iterator[EmulatorProcess]:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    root = tmp_path / "workspace"
-    shutil.copytree(SAMPLE_TREE, root / ".claude")
-    files = tmp_path / "file_commands"
-    files.mkdir()
-    return Workspace(root, files)
+def checkout(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The workspace (tests/conftest.py) holding the sample tree, and a folder outside it for the
+    step's runner files."""
+    shutil.copytree(SAMPLE_TREE, workspace / ".claude")
+    return Workspace(workspace, tmp_path_factory.mktemp("file_commands"))

@@ -30,10 +30,10 @@ def assert_token_nowhere(step: StepRun, token: str = TOKEN) -> None:
 
 
 def test_first_run_creates_one_issue_per_item(
-    emulator: EmulatorProcess, workspace: Workspace
+    emulator: EmulatorProcess, checkout: Workspace
 ) -> None:
     repo = emulator.new_repo()
-    step = workspace.run(emulator, repo)
+    step = checkout.run(emulator, repo)
     assert step.code == 0, step.stdout + step.stderr
     issues = emulator.issues(repo)
     assert len(issues) == SAMPLE_ITEMS
@@ -47,9 +47,9 @@ def test_first_run_creates_one_issue_per_item(
     assert step.commands("error") == []
 
 
-def test_summary_links_every_created_issue(emulator: EmulatorProcess, workspace: Workspace) -> None:
+def test_summary_links_every_created_issue(emulator: EmulatorProcess, checkout: Workspace) -> None:
     repo = emulator.new_repo()
-    step = workspace.run(emulator, repo)
+    step = checkout.run(emulator, repo)
     assert step.summary.startswith(f"## batchsync to {repo}")
     for issue in emulator.issues(repo):
         assert f"[#{issue['number']}]({issue['html_url']})" in step.summary
@@ -58,9 +58,9 @@ def test_summary_links_every_created_issue(emulator: EmulatorProcess, workspace:
 
 
 def test_log_masks_first_and_groups_each_phase(
-    emulator: EmulatorProcess, workspace: Workspace
+    emulator: EmulatorProcess, checkout: Workspace
 ) -> None:
-    step = workspace.run(emulator, emulator.new_repo())
+    step = checkout.run(emulator, emulator.new_repo())
     assert step.lines[0] == f"::add-mask::{TOKEN}"
     groups = step.commands("group")
     assert groups[0] == "::group::Settings"
@@ -70,11 +70,11 @@ def test_log_masks_first_and_groups_each_phase(
     assert len(step.commands("endgroup")) == len(groups)
 
 
-def test_second_run_writes_nothing(emulator: EmulatorProcess, workspace: Workspace) -> None:
+def test_second_run_writes_nothing(emulator: EmulatorProcess, checkout: Workspace) -> None:
     repo = emulator.new_repo()
-    assert workspace.run(emulator, repo).code == 0
+    assert checkout.run(emulator, repo).code == 0
     before = emulator.writes()
-    step = workspace.run(emulator, repo)
+    step = checkout.run(emulator, repo)
     assert step.code == 0
     assert emulator.writes() == before
     assert step.outputs["created"] == "0"
@@ -84,10 +84,10 @@ def test_second_run_writes_nothing(emulator: EmulatorProcess, workspace: Workspa
 
 
 def test_unset_inputs_arrive_as_empty_strings(
-    emulator: EmulatorProcess, workspace: Workspace
+    emulator: EmulatorProcess, checkout: Workspace
 ) -> None:
     repo = emulator.new_repo()
-    step = workspace.run(
+    step = checkout.run(
         emulator,
         repo,
         {"github-token": TOKEN, "repository": repo, "write-interval": "0"},
@@ -97,19 +97,19 @@ def test_unset_inputs_arrive_as_empty_strings(
     assert step.outputs["created"] == str(SAMPLE_ITEMS)
 
 
-def test_token_appears_in_no_output(emulator: EmulatorProcess, workspace: Workspace) -> None:
-    workspace.write(".claude/prds/broken.md", "---\nid: [unclosed\n---\nbody\n")
-    step = workspace.run(emulator, emulator.new_repo())
+def test_token_appears_in_no_output(emulator: EmulatorProcess, checkout: Workspace) -> None:
+    checkout.write(".claude/prds/broken.md", "---\nid: [unclosed\n---\nbody\n")
+    step = checkout.run(emulator, emulator.new_repo())
     assert step.code == 1
     assert_token_nowhere(step)
 
 
 def test_broken_item_fails_with_an_annotation_on_its_line(
-    emulator: EmulatorProcess, workspace: Workspace
+    emulator: EmulatorProcess, checkout: Workspace
 ) -> None:
-    workspace.write(".claude/prds/broken.md", "---\ntitle: ok\nid: [unclosed\n---\nbody\n")
+    checkout.write(".claude/prds/broken.md", "---\ntitle: ok\nid: [unclosed\n---\nbody\n")
     repo = emulator.new_repo()
-    step = workspace.run(emulator, repo)
+    step = checkout.run(emulator, repo)
     assert step.code == 1
     (error,) = step.commands("error")
     assert error.startswith("::error file=.claude/prds/broken.md,line=")
@@ -119,17 +119,17 @@ def test_broken_item_fails_with_an_annotation_on_its_line(
     assert step.summary.index("\n| failed | ") < step.summary.index("\n| created | ")
 
 
-def test_fail_on_error_false_exits_zero(emulator: EmulatorProcess, workspace: Workspace) -> None:
-    workspace.write(".claude/prds/broken.md", "---\nid: [unclosed\n---\nbody\n")
-    step = workspace.run(emulator, emulator.new_repo(), {"fail-on-error": "false"})
+def test_fail_on_error_false_exits_zero(emulator: EmulatorProcess, checkout: Workspace) -> None:
+    checkout.write(".claude/prds/broken.md", "---\nid: [unclosed\n---\nbody\n")
+    step = checkout.run(emulator, emulator.new_repo(), {"fail-on-error": "false"})
     assert step.code == 0
     assert len(step.commands("error")) == 1
 
 
-def test_errors_beyond_ten_are_aggregated(emulator: EmulatorProcess, workspace: Workspace) -> None:
+def test_errors_beyond_ten_are_aggregated(emulator: EmulatorProcess, checkout: Workspace) -> None:
     for n in range(12):
-        workspace.write(f".claude/prds/broken-{n:02d}.md", "---\nid: [unclosed\n---\nbody\n")
-    step = workspace.run(emulator, emulator.new_repo())
+        checkout.write(f".claude/prds/broken-{n:02d}.md", "---\nid: [unclosed\n---\nbody\n")
+    step = checkout.run(emulator, emulator.new_repo())
     assert step.code == 1
     errors = step.commands("error")
     assert len(errors) == 10
@@ -138,11 +138,11 @@ def test_errors_beyond_ten_are_aggregated(emulator: EmulatorProcess, workspace: 
 
 
 def test_dry_run_writes_nothing_and_reports_the_plan(
-    emulator: EmulatorProcess, workspace: Workspace
+    emulator: EmulatorProcess, checkout: Workspace
 ) -> None:
     repo = emulator.new_repo()
     before = emulator.writes()
-    step = workspace.run(emulator, repo, {"dry-run": "true"})
+    step = checkout.run(emulator, repo, {"dry-run": "true"})
     assert step.code == 0
     assert emulator.writes() == before
     assert emulator.issues(repo) == []
@@ -151,10 +151,10 @@ def test_dry_run_writes_nothing_and_reports_the_plan(
 
 
 def test_read_only_token_says_which_yaml_to_add(
-    emulator: EmulatorProcess, workspace: Workspace
+    emulator: EmulatorProcess, checkout: Workspace
 ) -> None:
     repo = emulator.new_repo()
-    step = workspace.run(emulator, repo, token=READ_TOKEN)
+    step = checkout.run(emulator, repo, token=READ_TOKEN)
     assert step.code == 2
     (error,) = step.commands("error")
     assert "permissions:%0A  issues: write" in error
@@ -163,16 +163,16 @@ def test_read_only_token_says_which_yaml_to_add(
     assert_token_nowhere(step, READ_TOKEN)
 
 
-def test_bad_token_exits_two(emulator: EmulatorProcess, workspace: Workspace) -> None:
-    step = workspace.run(emulator, emulator.new_repo(), token="ghs_not_a_known_token")
+def test_bad_token_exits_two(emulator: EmulatorProcess, checkout: Workspace) -> None:
+    step = checkout.run(emulator, emulator.new_repo(), token="ghs_not_a_known_token")
     assert step.code == 2
     (error,) = step.commands("error")
     assert "bad credentials" in error
     assert "**Nothing was synced.**" in step.summary
 
 
-def test_unknown_repository_exits_two(emulator: EmulatorProcess, workspace: Workspace) -> None:
-    step = workspace.run(emulator, "octo/does-not-exist")
+def test_unknown_repository_exits_two(emulator: EmulatorProcess, checkout: Workspace) -> None:
+    step = checkout.run(emulator, "octo/does-not-exist")
     assert step.code == 2
     (error,) = step.commands("error")
     assert "repository not found" in error
@@ -184,17 +184,17 @@ def test_unknown_repository_exits_two(emulator: EmulatorProcess, workspace: Work
     [({"type": "bugs"}, "type"), ({"max-concurrent": "0"}, "max-concurrent")],
 )
 def test_bad_input_exits_two_naming_it(
-    emulator: EmulatorProcess, workspace: Workspace, inputs: dict[str, str], named: str
+    emulator: EmulatorProcess, checkout: Workspace, inputs: dict[str, str], named: str
 ) -> None:
-    step = workspace.run(emulator, emulator.new_repo(), inputs)
+    step = checkout.run(emulator, emulator.new_repo(), inputs)
     assert step.code == 2
     (error,) = step.commands("error")
     assert f"invalid {named}" in error
     assert_token_nowhere(step)
 
 
-def test_path_outside_workspace_exits_two(emulator: EmulatorProcess, workspace: Workspace) -> None:
-    step = workspace.run(emulator, emulator.new_repo(), {"path": "../outside"})
+def test_path_outside_workspace_exits_two(emulator: EmulatorProcess, checkout: Workspace) -> None:
+    step = checkout.run(emulator, emulator.new_repo(), {"path": "../outside"})
     assert step.code == 2
     (error,) = step.commands("error")
     assert "invalid path" in error

@@ -30,13 +30,6 @@ def recordings() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as emulator:
-        emulator.add_repo("o/r")
-        yield emulator
-
-
-@pytest.fixture
 def openapi(emu: Emulator, openapi_subset: dict[str, Any]) -> OpenAPI:
     """The description with the emulator as its server (openapi-core matches on it)."""
     spec = copy.deepcopy(openapi_subset)

@@ -10,6 +10,7 @@ import requests
 from batchsync.emulator import Emulator
 
 OWNER = "octokit-fixture-org"
+REPO = "o/r"  # the emu fixture's (tests/conftest.py); no token, so it accepts any
 
 
 def shape_diff(recorded: Any, ours: Any, where: str = "$") -> list[str]:

@@ -9,6 +9,8 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from batchsync.emulator import Emulator, FaultConfig
 
+REPO = "o/r"  # the emu fixture's (tests/conftest.py); no token, so it accepts any
+
 
 def conforms(openapi: OpenAPI, answer: requests.Response, *, as_path: str | None = None) -> None:
     """Raise when the answer breaks the description of its operation."""

@@ -11,23 +11,28 @@ import requests
 
 from batchsync.cli import main
 from batchsync.emulator import Emulator
+from trees import write_file
 
 TOKEN = "ghs_clioutputtoken"
 REPO = "octo/out"
 ITEMS = ("prds/prd-001-a.md", "prds/prd-002-b.md")
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emu: Emulator) -> Path:
+def two_prds(base: Path) -> None:
+    """The workspace's items (tests/conftest.py)."""
     for n, rel in enumerate(ITEMS, 1):
-        path = tmp_path / ".claude" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"---\nid: prd-00{n}\ntitle: Title {n}\n---\nbody\n")
-    monkeypatch.chdir(tmp_path)
+        write_file(base, rel, f"---\nid: prd-00{n}\ntitle: Title {n}\n---\nbody\n")
+
+
+WORK_ITEMS = two_prds
+
+
+@pytest.fixture(autouse=True)
+def terminal(in_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person's terminal: in the workspace, no runner variables, a token in GITHUB_TOKEN."""
     for name in ("GITHUB_WORKSPACE", "GITHUB_ACTIONS", "GITHUB_REPOSITORY", "RUNNER_TEMP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    return tmp_path
 
 
 def sync(emu: Emulator, *flags: str) -> int:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
 
 from batchsync import demo
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+COUNTS = re.compile(r"^requests to the emulator: (\d+), of which writes: (\d+)$", re.MULTILINE)
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -29,6 +33,20 @@ def test_demo_creates_everything_then_writes_nothing(tmp_path: Path) -> None:
     assert "13 unchanged" in second
     assert second.count("of which writes: 0") == 1
     assert text.rstrip().endswith("demo done.")
+
+
+def test_the_readme_gives_the_counts_the_demo_prints(tmp_path: Path) -> None:
+    code, text = run_demo("--workspace", str(tmp_path / "ws"))
+    assert code == 0, text
+    (first, first_writes), (second, second_writes) = COUNTS.findall(text)
+    created = re.search(r"^batchsync: (\d+) items in \S+: \1 created", text, re.MULTILINE)
+    assert created is not None, text
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"{created.group(1)} work items" in readme
+    assert f"creates {created.group(1)} issues" in readme
+    assert f"in {first} requests, {first_writes} of them writes" in readme
+    assert second_writes == "0"
+    assert f"writes nothing ({second} request" in readme
 
 
 def test_demo_leaves_the_example_tree_as_it_was(tmp_path: Path) -> None:

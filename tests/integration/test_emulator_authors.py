@@ -4,14 +4,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
 from batchsync.emulator import Emulator
 
 REPO = "octo/demo"
+# The emu fixture (tests/conftest.py): the job's token, an App's and a person's.
+TOKEN = "ghs_actions"
+EMULATOR = {
+    "limits": "off",
+    "tokens": {
+        "ghs_app": {"login": "shop-app[bot]"},
+        "ghp_user": {"kind": "user", "login": "octocat"},
+    },
+}
 
 
 def get(emu: Emulator, token: str, path: str) -> requests.Response:
@@ -21,16 +28,6 @@ def get(emu: Emulator, token: str, path: str) -> requests.Response:
 def post(emu: Emulator, token: str, path: str, body: dict[str, object]) -> requests.Response:
     headers = {"Authorization": f"token {token}"}
     return requests.post(f"{emu.url}{path}", json=body, headers=headers, timeout=5)
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as emulator:
-        emulator.add_token("ghs_actions")
-        emulator.add_token("ghs_app", login="shop-app[bot]")
-        emulator.add_token("ghp_user", kind="user", login="octocat")
-        emulator.add_repo(REPO)
-        yield emulator
 
 
 def test_get_user_names_a_user_token_and_refuses_installation_tokens(emu: Emulator) -> None:

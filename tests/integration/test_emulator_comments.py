@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
-from github import Auth, Github
 
 from batchsync.emulator import (
     Emulator,
@@ -14,21 +11,25 @@ from batchsync.emulator import (
     FaultKind,
     LimitConfig,
     ManualClock,
+    Repo,
     ScheduledFault,
 )
+from emulated import pygithub
 
 TOKEN = "ghs_write"
 AUTH = {"Authorization": f"token {TOKEN}"}
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+READ_TOKEN = "ghs_read"
+REPO = "o/r"
+EMULATOR = {"limits": "off", "clock": ManualClock}
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off", clock=ManualClock()) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_token("ghs_read", permission="read")
-        emulator.add_repo("o/r").add_issue("an issue")
-        yield emulator
+def an_issue(repo: Repo) -> None:
+    """Issue 1 of o/r, to comment on."""
+    repo.add_issue("an issue")
+
+
+REPO_CONTENT = an_issue  # the emu fixture's (tests/conftest.py)
 
 
 def comment(emu: Emulator, body: object, number: int = 1, **headers: str) -> requests.Response:
@@ -178,14 +179,7 @@ def test_stats_count_comment_requests_by_template(emu):
 def test_pygithub_creates_and_pages_through_comments(prefix):
     with Emulator(limits="off", prefix=prefix) as emu:
         emu.add_repo("octo/demo").add_issue("an issue")
-        gh = Github(
-            base_url=emu.url,
-            auth=Auth.Token(TOKEN),
-            retry=None,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            per_page=2,
-        )
+        gh = pygithub(emu, TOKEN, per_page=2)
         issue = gh.get_repo("octo/demo").get_issue(1)
         made = [issue.create_comment(f"c{n}") for n in range(5)]
         assert made[0].body == "c0"

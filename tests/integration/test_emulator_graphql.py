@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,29 +14,30 @@ from batchsync.emulator import (
     GraphQLConfig,
     LimitConfig,
     ManualClock,
+    Repo,
     ScheduledFault,
 )
 from batchsync.emulator.graphql import decode_node_id
 from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY
+from emulated import EmulatorFactory
 
 TOKEN = "ghs_graphql"
 REPO = "octo/gql"
 AUTH = {"authorization": f"bearer {TOKEN}"}
 
 
-def _emulator(**kw: Any) -> Emulator:
-    emu = Emulator(clock=ManualClock(1_800_000_000.0), **kw)
-    emu.add_token(TOKEN)
-    repo = emu.add_repo(REPO)
+# The emu fixture and make_emulator (tests/conftest.py): REPO with three labels, on a clock
+# that moves only when slept on.
+EMULATOR = {"limits": "off", "clock": ManualClock}
+
+
+def three_labels(repo: Repo) -> None:
+    """The repository's labels."""
     for name in ("bug", "epic", "task"):
         repo.add_label(name)
-    return emu
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with _emulator(limits="off") as emulator:
-        yield emulator
+REPO_CONTENT = three_labels
 
 
 def post(emu: Emulator, query: str, variables: dict[str, Any] | None = None) -> requests.Response:
@@ -159,101 +159,105 @@ def test_syntax_errors_are_graphql_errors(emu: Emulator) -> None:
     assert answer.json()["errors"][0]["message"].startswith("Parse error")
 
 
-def test_a_schema_without_parent_issue_id_refuses_it() -> None:
-    with _emulator(limits="off", graphql=GraphQLConfig(parent_issue_id=False)) as emu:
-        fields = repository(emu)["data"]["__type"]["inputFields"]
-        assert "parentIssueId" not in [f["name"] for f in fields]
-        answer = create(emu, parentIssueId="I_x").json()
-        assert answer["errors"][0]["message"] == (
-            "Variable $input of type CreateIssueInput! was provided invalid value for "
-            "parentIssueId (Field is not defined on CreateIssueInput)"
-        )
-        inline = post(
-            emu,
-            'mutation { createIssue(input: {repositoryId: "R_x", title: "t", '
-            'parentIssueId: "I_x"}) { issue { number } } }',
-        ).json()
-        assert inline["errors"][0]["message"] == (
-            "InputObject 'CreateIssueInput' doesn't accept argument 'parentIssueId'"
-        )
-        assert emu.issues(REPO) == []
+def test_a_schema_without_parent_issue_id_refuses_it(make_emulator: EmulatorFactory) -> None:
+    emu = make_emulator(limits="off", graphql=GraphQLConfig(parent_issue_id=False))
+    fields = repository(emu)["data"]["__type"]["inputFields"]
+    assert "parentIssueId" not in [f["name"] for f in fields]
+    answer = create(emu, parentIssueId="I_x").json()
+    assert answer["errors"][0]["message"] == (
+        "Variable $input of type CreateIssueInput! was provided invalid value for "
+        "parentIssueId (Field is not defined on CreateIssueInput)"
+    )
+    inline = post(
+        emu,
+        'mutation { createIssue(input: {repositoryId: "R_x", title: "t", '
+        'parentIssueId: "I_x"}) { issue { number } } }',
+    ).json()
+    assert inline["errors"][0]["message"] == (
+        "InputObject 'CreateIssueInput' doesn't accept argument 'parentIssueId'"
+    )
+    assert emu.issues(REPO) == []
 
 
-def test_no_graphql_answers_404() -> None:
-    with _emulator(limits="off", graphql=None) as emu:
-        assert post(emu, REPOSITORY_QUERY).status_code == 404
+def test_no_graphql_answers_404(make_emulator: EmulatorFactory) -> None:
+    emu = make_emulator(limits="off", graphql=None)
+    assert post(emu, REPOSITORY_QUERY).status_code == 404
 
 
-def test_ghes_prefix_serves_graphql_beside_the_rest_prefix() -> None:
-    with _emulator(limits="off", prefix="/api/v3") as emu:
-        assert repository(emu)["data"]["repository"]["id"].startswith("R_")
-        assert emu.stats.count("POST", "/graphql", 200) == 1
+def test_ghes_prefix_serves_graphql_beside_the_rest_prefix(make_emulator: EmulatorFactory) -> None:
+    emu = make_emulator(limits="off", prefix="/api/v3")
+    assert repository(emu)["data"]["repository"]["id"].startswith("R_")
+    assert emu.stats.count("POST", "/graphql", 200) == 1
 
 
-def test_graphql_has_its_own_primary_bucket() -> None:
-    with _emulator(limits=LimitConfig.github(graphql_limit=2)) as emu:
-        rest = requests.get(f"{emu.url}/repos/{REPO}", headers=AUTH, timeout=10)
-        first = post(emu, REPOSITORY_QUERY, {"owner": "octo", "name": "gql"})
-        assert first.headers["x-ratelimit-resource"] == "graphql"
-        assert first.headers["x-ratelimit-remaining"] == "1"
-        assert rest.headers["x-ratelimit-resource"] == "core"
-        post(emu, REPOSITORY_QUERY, {"owner": "octo", "name": "gql"})
-        spent = post(emu, REPOSITORY_QUERY, {"owner": "octo", "name": "gql"})
-        assert spent.status_code == 200
-        assert spent.json()["errors"][0]["type"] == "RATE_LIMITED"
-        assert spent.headers["x-ratelimit-remaining"] == "0"
-        limits = requests.get(f"{emu.url}/rate_limit", headers=AUTH, timeout=10).json()
-        assert limits["resources"]["graphql"]["used"] == 2
-        assert limits["resources"]["core"]["used"] == 1
+def test_graphql_has_its_own_primary_bucket(make_emulator: EmulatorFactory) -> None:
+    emu = make_emulator(limits=LimitConfig.github(graphql_limit=2))
+    rest = requests.get(f"{emu.url}/repos/{REPO}", headers=AUTH, timeout=10)
+    first = post(emu, REPOSITORY_QUERY, {"owner": "octo", "name": "gql"})
+    assert first.headers["x-ratelimit-resource"] == "graphql"
+    assert first.headers["x-ratelimit-remaining"] == "1"
+    assert rest.headers["x-ratelimit-resource"] == "core"
+    post(emu, REPOSITORY_QUERY, {"owner": "octo", "name": "gql"})
+    spent = post(emu, REPOSITORY_QUERY, {"owner": "octo", "name": "gql"})
+    assert spent.status_code == 200
+    assert spent.json()["errors"][0]["type"] == "RATE_LIMITED"
+    assert spent.headers["x-ratelimit-remaining"] == "0"
+    limits = requests.get(f"{emu.url}/rate_limit", headers=AUTH, timeout=10).json()
+    assert limits["resources"]["graphql"]["used"] == 2
+    assert limits["resources"]["core"]["used"] == 1
 
 
-def _content_limited(rate: float, twice: bool = False) -> Emulator:
+def _content_limited(rate: float, twice: bool = False) -> dict[str, object]:
     limits = LimitConfig.github(creates_per_minute=2, retry_after_rate=0.0)
     config = GraphQLConfig(too_quickly_rate=rate, link_counts_twice=twice)
-    return _emulator(limits=limits, graphql=config)
+    return {"limits": limits, "graphql": config}
 
 
-def test_a_too_fast_create_is_refused_with_200_submitted_too_quickly() -> None:
-    with _content_limited(1.0) as emu:
-        assert "errors" not in create(emu).json()
-        assert "errors" not in create(emu).json()
-        third = create(emu)
-        assert third.status_code == 200
-        error = third.json()["errors"][0]
-        assert (error["type"], error["path"], error["message"]) == (
-            "UNPROCESSABLE",
-            ["createIssue"],
-            "was submitted too quickly",
-        )
-        assert len(emu.issues(REPO)) == 2
-        assert emu.stats.secondary_limits == 1
+def test_a_too_fast_create_is_refused_with_200_submitted_too_quickly(
+    make_emulator: EmulatorFactory,
+) -> None:
+    emu = make_emulator(**_content_limited(1.0))
+    assert "errors" not in create(emu).json()
+    assert "errors" not in create(emu).json()
+    third = create(emu)
+    assert third.status_code == 200
+    error = third.json()["errors"][0]
+    assert (error["type"], error["path"], error["message"]) == (
+        "UNPROCESSABLE",
+        ["createIssue"],
+        "was submitted too quickly",
+    )
+    assert len(emu.issues(REPO)) == 2
+    assert emu.stats.secondary_limits == 1
 
 
-def test_the_other_reading_refuses_a_too_fast_create_with_403_or_429() -> None:
-    with _content_limited(0.0) as emu:
-        create(emu)
-        create(emu)
-        third = create(emu)
-        assert third.status_code in (403, 429)
-        assert "secondary rate limit" in third.json()["message"]
+def test_the_other_reading_refuses_a_too_fast_create_with_403_or_429(
+    make_emulator: EmulatorFactory,
+) -> None:
+    emu = make_emulator(**_content_limited(0.0))
+    create(emu)
+    create(emu)
+    third = create(emu)
+    assert third.status_code in (403, 429)
+    assert "secondary rate limit" in third.json()["message"]
 
 
-def test_a_mutation_costs_five_points_and_a_query_one() -> None:
+def test_a_mutation_costs_five_points_and_a_query_one(make_emulator: EmulatorFactory) -> None:
     limits = LimitConfig.github(points_per_minute=7, retry_after_rate=0.0)
-    with _emulator(limits=limits) as emu:  # a points refusal is no "submitted too quickly"
-        create(emu)  # a query (1) and a mutation (5): 6 of 7
-        refused = post(emu, CREATE_ISSUE, {"input": {"repositoryId": "R_x", "title": "t"}})
-        assert refused.status_code in (403, 429)
-        assert emu.stats.secondary_limits == 1
+    emu = make_emulator(limits=limits)  # a points refusal is no "submitted too quickly"
+    create(emu)  # a query (1) and a mutation (5): 6 of 7
+    refused = post(emu, CREATE_ISSUE, {"input": {"repositoryId": "R_x", "title": "t"}})
+    assert refused.status_code in (403, 429)
+    assert emu.stats.secondary_limits == 1
 
 
-def test_the_link_counts_twice_reading() -> None:
-    with _content_limited(1.0, twice=True) as emu:
-        parent = emu.service.store.repo("octo", "gql").add_issue("parent")
-        node = requests.get(f"{emu.url}/repos/{REPO}/issues/{parent}", headers=AUTH, timeout=10)
-        assert "errors" not in create(emu, parentIssueId=node.json()["node_id"]).json()
-        second = create(emu, parentIssueId=node.json()["node_id"]).json()
-        assert second["errors"][0]["message"] == "was submitted too quickly"
+def test_the_link_counts_twice_reading(make_emulator: EmulatorFactory) -> None:
+    emu = make_emulator(**_content_limited(1.0, twice=True))
+    parent = emu.service.store.repo("octo", "gql").add_issue("parent")
+    node = requests.get(f"{emu.url}/repos/{REPO}/issues/{parent}", headers=AUTH, timeout=10)
+    assert "errors" not in create(emu, parentIssueId=node.json()["node_id"]).json()
+    second = create(emu, parentIssueId=node.json()["node_id"]).json()
+    assert second["errors"][0]["message"] == "was submitted too quickly"
 
 
 def test_a_read_only_token_may_query_but_not_create() -> None:
@@ -277,14 +281,12 @@ def test_a_dropped_answer_leaves_the_issue_created_and_queries_untouched(emu: Em
     assert [(r.operation, r.status) for r in log[-2:]] == [("createIssue", 0), ("query", 200)]
 
 
-def test_a_scheduled_timeout_on_graphql_answers_502() -> None:
+def test_a_scheduled_timeout_on_graphql_answers_502(make_emulator: EmulatorFactory) -> None:
     schedule = (ScheduledFault(FaultKind.TIMEOUT, 2, "POST", "/graphql"),)
-    with _emulator(
-        limits="off", faults=FaultConfig(schedule=schedule, timeout_acts_rate=1.0)
-    ) as emu:
-        answer = create(emu)
-        assert answer.status_code == 502
-        assert [i["title"] for i in emu.issues(REPO)] == ["T"]
+    emu = make_emulator(limits="off", faults=FaultConfig(schedule=schedule, timeout_acts_rate=1.0))
+    answer = create(emu)
+    assert answer.status_code == 502
+    assert [i["title"] for i in emu.issues(REPO)] == ["T"]
 
 
 def test_an_object_field_without_selections_is_refused(emu: Emulator) -> None:
@@ -309,18 +311,18 @@ def test_viewer_names_the_account_each_token_acts_as(emu: Emulator) -> None:
         assert answer.json() == {"data": {"viewer": {"login": login}}}
 
 
-def test_viewer_without_the_bot_suffix_is_a_switch() -> None:
-    with _emulator(limits="off", graphql=GraphQLConfig(viewer_bot_suffix=False)) as emu:
-        assert repository(emu)["data"]["viewer"] == {"login": "github-actions"}
+def test_viewer_without_the_bot_suffix_is_a_switch(make_emulator: EmulatorFactory) -> None:
+    emu = make_emulator(limits="off", graphql=GraphQLConfig(viewer_bot_suffix=False))
+    assert repository(emu)["data"]["viewer"] == {"login": "github-actions"}
 
 
-def test_writes_count_a_mutation_but_not_a_query() -> None:
-    with _emulator(limits="off") as emu:
-        repository(emu)
-        assert emu.stats.writes() == 0
-        assert create(emu).status_code == 200
-        assert emu.stats.writes() == 1  # the create; its repository query is no write
-        assert emu.stats.to_json()["writes"] == 1
-    with _emulator(limits="off", graphql=None) as bare:
-        assert post(bare, "query { viewer { login } }").status_code == 404
-        assert bare.stats.writes() == 0
+def test_writes_count_a_mutation_but_not_a_query(make_emulator: EmulatorFactory) -> None:
+    emu = make_emulator(limits="off")
+    repository(emu)
+    assert emu.stats.writes() == 0
+    assert create(emu).status_code == 200
+    assert emu.stats.writes() == 1  # the create; its repository query is no write
+    assert emu.stats.to_json()["writes"] == 1
+    bare = make_emulator(limits="off", graphql=None)
+    assert post(bare, "query { viewer { login } }").status_code == 404
+    assert bare.stats.writes() == 0

@@ -5,20 +5,11 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-from collections.abc import Iterator
-
-import pytest
 
 from batchsync.emulator import Emulator
 
 AUTH = {"Authorization": "token t"}
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="off") as emulator:
-        emulator.add_repo("o/r")
-        yield emulator
+REPO = "o/r"  # the emu fixture's (tests/conftest.py); no token, so it accepts any
 
 
 def raw_exchange(emu: Emulator, data: bytes) -> bytes:

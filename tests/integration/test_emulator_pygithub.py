@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 from github import (
-    Auth,
     BadCredentialsException,
     Github,
     GithubException,
@@ -15,26 +12,17 @@ from github import (
 )
 
 from batchsync.emulator import Emulator, FaultConfig, LimitConfig, ManualClock
+from emulated import pygithub
+
+# The emu fixture (tests/conftest.py), served as github.com and as a GHES does.
+TOKEN = "ghs_write"
+REPO = "octo/demo"
+EMULATOR = {"limits": "off", "tokens": {"ghp_user": {"kind": "user"}}}
+EMULATOR_VARIANTS = {"github.com": {"prefix": ""}, "ghes": {"prefix": "/api/v3"}}
 
 
-@pytest.fixture(params=["", "/api/v3"], ids=["github.com", "ghes"])
-def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    with Emulator(limits="off", prefix=request.param) as emulator:
-        emulator.add_token("ghs_write")
-        emulator.add_token("ghp_user", kind="user")
-        emulator.add_repo("octo/demo")
-        yield emulator
-
-
-def client(emu: Emulator, token: str = "ghs_write") -> Github:
-    return Github(
-        base_url=emu.url,
-        auth=Auth.Token(token),
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-        per_page=100,
-    )
+def client(emu: Emulator, token: str = TOKEN) -> Github:
+    return pygithub(emu, token)
 
 
 def test_issue_lifecycle(emu):

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import requests
 
 from batchsync.emulator import Emulator, ManualClock
 
 AUTH = {"Authorization": "token t"}
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(limits="github", clock=ManualClock(), search_lag=30.0) as emulator:
-        emulator.add_repo("o/r")
-        yield emulator
+REPO = "o/r"  # the emu fixture's (tests/conftest.py); no token, so it accepts any
+EMULATOR = {"limits": "github", "clock": ManualClock, "search_lag": 30.0}
 
 
 def search(emu: Emulator, q: str) -> dict:

@@ -17,7 +17,10 @@ from trees import write_item
 TOKEN = "ghs_blockedtoken"
 REPO = "octo/demo"
 EMULATOR = {"limits": "off", "scale": 1000}
-EMULATOR_VARIANTS = ("dependencies", (True, False))
+EMULATOR_VARIANTS = {
+    "dependencies": {"dependencies": True},
+    "no-dependencies": {"dependencies": False},
+}
 
 
 def task(base: Path, n: int, deps: list[str]) -> None:

@@ -5,21 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from batchsync.config import load_settings
 from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides, writes
+from emulated import LIST_FIELD_VARIANTS, run_overrides, writes
 from trees import write_item
 
 TOKEN = "ghs_closetoken"
 REPO = "octo/demo"
 # The emulator of the emu fixture (tests/conftest.py), once per shape of list answers.
 EMULATOR = {"limits": "off", "scale": 1000}
-EMULATOR_VARIANTS = ("list_fields", LIST_FIELDS)
+EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 TASKS = 4
 
@@ -28,9 +26,8 @@ def task_path(workspace: Path, n: int) -> Path:
     return workspace / f".claude/epics/epic-001-cart/task-{n:03}.md"
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    base = tmp_path / ".claude"
+def cart(base: Path) -> None:
+    """A PRD, its epic and the epic's open tasks: the workspace's items (tests/conftest.py)."""
     write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"}, "# Cart")
     write_item(
         base,
@@ -45,7 +42,9 @@ def workspace(tmp_path: Path) -> Path:
             {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001", "status": "open"},
             f"Do step {n}.",
         )
-    return tmp_path
+
+
+WORK_ITEMS = cart
 
 
 def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:

@@ -16,14 +16,14 @@ from batchsync.errors import AuthError, NotFoundError, RunStop
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides, writes
+from emulated import LIST_FIELD_VARIANTS, run_overrides, writes
 from trees import write_item as write
 
 TOKEN = "ghs_enginetoken"
 REPO = "octo/demo"
 # The emulator of the emu fixture (tests/conftest.py), once per shape of list answers.
 EMULATOR = {"limits": "off", "scale": 1000}
-EMULATOR_VARIANTS = ("list_fields", LIST_FIELDS)
+EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
 
 
 # ---- trees ---------------------------------------------------------------------------------
@@ -123,15 +123,16 @@ def tree_digest(root: Path) -> dict[str, str]:
     }
 
 
-# ---- fixtures ------------------------------------------------------------------------------
+# ---- the workspace's items (the workspace fixture, tests/conftest.py) ----------------------
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    base = tmp_path / ".claude"
+def both_layouts(base: Path) -> None:
+    """Both layouts side by side."""
     local_tree(base)
     ccpm_tree(base)
-    return tmp_path
+
+
+WORK_ITEMS = both_layouts
 
 
 def settings(emu: Emulator, workspace: Path, **overrides: object) -> Settings:

@@ -6,8 +6,6 @@ import io
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.items import Kind
@@ -32,10 +30,7 @@ def write_tree(base: Path) -> None:
     )
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    write_tree(tmp_path / ".claude")
-    return tmp_path
+WORK_ITEMS = write_tree  # the workspace fixture (tests/conftest.py)
 
 
 def settings(emu: Emulator, workspace: Path, **overrides: object) -> Settings:

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,14 @@ from batchsync.emulator import Emulator, FaultConfig
 from batchsync.items import scan
 from batchsync.render import parse_marker, render
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides
+from emulated import LIST_FIELD_VARIANTS, run_overrides
 
 TOKEN = "ghs_killtoken"
 REPO = "octo/kill"
+# The emu fixture (tests/conftest.py): a little latency per request, so the kill lands near the
+# chosen request count; both list shapes.
+EMULATOR = {"limits": "off", "faults": FaultConfig(latency=0.01)}
+EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
 SRC = Path(batchsync.__file__).resolve().parents[1]
 CHILD = (
     "import json, sys\n"
@@ -50,16 +53,6 @@ def write_tree(base: Path, version: str) -> None:
             f"---\nid: task-{n:03}\ntitle: Task {n}\nepic_id: epic-001\nstatus: {status}\n"
             f"github_issue: null\n---\n\nTask {n} {version}\n"
         )
-
-
-@pytest.fixture(params=LIST_FIELDS)
-def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    # A little latency per request so the kill lands near the chosen request count.
-    faults = FaultConfig(latency=0.01)
-    with Emulator(limits="off", faults=faults, list_fields=request.param) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_repo(REPO)
-        yield emulator
 
 
 def overrides(emu: Emulator, workspace: Path) -> dict[str, object]:

@@ -12,13 +12,13 @@ from batchsync.emulator import Emulator
 from batchsync.render import parse_marker
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides, writes
+from emulated import LIST_FIELD_VARIANTS, run_overrides, writes
 from trees import write_item
 
 TOKEN = "ghs_pulltoken"
 REPO = "octo/demo"
 EMULATOR = {"limits": "off", "scale": 1000}
-EMULATOR_VARIANTS = ("list_fields", LIST_FIELDS)
+EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
 
 
 @pytest.fixture

@@ -23,12 +23,14 @@ REPO = "acme/app"
 SHAPES = Path(__file__).parent.parent / "fixtures" / "shapes"
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    # The shapes use distinct names, so they fit in one tree.
+def every_shape(base: Path) -> None:
+    """The workspace's items (tests/conftest.py): the shapes use distinct names, so they fit in
+    one tree."""
     for shape in sorted(SHAPES.iterdir()):
-        shutil.copytree(shape / ".claude", tmp_path / ".claude", dirs_exist_ok=True)
-    return tmp_path
+        shutil.copytree(shape / ".claude", base, dirs_exist_ok=True)
+
+
+WORK_ITEMS = every_shape
 
 
 def sync(emu: Emulator, workspace: Path) -> BatchResult:

@@ -12,27 +12,15 @@ from batchsync import action, sync
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator, FaultConfig, LimitConfig
 from batchsync.errors import FailureKind, RunStop, StopKind
-from emulated import run_overrides
-from trees import Tree
+from emulated import EmulatorFactory, run_overrides
+from trees import Tree, write_prds
 
 TOKEN = "ghs_stopswritetoken"
 READ_TOKEN = "ghs_stopsreadtoken"
 REPO = "octo/stops"
 EMULATOR = {"limits": "off", "scale": 1000}  # the emulator of the emu fixture (conftest)
+WORK_ITEMS = functools.partial(write_prds, count=6)  # the workspace fixture (conftest)
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
-
-
-def start(limits: LimitConfig | str = "off", faults: FaultConfig | None = None) -> Emulator:
-    emulator = Emulator(limits=limits, faults=faults, scale=1000)
-    emulator.add_token(TOKEN)
-    emulator.add_token(READ_TOKEN, permission="read")
-    emulator.add_repo(REPO)
-    return emulator
-
-
-@pytest.fixture
-def workspace(tree: Tree) -> Path:
-    return tree.prds(6)
 
 
 def settings(emu: Emulator, workspace: Path, **changes: object) -> Settings:
@@ -88,16 +76,15 @@ def test_the_terminal_says_the_same_as_the_action(emu: Emulator, workspace: Path
 
 
 def test_an_abuse_detection_limit_that_outlasts_the_retries_is_no_permission_problem(
-    tmp_path: Path,
+    make_emulator: EmulatorFactory, tree: Tree
 ) -> None:
-    workspace = Tree(tmp_path).prds(1)
+    workspace = tree.prds(1)
     # GitHub's older wording of a secondary limit has no "rate limit" in it; on every POST.
     limits = LimitConfig.github(abuse_wording=True, retry_after_rate=0.0, secondary_statuses=(403,))
     storms = FaultConfig(storm_rate=1.0, methods=("POST",))
-    with start(limits, storms) as emu:
-        s = settings(emu, workspace, max_retries=1, max_concurrent=1)
-        code, log = run_action(emu, s)
-        answers = emu.stats.to_json()["counts"]
+    emu = make_emulator(limits=limits, faults=storms)
+    code, log = run_action(emu, settings(emu, workspace, max_retries=1, max_concurrent=1))
+    answers = emu.stats.to_json()["counts"]
     assert code == action.EXIT_FAILED  # items failed; the token itself is fine
     assert "missing permission" not in log
     assert "issues: write" not in log
@@ -107,12 +94,14 @@ def test_an_abuse_detection_limit_that_outlasts_the_retries_is_no_permission_pro
     assert any(c["method"] == "POST" and c["status"] == 403 for c in answers)
 
 
-def test_abuse_detection_failures_are_typed_as_rate_limits(tmp_path: Path) -> None:
-    workspace = Tree(tmp_path).prds(2)
+def test_abuse_detection_failures_are_typed_as_rate_limits(
+    make_emulator: EmulatorFactory, tree: Tree
+) -> None:
+    workspace = tree.prds(2)
     limits = LimitConfig.github(abuse_wording=True, retry_after_rate=0.0, secondary_statuses=(403,))
-    with start(limits, FaultConfig(storm_rate=1.0, methods=("POST",))) as emu:
-        s = settings(emu, workspace, max_retries=0, max_concurrent=1)
-        result = sync.run(s, clock=emu.clock.now, sleep=emu.clock.sleep)
+    emu = make_emulator(limits=limits, faults=FaultConfig(storm_rate=1.0, methods=("POST",)))
+    s = settings(emu, workspace, max_retries=0, max_concurrent=1)
+    result = sync.run(s, clock=emu.clock.now, sleep=emu.clock.sleep)
     assert result.failed == 2
     for outcome in result.errors:
         assert outcome.failure is not None

@@ -8,10 +8,8 @@ rerun with a fresh token finishes the tree with no duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
 from pathlib import Path
-
-import pytest
 
 from batchsync import sync
 from batchsync.config import load_settings
@@ -19,31 +17,22 @@ from batchsync.emulator import Emulator, ManualClock
 from batchsync.errors import RunStop
 from batchsync.results import BatchResult
 from emulated import run_overrides
+from trees import write_prds
 
 REPO = "octo/expiry"
 SHORT = "ghs_expiresoon"
 FRESH = "ghs_freshtoken"
 ITEMS = 12
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    prds = tmp_path / ".claude" / "prds"
-    prds.mkdir(parents=True)
-    for n in range(1, ITEMS + 1):
-        (prds / f"prd-{n:03}-a.md").write_text(f"---\nid: prd-{n:03}\ntitle: P{n}\n---\nx\n")
-    return tmp_path
-
-
-@pytest.fixture(params=[True, False], ids=["announced", "silent"])
-def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    clock = ManualClock()
-    with Emulator(limits="off", clock=clock) as emulator:
-        # Writes one a minute: the token (valid for 7 minutes) lasts for about six of them.
-        emulator.add_token(SHORT, expires_at=clock.now() + 420, announce_expiry=request.param)
-        emulator.add_token(FRESH)
-        emulator.add_repo(REPO)
-        yield emulator
+WORK_ITEMS = functools.partial(write_prds, count=ITEMS)  # the workspace fixture (conftest)
+# The emu fixture: writes go one a minute, so SHORT (valid for 7 minutes from the manual clock's
+# start) lasts for about six of them; GitHub announces its expiry, or not.
+TOKEN = FRESH
+EMULATOR = {"limits": "off", "clock": ManualClock}
+EXPIRES_AT = ManualClock().now() + 420
+EMULATOR_VARIANTS = {
+    "announced": {"tokens": {SHORT: {"expires_at": EXPIRES_AT, "announce_expiry": True}}},
+    "silent": {"tokens": {SHORT: {"expires_at": EXPIRES_AT, "announce_expiry": False}}},
+}
 
 
 def _run(emu: Emulator, workspace: Path, token: str) -> BatchResult:

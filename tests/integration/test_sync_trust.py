@@ -6,7 +6,6 @@ parent fields."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from batchsync.errors import SettingsError
 from batchsync.render import format_marker, parse_marker, strip_marker
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.sync import run
-from emulated import LIST_FIELDS, run_overrides, writes
+from emulated import LIST_FIELD_VARIANTS, LIST_FIELDS, EmulatorFactory, run_overrides, writes
 from trees import write_item
 
 TOKEN = "ghs_trusttoken"  # an installation token: issues it writes are github-actions[bot]'s
@@ -27,6 +26,13 @@ ISSUES = "/repos/{owner}/{repo}/issues"
 ISSUE = "/repos/{owner}/{repo}/issues/{issue_number}"
 SUB_ISSUES = "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
 PARENT = "/repos/{owner}/{repo}/issues/{issue_number}/parent"
+# The emu fixture (tests/conftest.py): a person's token beside batchsync's, on both list shapes.
+EMULATOR = {
+    "limits": "off",
+    "scale": 1000,
+    "tokens": {"ghp_octocat": {"kind": "user", "login": "octocat"}},
+}
+EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
 
 
 def local_tree(base: Path, tasks: int = 2) -> None:
@@ -45,24 +51,12 @@ def local_tree(base: Path, tasks: int = 2) -> None:
         )
 
 
-@pytest.fixture(params=LIST_FIELDS)
-def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    with Emulator(limits="off", scale=1000, list_fields=request.param) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_token("ghp_octocat", kind="user", login="octocat")
-        emulator.add_repo(REPO)
-        yield emulator
+WORK_ITEMS = local_tree  # the workspace fixture (tests/conftest.py)
 
 
 @pytest.fixture
 def repo(emu: Emulator) -> Repo:
     return emu.service.store.repo(*REPO.split("/"))
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    local_tree(tmp_path / ".claude")
-    return tmp_path
 
 
 def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
@@ -270,13 +264,9 @@ def test_a_user_token_is_named_by_graphqls_viewer_and_trusts_its_own_issues(
 
 
 @pytest.fixture
-def no_graphql() -> Iterator[Emulator]:
-    with Emulator(limits="off", scale=1000, graphql=None) as emulator:
-        emulator.add_token(TOKEN)
-        emulator.add_token("ghp_octocat", kind="user", login="octocat")
-        emulator.add_token("ghs_app", login="shop-app[bot]")
-        emulator.add_repo(REPO)
-        yield emulator
+def no_graphql(make_emulator: EmulatorFactory) -> Emulator:
+    tokens = {**EMULATOR["tokens"], "ghs_app": {"login": "shop-app[bot]"}}
+    return make_emulator(graphql=None, tokens=tokens)
 
 
 def test_a_rerun_whose_issues_are_all_trusted_asks_nobody_who_the_token_is(

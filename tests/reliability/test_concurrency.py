@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
 from relkit import REPO, TOKEN, TREE_ITEMS, write_tree  # noqa: F401 - the emu fixture (tests/conftest.py) reads them
 from relsync import check, figures, issues_by_key, settings_for
 
@@ -28,10 +27,7 @@ LISTING = "/issues?"
 ISSUES = "/repos/{owner}/{repo}/issues"
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    write_tree(tmp_path / ".claude")
-    return tmp_path
+WORK_ITEMS = write_tree  # the workspace fixture (tests/conftest.py)
 
 
 def hold_listings_until(emu: Emulator, runs: int) -> None:

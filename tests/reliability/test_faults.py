@@ -10,7 +10,6 @@ tenth of a real second.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,11 @@ class Fault:
 
     def __str__(self) -> str:
         return self.name
+
+    def emulator(self, seed: int) -> dict[str, object]:
+        """The options of the ``emu`` fixture (tests/conftest.py) for this fault and seed."""
+        tokens = {TOKEN: {"limit": self.token_limit}}
+        return {"limits": self.limits, "scale": self.scale, "seed": seed, "tokens": tokens}
 
 
 def drops_on(method: str, template: str, *nths: int) -> tuple[ScheduledFault, ...]:
@@ -110,19 +114,12 @@ FAULTS = [
     ),
 ]
 SEEDS = (1, 2)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, fault: Fault) -> Path:
-    write_tree(tmp_path / ".claude", tasks=fault.tasks)
-    return tmp_path
-
-
-def emulator(fault: Fault, seed: int) -> Emulator:
-    emu = Emulator(limits=fault.limits, scale=fault.scale, seed=seed)
-    emu.add_token(TOKEN, limit=fault.token_limit)
-    emu.add_repo(REPO)
-    return emu
+# Each fault with each seed: the fault for the test, the emulator's options for ``emu``.
+CASES = [
+    pytest.param(fault, fault.emulator(seed), id=f"{fault}-seed{seed}")
+    for fault in FAULTS
+    for seed in SEEDS
+]
 
 
 def rival(emu: Emulator, after: int) -> None:
@@ -155,21 +152,12 @@ def sync(emu: Emulator, workspace: Path, **changes: object) -> BatchResult:
     return run(settings, clock=emu.clock.now, sleep=emu.clock.sleep)
 
 
-@pytest.fixture(params=FAULTS, ids=str)
-def fault(request: pytest.FixtureRequest) -> Fault:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture(params=SEEDS, ids=lambda s: f"seed{s}")
-def emu(fault: Fault, request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    with emulator(fault, request.param) as started:
-        yield started
-
-
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize(("fault", "emu"), CASES, indirect=["emu"])
 def test_fault_then_one_rerun_leaves_every_item_exactly_once(
     fault: Fault, emu: Emulator, workspace: Path, record
 ) -> None:
+    write_tree(workspace / ".claude", tasks=fault.tasks)
     changes = dict(fault.settings)
     if fault.update:
         assert sync(emu, workspace, **changes).failed == 0

@@ -53,11 +53,14 @@ def case_id(case: tuple[str, str]) -> str:
     return f"{name}=" + re.sub(r"[^A-Za-z0-9.:/=-]", "_", value[:12])
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / ".claude" / "prds").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def no_items(base: Path) -> None:
+    """The workspace's items (tests/conftest.py): an empty ``prds`` folder."""
+    (base / "prds").mkdir()
+
+
+WORK_ITEMS = no_items
+# Every case runs in the workspace, where a person or the runner starts batchsync.
+pytestmark = pytest.mark.usefixtures("in_workspace")
 
 
 def actions_env(monkeypatch: pytest.MonkeyPatch, workspace: Path, **inputs: str) -> None:

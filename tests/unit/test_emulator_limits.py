@@ -26,6 +26,14 @@ def admit(limiter: Limiter, who: Identity = WHO, *, method: str = "GET", creates
     )
 
 
+def penalty_ends_after(limiter: Limiter, clock: ManualClock, seconds: float) -> None:
+    """A request a second before the penalty's end is refused; one at its end is admitted."""
+    clock.advance(seconds - 1)
+    assert admit(limiter).verdict is Verdict.PENALTY
+    clock.advance(1)
+    assert admit(limiter).verdict is Verdict.OK
+
+
 def test_primary_budget_counts_down_in_headers():
     limiter = Limiter(QUIET, ManualClock())
     first = admit(limiter)
@@ -128,10 +136,7 @@ def test_requests_during_a_penalty_are_refused_as_violations():
     limiter = Limiter(config, clock)
     admit(limiter, method="POST", creates=True)
     assert admit(limiter, method="POST", creates=True).verdict is Verdict.SECONDARY
-    clock.advance(59)
-    assert admit(limiter).verdict is Verdict.PENALTY
-    clock.advance(1)
-    assert admit(limiter).verdict is Verdict.OK
+    penalty_ends_after(limiter, clock, 60)
 
 
 def test_retry_after_covers_the_whole_penalty():
@@ -142,10 +147,7 @@ def test_retry_after_covers_the_whole_penalty():
     hit = admit(limiter)
     wait = int(hit.headers["retry-after"])
     assert 30 <= wait <= 60
-    clock.advance(wait - 1)
-    assert admit(limiter).verdict is Verdict.PENALTY
-    clock.advance(1)
-    assert admit(limiter).verdict is Verdict.OK
+    penalty_ends_after(limiter, clock, wait)
 
 
 def test_secondary_answers_vary_by_seed_but_replay_with_the_same_seed():
@@ -190,10 +192,7 @@ def test_storm_forces_a_secondary_limit_of_the_given_length():
         WHO, method="GET", resource=Resource.CORE, creates=False, request_id="R", storm=30.0
     )
     assert hit.verdict is Verdict.SECONDARY
-    clock.advance(29)
-    assert admit(limiter).verdict is Verdict.PENALTY
-    clock.advance(1)
-    assert admit(limiter).verdict is Verdict.OK
+    penalty_ends_after(limiter, clock, 30)
 
 
 def test_search_has_its_own_budget_of_30_a_minute():

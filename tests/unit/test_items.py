@@ -40,17 +40,30 @@ def mixed(tmp_path):
     return base
 
 
-def test_local_layout_items_keyed_by_id():
-    result = scan(FIXTURES / "local")
+LOCAL_KEYS = ["prd-001", "prd-002", "epic-001", "task-epic-001-001", "task-epic-001-002"]
+CCPM_KEYS = [
+    "prds/invoices.md",
+    "prds/payments.md",
+    "epics/invoices/epic.md",
+    "epics/payments/epic.md",
+    "epics/payments/001.md",
+    "epics/payments/002.md",
+    "epics/payments/1201.md",
+]
+
+
+@pytest.mark.parametrize(
+    ("folder", "layout", "keys"),
+    [
+        pytest.param("local", Layout.LOCAL, LOCAL_KEYS, id="local-keyed-by-id"),
+        pytest.param("ccpm", Layout.CCPM, CCPM_KEYS, id="ccpm-keyed-by-path-noise-skipped"),
+    ],
+)
+def test_a_layouts_items_in_order_without_errors(folder: str, layout: Layout, keys: list[str]):
+    result = scan(FIXTURES / folder)
     assert result.errors == ()
-    assert [i.key for i in result.items] == [
-        "prd-001",
-        "prd-002",
-        "epic-001",
-        "task-epic-001-001",
-        "task-epic-001-002",
-    ]
-    assert {i.layout for i in result.items} == {Layout.LOCAL}
+    assert [i.key for i in result.items] == keys
+    assert {i.layout for i in result.items} == {layout}
 
 
 def test_local_layout_fields():
@@ -77,21 +90,6 @@ def test_local_parents_from_prd_id_and_epic_id():
 
 def test_local_labels_from_a_list():
     assert by_key(scan(FIXTURES / "local"))["prd-002"].labels == ("finance", "needs review")
-
-
-def test_ccpm_layout_items_keyed_by_path_and_noise_skipped():
-    result = scan(FIXTURES / "ccpm")
-    assert result.errors == ()
-    assert [i.key for i in result.items] == [
-        "prds/invoices.md",
-        "prds/payments.md",
-        "epics/invoices/epic.md",
-        "epics/payments/epic.md",
-        "epics/payments/001.md",
-        "epics/payments/002.md",
-        "epics/payments/1201.md",
-    ]
-    assert {i.layout for i in result.items} == {Layout.CCPM}
 
 
 def test_ccpm_title_from_name_and_nested_extra_fields_accepted():

@@ -24,6 +24,20 @@ import batchsync
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+# Every page a user reads for how to name the action (the CHANGELOG's past sections may name
+# tags of past releases).
+USER_DOCS = [
+    ROOT / "README.md",
+    ROOT / "CONTRIBUTING.md",
+    ROOT / "SECURITY.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *EXAMPLES,
+    *WORKFLOWS,
+]
+# `owner/batchsync@ref` (a step's uses:), a bare `@vN...` in prose, `ghcr.io/owner/batchsync:tag`.
+USES = re.compile(r"([\w.-]+)/batchsync@([\w./-]+)")
+BARE_TAG = re.compile(r"(?<![\w/.-])@(v\d[\w.-]*)")
+IMAGE = re.compile(r"ghcr\.io/([\w.-]+)/batchsync:([\w.-]+)")
 
 
 def _load() -> ModuleType:
@@ -74,6 +88,52 @@ def test_the_changelog_has_an_unreleased_section_in_keep_a_changelog_form() -> N
     assert set(headings) <= allowed
 
 
+def names_of_the_action(text: str) -> list[str]:
+    """Every concrete tag ``text`` names for the action or its image (placeholders such as vX,
+    vX.Y.Z or <sha> are left out), as ``git:owner:tag`` or ``image:owner:tag``."""
+    found = [f"git:{owner}:{ref}" for owner, ref in USES.findall(text)]
+    found += [f"git:-:{ref}" for ref in BARE_TAG.findall(text)]
+    found += [f"image:{owner}:{tag}" for owner, tag in IMAGE.findall(text)]
+    return [name for name in found if re.fullmatch(r"v\d.*|[0-9a-f]{7,40}", name.split(":")[2])]
+
+
+def test_docs_and_examples_name_only_tags_the_release_of_this_version_makes() -> None:
+    made = release.planned()
+    owner = release.image_owner()
+    allowed = {f"git:{who}:{tag}" for who in (owner, "-") for tag in made.git_tags()}
+    allowed |= {f"image:{owner}:{ref.rsplit(':', 1)[1]}" for ref in made.image_tags()}
+    wrong = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in USER_DOCS
+        for name in names_of_the_action(path.read_text(encoding="utf-8"))
+        if name not in allowed and not re.fullmatch(r"git:[\w.-]+:[0-9a-f]{40}", name)
+    ]
+    assert wrong == [], f"tags a release of {made.version} does not make: `release.py tags`"
+
+
+def test_the_tag_finder_sees_each_way_a_doc_names_the_action() -> None:
+    text = (
+        "uses: batchsync/batchsync@v1\n`@v2`-style tags\nghcr.io/batchsync/batchsync:v3.1\n"
+        "uses: actions/checkout@v5 and docker://ghcr.io/o/other:v9\n"
+        "placeholders: <owner>/batchsync@vX, ghcr.io/batchsync/batchsync:vX.Y.Z\n"
+        "uses: fork/batchsync@" + "a" * 40 + "\n"
+    )
+    assert names_of_the_action(text) == [
+        "git:batchsync:v1",
+        "git:fork:" + "a" * 40,
+        "git:-:v2",
+        "image:batchsync:v3.1",
+    ]
+
+
+def test_the_planned_release_of_this_version_makes_v_major_and_the_exact_tag() -> None:
+    made = release.planned()
+    version = release.project_version()
+    assert made.version == version
+    assert made.git_tags() == [f"v{version}", "v" + version.split(".")[0]]
+    assert made.image_tags()[0] == release.action_image().removeprefix("docker://")
+
+
 def test_bump_then_check_makes_a_release(tree: Path) -> None:
     release.bump("2.3.4", "Some-Owner", datetime.date(2027, 1, 2), root=tree)
     assert release.project_version(tree) == "2.3.4"
@@ -86,6 +146,8 @@ def test_bump_then_check_makes_a_release(tree: Path) -> None:
         "ghcr.io/some-owner/batchsync:v2.3",
         "ghcr.io/some-owner/batchsync:v2",
     ]
+    assert made.git_tags() == ["v2.3.4", "v2"]  # no v2.3 tag: only an image tag
+    assert release.planned(tree) == made
     assert "major=v2\n" in made.outputs()
     assert "prerelease=false\n" in made.outputs()
     assert release.changelog_section("2.3.4", tree).startswith("### Added")
@@ -96,6 +158,7 @@ def test_a_prerelease_pushes_only_its_own_image_tag(tree: Path) -> None:
     made = release.check("v2.0.0-rc.1", "o", root=tree)
     assert made.prerelease
     assert made.image_tags() == ["ghcr.io/o/batchsync:v2.0.0-rc.1"]
+    assert made.git_tags() == ["v2.0.0-rc.1"]
 
 
 @pytest.mark.parametrize(
@@ -131,8 +194,12 @@ def test_the_release_workflow_publishes_what_the_docs_promise() -> None:
     assert build["with"]["push"] is True
     assert jobs["pypi"]["permissions"] == {"id-token": "write"}
     assert any("pypa/gh-action-pypi-publish" in s.get("uses", "") for s in jobs["pypi"]["steps"])
-    # The major tag moves last: after the image it names and the PyPI upload exist.
-    assert {"image", "pypi"} <= set(jobs["publish"]["needs"])
+    # The major tag moves last: after the image it names can be pulled without a login, and the
+    # PyPI upload exists.
+    assert {"image", "public", "pypi"} <= set(jobs["publish"]["needs"])
+    assert "public" in jobs["pypi"]["needs"]
+    assert jobs["public"]["permissions"] == {}  # no token: pulls as any workflow does
+    assert "docker buildx imagetools inspect" in jobs["public"]["steps"][0]["run"]
     assert any(
         'git push --force origin "refs/tags/$MAJOR"' in s.get("run", "")
         for s in jobs["publish"]["steps"]
