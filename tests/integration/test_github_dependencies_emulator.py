@@ -17,7 +17,10 @@ from batchsync.ratelimit import Limits
 
 TOKEN = "ghs_dependencies"
 REPO = "octo/deps"
-EMULATOR_VARIANTS = ("dependencies", [True, False])
+EMULATOR_VARIANTS = {
+    "dependencies": {"dependencies": True},
+    "no-dependencies": {"dependencies": False},
+}
 BLOCKED_BY = "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
 UNPACED = Limits(write_interval=0, creates_per_minute=0, creates_per_hour=0, retry_delay=0)
 

@@ -17,7 +17,10 @@ from batchsync.ratelimit import Limits
 
 TOKEN = "ghs_issue_types"
 REPO = "acme/work"
-EMULATOR_VARIANTS = ("issue_types", [DEFAULT_ISSUE_TYPES, None])
+EMULATOR_VARIANTS = {
+    "types": {"issue_types": DEFAULT_ISSUE_TYPES},
+    "no-types": {"issue_types": None},
+}
 UNPACED = Limits(write_interval=0, creates_per_minute=0, creates_per_hour=0, retry_delay=0)
 
 

@@ -152,7 +152,7 @@ def test_a_link_to_a_transferred_issue_is_refused_and_no_person_s_issue_is_writt
     assert "issue #3 was transferred or moved" in (refused.error or "")
     after = {i["number"]: (i["title"], i["body"]) for i in emu.issues(REPO)}
     assert all(after[n] == before[n] for n in before if n != 3)  # nothing of a person's written
-    assert [i for i in emu.issues("octo/other") if i["number"] == moved_to][0]["title"] == (
+    assert next(i for i in emu.issues("octo/other") if i["number"] == moved_to)["title"] == (
         "person's issue 3"
     )
     assert not [o for o in result.outcomes if o.key == "task-001" and o.issue_number]

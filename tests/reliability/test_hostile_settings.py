@@ -36,6 +36,8 @@ BAD: dict[str, tuple[str, ...]] = {
     "time-budget": ("0", "-5", "inf", "x"),
     "write-back": ("maybe",),
     "close-removed": ("maybe",),
+    "pull": ("maybe",),
+    "blocked-by": ("sometimes",),
     "max-close": ("-1", "x"),
     "sub-issues": ("maybe",),
     "trusted-authors": ("not a login!", "-dash", "a/b", "x" * 60, INJECTED),
