@@ -79,6 +79,18 @@ BENCHES = (
         ),
     ),
     Bench(
+        title="Pulling issues closed on GitHub into the files",
+        script="bench/bench_pull.py",
+        full=("--items", "1000", "--closed", "100", "--markdown"),
+        quick=("--items", "200", "--closed", "20", "--markdown"),
+        about=(
+            "The tree is synced once, then some of its issues are closed by hand on GitHub. "
+            "Targets: the run with `pull: true` pulls every close, with one GitHub write (the "
+            "issue body's `Status:` line) and one file each, on top of the requests of the same "
+            "run with pull off; the rerun after it writes nothing and changes no file."
+        ),
+    ),
+    Bench(
         title="Creating 1,000 items: batchsync against the floor, beside naive clients (issue 5)",
         script="bench/bench_processor.py",
         full=("--plot", "{plot}"),
@@ -208,6 +220,41 @@ def _rerun_checks(output: str) -> list[Check]:
     return checks
 
 
+def _pull_checks(output: str) -> list[Check]:
+    head = re.search(r"([\d,]+) items synced once; ([\d,]+) of their issues closed", output)
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 11 and cells[2].replace(",", "").isdigit():
+            rows[cells[0]] = [int(c.replace(",", "")) for c in (cells[2], *cells[5:8])]
+    pulled, rerun, one_way = (
+        rows.get(name) for name in ("pull run", "rerun with pull, no change", "same run, pull off")
+    )
+    if not head or not pulled or not rerun or not one_way:
+        return []
+    items, closed = head[1], int(head[2].replace(",", ""))
+    requests, writes, files, count = pulled
+    extra = requests - one_way[0]
+    return [
+        (
+            f"pull {closed} issues closed on GitHub among {items} items: each pulled, with "
+            "1 write and 1 file",
+            f"{count} pulled, {writes} writes, {files} files",
+            count == writes == files == closed,
+        ),
+        (
+            "pull run: the requests of the run with pull off plus 1 per pulled issue",
+            f"{extra} requests more",
+            extra == count,
+        ),
+        (
+            "rerun with pull after the pull: 0 writes, 0 files",
+            f"{rerun[1]} writes, {rerun[2]} files",
+            rerun[1] == 0 and rerun[2] == 0,
+        ),
+    ]
+
+
 def _processor_checks(output: str) -> list[Check]:
     found = re.search(r"target \(([^)]*)\): (met|NOT met) \((.*)\)", output)
     items = re.search(r"^([\d,]+) new work items", output, re.MULTILINE)
@@ -262,6 +309,7 @@ CHECKS: dict[str, Callable[[str], list[Check]]] = {
     "bench/bench_requests.py": _requests_checks,
     "bench/bench_processor.py": _processor_checks,
     "bench/bench_rerun.py": _rerun_checks,
+    "bench/bench_pull.py": _pull_checks,
 }
 
 
