@@ -93,6 +93,8 @@ class BatchResult:
     warnings: tuple[str, ...] = field(default=())
     # Files the scan found but that are not synced by design (archived, not work items).
     not_synced: tuple[SkippedFile, ...] = field(default=())
+    # The signal that stopped the run early (SIGINT, SIGTERM), or None when it ran its course.
+    interrupted: int | None = None
 
     @property
     def total(self) -> int:

@@ -48,6 +48,10 @@ def reach(module: str) -> set[str]:
         ("summary", {"batchsync.ratelimit", "batchsync.retry", "batchsync.processor", "tenacity"}),
         # Settings know no work items.
         ("config", {"batchsync.items", "batchsync.frontmatter", "yaml"}),
+        # How a run ends is pure: the table and the writer know no engine, gate or adapter.
+        ("report", {"batchsync.processor", "batchsync.engine", "batchsync.github", "tenacity"}),
+        # The stop button is a leaf the gate reads: no engine, adapter or settings.
+        ("signals", {"batchsync.processor", "batchsync.engine", "batchsync.config", "pydantic"}),
         # The rate-limit arithmetic is pure: no tenacity, no threads.
         ("ratelimit", {"tenacity", "threading", "time"}),
     ],
