@@ -31,8 +31,8 @@ from batchsync.errors import (
 )
 from batchsync.progress import ActionsProgress
 from batchsync.report import ExitCode
-from batchsync.signals import Interrupt
 from batchsync.results import BatchResult, Outcome
+from batchsync.signals import Interrupt
 
 __all__ = [
     "ANNOTATION_LIMIT",

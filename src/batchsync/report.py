@@ -21,8 +21,8 @@ from batchsync.errors import Fatal, refused_fatal
 from batchsync.results import BatchResult
 
 __all__ = [
-    "ExitCode",
     "Ending",
+    "ExitCode",
     "document",
     "ending",
     "exit_code",

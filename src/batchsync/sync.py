@@ -20,8 +20,8 @@ from batchsync.items import FileClass, ScanResult, kinds_named, scan
 from batchsync.processor import BatchProcessor, Gate
 from batchsync.progress import progress_for
 from batchsync.ratelimit import Limits
-from batchsync.signals import Interrupt
 from batchsync.results import BatchResult, SkippedFile
+from batchsync.signals import Interrupt
 from batchsync.writeback import WriteBack
 
 __all__ = [
@@ -194,7 +194,7 @@ def main(
     except BatchsyncError as exc:  # nothing could run: the same message as in action mode
         fatal = fatal_of(exc, settings.repository)
         err.say(f"batchsync: {fatal.message}")
-        _write(results_path, BatchResult(), info, report.fatal_ending(fatal), out, err)
+        _write(results_path, BatchResult(), info, report.fatal_ending(fatal), (out, err))
         return report.ExitCode.FATAL
     except KeyboardInterrupt:  # a second signal: stop now, the next run finishes by the markers
         err.say(f"batchsync: {signals.STOPPED_AT_ONCE}")
@@ -213,12 +213,12 @@ def _write(
     result: BatchResult,
     info: summary.RunInfo,
     end: report.Ending,
-    out: workflow.Out,
-    err: workflow.Out,
+    io: tuple[workflow.Out, workflow.Out],
 ) -> bool:
     """The results file through the one writer; False (and a line saying why) when it failed."""
     if path is None:
         return False
+    out, err = io
     problem = report.write_results(path, result, info, end, scrub=out.redact)
     if problem is not None:
         err.say(f"batchsync: {problem}")
@@ -236,7 +236,7 @@ def _report(
     end: report.Ending,
 ) -> None:
     """The terminal's report, the results file and the ``--json`` document."""
-    written = _write(path, result, info, end, out, err)
+    written = _write(path, result, info, end, (out, err))
     text = summary.text(result, repository=info.repository or "", dry_run=info.dry_run)
     if written:
         text += f"\n  results file: {info.results_file}"

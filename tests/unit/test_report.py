@@ -115,4 +115,5 @@ def test_a_results_file_that_cannot_be_written_is_said(tmp_path: Path) -> None:
     problem = report.write_results(
         tmp_path / "file" / "r.json", BatchResult(), summary.RunInfo(), end, scrub=str
     )
-    assert problem is not None and problem.startswith("could not write the results file: ")
+    assert problem is not None
+    assert problem.startswith("could not write the results file: ")
