@@ -154,7 +154,7 @@ def test_a_dry_run_promises_no_parent_that_is_missing_or_failed(
     (base / "epics/e1/task-001.md").write_text(
         "---\nid: task-001\ntitle: T\nepic_id: epic-404\n---\n"
     )
-    code, out, err = call_main(settings(emu, tmp_path, dry_run=True))
+    code, out, _ = call_main(settings(emu, tmp_path, dry_run=True))
     assert code == 1  # the broken PRD
     assert "created in this run" not in out
     assert "warning: .claude/epics/e1/epic.md:4: `prd_id` names 'prd-002'" in out
