@@ -250,7 +250,9 @@ def test_sync_help_lists_every_flag_with_its_input(capsys):
     out = " ".join(capsys.readouterr().out.split())
     for flag, field in SYNC_FLAGS:
         assert flag in out
-        assert f"input {SOURCES[field].name}" in out.replace("- ", "-")
+        source = SOURCES[field]
+        said = f"{'variable' if source.runner else 'input'} {source.name}"
+        assert said in out.replace("- ", "-")
     assert "--no-dry-run" in out
 
 

@@ -65,6 +65,13 @@ def test_the_rule_sees_an_import_through_another_module() -> None:
     assert "yaml" in reach("batchsync.plan")  # plan -> items -> frontmatter -> yaml
 
 
+def test_the_settings_table_reaches_only_the_defaults() -> None:
+    # The CLI reads it for --help before anything else loads.
+    assert {n for n in reach("batchsync.settings_table") if n.startswith("batchsync.")} == {
+        "batchsync.defaults"
+    }
+
+
 @pytest.mark.parametrize("leaf", ["defaults", "marker"])
 def test_a_leaf_imports_no_module_of_batchsync(leaf: str) -> None:
     assert not any(name.startswith("batchsync.") for name in reach(f"batchsync.{leaf}"))
