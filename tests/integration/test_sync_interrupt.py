@@ -20,9 +20,13 @@ import pytest
 from batchsync import action, sync
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
-from batchsync.results import BatchResult
+from batchsync.github import GitHubClient
+from batchsync.processor import BatchProcessor, Gate
+from batchsync.results import BatchResult, ItemAction
+from batchsync.signals import Interrupt
+from batchsync.sync import limits_from
 from emulated import run_overrides
-from trees import write_prds
+from trees import Tree, write_item, write_prds
 
 TOKEN = "ghs_interrupttoken"
 REPO = "octo/interrupt"
@@ -127,3 +131,37 @@ def test_a_second_signal_stops_at_once_without_a_traceback(
     assert sync.main(settings(emu, workspace), stdout=io.StringIO(), stderr=err) == 130
     assert "stopped at once by a second signal: run again to finish" in err.getvalue()
     assert "Traceback" not in err.getvalue()
+
+
+def test_a_write_cut_between_its_create_and_its_close_is_not_done_with_its_issue_number(
+    emu: Emulator, tree: Tree
+) -> None:
+    """An item that starts closed is created open, then closed: a signal between the two
+    leaves it not-done with its issue number; the next run closes it, creating nothing."""
+    workspace = tree.root
+    write_item(
+        workspace / ".claude",
+        "prds/prd-001-a.md",
+        {"id": "prd-001", "title": "A", "status": "done"},
+    )
+    s = settings(emu, workspace)
+    interrupt = Interrupt()
+    gate = Gate(limits_from(s), clock=emu.clock.now, sleep=emu.clock.sleep, interrupt=interrupt)
+    client = GitHubClient(s.api_url, TOKEN, REPO, gate)
+    created = client.create_issue
+
+    def create(*args: Any, **kwargs: Any) -> Any:
+        issue = created(*args, **kwargs)
+        interrupt.trigger(signal.SIGINT)  # the write is done: the signal comes before the close
+        return issue
+
+    client.create_issue = create  # type: ignore[method-assign]
+    processor = BatchProcessor(1, gate=gate)
+    result = sync.run(s, client=client, processor=processor, interrupt=interrupt)
+    (outcome,) = result.outcomes
+    assert (outcome.action, outcome.issue_number) == (ItemAction.NOT_DONE, 1)
+    assert result.interrupted == signal.SIGINT
+    assert [i["state"] for i in emu.issues(REPO)] == ["open"]
+    again = sync.run(settings(emu, workspace), clock=emu.clock.now, sleep=emu.clock.sleep)
+    assert [o.action for o in again.outcomes] == [ItemAction.UPDATED]
+    assert [(i["number"], i["state"]) for i in emu.issues(REPO)] == [(1, "closed")]
