@@ -74,14 +74,21 @@ def handling(interrupt: Interrupt, say: Callable[[str], None]) -> Iterator[Inter
         name = signal.Signals(signum).name
         if not interrupt.trigger(signum):
             raise KeyboardInterrupt(name)  # the second signal: stop now
-        say(
+        text = (
             f"batchsync: {name} received: no new request starts; the writes in flight finish, "
             "then the report follows (send it again to stop at once)"
         )
+        # Said from another thread: the interrupted main thread may hold the stream's lock.
+        speaker = threading.Thread(target=say, args=(text,), name="batchsync-signal", daemon=True)
+        speakers.append(speaker)
+        speaker.start()
 
+    speakers: list[threading.Thread] = []
     before = {signum: signal.signal(signum, handler) for signum in HANDLED}
     try:
         yield interrupt
     finally:
         for signum, previous in before.items():
             signal.signal(signum, previous)
+        for speaker in speakers:
+            speaker.join()  # the notice comes before the report

@@ -165,3 +165,14 @@ def test_a_write_cut_between_its_create_and_its_close_is_not_done_with_its_issue
     again = sync.run(settings(emu, workspace), clock=emu.clock.now, sleep=emu.clock.sleep)
     assert [o.action for o in again.outcomes] == [ItemAction.UPDATED]
     assert [(i["number"], i["state"]) for i in emu.issues(REPO)] == [(1, "closed")]
+
+
+def test_a_signal_before_the_listing_stops_the_run_before_any_request(
+    emu: Emulator, workspace: Path
+) -> None:
+    interrupt = Interrupt()
+    interrupt.trigger(signal.SIGTERM)
+    s = settings(emu, workspace)
+    result = sync.run(s, clock=emu.clock.now, sleep=emu.clock.sleep, interrupt=interrupt)
+    assert (result.not_done, result.total, result.interrupted) == (6, 6, signal.SIGTERM)
+    assert emu.stats.to_json()["counts"] == []  # not even the listing was sent

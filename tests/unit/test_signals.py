@@ -82,18 +82,24 @@ def test_the_first_press_counts_and_the_second_is_no_new_one() -> None:
 
 
 def test_handlers_press_once_then_stop_at_once_and_are_restored() -> None:
-    said: list[str] = []
+    said: list[tuple[str, threading.Thread]] = []
     before = signal.getsignal(signal.SIGTERM)
-    with handling(Interrupt(), said.append) as interrupt:
+
+    def say(text: str) -> None:
+        said.append((text, threading.current_thread()))
+
+    with handling(Interrupt(), say) as interrupt:
         handler = signal.getsignal(signal.SIGTERM)
         assert callable(handler)
         handler(signal.SIGTERM, None)
         assert interrupt.signum == signal.SIGTERM
-        assert said
-        assert said[0].startswith("batchsync: SIGTERM received")
         with pytest.raises(KeyboardInterrupt):
             handler(signal.SIGTERM, None)
     assert signal.getsignal(signal.SIGTERM) is before
+    ((text, speaker),) = said  # said by the time the block is left
+    assert text.startswith("batchsync: SIGTERM received")
+    # Not said in the handler: the interrupted thread may hold the stream's lock.
+    assert speaker is not threading.main_thread()
 
 
 def test_outside_the_main_thread_no_handler_is_installed() -> None:
