@@ -403,7 +403,7 @@ class Engine:
 
 
 def _not_done() -> Done:
-    return Done(ItemAction.NOT_DONE, reason="the time budget ran out first")
+    return Done(ItemAction.NOT_DONE, reason="the run stopped first (time budget or a signal)")
 
 
 def _bare(items: Sequence[WorkItem]) -> list[PlannedAction]:

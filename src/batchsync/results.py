@@ -20,7 +20,7 @@ class ItemAction(enum.StrEnum):
     CLOSED = "closed"
     PULLED = "pulled"  # GitHub's close or reopen was written into the file
     FAILED = "failed"
-    NOT_DONE = "not-done"  # the time budget ran out first; the next run picks it up
+    NOT_DONE = "not-done"  # the run stopped first (time budget, a signal); the next run picks it up
     PLANNED_CREATE = "would-create"
     PLANNED_UPDATE = "would-update"
     PLANNED_CLOSE = "would-close"

@@ -113,7 +113,7 @@ _PLAIN_REASONS = {
     ItemAction.PLANNED_UPDATE: "changed",
     ItemAction.CLOSED: "closed",
     ItemAction.PLANNED_CLOSE: "closed",
-    ItemAction.NOT_DONE: "not reached in the time budget",
+    ItemAction.NOT_DONE: "not reached (time budget or a signal): the next run picks it up",
 }
 
 
