@@ -23,6 +23,7 @@ from batchsync.config import (
 )
 from batchsync.errors import ItemError, SettingsError
 from batchsync.items import FileClass, ScanResult, kinds_named, scan
+from batchsync.report import ExitCode
 from batchsync.settings_table import TABLE, Unit, named
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
@@ -232,7 +233,7 @@ def _completion(args: argparse.Namespace, rest: list[str]) -> int:
         if kind is not None:
             action.complete = getattr(shtab, kind)  # type: ignore[attr-defined]
     _say(shtab.complete(parser, shell=args.shell).rstrip("\n"))
-    return 0
+    return ExitCode.OK
 
 
 def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
@@ -274,7 +275,7 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
     if args.verbose:
         for line in file_listing(result):
             _say(line, sys.stderr)
-    return 1 if result.errors else 0
+    return ExitCode.FAILED if result.errors else ExitCode.OK
 
 
 _PLURAL = {
@@ -343,9 +344,12 @@ def entry() -> int:
     traceback of a crash printed through the one way out too (it may quote a file's text)."""
     try:
         return main()
+    except KeyboardInterrupt:  # Ctrl-C outside a sync's own handling (validate, a start-up)
+        _Io.for_run(in_actions(), ()).err.say("batchsync: interrupted")
+        return ExitCode.INTERRUPTED
     except Exception:
         _Io.for_run(in_actions(), secrets_to_mask()).err.say(traceback.format_exc())
-        return 2
+        return ExitCode.FATAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -366,13 +370,13 @@ def _main(args_list: list[str], actions: bool) -> int:
             if actions:
                 return _action_mode()
             parser.print_help(sys.stderr)
-            return 2
+            return ExitCode.FATAL
         args, rest = parser.parse_known_args(args_list)
         if args.command is None:
             if rest:
                 _reject_unknown(parser, rest)
             parser.print_help(sys.stderr)
-            return 2
+            return ExitCode.FATAL
         if rest and args.command not in FORWARDED:
             _reject_unknown(args.parser, rest)
         code: int = args.handler(args, rest)
@@ -400,4 +404,4 @@ def _cannot_start(title: str, message: str, actions: bool) -> int:
         _say(workflow.error(message, title=f"batchsync: {title}"))
     else:
         _say(f"batchsync: {message}", sys.stderr)
-    return 2
+    return ExitCode.FATAL

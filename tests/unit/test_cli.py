@@ -451,3 +451,14 @@ def test_validate_warns_of_a_path_without_prds_or_epics(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "warning: docs: holds neither prds/ nor epics/, so there is no work item" in err
     assert "set `path` to the folder that holds them" in err
+
+
+def test_ctrl_c_outside_a_sync_exits_130_without_a_traceback(monkeypatch, capsys):
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    assert cli.entry() == 130
+    err = capsys.readouterr().err
+    assert "batchsync: interrupted" in err
+    assert "Traceback" not in err
