@@ -193,9 +193,12 @@ def main(
             )
     except BatchsyncError as exc:  # nothing could run: the same message as in action mode
         fatal = fatal_of(exc, settings.repository)
+        end = report.fatal_ending(fatal)
         err.say(f"batchsync: {fatal.message}")
-        _write(results_path, BatchResult(), info, report.fatal_ending(fatal), (out, err))
-        return report.ExitCode.FATAL
+        _write(results_path, BatchResult(), info, end, (out, err))
+        if as_json:  # a script reading stdout gets the document, with the error, here too
+            out.document(workflow.json_text(report.document(BatchResult(), info, end)))
+        return end.code
     except KeyboardInterrupt:  # a second signal: stop now, the next run finishes by the markers
         err.say(f"batchsync: {signals.STOPPED_AT_ONCE}")
         return report.ExitCode.INTERRUPTED

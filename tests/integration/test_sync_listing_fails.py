@@ -85,3 +85,17 @@ def test_the_terminal_still_writes_the_results_file(
     document = json.loads((workspace / "out/results.json").read_text(encoding="utf-8"))
     assert (document["exit_code"], document["items"]) == (2, [])
     assert "503" in document["fatal"]["message"]
+
+
+def test_json_on_stdout_carries_the_error_too(
+    make_emulator: EmulatorFactory, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = failing(make_emulator, 502)
+    real = sync.run
+    monkeypatch.setattr(
+        sync, "run", functools.partial(real, clock=emu.clock.now, sleep=emu.clock.sleep)
+    )
+    out = io.StringIO()
+    assert sync.main(settings(emu, workspace), stdout=out, stderr=io.StringIO(), as_json=True) == 2
+    document = json.loads(out.getvalue())
+    assert (document["exit_code"], document["fatal"]["title"]) == (2, "run stopped")
