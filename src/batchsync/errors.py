@@ -323,14 +323,16 @@ class Interrupted(BudgetExhausted):
     """A signal (Ctrl-C, SIGTERM) stopped the run: stop as at a deadline, the next run goes on."""
 
     def __init__(self, signal_name: str) -> None:
+        self.signal_name = signal_name
         self.reason = f"interrupted by {signal_name}"
+        # Not BudgetExhausted's own init: the text and the kind are the signal's, not the clock's.
         RunStop.__init__(
             self, StopKind.INTERRUPTED, f"{self.reason}: no new request starts; run again"
         )
 
     def again(self) -> RunStop:
         """A fresh copy to raise in another thread."""
-        return Interrupted(self.reason.removeprefix("interrupted by "))
+        return Interrupted(self.signal_name)
 
 
 PERMISSIONS_YAML = "permissions:\n  issues: write"
