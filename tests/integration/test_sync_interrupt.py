@@ -36,7 +36,8 @@ REAL_RUN = sync.run  # the tests put a pressing run in its place
 
 
 def settings(emu: Emulator, workspace: Path, **changes: object) -> Settings:
-    given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, max_concurrent=1, **changes)
+    changes = {"max_concurrent": 1, **changes}
+    given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, **changes)
     return load_settings(given, env={})
 
 
@@ -176,3 +177,19 @@ def test_a_signal_before_the_listing_stops_the_run_before_any_request(
     result = sync.run(s, clock=emu.clock.now, sleep=emu.clock.sleep, interrupt=interrupt)
     assert (result.not_done, result.total, result.interrupted) == (6, 6, signal.SIGTERM)
     assert emu.stats.to_json()["counts"] == []  # not even the listing was sent
+
+
+@pytest.mark.parametrize("lanes", [2, 4])
+def test_with_many_lanes_every_write_made_is_reported_and_the_rest_is_not_done(
+    emu: Emulator, workspace: Path, monkeypatch: pytest.MonkeyPatch, lanes: int
+) -> None:
+    monkeypatch.setattr(sync, "run", pressing(emu, signal.SIGINT))
+    s = settings(emu, workspace, max_concurrent=lanes, results_file="results.json")
+    assert sync.main(s, stdout=io.StringIO(), stderr=io.StringIO()) == 130
+    document = json.loads((workspace / "results.json").read_text(encoding="utf-8"))
+    reported = {i["issue_number"] for i in document["items"] if i["issue_number"] is not None}
+    assert reported == {issue["number"] for issue in emu.issues(REPO)}  # no write unreported
+    actions = [i["action"] for i in document["items"]]
+    assert set(actions) <= {"created", "not-done"}
+    assert actions.count("created") >= PRESS_AFTER
+    assert actions.count("not-done") >= 1
