@@ -354,7 +354,8 @@ class Engine:
         if ref is not None and ref.number is None and ref.created:
             reason += f"; goes under '{ref.key}', created in this run"
         elif ref is not None and ref.number is None:
-            reason += f"; its parent '{ref.key}' is not synced (see its error): no parent link"
+            why = "see its error or the warning naming it"
+            reason += f"; its parent '{ref.key}' is not synced ({why}): no parent link"
         late = next((f for f in self._plan.followups if f.key == step.key), None)
         if late is not None:
             reason += f"; then {late.reason}"
@@ -402,7 +403,7 @@ class Engine:
 
 
 def _not_done() -> Done:
-    return Done(ItemAction.NOT_DONE, reason="the time budget ran out first")
+    return Done(ItemAction.NOT_DONE, reason="the run stopped first (time budget or a signal)")
 
 
 def _bare(items: Sequence[WorkItem]) -> list[PlannedAction]:

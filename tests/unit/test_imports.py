@@ -48,6 +48,10 @@ def reach(module: str) -> set[str]:
         ("summary", {"batchsync.ratelimit", "batchsync.retry", "batchsync.processor", "tenacity"}),
         # Settings know no work items.
         ("config", {"batchsync.items", "batchsync.frontmatter", "yaml"}),
+        # How a run ends is pure: the table and the writer know no engine, gate or adapter.
+        ("report", {"batchsync.processor", "batchsync.engine", "batchsync.github", "tenacity"}),
+        # The stop button is a leaf the gate reads: no engine, adapter or settings.
+        ("signals", {"batchsync.processor", "batchsync.engine", "batchsync.config", "pydantic"}),
         # The rate-limit arithmetic is pure: no tenacity, no threads.
         ("ratelimit", {"tenacity", "threading", "time"}),
     ],
@@ -59,6 +63,13 @@ def test_a_module_never_reaches(module: str, never: set[str]) -> None:
 def test_the_rule_sees_an_import_through_another_module() -> None:
     assert "batchsync.remote" in reach("batchsync.plan")  # plan -> remote, directly
     assert "yaml" in reach("batchsync.plan")  # plan -> items -> frontmatter -> yaml
+
+
+def test_the_settings_table_reaches_only_the_defaults() -> None:
+    # The CLI reads it for --help before anything else loads.
+    assert {n for n in reach("batchsync.settings_table") if n.startswith("batchsync.")} == {
+        "batchsync.defaults"
+    }
 
 
 @pytest.mark.parametrize("leaf", ["defaults", "marker"])
