@@ -39,7 +39,7 @@ from batchsync.plan import (
     waves,
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
-from batchsync.retry import RetryPolicy
+from batchsync.retry import RetryPolicy, policy_of
 from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks
 from batchsync.writeback import WriteBack
 
@@ -116,8 +116,7 @@ class Engine:
         puller: WriteBack | None = None,
     ) -> None:
         self._client = client
-        gate = getattr(processor, "gate", None)  # the run's one policy lives in its gate
-        self._policy = policy or getattr(gate, "policy", None) or RetryPolicy()
+        self._policy = policy or policy_of(getattr(processor, "gate", None))
         self._processor = processor
         self._opts = options
         self._write_back = None if options.dry_run else write_back

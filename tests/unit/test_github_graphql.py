@@ -333,6 +333,26 @@ def test_a_label_whose_create_failed_unapplied_is_sent_again(client: GitHubClien
     assert sent(5)["variables"]["input"]["labelIds"] == ["LA_e"]
 
 
+@pytest.mark.parametrize("max_retries", [0, 1, 4])
+@responses.activate
+def test_a_label_whose_answers_keep_getting_lost_is_sent_as_often_as_the_run_allows(
+    max_retries: int,
+) -> None:
+    # the run's one policy (max-retries), not a count of the label's own, bounds the sends
+    limits = Limits(write_interval=0, max_retries=max_retries)
+    gate = ProcessorGate(limits, sleep=lambda _: None)
+    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    _rest_first_without_label_ids("epic")
+    responses.post(LABELS, json={"message": "boom"}, status=502)
+    responses.get(f"{LABELS}/epic", json={"message": "Not Found"}, status=404)
+    client.create_issue("A", "a", ("epic",))
+    with pytest.raises(UncertainWriteError):
+        client.create_issue("B", "b", ("epic",))
+    urls = [(c.request.method, c.request.url) for c in responses.calls]
+    assert urls.count(("POST", LABELS)) == max_retries + 1
+    assert urls.count(("GET", f"{LABELS}/epic")) == max_retries + 1  # looked for before each
+
+
 @responses.activate
 def test_a_graphql_error_echoing_the_token_never_carries_it(client: GitHubClient) -> None:
     responses.post(GRAPHQL, json=repository_answer())
