@@ -149,3 +149,36 @@ def _loop(head: str, caught: str) -> str:
 )
 def test_the_rule_finds_a_hand_written_retry_loop(code: str, hits: int) -> None:
     assert len(retry_loops(code, "x.py")) == hits
+
+
+# ---- one declaration of each interface ----------------------------------------------------------
+
+
+def protocol_methods(code: str, where: str) -> dict[str, str]:
+    """``method name -> where:Class`` for the methods of every ``Protocol`` class of ``code``."""
+    found: dict[str, str] = {}
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.ClassDef) and any(
+            (b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")) == "Protocol"
+            for b in node.bases
+        ):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    found[item.name] = f"{where}:{node.name}"
+    return found
+
+
+def test_no_method_is_declared_by_two_protocols() -> None:
+    seen: dict[str, str] = {}
+    twice: list[str] = []
+    for where, code in _product_modules():
+        for name, owner in protocol_methods(code, where).items():
+            if name in seen and name != "__call__":
+                twice.append(f"{name}: {seen[name]} and {owner}")
+            seen.setdefault(name, owner)
+    assert twice == [], "declare each once and import it:\n" + "\n".join(twice)
+
+
+def test_the_client_interface_is_the_adapter_s() -> None:
+    methods = protocol_methods((PACKAGE / "github.py").read_text(encoding="utf-8"), "github")
+    assert {"create_issue", "update_issue", "get_parent", "add_blocked_by"} <= set(methods)
