@@ -16,7 +16,6 @@ import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from batchsync.errors import (
     ApiError,
@@ -29,75 +28,16 @@ from batchsync.errors import (
     UncertainWriteError,
     failure_of,
 )
+from batchsync.github import IssueClient
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
-from batchsync.remote import Blocker, RemoteIssue
+from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
 from batchsync.results import ItemAction
-from batchsync.subissues import LinkClient, LinkError, SubIssueLinks
+from batchsync.retry import Resend
+from batchsync.subissues import LinkError, SubIssueLinks
 from batchsync.writeback import WriteBack
 
 __all__ = ["Applier", "Done", "IssueClient", "Resend"]
-
-# ``retry.RetryPolicy.resend``: send a write; on a lost answer, look for it before a resend.
-Resend = Callable[[Callable[[], Any], Callable[[], Any]], tuple[Any, bool]]
-
-
-class IssueClient(LinkClient, Protocol):
-    """What a run needs from ``github.GitHubClient``."""
-
-    def whoami(self) -> str | None:
-        """The login the token acts as; None when it cannot be learned without a 403."""
-        ...
-
-    def list_issues(self) -> list[RemoteIssue]:
-        """Every issue of the repository."""
-        ...
-
-    def get_issue(self, number: int) -> RemoteIssue | None:
-        """One issue, or None when gone."""
-        ...
-
-    def find_created(
-        self, wanted: Callable[[RemoteIssue], bool], *, above: int
-    ) -> RemoteIssue | None:
-        """The newest issue above ``above`` that ``wanted`` accepts."""
-        ...
-
-    def create_issue(
-        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
-    ) -> RemoteIssue:
-        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
-        ...
-
-    def update_issue(
-        self,
-        number: int,
-        *,
-        title: str | None = None,
-        body: str | None = None,
-        labels: tuple[str, ...] | None = None,
-        state: str | None = None,
-        state_reason: str | None = None,
-    ) -> RemoteIssue:
-        """PATCH an issue."""
-        ...
-
-    def add_comment(self, number: int, body: str) -> None:
-        """Comment on an issue."""
-        ...
-
-    def blocked_by(self, number: int) -> list[Blocker]:
-        """The issues blocking issue ``number``."""
-        ...
-
-    def add_blocked_by(self, number: int, blocker_id: int) -> None:
-        """Mark issue ``number`` blocked by the issue whose database id is ``blocker_id``."""
-        ...
-
-    def remove_blocked_by(self, number: int, blocker_id: int) -> bool:
-        """Take that relationship away; False when it was not there."""
-        ...
-
 
 _DONE = {
     PlanAction.CREATE: ItemAction.CREATED,

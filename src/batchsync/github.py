@@ -48,7 +48,7 @@ from batchsync.errors import (
     UnusableAnswer,
     error_from_response,
 )
-from batchsync.github_graphql import GraphQLCreator, NoParentField
+from batchsync.github_graphql import GateLike, GraphQLCreator, NoParentField
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, viewer_login
 from batchsync.ratelimit import Op
 from batchsync.remote import (
@@ -71,6 +71,8 @@ __all__ = [
     "Blocker",
     "GateLike",
     "GitHubClient",
+    "IssueClient",
+    "LinkClient",
     "RemoteIssue",
     "issue_from_json",
 ]
@@ -89,13 +91,81 @@ _LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
 _REPOSITORY_ID_PATH = re.compile(r"/repositories/([0-9]{1,20})(?:/issues/([0-9]{1,10}))?/?")
 
 
-class GateLike(Protocol):
-    """What the adapter needs from ``processor.Gate``."""
+# ---- the client interface ----------------------------------------------------------------------
+# What a run asks of GitHub, written once: the engine, the applier and the sub-issue links take
+# these; ``GitHubClient`` implements them (mypy checks it against them), a test's fake mimics them.
 
-    def call(
-        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
-    ) -> T:
-        """Run ``fn`` (one request) under the shared limits."""
+
+class LinkClient(Protocol):
+    """What the sub-issue links need of GitHub."""
+
+    def get_parent(self, number: int) -> int | None:
+        """The number of the issue's parent, None when it has none."""
+        ...
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        """The numbers of the sub-issues of ``parent``."""
+        ...
+
+    def add_sub_issue(self, parent: int, child_id: int, *, replace_parent: bool = False) -> None:
+        """Link a sub-issue."""
+        ...
+
+
+class IssueClient(LinkClient, Protocol):
+    """What a run needs of GitHub."""
+
+    def whoami(self) -> str | None:
+        """The login the token acts as; None when it cannot be learned without a 403."""
+        ...
+
+    def list_issues(self) -> list[RemoteIssue]:
+        """Every issue of the repository."""
+        ...
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        """One issue, or None when gone."""
+        ...
+
+    def find_created(
+        self, wanted: Callable[[RemoteIssue], bool], *, above: int
+    ) -> RemoteIssue | None:
+        """The newest issue above ``above`` that ``wanted`` accepts."""
+        ...
+
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> RemoteIssue:
+        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
+        ...
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: tuple[str, ...] | None = None,
+        state: str | None = None,
+        state_reason: str | None = None,
+    ) -> RemoteIssue:
+        """PATCH an issue."""
+        ...
+
+    def add_comment(self, number: int, body: str) -> None:
+        """Comment on an issue."""
+        ...
+
+    def blocked_by(self, number: int) -> list[Blocker]:
+        """The issues blocking issue ``number``."""
+        ...
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        """Mark issue ``number`` blocked by the issue whose database id is ``blocker_id``."""
+        ...
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> bool:
+        """Take that relationship away; False when it was not there."""
         ...
 
 
@@ -232,7 +302,7 @@ def _page_of(url: str | None) -> int | None:
         return None
 
 
-class GitHubClient:
+class GitHubClient(IssueClient):
     """Issues of one repository, through PyGithub, every request under the gate."""
 
     def __init__(
