@@ -1,6 +1,6 @@
 """Requests a sync sends, against the emulator with GitHub's limits on a scaled clock.
 
-Scenarios (issue 4): a fresh sync of N items, a rerun with no change, one changed item.
+Scenarios: a fresh sync of N items, a rerun with no change, one changed item.
 Targets: rerun <= 15 requests and 0 writes; fresh = N creates (each child created already under
 its parent through GraphQL, so no link request) + closes + <= 15 others; one change = 1 write.
 An item that starts done costs one more request (GitHub cannot create a closed issue), hence
