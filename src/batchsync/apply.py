@@ -64,7 +64,13 @@ class IssueClient(LinkClient, Protocol):
         ...
 
     def create_issue(
-        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+        self,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        *,
+        parent: int | None = None,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
         ...
@@ -78,8 +84,13 @@ class IssueClient(LinkClient, Protocol):
         labels: tuple[str, ...] | None = None,
         state: str | None = None,
         state_reason: str | None = None,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         """PATCH an issue."""
+        ...
+
+    def issue_types(self) -> tuple[str, ...] | None:
+        """The issue types of the repository (their names), None when it has none."""
         ...
 
     def add_comment(self, number: int, body: str) -> None:
@@ -193,14 +204,16 @@ class Applier:
         if step.action is PlanAction.PULL:
             self._pull(step)
             if before.marker_hash == rendered.content_hash:
-                return before, reason, before
+                return self._retyped(before, step.issue_type), reason, before
             # the body shows the status too: written once, so the next run has nothing to do
-            return self._update(before, rendered), reason, before
+            return self._update(before, rendered, step.issue_type), reason, before
         if step.action is PlanAction.UNCHANGED:
             return before, reason, before
         if step.action is PlanAction.UPDATE and before.marker_hash == rendered.content_hash:
+            if step.issue_type is not None:  # the content is there: only the type is sent
+                return self._retyped(before, step.issue_type), reason, before
             return before, f"#{before.number} matches the file", before
-        issue = self._update(before, rendered)
+        issue = self._update(before, rendered, step.issue_type)
         if step.via == "takeback":
             self._warn(
                 f"took back #{issue.number} for '{step.key}': a person had removed its "
@@ -285,7 +298,7 @@ class Applier:
         sent = restate(rendered, "open") if rendered.state == "closed" else rendered
         parent = self._parent_slot(step)
         try:
-            issue, recovered = self._create_once(step.key, sent, parent)
+            issue, recovered = self._create_once(step.key, sent, parent, step.issue_type)
         except BaseException:
             if parent is not None:
                 self._links.release(parent)  # the failed create does not hold a child slot
@@ -310,15 +323,17 @@ class Applier:
         return parent
 
     def _create_once(
-        self, key: str, sent: RenderedIssue, parent: int | None
+        self, key: str, sent: RenderedIssue, parent: int | None, issue_type: str | None
     ) -> tuple[RemoteIssue, bool]:
         """Create, exactly once: a lost answer is looked for by its marker before a resend."""
         floor = [0]  # every issue up to here existed before the send that was lost
+        extra: dict[str, Any] = {"parent": parent} if parent is not None else {}
+        if issue_type is not None:
+            extra["issue_type"] = issue_type
 
         def send() -> RemoteIssue:
             with self._lock:
                 floor[0] = self._high_water
-            extra = {"parent": parent} if parent is not None else {}
             return self._client.create_issue(sent.title, sent.body, sent.labels, **extra)
 
         def recover() -> RemoteIssue | None:
@@ -337,7 +352,10 @@ class Applier:
             if self.learned is None and issue.author:
                 self.learned = (issue.author, issue.number)
 
-    def _update(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+    def _update(
+        self, before: RemoteIssue, rendered: RenderedIssue, issue_type: str | None = None
+    ) -> RemoteIssue:
+        extra = {"issue_type": issue_type} if issue_type is not None else {}
         return self._client.update_issue(
             before.number,
             title=rendered.title,
@@ -345,7 +363,14 @@ class Applier:
             labels=merged_labels(rendered.labels, before.labels),
             state=rendered.state,
             state_reason=rendered.state_reason,
+            **extra,
         )
+
+    def _retyped(self, before: RemoteIssue, issue_type: str | None) -> RemoteIssue:
+        """The issue with the plan's type set by a PATCH of the type alone (none: as it was)."""
+        if issue_type is None:
+            return before
+        return self._client.update_issue(before.number, issue_type=issue_type)
 
     # ---- after every create ------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ SYNC_FLAGS: tuple[tuple[str, str], ...] = (
     ("--max-close", "max_close"),
     ("--pull", "pull"),
     ("--blocked-by", "blocked_by"),
+    ("--issue-types", "issue_types"),
     ("--sub-issues", "sub_issues"),
     ("--results-file", "results_file"),
     ("--trusted-authors", "trusted_authors"),
@@ -72,6 +73,7 @@ _METAVARS = {
     "time_budget": "MINUTES",
     "results_file": "FILE",
     "trusted_authors": "LOGINS",
+    "issue_types": "true|KIND=TYPE,...",
     "api_url": "URL",
 }
 

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from batchsync import defaults
 from batchsync.errors import SettingsError
+from batchsync.issuetypes import TypeChoice, parse_issue_types
 from batchsync.ownership import valid_login
 from batchsync.workflow import looks_like_token, tokens_in
 
@@ -104,6 +105,11 @@ SOURCES: Mapping[str, _Source] = {
     "close_removed": _input("close-removed", _BOOL),
     "pull": _input("pull", _BOOL),
     "blocked_by": _input("blocked-by", _BOOL),
+    "issue_types": _input(
+        "issue-types",
+        "true, false, or a map of kind to the organisation's issue type, e.g. "
+        "prd=Feature,epic=Epic,task=Task",
+    ),
     "max_close": _input("max-close", "a whole number, 0 or more"),
     "sub_issues": _input("sub-issues", _BOOL),
     "results_file": _input("results-file", "a file path"),
@@ -177,6 +183,9 @@ class Settings(BaseSettings):
     blocked_by: Flag = Field(
         defaults.BLOCKED_BY, description="make dependencies GitHub's blocked-by relationships"
     )
+    issue_types: str = Field(
+        defaults.ISSUE_TYPES, description="set PRDs', epics' and tasks' issue types (true, or a map)"
+    )
     pull: Flag = Field(
         defaults.PULL, description="write a close or reopen made on GitHub into the item's status"
     )
@@ -232,6 +241,12 @@ class Settings(BaseSettings):
             raise ValueError("not a list of logins")
         return ", ".join(name for name in names if name) or None
 
+    @field_validator("issue_types")
+    @classmethod
+    def _type_map(cls, value: str) -> str:
+        parse_issue_types(value)  # a ValueError names the input, the value and what is allowed
+        return value.strip()
+
     @field_validator("api_url", "server_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -261,6 +276,10 @@ class Settings(BaseSettings):
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""
         return tuple(n for n in _LOGIN_SPLIT.split(self.trusted_authors or "") if n)
+
+    def issue_type_choice(self) -> TypeChoice | None:
+        """The ``issue-types`` setting per kind; None when off."""
+        return parse_issue_types(self.issue_types)
 
     def token_value(self) -> str | None:
         """The token as plain text, for the GitHub client only."""

@@ -24,6 +24,7 @@ from batchsync.errors import (
     ItemError,
     failure_of,
 )
+from batchsync.issuetypes import TypeChoice, resolve
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
@@ -100,6 +101,7 @@ class EngineOptions:
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
     pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
     blocked_by: bool = defaults.BLOCKED_BY  # dependencies as GitHub's "blocked by" relationships
+    issue_types: TypeChoice | None = None  # the issue type of each kind; None: off
 
 
 class Engine:
@@ -193,10 +195,20 @@ class Engine:
             max_close=self._opts.max_close,
             all_kinds=self._opts.all_kinds,
             pull=self._opts.pull,
+            issue_types=self._issue_types(),
         )
         self._plan = refuse_links(plan(scanned, index, options), self._moved)
         self._warnings.extend(self._plan.warnings)
         return self._plan
+
+    def _issue_types(self) -> Mapping[Kind, str]:
+        """Each kind's issue type: one listing a run, only when ``issue-types`` is on."""
+        if self._opts.issue_types is None:
+            return {}
+        found, notice = resolve(self._opts.issue_types, self._client.issue_types())
+        if notice is not None:
+            self._warnings.append(notice)
+        return found
 
     # ---- the run ---------------------------------------------------------------------------
 

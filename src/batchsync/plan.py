@@ -57,6 +57,7 @@ __all__ = [
     "merged_labels",
     "plan",
     "refuse_links",
+    "type_to_set",
     "waves",
 ]
 
@@ -356,6 +357,7 @@ class PlannedAction:
     after: tuple[str, ...] = ()  # items created in this run that its body names (filled in)
     via: str = ""  # how the issue was found (``Claim.via``): "takeback" is reported when done
     pulled: str | None = None  # for a pull: the status word written into the file
+    issue_type: str | None = None  # the issue type its write sets (``type_to_set``); None: none
 
     @property
     def summary(self) -> str:
@@ -394,6 +396,7 @@ class PlanOptions:
     max_close: int = defaults.MAX_CLOSE
     all_kinds: bool = True  # closing removed items needs a scan of every kind
     pull: bool = defaults.PULL  # two-way status (``pull.three_way``)
+    issue_types: Mapping[Kind, str] = field(default_factory=dict)  # resolved: issuetypes
 
 
 @dataclass(frozen=True)
@@ -449,7 +452,7 @@ def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = 
     claims = claim_all(index, items)
     numbers = {key: issue.number for key, issue in index.by_key.items()}
     numbers.update({k: c.issue.number for k, c in claims.items() if c.issue is not None})
-    steps, order, followups = _ordered_steps(items, claims, numbers, pull=options.pull)
+    steps, order, followups = _ordered_steps(items, claims, numbers, options)
     base = Plan(steps, (), claims, order=order, followups=followups, numbers=numbers)
     if not options.close_removed:
         return base
@@ -464,11 +467,10 @@ def _ordered_steps(
     items: Sequence[WorkItem],
     claims: Mapping[str, Claim],
     numbers: Mapping[str, int],
-    *,
-    pull: bool = False,
+    options: PlanOptions,
 ) -> tuple[tuple[PlannedAction, ...], tuple[tuple[str, ...], ...], tuple[PlannedAction, ...]]:
     """Each item's step, the waves they run in, and the follow-ups that complete references."""
-    first = [_step(item, claims[item.key], numbers, pull=pull) for item in items]
+    first = [_step(item, claims[item.key], numbers, options) for item in items]
     created = {s.key for s in first if s.action is PlanAction.CREATE}
     order = tuple(tuple(i.key for i in wave) for wave in waves(items))
     wave_of = {key: n for n, wave in enumerate(order) for key in wave}
@@ -551,7 +553,9 @@ def _followup(step: PlannedAction, wave_of: Mapping[str, int]) -> PlannedAction 
         return None
     names = ", ".join(f"'{k}'" for k in late)
     why = f"completes its reference to {names}, created after it in this run"
-    return dataclasses.replace(step, action=PlanAction.UPDATE, reason=why, rendered=None)
+    return dataclasses.replace(
+        step, action=PlanAction.UPDATE, reason=why, rendered=None, issue_type=None
+    )
 
 
 def _closes(
@@ -570,7 +574,7 @@ def _closes(
 
 
 def _step(
-    item: WorkItem, claim: Claim, numbers: Mapping[str, int], *, pull: bool = False
+    item: WorkItem, claim: Claim, numbers: Mapping[str, int], options: PlanOptions
 ) -> PlannedAction:
     if claim.refused is not None:
         return PlannedAction(PlanAction.SKIP, claim.refused, item, line=link_line(item))
@@ -579,8 +583,9 @@ def _step(
     except ItemError as exc:
         return PlannedAction(PlanAction.SKIP, exc.message, item, line=exc.line)
     step = decide(item, claim.issue, rendered, via=claim.via)
-    if pull and claim.via == "marker" and claim.issue is not None:
+    if options.pull and claim.via == "marker" and claim.issue is not None:
         step = _two_way(step, claim.issue, rendered, numbers)
+    step = _typed(step, options.issue_types.get(item.kind))
     if item.parent_key is None:
         return step
     parent = ParentRef(item.parent_key, numbers.get(item.parent_key))
@@ -611,6 +616,35 @@ def _two_way(
         )
         return PlannedAction(PlanAction.SKIP, why, step.item, line=step.item.line_of("status"))
     return step
+
+
+def type_to_set(issue: RemoteIssue | None, wanted: str | None) -> str | None:
+    """The issue type a write sets: ``wanted`` on a new issue, or on one that has no type.
+
+    A type already on the issue is kept, whoever set it (a person's choice, or batchsync's on
+    an earlier run under another mapping): it is never written over. An answer without
+    ``type`` (a server that does not send it) is no fact, so nothing is written on it: the
+    next run sees the same answer and writes nothing either.
+    """
+    if wanted is None:
+        return None
+    if issue is None:
+        return wanted
+    return wanted if issue.type_known and issue.issue_type is None else None
+
+
+def _typed(step: PlannedAction, wanted: str | None) -> PlannedAction:
+    """The step with the issue type its write sets; an unchanged issue with none is updated."""
+    if step.action is PlanAction.SKIP:
+        return step
+    setting = type_to_set(step.issue, wanted)
+    if setting is None:
+        return step
+    if step.action is PlanAction.UNCHANGED and step.issue is not None:
+        why = f"#{step.issue.number} has no issue type: sets {setting!r}"
+        return dataclasses.replace(step, action=PlanAction.UPDATE, reason=why, issue_type=setting)
+    why = f"{step.reason}; type {setting!r}"
+    return dataclasses.replace(step, reason=why, issue_type=setting)
 
 
 def _parents(steps: Sequence[PlannedAction], created: Container[str]) -> list[PlannedAction]:
