@@ -201,18 +201,13 @@ class Applier:
         if step.action is PlanAction.CREATE:
             return self._create(step, rendered)
         assert before is not None
-        if step.action is PlanAction.PULL:
-            self._pull(step)
-            if before.marker_hash == rendered.content_hash:
-                return self._retyped(before, step.issue_type), reason, before
-            # the body shows the status too: written once, so the next run has nothing to do
-            return self._update(before, rendered, step.issue_type), reason, before
         if step.action is PlanAction.UNCHANGED:
             return before, reason, before
-        if step.action is PlanAction.UPDATE and before.marker_hash == rendered.content_hash:
-            if step.issue_type is not None:  # the content is there: only the type is sent
-                return self._retyped(before, step.issue_type), reason, before
-            return before, f"#{before.number} matches the file", before
+        if step.action is PlanAction.PULL:
+            self._pull(step)  # the body shows the status too: written once, below if it differs
+        held = step.action in (PlanAction.PULL, PlanAction.UPDATE)
+        if held and before.marker_hash == rendered.content_hash:
+            return self._content_held(step, before)
         issue = self._update(before, rendered, step.issue_type)
         if step.via == "takeback":
             self._warn(
@@ -366,11 +361,16 @@ class Applier:
             **extra,
         )
 
-    def _retyped(self, before: RemoteIssue, issue_type: str | None) -> RemoteIssue:
-        """The issue with the plan's type set by a PATCH of the type alone (none: as it was)."""
-        if issue_type is None:
-            return before
-        return self._client.update_issue(before.number, issue_type=issue_type)
+    def _content_held(
+        self, step: PlannedAction, before: RemoteIssue
+    ) -> tuple[RemoteIssue, str, RemoteIssue | None]:
+        """A step whose content the issue holds already: only the plan's type, if any, is sent."""
+        if step.issue_type is not None:
+            issue = self._client.update_issue(before.number, issue_type=step.issue_type)
+            return issue, step.reason, before
+        if step.action is PlanAction.UPDATE:
+            return before, f"#{before.number} matches the file", before
+        return before, step.reason, before
 
     # ---- after every create ------------------------------------------------------------------
 

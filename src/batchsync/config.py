@@ -184,7 +184,8 @@ class Settings(BaseSettings):
         defaults.BLOCKED_BY, description="make dependencies GitHub's blocked-by relationships"
     )
     issue_types: str = Field(
-        defaults.ISSUE_TYPES, description="set PRDs', epics' and tasks' issue types (true, or a map)"
+        defaults.ISSUE_TYPES,
+        description="give PRDs, epics and tasks the organisation's issue types",
     )
     pull: Flag = Field(
         defaults.PULL, description="write a close or reopen made on GitHub into the item's status"

@@ -52,20 +52,26 @@ def parse_issue_types(value: str) -> TypeChoice | None:
     if text.lower() in _ON:
         return TypeChoice(tuple(DEFAULT_CHOICES.items()))
     found: dict[Kind, tuple[str, ...]] = {}
-    for entry in re.split(r"[,\n]", text):
-        if not entry.strip():
-            continue
-        matched = _ENTRY.fullmatch(entry)
-        kind = next((k for k in Kind if matched and k.value == matched.group(1).lower()), None)
-        if matched is None or kind is None or kind in found:
-            raise ValueError(f"not kind=type: {entry.strip()!r}")
-        name = matched.group(2)
-        if not name or len(name) > MAX_NAME or not name.isprintable() or "|" in name:
-            raise ValueError(f"not a type name: {name!r}")
+    for entry in (e for e in re.split(r"[,\n]", text) if e.strip()):
+        kind, name = _entry(entry)
+        if kind in found:
+            raise ValueError(f"{kind.value} is named twice")
         found[kind] = (name,)
     if not found:
         raise ValueError("no kind=type entry")
     return TypeChoice(tuple((k, found[k]) for k in Kind if k in found))
+
+
+def _entry(entry: str) -> tuple[Kind, str]:
+    """One ``kind=type`` entry of a map."""
+    matched = _ENTRY.fullmatch(entry)
+    kind = next((k for k in Kind if matched and k.value == matched.group(1).lower()), None)
+    if matched is None or kind is None:
+        raise ValueError(f"not kind=type: {entry.strip()!r}")
+    name = matched.group(2)
+    if not name or len(name) > MAX_NAME or not name.isprintable() or "|" in name:
+        raise ValueError(f"not a type name: {name!r}")
+    return kind, name
 
 
 def resolve(

@@ -66,8 +66,7 @@ def sync(emu: Emulator, workspace: Path, repo: str = REPO, **overrides: object) 
 def types_of(emu: Emulator, repo: str = REPO) -> dict[str, str | None]:
     """Each issue's type by its item title (None: no type, or a server without them)."""
     return {
-        i["title"].partition("] ")[2]: (i.get("type") or {}).get("name")
-        for i in emu.issues(repo)
+        i["title"].partition("] ")[2]: (i.get("type") or {}).get("name") for i in emu.issues(repo)
     }
 
 

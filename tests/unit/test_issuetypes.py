@@ -76,7 +76,7 @@ def test_a_map_names_each_kind_it_lists_and_only_those() -> None:
     "bad", ["prd", "story=Task", "prd=Feature,prd=Epic", "task=", "task=a|b", "maybe", ","]
 )
 def test_a_bad_map_is_refused(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"kind=type|type name|twice"):
         parse_issue_types(bad)
 
 
@@ -90,7 +90,8 @@ def test_the_setting_names_the_input_and_shows_a_map() -> None:
 def test_the_setting_is_off_by_default_and_read_from_the_input() -> None:
     assert load_settings({}, env={}).issue_type_choice() is None
     read = load_settings({}, env={"INPUT_ISSUE-TYPES": "task=Task"}).issue_type_choice()
-    assert read is not None and read.choices == ((Kind.TASK, ("Task",)),)
+    assert read is not None
+    assert read.choices == ((Kind.TASK, ("Task",)),)
 
 
 # ---- resolving against the repository's types ------------------------------------------------
@@ -111,14 +112,16 @@ def test_a_kind_without_its_type_gets_none_and_one_notice_names_it() -> None:
     found, notice = resolve(parse_issue_types("prd=Initiative,task=Task"), GITHUBS_DEFAULTS)
     assert found == {Kind.TASK: "Task"}
     assert notice is not None
-    assert "prd (Initiative)" in notice and "Task, Bug, Feature" in notice
+    assert "prd (Initiative)" in notice
+    assert "Task, Bug, Feature" in notice
 
 
 @pytest.mark.parametrize("none", [None, ()])
 def test_a_repository_without_types_gets_none_and_one_notice(none: tuple[str, ...] | None) -> None:
     found, notice = resolve(parse_issue_types("true"), none)
     assert found == {}
-    assert notice is not None and "no issue types" in notice
+    assert notice is not None
+    assert "no issue types" in notice
 
 
 def test_off_resolves_to_nothing_and_says_nothing() -> None:
