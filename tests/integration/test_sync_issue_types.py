@@ -154,6 +154,26 @@ def test_a_type_a_person_set_is_kept_when_the_file_changes(emu, workspace):
     assert writes(emu) == 0
 
 
+def test_a_pull_carries_the_type_in_the_same_update(emu, workspace):
+    sync(emu, workspace, issue_types="false")
+    number = next(i["number"] for i in emu.issues(REPO) if i["title"].endswith("Step 1"))
+    repo = emu.service.store.repo("acme", "shop")
+    with repo.store.lock:  # a person closes the task on GitHub
+        repo.update_issue(repo.issue(number).user, number, {"state": "closed"})
+    emu.stats.reset()
+    result = sync(emu, workspace, pull=True)
+    pulled = next(o for o in result.outcomes if o.title == "Step 1")
+    assert pulled.action is ItemAction.PULLED
+    if served(emu):
+        assert types_of(emu) == EXPECTED
+        assert writes(emu) == 4  # the pulled status line with the type, three types alone
+    else:
+        assert writes(emu) == 1
+    emu.stats.reset()
+    sync(emu, workspace, pull=True)
+    assert writes(emu) == 0
+
+
 def test_a_user_accounts_repository_is_synced_without_types_and_one_notice(emu, workspace):
     emu.add_repo(USER_REPO, user_owned=True)
     result = sync(emu, workspace, repo=USER_REPO)
