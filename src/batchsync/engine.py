@@ -17,14 +17,16 @@ from typing import Protocol
 from batchsync import defaults
 from batchsync.apply import Applier, Done, IssueClient
 from batchsync.errors import (
+    ApiError,
     BudgetExhausted,
     Failure,
     FailureKind,
     IssueMoved,
     ItemError,
+    TransportError,
     failure_of,
 )
-from batchsync.issuetypes import TypeChoice, resolve
+from batchsync.issuetypes import TypeChoice, resolve, unread_types_message
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
@@ -205,7 +207,12 @@ class Engine:
         """Each kind's issue type: one listing a run, only when ``issue-types`` is on."""
         if self._opts.issue_types is None:
             return {}
-        found, notice = resolve(self._opts.issue_types, self._client.issue_types())
+        try:
+            available = self._client.issue_types()
+        except (ApiError, TransportError) as exc:  # optional: the sync goes on without types
+            self._warnings.append(unread_types_message(str(exc)))
+            return {}
+        found, notice = resolve(self._opts.issue_types, available)
         if notice is not None:
             self._warnings.append(notice)
         return found

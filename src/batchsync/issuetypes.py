@@ -24,6 +24,7 @@ __all__ = [
     "no_types_message",
     "parse_issue_types",
     "resolve",
+    "unread_types_message",
 ]
 
 DEFAULT_CHOICES: Mapping[Kind, tuple[str, ...]] = {
@@ -106,6 +107,14 @@ def no_types_message() -> str:
         "issue-types: the repository has no issue types (a user account's repository, a "
         "server without them, or a token that may not read the organisation's types), so no "
         "issue type was set"
+    )
+
+
+def unread_types_message(why: str) -> str:
+    """The notice of a run that could not read the repository's issue types."""
+    return (
+        f"issue-types: the repository's issue types could not be read ({why}), so no issue "
+        "type was set this run; the next run tries again"
     )
 
 

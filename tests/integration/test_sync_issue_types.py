@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from batchsync.config import load_settings
-from batchsync.emulator import Emulator
+from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
@@ -183,6 +183,24 @@ def test_a_user_accounts_repository_is_synced_without_types_and_one_notice(emu, 
     emu.stats.reset()
     assert len(notices(sync(emu, workspace, repo=USER_REPO))) == 1
     assert writes(emu) == 0
+
+
+def test_a_types_listing_that_keeps_failing_leaves_the_sync_untyped_and_whole(emu, workspace):
+    if not served(emu):
+        return  # the route is not there to fail
+    failing = tuple(ScheduledFault(FaultKind.ERROR, n, "GET", TYPES_ROUTE) for n in range(1, 5))
+    emu.set_faults(FaultConfig(schedule=failing))  # the first try and its three retries
+    result = sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    assert result.failed == 0
+    assert result.count(ItemAction.CREATED) == 4
+    assert set(types_of(emu).values()) == {None}
+    assert [n for n in notices(result) if "could not be read" in n] == notices(result)
+    assert len(notices(result)) == 1
+    emu.stats.reset()
+    sync(emu, workspace)  # the next run types them, once
+    assert types_of(emu) == EXPECTED
+    assert writes(emu) == 4
 
 
 def test_the_dry_run_shows_the_type_and_writes_nothing(emu, workspace):
