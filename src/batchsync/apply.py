@@ -248,7 +248,7 @@ class Applier:
                     state="closed",
                     state_reason=rendered.state_reason,
                 )
-            self._link(step, issue, known)
+            self._link(step, issue, known, written=_content_written(step, rendered))
         except RunStop as stop:
             if stop.kind.refused:
                 raise
@@ -267,14 +267,15 @@ class Applier:
             return Done(ItemAction.FAILED, issue, done.reason, unrecorded)
         return Done(done.action, issue, done.reason)
 
-    def _link(self, step: PlannedAction, issue: RemoteIssue, known: RemoteIssue | None) -> None:
+    def _link(
+        self, step: PlannedAction, issue: RemoteIssue, known: RemoteIssue | None, *, written: bool
+    ) -> None:
         if step.parent is None:
             return
         with self._lock:
             parent = self._numbers.get(step.parent.key)
         if parent is None:
             return
-        written = step.action is not PlanAction.UNCHANGED
         self._links.ensure(
             known or issue, parent, step.parent.key, known=known is not None, written=written
         )
@@ -479,3 +480,13 @@ class Applier:
 def _item_failure(step: PlannedAction) -> Failure:
     """A skipped step's failure: its reason says what to fix in the file."""
     return Failure(FailureKind.ITEM, step.reason)
+
+
+def _content_written(step: PlannedAction, rendered: RenderedIssue) -> bool:
+    """Whether the step writes the item's content: a type set alone is not, so a child a person
+    moved on GitHub stays under the parent they chose (``subissues.needs_link``)."""
+    if step.action is PlanAction.UNCHANGED:
+        return False
+    before = step.issue
+    held = before is not None and before.marker_hash == rendered.content_hash
+    return not (step.action is PlanAction.UPDATE and step.issue_type is not None and held)

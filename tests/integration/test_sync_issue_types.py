@@ -154,6 +154,30 @@ def test_a_type_a_person_set_is_kept_when_the_file_changes(emu, workspace):
     assert writes(emu) == 0
 
 
+def test_typing_an_issue_leaves_a_child_a_person_moved_where_they_put_it(emu, workspace):
+    sync(emu, workspace, issue_types="false")
+    number = {i["title"].partition("] ")[2]: i["number"] for i in emu.issues(REPO)}
+    other = requests.post(
+        f"{emu.url}/repos/{REPO}/issues",
+        json={"title": "A person's epic"},
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=10,
+    ).json()
+    step_1 = next(i for i in emu.issues(REPO) if i["number"] == number["Step 1"])
+    moved = requests.post(  # a person moves the task under their own epic
+        f"{emu.url}/repos/{REPO}/issues/{other['number']}/sub_issues",
+        json={"sub_issue_id": step_1["id"], "replace_parent": True},
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=10,
+    )
+    assert moved.status_code == 201, moved.text
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert emu.sub_issues(REPO, other["number"]) == [number["Step 1"]]
+    assert emu.sub_issues(REPO, number["Cart screens"]) == [number["Step 2"]]
+    assert writes(emu) == (4 if served(emu) else 0)  # the types alone, no link moved back
+
+
 def test_a_pull_carries_the_type_in_the_same_update(emu, workspace):
     sync(emu, workspace, issue_types="false")
     number = next(i["number"] for i in emu.issues(REPO) if i["title"].endswith("Step 1"))
