@@ -29,6 +29,7 @@ from batchsync.errors import (
     UncertainWriteError,
     failure_of,
 )
+from batchsync.marker import with_typed
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
 from batchsync.remote import Blocker, RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
@@ -156,7 +157,7 @@ class Applier:
         self._depends_on = True  # False once the server showed it has no dependencies API
         self._warn = warn
         self._lock = threading.Lock()
-        self._written: dict[str, tuple[RemoteIssue, str]] = {}  # key -> (issue, hash sent)
+        self._written: dict[str, tuple[RemoteIssue, RenderedIssue]] = {}  # key -> (issue, sent)
         self.learned: tuple[str, int] | None = None  # (author, number) of the first create
         self.stopped: RunStop | None = None  # a stop met after a step's write was done
 
@@ -174,7 +175,7 @@ class Applier:
             return Done(ItemAction.FAILED, failure=failure_of(exc))
         with self._lock:
             self._numbers[step.item.key] = issue.number
-            self._written[step.item.key] = (issue, rendered.content_hash)
+            self._written[step.item.key] = (issue, rendered)
         action = _DONE[step.action]
         if step.action is PlanAction.UPDATE and issue is step.issue:
             action = ItemAction.UNCHANGED  # the filled-in body was the issue's already
@@ -191,7 +192,7 @@ class Applier:
         item = step.item
         if step.pulled is not None:
             item = dataclasses.replace(item, status=step.pulled)
-        return render(item, numbers)
+        return render(item, numbers, typed=step.rendered.typed)
 
     def _write(
         self, step: PlannedAction, rendered: RenderedIssue
@@ -365,9 +366,15 @@ class Applier:
     def _content_held(
         self, step: PlannedAction, before: RemoteIssue
     ) -> tuple[RemoteIssue, str, RemoteIssue | None]:
-        """A step whose content the issue holds already: only the plan's type, if any, is sent."""
+        """A step whose content the issue holds already: only the plan's type, if any, is sent.
+
+        The type goes with the issue's own body, its marker saying ``typed`` (``plan.marks_typed``)
+        in the same PATCH: a type a person takes off later is never set again, and an edit a
+        person made to the body is not overwritten.
+        """
         if step.issue_type is not None:
-            issue = self._client.update_issue(before.number, issue_type=step.issue_type)
+            body = with_typed(before.body)
+            issue = self._client.update_issue(before.number, body=body, issue_type=step.issue_type)
             return issue, step.reason, before
         if step.action is PlanAction.UPDATE:
             return before, f"#{before.number} matches the file", before
@@ -384,8 +391,8 @@ class Applier:
         if written is None:
             return Done(ItemAction.NOT_DONE, reason="its first write did not happen")
         issue, sent = written
-        rendered = render(step.item, numbers)
-        if rendered.content_hash == sent:
+        rendered = render(step.item, numbers, typed=sent.typed)
+        if rendered.content_hash == sent.content_hash:
             return Done(ItemAction.UNCHANGED, issue)
         try:
             issue = self._update(issue, rendered)

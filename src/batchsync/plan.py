@@ -35,7 +35,7 @@ from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.ownership import Trust, title_matches
 from batchsync.pull import Verdict, three_way
 from batchsync.remote import RemoteIssue
-from batchsync.render import RenderedIssue, is_managed_label, render
+from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
 
 __all__ = [
     "Claim",
@@ -54,6 +54,7 @@ __all__ = [
     "kind_of_issue",
     "link_line",
     "link_text",
+    "marks_typed",
     "merged_labels",
     "plan",
     "refuse_links",
@@ -619,32 +620,72 @@ def _two_way(
 
 
 def type_to_set(issue: RemoteIssue | None, wanted: str | None) -> str | None:
-    """The issue type a write sets: ``wanted`` on a new issue, or on one that has no type.
+    """The issue type a write sets: ``wanted`` on a new issue, or on one never typed.
 
     A type already on the issue is kept, whoever set it (a person's choice, or batchsync's on
-    an earlier run under another mapping): it is never written over. An answer without
-    ``type`` (a server that does not send it) is no fact, so nothing is written on it: the
-    next run sees the same answer and writes nothing either.
+    an earlier run under another mapping): it is never written over. An issue without a type
+    whose marker says it has had one (``typed``) was untyped by a person: that is their last
+    word, never fought by typing it again. An answer without ``type`` (a server that does not
+    send it) is no fact, so nothing is written on it: the next run sees the same answer and
+    writes nothing either.
     """
     if wanted is None:
         return None
     if issue is None:
         return wanted
-    return wanted if issue.type_known and issue.issue_type is None else None
+    return wanted if _bare(issue) and not _was_typed(issue) else None
+
+
+def marks_typed(issue: RemoteIssue | None, setting: str | None) -> bool:
+    """Whether a write's marker says the issue has had a type (the marker's ``typed`` token).
+
+    True when the write sets one, when the issue holds one, and once the marker said so: the
+    token is never dropped (the setting turned off and on again types no issue twice).
+    """
+    if setting is not None:
+        return True
+    if issue is None:
+        return False
+    return _was_typed(issue) or (issue.type_known and issue.issue_type is not None)
+
+
+def _bare(issue: RemoteIssue) -> bool:
+    """The answer shows the issue has no type (one without ``type`` shows nothing)."""
+    return issue.type_known and issue.issue_type is None
+
+
+def _was_typed(issue: RemoteIssue) -> bool:
+    """The issue's marker says it has had a type (``marks_typed``)."""
+    marker = issue.marker
+    return marker is not None and marker.typed
 
 
 def _typed(step: PlannedAction, wanted: str | None) -> PlannedAction:
-    """The step with the issue type its write sets; an unchanged issue with none is updated."""
-    if step.action is PlanAction.SKIP:
+    """The step with the issue type its write sets and its marker's ``typed`` token.
+
+    An unchanged issue never typed is updated once; one a person untyped is left, said so.
+    """
+    if step.action is PlanAction.SKIP or step.rendered is None:
         return step
     setting = type_to_set(step.issue, wanted)
+    rendered = marked_typed(step.rendered, marks_typed(step.issue, setting))
+    step = dataclasses.replace(step, rendered=rendered)
     if setting is None:
-        return step
+        return _untyped(step, wanted)
     if step.action is PlanAction.UNCHANGED and step.issue is not None:
         why = f"#{step.issue.number} has no issue type: sets {setting!r}"
         return dataclasses.replace(step, action=PlanAction.UPDATE, reason=why, issue_type=setting)
     why = f"{step.reason}; type {setting!r}"
     return dataclasses.replace(step, reason=why, issue_type=setting)
+
+
+def _untyped(step: PlannedAction, wanted: str | None) -> PlannedAction:
+    """The step, its reason saying when a person took off the type batchsync had set."""
+    issue = step.issue
+    if wanted is None or issue is None or not (_bare(issue) and _was_typed(issue)):
+        return step
+    why = f"{step.reason}; no issue type: a person took it off, so {wanted!r} is not set again"
+    return dataclasses.replace(step, reason=why)
 
 
 def _parents(steps: Sequence[PlannedAction], created: Container[str]) -> list[PlannedAction]:

@@ -1,6 +1,7 @@
 """``issue-types`` end to end against the emulator: PRDs, epics and tasks take the organisation's
-issue types in their own create or update, a rerun writes nothing, a person's type is kept, and a
-repository without types is passed over with one notice.
+issue types in their own create or update, a rerun writes nothing, a person's type is kept, a type
+a person took off is never set again, and a repository without types is passed over with one
+notice.
 
 Every test runs against an organisation with GitHub's default types through GraphQL creates and
 through REST ones, and against a server without issue types.
@@ -15,6 +16,7 @@ import requests
 from batchsync.config import load_settings
 from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
 from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
+from batchsync.marker import parse_marker, with_typed
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
 from emulated import run_overrides, writes
@@ -74,6 +76,27 @@ def served(emu: Emulator) -> bool:
     return emu.service.store.issue_types is not None
 
 
+def number_of(emu: Emulator, title: str) -> int:
+    return next(i["number"] for i in emu.issues(REPO) if i["title"].partition("] ")[2] == title)
+
+
+def edit(emu: Emulator, number: int, **fields: object) -> None:
+    """A person's edit on GitHub, made in the emulator's state (no request of batchsync's)."""
+    repo = emu.service.store.repo(*REPO.split("/"))
+    with repo.store.lock:
+        issue = repo.issue(number)
+        if "type_id" in fields:
+            issue.type_id = fields.pop("type_id")  # type: ignore[assignment]
+        if fields:
+            repo.update_issue(issue.user, number, fields)
+
+
+def typed_markers(emu: Emulator) -> dict[str, bool]:
+    """Each issue's marker ``typed`` token, by its item title."""
+    found = {i["title"].partition("] ")[2]: parse_marker(i["body"]) for i in emu.issues(REPO)}
+    return {title: marker is not None and marker.typed for title, marker in found.items()}
+
+
 def notices(result: BatchResult) -> list[str]:
     return [w for w in result.warnings if w.startswith("issue-types:")]
 
@@ -124,7 +147,7 @@ def test_turned_on_for_a_synced_tree_each_issue_is_typed_once(emu, workspace):
         assert writes(emu) == 0
         return
     assert types_of(emu) == EXPECTED
-    assert writes(emu) == 4  # one PATCH each, carrying the type alone
+    assert writes(emu) == 4  # one PATCH each, carrying the type and the marker saying so
     assert {o.action for o in result.outcomes} == {ItemAction.UPDATED}
     assert all("has no issue type" in (o.reason or "") for o in result.outcomes)
     emu.stats.reset()
@@ -236,3 +259,56 @@ def test_the_dry_run_shows_the_type_and_writes_nothing(emu, workspace):
     else:
         assert not any("type '" in why for why in shown.values())
         assert len(notices(result)) == 1
+
+
+def test_a_type_a_person_took_off_is_never_set_again(emu, workspace):
+    sync(emu, workspace)
+    if not served(emu):
+        return
+    assert set(typed_markers(emu).values()) == {True}  # each create remembers its type
+    step_1 = number_of(emu, "Step 1")
+    edit(emu, step_1, type_id=None)  # a person takes the type off on GitHub
+    emu.stats.reset()
+    result = sync(emu, workspace)
+    assert writes(emu) == 0
+    assert types_of(emu) == {**EXPECTED, "Step 1": None}
+    said = next(o for o in result.outcomes if o.title == "Step 1")
+    assert said.action is ItemAction.UNCHANGED
+    assert "a person took it off, so 'Task' is not set again" in (said.reason or "")
+    sync(emu, workspace, issue_types="false")  # the setting turned off, then on again
+    sync(emu, workspace)
+    assert writes(emu) == 0
+    assert types_of(emu)["Step 1"] is None
+    task(workspace / ".claude", 1, "Do step 1, carefully.")  # the file changes
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 1  # the content, and no type
+    assert types_of(emu)["Step 1"] is None
+    assert typed_markers(emu)["Step 1"]  # still remembered for the runs after
+    emu.stats.reset()
+    sync(emu, workspace)
+    assert writes(emu) == 0
+
+
+def test_typing_a_synced_issue_writes_its_marker_in_the_same_patch_and_keeps_a_persons_text(
+    emu, workspace
+):
+    sync(emu, workspace, issue_types="false")
+    if not served(emu):
+        return
+    assert set(typed_markers(emu).values()) == {False}
+    step_1 = number_of(emu, "Step 1")
+    body = next(i["body"] for i in emu.issues(REPO) if i["number"] == step_1)
+    kept = f"A person's note.\n\n{body}\n\nAppended on GitHub."
+    edit(emu, step_1, body=kept)
+    emu.stats.reset()
+    sync(emu, workspace)
+    assert writes(emu) == 4  # one PATCH each: the type and the marker saying so
+    assert types_of(emu) == EXPECTED
+    assert set(typed_markers(emu).values()) == {True}
+    assert next(i["body"] for i in emu.issues(REPO) if i["number"] == step_1) == with_typed(kept)
+    edit(emu, step_1, type_id=None)  # then a person takes the type off
+    sync(emu, workspace, issue_types="false")  # and the setting is turned off and on again
+    emu.stats.reset()
+    sync(emu, workspace)
+    assert writes(emu) == 0
+    assert types_of(emu)["Step 1"] is None

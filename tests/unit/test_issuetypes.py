@@ -10,8 +10,16 @@ from batchsync.config import load_settings
 from batchsync.errors import SettingsError
 from batchsync.issuetypes import DEFAULT_CHOICES, parse_issue_types, resolve
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
-from batchsync.plan import PlanAction, PlanOptions, RemoteIssue, index_issues, plan, type_to_set
-from batchsync.render import format_marker, render
+from batchsync.plan import (
+    PlanAction,
+    PlanOptions,
+    RemoteIssue,
+    index_issues,
+    marks_typed,
+    plan,
+    type_to_set,
+)
+from batchsync.render import Marker, format_marker, parse_marker, render
 
 GITHUBS_DEFAULTS = ("Task", "Bug", "Feature")  # every new organisation's types
 
@@ -28,9 +36,12 @@ def make_item(key: str = "task-001", kind: Kind = Kind.TASK) -> WorkItem:
     )
 
 
-def issue_for(item: WorkItem, number: int = 1, **kw: object) -> RemoteIssue:
-    """The issue batchsync wrote for ``item`` (its marker hash matches), with ``kw`` over it."""
-    rendered = render(item, {})
+def issue_for(item: WorkItem, number: int = 1, *, typed: bool = False, **kw: object) -> RemoteIssue:
+    """The issue batchsync wrote for ``item`` (its marker hash matches), with ``kw`` over it.
+
+    ``typed``: its marker says batchsync wrote it with a type.
+    """
+    rendered = render(item, {}, typed=typed)
     fields: dict[str, object] = {
         "number": number,
         "id": 1000 + number,
@@ -135,6 +146,8 @@ def test_a_new_issue_is_created_with_its_type_and_the_plan_says_so() -> None:
     step = step_of(make_item(), None, {Kind.TASK: "Task"})
     assert (step.action, step.issue_type) == (PlanAction.CREATE, "Task")
     assert "type 'Task'" in step.summary
+    assert step.rendered is not None
+    assert step.rendered.typed  # its marker remembers that batchsync typed it
 
 
 def test_an_unchanged_issue_without_a_type_is_updated_once_for_it() -> None:
@@ -142,6 +155,42 @@ def test_an_unchanged_issue_without_a_type_is_updated_once_for_it() -> None:
     step = step_of(item, issue_for(item, type_known=True), {Kind.TASK: "Task"})
     assert (step.action, step.issue_type) == (PlanAction.UPDATE, "Task")
     assert step.reason == "#1 has no issue type: sets 'Task'"
+    assert step.rendered is not None
+    assert step.rendered.typed
+
+
+def test_an_issue_a_person_untyped_is_never_typed_again_and_the_plan_says_why() -> None:
+    item = make_item()
+    issue = issue_for(item, typed=True, type_known=True)  # batchsync typed it; now it has none
+    step = step_of(item, issue, {Kind.TASK: "Task"})
+    assert (step.action, step.issue_type) == (PlanAction.UNCHANGED, None)
+    assert step.reason == (
+        "#1 matches the file; no issue type: a person took it off, so 'Task' is not set again"
+    )
+
+
+def test_an_issue_a_person_untyped_takes_a_content_change_without_its_type() -> None:
+    item = make_item()
+    old = f"old\n\n{format_marker(item.key, '0' * 16, typed=True)}"
+    issue = issue_for(item, type_known=True, body=old)
+    for types in ({Kind.TASK: "Task"}, {}):  # the setting on, or turned off meanwhile
+        step = step_of(item, issue, types)
+        assert (step.action, step.issue_type) == (PlanAction.UPDATE, None)
+        assert step.rendered is not None
+        assert step.rendered.typed  # the memory is written again with the content
+        marker = Marker(item.key, step.rendered.content_hash, typed=True)
+        assert parse_marker(step.rendered.body) == marker
+
+
+def test_a_typed_issue_that_matches_the_file_plans_no_write() -> None:
+    item = make_item()
+    issue = issue_for(item, typed=True, type_known=True, issue_type="Task")
+    step = step_of(item, issue, {Kind.TASK: "Task"})
+    assert (step.action, step.issue_type, step.reason) == (
+        PlanAction.UNCHANGED,
+        None,
+        "#1 matches the file",
+    )
 
 
 def test_an_issue_that_has_the_type_is_left_unchanged() -> None:
@@ -157,6 +206,8 @@ def test_a_type_a_person_chose_is_kept_even_when_the_content_is_written() -> Non
     issue = issue_for(item, type_known=True, issue_type="Bug", body=old)
     step = step_of(item, issue, {Kind.TASK: "Task"})
     assert (step.action, step.issue_type) == (PlanAction.UPDATE, None)
+    assert step.rendered is not None
+    assert step.rendered.typed  # taken off later, it is the person's word: not set again
 
 
 def test_a_changed_item_without_a_type_takes_it_in_the_same_update() -> None:
@@ -204,7 +255,26 @@ def test_a_follow_up_never_sends_the_type_again() -> None:
         (issue_for(make_item(), type_known=True), "Task", "Task"),
         (issue_for(make_item(), type_known=True, issue_type="Bug"), "Task", None),
         (issue_for(make_item(), type_known=False), "Task", None),
+        (issue_for(make_item(), typed=True, type_known=True), "Task", None),
+        (issue_for(make_item(), typed=True, type_known=True, issue_type="Bug"), "Task", None),
     ],
 )
 def test_type_to_set(issue: RemoteIssue | None, wanted: str | None, sent: str | None) -> None:
     assert type_to_set(issue, wanted) == sent
+
+
+@pytest.mark.parametrize(
+    ("issue", "setting", "marked"),
+    [
+        (None, "Task", True),
+        (None, None, False),
+        (issue_for(make_item(), type_known=True), None, False),
+        (issue_for(make_item(), type_known=True), "Task", True),
+        (issue_for(make_item(), type_known=True, issue_type="Bug"), None, True),
+        (issue_for(make_item(), typed=True, type_known=True), None, True),
+        (issue_for(make_item(), typed=True, type_known=False), None, True),
+        (issue_for(make_item(), type_known=False), None, False),
+    ],
+)
+def test_marks_typed(issue: RemoteIssue | None, setting: str | None, marked: bool) -> None:
+    assert marks_typed(issue, setting) is marked
