@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_v
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from batchsync.errors import SettingsError
+from batchsync.issuetypes import TypeChoice, parse_issue_types
 from batchsync.ownership import valid_login
 from batchsync.settings_table import TABLE, Setting, Unit, named
 from batchsync.workflow import looks_like_token, tokens_in
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     max_close: int = spec("max_close")
     pull: Flag = spec("pull")
     blocked_by: Flag = spec("blocked_by")
+    issue_types: str = spec("issue_types")
     sub_issues: Flag = spec("sub_issues")
     trusted_authors: str | None = spec("trusted_authors")
     results_file: Path | None = spec("results_file")
@@ -149,6 +151,12 @@ class Settings(BaseSettings):
             raise ValueError("not a list of logins")
         return ", ".join(name for name in names if name) or None
 
+    @field_validator("issue_types")
+    @classmethod
+    def _type_map(cls, value: str) -> str:
+        parse_issue_types(value)  # a ValueError names the input, the value and what is allowed
+        return value.strip()
+
     @field_validator("api_url", "server_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -178,6 +186,10 @@ class Settings(BaseSettings):
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""
         return tuple(n for n in _LOGIN_SPLIT.split(self.trusted_authors or "") if n)
+
+    def issue_type_choice(self) -> TypeChoice | None:
+        """The ``issue-types`` setting per kind; None when off."""
+        return parse_issue_types(self.issue_types)
 
     def token_value(self) -> str | None:
         """The token as plain text, for the GitHub client only."""

@@ -17,14 +17,17 @@ from typing import Protocol
 from batchsync import defaults
 from batchsync.apply import Applier, Done, IssueClient
 from batchsync.errors import (
+    ApiError,
     BudgetExhausted,
     Failure,
     FailureKind,
     IssueMoved,
     ItemError,
+    TransportError,
     failure_of,
 )
-from batchsync.items import ScanResult, WorkItem
+from batchsync.issuetypes import TypeChoice, resolve, unread_types_message
+from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
     Plan,
@@ -100,6 +103,7 @@ class EngineOptions:
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
     pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
     blocked_by: bool = defaults.BLOCKED_BY  # dependencies as GitHub's "blocked by" relationships
+    issue_types: TypeChoice | None = None  # the issue type of each kind; None: off
 
 
 class Engine:
@@ -192,10 +196,25 @@ class Engine:
             max_close=self._opts.max_close,
             all_kinds=self._opts.all_kinds,
             pull=self._opts.pull,
+            issue_types=self._issue_types(),
         )
         self._plan = refuse_links(plan(scanned, index, options), self._moved)
         self._warnings.extend(self._plan.warnings)
         return self._plan
+
+    def _issue_types(self) -> Mapping[Kind, str]:
+        """Each kind's issue type: one listing a run, only when ``issue-types`` is on."""
+        if self._opts.issue_types is None:
+            return {}
+        try:
+            available = self._client.issue_types()
+        except (ApiError, TransportError) as exc:  # optional: the sync goes on without types
+            self._warnings.append(unread_types_message(str(exc)))
+            return {}
+        found, notice = resolve(self._opts.issue_types, available)
+        if notice is not None:
+            self._warnings.append(notice)
+        return found
 
     # ---- the run ---------------------------------------------------------------------------
 

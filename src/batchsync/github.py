@@ -49,6 +49,7 @@ from batchsync.errors import (
     error_from_response,
 )
 from batchsync.github_graphql import GateLike, GraphQLCreator, NoParentField
+from batchsync.marker import with_typed
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, viewer_login
 from batchsync.ratelimit import Op
 from batchsync.remote import (
@@ -134,7 +135,13 @@ class IssueClient(LinkClient, Protocol):
         ...
 
     def create_issue(
-        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+        self,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        *,
+        parent: int | None = None,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
         ...
@@ -148,8 +155,13 @@ class IssueClient(LinkClient, Protocol):
         labels: tuple[str, ...] | None = None,
         state: str | None = None,
         state_reason: str | None = None,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         """PATCH an issue."""
+        ...
+
+    def issue_types(self) -> tuple[str, ...] | None:
+        """The issue types of the repository (their names), None when it has none."""
         ...
 
     def add_comment(self, number: int, body: str) -> None:
@@ -686,7 +698,9 @@ class GitHubClient(IssueClient):
         for the first create naming a label that does not exist yet: GitHub creates it then).
         ``issue_type`` (a type's name) goes in a REST create itself; GitHub's public GraphQL
         schema has no ``issueTypeId``, so a GraphQL create is followed by one PATCH setting it
-        (``_typed``), and a new issue without a parent takes REST (one request, not two).
+        (``_typed``), and a new issue without a parent takes REST (one request, not two). The
+        marker's ``typed`` token goes with the type: a GraphQL create sends the marker without
+        it, and the PATCH the body with it, so an issue whose PATCH failed is typed next run.
         """
         if issue_type and parent is None:
             return self._create_rest(title, body, labels, issue_type)
@@ -697,12 +711,13 @@ class GitHubClient(IssueClient):
                     return self._create_rest(title, body, labels, issue_type)
                 finally:
                     creator.settled(labels)
+            first = with_typed(body, False) if issue_type else body
             try:
-                created = creator.create(title, body, labels, parent)
+                created = creator.create(title, first, labels, parent)
             except NoParentField:
                 creator.off("the server's CreateIssueInput has no parentIssueId")
             else:
-                return self._typed(created, issue_type)
+                return self._typed(created, issue_type, body)
         return self._create_rest(title, body, labels, issue_type)
 
     def _create_rest(
@@ -850,18 +865,18 @@ class GitHubClient(IssueClient):
 
     # ---- issue types and dependencies ----------------------------------------------------
 
-    def _typed(self, created: RemoteIssue, issue_type: str | None) -> RemoteIssue:
-        """``created`` (a GraphQL create's answer) with its type set by one REST PATCH.
+    def _typed(self, created: RemoteIssue, issue_type: str | None, body: str) -> RemoteIssue:
+        """``created`` (a GraphQL create's answer) with its type and ``body`` set by one PATCH.
 
         The create's answer stays the fact for everything else (its parent link above all);
-        an error of the PATCH is raised as it is: the issue exists and carries its marker, so
-        the next run finds it and sets the type then.
+        an error of the PATCH is raised as it is: the issue exists and carries its marker
+        without ``typed``, so the next run finds it and sets the type then.
         """
         if not issue_type:
             return created
-        patched = self.update_issue(created.number, issue_type=issue_type)
+        patched = self.update_issue(created.number, body=body, issue_type=issue_type)
         return dataclasses.replace(
-            created, issue_type=patched.issue_type, type_known=patched.type_known
+            created, body=patched.body, issue_type=patched.issue_type, type_known=patched.type_known
         )
 
     def issue_types(self) -> tuple[str, ...] | None:

@@ -310,6 +310,22 @@ TABLE: tuple[Setting, ...] = (
         flag="--blocked-by",
     ),
     Setting(
+        "issue_types",
+        "issue-types",
+        "give each new issue, and each issue never typed, its kind's issue type in the same "
+        "write: `true` maps a PRD to the type `PRD` else `Feature`, an epic to `Epic` else "
+        "`Feature`, a task to `Task`; a map names the type of each kind it lists "
+        "(case-insensitive; a kind left out gets none). A type already on an issue is kept; one "
+        "a person takes off is not set again (the marker remembers it). One read a run; a "
+        "repository without issue types (a user account's, a server without them): one notice, "
+        "nothing written (docs/sync.md)",
+        default=defaults.ISSUE_TYPES,
+        text="true, false, or a map of kind to the organisation's issue type, e.g. "
+        "prd=Feature,epic=Epic,task=Task",
+        flag="--issue-types",
+        metavar="true|KIND=TYPE,...",
+    ),
+    Setting(
         "sub_issues",
         "sub-issues",
         "link epics under their PRD and tasks under their epic with GitHub's sub-issues",

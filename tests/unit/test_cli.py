@@ -90,6 +90,17 @@ def test_sync_flags_win_over_inputs(monkeypatch, fake_module):
     assert (calls[0].max_retries, calls[0].close_removed) == (1, False)
 
 
+def test_the_issue_types_flag_takes_a_map_and_wins_over_the_input(monkeypatch, fake_module):
+    calls = fake_module("sync")
+    monkeypatch.setenv("INPUT_ISSUE-TYPES", "true")
+    main(["sync", "--issue-types", "prd=Feature,task=Task"])
+    choice = calls[0].issue_type_choice()
+    assert [(kind.value, names) for kind, names in choice.choices] == [
+        ("prd", ("Feature",)),
+        ("task", ("Task",)),
+    ]
+
+
 def test_unset_sync_flags_leave_inputs_alone(monkeypatch, fake_module):
     calls = fake_module("sync")
     monkeypatch.setenv("INPUT_MAX-RETRIES", "7")

@@ -20,6 +20,7 @@ from batchsync.errors import (
     ValidationFailed,
 )
 from batchsync.github import NO_TYPE, Blocker, GitHubClient, issue_from_json
+from batchsync.marker import format_marker
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits, Op
 
@@ -112,15 +113,18 @@ def test_a_graphql_child_gets_its_type_by_one_patch_and_keeps_its_parent_link() 
     client = graphql_client(gate)
     client._graphql.remember(1, "I_1")  # type: ignore[union-attr]  # the parent's node id
     responses.post(GRAPHQL, json=created(5, parent=1), headers=HEADERS)
-    responses.patch(
+    typed = f"B\n\n{format_marker('k', '0' * 16, typed=True)}"
+    responses.patch(  # the marker says ``typed`` in the write that sets the type, not before
         f"{REPO}/issues/5",
-        match=[matchers.json_params_matcher({"type": "Task"})],
+        match=[matchers.json_params_matcher({"body": typed, "type": "Task"})],
         json=issue_json(5, type={**BUG, "name": "Task"}),  # a PATCH answer may omit the parent
     )
-    issue = client.create_issue("T", "B", ("task",), parent=1, issue_type="Task")
+    issue = client.create_issue("T", typed, ("task",), parent=1, issue_type="Task")
     assert (issue.number, issue.parent_number, issue.issue_type) == (5, 1, "Task")
     assert [op for op, _ in gate.calls][-2:] == [Op.CREATE, Op.WRITE]
-    assert "type" not in json.dumps(sent(len(responses.calls) - 2)["variables"])
+    create = json.dumps(sent(len(responses.calls) - 2)["variables"])
+    assert "type" not in create
+    assert format_marker("k", "0" * 16) in create
 
 
 @responses.activate

@@ -15,9 +15,11 @@ from batchsync.render import (
     LABEL_LIMIT,
     LABELS_LIMIT,
     TITLE_LIMIT,
+    Marker,
     check_limits,
     format_marker,
     is_managed_label,
+    marked_typed,
     parse_marker,
     render,
     restate,
@@ -202,6 +204,17 @@ def test_parse_marker_ignores_a_malformed_hash() -> None:
     assert parse_marker("<!-- batchsync key=a hash=xyz -->") is None
 
 
+def test_the_typed_token_is_in_the_marker_and_never_in_the_hash() -> None:
+    plain = render(make_item(), {})
+    marked = render(make_item(), {}, typed=True)
+    assert marked.content_hash == plain.content_hash
+    assert marked_typed(plain, True) == marked
+    assert marked_typed(marked, False) == plain
+    closed = restate(marked, "closed")
+    assert closed.typed
+    assert parse_marker(closed.body) == Marker("task-001", closed.content_hash, typed=True)
+
+
 def test_strip_marker_removes_the_marker_line() -> None:
     rendered = render(make_item(), {})
     assert "batchsync" not in strip_marker(rendered.body)
@@ -296,8 +309,9 @@ def test_nul_character_is_an_item_error_naming_its_field(
 
 
 def test_body_limit_counts_the_metadata_and_the_marker() -> None:
-    room = BODY_LIMIT - len(render(make_item(body="x"), {}).body)
-    assert len(render(make_item(body="x" * (1 + room)), {}).body) == BODY_LIMIT
+    # measured with the longest marker (``typed``): an issue typed later must still fit
+    room = BODY_LIMIT - len(render(make_item(body="x"), {}, typed=True).body)
+    assert len(render(make_item(body="x" * (1 + room)), {}, typed=True).body) == BODY_LIMIT
     with pytest.raises(ItemError, match="65,537 characters") as caught:
         render(make_item(body="x" * (2 + room), body_line=9), {})
     assert caught.value.line == 9
@@ -321,7 +335,7 @@ def test_check_limits_says_exactly_what_render_says(
 ) -> None:
     # The scan's check and the sync's render are one policy: they must never disagree.
     base = make_item(key=key, body="x")
-    room = BODY_LIMIT - len(render(base, {"epic-001": 12}).body)
+    room = BODY_LIMIT - len(render(base, {"epic-001": 12}, typed=True).body)
     title = "t" * (TITLE_LIMIT - len("[TASK] ") + title_delta)
     item = make_item(key=key, body="x" * (1 + room + body_delta), title=title)
     assert _outcome(check_limits, item) == _outcome(render, item)
