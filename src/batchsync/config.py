@@ -108,7 +108,8 @@ SOURCES: Mapping[str, _Source] = {
     "sub_issues": _input("sub-issues", _BOOL),
     "results_file": _input("results-file", "a file path"),
     "trusted_authors": _input(
-        "trusted-authors", "GitHub logins separated by commas or spaces, e.g. ana, ci-bot[bot]"
+        "trusted-authors",
+        "GitHub logins separated by commas or spaces, e.g. ana, octocat_acme, ci-bot[bot]",
     ),
     "api_url": _runner("GITHUB_API_URL", "an http(s) URL such as https://api.github.com"),
     "server_url": _runner("GITHUB_SERVER_URL", "an http(s) URL such as https://github.com"),

@@ -41,7 +41,20 @@ ACTIONS_BOT = "github-actions[bot]"
 INSTALLATION_PREFIXES = ("ghs_", "v1.")
 INTEGRATION_FORBIDDEN = "Resource not accessible by integration"  # ``GET /user``'s 403
 USER_PREFIXES = ("ghp_", "github_pat_", "gho_", "ghu_")
-_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
+# GitHub's account names (one rule, read by config and the adapter alike). Sources: the sign-up
+# form ("may only contain alphanumeric characters or single hyphens, and cannot begin or end with
+# a hyphen", 39 characters at most) and GitHub's "Username considerations for external
+# authentication" (docs.github.com, enterprise-cloud, iam-configuration-reference): a managed
+# user (Enterprise Managed Users) is ``{normalized handle}_{shortcode}``, the setup admin
+# ``{shortcode}_admin``, within the same 39 characters. An App writes as ``{slug}[bot]``. Older
+# accounts keep names made before the hyphen rule (``name-``, ``a--b``): GitHub still shows them
+# as authors, so they are accepted too; a leading hyphen never was a name.
+_LOGIN_MAX = 39
+_LOGIN = re.compile(
+    r"(?:[A-Za-z0-9][A-Za-z0-9-]*"  # a personal account (or an organization, an App's slug)
+    r"|[A-Za-z0-9](?:-?[A-Za-z0-9])*_[A-Za-z0-9]+)"  # a managed user: handle_shortcode
+)
+_BOT = "[bot]"
 _KIND_PREFIX = re.compile(r"^\s*\[(?:PRD|EPIC|TASK)\]", re.IGNORECASE)
 
 
@@ -55,8 +68,11 @@ def token_kind(token: str) -> str:
 
 
 def valid_login(login: str) -> bool:
-    """Whether ``login`` looks like a GitHub account name (``name`` or ``app[bot]``)."""
-    return _LOGIN.fullmatch(login) is not None
+    """Whether ``login`` is a GitHub account name: ``name``, ``handle_shortcode``, ``app[bot]``."""
+    name = login.removesuffix(_BOT)
+    if len(name) > _LOGIN_MAX or _LOGIN.fullmatch(name) is None:
+        return False
+    return name == login or "_" not in name  # an App's slug never holds an underscore
 
 
 def viewer_login(login: str, kind: str) -> bool:

@@ -263,6 +263,32 @@ def test_a_user_token_is_named_by_graphqls_viewer_and_trusts_its_own_issues(
     assert emu.stats.operations("query") == 1  # the one query that also names the token
 
 
+def test_a_managed_user_token_trusts_its_own_issues_on_every_rerun(
+    emu: Emulator, workspace: Path
+) -> None:
+    # An Enterprise Managed User's login is handle_shortcode: its issues have an author.
+    emu.add_token("ghp_managed", kind="user", login="octocat_acme")
+    first = sync(emu, workspace, token="ghp_managed")
+    assert first.failed == 0, first.errors
+    assert {i["user"]["login"] for i in emu.issues(REPO)} == {"octocat_acme"}
+    emu.stats.reset()
+    again = sync(emu, workspace, token="ghp_managed")
+    assert again.failed == 0, again.errors
+    assert writes(emu) == 0
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+
+
+def test_a_managed_users_marked_issue_is_trusted_when_named(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    marker = format_marker("prd-001", "0" * 16)
+    held = repo.add_issue("[PRD] Cart", f"x\n\n{marker}", author="octocat_acme")
+    result = sync(emu, workspace, trusted_authors="octocat_acme")
+    assert outcome(result, "prd-001").action is ItemAction.UPDATED
+    assert outcome(result, "prd-001").issue_number == held
+    assert len(marked(emu, "prd-001")) == 1
+
+
 @pytest.fixture
 def no_graphql(make_emulator: EmulatorFactory) -> Emulator:
     tokens = {**EMULATOR["tokens"], "ghs_app": {"login": "shop-app[bot]"}}

@@ -354,6 +354,11 @@ def test_trusted_authors_are_logins_split_on_commas_spaces_and_newlines():
     assert load_settings(env={}).trusted_logins() == ()
 
 
+def test_trusted_authors_take_a_managed_users_login():
+    settings = load_settings(env={"INPUT_TRUSTED-AUTHORS": "octocat_acme, ci-bot[bot]"})
+    assert settings.trusted_logins() == ("octocat_acme", "ci-bot[bot]")
+
+
 def test_trusted_authors_refuse_something_that_is_no_login():
     with pytest.raises(SettingsError) as caught:
         load_settings(env={"INPUT_TRUSTED-AUTHORS": "ana, not/a login"})

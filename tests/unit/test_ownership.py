@@ -77,12 +77,40 @@ def test_token_kind_from_its_prefix(token: str, kind: str) -> None:
     assert token_kind(token) == kind
 
 
-def test_valid_logins() -> None:
-    assert valid_login("ana")
-    assert valid_login("ci-bot[bot]")
-    assert not valid_login("-dash")
-    assert not valid_login("a/b")
-    assert not valid_login("x" * 40)
+@pytest.mark.parametrize(
+    ("login", "valid"),
+    [
+        ("ana", True),
+        ("a", True),
+        ("Mona-Lisa-2", True),
+        ("x" * 39, True),
+        ("ci-bot[bot]", True),
+        ("octocat_acme", True),  # a managed user: handle_shortcode
+        ("mona-lisa_acme", True),
+        ("2abvd19d_admin", True),  # a managed enterprise's setup admin
+        ("old-", True),  # older accounts keep names from before the hyphen rule
+        ("a--b", True),
+        ("-dash", False),
+        ("a/b", False),
+        ("x" * 40, False),
+        ("octocat_" + "a" * 31, True),  # 39 characters, shortcode included
+        ("octocat_" + "a" * 32, False),
+        ("_acme", False),
+        ("octocat_", False),
+        ("a_b_c", False),
+        ("-octo_acme", False),
+        ("octo-_acme", False),
+        ("octo_ac-me", False),
+        ("shop_app[bot]", False),  # an App's slug holds no underscore
+        ("ana[bot][bot]", False),
+        ("[bot]", False),
+        ("", False),
+        ("ana\n", False),
+        ("@ana", False),
+    ],
+)
+def test_valid_logins_follow_githubs_rules(login: str, valid: bool) -> None:
+    assert valid_login(login) is valid
 
 
 @pytest.mark.parametrize(
