@@ -35,6 +35,7 @@ __all__ = [
     "RenderedIssue",
     "check_limits",
     "close_comment",
+    "code_span",
     "format_marker",
     "is_managed_label",
     "issue_hash",
@@ -206,7 +207,7 @@ def _reference(ref: str, numbers: Mapping[str, int]) -> str:
     if re.fullmatch(r"#\d+", ref):
         return ref
     number = numbers.get(ref)
-    return f"#{number}" if number is not None else f"`{ref}`"
+    return f"#{number}" if number is not None else code_span(ref)
 
 
 def _hours(value: float) -> str:
@@ -252,9 +253,28 @@ def _hash(title: str, text: str, labels: tuple[str, ...], state: str) -> str:
 def close_comment(key: str) -> str:
     """The comment batchsync leaves on an issue it closed because its item was removed."""
     return (
-        f"Closed as not planned by batchsync: the work item `{key}` no longer exists in "
-        "the synced tree."
+        f"Closed as not planned by batchsync: the work item {code_span(key)} no longer exists "
+        "in the synced tree."
     )
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def code_span(text: str) -> str:
+    """``text`` as one inert Markdown code span, whatever it holds (a key comes from a path).
+
+    CommonMark: a span ends at a run of backticks as long as its fence, so the fence is longer
+    than any run inside; a space pads a text that starts or ends with a backtick or a space
+    (one is stripped from each side, unless all are spaces). Line breaks and other control
+    characters become spaces, so a blank line cannot end the paragraph; an ``@`` gets a word
+    joiner after it, so no rendering can turn it into a mention.
+    """
+    shown = "".join(c if c.isprintable() else " " for c in text).replace("@", "@\u2060") or " "
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(shown)), default=0) + 1)
+    edge = shown[0] in "` " or shown[-1] in "` "
+    pad = " " if edge and shown.strip(" ") else ""  # a span of spaces only is never stripped
+    return f"{fence}{pad}{shown}{pad}{fence}"
 
 
 def written_status(body: str) -> str | None:

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from batchsync.errors import ItemError
 from batchsync.items import Kind, Layout, WorkItem
@@ -16,6 +17,7 @@ from batchsync.render import (
     LABELS_LIMIT,
     TITLE_LIMIT,
     check_limits,
+    close_comment,
     format_marker,
     is_managed_label,
     parse_marker,
@@ -325,3 +327,62 @@ def test_check_limits_says_exactly_what_render_says(
     title = "t" * (TITLE_LIMIT - len("[TASK] ") + title_delta)
     item = make_item(key=key, body="x" * (1 + room + body_delta), title=title)
     assert _outcome(check_limits, item) == _outcome(render, item)
+
+
+# ---- the close comment: an item key is shown, never interpreted ------------------------------
+
+_COMMONMARK = MarkdownIt("commonmark")
+_LEAD = "Closed as not planned by batchsync: the work item "
+_TAIL = " no longer exists in the synced tree."
+
+
+def _inline(comment: str) -> list[tuple[str, str]]:
+    """The comment's inline tokens as (type, content), as a CommonMark renderer reads them."""
+    blocks = _COMMONMARK.parse(comment)
+    assert [b.type for b in blocks] == ["paragraph_open", "inline", "paragraph_close"], blocks
+    children = blocks[1].children or []
+    return [(t.type, t.content) for t in children]
+
+
+def _shows_only_the_key(key: str) -> None:
+    tokens = _inline(close_comment(key))
+    assert tokens[0] == ("text", _LEAD)
+    assert tokens[1][0] == "code_inline"
+    assert tokens[2:] == [("text", _TAIL)]
+    shown = tokens[1][1]
+    assert shown.replace("\u2060", "") == "".join(c if c.isprintable() else " " for c in key)
+    assert "@" not in shown.replace("@\u2060", "")  # no @ a renderer could read as a mention
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "task-002",
+        "a`b",
+        "x` @mallory `y",
+        "``@team/admins``",
+        "`",
+        " ` ",
+        "a```b``c",
+        "line\n\nWake up @mallory\n\n# heading",
+        "@octocat",
+        "epics/x/`rm -rf`.md",
+        "tab\there\r\nand\u2028more",
+    ],
+)
+def test_the_close_comment_shows_any_key_as_one_code_span(key: str) -> None:
+    _shows_only_the_key(key)
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_no_key_breaks_out_of_the_close_comments_code_span(key: str) -> None:
+    _shows_only_the_key(key)
+
+
+def test_an_unknown_dependency_key_is_one_code_span_in_the_body() -> None:
+    body = render(make_item(dependencies=("a` @mallory `b", "task-002")), {}).body
+    line = next(x for x in body.split("\n") if x.startswith("- **Dependencies:** "))
+    tokens = _inline(line.removeprefix("- "))
+    spans = [content for kind, content in tokens if kind == "code_inline"]
+    assert spans == ["a` @\u2060mallory `b", "task-002"]
+    assert "@mallory" not in line
