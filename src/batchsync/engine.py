@@ -331,8 +331,9 @@ class Engine:
         login, number = learned
         if any(i.author.lower() == login.lower() for i in self._index.foreign):
             text += (
-                f". This token writes as {login} (learned from #{number}, which it created): "
-                f"add {login} to `trusted-authors`"
+                f". This token writes as {login} (learned from #{number}, which it created), "
+                f"so those are batchsync's own: add {login} to `trusted-authors`, and batchsync "
+                f"updates and closes every issue {login} writes with a batchsync marker"
             )
         return text
 

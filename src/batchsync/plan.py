@@ -166,9 +166,10 @@ class RemoteIndex:
         more = f"; and {len(left) - 20} more" if len(left) > 20 else ""
         return (
             f"{len(left)} issue(s) carry a batchsync marker but were written by an author "
-            f"batchsync does not trust, so they were left alone: {shown}{more}. If one is "
-            "batchsync's own (an App token, or made with CCPM's gh commands), add its author "
-            "to `trusted-authors`"
+            f"batchsync does not trust, so they were left alone: {shown}{more}. Only when an "
+            "author is the account batchsync writes as (an App token, a person's token) add it "
+            "to `trusted-authors`: batchsync then updates and closes every issue that author "
+            "writes with a batchsync marker"
         )
 
 
@@ -284,10 +285,11 @@ def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
         return Claim(
             refused=(
                 f"#{held.number} carries this item's batchsync marker but was written by {by}, "
-                "whom batchsync does not trust, so no second issue is made: if "
-                f"{by} is the account batchsync writes as "
-                f"(an App token), add it to `trusted-authors`; otherwise remove the marker from "
-                f"#{held.number}"
+                "whom batchsync does not trust, so no second issue is made: if #"
+                f"{held.number} is the item's issue, written as {by} (an App token, a person's "
+                f"token), add {by} to `trusted-authors`: batchsync then updates and closes "
+                f"every issue {by} writes with a batchsync marker. If the marker was copied "
+                f"into #{held.number} by hand, take the copied line out of #{held.number}"
             )
         )
     taken = index.take_back(title) if title else None

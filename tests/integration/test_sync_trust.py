@@ -342,7 +342,11 @@ def app_run_twice(emu: Emulator, workspace: Path) -> BatchResult:
     unnamed = sync(emu, workspace, token="ghs_app")
     assert len(emu.issues(REPO)) == count
     assert {o.action for o in unnamed.outcomes} == {ItemAction.FAILED}
-    assert all("add it to `trusted-authors`" in (o.error or "") for o in unnamed.outcomes)
+    assert all(
+        "add shop-app[bot] to `trusted-authors`: batchsync then updates and closes every issue"
+        in (o.error or "")
+        for o in unnamed.outcomes
+    )
     emu.stats.reset()
     named = sync(emu, workspace, token="ghs_app", trusted_authors="shop-app[bot]")
     assert {o.action for o in named.outcomes} == {ItemAction.UNCHANGED}
