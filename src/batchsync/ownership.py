@@ -24,7 +24,9 @@ __all__ = [
     "ACTIONS_BOT",
     "INSTALLATION_PREFIXES",
     "INTEGRATION_FORBIDDEN",
+    "TITLE_SHAPES",
     "USER_PREFIXES",
+    "TitleShape",
     "Trust",
     "bare_title",
     "needs_identity",
@@ -55,7 +57,44 @@ _LOGIN = re.compile(
     r"|[A-Za-z0-9](?:-?[A-Za-z0-9])*_[A-Za-z0-9]+)"  # a managed user: handle_shortcode
 )
 _BOT = "[bot]"
-_KIND_PREFIX = re.compile(r"^\s*\[(?:PRD|EPIC|TASK)\]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TitleShape:
+    """How a tool titles an item's issue: a prefix (maybe none) before the item's name."""
+
+    prefix: str  # matched ignoring case; spaces after it never matter
+    kind: str
+    source: str
+
+
+# The one table of the title shapes that adopting an issue through a link accepts, with where
+# each comes from (also in docs/sync.md, "Title shapes"). ``<name>`` is the frontmatter
+# ``name`` (an epic's is its folder's name), the item's title.
+TITLE_SHAPES = (
+    TitleShape("[PRD]", "prd", "batchsync; ClaudeAutoPM `sync:batch` (its batch processor)"),
+    TitleShape("[EPIC]", "epic", "batchsync; ClaudeAutoPM `sync:batch`"),
+    TitleShape("[TASK]", "task", "batchsync; ClaudeAutoPM `sync:batch`"),
+    TitleShape(
+        "Epic:",
+        "epic",
+        "CCPM `/pm:epic-sync` (automazeio/ccpm, ccpm/commands/pm/epic-sync.md: `gh issue create "
+        '--title "Epic: $ARGUMENTS"`); ClaudeAutoPM `/pm:epic-sync` (rafeekpro/ClaudeAutoPM, '
+        'autopm/.claude/scripts/pm/epic-sync/create-epic-issue.sh: `title="Epic: $EPIC_NAME"`)',
+    ),
+    TitleShape(
+        "",
+        "task",
+        "CCPM and ClaudeAutoPM `/pm:epic-sync`: a task's issue is its `name` alone (`--title "
+        '"$task_name"`; ClaudeAutoPM\'s create-task-issues.sh)',
+    ),
+    TitleShape("PRD:", "prd", "by hand, in the shape CCPM gives epics"),
+    TitleShape("Task:", "task", "by hand, in the shape CCPM gives epics"),
+)
+_KIND_PREFIX = re.compile(
+    r"^\s*(?:" + "|".join(re.escape(s.prefix) for s in TITLE_SHAPES if s.prefix) + ")",
+    re.IGNORECASE,
+)
 
 
 def token_kind(token: str) -> str:
@@ -122,7 +161,7 @@ class Trust:
 
 
 def bare_title(title: str) -> str:
-    """A title without its ``[KIND]`` prefix, surrounding spaces and case (for matching)."""
+    """A title without its kind prefix (``[EPIC]``, ``Epic:``), surrounding spaces and case."""
     return _KIND_PREFIX.sub("", title, count=1).strip().casefold()
 
 

@@ -132,15 +132,7 @@ class RemoteIndex:
             return Claim()  # another item's issue
         if trusted or title_matches(linked.title, item.title):
             return Claim(linked, "link")
-        return Claim(
-            refused=(
-                f"{link_text(item)} names #{linked.number} by "
-                f"{linked.author or 'an unknown author'}, which batchsync did not write and "
-                f"whose title ({linked.title!r}) is not the item's: fix the link, or remove it "
-                "to create a new issue (batchsync adopts an issue only when it wrote it or "
-                "its title is the item's)"
-            )
-        )
+        return Claim(refused=_not_adopted_message(item, linked))
 
     def take_back(self, rendered_title: str) -> RemoteIssue | None:
         """The one unmarked issue batchsync's own identity wrote under exactly this title."""
@@ -171,6 +163,26 @@ class RemoteIndex:
             "to `trusted-authors`: batchsync then updates and closes every issue that author "
             "writes with a batchsync marker"
         )
+
+
+def _not_adopted_message(item: WorkItem, linked: RemoteIssue) -> str:
+    """Why a linked issue was not adopted, and the ways out that never make a duplicate."""
+    link, number, title, by = link_text(item), linked.number, linked.title, linked.author
+    if not by:  # no login to trust: the title is the only way in
+        return (
+            f"{link} names #{number} by an unknown author, which batchsync did not write and "
+            f"whose title ({title!r}) is not the item's, so it was not adopted: if #{number} "
+            "is the item's issue, give it the item's title on GitHub; if it is not, fix the "
+            "link to name the item's issue, or remove the link when the item has no issue yet"
+        )
+    return (
+        f"{link} names #{number} by {by}, which batchsync did not write and whose title "
+        f"({title!r}) is not the item's, so it was not adopted: if #{number} is the item's "
+        f"issue, give it the item's title on GitHub, or add {by} to `trusted-authors` "
+        f"(batchsync then adopts the issues {by} wrote that items link, and updates and "
+        f"closes every issue {by} writes with a batchsync marker); if it is not, fix the "
+        "link to name the item's issue, or remove the link when the item has no issue yet"
+    )
 
 
 def link_text(item: WorkItem) -> str:

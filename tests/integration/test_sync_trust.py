@@ -178,6 +178,11 @@ def test_a_link_to_a_persons_unrelated_issue_is_an_item_error(
     assert "'Login page crashes'" in (failed.error or "")
     assert snapshot(emu, bug) == before
     assert marked(emu, "task-001") == []  # and no new issue either: the file must be fixed
+    # the way out is named, with what it means; no advice that would make a second issue
+    error = failed.error or ""
+    assert "add alice to `trusted-authors`" in error
+    assert "updates and closes every issue alice writes" in error
+    assert "remove it to create a new issue" not in error
 
 
 def test_a_link_to_a_persons_issue_with_the_items_title_is_adopted_and_stays(
@@ -200,6 +205,29 @@ def test_a_link_to_a_persons_issue_with_the_items_title_is_adopted_and_stays(
     assert outcome(again, "task-001").issue_number == theirs
     assert writes(emu) == 0
     assert not any("does not trust" in w for w in again.warnings)
+
+
+def test_issues_ccpm_made_are_adopted_through_their_links(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    # CCPM's /pm:epic-sync: the epic is "Epic: <name>", a task its name alone, both by a person
+    epic = repo.add_issue("Epic: Cart screens", "The screens.", labels=["epic"], author="alice")
+    task = repo.add_issue("Step 1", "Do step 1.", labels=["task"], author="alice")
+    base = workspace / ".claude/epics/epic-001-cart"
+    url = f"{emu.url.replace('/api/v3', '')}/{REPO}/issues"
+    for name, number in (("epic.md", epic), ("task-001.md", task)):
+        path = base / name
+        path.write_text(path.read_text().replace("title:", f"github: {url}/{number}\ntitle:"))
+    result = sync(emu, workspace)
+    assert result.failed == 0, result.errors
+    assert outcome(result, "epic-001").issue_number == epic
+    assert outcome(result, "task-001").issue_number == task
+    assert issue(emu, epic)["title"] == "[EPIC] Cart screens"
+    assert len(emu.issues(REPO)) == 4  # the PRD and task-002 are new, nothing else
+    emu.stats.reset()
+    again = sync(emu, workspace)
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+    assert writes(emu) == 0
 
 
 def test_a_github_url_to_another_repository_is_an_item_error(

@@ -340,7 +340,7 @@ _MARKER_REMOVAL = re.compile(r"\b(?:remove|delete|take|strip|drop)\b[^.;:]*\bmar
 _COPIED_OR_NEGATED = re.compile(r"\b(?:copied|pasted)\b|^\W*(?:never|no|not)\b", re.I)
 # Advice to trust an author: it must say what trusting means.
 _TRUST_ADVICE = re.compile(r"\badd\b[^.;]*trusted-authors", re.I)
-_TRUST_MEANS = re.compile(r"updates and closes every issue", re.I)
+_TRUST_MEANS = re.compile(r"updates? and closes? every issue", re.I)
 
 
 def _paragraphs(page: Path) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 from batchsync.marker import format_marker
 from batchsync.ownership import (
+    TITLE_SHAPES,
     Trust,
     needs_identity,
     title_matches,
@@ -58,6 +59,34 @@ def test_until_the_own_login_is_known_the_actions_bot_stands_for_it() -> None:
 def test_titles_match_ignoring_the_kind_prefix_case_and_spaces(
     issue: str, item: str, same: bool
 ) -> None:
+    assert title_matches(issue, item) is same
+
+
+@pytest.mark.parametrize("shape", TITLE_SHAPES, ids=lambda s: s.prefix or "bare")
+def test_every_title_shape_of_the_table_matches_the_items_name(shape: object) -> None:
+    prefix = getattr(shape, "prefix")
+    for title in (
+        f"{prefix} Cart screens",
+        f"  {prefix.upper()}cart SCREENS ",
+        f"{prefix}Cart screens",
+    ):
+        assert title_matches(title, "Cart screens"), title
+    assert not title_matches(f"{prefix} Cart", "Cart screens")
+
+
+@pytest.mark.parametrize(
+    ("issue", "item", "same"),
+    [
+        ("Epic: cart-screens", "cart-screens", True),  # CCPM's /pm:epic-sync
+        ("EPIC:cart-screens", "cart-screens", True),
+        ("PRD: Cart", "Cart", True),
+        ("Task: Step 1", "Step 1", True),
+        ("Epic cart-screens", "cart-screens", False),
+        ("Epic: Epic: cart", "cart", False),  # one prefix only
+        ("Story: Step 1", "Step 1", False),
+    ],
+)
+def test_ccpms_and_claudeautopms_titles_match(issue: str, item: str, same: bool) -> None:
     assert title_matches(issue, item) is same
 
 
