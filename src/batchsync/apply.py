@@ -29,6 +29,7 @@ from batchsync.errors import (
     UncertainWriteError,
     failure_of,
 )
+from batchsync.marker import KEPT, REMOVED, remark
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
 from batchsync.remote import Blocker, RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
@@ -421,14 +422,30 @@ class Applier:
     # ---- closing removed items ---------------------------------------------------------------
 
     def close(self, step: PlannedAction) -> Done:
-        """Close a removed item's issue as not planned, then say why in a comment."""
-        assert step.issue is not None
+        """Close a removed item's issue as not planned, then say why in a comment.
+
+        One PATCH closes it and flags its marker ``removed``, so the flag and the close cannot
+        come apart: an open issue with that flag is one a person reopened. A step that is not
+        a close records such a reopen in the marker (``kept``) and changes nothing else.
+        """
+        before = step.issue
+        assert before is not None
+        closing = step.action is PlanAction.CLOSE
+        flag = REMOVED if closing else KEPT
+        marker = before.marker
+        assert marker is not None  # only marked issues are batchsync's to close
+        body = remark(before.body, dataclasses.replace(marker, flag=flag))
         try:
-            issue = self._client.update_issue(
-                step.issue.number, state="closed", state_reason="not_planned"
-            )
+            if closing:
+                issue = self._client.update_issue(
+                    before.number, body=body, state="closed", state_reason="not_planned"
+                )
+            else:
+                issue = self._client.update_issue(before.number, body=body)
         except (ApiError, TransportError, UncertainWriteError) as exc:
-            return Done(ItemAction.FAILED, step.issue, step.reason, failure_of(exc))
+            return Done(ItemAction.FAILED, before, step.reason, failure_of(exc))
+        if not closing:
+            return Done(ItemAction.UNCHANGED, issue, step.reason)
         self._comment(issue.number, step.key)
         return Done(ItemAction.CLOSED, issue, step.reason)
 

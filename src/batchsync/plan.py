@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from batchsync import defaults
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
+from batchsync.marker import REMOVED
 from batchsync.ownership import Trust, title_matches
 from batchsync.pull import Verdict, three_way
 from batchsync.remote import RemoteIssue
@@ -593,7 +594,7 @@ def _step(
     except ItemError as exc:
         return PlannedAction(PlanAction.SKIP, exc.message, item, line=exc.line)
     step = decide(item, claim.issue, rendered, via=claim.via)
-    if pull and claim.via == "marker" and claim.issue is not None:
+    if pull and claim.via == "marker" and claim.issue is not None and not _flag(claim.issue):
         step = _two_way(step, claim.issue, rendered, numbers)
     if item.parent_key is None:
         return step
@@ -679,6 +680,8 @@ def decide(
         )
     elif old_key is None:
         adopting = f"adopts #{issue.number} by {by} through the local link (no marker yet)"
+    elif _flag(issue):  # written even when the content matches: reopened, the flag cleared
+        adopting = f"its file is back: #{issue.number}, closed as removed, is the item's again"
     if adopting is not None:  # written even when the content matches: the marker is new
         return PlannedAction(PlanAction.ADOPT, adopting, item, issue, rendered, via=via)
     if issue.marker_hash != rendered.content_hash:
@@ -725,27 +728,51 @@ def close_candidates(
     The caller calls this only after a complete, readable, non-empty scan of every kind. An
     issue that an item adopts through its link (a renamed file) is not closed, nor is one of an
     archived item (archived is not removed). When more than ``max_close`` issues qualify, none
-    is closed: a mass removal is more likely a wrong ``path``.
+    is closed: a mass removal is more likely a wrong ``path``. An open issue whose marker says
+    batchsync closed it as removed was reopened by a person: never closed again, it gets a
+    step that flags its marker ``kept`` and a notice, once.
     """
     kept = (*items, *archived)
     present = {i.key for i in kept} | {_unarchived(i.key) for i in archived}
     taken = {m.number for i in kept if (m := index.match(i, present)) is not None}
-    found = tuple(
-        PlannedAction(
-            PlanAction.CLOSE,
-            f"the item '{key}' no longer exists in the tree",
-            None,
-            issue,
-            None,
-        )
+    gone = [
+        issue
         for key, issue in sorted(index.by_key.items(), key=lambda kv: kv[1].number)
         if key not in present and issue.state == "open" and issue.number not in taken
+    ]
+    found = tuple(
+        PlannedAction(
+            PlanAction.CLOSE, f"the item '{i.marker_key}' no longer exists in the tree", issue=i
+        )
+        for i in gone
+        if not _flag(i)
     )
+    reopened = [i for i in gone if _flag(i) == REMOVED]
+    keeps = tuple(_keep(i) for i in reopened)
+    notices = tuple(s.reason for s in keeps)
     if len(found) > max_close:
         numbers = ", ".join(f"#{a.issue.number}" for a in found[:10] if a.issue)
-        return (), (
+        return keeps, (
             f"{len(found)} issues ({numbers}{', ...' if len(found) > 10 else ''}) name items that "
             f"no longer exist, more than max-close ({max_close}); none was closed. Check `path`, "
             f"or raise `max-close` to at least {len(found)} to close them",
+            *notices,
         )
-    return found, ()
+    return (*found, *keeps), notices
+
+
+def _flag(issue: RemoteIssue) -> str:
+    """The removed-item flag of the issue's marker ("" when it has none)."""
+    return issue.marker.flag if issue.marker is not None else ""
+
+
+def _keep(issue: RemoteIssue) -> PlannedAction:
+    """The step that records, in the marker, that a person reopened a removed item's issue.
+
+    Said once: the marker's ``kept`` flag makes later runs pass the issue by in silence.
+    """
+    why = (
+        f"a person reopened #{issue.number} after batchsync closed it as not planned (its item "
+        f"'{issue.marker_key}' was removed): it stays open, and batchsync never closes it again"
+    )
+    return PlannedAction(PlanAction.UPDATE, why, issue=issue)

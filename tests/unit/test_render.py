@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 
 from batchsync.errors import ItemError
 from batchsync.items import Kind, Layout, WorkItem
+from batchsync.marker import Marker, remark
 from batchsync.render import (
     BODY_LIMIT,
     LABEL_LIMIT,
@@ -386,3 +387,30 @@ def test_an_unknown_dependency_key_is_one_code_span_in_the_body() -> None:
     spans = [content for kind, content in tokens if kind == "code_inline"]
     assert spans == ["a` @\u2060mallory `b", "task-002"]
     assert "@mallory" not in line
+
+
+# ---- the marker: today's and older markers read the same ---------------------------------
+
+
+def test_a_marker_written_before_namespaces_and_flags_reads_as_before() -> None:
+    old = "text\n\n<!-- batchsync key=epics/a%20b/001.md hash=0123456789abcdef -->"
+    assert parse_marker(old) == Marker("epics/a b/001.md", "0123456789abcdef", "", "")
+
+
+@pytest.mark.parametrize("flag", ["", "removed", "kept"])
+@pytest.mark.parametrize("namespace", ["", ".claude", "docs/work items", "a-->b"])
+def test_a_marker_round_trips_its_namespace_and_flag(namespace: str, flag: str) -> None:
+    line = format_marker("prd-001", "0" * 16, namespace, flag)
+    assert "-->" not in line[:-3]
+    assert parse_marker(f"body\n\n{line}") == Marker("prd-001", "0" * 16, namespace, flag)
+
+
+def test_remark_rewrites_only_the_last_marker_line() -> None:
+    body = (
+        f"Person's text\n{format_marker('x', '1' * 16)}\n\nmore\n\n{format_marker('k', '2' * 16)}"
+    )
+    flagged = remark(body, Marker("k", "2" * 16, "", "removed"))
+    assert flagged == body.replace(
+        format_marker("k", "2" * 16), format_marker("k", "2" * 16, "", "removed")
+    )
+    assert parse_marker(flagged) == Marker("k", "2" * 16, "", "removed")
