@@ -197,8 +197,9 @@ class Applier:
                 return before, reason, before
             # the body shows the status too: written once, so the next run has nothing to do
             return self._update(before, rendered), reason, before
-        if step.action is PlanAction.UNCHANGED:
-            return before, reason, before
+        if step.action is PlanAction.UNCHANGED:  # an old marker gets its namespace alone
+            done = self._renamespace(before, rendered) if step.via == "legacy" else before
+            return done, reason, before
         if step.action is PlanAction.UPDATE and before.marker_hash == rendered.content_hash:
             return before, f"#{before.number} matches the file", before
         issue = self._update(before, rendered)
@@ -322,8 +323,12 @@ class Applier:
             extra = {"parent": parent} if parent is not None else {}
             return self._client.create_issue(sent.title, sent.body, sent.labels, **extra)
 
+        def ours(issue: RemoteIssue) -> bool:
+            marker = issue.marker  # the key in this tree's namespace: never another tree's
+            return marker is not None and (marker.key, marker.namespace) == (key, sent.namespace)
+
         def recover() -> RemoteIssue | None:
-            found = self._client.find_created(lambda i: i.marker_key == key, above=floor[0])
+            found = self._client.find_created(ours, above=floor[0])
             if found is not None and parent is not None and not found.parent_known:
                 found = self._client.get_issue(found.number) or found  # the link's fact
             return found
@@ -337,6 +342,12 @@ class Applier:
             self._high_water = max(self._high_water, issue.number)
             if self.learned is None and issue.author:
                 self.learned = (issue.author, issue.number)
+
+    def _renamespace(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+        """Give an old marker the tree's namespace: the marker line alone, one body PATCH."""
+        assert before.marker is not None
+        marker = dataclasses.replace(before.marker, namespace=rendered.namespace)
+        return self._client.update_issue(before.number, body=remark(before.body, marker))
 
     def _update(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
         return self._client.update_issue(

@@ -54,6 +54,7 @@ SYNC_FLAGS: tuple[tuple[str, str], ...] = (
     ("--sub-issues", "sub_issues"),
     ("--results-file", "results_file"),
     ("--trusted-authors", "trusted_authors"),
+    ("--namespace", "namespace"),
     ("--api-url", "api_url"),
 )
 
@@ -72,6 +73,7 @@ _METAVARS = {
     "time_budget": "MINUTES",
     "results_file": "FILE",
     "trusted_authors": "LOGINS",
+    "namespace": "NAME",
     "api_url": "URL",
 }
 

@@ -37,6 +37,7 @@ RESULTS_FILE_NAME = "batchsync-results.json"
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _LOGIN_SPLIT = re.compile(r"[\s,]+")
+_NAMESPACE = re.compile(r"[A-Za-z0-9._/-]{1,100}")
 _REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
 
@@ -110,6 +111,9 @@ SOURCES: Mapping[str, _Source] = {
     "trusted_authors": _input(
         "trusted-authors",
         "GitHub logins separated by commas or spaces, e.g. ana, octocat_acme, ci-bot[bot]",
+    ),
+    "namespace": _input(
+        "namespace", "1 to 100 letters, digits, '.', '_', '-' or '/', e.g. .claude or team-a"
     ),
     "api_url": _runner("GITHUB_API_URL", "an http(s) URL such as https://api.github.com"),
     "server_url": _runner("GITHUB_SERVER_URL", "an http(s) URL such as https://github.com"),
@@ -190,6 +194,11 @@ class Settings(BaseSettings):
     trusted_authors: str | None = Field(
         None, description="more logins whose marked issues are batchsync's (besides its own)"
     )
+    namespace: str | None = Field(
+        None,
+        description="the tree's name in its issues' markers, so several trees can share one "
+        "repository (default: `path` relative to the workspace)",
+    )
     api_url: str = Field(defaults.API_URL, description="REST API root (GHES works)")
     server_url: str = Field("https://github.com", description="web root for issue links")
     workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
@@ -233,6 +242,13 @@ class Settings(BaseSettings):
             raise ValueError("not a list of logins")
         return ", ".join(name for name in names if name) or None
 
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        if value is not None and not _NAMESPACE.fullmatch(value):
+            raise ValueError("not a namespace")
+        return value
+
     @field_validator("api_url", "server_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -258,6 +274,14 @@ class Settings(BaseSettings):
         if not base.is_dir():  # caught here, before any request: nothing could run
             raise SettingsError("path", self.path, f"an existing folder ({base} is not one)")
         return base
+
+    def tree_namespace(self) -> str:
+        """The namespace this tree's markers carry: ``namespace``, else the work-item folder
+        relative to the workspace (posix, ``.`` for the workspace itself), the same however
+        ``path`` is spelled."""
+        if self.namespace:
+            return self.namespace
+        return self.base_dir().relative_to(self.workspace.resolve()).as_posix()
 
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""

@@ -100,6 +100,7 @@ class EngineOptions:
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
     pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
     blocked_by: bool = defaults.BLOCKED_BY  # dependencies as GitHub's "blocked by" relationships
+    namespace: str = ""  # the tree's, in every marker: other trees' issues are never touched
 
 
 class Engine:
@@ -183,7 +184,9 @@ class Engine:
             return None
 
     def _index_of(self, issues: Sequence[RemoteIssue], trust: Trust) -> RemoteIndex:
-        return index_issues(issues, trust, repository=self._opts.repo)
+        return index_issues(
+            issues, trust, repository=self._opts.repo, namespace=self._opts.namespace
+        )
 
     def prepare(self, scanned: ScanResult) -> Plan:
         """List the issues and plan the whole run (``plan``); nothing is written."""

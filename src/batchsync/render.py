@@ -3,7 +3,7 @@
 Pure and deterministic: the same item and the same known issue numbers always give the same
 issue, byte for byte. The body ends with the marker, the issue's identity::
 
-    <!-- batchsync key=<item key, percent-encoded> hash=<16 hex> -->
+    <!-- batchsync key=<item key, percent-encoded> ns=<the tree's namespace> hash=<16 hex> -->
 
 The hash covers the rendered title, the body without the marker, the managed labels and the
 open/closed state. An item is written to GitHub only when this hash differs from the one in the
@@ -12,6 +12,7 @@ marker on GitHub (see ``batchsync.plan`` for the conflict rule).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -67,6 +68,7 @@ class RenderedIssue:
     labels: tuple[str, ...]
     state: str  # "open" or "closed"
     content_hash: str
+    namespace: str = ""  # the tree the marker names ("": none)
 
     @property
     def state_reason(self) -> str | None:
@@ -88,16 +90,16 @@ def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
     """
     title, labels, state, text = _parts(item, numbers)
     content_hash = _hash(title, text, labels, state)
-    body = f"{text}\n\n{format_marker(item.key, content_hash)}"
+    body = f"{text}\n\n{format_marker(item.key, content_hash, item.namespace)}"
     _check_limits(item, title, labels, len(body))
-    return RenderedIssue(item.key, title, body, labels, state, content_hash)
+    return RenderedIssue(item.key, title, body, labels, state, content_hash, item.namespace)
 
 
 def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
     """Raise what ``render`` would raise for ``item``, without hashing (the scan's check)."""
     title = f"{item.kind.prefix} {_one_line(item.title)}"
     meta = "\n".join(_meta(item, numbers))
-    marker = format_marker(item.key, "0" * 16)  # every hash has 16 digits
+    marker = format_marker(item.key, "0" * 16, item.namespace)  # every hash has 16 digits
     # The body is at most the file's body, the metadata and the separators ("\n\n---\n\n" and
     # "\n\n" before the marker): the exact text is only built when that could be too long.
     length = len(meta) + 7 + len(item.body) + 2 + len(marker)
@@ -181,8 +183,8 @@ def restate(rendered: RenderedIssue, state: str) -> RenderedIssue:
     """
     text = rendered.body.rsplit("\n\n", 1)[0]
     content_hash = _hash(rendered.title, text, rendered.labels, state)
-    body = f"{text}\n\n{format_marker(rendered.key, content_hash)}"
-    return RenderedIssue(rendered.key, rendered.title, body, rendered.labels, state, content_hash)
+    body = f"{text}\n\n{format_marker(rendered.key, content_hash, rendered.namespace)}"
+    return dataclasses.replace(rendered, body=body, state=state, content_hash=content_hash)
 
 
 def _one_line(text: str) -> str:

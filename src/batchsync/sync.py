@@ -67,6 +67,7 @@ def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOp
         trusted_authors=settings.trusted_logins(),
         pull=settings.pull,
         blocked_by=settings.blocked_by,
+        namespace=settings.tree_namespace(),
     )
 
 

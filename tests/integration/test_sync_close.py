@@ -223,7 +223,8 @@ def test_the_close_flags_the_marker_in_the_same_patch(emu, workspace):
     sync(emu, workspace, close_removed=True)
     issue = issue_of(emu, "task-002")
     after = parse_marker(issue["body"])
-    assert after is not None and before is not None
+    assert after is not None
+    assert before is not None
     assert after.flag == "removed"
     assert (after.key, after.content_hash) == (before.key, before.content_hash)
     assert emu.stats.count("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", 200) == 1
@@ -267,7 +268,8 @@ def test_a_removed_items_file_that_comes_back_takes_its_issue_back(emu, workspac
     issue = issue_of(emu, "task-002")
     assert issue["state"] == "open"
     marker = parse_marker(issue["body"])
-    assert marker is not None and marker.flag == ""
+    assert marker is not None
+    assert marker.flag == ""
     emu.stats.reset()
     sync(emu, workspace, close_removed=True)
     assert writes(emu) == 0

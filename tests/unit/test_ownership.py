@@ -9,6 +9,7 @@ import pytest
 from batchsync.marker import format_marker
 from batchsync.ownership import (
     TITLE_SHAPES,
+    TitleShape,
     Trust,
     needs_identity,
     title_matches,
@@ -63,8 +64,8 @@ def test_titles_match_ignoring_the_kind_prefix_case_and_spaces(
 
 
 @pytest.mark.parametrize("shape", TITLE_SHAPES, ids=lambda s: s.prefix or "bare")
-def test_every_title_shape_of_the_table_matches_the_items_name(shape: object) -> None:
-    prefix = getattr(shape, "prefix")
+def test_every_title_shape_of_the_table_matches_the_items_name(shape: TitleShape) -> None:
+    prefix = shape.prefix
     for title in (
         f"{prefix} Cart screens",
         f"  {prefix.upper()}cart SCREENS ",
