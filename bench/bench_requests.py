@@ -1,12 +1,12 @@
 """Requests a sync sends, against the emulator with GitHub's limits on a scaled clock.
 
-Scenarios (issue 4): a fresh sync of N items, a rerun with no change, one changed item.
+Scenarios: a fresh sync of N items, a rerun with no change, one changed item.
 Targets: rerun <= 15 requests and 0 writes; fresh = N creates (each child created already under
 its parent through GraphQL, so no link request) + closes + <= 15 others; one change = 1 write.
 An item that starts done costs one more request (GitHub cannot create a closed issue), hence
 ``--done-every 0`` to check the target alone.
 
-    PYTHONPATH=src python bench/bench_requests.py --items 1000 [--done-every 0]
+    PYTHONPATH=src python bench/bench_requests.py --items 1000 [--done-every 0] [--issue-types true]
 
 "emulated" is time on the emulator's clock, which runs ``--scale`` times faster than the wall
 clock, so it includes the client's own CPU time multiplied by the scale.
@@ -118,6 +118,11 @@ def main() -> None:
         help="every Nth task is done (0: none); a done item costs a create and a closing PATCH",
     )
     parser.add_argument(
+        "--issue-types",
+        default="false",
+        help="the issue-types setting (the emulator's organisation has GitHub's default types)",
+    )
+    parser.add_argument(
         "--markdown", action="store_true", help="print a Markdown table with requests per item"
     )
     args = parser.parse_args()
@@ -130,7 +135,8 @@ def main() -> None:
         n = len(list((workspace / ".claude").rglob("*.md")))
         closed = sum("status: done" in p.read_text() for p in (workspace / ".claude").rglob("*.md"))
 
-        result, fresh = measure(emu, workspace, args.time_budget)
+        typed = {"issue_types": args.issue_types}
+        result, fresh = measure(emu, workspace, args.time_budget, **typed)
         other = fresh["requests"] - n - fresh["links"] - closed
         rows.append(
             (
@@ -142,7 +148,7 @@ def main() -> None:
             )
         )
 
-        result, rerun = measure(emu, workspace, args.time_budget)
+        result, rerun = measure(emu, workspace, args.time_budget, **typed)
         rows.append(
             (
                 "rerun, no change",
@@ -153,7 +159,7 @@ def main() -> None:
         )
 
         task_file.write_text(task_file.read_text().replace("Body of", "Changed body of"))
-        result, one = measure(emu, workspace, args.time_budget)
+        result, one = measure(emu, workspace, args.time_budget, **typed)
         rows.append(("one changed item", n, one, "target 1 write"))
 
     print(markdown_table(rows) if args.markdown else text_table(rows))

@@ -23,6 +23,9 @@ same, made the current folder.
 ``tree``: a ``trees.Tree`` writing files and work items under the workspace.
 
 ``clock``: the emulator's ``ManualClock`` (moves only when slept on, and notes each sleep).
+
+``http``: a ``requests`` session sending the module's ``TOKEN`` (any token where it names none),
+for tests that speak to the emulator directly.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from batchsync.emulator import Emulator, ManualClock
 from emulated import EmulatorFactory
@@ -123,3 +127,11 @@ def in_workspace(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def clock() -> ManualClock:
     """A clock that moves only when slept on, starting at ``T0``."""
     return ManualClock(T0)
+
+
+@pytest.fixture
+def http(request: pytest.FixtureRequest) -> Iterator[requests.Session]:
+    """A session sending the module's ``TOKEN`` (an emulator without tokens accepts any)."""
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"token {getattr(request.module, 'TOKEN', 't')}"
+        yield session

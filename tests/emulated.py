@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import requests
 from github import Auth, Github
 
+from batchsync.config import load_settings
 from batchsync.emulator import Emulator
+from batchsync.render import parse_marker
+from batchsync.results import BatchResult
+from batchsync.sync import run
 
 # ``make_emulator(**options)`` (tests/conftest.py): a started emulator, stopped after the test.
 EmulatorFactory = Callable[..., Emulator]
@@ -76,3 +81,33 @@ def writes(emu: Emulator) -> int:
     """Requests that changed something so far (``Stats.writes``: a GraphQL query is a POST that
     writes nothing, so it is not one)."""
     return emu.stats.writes()
+
+
+def sync_run(
+    emu: Emulator, workspace: Path, *, token: str, repo: str, **overrides: object
+) -> BatchResult:
+    """One unpaced run of batchsync over ``workspace`` against ``emu``, on the emulator's clock.
+
+    A module binds its own: ``sync = functools.partial(sync_run, token=TOKEN, repo=REPO)``.
+    """
+    given = run_overrides(emu, workspace, token=token, repo=repo, **overrides)
+    return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
+
+
+def marked(emu: Emulator, key: str, *, repo: str) -> list[dict[str, Any]]:
+    """The issues of ``repo`` whose marker names the item ``key``."""
+    return [i for i in emu.issues(repo) if (m := parse_marker(i["body"])) and m.key == key]
+
+
+def issue_of(emu: Emulator, key: str, *, repo: str) -> dict[str, Any]:
+    """The one issue of ``repo`` whose marker names the item ``key``."""
+    found = marked(emu, key, repo=repo)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def by_hand(emu: Emulator, repo: str, number: int, state: str) -> None:
+    """A person closes or reopens issue ``number`` of ``repo`` on GitHub."""
+    place = emu.service.store.repo(*repo.split("/"))
+    with place.store.lock:
+        place.update_issue(place.issue(number).user, number, {"state": state})

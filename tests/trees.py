@@ -37,6 +37,38 @@ def write_prds(base: Path, count: int) -> None:
         write_item(base, f"prds/prd-{n:03}-a.md", {"id": f"prd-{n:03}", "title": f"P{n}"})
 
 
+CART_EPIC = "epics/epic-001-cart"  # the folder of the cart tree's epic and tasks
+
+
+def cart_task(base: Path, n: int, **fields: object) -> Path:
+    """Task ``n`` of the cart epic (``task-00n``, titled ``Step n``), with ``fields`` added."""
+    return write_item(
+        base,
+        f"{CART_EPIC}/task-{n:03}.md",
+        {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001", **fields},
+        f"Do step {n}.",
+    )
+
+
+def write_cart(base: Path, tasks: int = 2, **fields: object) -> None:
+    """The cart tree in the work-item folder ``base``: PRD ``prd-001`` ("Cart"), its epic
+    ``epic-001`` ("Cart screens") and ``tasks`` tasks (``cart_task``), each with ``fields``."""
+    write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"}, "# Cart")
+    write_item(
+        base,
+        f"{CART_EPIC}/epic.md",
+        {"id": "epic-001", "title": "Cart screens", "prd_id": "prd-001"},
+        "The screens.",
+    )
+    for n in range(1, tasks + 1):
+        cart_task(base, n, **fields)
+
+
+def cart_task_path(workspace: Path, n: int) -> Path:
+    """Where the cart tree's task ``n`` lies in a workspace whose work items are in ``.claude``."""
+    return workspace / ".claude" / CART_EPIC / f"task-{n:03}.md"
+
+
 class Tree:
     """Writes files and work items under one folder (the test's workspace)."""
 

@@ -3,8 +3,8 @@
 Order matters: the token is masked before anything else is printed; every phase runs in its own
 log group; item errors become annotations pointing at their file and line (GitHub shows ten
 errors per step, so the rest are aggregated into one); the outputs, the results file and the step
-summary are written on success and on failure. Exit codes (docs/action.md, "Exit codes"):
-0 all done (or failures with ``fail-on-error: false``), 1 some items failed, 2 nothing could run.
+summary are written on success and on failure. The exit code is ``report.ending``'s (the one
+table, ``report.ExitCode``; docs/action.md, "Exit codes").
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from batchsync import summary, sync, workflow
+from batchsync import report, signals, summary, sync, workflow
 from batchsync.config import SOURCES, Settings
 from batchsync.errors import (
     NO_REPOSITORY,
@@ -28,10 +28,11 @@ from batchsync.errors import (
     Fatal,
     SettingsError,
     fatal_of,
-    refused_fatal,
 )
 from batchsync.progress import ActionsProgress
+from batchsync.report import ExitCode
 from batchsync.results import BatchResult, Outcome
+from batchsync.signals import Interrupt
 
 __all__ = [
     "ANNOTATION_LIMIT",
@@ -42,7 +43,7 @@ __all__ = [
     "run_action",
 ]
 
-EXIT_OK, EXIT_FAILED, EXIT_FATAL = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_FATAL = ExitCode.OK, ExitCode.FAILED, ExitCode.FATAL
 ANNOTATION_LIMIT = 10  # GitHub shows at most ten error (and ten warning) annotations per step
 RESULTS_NAME = "batchsync-results.json"
 _AGGREGATE_KEYS = 20  # keys named in the aggregated annotation before "..."
@@ -166,11 +167,9 @@ def _error_annotations(
 
 def _warning_annotations(result: BatchResult) -> list[workflow.Command]:
     texts = list(result.warnings)
-    if result.not_done:
-        texts.append(
-            f"{result.not_done} items were not reached before the time budget ran out; "
-            "the next run picks them up."
-        )
+    left = summary.left_over(result)
+    if left is not None:
+        texts.append(f"{left}.")
     if len(texts) > ANNOTATION_LIMIT:
         rest = len(texts) - (ANNOTATION_LIMIT - 1)
         texts = [*texts[: ANNOTATION_LIMIT - 1], f"{rest} more warnings: see the step summary."]
@@ -190,42 +189,41 @@ class _Step:
         )
 
     def fatal(self, fatal: Fatal) -> int:
-        """Report a run that could not start or was stopped: one error, a summary, exit 2."""
+        """Report a run that could not start or was stopped: one error, a summary, the outputs
+        and the results file (no items, the error), exit 2."""
+        end = report.fatal_ending(fatal)
         self.log.end_group()
         self.log.line(workflow.error(fatal.message, title=f"batchsync: {fatal.title}"))
+        self._write_results(BatchResult(), end)
+        self._write_outputs(BatchResult())
         self._write_summary(summary.render_fatal(fatal.message, fatal.fix, self.info))
-        return EXIT_FATAL
+        return end.code
 
     def finish(self, result: BatchResult) -> int:
         """Report a finished run: results file, outputs, summary, annotations; the exit code."""
-        repository = self.settings.repository or "the repository"
-        refusals = [refused_fatal(o.failure, repository) for o in result.errors if o.failure]
-        denied = next((f for f in refusals if f is not None), None)
+        end = report.ending(
+            result, fail_on_error=self.settings.fail_on_error, repository=self.settings.repository
+        )
         other = [o for o in result.errors if not (o.failure and o.failure.kind.refused)]
         markdown = summary.render_summary(result, self.info)
         lines = _error_annotations(other)
-        if denied is not None:
-            # GitHub refused the token itself: one error with the fix, first; nothing else can
-            # succeed until it is fixed, so the run counts as one that could not run (exit 2).
-            fatal = denied
+        if end.fatal is not None:
+            # GitHub refused the token itself: one error with the fix, first.
+            fatal = end.fatal
             markdown = summary.render_fatal(fatal.message, fatal.fix, self.info) + markdown
             lines = [
                 workflow.error(fatal.message, title=f"batchsync: {fatal.title}"),
                 *_error_annotations(other, ANNOTATION_LIMIT - 1),
             ]
         self.log.group("Report")
-        self._write_results(result)
+        self._write_results(result, end)
         self._write_outputs(result)
         self._write_summary(markdown)
         self.log.end_group()
         for line in [*lines, *_warning_annotations(result)]:
             self.log.line(line)
         self.log.line(self._counts_line(result))
-        if denied is not None:
-            return EXIT_FATAL
-        if result.failed and self.settings.fail_on_error:
-            return EXIT_FAILED
-        return EXIT_OK
+        return end.code
 
     @staticmethod
     def _counts_line(result: BatchResult) -> str:
@@ -233,22 +231,20 @@ class _Step:
         del counts["results-file"]
         return "batchsync: " + ", ".join(f"{k} {v}" for k, v in counts.items())
 
-    def _write_results(self, result: BatchResult) -> None:
+    def _write_results(self, result: BatchResult, end: report.Ending) -> None:
         if self.results_path is None:  # a dry run writes nothing into the workspace
             return
-        try:
-            self.results_path.parent.mkdir(parents=True, exist_ok=True)
-            self.results_path.write_text(
-                self.log.scrub(summary.results_json(result, self.info)),
-                encoding="utf-8",
-                errors="backslashreplace",  # a file name's undecodable byte stays visible
-            )
+        problem = report.write_results(
+            self.results_path, result, self.info, end, scrub=self.log.scrub
+        )
+        if problem is None:
             self.log.line(f"results file: {self.info.results_file}")
-        except OSError as exc:
-            self.log.line(workflow.warning(f"could not write the results file: {exc}"))
+        else:
+            self.log.line(workflow.warning(problem))
 
     def _write_outputs(self, result: BatchResult) -> None:
-        entries = summary.outputs(result, self.info.results_file or "")
+        written = self.results_path is not None and self.results_path.is_file()
+        entries = summary.outputs(result, (self.info.results_file or "") if written else "")
         text = "".join(workflow.output_entry(k, workflow.clean(v)) for k, v in entries.items())
         try:
             _append(self.settings.output_file, self.log.scrub(text))
@@ -300,10 +296,13 @@ def run_action(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     out: workflow.Out | None = None,
+    interrupt: Interrupt | None = None,
 ) -> int:
     """Run one sync as an Action step: mask, group, annotate, write outputs and summary.
 
     ``out`` is the step's log when the caller has one (it may have masked the token already).
+    A cancelled workflow's SIGINT or SIGTERM stops the run cleanly (``signals``): the report,
+    outputs and results file still come, and the code is 130 or 143.
     """
     token = settings.token_value()
     log = _Log(out or workflow.Out(stdout or sys.stdout, actions=True))
@@ -318,10 +317,17 @@ def run_action(
     if problem is not None:
         return step.fatal(problem)
     progress = _Progress(log)
+    interrupt = interrupt or Interrupt()
     try:
         settings.base_dir()
-        with workflow.logging_to(log.out):
-            result = run(settings, on_progress=progress, on_wait=progress.on_wait)
+        with workflow.logging_to(log.out), signals.handling(interrupt, log.line):
+            result = run(
+                settings, on_progress=progress, on_wait=progress.on_wait, interrupt=interrupt
+            )
+    except KeyboardInterrupt:  # a second signal: stop now; the next run finishes by the markers
+        log.end_group()
+        log.line(workflow.warning(signals.STOPPED_AT_ONCE, title="batchsync"))
+        return report.ExitCode.INTERRUPTED
     except Exception as exc:  # every failure must still reach the summary and the log
         if not isinstance(exc, BatchsyncError):
             err = workflow.Out(stderr or sys.stderr, actions=True, secrets=[token or ""])

@@ -16,7 +16,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from batchsync.errors import (
     ApiError,
@@ -29,76 +29,17 @@ from batchsync.errors import (
     UncertainWriteError,
     failure_of,
 )
-from batchsync.marker import KEPT, REMOVED, remark
+from batchsync.github import IssueClient
+from batchsync.marker import KEPT, REMOVED, remark, with_typed
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
-from batchsync.remote import Blocker, RemoteIssue
+from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
 from batchsync.results import ItemAction
-from batchsync.subissues import LinkClient, LinkError, SubIssueLinks
+from batchsync.retry import Resend
+from batchsync.subissues import LinkError, SubIssueLinks
 from batchsync.writeback import WriteBack
 
 __all__ = ["Applier", "Done", "IssueClient", "Resend"]
-
-# ``retry.RetryPolicy.resend``: send a write; on a lost answer, look for it before a resend.
-Resend = Callable[[Callable[[], Any], Callable[[], Any]], tuple[Any, bool]]
-
-
-class IssueClient(LinkClient, Protocol):
-    """What a run needs from ``github.GitHubClient``."""
-
-    def whoami(self) -> str | None:
-        """The login the token acts as; None when it cannot be learned without a 403."""
-        ...
-
-    def list_issues(self) -> list[RemoteIssue]:
-        """Every issue of the repository."""
-        ...
-
-    def get_issue(self, number: int) -> RemoteIssue | None:
-        """One issue, or None when gone."""
-        ...
-
-    def find_created(
-        self, wanted: Callable[[RemoteIssue], bool], *, above: int
-    ) -> RemoteIssue | None:
-        """The newest issue above ``above`` that ``wanted`` accepts."""
-        ...
-
-    def create_issue(
-        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
-    ) -> RemoteIssue:
-        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
-        ...
-
-    def update_issue(
-        self,
-        number: int,
-        *,
-        title: str | None = None,
-        body: str | None = None,
-        labels: tuple[str, ...] | None = None,
-        state: str | None = None,
-        state_reason: str | None = None,
-    ) -> RemoteIssue:
-        """PATCH an issue."""
-        ...
-
-    def add_comment(self, number: int, body: str) -> None:
-        """Comment on an issue."""
-        ...
-
-    def blocked_by(self, number: int) -> list[Blocker]:
-        """The issues blocking issue ``number``."""
-        ...
-
-    def add_blocked_by(self, number: int, blocker_id: int) -> None:
-        """Mark issue ``number`` blocked by the issue whose database id is ``blocker_id``."""
-        ...
-
-    def remove_blocked_by(self, number: int, blocker_id: int) -> bool:
-        """Take that relationship away; False when it was not there."""
-        ...
-
 
 _DONE = {
     PlanAction.CREATE: ItemAction.CREATED,
@@ -146,7 +87,7 @@ class Applier:
         self._depends_on = True  # False once the server showed it has no dependencies API
         self._warn = warn
         self._lock = threading.Lock()
-        self._written: dict[str, tuple[RemoteIssue, str]] = {}  # key -> (issue, hash sent)
+        self._written: dict[str, tuple[RemoteIssue, RenderedIssue]] = {}  # key -> (issue, sent)
         self.learned: tuple[str, int] | None = None  # (author, number) of the first create
         self.stopped: RunStop | None = None  # a stop met after a step's write was done
 
@@ -164,7 +105,7 @@ class Applier:
             return Done(ItemAction.FAILED, failure=failure_of(exc))
         with self._lock:
             self._numbers[step.item.key] = issue.number
-            self._written[step.item.key] = (issue, rendered.content_hash)
+            self._written[step.item.key] = (issue, rendered)
         action = _DONE[step.action]
         if step.action is PlanAction.UPDATE and issue is step.issue:
             action = ItemAction.UNCHANGED  # the filled-in body was the issue's already
@@ -181,7 +122,7 @@ class Applier:
         item = step.item
         if step.pulled is not None:
             item = dataclasses.replace(item, status=step.pulled)
-        return render(item, numbers)
+        return render(item, numbers, typed=step.rendered.typed)
 
     def _write(
         self, step: PlannedAction, rendered: RenderedIssue
@@ -191,18 +132,15 @@ class Applier:
         if step.action is PlanAction.CREATE:
             return self._create(step, rendered)
         assert before is not None
-        if step.action is PlanAction.PULL:
-            self._pull(step)
-            if before.marker_hash == rendered.content_hash:
-                return before, reason, before
-            # the body shows the status too: written once, so the next run has nothing to do
-            return self._update(before, rendered), reason, before
         if step.action is PlanAction.UNCHANGED:  # an old marker gets its namespace alone
             done = self._renamespace(before, rendered) if step.via == "legacy" else before
             return done, reason, before
-        if step.action is PlanAction.UPDATE and before.marker_hash == rendered.content_hash:
-            return before, f"#{before.number} matches the file", before
-        issue = self._update(before, rendered)
+        if step.action is PlanAction.PULL:
+            self._pull(step)  # the body shows the status too: written once, below if it differs
+        held = step.action in (PlanAction.PULL, PlanAction.UPDATE)
+        if held and before.marker_hash == rendered.content_hash:
+            return self._content_held(step, before)
+        issue = self._update(before, rendered, step.issue_type)
         if step.via == "takeback":
             self._warn(
                 f"took back #{issue.number} for '{step.key}': a person had removed its "
@@ -242,7 +180,7 @@ class Applier:
                     state="closed",
                     state_reason=rendered.state_reason,
                 )
-            self._link(step, issue, known)
+            self._link(step, issue, known, written=_content_written(step, rendered))
         except RunStop as stop:
             if stop.kind.refused:
                 raise
@@ -261,14 +199,15 @@ class Applier:
             return Done(ItemAction.FAILED, issue, done.reason, unrecorded)
         return Done(done.action, issue, done.reason)
 
-    def _link(self, step: PlannedAction, issue: RemoteIssue, known: RemoteIssue | None) -> None:
+    def _link(
+        self, step: PlannedAction, issue: RemoteIssue, known: RemoteIssue | None, *, written: bool
+    ) -> None:
         if step.parent is None:
             return
         with self._lock:
             parent = self._numbers.get(step.parent.key)
         if parent is None:
             return
-        written = step.action is not PlanAction.UNCHANGED
         self._links.ensure(
             known or issue, parent, step.parent.key, known=known is not None, written=written
         )
@@ -287,7 +226,7 @@ class Applier:
         sent = restate(rendered, "open") if rendered.state == "closed" else rendered
         parent = self._parent_slot(step)
         try:
-            issue, recovered = self._create_once(step.key, sent, parent)
+            issue, recovered = self._create_once(step.key, sent, parent, step.issue_type)
         except BaseException:
             if parent is not None:
                 self._links.release(parent)  # the failed create does not hold a child slot
@@ -312,15 +251,17 @@ class Applier:
         return parent
 
     def _create_once(
-        self, key: str, sent: RenderedIssue, parent: int | None
+        self, key: str, sent: RenderedIssue, parent: int | None, issue_type: str | None
     ) -> tuple[RemoteIssue, bool]:
         """Create, exactly once: a lost answer is looked for by its marker before a resend."""
         floor = [0]  # every issue up to here existed before the send that was lost
+        extra: dict[str, Any] = {"parent": parent} if parent is not None else {}
+        if issue_type is not None:
+            extra["issue_type"] = issue_type
 
         def send() -> RemoteIssue:
             with self._lock:
                 floor[0] = self._high_water
-            extra = {"parent": parent} if parent is not None else {}
             return self._client.create_issue(sent.title, sent.body, sent.labels, **extra)
 
         def ours(issue: RemoteIssue) -> bool:
@@ -349,7 +290,10 @@ class Applier:
         marker = dataclasses.replace(before.marker, namespace=rendered.namespace)
         return self._client.update_issue(before.number, body=remark(before.body, marker))
 
-    def _update(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+    def _update(
+        self, before: RemoteIssue, rendered: RenderedIssue, issue_type: str | None = None
+    ) -> RemoteIssue:
+        extra = {"issue_type": issue_type} if issue_type is not None else {}
         return self._client.update_issue(
             before.number,
             title=rendered.title,
@@ -357,7 +301,25 @@ class Applier:
             labels=merged_labels(rendered.labels, before.labels),
             state=rendered.state,
             state_reason=rendered.state_reason,
+            **extra,
         )
+
+    def _content_held(
+        self, step: PlannedAction, before: RemoteIssue
+    ) -> tuple[RemoteIssue, str, RemoteIssue | None]:
+        """A step whose content the issue holds already: only the plan's type, if any, is sent.
+
+        The type goes with the issue's own body, its marker saying ``typed`` (``plan.marks_typed``)
+        in the same PATCH: a type a person takes off later is never set again, and an edit a
+        person made to the body is not overwritten.
+        """
+        if step.issue_type is not None:
+            body = with_typed(before.body)
+            issue = self._client.update_issue(before.number, body=body, issue_type=step.issue_type)
+            return issue, step.reason, before
+        if step.action is PlanAction.UPDATE:
+            return before, f"#{before.number} matches the file", before
+        return before, step.reason, before
 
     # ---- after every create ------------------------------------------------------------------
 
@@ -370,8 +332,8 @@ class Applier:
         if written is None:
             return Done(ItemAction.NOT_DONE, reason="its first write did not happen")
         issue, sent = written
-        rendered = render(step.item, numbers)
-        if rendered.content_hash == sent:
+        rendered = render(step.item, numbers, typed=sent.typed)
+        if rendered.content_hash == sent.content_hash:
             return Done(ItemAction.UNCHANGED, issue)
         try:
             issue = self._update(issue, rendered)
@@ -482,3 +444,13 @@ class Applier:
 def _item_failure(step: PlannedAction) -> Failure:
     """A skipped step's failure: its reason says what to fix in the file."""
     return Failure(FailureKind.ITEM, step.reason)
+
+
+def _content_written(step: PlannedAction, rendered: RenderedIssue) -> bool:
+    """Whether the step writes the item's content: a type set alone is not, so a child a person
+    moved on GitHub stays under the parent they chose (``subissues.needs_link``)."""
+    if step.action is PlanAction.UNCHANGED:
+        return False
+    before = step.issue
+    held = before is not None and before.marker_hash == rendered.content_hash
+    return not (step.action is PlanAction.UPDATE and step.issue_type is not None and held)

@@ -15,7 +15,6 @@ from typing import TextIO
 
 from batchsync import __version__, summary, workflow
 from batchsync.config import (
-    SOURCES,
     Settings,
     in_actions,
     load_settings,
@@ -24,38 +23,27 @@ from batchsync.config import (
 )
 from batchsync.errors import ItemError, SettingsError
 from batchsync.items import FileClass, ScanResult, kinds_named, scan
+from batchsync.report import ExitCode
+from batchsync.settings_table import TABLE, Unit, named
 from batchsync.workflow import escape_data, escape_property  # the one escaping helper
 
-__all__ = ["SAMPLE_TREE", "build_parser", "entry", "escape_data", "escape_property", "main"]
+__all__ = [
+    "SAMPLE_TREE",
+    "build_parser",
+    "entry",
+    "escape_data",
+    "escape_property",
+    "flag_help",
+    "main",
+]
 
 SAMPLE_TREE = Path(__file__).with_name("sample_tree")
 
-# Flag -> setting, for every action input except the token (a token on a command line leaks
-# into shell history and process lists: it comes from GITHUB_TOKEN only).
-SYNC_FLAGS: tuple[tuple[str, str], ...] = (
-    ("--path", "path"),
-    ("--repo", "repository"),
-    ("--type", "item_type"),
-    ("--dry-run", "dry_run"),
-    ("--max-concurrent", "max_concurrent"),
-    ("--max-retries", "max_retries"),
-    ("--retry-delay", "retry_delay"),
-    ("--rate-limit-threshold", "rate_limit_threshold"),
-    ("--fail-on-error", "fail_on_error"),
-    ("--write-interval", "write_interval"),
-    ("--creates-per-minute", "creates_per_minute"),
-    ("--creates-per-hour", "creates_per_hour"),
-    ("--time-budget", "time_budget"),
-    ("--write-back", "write_back"),
-    ("--close-removed", "close_removed"),
-    ("--max-close", "max_close"),
-    ("--pull", "pull"),
-    ("--blocked-by", "blocked_by"),
-    ("--sub-issues", "sub_issues"),
-    ("--results-file", "results_file"),
-    ("--trusted-authors", "trusted_authors"),
-    ("--namespace", "namespace"),
-    ("--api-url", "api_url"),
+# Flag -> setting, for every setting with a flag (``settings_table``): every action input but
+# the token (a token on a command line leaks into shell history and process lists: it comes
+# from GITHUB_TOKEN only), and the API root.
+SYNC_FLAGS: tuple[tuple[str, str], ...] = tuple(
+    (setting.flag, setting.field) for setting in TABLE if setting.flag is not None
 )
 
 _EPILOG = (
@@ -64,42 +52,24 @@ _EPILOG = (
 )
 
 
-_METAVARS = {
-    "path": "DIR",
-    "repository": "OWNER/NAME",
-    "item_type": "{all,prd,epic,task}",
-    "retry_delay": "SECONDS",
-    "write_interval": "SECONDS",
-    "time_budget": "MINUTES",
-    "results_file": "FILE",
-    "trusted_authors": "LOGINS",
-    "namespace": "NAME",
-    "api_url": "URL",
-}
-
-
-def _flag_help(field: str) -> str:
+def flag_help(field: str) -> str:
     """Help text for a setting's flag: what it does, what it allows, its default and input."""
-    info = Settings.model_fields[field]
-    source = SOURCES[field]
-    default = info.get_default(call_default_factory=False)
-    notes = [] if info.annotation is bool else [source.allowed]
-    if default is not None:
-        shown = getattr(default, "value", default)
-        notes.append(f"default {str(shown).lower() if isinstance(shown, bool) else shown}")
-    notes.append(f"input {source.name}")
-    return f"{info.description} [{'; '.join(notes)}]".replace("%", "%%")
+    setting = named(field)
+    notes = [] if setting.unit is Unit.FLAG else [setting.allowed]
+    if setting.default is not None:
+        notes.append(f"default {setting.shown_default}")
+    notes.append(f"{'variable' if setting.runner else 'input'} {setting.name}")
+    return f"{setting.description} [{'; '.join(notes)}]"
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser, flags: Sequence[tuple[str, str]]) -> None:
     for flag, field in flags:
-        if Settings.model_fields[field].annotation is bool:
-            parser.add_argument(
-                flag, dest=field, action=argparse.BooleanOptionalAction, help=_flag_help(field)
-            )
+        text = flag_help(field).replace("%", "%%")  # argparse formats help with %
+        setting = named(field)
+        if setting.unit is Unit.FLAG:
+            parser.add_argument(flag, dest=field, action=argparse.BooleanOptionalAction, help=text)
         else:
-            metavar = _METAVARS.get(field, "N")
-            parser.add_argument(flag, dest=field, metavar=metavar, help=_flag_help(field))
+            parser.add_argument(flag, dest=field, metavar=setting.metavar, help=text)
 
 
 @dataclass(frozen=True)
@@ -263,7 +233,7 @@ def _completion(args: argparse.Namespace, rest: list[str]) -> int:
         if kind is not None:
             action.complete = getattr(shtab, kind)  # type: ignore[attr-defined]
     _say(shtab.complete(parser, shell=args.shell).rstrip("\n"))
-    return 0
+    return ExitCode.OK
 
 
 def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
@@ -305,7 +275,7 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
     if args.verbose:
         for line in file_listing(result):
             _say(line, sys.stderr)
-    return 1 if result.errors else 0
+    return ExitCode.FAILED if result.errors else ExitCode.OK
 
 
 _PLURAL = {
@@ -374,9 +344,12 @@ def entry() -> int:
     traceback of a crash printed through the one way out too (it may quote a file's text)."""
     try:
         return main()
+    except KeyboardInterrupt:  # Ctrl-C outside a sync's own handling (validate, a start-up)
+        _Io.for_run(in_actions(), ()).err.say("batchsync: interrupted")
+        return ExitCode.INTERRUPTED
     except Exception:
         _Io.for_run(in_actions(), secrets_to_mask()).err.say(traceback.format_exc())
-        return 2
+        return ExitCode.FATAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -397,13 +370,13 @@ def _main(args_list: list[str], actions: bool) -> int:
             if actions:
                 return _action_mode()
             parser.print_help(sys.stderr)
-            return 2
+            return ExitCode.FATAL
         args, rest = parser.parse_known_args(args_list)
         if args.command is None:
             if rest:
                 _reject_unknown(parser, rest)
             parser.print_help(sys.stderr)
-            return 2
+            return ExitCode.FATAL
         if rest and args.command not in FORWARDED:
             _reject_unknown(args.parser, rest)
         code: int = args.handler(args, rest)
@@ -431,4 +404,4 @@ def _cannot_start(title: str, message: str, actions: bool) -> int:
         _say(workflow.error(message, title=f"batchsync: {title}"))
     else:
         _say(f"batchsync: {message}", sys.stderr)
-    return 2
+    return ExitCode.FATAL

@@ -10,7 +10,6 @@ import enum
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -18,9 +17,10 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from batchsync import defaults
 from batchsync.errors import SettingsError
+from batchsync.issuetypes import TypeChoice, parse_issue_types
 from batchsync.ownership import valid_login
+from batchsync.settings_table import TABLE, Setting, Unit, named
 from batchsync.workflow import looks_like_token, tokens_in
 
 __all__ = [
@@ -65,64 +65,19 @@ class ItemType(enum.StrEnum):
     TASK = "task"
 
 
-@dataclass(frozen=True)
-class _Source:
-    """Where one setting comes from and what it allows (for error messages and ``--help``)."""
-
-    name: str  # the input's kebab-case name, or the runner variable
-    env: tuple[str, ...]  # variables read, first non-empty wins
-    allowed: str
+# Where each setting comes from and what it allows, by field: the one table's entries.
+SOURCES: Mapping[str, Setting] = {setting.field: setting for setting in TABLE}
 
 
-def _input(name: str, allowed: str, *extra: str) -> _Source:
-    upper = name.upper()
-    names = dict.fromkeys((f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}", *extra))
-    return _Source(name, tuple(names), allowed)
-
-
-def _runner(variable: str, allowed: str) -> _Source:
-    return _Source(variable, (variable,), allowed)
-
-
-_BOOL = "true or false (also yes/no, 1/0)"
-
-SOURCES: Mapping[str, _Source] = {
-    "github_token": _input("github-token", "a GitHub token", "GITHUB_TOKEN"),
-    "repository": _input("repository", "owner/name", "GITHUB_REPOSITORY"),
-    "path": _input("path", "a folder inside the workspace"),
-    "item_type": _input("type", "one of all, prd, epic, task"),
-    "dry_run": _input("dry-run", _BOOL),
-    "max_concurrent": _input("max-concurrent", "a whole number from 1 to 100"),
-    "max_retries": _input("max-retries", "a whole number from 0 to 20"),
-    "retry_delay": _input("retry-delay", "seconds from 0 to 600"),
-    "rate_limit_threshold": _input("rate-limit-threshold", "a whole number, 0 or more"),
-    "fail_on_error": _input("fail-on-error", _BOOL),
-    "write_interval": _input("write-interval", "seconds from 0 (off) to 60"),
-    "creates_per_minute": _input("creates-per-minute", "a whole number, 0 (off) or more"),
-    "creates_per_hour": _input("creates-per-hour", "a whole number, 0 (off) or more"),
-    "time_budget": _input("time-budget", "minutes, more than 0"),
-    "write_back": _input("write-back", _BOOL),
-    "close_removed": _input("close-removed", _BOOL),
-    "pull": _input("pull", _BOOL),
-    "blocked_by": _input("blocked-by", _BOOL),
-    "max_close": _input("max-close", "a whole number, 0 or more"),
-    "sub_issues": _input("sub-issues", _BOOL),
-    "results_file": _input("results-file", "a file path"),
-    "trusted_authors": _input(
-        "trusted-authors",
-        "GitHub logins separated by commas or spaces, e.g. ana, octocat_acme, ci-bot[bot]",
-    ),
-    "namespace": _input(
-        "namespace", "1 to 100 letters, digits, '.', '_', '-' or '/', e.g. .claude or team-a"
-    ),
-    "api_url": _runner("GITHUB_API_URL", "an http(s) URL such as https://api.github.com"),
-    "server_url": _runner("GITHUB_SERVER_URL", "an http(s) URL such as https://github.com"),
-    "workspace": _runner("GITHUB_WORKSPACE", "a folder"),
-    "step_summary": _runner("GITHUB_STEP_SUMMARY", "a file path"),
-    "output_file": _runner("GITHUB_OUTPUT", "a file path"),
-    "in_actions": _runner("GITHUB_ACTIONS", _BOOL),
-    "runner_temp": _runner("RUNNER_TEMP", "a folder"),
-}
+def spec(field: str, **extra: Any) -> Any:
+    """A ``Settings`` field's pydantic ``Field``: default, range and description from the table."""
+    setting = named(field)
+    options: dict[str, Any] = {"description": setting.description, **setting.bounds, **extra}
+    if setting.unit in (Unit.SECONDS, Unit.MINUTES):
+        options["allow_inf_nan"] = False
+    if "default_factory" in extra:
+        return Field(**options)
+    return Field(setting.default, **options)
 
 
 class Settings(BaseSettings):
@@ -130,82 +85,38 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    github_token: SecretStr | None = Field(None, description="token (GITHUB_TOKEN); never a flag")
-    repository: str | None = Field(
-        None, description="the repository to sync to (default: GITHUB_REPOSITORY)"
-    )
-    path: str = Field(
-        defaults.PATH, description="base folder of the work items, relative to the workspace"
-    )
-    item_type: ItemType = Field(ItemType.ALL, description="which kinds of work item to take")
-    dry_run: Flag = Field(False, description="plan and report, write nothing")
-    max_concurrent: int = Field(
-        defaults.MAX_CONCURRENT, ge=1, le=100, description="items in flight at once"
-    )
-    max_retries: int = Field(
-        defaults.MAX_RETRIES, ge=0, le=20, description="retries after the first attempt"
-    )
-    retry_delay: float = Field(
-        defaults.RETRY_DELAY,
-        ge=0,
-        le=600,
-        allow_inf_nan=False,
-        description="base seconds of backoff",
-    )
-    rate_limit_threshold: int = Field(
-        defaults.RATE_LIMIT_THRESHOLD,
-        ge=0,
-        description="pause until reset when x-ratelimit-remaining falls to this",
-    )
-    fail_on_error: Flag = Field(True, description="exit 1 when any item failed")
-    write_interval: float = Field(
-        defaults.WRITE_INTERVAL,
-        ge=0,
-        le=60,
-        allow_inf_nan=False,
-        description="seconds between writes, 0 = off",
-    )
-    creates_per_minute: int = Field(
-        defaults.CREATES_PER_MINUTE, ge=0, description="content creations a minute, 0 = off"
-    )
-    creates_per_hour: int = Field(
-        defaults.CREATES_PER_HOUR, ge=0, description="content creations an hour, 0 = off"
-    )
-    time_budget: float = Field(
-        defaults.TIME_BUDGET, gt=0, allow_inf_nan=False, description="minutes the run may take"
-    )
-    write_back: Flag = Field(False, description="write issue links back into the files")
-    close_removed: Flag = Field(
-        defaults.CLOSE_REMOVED, description="close issues whose file was removed"
-    )
-    max_close: int = Field(defaults.MAX_CLOSE, ge=0, description="most issues one run may close")
-    blocked_by: Flag = Field(
-        defaults.BLOCKED_BY, description="make dependencies GitHub's blocked-by relationships"
-    )
-    pull: Flag = Field(
-        defaults.PULL, description="write a close or reopen made on GitHub into the item's status"
-    )
-    sub_issues: Flag = Field(defaults.SUB_ISSUES, description="link the hierarchy with sub-issues")
-    results_file: Path | None = Field(
-        None,
-        description="per-item results JSON, inside the workspace and outside the work-item "
-        "folder (the action's default: batchsync-results.json in the workspace, none in a dry run)",
-    )
-    trusted_authors: str | None = Field(
-        None, description="more logins whose marked issues are batchsync's (besides its own)"
-    )
-    namespace: str | None = Field(
-        None,
-        description="the tree's name in its issues' markers, so several trees can share one "
-        "repository (default: `path` relative to the workspace)",
-    )
-    api_url: str = Field(defaults.API_URL, description="REST API root (GHES works)")
-    server_url: str = Field("https://github.com", description="web root for issue links")
-    workspace: Path = Field(default_factory=Path.cwd, description="the repository checkout")
-    step_summary: Path | None = None
-    output_file: Path | None = None
-    in_actions: Flag = False
-    runner_temp: Path | None = None
+    # Each field's default, range and description: ``spec``, from ``settings_table.TABLE``.
+    github_token: SecretStr | None = spec("github_token")
+    repository: str | None = spec("repository")
+    path: str = spec("path")
+    item_type: ItemType = spec("item_type")
+    dry_run: Flag = spec("dry_run")
+    max_concurrent: int = spec("max_concurrent")
+    max_retries: int = spec("max_retries")
+    retry_delay: float = spec("retry_delay")
+    rate_limit_threshold: int = spec("rate_limit_threshold")
+    fail_on_error: Flag = spec("fail_on_error")
+    write_interval: float = spec("write_interval")
+    creates_per_minute: int = spec("creates_per_minute")
+    creates_per_hour: int = spec("creates_per_hour")
+    time_budget: float = spec("time_budget")
+    write_back: Flag = spec("write_back")
+    close_removed: Flag = spec("close_removed")
+    max_close: int = spec("max_close")
+    pull: Flag = spec("pull")
+    blocked_by: Flag = spec("blocked_by")
+    issue_types: str = spec("issue_types")
+    sub_issues: Flag = spec("sub_issues")
+    trusted_authors: str | None = spec("trusted_authors")
+    namespace: str | None = spec("namespace")
+    results_file: Path | None = spec("results_file")
+    api_url: str = spec("api_url")
+    server_url: str = spec("server_url")
+    workspace: Path = spec("workspace", default_factory=Path.cwd)
+    step_summary: Path | None = spec("step_summary")
+    output_file: Path | None = spec("output_file")
+    in_actions: Flag = spec("in_actions")
+    runner_temp: Path | None = spec("runner_temp")
 
     @classmethod
     def settings_customise_sources(
@@ -249,6 +160,12 @@ class Settings(BaseSettings):
             raise ValueError("not a namespace")
         return value
 
+    @field_validator("issue_types")
+    @classmethod
+    def _type_map(cls, value: str) -> str:
+        parse_issue_types(value)  # a ValueError names the input, the value and what is allowed
+        return value.strip()
+
     @field_validator("api_url", "server_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -286,6 +203,10 @@ class Settings(BaseSettings):
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""
         return tuple(n for n in _LOGIN_SPLIT.split(self.trusted_authors or "") if n)
+
+    def issue_type_choice(self) -> TypeChoice | None:
+        """The ``issue-types`` setting per kind; None when off."""
+        return parse_issue_types(self.issue_types)
 
     def token_value(self) -> str | None:
         """The token as plain text, for the GitHub client only."""

@@ -14,6 +14,7 @@ __all__ = [
     "CLOSE_REMOVED",
     "CREATES_PER_HOUR",
     "CREATES_PER_MINUTE",
+    "ISSUE_TYPES",
     "MAX_CLOSE",
     "MAX_CONCURRENT",
     "MAX_RETRIES",
@@ -40,4 +41,5 @@ SUB_ISSUES = True  # link the hierarchy with sub-issues
 CLOSE_REMOVED = False  # closing issues whose file was removed is opt-in
 PULL = False  # writing GitHub's open/closed state back into the files is opt-in
 BLOCKED_BY = False  # dependencies as "blocked by" relationships: one read per such item a run
+ISSUE_TYPES = "false"  # issue types per kind: one read a run when on (issuetypes.py)
 MAX_CLOSE = 10  # most issues one run may close

@@ -23,6 +23,7 @@ from batchsync import summary, sync, workflow
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.progress import progress_for
+from batchsync.report import ExitCode
 from batchsync.results import BatchResult
 
 __all__ = ["DEMO_REPOSITORY", "SAMPLE_TREE", "main"]
@@ -117,7 +118,7 @@ def _demo(workspace: Path, scale: float, out: workflow.Out, err: workflow.Out) -
         )
     ok = not first.failed and not second.failed and again.writes == 0
     out.say("\n" + ("demo done." if ok else "demo FAILED: see above."))
-    return 0 if ok else 1
+    return ExitCode.OK if ok else ExitCode.FAILED
 
 
 def main(
@@ -133,11 +134,11 @@ def main(
     err = err or workflow.Out(sys.stderr)
     if args.scale <= 0:
         err.say("batchsync demo: --scale must be more than 0")
-        return 2
+        return ExitCode.FATAL
     if args.workspace is not None:
         if args.workspace.exists() and any(args.workspace.iterdir()):
             err.say(f"batchsync demo: {args.workspace} is not empty")
-            return 2
+            return ExitCode.FATAL
         args.workspace.mkdir(parents=True, exist_ok=True)
         return _demo(args.workspace.resolve(), args.scale, out, err)
     with tempfile.TemporaryDirectory(prefix="batchsync-demo-") as folder:

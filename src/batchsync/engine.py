@@ -17,13 +17,16 @@ from typing import Protocol
 from batchsync import defaults
 from batchsync.apply import Applier, Done, IssueClient
 from batchsync.errors import (
+    ApiError,
     BudgetExhausted,
     Failure,
     FailureKind,
     IssueMoved,
     ItemError,
+    TransportError,
     failure_of,
 )
+from batchsync.issuetypes import TypeChoice, resolve, unread_types_message
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
@@ -38,9 +41,11 @@ from batchsync.plan import (
     refuse_links,
     waves,
 )
+from batchsync.progress import ProgressFn, RunCounter
 from batchsync.results import BatchResult, ItemAction, Outcome
-from batchsync.retry import RetryPolicy
+from batchsync.retry import RetryPolicy, policy_of
 from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks
+from batchsync.workitem import kind_of_path
 from batchsync.writeback import WriteBack
 
 __all__ = [
@@ -53,8 +58,6 @@ __all__ = [
     "waves",
 ]
 
-# A progress callback: (done, total, what finished: a plan step or a scan failure).
-ProgressFn = Callable[[int, int, object], None]
 _PLANNED = {
     PlanAction.CREATE: ItemAction.PLANNED_CREATE,
     PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
@@ -101,6 +104,7 @@ class EngineOptions:
     pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
     blocked_by: bool = defaults.BLOCKED_BY  # dependencies as GitHub's "blocked by" relationships
     namespace: str = ""  # the tree's, in every marker: other trees' issues are never touched
+    issue_types: TypeChoice | None = None  # the issue type of each kind; None: off
 
 
 class Engine:
@@ -117,8 +121,7 @@ class Engine:
         puller: WriteBack | None = None,
     ) -> None:
         self._client = client
-        gate = getattr(processor, "gate", None)  # the run's one policy lives in its gate
-        self._policy = policy or getattr(gate, "policy", None) or RetryPolicy()
+        self._policy = policy or policy_of(getattr(processor, "gate", None))
         self._processor = processor
         self._opts = options
         self._write_back = None if options.dry_run else write_back
@@ -196,10 +199,25 @@ class Engine:
             max_close=self._opts.max_close,
             all_kinds=self._opts.all_kinds,
             pull=self._opts.pull,
+            issue_types=self._issue_types(),
         )
         self._plan = refuse_links(plan(scanned, index, options), self._moved)
         self._warnings.extend(self._plan.warnings)
         return self._plan
+
+    def _issue_types(self) -> Mapping[Kind, str]:
+        """Each kind's issue type: one listing a run, only when ``issue-types`` is on."""
+        if self._opts.issue_types is None:
+            return {}
+        try:
+            available = self._client.issue_types()
+        except (ApiError, TransportError) as exc:  # optional: the sync goes on without types
+            self._warnings.append(unread_types_message(str(exc)))
+            return {}
+        found, notice = resolve(self._opts.issue_types, available)
+        if notice is not None:
+            self._warnings.append(notice)
+        return found
 
     # ---- the run ---------------------------------------------------------------------------
 
@@ -213,7 +231,7 @@ class Engine:
             return BatchResult(outcomes=(*left, *errors), warnings=self.warnings)
         if planned.close_error is not None:
             errors.append(self._close_failure(planned.close_error))
-        counter = _Progress(on_progress, len(planned.steps) + len(planned.closes) + len(errors))
+        counter = RunCounter(on_progress, len(planned.steps) + len(planned.closes) + len(errors))
         counter.skip(errors)
         if self._opts.dry_run:
             counter.skip([*planned.steps, *planned.closes])
@@ -250,7 +268,7 @@ class Engine:
         )
 
     def _apply_items(
-        self, planned: Plan, applier: Applier, counter: _Progress
+        self, planned: Plan, applier: Applier, counter: RunCounter
     ) -> dict[str, Outcome]:
         """Every item's outcome, wave by wave, then the follow-ups; a stop ends the waves."""
         outcomes: dict[str, Outcome] = {}
@@ -289,7 +307,7 @@ class Engine:
             outcomes[step.key] = _completed(outcomes[step.key], after)
 
     def _apply_closes(
-        self, closes: Sequence[PlannedAction], applier: Applier, counter: _Progress
+        self, closes: Sequence[PlannedAction], applier: Applier, counter: RunCounter
     ) -> list[Outcome]:
         if not closes:
             return []
@@ -309,7 +327,7 @@ class Engine:
         self,
         steps: Sequence[PlannedAction],
         apply: Callable[[PlannedAction], Done],
-        counter: _Progress | None = None,
+        counter: RunCounter | None = None,
     ) -> list[Outcome]:
         result = self._processor.batch_upload(
             steps,
@@ -358,7 +376,8 @@ class Engine:
         if ref is not None and ref.number is None and ref.created:
             reason += f"; goes under '{ref.key}', created in this run"
         elif ref is not None and ref.number is None:
-            reason += f"; its parent '{ref.key}' is not synced (see its error): no parent link"
+            why = "see its error or the warning naming it"
+            reason += f"; its parent '{ref.key}' is not synced ({why}): no parent link"
         late = next((f for f in self._plan.followups if f.key == step.key), None)
         if late is not None:
             reason += f"; then {late.reason}"
@@ -397,7 +416,7 @@ class Engine:
     def _scan_failure(self, error: ItemError) -> Outcome:
         return Outcome(
             key=error.key or error.path,
-            kind=_kind_from_path(error.path),
+            kind=kind_of_path(error.path),
             path=error.path,
             action=ItemAction.FAILED,
             failure=failure_of(error),
@@ -406,7 +425,7 @@ class Engine:
 
 
 def _not_done() -> Done:
-    return Done(ItemAction.NOT_DONE, reason="the time budget ran out first")
+    return Done(ItemAction.NOT_DONE, reason="the run stopped first (time budget or a signal)")
 
 
 def _bare(items: Sequence[WorkItem]) -> list[PlannedAction]:
@@ -429,37 +448,3 @@ def _cut(first: Outcome, step: PlannedAction) -> Outcome:
         return first
     why = f"the run stopped before it {step.reason}: the next run finishes it"
     return replace(first, action=ItemAction.NOT_DONE, reason=why)
-
-
-def _kind_from_path(path: str) -> str:
-    parts = path.replace("\\", "/").split("/")
-    if "prds" in parts:
-        return Kind.PRD.value
-    if "epics" in parts:
-        return Kind.EPIC.value if parts[-1] == "epic.md" else Kind.TASK.value
-    return ""
-
-
-class _Progress:
-    """Turns per-batch progress (1..n each time) into one count over the whole run."""
-
-    def __init__(self, callback: ProgressFn | None, total: int) -> None:
-        self._callback = callback
-        self._total = total
-        self._offset = 0
-
-    def callback(self) -> ProgressFn | None:
-        if self._callback is None:
-            return None
-        outer, offset, total = self._callback, self._offset, self._total
-        return lambda done, _n, unit: outer(offset + done, total, unit)
-
-    def advance(self, count: int) -> None:
-        self._offset += count
-
-    def skip(self, units: Sequence[object]) -> None:
-        """Report units that finish without being started (failed at scan time, or not reached)."""
-        for unit in units:
-            self._offset += 1
-            if self._callback is not None:
-                self._callback(self._offset, self._total, unit)

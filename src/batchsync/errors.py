@@ -21,6 +21,7 @@ __all__ = [
     "FailureKind",
     "Fatal",
     "ForbiddenError",
+    "Interrupted",
     "IssueMoved",
     "ItemError",
     "NotFoundError",
@@ -266,6 +267,7 @@ class StopKind(enum.StrEnum):
     MISSING_PERMISSION = "missing-permission"  # 403 that is not a limit: no write can succeed
     DEADLINE = "deadline"  # the deadline passed: no new write starts
     TIME_BUDGET = "time-budget"  # a wait would end after the deadline
+    INTERRUPTED = "interrupted"  # SIGINT or SIGTERM: no new request starts
 
     @property
     def refused(self) -> bool:
@@ -315,6 +317,22 @@ class BudgetExhausted(RunStop):
         self.reason = reason
         kind = StopKind.DEADLINE if passed else StopKind.TIME_BUDGET
         super().__init__(kind, f"time budget exhausted: {reason}", resume_at=resume_at)
+
+
+class Interrupted(BudgetExhausted):
+    """A signal (Ctrl-C, SIGTERM) stopped the run: stop as at a deadline, the next run goes on."""
+
+    def __init__(self, signal_name: str) -> None:
+        self.signal_name = signal_name
+        self.reason = f"interrupted by {signal_name}"
+        # Not BudgetExhausted's own init: the text and the kind are the signal's, not the clock's.
+        RunStop.__init__(
+            self, StopKind.INTERRUPTED, f"{self.reason}: no new request starts; run again"
+        )
+
+    def again(self) -> RunStop:
+        """A fresh copy to raise in another thread."""
+        return Interrupted(self.signal_name)
 
 
 PERMISSIONS_YAML = "permissions:\n  issues: write"

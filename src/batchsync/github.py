@@ -48,7 +48,8 @@ from batchsync.errors import (
     UnusableAnswer,
     error_from_response,
 )
-from batchsync.github_graphql import GraphQLCreator, NoParentField
+from batchsync.github_graphql import GateLike, GraphQLCreator, NoParentField
+from batchsync.marker import with_typed
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, viewer_login
 from batchsync.ratelimit import Op
 from batchsync.remote import (
@@ -71,6 +72,8 @@ __all__ = [
     "Blocker",
     "GateLike",
     "GitHubClient",
+    "IssueClient",
+    "LinkClient",
     "RemoteIssue",
     "issue_from_json",
 ]
@@ -89,13 +92,92 @@ _LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
 _REPOSITORY_ID_PATH = re.compile(r"/repositories/([0-9]{1,20})(?:/issues/([0-9]{1,10}))?/?")
 
 
-class GateLike(Protocol):
-    """What the adapter needs from ``processor.Gate``."""
+# ---- the client interface ----------------------------------------------------------------------
+# What a run asks of GitHub, written once: the engine, the applier and the sub-issue links take
+# these; ``GitHubClient`` implements them (mypy checks it against them), a test's fake mimics them.
 
-    def call(
-        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
-    ) -> T:
-        """Run ``fn`` (one request) under the shared limits."""
+
+class LinkClient(Protocol):
+    """What the sub-issue links need of GitHub."""
+
+    def get_parent(self, number: int) -> int | None:
+        """The number of the issue's parent, None when it has none."""
+        ...
+
+    def sub_issue_numbers(self, parent: int) -> list[int]:
+        """The numbers of the sub-issues of ``parent``."""
+        ...
+
+    def add_sub_issue(self, parent: int, child_id: int, *, replace_parent: bool = False) -> None:
+        """Link a sub-issue."""
+        ...
+
+
+class IssueClient(LinkClient, Protocol):
+    """What a run needs of GitHub."""
+
+    def whoami(self) -> str | None:
+        """The login the token acts as; None when it cannot be learned without a 403."""
+        ...
+
+    def list_issues(self) -> list[RemoteIssue]:
+        """Every issue of the repository."""
+        ...
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        """One issue, or None when gone."""
+        ...
+
+    def find_created(
+        self, wanted: Callable[[RemoteIssue], bool], *, above: int
+    ) -> RemoteIssue | None:
+        """The newest issue above ``above`` that ``wanted`` accepts."""
+        ...
+
+    def create_issue(
+        self,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        *,
+        parent: int | None = None,
+        issue_type: str | None = None,
+    ) -> RemoteIssue:
+        """Create an issue; under ``parent`` when the answer's ``parent_number`` says so."""
+        ...
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: tuple[str, ...] | None = None,
+        state: str | None = None,
+        state_reason: str | None = None,
+        issue_type: str | None = None,
+    ) -> RemoteIssue:
+        """PATCH an issue."""
+        ...
+
+    def issue_types(self) -> tuple[str, ...] | None:
+        """The issue types of the repository (their names), None when it has none."""
+        ...
+
+    def add_comment(self, number: int, body: str) -> None:
+        """Comment on an issue."""
+        ...
+
+    def blocked_by(self, number: int) -> list[Blocker]:
+        """The issues blocking issue ``number``."""
+        ...
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        """Mark issue ``number`` blocked by the issue whose database id is ``blocker_id``."""
+        ...
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> bool:
+        """Take that relationship away; False when it was not there."""
         ...
 
 
@@ -232,7 +314,7 @@ def _page_of(url: str | None) -> int | None:
         return None
 
 
-class GitHubClient:
+class GitHubClient(IssueClient):
     """Issues of one repository, through PyGithub, every request under the gate."""
 
     def __init__(
@@ -616,7 +698,9 @@ class GitHubClient:
         for the first create naming a label that does not exist yet: GitHub creates it then).
         ``issue_type`` (a type's name) goes in a REST create itself; GitHub's public GraphQL
         schema has no ``issueTypeId``, so a GraphQL create is followed by one PATCH setting it
-        (``_typed``), and a new issue without a parent takes REST (one request, not two).
+        (``_typed``), and a new issue without a parent takes REST (one request, not two). The
+        marker's ``typed`` token goes with the type: a GraphQL create sends the marker without
+        it, and the PATCH the body with it, so an issue whose PATCH failed is typed next run.
         """
         if issue_type and parent is None:
             return self._create_rest(title, body, labels, issue_type)
@@ -627,12 +711,13 @@ class GitHubClient:
                     return self._create_rest(title, body, labels, issue_type)
                 finally:
                     creator.settled(labels)
+            first = with_typed(body, False) if issue_type else body
             try:
-                created = creator.create(title, body, labels, parent)
+                created = creator.create(title, first, labels, parent)
             except NoParentField:
                 creator.off("the server's CreateIssueInput has no parentIssueId")
             else:
-                return self._typed(created, issue_type)
+                return self._typed(created, issue_type, body)
         return self._create_rest(title, body, labels, issue_type)
 
     def _create_rest(
@@ -780,18 +865,18 @@ class GitHubClient:
 
     # ---- issue types and dependencies ----------------------------------------------------
 
-    def _typed(self, created: RemoteIssue, issue_type: str | None) -> RemoteIssue:
-        """``created`` (a GraphQL create's answer) with its type set by one REST PATCH.
+    def _typed(self, created: RemoteIssue, issue_type: str | None, body: str) -> RemoteIssue:
+        """``created`` (a GraphQL create's answer) with its type and ``body`` set by one PATCH.
 
         The create's answer stays the fact for everything else (its parent link above all);
-        an error of the PATCH is raised as it is: the issue exists and carries its marker, so
-        the next run finds it and sets the type then.
+        an error of the PATCH is raised as it is: the issue exists and carries its marker
+        without ``typed``, so the next run finds it and sets the type then.
         """
         if not issue_type:
             return created
-        patched = self.update_issue(created.number, issue_type=issue_type)
+        patched = self.update_issue(created.number, body=body, issue_type=issue_type)
         return dataclasses.replace(
-            created, issue_type=patched.issue_type, type_known=patched.type_known
+            created, body=patched.body, issue_type=patched.issue_type, type_known=patched.type_known
         )
 
     def issue_types(self) -> tuple[str, ...] | None:

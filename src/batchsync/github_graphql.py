@@ -35,13 +35,13 @@ from batchsync.errors import (
     NotFoundError,
     ServerError,
     TransportError,
-    UncertainWriteError,
     UnusableAnswer,
     ValidationFailed,
     graphql_error,
 )
 from batchsync.ratelimit import Op
 from batchsync.remote import RemoteIssue, foreign_place, issue_from_json, places
+from batchsync.retry import policy_of
 
 __all__ = [
     "CREATE_ISSUE",
@@ -54,7 +54,6 @@ __all__ = [
 
 T = TypeVar("T")
 GRAPHQL_RESOURCE = "graphql"
-LABEL_ATTEMPTS = 3  # sends of one label whose answer keeps getting lost
 MAX_LABEL_PAGES = 100  # 10,000 labels; a label not read is created (or looked up) when needed
 
 # The only documents batchsync sends (tests/fidelity checks them against GitHub's schema).
@@ -109,6 +108,7 @@ class GraphQLCreator:
         self._send = send
         self._scrub = scrub  # the token out of any text a server sends back
         self._gate = gate
+        self._resend = policy_of(gate).resend  # the run's exactly-once rule for a write
         self._repository = repository
         self._owner, _, self._name = repository.partition("/")
         self._url = graphql_url
@@ -273,22 +273,25 @@ class GraphQLCreator:
     def _create_label(self, name: str) -> str:
         url = f"{self._repo_path}/labels"
         path = f"{self._repo_path}/labels/{quote(name, safe='')}"
-        data: Any = None
-        for attempt in range(LABEL_ATTEMPTS):
+
+        def send() -> object:
+            return self._gate.call(Op.CREATE, lambda: self._send("POST", url, body={"name": name}))
+
+        def look() -> object | None:
+            """The label as GitHub has it; None when there is none (so none was made)."""
             try:
-                data = self._gate.call(
-                    Op.CREATE, lambda: self._send("POST", url, body={"name": name})
-                )
-                break
-            except (ValidationFailed, UncertainWriteError) as exc:
-                # taken meanwhile (422 already_exists), or the answer was lost: read it back
-                try:
-                    data = self._gate.call(Op.READ, lambda: self._send("GET", path))
-                    break
-                except NotFoundError:
-                    if isinstance(exc, ValidationFailed) or attempt + 1 == LABEL_ATTEMPTS:
-                        raise exc from None
-                    # not made: sending it again creates no duplicate
+                found = self._gate.call(Op.READ, lambda: self._send("GET", path))
+            except NotFoundError:
+                return None
+            return {} if found is None else found  # an empty answer fails the node id check
+
+        try:
+            # a lost answer is looked for before the label is sent again (the one resend rule)
+            data, _ = self._resend(send, look)
+        except ValidationFailed:
+            data = look()  # taken meanwhile (422 already_exists): read it back
+            if data is None:
+                raise
         node = data.get("node_id") if isinstance(data, dict) else None
         if not isinstance(node, str) or not node:
             raise ServerError(502, f"label {name!r} came back without a node id", "POST", url)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import enum
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ def scan(
         missing = ItemError(shown(""), None, "folder not found: check the `path` input")
         return ScanResult(errors=(missing,))
     errors: list[ItemError] = []
-    notes: list[ItemError] = []
+    notes: list[ItemError] = [*_no_item_folders(base, shown)]
     sync_map, map_error = _read_sync_map(base, shown(SYNC_MAP_NAME), boundary)
     if map_error is not None:
         errors.append(map_error)
@@ -154,6 +155,7 @@ def scan(
     items = _resolve(live, context, errors, notes)
     old = _resolve(archived, context, [], [])
     items = _within_limits(items, shown, errors)
+    notes.extend(_unknown_parents(items, live, old, wanted, shown))
     errors.extend(unreadable)  # a user must see what was not read
     files = _classify(
         walk, items=items, archived=old, broken=broken, errors=errors, context=context
@@ -167,6 +169,21 @@ def scan(
         files=files,
         warnings=tuple(sorted((n for n in notes if _wanted_path(n, errors)), key=_error_order)),
     )
+
+
+ITEM_FOLDERS = ("prds", "epics")  # what a work-item folder holds, in both layouts
+
+
+def _no_item_folders(base: Path, shown: _Shower) -> Iterator[ItemError]:
+    """A warning when ``base`` holds neither folder: the run has nothing to do, and ``path``
+    is most likely wrong (a typo, or the repository root instead of ``.claude``)."""
+    if not any((base / name).is_dir() for name in ITEM_FOLDERS):
+        yield ItemError(
+            shown(""),
+            None,
+            "holds neither prds/ nor epics/, so there is no work item to sync: set `path` to "
+            "the folder that holds them (by default .claude)",
+        )
 
 
 def _unlisted(shown: str, why: str) -> ItemError:
@@ -705,6 +722,38 @@ def _resolved(
         link_source=source,
         **entry.values,
     )
+
+
+_PARENT_FIELDS = {Kind.EPIC: ("prd_id", "prd"), Kind.TASK: ("epic_id",)}
+_ISSUE_NUMBER_REF = re.compile(r"#[0-9]+")
+
+
+def _unknown_parents(
+    items: Sequence[WorkItem],
+    live: Sequence[_Parsed],
+    archived: Sequence[WorkItem],
+    wanted: frozenset[Kind],
+    shown: _Shower,
+) -> Iterator[ItemError]:
+    """A parent a file names (``prd_id``, ``epic_id``) that no item of the run holds: it is not
+    in the tree, or its own file failed. A warning: the item is synced without a parent link."""
+    once = {key for key, n in Counter(e.key for e in live).items() if n == 1}
+    known = {i.key for i in (*items, *archived)}
+    known |= {e.key for e in live if e.kind not in wanted and e.key in once}  # --type leaves it
+    for item in items:
+        parent = item.parent_key
+        if parent is None or parent in known or _ISSUE_NUMBER_REF.fullmatch(parent):
+            continue
+        named = next((f for f in _PARENT_FIELDS.get(item.kind, ()) if f in item.lines), None)
+        if named is None:  # the parent came from the folder, not from a name the file wrote
+            continue
+        yield ItemError(
+            shown(item.path),
+            item.lines[named],
+            f"`{named}` names {parent!r}, which is no work item of this run (not in the tree, "
+            "or its file has an error): synced without a parent link",
+            key=item.key,
+        )
 
 
 def _no_prd(entry: _Parsed, shown: str) -> ItemError:

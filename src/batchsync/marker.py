@@ -3,16 +3,20 @@
 A leaf module (no batchsync import), so the GitHub adapter's values can read markers without
 pulling in rendering, work items or YAML. The marker::
 
-    <!-- batchsync key=<item key> ns=<namespace> hash=<16 hex> [removed|kept] -->
+    <!-- batchsync key=<item key> ns=<namespace> hash=<16 hex> [typed] [removed|kept] -->
 
 ``key`` and ``ns`` are percent-encoded. ``ns`` names the tree (the ``namespace`` input) and is
-absent from markers written before namespaces existed. The last word is a flag on an issue whose
-item was removed: ``removed`` when batchsync closed it as not planned, ``kept`` once a person
-reopened it (batchsync never closes it again). Markers without ``ns`` or a flag read as before.
+absent from markers written before namespaces existed. The optional ``typed`` token records that
+the issue has had an issue type while batchsync wrote it (``plan.type_to_set``): an issue that
+lost it since was untyped by a person. The last word is a flag on an issue whose item was
+removed: ``removed`` when batchsync closed it as not planned, ``kept`` once a person reopened it
+(batchsync never closes it again). The hash never covers the tokens, so a token alone changes
+no content. Markers without ``ns``, ``typed`` or a flag read as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -26,13 +30,15 @@ __all__ = [
     "parse_marker",
     "remark",
     "strip_marker",
+    "with_typed",
 ]
 
 REMOVED = "removed"  # batchsync closed the issue because its item was removed
 KEPT = "kept"  # a person reopened an issue batchsync closed as removed: left open for good
 # Text a person appended on GitHub may follow the marker: any line matches, the last wins.
 MARKER_RE = re.compile(
-    r"^<!-- batchsync key=(\S+)(?: ns=(\S+))? hash=([0-9a-f]{16})(?: (removed|kept))? -->[ \t\r]*$",
+    r"^<!-- batchsync key=(\S+)(?: ns=(?P<ns>\S+))? hash=([0-9a-f]{16})(?P<typed> typed)?"
+    r"(?: (?P<flag>removed|kept))? -->[ \t\r]*$",
     re.MULTILINE,
 )
 _MARKER_LINE_RE = re.compile(r"\n*^<!-- batchsync [^\n]*-->[ \t\r]*$\n?", re.MULTILINE)
@@ -41,28 +47,22 @@ _SAFE = "/._~:@"
 
 @dataclass(frozen=True)
 class Marker:
-    """The identity an issue carries: item key, tree, hash of what was last written, flag."""
+    """The identity an issue carries: item key, tree, hash of what was last written, tokens."""
 
     key: str
     content_hash: str
+    typed: bool = False  # the issue had a type when batchsync wrote it (markers before: False)
     namespace: str = ""  # "" for a marker written before namespaces
     flag: str = ""  # "", REMOVED or KEPT
 
 
-def format_marker(key: str, content_hash: str, namespace: str = "", flag: str = "") -> str:
+def format_marker(
+    key: str, content_hash: str, *, typed: bool = False, namespace: str = "", flag: str = ""
+) -> str:
     """The marker line for ``key`` (percent-encoded, so it can never end the comment early)."""
     ns = f" ns={quote(namespace, safe=_SAFE)}" if namespace else ""
-    last = f" {flag}" if flag else ""
-    return f"<!-- batchsync key={quote(key, safe=_SAFE)}{ns} hash={content_hash}{last} -->"
-
-
-def _last(body: str | None) -> re.Match[str] | None:
-    if not body:
-        return None
-    found = None
-    for found in MARKER_RE.finditer(body):  # noqa: B007 - only the last match matters
-        pass
-    return found
+    tokens = (" typed" if typed else "") + (f" {flag}" if flag else "")
+    return f"<!-- batchsync key={quote(key, safe=_SAFE)}{ns} hash={content_hash}{tokens} -->"
 
 
 def parse_marker(body: str | None) -> Marker | None:
@@ -70,17 +70,57 @@ def parse_marker(body: str | None) -> Marker | None:
     found = _last(body)
     if found is None:
         return None
-    key, namespace, content_hash, flag = found.groups()
-    return Marker(unquote(key), content_hash, unquote(namespace or ""), flag or "")
+    return Marker(
+        key=unquote(found.group(1)),
+        content_hash=found.group(3),
+        typed=found.group("typed") is not None,
+        namespace=unquote(found.group("ns") or ""),
+        flag=found.group("flag") or "",
+    )
+
+
+def _line(marker: Marker) -> str:
+    return format_marker(
+        marker.key,
+        marker.content_hash,
+        typed=marker.typed,
+        namespace=marker.namespace,
+        flag=marker.flag,
+    )
 
 
 def remark(body: str, marker: Marker) -> str:
-    """``body`` with its (last) marker line replaced by ``marker``; the rest byte for byte."""
+    """``body`` with its (last) marker line replaced by ``marker``; every other byte stays.
+
+    Text a person appended after the marker stays too, and a CRLF body keeps its CR. A body
+    without a marker gets one at its end.
+    """
     found = _last(body)
-    line = format_marker(marker.key, marker.content_hash, marker.namespace, marker.flag)
     if found is None:
-        return f"{body}\n\n{line}"
-    return body[: found.start()] + line + body[found.end() :]
+        return f"{body}\n\n{_line(marker)}"
+    end = found.start() + len(found.group(0).rstrip(" \t\r"))
+    return f"{body[: found.start()]}{_line(marker)}{body[end:]}"
+
+
+def with_typed(body: str, typed: bool = True) -> str:
+    """``body`` with its marker (the last one) saying, or not, that the issue has had a type.
+
+    Every other byte stays, text a person appended after the marker too: the one write that
+    types an issue whose content is unchanged sends this body, so it overwrites no edit. A
+    body without a marker is returned as it is.
+    """
+    marker = parse_marker(body)
+    if marker is None or marker.typed is typed:
+        return body
+    return remark(body, dataclasses.replace(marker, typed=typed))
+
+
+def _last(body: str | None) -> re.Match[str] | None:
+    """The last marker line in ``body``: text a person appended may follow it."""
+    found = None
+    for found in MARKER_RE.finditer(body or ""):  # noqa: B007 - only the last match matters
+        pass
+    return found
 
 
 def strip_marker(body: str) -> str:

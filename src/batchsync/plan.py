@@ -36,7 +36,7 @@ from batchsync.marker import REMOVED
 from batchsync.ownership import Trust, title_matches
 from batchsync.pull import Verdict, three_way
 from batchsync.remote import RemoteIssue
-from batchsync.render import RenderedIssue, is_managed_label, render
+from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
 
 __all__ = [
     "Claim",
@@ -55,9 +55,11 @@ __all__ = [
     "kind_of_issue",
     "link_line",
     "link_text",
+    "marks_typed",
     "merged_labels",
     "plan",
     "refuse_links",
+    "type_to_set",
     "waves",
 ]
 
@@ -427,6 +429,7 @@ class PlannedAction:
     after: tuple[str, ...] = ()  # items created in this run that its body names (filled in)
     via: str = ""  # how the issue was found (``Claim.via``): "takeback" is reported when done
     pulled: str | None = None  # for a pull: the status word written into the file
+    issue_type: str | None = None  # the issue type its write sets (``type_to_set``); None: none
 
     @property
     def summary(self) -> str:
@@ -465,6 +468,7 @@ class PlanOptions:
     max_close: int = defaults.MAX_CLOSE
     all_kinds: bool = True  # closing removed items needs a scan of every kind
     pull: bool = defaults.PULL  # two-way status (``pull.three_way``)
+    issue_types: Mapping[Kind, str] = field(default_factory=dict)  # resolved: issuetypes
 
 
 @dataclass(frozen=True)
@@ -522,7 +526,7 @@ def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = 
     claims = claim_all(index, items)
     numbers = {key: issue.number for key, issue in index.by_key.items()}
     numbers.update({k: c.issue.number for k, c in claims.items() if c.issue is not None})
-    steps, order, followups = _ordered_steps(items, claims, numbers, pull=options.pull)
+    steps, order, followups = _ordered_steps(items, claims, numbers, options)
     base = Plan(steps, (), claims, order=order, followups=followups, numbers=numbers)
     if not options.close_removed:
         return base
@@ -546,11 +550,10 @@ def _ordered_steps(
     items: Sequence[WorkItem],
     claims: Mapping[str, Claim],
     numbers: Mapping[str, int],
-    *,
-    pull: bool = False,
+    options: PlanOptions,
 ) -> tuple[tuple[PlannedAction, ...], tuple[tuple[str, ...], ...], tuple[PlannedAction, ...]]:
     """Each item's step, the waves they run in, and the follow-ups that complete references."""
-    first = [_step(item, claims[item.key], numbers, pull=pull) for item in items]
+    first = [_step(item, claims[item.key], numbers, options) for item in items]
     created = {s.key for s in first if s.action is PlanAction.CREATE}
     order = tuple(tuple(i.key for i in wave) for wave in waves(items))
     wave_of = {key: n for n, wave in enumerate(order) for key in wave}
@@ -633,7 +636,9 @@ def _followup(step: PlannedAction, wave_of: Mapping[str, int]) -> PlannedAction 
         return None
     names = ", ".join(f"'{k}'" for k in late)
     why = f"completes its reference to {names}, created after it in this run"
-    return dataclasses.replace(step, action=PlanAction.UPDATE, reason=why, rendered=None)
+    return dataclasses.replace(
+        step, action=PlanAction.UPDATE, reason=why, rendered=None, issue_type=None
+    )
 
 
 def _closes(
@@ -652,7 +657,7 @@ def _closes(
 
 
 def _step(
-    item: WorkItem, claim: Claim, numbers: Mapping[str, int], *, pull: bool = False
+    item: WorkItem, claim: Claim, numbers: Mapping[str, int], options: PlanOptions
 ) -> PlannedAction:
     if claim.refused is not None:
         return PlannedAction(PlanAction.SKIP, claim.refused, item, line=link_line(item))
@@ -661,8 +666,14 @@ def _step(
     except ItemError as exc:
         return PlannedAction(PlanAction.SKIP, exc.message, item, line=exc.line)
     step = decide(item, claim.issue, rendered, via=claim.via)
-    if pull and claim.via == "marker" and claim.issue is not None and not _flag(claim.issue):
+    if (
+        options.pull
+        and claim.via == "marker"
+        and claim.issue is not None
+        and not _flag(claim.issue)
+    ):
         step = _two_way(step, claim.issue, rendered, numbers)
+    step = _typed(step, options.issue_types.get(item.kind))
     if item.parent_key is None:
         return step
     parent = ParentRef(item.parent_key, numbers.get(item.parent_key))
@@ -693,6 +704,75 @@ def _two_way(
         )
         return PlannedAction(PlanAction.SKIP, why, step.item, line=step.item.line_of("status"))
     return step
+
+
+def type_to_set(issue: RemoteIssue | None, wanted: str | None) -> str | None:
+    """The issue type a write sets: ``wanted`` on a new issue, or on one never typed.
+
+    A type already on the issue is kept, whoever set it (a person's choice, or batchsync's on
+    an earlier run under another mapping): it is never written over. An issue without a type
+    whose marker says it has had one (``typed``) was untyped by a person: that is their last
+    word, never fought by typing it again. An answer without ``type`` (a server that does not
+    send it) is no fact, so nothing is written on it: the next run sees the same answer and
+    writes nothing either.
+    """
+    if wanted is None:
+        return None
+    if issue is None:
+        return wanted
+    return wanted if _bare(issue) and not _was_typed(issue) else None
+
+
+def marks_typed(issue: RemoteIssue | None, setting: str | None) -> bool:
+    """Whether a write's marker says the issue has had a type (the marker's ``typed`` token).
+
+    True when the write sets one, when the issue holds one, and once the marker said so: the
+    token is never dropped (the setting turned off and on again types no issue twice).
+    """
+    if setting is not None:
+        return True
+    if issue is None:
+        return False
+    return _was_typed(issue) or (issue.type_known and issue.issue_type is not None)
+
+
+def _bare(issue: RemoteIssue) -> bool:
+    """The answer shows the issue has no type (one without ``type`` shows nothing)."""
+    return issue.type_known and issue.issue_type is None
+
+
+def _was_typed(issue: RemoteIssue) -> bool:
+    """The issue's marker says it has had a type (``marks_typed``)."""
+    marker = issue.marker
+    return marker is not None and marker.typed
+
+
+def _typed(step: PlannedAction, wanted: str | None) -> PlannedAction:
+    """The step with the issue type its write sets and its marker's ``typed`` token.
+
+    An unchanged issue never typed is updated once; one a person untyped is left, said so.
+    """
+    if step.action is PlanAction.SKIP or step.rendered is None:
+        return step
+    setting = type_to_set(step.issue, wanted)
+    rendered = marked_typed(step.rendered, marks_typed(step.issue, setting))
+    step = dataclasses.replace(step, rendered=rendered)
+    if setting is None:
+        return _untyped(step, wanted)
+    if step.action is PlanAction.UNCHANGED and step.issue is not None:
+        why = f"#{step.issue.number} has no issue type: sets {setting!r}"
+        return dataclasses.replace(step, action=PlanAction.UPDATE, reason=why, issue_type=setting)
+    why = f"{step.reason}; type {setting!r}"
+    return dataclasses.replace(step, reason=why, issue_type=setting)
+
+
+def _untyped(step: PlannedAction, wanted: str | None) -> PlannedAction:
+    """The step, its reason saying when a person took off the type batchsync had set."""
+    issue = step.issue
+    if wanted is None or issue is None or not (_bare(issue) and _was_typed(issue)):
+        return step
+    why = f"{step.reason}; no issue type: a person took it off, so {wanted!r} is not set again"
+    return dataclasses.replace(step, reason=why)
 
 
 def _parents(steps: Sequence[PlannedAction], created: Container[str]) -> list[PlannedAction]:

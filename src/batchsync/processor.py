@@ -58,6 +58,7 @@ from batchsync.ratelimit import (
 )
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.retry import Deadline, RetryPolicy, retry_reason
+from batchsync.signals import Interrupt
 
 __all__ = ["REPORT_EVERY", "BatchProcessor", "Describe", "Gate"]
 
@@ -87,10 +88,13 @@ class Gate:
         deadline: float | None = None,
         on_wait: Callable[[str, float], None] | None = None,
         rng: random.Random | None = None,
+        interrupt: Interrupt | None = None,
     ) -> None:
         self._limits = limits
         self._clock = clock
-        self._sleep = sleep
+        self._interrupt = interrupt  # Ctrl-C or SIGTERM: no new request starts
+        # A real sleep ends when the button is pressed: a lane must not sit out a long pause.
+        self._sleep = interrupt.wait if interrupt is not None and sleep is time.sleep else sleep
         self._deadline = Deadline(deadline)  # the time budget, or the token's announced expiry
         self._on_wait = on_wait
         # Jitter only spreads retries apart; it needs no cryptographic quality.
@@ -332,6 +336,8 @@ class Gate:
     def _raise_if_dead(self) -> None:
         if self._stop is not None:
             raise self._stop.again()
+        if self._interrupt is not None:
+            self._interrupt.check()
 
     def _retry_sleep(self, seconds: float, reason: str) -> None:
         """The retry policy's sleep: wait before a retry, reporting why.
@@ -345,6 +351,8 @@ class Gate:
 
     def _wait_until(self, end: float, reason: str) -> None:
         """Sleep towards ``end``, kept within the deadline by the caller; reported in slices."""
+        if self._interrupt is not None:
+            self._interrupt.check()  # a pause or a retry's wait ends at the signal
         remaining = end - self._clock()
         if remaining <= 0:
             return

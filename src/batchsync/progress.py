@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from batchsync.workflow import FIELD_LIMIT, Out, clean
 
 __all__ = [
     "ActionsProgress",
+    "ProgressFn",
+    "RunCounter",
     "TerminalProgress",
     "eta_seconds",
     "format_bar",
@@ -29,6 +31,8 @@ __all__ = [
 ]
 
 PREFIX = "batchsync:"
+# A progress callback: (done, total, what finished: a plan step or a scan failure).
+ProgressFn = Callable[[int, int, object], None]
 
 
 def format_duration(seconds: float) -> str:
@@ -211,3 +215,30 @@ def progress_for(
     if not actions and out.stream.isatty():
         return TerminalProgress(out, clock)
     return ActionsProgress(out, clock)
+
+
+class RunCounter:
+    """Turns per-batch progress (1..n each time) into one count over the whole run."""
+
+    def __init__(self, callback: ProgressFn | None, total: int) -> None:
+        self._callback = callback
+        self._total = total
+        self._offset = 0
+
+    def callback(self) -> ProgressFn | None:
+        """The callback for the next batch: its 1..n counted on from the batches before it."""
+        if self._callback is None:
+            return None
+        outer, offset, total = self._callback, self._offset, self._total
+        return lambda done, _n, unit: outer(offset + done, total, unit)
+
+    def advance(self, count: int) -> None:
+        """Count a batch of ``count`` units as finished (its callback reported each)."""
+        self._offset += count
+
+    def skip(self, units: Sequence[object]) -> None:
+        """Report units that finish without being started (failed at scan time, or not reached)."""
+        for unit in units:
+            self._offset += 1
+            if self._callback is not None:
+                self._callback(self._offset, self._total, unit)

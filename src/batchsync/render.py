@@ -3,11 +3,14 @@
 Pure and deterministic: the same item and the same known issue numbers always give the same
 issue, byte for byte. The body ends with the marker, the issue's identity::
 
-    <!-- batchsync key=<item key, percent-encoded> ns=<the tree's namespace> hash=<16 hex> -->
+    <!-- batchsync key=<item key> ns=<the tree's namespace> hash=<16 hex>[ typed] -->
+
+(key and namespace percent-encoded; ``batchsync.marker`` says every token)
 
 The hash covers the rendered title, the body without the marker, the managed labels and the
-open/closed state. An item is written to GitHub only when this hash differs from the one in the
-marker on GitHub (see ``batchsync.plan`` for the conflict rule).
+open/closed state, never the ``typed`` token (the issue has had an issue type: ``typed``). An
+item is written to GitHub only when this hash differs from the one in the marker on GitHub (see
+``batchsync.plan`` for the conflict rule).
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from batchsync.errors import ItemError
-from batchsync.marker import MARKER_RE, Marker, format_marker, parse_marker, strip_marker
+from batchsync.marker import (
+    MARKER_RE,
+    REMOVED,
+    Marker,
+    format_marker,
+    parse_marker,
+    strip_marker,
+    with_typed,
+)
 from batchsync.status import CLOSED_STATUSES, issue_state
 from batchsync.workitem import Kind, WorkItem
 
@@ -40,6 +51,7 @@ __all__ = [
     "format_marker",
     "is_managed_label",
     "issue_hash",
+    "marked_typed",
     "parse_marker",
     "render",
     "restate",
@@ -68,6 +80,7 @@ class RenderedIssue:
     labels: tuple[str, ...]
     state: str  # "open" or "closed"
     content_hash: str
+    typed: bool = False  # the marker's ``typed`` token: the issue has had an issue type
     namespace: str = ""  # the tree the marker names ("": none)
 
     @property
@@ -82,24 +95,44 @@ def is_managed_label(name: str) -> bool:
     return lowered in KIND_LABELS or lowered.startswith(PRIORITY_PREFIX)
 
 
-def render(item: WorkItem, numbers: Mapping[str, int]) -> RenderedIssue:
+def render(item: WorkItem, numbers: Mapping[str, int], *, typed: bool = False) -> RenderedIssue:
     """Render ``item``; ``numbers`` maps item keys to issue numbers known so far.
+
+    ``typed`` puts the ``typed`` token in the marker (the plan's ``marks_typed``).
 
     Raises ``ItemError`` (with the field's line) when the issue would break one of GitHub's
     limits: title, label and body lengths, the number of labels, a NUL character.
     """
     title, labels, state, text = _parts(item, numbers)
     content_hash = _hash(title, text, labels, state)
-    body = f"{text}\n\n{format_marker(item.key, content_hash, item.namespace)}"
-    _check_limits(item, title, labels, len(body))
-    return RenderedIssue(item.key, title, body, labels, state, content_hash, item.namespace)
+    body = f"{text}\n\n{_marker(item.key, content_hash, typed, item.namespace)}"
+    # measured with the longest marker: an issue typed, or closed as removed, later must fit
+    longest = len(text) + 2 + len(_longest_marker(item, content_hash))
+    _check_limits(item, title, labels, longest)
+    return RenderedIssue(item.key, title, body, labels, state, content_hash, typed, item.namespace)
+
+
+def _marker(key: str, content_hash: str, typed: bool, namespace: str) -> str:
+    return format_marker(key, content_hash, typed=typed, namespace=namespace)
+
+
+def _longest_marker(item: WorkItem, content_hash: str) -> str:
+    """The longest marker ``item``'s issue may carry: typed, and flagged as closed."""
+    return format_marker(item.key, content_hash, typed=True, namespace=item.namespace, flag=REMOVED)
+
+
+def marked_typed(rendered: RenderedIssue, flag: bool) -> RenderedIssue:
+    """The same issue with the marker's ``typed`` token set to ``flag``; the hash is the same."""
+    if rendered.typed is flag:
+        return rendered
+    return dataclasses.replace(rendered, body=with_typed(rendered.body, flag), typed=flag)
 
 
 def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
     """Raise what ``render`` would raise for ``item``, without hashing (the scan's check)."""
     title = f"{item.kind.prefix} {_one_line(item.title)}"
     meta = "\n".join(_meta(item, numbers))
-    marker = format_marker(item.key, "0" * 16, item.namespace)  # every hash has 16 digits
+    marker = _longest_marker(item, "0" * 16)  # the longest marker it may get
     # The body is at most the file's body, the metadata and the separators ("\n\n---\n\n" and
     # "\n\n" before the marker): the exact text is only built when that could be too long.
     length = len(meta) + 7 + len(item.body) + 2 + len(marker)
@@ -183,7 +216,8 @@ def restate(rendered: RenderedIssue, state: str) -> RenderedIssue:
     """
     text = rendered.body.rsplit("\n\n", 1)[0]
     content_hash = _hash(rendered.title, text, rendered.labels, state)
-    body = f"{text}\n\n{format_marker(rendered.key, content_hash, rendered.namespace)}"
+    marker = _marker(rendered.key, content_hash, rendered.typed, rendered.namespace)
+    body = f"{text}\n\n{marker}"
     return dataclasses.replace(rendered, body=body, state=state, content_hash=content_hash)
 
 

@@ -20,7 +20,7 @@ class ItemAction(enum.StrEnum):
     CLOSED = "closed"
     PULLED = "pulled"  # GitHub's close or reopen was written into the file
     FAILED = "failed"
-    NOT_DONE = "not-done"  # the time budget ran out first; the next run picks it up
+    NOT_DONE = "not-done"  # the run stopped first (time budget, a signal); the next run picks it up
     PLANNED_CREATE = "would-create"
     PLANNED_UPDATE = "would-update"
     PLANNED_CLOSE = "would-close"
@@ -93,6 +93,8 @@ class BatchResult:
     warnings: tuple[str, ...] = field(default=())
     # Files the scan found but that are not synced by design (archived, not work items).
     not_synced: tuple[SkippedFile, ...] = field(default=())
+    # The signal that stopped the run early (SIGINT, SIGTERM), or None when it ran its course.
+    interrupted: int | None = None
 
     @property
     def total(self) -> int:

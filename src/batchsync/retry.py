@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
 from tenacity import (
     RetryCallState,
@@ -41,16 +41,26 @@ from batchsync.ratelimit import Limits, Op, backoff_delay, jittered, limit_wait
 __all__ = [
     "Deadline",
     "GitHubWait",
+    "Resend",
     "RetryPolicy",
     "StopAtDeadline",
     "gave_up",
     "is_retryable",
+    "policy_of",
     "retry_reason",
 ]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("batchsync")
+
+
+class Resend(Protocol):
+    """The exactly-once rule for a write, as ``RetryPolicy.resend`` is: what its users take."""
+
+    def __call__(self, send: Callable[[], T], recover: Callable[[], T | None]) -> tuple[T, bool]:
+        """Send once; on a lost answer look for the write, sending again only when not found."""
+        ...
 
 
 def is_retryable(op: Op, error: BaseException) -> bool:
@@ -312,3 +322,9 @@ class RetryPolicy:
             end = self._clock() + retry_state.upcoming_sleep
             raise self.deadline.exceeded(self._explain(error), end) from error
         raise gave_up(error, self.limits.max_retries) from error
+
+
+def policy_of(gate: object) -> RetryPolicy:
+    """The run's one policy, which its gate owns; a default one for a gate without (a stand-in)."""
+    policy = getattr(gate, "policy", None)
+    return policy if isinstance(policy, RetryPolicy) else RetryPolicy()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Protocol
 
 from batchsync.errors import (
     ApiError,
@@ -25,27 +24,13 @@ from batchsync.errors import (
     ValidationFailed,
     failure_of,
 )
+from batchsync.github import LinkClient
 from batchsync.remote import RemoteIssue
+from batchsync.retry import Resend
 
 __all__ = ["SUB_ISSUE_CAP", "LinkClient", "LinkError", "SubIssueLinks", "needs_link"]
 
 SUB_ISSUE_CAP = 100  # GitHub's limit of sub-issues per parent (closed ones count)
-
-
-class LinkClient(Protocol):
-    """What the links need from the GitHub adapter."""
-
-    def get_parent(self, number: int) -> int | None:
-        """The number of the issue's parent, None when it has none."""
-        ...
-
-    def sub_issue_numbers(self, parent: int) -> list[int]:
-        """The numbers of the sub-issues of ``parent``."""
-        ...
-
-    def add_sub_issue(self, parent: int, child_id: int, *, replace_parent: bool = False) -> None:
-        """Link a sub-issue."""
-        ...
 
 
 class LinkError(Exception):
@@ -78,7 +63,7 @@ class SubIssueLinks:
         counts: Mapping[int, int],
         *,
         enabled: bool,
-        resend: Callable[[Callable[[], bool], Callable[[], bool | None]], tuple[bool, bool]],
+        resend: Resend,
         warn: Callable[[str], None],
     ) -> None:
         self._client = client

@@ -12,6 +12,7 @@ state stay.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ __all__ = [
     "SUMMARY_LIMIT",
     "RunInfo",
     "cell",
+    "left_over",
     "outputs",
     "render_fatal",
     "render_summary",
@@ -111,7 +113,7 @@ _PLAIN_REASONS = {
     ItemAction.PLANNED_UPDATE: "changed",
     ItemAction.CLOSED: "closed",
     ItemAction.PLANNED_CLOSE: "closed",
-    ItemAction.NOT_DONE: "not reached in the time budget",
+    ItemAction.NOT_DONE: "not reached (time budget or a signal): the next run picks it up",
 }
 
 
@@ -149,14 +151,30 @@ def _totals(result: BatchResult) -> list[str]:
     return [f"| {names} |", "|" + "---|" * len(counts), f"| {values} |"]
 
 
+def left_over(result: BatchResult) -> str | None:
+    """What the run left for the next one (interrupted, or out of time), or None: one text
+    for the terminal, the summary and the annotation."""
+    if result.interrupted is not None:
+        name = signal.Signals(result.interrupted).name
+        done = result.total - result.not_done
+        return (
+            f"interrupted by {name}: {done} items done, {result.not_done} not done; "
+            "run again to finish"
+        )
+    if result.not_done:
+        return (
+            f"{result.not_done} items were not reached before the time budget ran out; "
+            "the next run picks them up"
+        )
+    return None
+
+
 def _verdict(result: BatchResult, info: RunInfo) -> str:
     if result.failed:
         return f"**{result.failed} of {result.total} items failed.** Details below."
-    if result.not_done:
-        return (
-            f"**{result.not_done} items were not reached** before the time budget ran out; "
-            "the next run picks them up."
-        )
+    left = left_over(result)
+    if left is not None:
+        return f"**{left}.**"
     if info.dry_run:
         return "Dry run: nothing was written; the plan is below."
     return f"All {result.total} items are in step."
@@ -392,8 +410,9 @@ def text(result: BatchResult, *, repository: str = "", dry_run: bool = False) ->
     lines += _capped(created, "created")
     lines += [_plan_line(o) for o in result.outcomes if o.action in _PLAN_ACTIONS]
     lines += _capped([_failed_line(o) for o in result.errors], "failed")
-    if result.not_done:
-        lines.append(f"  {result.not_done} items not reached in the time budget: run again")
+    left = left_over(result)
+    if left is not None:
+        lines.append(f"  {left}")
     lines.extend(f"  warning: {clean(w, limit=FIELD_LIMIT)}" for w in result.warnings)
     snap = result.rate_limit
     if snap is not None and snap.remaining is not None:

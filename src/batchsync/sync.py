@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Required, TextIO, TypedDict, Unpack
 
-from batchsync import summary, workflow
+from batchsync import report, signals, summary, workflow
 from batchsync.config import ItemType, Settings, load_settings
 from batchsync.engine import Engine, EngineOptions, IssueClient, ProgressFn
 from batchsync.errors import BatchsyncError, SettingsError, fatal_of
@@ -21,6 +21,7 @@ from batchsync.processor import BatchProcessor, Gate
 from batchsync.progress import progress_for
 from batchsync.ratelimit import Limits
 from batchsync.results import BatchResult, SkippedFile
+from batchsync.signals import Interrupt
 from batchsync.writeback import WriteBack
 
 __all__ = [
@@ -68,6 +69,7 @@ def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOp
         pull=settings.pull,
         blocked_by=settings.blocked_by,
         namespace=settings.tree_namespace(),
+        issue_types=settings.issue_type_choice(),
     )
 
 
@@ -91,6 +93,7 @@ def run(
     on_wait: Callable[[str, float], None] | None = None,
     client: IssueClient | None = None,
     processor: BatchProcessor | None = None,
+    interrupt: Interrupt | None = None,
 ) -> BatchResult:
     """One sync: scan, list, plan, execute. Per-item problems are outcomes, not exceptions.
 
@@ -98,7 +101,8 @@ def run(
     and the processor built from ``settings`` (a given processor brings its own limits, clock
     and deadline). Raises ``SettingsError`` (no token or repository, bad path), ``RunStop``
     when GitHub refused the token (401, or a 403 that is no rate limit), and ``NotFoundError``
-    when the repository cannot be seen.
+    when the repository cannot be seen. Once ``interrupt`` is pressed (a signal), no new
+    request starts and the items not reached are ``not-done``; the result names the signal.
     """
     token = _token(settings) if client is None else None
     if not settings.repository:
@@ -111,7 +115,12 @@ def run(
     if processor is None:
         deadline = start + settings.time_budget * 60
         gate = Gate(
-            limits_from(settings), clock=clock, sleep=sleep, deadline=deadline, on_wait=on_wait
+            limits_from(settings),
+            clock=clock,
+            sleep=sleep,
+            deadline=deadline,
+            on_wait=on_wait,
+            interrupt=interrupt,
         )
         processor = BatchProcessor(settings.max_concurrent, gate=gate)
     if client is None:
@@ -141,6 +150,7 @@ def run(
         rate_limit=processor.gate.snapshot,
         warnings=(*(str(note) for note in scanned.warnings), *result.warnings),
         not_synced=not_synced(scanned),
+        interrupted=interrupt.signum if interrupt is not None else None,
     )
 
 
@@ -158,12 +168,13 @@ def main(
     out: workflow.Out | None = None,
     err: workflow.Out | None = None,
     as_json: bool = False,
+    interrupt: Interrupt | None = None,
 ) -> int:
     """``batchsync sync`` in a terminal: run, report, write the results file; the exit code.
 
     The report goes to stdout, or with ``as_json`` to stderr while stdout gets the results
-    document. 0 when every item is done (or failures with ``fail-on-error: false``), 1 when
-    some item failed, 2 when nothing could run (bad settings, bad token, no access).
+    document. The code is ``report.ending``'s (the one table, ``report.ExitCode``). Ctrl-C or
+    SIGTERM stops the run cleanly (``signals``): the report and the results file still come.
     """
     token = settings.token_value() or ""
     out = out or workflow.Out(stdout or sys.stdout, actions=settings.in_actions)
@@ -171,20 +182,52 @@ def main(
     out.add_secret(token)
     err.add_secret(token)
     progress = progress_for(err, actions=settings.in_actions)
+    interrupt = interrupt or Interrupt()
+    results_path: Path | None = None
+    info = summary.RunInfo(repository=settings.repository, dry_run=settings.dry_run)
     try:
         results_path = settings.results_path()
-        with workflow.logging_to(err):
-            result = run(settings, on_progress=progress, on_wait=progress.on_wait)
+        if results_path is not None:
+            info = dataclasses.replace(info, results_file=settings.shown_path(results_path))
+        with workflow.logging_to(err), signals.handling(interrupt, err.say):
+            result = run(
+                settings, on_progress=progress, on_wait=progress.on_wait, interrupt=interrupt
+            )
     except BatchsyncError as exc:  # nothing could run: the same message as in action mode
-        err.say(f"batchsync: {fatal_of(exc, settings.repository).message}")
-        return 2
-    info = summary.RunInfo(
-        repository=settings.repository,
-        dry_run=settings.dry_run,
-        results_file=settings.shown_path(results_path) if results_path else None,
+        fatal = fatal_of(exc, settings.repository)
+        end = report.fatal_ending(fatal)
+        err.say(f"batchsync: {fatal.message}")
+        _write(results_path, BatchResult(), info, end, (out, err))
+        if as_json:  # a script reading stdout gets the document, with the error, here too
+            out.document(workflow.json_text(report.document(BatchResult(), info, end)))
+        return end.code
+    except KeyboardInterrupt:  # a second signal: stop now, the next run finishes by the markers
+        err.say(f"batchsync: {signals.STOPPED_AT_ONCE}")
+        return report.ExitCode.INTERRUPTED
+    end = report.ending(
+        result, fail_on_error=settings.fail_on_error, repository=settings.repository
     )
-    _report(result, info, results_path, out, err, as_json=as_json)
-    return 1 if result.failed and settings.fail_on_error else 0
+    if end.fatal is not None:
+        err.say(f"batchsync: {end.fatal.message}")
+    _report(result, info, results_path, out, err, as_json=as_json, end=end)
+    return end.code
+
+
+def _write(
+    path: Path | None,
+    result: BatchResult,
+    info: summary.RunInfo,
+    end: report.Ending,
+    io: tuple[workflow.Out, workflow.Out],
+) -> bool:
+    """The results file through the one writer; False (and a line saying why) when it failed."""
+    if path is None:
+        return False
+    out, err = io
+    problem = report.write_results(path, result, info, end, scrub=out.redact)
+    if problem is not None:
+        err.say(f"batchsync: {problem}")
+    return problem is None
 
 
 def _report(
@@ -195,24 +238,18 @@ def _report(
     err: workflow.Out,
     *,
     as_json: bool,
+    end: report.Ending,
 ) -> None:
     """The terminal's report, the results file and the ``--json`` document."""
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            text = out.redact(summary.results_json(result, info))
-            path.write_text(text, encoding="utf-8", errors="backslashreplace")
-        except OSError as exc:
-            err.say(f"batchsync: could not write the results file: {exc}")
-            path = None
-    report = summary.text(result, repository=info.repository or "", dry_run=info.dry_run)
-    if path is not None:
-        report += f"\n  results file: {info.results_file}"
+    written = _write(path, result, info, end, (out, err))
+    text = summary.text(result, repository=info.repository or "", dry_run=info.dry_run)
+    if written:
+        text += f"\n  results file: {info.results_file}"
     if as_json:
-        out.document(workflow.json_text(summary.results_document(result, info)))
-        err.say(report)
+        out.document(workflow.json_text(report.document(result, info, end)))
+        err.say(text)
     else:
-        out.say(report)
+        out.say(text)
 
 
 class SyncOptions(TypedDict, total=False):

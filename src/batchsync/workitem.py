@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Kind", "Layout", "LinkSource", "WorkItem", "kinds_named"]
+__all__ = ["Kind", "Layout", "LinkSource", "WorkItem", "kind_of_path", "kinds_named"]
 
 
 class Kind(enum.StrEnum):
@@ -25,6 +25,17 @@ class Kind(enum.StrEnum):
 def kinds_named(name: str) -> tuple[Kind, ...]:
     """The kinds a `type` setting selects (all, prd, epic or task), parents first."""
     return tuple(Kind) if name == "all" else (Kind(name),)
+
+
+def kind_of_path(path: str) -> str:
+    """The kind a file's place says (``prds/``, an epic folder's ``epic.md`` or other file), for
+    a file that could not be read as a work item; "" outside both folders."""
+    parts = path.replace("\\", "/").split("/")
+    if "prds" in parts:
+        return Kind.PRD.value
+    if "epics" in parts:
+        return Kind.EPIC.value if parts[-1] == "epic.md" else Kind.TASK.value
+    return ""
 
 
 class Layout(enum.StrEnum):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from openapi_core import Config, OpenAPI
 
 from batchsync.emulator import Emulator
@@ -36,10 +34,3 @@ def openapi(emu: Emulator, openapi_subset: dict[str, Any]) -> OpenAPI:
     spec["servers"] = [{"url": emu.url}]
     # the description itself is GitHub's; validating it again would take seconds
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers["Authorization"] = "token t"
-        yield session

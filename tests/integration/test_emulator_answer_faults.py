@@ -6,11 +6,9 @@ GraphQL's "Something went wrong" (applied or not) and an error on ``viewer`` alo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from batchsync.config import load_settings
 from batchsync.emulator import (
@@ -36,13 +34,6 @@ REPO = "octo/faults"
 EMULATOR = {"limits": "off", "clock": ManualClock(1_700_000_000.0)}  # time moves when slept on
 ISSUES = "/repos/{owner}/{repo}/issues"
 SUB_ISSUES = "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers["Authorization"] = f"token {TOKEN}"
-        yield session
 
 
 def client(emu: Emulator, *, graphql: bool = False) -> GitHubClient:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -14,13 +13,6 @@ from batchsync.emulator.service import Answer
 TOKEN = "ghs_test_write"
 REPO = "octo/demo"
 READ_TOKEN = "ghs_test_read"
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers["Authorization"] = f"token {TOKEN}"
-        yield session
 
 
 def create(emu: Emulator, http: requests.Session, title: str, **fields: object) -> dict:

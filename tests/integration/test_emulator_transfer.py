@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,6 @@ OTHER = "octo/other"
 ISSUE = "/repos/{owner}/{repo}/issues/{issue_number}"
 FOLLOWED = "/repositories/{repo_id}/issues/{issue_number}"
 EMULATOR = {"limits": "off", "clock": ManualClock(1_700_000_000.0)}  # time moves when slept on
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers["Authorization"] = f"token {TOKEN}"
-        yield session
 
 
 def transferred(emu: Emulator) -> int:

@@ -78,7 +78,7 @@ def test_sync_all_creates_every_item_then_a_rerun_writes_nothing() -> None:
             [
                 "prd-003-broken.md:3: frontmatter is not valid YAML",
                 " not done (",
-                "not reached in the time budget: run again",
+                "not reached before the time budget ran out",
                 "duplicates: none",
                 "besides the broken file): none",
             ],

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any
 
-from batchsync.config import load_settings
+import emulated
 from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
 from batchsync.render import parse_marker
-from batchsync.results import BatchResult, ItemAction
-from batchsync.sync import run
-from emulated import LIST_FIELD_VARIANTS, run_overrides, writes
-from trees import write_item
+from batchsync.results import ItemAction
+from emulated import LIST_FIELD_VARIANTS, sync_run, writes
+from trees import cart_task_path as task_path
+from trees import write_cart
 
 TOKEN = "ghs_closetoken"
 REPO = "octo/demo"
@@ -20,42 +20,11 @@ EMULATOR = {"limits": "off", "scale": 1000}
 EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 TASKS = 4
+# The workspace's items (tests/conftest.py): a PRD, its epic and the epic's open tasks.
+WORK_ITEMS = functools.partial(write_cart, tasks=TASKS, status="open")
 
-
-def task_path(workspace: Path, n: int) -> Path:
-    return workspace / f".claude/epics/epic-001-cart/task-{n:03}.md"
-
-
-def cart(base: Path) -> None:
-    """A PRD, its epic and the epic's open tasks: the workspace's items (tests/conftest.py)."""
-    write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"}, "# Cart")
-    write_item(
-        base,
-        "epics/epic-001-cart/epic.md",
-        {"id": "epic-001", "title": "Cart screens", "prd_id": "prd-001"},
-        "The screens.",
-    )
-    for n in range(1, TASKS + 1):
-        write_item(
-            base,
-            f"epics/epic-001-cart/task-{n:03}.md",
-            {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001", "status": "open"},
-            f"Do step {n}.",
-        )
-
-
-WORK_ITEMS = cart
-
-
-def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
-    given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, **overrides)
-    return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
-
-
-def issue_of(emu: Emulator, key: str) -> dict[str, Any]:
-    found = [i for i in emu.issues(REPO) if (m := parse_marker(i["body"])) and m.key == key]
-    assert len(found) == 1, found
-    return found[0]
+sync = functools.partial(sync_run, token=TOKEN, repo=REPO)
+issue_of = functools.partial(emulated.issue_of, repo=REPO)
 
 
 def open_issues(emu: Emulator) -> int:
@@ -170,10 +139,7 @@ def test_dry_run_plans_the_close_and_writes_nothing(emu, workspace):
 
 def test_an_issue_closed_by_hand_is_left_alone(emu, workspace):
     synced(emu, workspace)
-    number = issue_of(emu, "task-002")["number"]
-    repo = emu.service.store.repo("octo", "demo")
-    with repo.store.lock:
-        repo.update_issue(repo.issue(number).user, number, {"state": "closed"})
+    emulated.by_hand(emu, REPO, issue_of(emu, "task-002")["number"], "closed")
     task_path(workspace, 2).unlink()
     sync(emu, workspace, close_removed=True)
     assert writes(emu) == 0

@@ -141,3 +141,21 @@ def test_batch_sync_all_dry_run_writes_nothing(emu: Emulator, workspace: Path) -
     result = sync_all(emu, workspace, dry_run=True)
     assert {o.action for o in result.outcomes} == {ItemAction.PLANNED_CREATE}
     assert emu.stats.writes() == 0  # the GraphQL query is no write
+
+
+def test_a_dry_run_promises_no_parent_that_is_missing_or_failed(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    base = tmp_path / ".claude"
+    (base / "prds").mkdir(parents=True)
+    (base / "epics/e1").mkdir(parents=True)
+    (base / "prds/prd-002-b.md").write_text("---\nid: prd-002\ntitle: [\n---\n")  # broken
+    (base / "epics/e1/epic.md").write_text("---\nid: epic-001\ntitle: E\nprd_id: prd-002\n---\n")
+    (base / "epics/e1/task-001.md").write_text(
+        "---\nid: task-001\ntitle: T\nepic_id: epic-404\n---\n"
+    )
+    code, out, _ = call_main(settings(emu, tmp_path, dry_run=True))
+    assert code == 1  # the broken PRD
+    assert "created in this run" not in out
+    assert "warning: .claude/epics/e1/epic.md:4: `prd_id` names 'prd-002'" in out
+    assert "warning: .claude/epics/e1/task-001.md:4: `epic_id` names 'epic-404'" in out

@@ -5,20 +5,29 @@ parent fields."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import emulated
 from batchsync.config import load_settings
 from batchsync.emulator import Emulator, GraphQLConfig, ManualClock, Repo
 from batchsync.errors import SettingsError
-from batchsync.render import format_marker, parse_marker, strip_marker
+from batchsync.render import format_marker, strip_marker
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.sync import run
-from emulated import LIST_FIELD_VARIANTS, LIST_FIELDS, EmulatorFactory, run_overrides, writes
-from trees import write_item
+from emulated import (
+    LIST_FIELD_VARIANTS,
+    LIST_FIELDS,
+    EmulatorFactory,
+    run_overrides,
+    sync_run,
+    writes,
+)
+from trees import cart_task, write_cart, write_item
 
 TOKEN = "ghs_trusttoken"  # an installation token: issues it writes are github-actions[bot]'s
 REPO = "octo/shop"
@@ -33,25 +42,7 @@ EMULATOR = {
     "tokens": {"ghp_octocat": {"kind": "user", "login": "octocat"}},
 }
 EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
-
-
-def local_tree(base: Path, tasks: int = 2) -> None:
-    write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"})
-    write_item(
-        base,
-        "epics/epic-001-cart/epic.md",
-        {"id": "epic-001", "title": "Cart screens", "prd_id": "prd-001"},
-    )
-    for n in range(1, tasks + 1):
-        write_item(
-            base,
-            f"epics/epic-001-cart/task-{n:03}.md",
-            {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001"},
-            f"Do step {n}.",
-        )
-
-
-WORK_ITEMS = local_tree  # the workspace fixture (tests/conftest.py)
+WORK_ITEMS = write_cart  # the workspace (tests/conftest.py): a PRD, its epic and two tasks
 
 
 @pytest.fixture
@@ -59,18 +50,12 @@ def repo(emu: Emulator) -> Repo:
     return emu.service.store.repo(*REPO.split("/"))
 
 
-def sync(emu: Emulator, workspace: Path, **overrides: object) -> BatchResult:
-    given = run_overrides(emu, workspace, token=overrides.pop("token", TOKEN), repo=REPO)
-    given.update(overrides)
-    return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
+sync = functools.partial(sync_run, token=TOKEN, repo=REPO)
+marked = functools.partial(emulated.marked, repo=REPO)
 
 
 def issue(emu: Emulator, number: int) -> dict[str, Any]:
     return next(i for i in emu.issues(REPO) if i["number"] == number)
-
-
-def marked(emu: Emulator, key: str) -> list[dict[str, Any]]:
-    return [i for i in emu.issues(REPO) if (m := parse_marker(i["body"])) and m.key == key]
 
 
 def outcome(result: BatchResult, key: str) -> Outcome:
@@ -248,6 +233,28 @@ def test_a_github_url_to_another_repository_is_an_item_error(
     )
     assert snapshot(emu, here) == before
     assert emu.stats.count(method="GET", template=ISSUE) == 0
+
+
+def test_a_link_to_a_transferred_issue_is_refused_and_no_person_s_issue_is_written(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    with repo.store.lock:
+        for n in range(1, 4):
+            repo.add_issue(f"person's issue {n}", f"body {n}", author="alice")
+    emu.add_repo("octo/other")
+    moved_to = emu.transfer(REPO, 3, "octo/other")  # #3 moves away and becomes other's #1
+    cart_task(workspace / ".claude", 1, github_issue=3)
+    before = {i["number"]: (i["title"], i["body"]) for i in emu.issues(REPO)}
+    result = sync(emu, workspace)
+    refused = outcome(result, "task-001")
+    assert refused.action is ItemAction.FAILED
+    assert "issue #3 was transferred or moved" in (refused.error or "")
+    assert refused.issue_number is None
+    after = {i["number"]: (i["title"], i["body"]) for i in emu.issues(REPO)}
+    assert all(after[n] == before[n] for n in before if n != 3)  # nothing of a person's written
+    assert next(i for i in emu.issues("octo/other") if i["number"] == moved_to)["title"] == (
+        "person's issue 3"
+    )
 
 
 def test_a_ccpm_rename_keeps_its_issue(emu: Emulator, tmp_path: Path) -> None:
@@ -465,7 +472,7 @@ def test_a_child_a_person_moved_stays_where_they_put_it(
 
 
 def test_a_rerun_never_relinks_a_linked_tree(emu: Emulator, workspace: Path) -> None:
-    local_tree(workspace / ".claude", tasks=6)
+    write_cart(workspace / ".claude", tasks=6)
     sync(emu, workspace)
     emu.stats.reset()
     result = sync(emu, workspace)
@@ -523,7 +530,7 @@ def test_a_first_sync_split_over_time_budgeted_runs_finishes_without_relinking(
     fields: str, tmp_path: Path
 ) -> None:
     # 20 items, 15 s runs at GitHub's pace (1 s between writes): each run does about 15 writes
-    local_tree(tmp_path / ".claude", tasks=18)
+    write_cart(tmp_path / ".claude", tasks=18)
     with Emulator(limits="github", clock=ManualClock(), list_fields=fields) as emu:
         emu.add_token(TOKEN)
         emu.add_repo(REPO)

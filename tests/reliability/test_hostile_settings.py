@@ -38,6 +38,7 @@ BAD: dict[str, tuple[str, ...]] = {
     "close-removed": ("maybe",),
     "pull": ("maybe",),
     "blocked-by": ("sometimes",),
+    "issue-types": ("sometimes", "story=Task", "task=", "prd=A|B", "task=T,task=U", INJECTED),
     "max-close": ("-1", "x"),
     "sub-issues": ("maybe",),
     "trusted-authors": ("not a login!", "-dash", "a/b", "x" * 60, INJECTED),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
 from batchsync.emulator import ManualClock
+from batchsync.emulator.state import Repo, Store, UserRef
 from batchsync.errors import (
     ApiError,
     NotFoundError,
@@ -22,6 +23,14 @@ from batchsync.ratelimit import Limits, Op
 from batchsync.results import BatchResult, Failure, ItemAction, Outcome
 
 T = TypeVar("T")
+
+ME = UserRef("me", 1)  # the account an emulator state test acts as
+
+
+def new_repo() -> Repo:
+    """A fresh emulator repository ``o/r`` (owner id 1) on its own manual clock."""
+    return Store(ManualClock()).add_repo("o/r", owner_id=1)
+
 
 WRITES = {"create_issue", "update_issue", "add_sub_issue", "add_comment"}
 # The kind of request the GitHub adapter sends for each FakeGitHub method.
@@ -49,6 +58,35 @@ class Request(NamedTuple):
     op: Op
     resource: str
     headers: Mapping[str, str]
+
+
+class PassGate:
+    """A gate that sends each request at once: no pacing, no retry; records what went through.
+
+    ``calls``: (op, headers of the answer) of each request answered or refused by GitHub;
+    ``sent``: (op, resource) of each request sent. With ``uncertain``, a create's 5xx is an
+    ``UncertainWriteError``, as the run's gate makes it.
+    """
+
+    def __init__(self, *, uncertain: bool = False) -> None:
+        self.uncertain = uncertain
+        self.calls: list[tuple[Op, Mapping[str, str]]] = []
+        self.sent: list[tuple[Op, str]] = []
+
+    def call(
+        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
+    ) -> T:
+        """Run ``fn`` once."""
+        self.sent.append((op, resource))
+        try:
+            value, headers = fn()
+        except ApiError as exc:
+            self.calls.append((op, exc.headers))
+            if self.uncertain and op is Op.CREATE and isinstance(exc, ServerError):
+                raise UncertainWriteError(exc) from exc
+            raise
+        self.calls.append((op, headers))
+        return value
 
 
 class FakeGate(Gate):

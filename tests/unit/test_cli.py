@@ -90,6 +90,17 @@ def test_sync_flags_win_over_inputs(monkeypatch, fake_module):
     assert (calls[0].max_retries, calls[0].close_removed) == (1, False)
 
 
+def test_the_issue_types_flag_takes_a_map_and_wins_over_the_input(monkeypatch, fake_module):
+    calls = fake_module("sync")
+    monkeypatch.setenv("INPUT_ISSUE-TYPES", "true")
+    main(["sync", "--issue-types", "prd=Feature,task=Task"])
+    choice = calls[0].issue_type_choice()
+    assert [(kind.value, names) for kind, names in choice.choices] == [
+        ("prd", ("Feature",)),
+        ("task", ("Task",)),
+    ]
+
+
 def test_unset_sync_flags_leave_inputs_alone(monkeypatch, fake_module):
     calls = fake_module("sync")
     monkeypatch.setenv("INPUT_MAX-RETRIES", "7")
@@ -250,7 +261,9 @@ def test_sync_help_lists_every_flag_with_its_input(capsys):
     out = " ".join(capsys.readouterr().out.split())
     for flag, field in SYNC_FLAGS:
         assert flag in out
-        assert f"input {SOURCES[field].name}" in out.replace("- ", "-")
+        source = SOURCES[field]
+        said = f"{'variable' if source.runner else 'input'} {source.name}"
+        assert said in out.replace("- ", "-")
     assert "--no-dry-run" in out
 
 
@@ -433,3 +446,30 @@ def test_validate_prints_warnings_without_failing(tmp_path, capsys):
     assert main(["validate"]) == 0
     err = capsys.readouterr().err
     assert "warning: .claude/epics/e/epic.md:3: `prd` names PRD 'missing'" in err
+
+
+def test_validate_warns_of_a_local_parent_that_is_not_in_the_tree(tmp_path, capsys):
+    write(tmp_path, ".claude/prds/prd-001.md", "---\nid: prd-001\ntitle: A\n---\n")
+    write(tmp_path, ".claude/epics/e/epic.md", "---\nid: epic-1\ntitle: E\nprd_id: prd-404\n---\n")
+    assert main(["validate"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: .claude/epics/e/epic.md:4: `prd_id` names 'prd-404', which is no work" in err
+
+
+def test_validate_warns_of_a_path_without_prds_or_epics(tmp_path, capsys):
+    write(tmp_path, "docs/readme.md", "# not work items\n")
+    assert main(["validate", "--path", "docs"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: docs: holds neither prds/ nor epics/, so there is no work item" in err
+    assert "set `path` to the folder that holds them" in err
+
+
+def test_ctrl_c_outside_a_sync_exits_130_without_a_traceback(monkeypatch, capsys):
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    assert cli.entry() == 130
+    err = capsys.readouterr().err
+    assert "batchsync: interrupted" in err
+    assert "Traceback" not in err

@@ -336,7 +336,12 @@ def test_the_title_rules_catch_an_untitled_error(tmp_path: Path) -> None:
 
 ADVICE_PAGES = (PAGE, ROOT / "docs" / "sync.md", ROOT / "README.md")
 # Advice to take a marker out of an issue: only ever right for a marker copied in by hand.
-_MARKER_REMOVAL = re.compile(r"\b(?:remove|delete|take|strip|drop)\b[^.;:]*\bmarker", re.I)
+# (the marker itself, not a token of it: taking ` typed` off a marker keeps the identity)
+_MARKER_REMOVAL = re.compile(
+    r"\b(?:remove|delete|take out|strip|drop)\s+(?:the\s+|its\s+|that\s+|this\s+|a\s+)?"
+    r"(?:batchsync\s+)?(?:marker\b|`<!-- batchsync)",
+    re.I,
+)
 _COPIED_OR_NEGATED = re.compile(r"\b(?:copied|pasted)\b|^\W*(?:never|no|not)\b", re.I)
 # Advice to trust an author: it must say what trusting means.
 _TRUST_ADVICE = re.compile(r"\badd\b[^.;]*trusted-authors", re.I)
@@ -386,6 +391,8 @@ def test_no_message_advises_taking_out_a_marker_or_trusting_an_author_blindly() 
             False,
         ),
         ("took back #3: a person had removed its batchsync marker", False),
+        ("set the type on GitHub, or remove ` typed` from the marker line", False),
+        ("otherwise delete the batchsync marker of #3", True),
     ],
 )
 def test_the_advice_rule_tells_bad_advice_from_good(text: str, bad: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fakes import ME, new_repo
 
 from batchsync.emulator import ManualClock
 from batchsync.emulator.dependencies import (
@@ -14,14 +15,12 @@ from batchsync.emulator.dependencies import (
 )
 from batchsync.emulator.protocol import ApiFailure
 from batchsync.emulator.shapes import issue_json
-from batchsync.emulator.state import Repo, Store, UserRef
-
-ME = UserRef("me", 1)
+from batchsync.emulator.state import Repo
 
 
 @pytest.fixture
 def repo() -> Repo:
-    return Store(ManualClock()).add_repo("o/r", owner_id=1)
+    return new_repo()
 
 
 def block(repo: Repo, number: int, blocker: int) -> None:

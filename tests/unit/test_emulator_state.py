@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from fakes import ME, new_repo
 
 from batchsync.emulator import ManualClock
 from batchsync.emulator.protocol import ApiFailure
@@ -16,15 +17,12 @@ from batchsync.emulator.state import (
     TITLE_READINGS,
     Repo,
     Store,
-    UserRef,
 )
-
-ME = UserRef("me", 1)
 
 
 @pytest.fixture
 def repo() -> Repo:
-    return Store(ManualClock()).add_repo("o/r", owner_id=1)
+    return new_repo()
 
 
 def names(repo: Repo, number: int) -> list[str]:

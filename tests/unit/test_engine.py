@@ -692,7 +692,7 @@ class _AnotherTreeCreatesMeanwhile(FakeGitHub):
         self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
     ) -> Any:
         if not any(c[0] == "create_issue" for c in self.calls):
-            self.add("[PRD] PRD-1", "x\n\n" + format_marker("prd-1", "0" * 16, "tree-b"))
+            self.add("[PRD] PRD-1", "x\n\n" + format_marker("prd-1", "0" * 16, namespace="tree-b"))
             self._log("create_issue", title, body, labels)
             raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
         return super().create_issue(title, body, labels, parent=parent)

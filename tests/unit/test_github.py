@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import requests
 import responses
+from fakes import PassGate
 from responses import matchers
 
 from batchsync.errors import (
-    ApiError,
     AuthError,
     FailureKind,
     ForbiddenError,
@@ -32,31 +31,10 @@ from batchsync.github import MAX_ISSUE_PAGES, PAGE_SIZE, GitHubClient, issue_fro
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits, Op
 
-T = TypeVar("T")
 API = "https://api.github.com:443"
 REPO = f"{API}/repos/octo/demo"
 TOKEN = "ghs_secretvalue123"
 LIMIT_HEADERS = {"x-ratelimit-remaining": "998", "x-ratelimit-limit": "1000"}
-
-
-class RecordingGate:
-    """Pass-through gate that records each op and the headers it saw."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Op, Mapping[str, str]]] = []
-        self.resources: list[str] = []
-
-    def call(
-        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
-    ) -> T:
-        self.resources.append(resource)
-        try:
-            value, headers = fn()
-        except ApiError as exc:
-            self.calls.append((op, exc.headers))
-            raise
-        self.calls.append((op, headers))
-        return value
 
 
 def issue_json(number: int, **extra: Any) -> dict[str, Any]:
@@ -75,12 +53,12 @@ def issue_json(number: int, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def gate() -> RecordingGate:
-    return RecordingGate()
+def gate() -> PassGate:
+    return PassGate()
 
 
 @pytest.fixture
-def client(gate: RecordingGate) -> GitHubClient:
+def client(gate: PassGate) -> GitHubClient:
     # the REST create path; GraphQL creates are tested in test_github_graphql.py
     return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate, graphql=False)
 
@@ -172,7 +150,7 @@ def test_issue_from_json_drops_pull_requests() -> None:
 
 @responses.activate
 def test_list_issues_follows_the_link_header_and_drops_pull_requests(
-    client: GitHubClient, gate: RecordingGate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     next_url = "https://api.github.com/repositories/77/issues?state=all&per_page=100&page=2"
     responses.get(
@@ -239,7 +217,7 @@ def test_find_created_reads_further_pages_until_the_floor(client: GitHubClient) 
 
 @responses.activate
 def test_create_issue_sends_labels_in_the_same_request(
-    client: GitHubClient, gate: RecordingGate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     responses.post(
         f"{REPO}/issues",
@@ -257,7 +235,7 @@ def test_create_issue_sends_labels_in_the_same_request(
 
 @responses.activate
 def test_update_issue_sends_one_patch_with_only_the_given_fields(
-    client: GitHubClient, gate: RecordingGate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     responses.patch(
         f"{REPO}/issues/9",
@@ -275,7 +253,7 @@ def test_update_issue_sends_one_patch_with_only_the_given_fields(
 
 @responses.activate
 def test_add_sub_issue_sends_the_child_id_and_replace_parent(
-    client: GitHubClient, gate: RecordingGate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     responses.post(
         f"{REPO}/issues/2/sub_issues",
@@ -299,7 +277,7 @@ def test_add_sub_issue_omits_replace_parent_by_default(client: GitHubClient) -> 
 
 
 @responses.activate
-def test_add_comment_is_a_create(client: GitHubClient, gate: RecordingGate) -> None:
+def test_add_comment_is_a_create(client: GitHubClient, gate: PassGate) -> None:
     responses.post(
         f"{REPO}/issues/2/comments",
         match=[matchers.json_params_matcher({"body": "closing"})],
@@ -324,7 +302,7 @@ def test_get_issue_returns_none_when_gone_or_a_pull_request(client: GitHubClient
 
 @responses.activate
 def test_validation_error_carries_status_errors_and_headers(
-    client: GitHubClient, gate: RecordingGate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     responses.post(
         f"{REPO}/issues/2/sub_issues",
@@ -394,7 +372,7 @@ def test_client_repr_never_shows_the_token(client: GitHubClient) -> None:
 
 
 @responses.activate
-def test_ghes_prefix_is_kept_in_paths(gate: RecordingGate) -> None:
+def test_ghes_prefix_is_kept_in_paths(gate: PassGate) -> None:
     client = GitHubClient("https://ghe.example.com/api/v3", TOKEN, "octo/demo", gate)
     responses.get(
         "https://ghe.example.com:443/api/v3/repos/octo/demo/issues",
@@ -430,13 +408,13 @@ def test_a_not_found_answer_does_not_stop_later_requests(client: GitHubClient) -
 # ---- who the token is, and sub-issue facts --------------------------------------------------
 
 
-def _client(token: str, gate: RecordingGate) -> GitHubClient:
+def _client(token: str, gate: PassGate) -> GitHubClient:
     return GitHubClient("https://api.github.com", token, "octo/demo", gate)
 
 
 @responses.activate
 def test_whoami_never_sends_get_user_for_an_installation_token() -> None:
-    gate = RecordingGate()
+    gate = PassGate()
     assert _client("ghs_abc", gate).whoami() is None
     assert gate.calls == []
 
@@ -444,7 +422,7 @@ def test_whoami_never_sends_get_user_for_an_installation_token() -> None:
 @responses.activate
 def test_whoami_asks_get_user_for_a_user_token() -> None:
     responses.get(f"{API}/user", json={"login": "octocat", "id": 1}, headers=LIMIT_HEADERS)
-    gate = RecordingGate()
+    gate = PassGate()
     assert _client("ghp_abc", gate).whoami() == "octocat"
     assert [op for op, _ in gate.calls] == [Op.READ]
 
@@ -458,7 +436,7 @@ def test_whoami_reads_a_403_for_an_unknown_token_format_as_installation() -> Non
         headers=LIMIT_HEADERS,
     )
     responses.get(f"{REPO}/issues/3/parent", json=issue_json(1), headers=LIMIT_HEADERS)
-    client = _client("0123456789abcdef0123456789abcdef01234567", RecordingGate())
+    client = _client("0123456789abcdef0123456789abcdef01234567", PassGate())
     assert client.whoami() is None
     assert client.get_parent(3) == 1  # the probe's 403 does not stop the run
 
@@ -468,7 +446,7 @@ def test_get_parent_answers_none_for_404() -> None:
     responses.get(
         f"{REPO}/issues/3/parent", status=404, json={"message": "Not Found"}, headers=LIMIT_HEADERS
     )
-    assert _client(TOKEN, RecordingGate()).get_parent(3) is None
+    assert _client(TOKEN, PassGate()).get_parent(3) is None
 
 
 @responses.activate
@@ -486,7 +464,7 @@ def test_sub_issue_numbers_follow_every_page() -> None:
         json=[issue_json(4)],
         headers=LIMIT_HEADERS,
     )
-    assert _client(TOKEN, RecordingGate()).sub_issue_numbers(1) == [2, 3, 4]
+    assert _client(TOKEN, PassGate()).sub_issue_numbers(1) == [2, 3, 4]
 
 
 @responses.activate
@@ -497,7 +475,7 @@ def test_sub_issue_numbers_fail_at_a_next_link_back_to_a_page_read() -> None:
         json=[issue_json(2)],
         headers={**LIMIT_HEADERS, "link": f'<{loop}>; rel="next"'},
     )
-    gate = RecordingGate()
+    gate = PassGate()
     with pytest.raises(UnusableAnswer) as caught:
         _client(TOKEN, gate).sub_issue_numbers(1)
     assert len(gate.calls) == 2  # page 1, then page 2 naming itself as next: not asked again
@@ -676,7 +654,7 @@ def test_a_parent_in_another_repository_is_reported_not_read_as_a_number_here() 
         f"{REPO}/issues/3/parent", json=issue_json(2, html_url="https://github.com/x/y/issues/2")
     )
     with pytest.raises(ParentElsewhere, match="#3's parent on GitHub is x/y#2"):
-        _client(TOKEN, RecordingGate()).get_parent(3)
+        _client(TOKEN, PassGate()).get_parent(3)
 
 
 # ---- listings that are not listings ---------------------------------------------------------
@@ -771,7 +749,7 @@ def test_the_issue_page_cap_reaches_100000_issues() -> None:
 
 
 @responses.activate
-def test_pages_on_a_ghes_prefix_and_an_explicit_port_are_one_listing(gate: RecordingGate) -> None:
+def test_pages_on_a_ghes_prefix_and_an_explicit_port_are_one_listing(gate: PassGate) -> None:
     client = GitHubClient("https://ghe.example.com/api/v3", TOKEN, "octo/demo", gate)
     base = "https://ghe.example.com:443/api/v3"
     responses.get(

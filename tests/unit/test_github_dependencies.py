@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import responses
+from fakes import PassGate
 from responses import matchers
-from test_github import API, LIMIT_HEADERS, REPO, TOKEN, RecordingGate, issue_json
+from test_github import API, LIMIT_HEADERS, REPO, TOKEN, issue_json
 from test_github_graphql import GRAPHQL, HEADERS, created, repository_answer
-from test_github_graphql import Gate as UncertainGate
 
 from batchsync.errors import (
     NotFoundError,
@@ -20,6 +20,7 @@ from batchsync.errors import (
     ValidationFailed,
 )
 from batchsync.github import NO_TYPE, Blocker, GitHubClient, issue_from_json
+from batchsync.marker import format_marker
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits, Op
 
@@ -78,7 +79,7 @@ def test_a_rest_create_sends_the_type_by_name_in_the_same_request() -> None:
         json=issue_json(9, type=BUG),
         status=201,
     )
-    gate = RecordingGate()
+    gate = PassGate()
     issue = rest_client(gate).create_issue("T", "B", ("task",), issue_type="Bug")
     assert (issue.number, issue.issue_type) == (9, "Bug")
     assert [op for op, _ in gate.calls] == [Op.CREATE]
@@ -87,7 +88,7 @@ def test_a_rest_create_sends_the_type_by_name_in_the_same_request() -> None:
 @responses.activate
 def test_a_create_without_a_type_sends_no_type_field() -> None:
     responses.post(f"{REPO}/issues", json=issue_json(9), status=201)
-    rest_client(RecordingGate()).create_issue("T", "B", ())
+    rest_client(PassGate()).create_issue("T", "B", ())
     assert "type" not in sent(0)
 
 
@@ -97,7 +98,7 @@ def test_a_create_without_a_type_sends_no_type_field() -> None:
 @responses.activate
 def test_update_sets_or_takes_off_the_type(given: str | None, field: dict[str, Any]) -> None:
     responses.patch(f"{REPO}/issues/9", json=issue_json(9))
-    rest_client(RecordingGate()).update_issue(9, title="T", issue_type=given)
+    rest_client(PassGate()).update_issue(9, title="T", issue_type=given)
     assert sent(0) == {"title": "T", **field}
 
 
@@ -108,24 +109,27 @@ def graphql_client(gate: Any) -> GitHubClient:
 
 @responses.activate
 def test_a_graphql_child_gets_its_type_by_one_patch_and_keeps_its_parent_link() -> None:
-    gate = UncertainGate()
+    gate = PassGate(uncertain=True)
     client = graphql_client(gate)
     client._graphql.remember(1, "I_1")  # type: ignore[union-attr]  # the parent's node id
     responses.post(GRAPHQL, json=created(5, parent=1), headers=HEADERS)
-    responses.patch(
+    typed = f"B\n\n{format_marker('k', '0' * 16, typed=True)}"
+    responses.patch(  # the marker says ``typed`` in the write that sets the type, not before
         f"{REPO}/issues/5",
-        match=[matchers.json_params_matcher({"type": "Task"})],
+        match=[matchers.json_params_matcher({"body": typed, "type": "Task"})],
         json=issue_json(5, type={**BUG, "name": "Task"}),  # a PATCH answer may omit the parent
     )
-    issue = client.create_issue("T", "B", ("task",), parent=1, issue_type="Task")
+    issue = client.create_issue("T", typed, ("task",), parent=1, issue_type="Task")
     assert (issue.number, issue.parent_number, issue.issue_type) == (5, 1, "Task")
     assert [op for op, _ in gate.calls][-2:] == [Op.CREATE, Op.WRITE]
-    assert "type" not in json.dumps(sent(len(responses.calls) - 2)["variables"])
+    create = json.dumps(sent(len(responses.calls) - 2)["variables"])
+    assert "type" not in create
+    assert format_marker("k", "0" * 16) in create
 
 
 @responses.activate
 def test_a_typed_issue_without_a_parent_is_one_rest_create_even_with_graphql() -> None:
-    gate = UncertainGate()
+    gate = PassGate(uncertain=True)
     responses.post(
         f"{REPO}/issues",
         match=[
@@ -150,7 +154,7 @@ def test_an_unknown_type_is_refused_naming_the_field() -> None:
         },
     )
     with pytest.raises(ValidationFailed) as caught:
-        rest_client(RecordingGate()).create_issue("T", "B", (), issue_type="Epic")
+        rest_client(PassGate()).create_issue("T", "B", (), issue_type="Epic")
     assert caught.value.errors == ("type invalid",)
 
 
@@ -171,7 +175,7 @@ def test_issue_types_are_the_repositorys_enabled_ones_once_each() -> None:
         ],
         headers=LIMIT_HEADERS,
     )
-    gate = RecordingGate()
+    gate = PassGate()
     assert rest_client(gate).issue_types() == ("Task", "Bug")
     assert [op for op, _ in gate.calls] == [Op.READ]
 
@@ -179,7 +183,7 @@ def test_issue_types_are_the_repositorys_enabled_ones_once_each() -> None:
 @responses.activate
 def test_an_empty_list_is_no_types() -> None:
     responses.get(f"{REPO}/issue-types", json=[])
-    assert rest_client(RecordingGate()).issue_types() is None
+    assert rest_client(PassGate()).issue_types() is None
     assert len(responses.calls) == 1
 
 
@@ -187,14 +191,14 @@ def test_an_empty_list_is_no_types() -> None:
 def test_without_the_repository_endpoint_the_organisations_list_is_asked() -> None:
     responses.get(f"{REPO}/issue-types", status=404, json={"message": "Not Found"})
     responses.get(f"{API}/orgs/octo/issue-types", json=[BUG])
-    assert rest_client(RecordingGate()).issue_types() == ("Bug",)
+    assert rest_client(PassGate()).issue_types() == ("Bug",)
 
 
 @responses.activate
 def test_no_issue_types_api_at_all_is_none() -> None:
     responses.get(f"{REPO}/issue-types", status=404, json={"message": "Not Found"})
     responses.get(f"{API}/orgs/octo/issue-types", status=404, json={"message": "Not Found"})
-    assert rest_client(RecordingGate()).issue_types() is None
+    assert rest_client(PassGate()).issue_types() is None
 
 
 @responses.activate
@@ -227,7 +231,7 @@ def test_blocked_by_reads_every_page_and_places_each_blocker() -> None:
         f"{API}/repositories/77/issues/7/dependencies/blocked_by",
         json=[blocker_json(4, repo="https://api.github.com/repos/OCTO/Demo")],
     )
-    gate = RecordingGate()
+    gate = PassGate()
     assert rest_client(gate).blocked_by(7) == [
         Blocker(3, 5003, "octo/demo", True),
         Blocker(5, 5005, "octo/other", False),
@@ -248,13 +252,13 @@ def test_blocked_by_leaves_out_entries_it_cannot_place() -> None:
             blocker_json(8),
         ],
     )
-    assert [b.number for b in rest_client(RecordingGate()).blocked_by(7)] == [8]
+    assert [b.number for b in rest_client(PassGate()).blocked_by(7)] == [8]
 
 
 @responses.activate
 def test_a_foreign_blocker_is_never_remembered_as_an_issue_of_this_repository() -> None:
     # its number means another issue here: naming its node id as a parent would link elsewhere
-    client = graphql_client(UncertainGate())
+    client = graphql_client(PassGate(uncertain=True))
     responses.get(BLOCKED_BY, json=[blocker_json(1, repo=ELSEWHERE)])
     client.blocked_by(7)
     responses.post(GRAPHQL, json=created(5), headers=HEADERS)
@@ -267,21 +271,21 @@ def test_blocked_by_refuses_a_page_link_to_another_list() -> None:
     other = "https://api.github.com/repos/octo/demo/issues/8/dependencies/blocked_by?page=2"
     responses.get(BLOCKED_BY, json=[blocker_json(3)], headers={"link": f'<{other}>; rel="next"'})
     with pytest.raises(ServerError, match="another list"):
-        rest_client(RecordingGate()).blocked_by(7)
+        rest_client(PassGate()).blocked_by(7)
 
 
 @responses.activate
 def test_blocked_by_refuses_an_answer_that_is_no_list() -> None:
     responses.get(BLOCKED_BY, json={"message": "odd"})
     with pytest.raises(ServerError, match="no list"):
-        rest_client(RecordingGate()).blocked_by(7)
+        rest_client(PassGate()).blocked_by(7)
 
 
 @responses.activate
 def test_blocked_by_stops_following_a_next_link_that_never_ends() -> None:
     loop = "https://api.github.com/repos/octo/demo/issues/7/dependencies/blocked_by?page=2"
     responses.get(BLOCKED_BY, json=[blocker_json(3)], headers={"link": f'<{loop}>; rel="next"'})
-    gate = RecordingGate()
+    gate = PassGate()
     rest_client(gate).blocked_by(7)
     assert len(gate.calls) == 10
 
@@ -290,7 +294,7 @@ def test_blocked_by_stops_following_a_next_link_that_never_ends() -> None:
 def test_a_server_without_dependencies_answers_not_found() -> None:
     responses.get(BLOCKED_BY, status=404, json={"message": "Not Found"})
     responses.post(BLOCKED_BY, status=404, json={"message": "Not Found"})
-    client = rest_client(RecordingGate())
+    client = rest_client(PassGate())
     with pytest.raises(NotFoundError):
         client.blocked_by(7)
     with pytest.raises(NotFoundError):
@@ -305,7 +309,7 @@ def test_add_blocked_by_sends_the_blockers_id_as_content_creation() -> None:
         json=issue_json(7, repository_url="https://api.github.com/repos/octo/demo"),
         status=201,
     )
-    gate = RecordingGate()
+    gate = PassGate()
     rest_client(gate).add_blocked_by(7, 5003)
     assert [op for op, _ in gate.calls] == [Op.CREATE]
 
@@ -321,7 +325,7 @@ def test_add_blocked_by_sends_the_blockers_id_as_content_creation() -> None:
 @responses.activate
 def test_add_blocked_by_accepts_an_answer_about_either_issue(answer: Any) -> None:
     responses.post(BLOCKED_BY, json=answer, status=201)
-    rest_client(RecordingGate()).add_blocked_by(7, 5003)
+    rest_client(PassGate()).add_blocked_by(7, 5003)
 
 
 @responses.activate
@@ -340,13 +344,13 @@ def test_a_refused_dependency_is_a_validation_failure() -> None:
         json={"message": "Validation Failed", "errors": [{"message": "already blocked"}]},
     )
     with pytest.raises(ValidationFailed, match="already blocked"):
-        rest_client(RecordingGate()).add_blocked_by(7, 5003)
+        rest_client(PassGate()).add_blocked_by(7, 5003)
 
 
 @responses.activate
 def test_remove_blocked_by_deletes_by_the_blockers_id() -> None:
     responses.delete(f"{BLOCKED_BY}/5003", json=issue_json(7))
-    gate = RecordingGate()
+    gate = PassGate()
     assert rest_client(gate).remove_blocked_by(7, 5003) is True
     assert [op for op, _ in gate.calls] == [Op.CREATE]
 
@@ -354,7 +358,7 @@ def test_remove_blocked_by_deletes_by_the_blockers_id() -> None:
 @responses.activate
 def test_removing_what_is_not_a_blocker_answers_false() -> None:
     responses.delete(f"{BLOCKED_BY}/5003", status=404, json={"message": "Not Found"})
-    assert rest_client(RecordingGate()).remove_blocked_by(7, 5003) is False
+    assert rest_client(PassGate()).remove_blocked_by(7, 5003) is False
 
 
 @pytest.mark.parametrize(("second", "removed"), [(404, False), (200, True)])
@@ -362,7 +366,7 @@ def test_removing_what_is_not_a_blocker_answers_false() -> None:
 def test_a_lost_removal_is_sent_once_more(second: int, removed: bool) -> None:
     responses.delete(f"{BLOCKED_BY}/5003", status=502, json={"message": "Server Error"})
     responses.delete(f"{BLOCKED_BY}/5003", status=second, json={"message": "?"})
-    assert rest_client(UncertainGate()).remove_blocked_by(7, 5003) is removed
+    assert rest_client(PassGate(uncertain=True)).remove_blocked_by(7, 5003) is removed
     assert len(responses.calls) == 2
 
 
@@ -370,7 +374,7 @@ def test_a_lost_removal_is_sent_once_more(second: int, removed: bool) -> None:
 def test_a_removal_lost_twice_stays_unknown() -> None:
     responses.delete(f"{BLOCKED_BY}/5003", status=502, json={"message": "Server Error"})
     with pytest.raises(UncertainWriteError):
-        rest_client(UncertainGate()).remove_blocked_by(7, 5003)
+        rest_client(PassGate(uncertain=True)).remove_blocked_by(7, 5003)
     assert len(responses.calls) == 2
 
 

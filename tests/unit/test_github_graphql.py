@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import responses
+from fakes import PassGate
+from test_github import API, TOKEN
 
 from batchsync.errors import (
-    ApiError,
     ForbiddenError,
     RateLimitError,
-    ServerError,
     UncertainWriteError,
     ValidationFailed,
 )
@@ -23,29 +22,8 @@ from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY, GraphQLCrea
 from batchsync.processor import Gate as ProcessorGate
 from batchsync.ratelimit import Limits, Op
 
-T = TypeVar("T")
-API = "https://api.github.com:443"
 GRAPHQL = f"{API}/graphql"
-TOKEN = "ghs_secretvalue123"
 HEADERS = {"x-ratelimit-resource": "graphql", "x-ratelimit-remaining": "990"}
-
-
-class Gate:
-    """Pass-through gate recording (op, resource); a create's 5xx/no answer is uncertain."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Op, str]] = []
-
-    def call(
-        self, op: Op, fn: Callable[[], tuple[T, Mapping[str, str]]], *, resource: str = "core"
-    ) -> T:
-        self.calls.append((op, resource))
-        try:
-            return fn()[0]
-        except ApiError as exc:
-            if op is Op.CREATE and isinstance(exc, ServerError):
-                raise UncertainWriteError(exc) from exc
-            raise
 
 
 def repository_answer(*, parent_field: bool = True, labels: list[str] | None = None) -> Any:
@@ -87,18 +65,18 @@ def sent(call_index: int) -> Any:
 
 
 @pytest.fixture
-def gate() -> Gate:
-    return Gate()
+def gate() -> PassGate:
+    return PassGate(uncertain=True)
 
 
 @pytest.fixture
-def client(gate: Gate) -> GitHubClient:
+def client(gate: PassGate) -> GitHubClient:
     return GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
 
 
 @responses.activate
 def test_a_child_is_created_under_its_parent_in_one_mutation(
-    client: GitHubClient, gate: Gate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     parent = {
         "number": 3,
@@ -127,7 +105,7 @@ def test_a_child_is_created_under_its_parent_in_one_mutation(
         "labelIds": ["LA_task"],
         "parentIssueId": "I_parent",
     }
-    assert gate.calls[1:] == [(Op.READ, "graphql"), (Op.CREATE, "graphql")]
+    assert gate.sent[1:] == [(Op.READ, "graphql"), (Op.CREATE, "graphql")]
 
 
 REST_ISSUES = f"{API}/repos/octo/demo/issues"
@@ -148,7 +126,7 @@ def rest_created(number: int, labels: list[dict[str, Any]]) -> dict[str, Any]:
 
 @responses.activate
 def test_a_create_naming_a_new_label_goes_through_rest_which_makes_the_label(
-    client: GitHubClient, gate: Gate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     responses.post(GRAPHQL, json=repository_answer(labels=[]))
     made = [{"name": "prd", "node_id": "LA_new"}]
@@ -161,7 +139,7 @@ def test_a_create_naming_a_new_label_goes_through_rest_which_makes_the_label(
     assert urls == [GRAPHQL, REST_ISSUES, GRAPHQL]  # one repository query; no POST .../labels
     assert sent(1)["labels"] == ["prd"]
     assert sent(2)["variables"]["input"]["labelIds"] == ["LA_new"]
-    assert [r for _, r in gate.calls] == ["graphql", "core", "graphql"]
+    assert [r for _, r in gate.sent] == ["graphql", "core", "graphql"]
 
 
 def _rest_first_without_label_ids(name: str) -> None:
@@ -172,7 +150,7 @@ def _rest_first_without_label_ids(name: str) -> None:
 
 @responses.activate
 def test_a_label_no_answer_showed_is_created_once_before_the_create(
-    client: GitHubClient, gate: Gate
+    client: GitHubClient, gate: PassGate
 ) -> None:
     _rest_first_without_label_ids("prd")
     responses.post(LABELS, json={"name": "prd", "node_id": "LA_new"}, status=201)
@@ -184,7 +162,7 @@ def test_a_label_no_answer_showed_is_created_once_before_the_create(
     urls = [c.request.url for c in responses.calls]
     assert urls.count(LABELS) == 1
     assert sent(3)["variables"]["input"]["labelIds"] == ["LA_new"]
-    assert (Op.CREATE, "core") in gate.calls  # the label: paced and budgeted as content
+    assert (Op.CREATE, "core") in gate.sent  # the label: paced and budgeted as content
 
 
 @responses.activate
@@ -314,7 +292,7 @@ def test_a_refused_parent_issue_id_switches_to_rest_for_the_same_item(
 
 
 @responses.activate
-def test_the_graphql_url_sits_beside_a_ghes_rest_prefix(gate: Gate) -> None:
+def test_the_graphql_url_sits_beside_a_ghes_rest_prefix(gate: PassGate) -> None:
     client = GitHubClient("https://ghe.example/api/v3", TOKEN, "octo/demo", gate)
     responses.post("https://ghe.example:443/api/graphql", json=repository_answer())
     responses.post("https://ghe.example:443/api/graphql", json=created(1))
@@ -333,6 +311,26 @@ def test_a_label_whose_create_failed_unapplied_is_sent_again(client: GitHubClien
     assert sent(5)["variables"]["input"]["labelIds"] == ["LA_e"]
 
 
+@pytest.mark.parametrize("max_retries", [0, 1, 4])
+@responses.activate
+def test_a_label_whose_answers_keep_getting_lost_is_sent_as_often_as_the_run_allows(
+    max_retries: int,
+) -> None:
+    # the run's one policy (max-retries), not a count of the label's own, bounds the sends
+    limits = Limits(write_interval=0, max_retries=max_retries)
+    gate = ProcessorGate(limits, sleep=lambda _: None)
+    client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", gate)
+    _rest_first_without_label_ids("epic")
+    responses.post(LABELS, json={"message": "boom"}, status=502)
+    responses.get(f"{LABELS}/epic", json={"message": "Not Found"}, status=404)
+    client.create_issue("A", "a", ("epic",))
+    with pytest.raises(UncertainWriteError):
+        client.create_issue("B", "b", ("epic",))
+    urls = [(c.request.method, c.request.url) for c in responses.calls]
+    assert urls.count(("POST", LABELS)) == max_retries + 1
+    assert urls.count(("GET", f"{LABELS}/epic")) == max_retries + 1  # looked for before each
+
+
 @responses.activate
 def test_a_graphql_error_echoing_the_token_never_carries_it(client: GitHubClient) -> None:
     responses.post(GRAPHQL, json=repository_answer())
@@ -345,7 +343,9 @@ def test_a_graphql_error_echoing_the_token_never_carries_it(client: GitHubClient
 
 
 def test_a_second_create_with_the_same_new_label_goes_graphql_after_the_first() -> None:
-    creator = GraphQLCreator(lambda *a, **k: ({}, {}), Gate(), "o/r", "u", "/repos/o/r")
+    creator = GraphQLCreator(
+        lambda *a, **k: ({}, {}), PassGate(uncertain=True), "o/r", "u", "/repos/o/r"
+    )
     assert creator.needs_rest(("epic",)) is True  # the first goes through REST
     answers: list[bool] = []
     second = threading.Thread(target=lambda: answers.append(creator.needs_rest(("EPIC",))))
@@ -427,7 +427,7 @@ def test_an_odd_viewer_login_of_an_installation_token_is_unknown(
 
 
 @responses.activate
-def test_a_user_tokens_odd_viewer_login_leaves_get_user(gate: Gate) -> None:
+def test_a_user_tokens_odd_viewer_login_leaves_get_user(gate: PassGate) -> None:
     client = GitHubClient("https://api.github.com", "ghp_secret", "octo/demo", gate)
     responses.post(GRAPHQL, json=with_viewer("no such login!"))
     responses.get(f"{API}/user", json={"login": "octocat"})
@@ -435,7 +435,7 @@ def test_a_user_tokens_odd_viewer_login_leaves_get_user(gate: Gate) -> None:
 
 
 @responses.activate
-def test_a_user_token_is_named_by_the_viewer_without_get_user(gate: Gate) -> None:
+def test_a_user_token_is_named_by_the_viewer_without_get_user(gate: PassGate) -> None:
     client = GitHubClient("https://api.github.com", "ghp_secret", "octo/demo", gate)
     responses.post(GRAPHQL, json=with_viewer("octocat"))
     assert client.whoami() == "octocat"
@@ -449,7 +449,7 @@ def test_a_user_token_is_named_by_the_viewer_without_get_user(gate: Gate) -> Non
 )
 @responses.activate
 def test_without_graphql_the_identity_is_learned_as_before(
-    gate: Gate, token: str, expected: str | None, asked: int
+    gate: PassGate, token: str, expected: str | None, asked: int
 ) -> None:
     client = GitHubClient("https://api.github.com", token, "octo/demo", gate)
     responses.post(GRAPHQL, json={"message": "Not Found"}, status=404)

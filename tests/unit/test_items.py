@@ -17,6 +17,7 @@ from batchsync.items import (
     issue_number,
     scan,
 )
+from batchsync.marker import REMOVED
 from batchsync.render import BODY_LIMIT, render
 from trees import write_file
 
@@ -261,7 +262,8 @@ def test_bad_file_is_one_error_with_path_and_line(tmp_path, content, line, words
 def test_body_at_the_limit_is_accepted_one_more_character_is_not(tmp_path):
     write(tmp_path, "prds/p.md", "---\ntitle: A\n---\nx")
     (item,) = scan(tmp_path).items
-    room = BODY_LIMIT - len(render(item, {}).body)  # what the marker and layout leave free
+    # the longest marker: typed, and flagged once closed as removed
+    room = BODY_LIMIT - len(render(item, {}, typed=True).body) - len(f" {REMOVED}")
     write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n" + "x" * (1 + room))
     assert scan(tmp_path).errors == ()
     write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n" + "x" * (2 + room))
@@ -579,3 +581,44 @@ def test_hex_number_too_long_for_text_is_kept_as_text(tmp_path):
     a, b = scan(tmp_path).items
     assert (a.estimated_hours, a.link) == (None, None)
     assert b.title == "0x" + "f" * 200
+
+
+def parents_tree(base: Path) -> None:
+    write(base, "prds/prd-001-a.md", "---\nid: prd-001\ntitle: A\n---\n")
+    write(base, "prds/prd-002-b.md", "---\nid: prd-002\ntitle: [\n---\n")  # broken
+    write(base, "epics/e1/epic.md", "---\nid: epic-001\ntitle: E1\nprd_id: prd-999\n---\n")
+    write(base, "epics/e2/epic.md", "---\nid: epic-002\ntitle: E2\nprd_id: prd-002\n---\n")
+    write(base, "epics/e3/epic.md", "---\nid: epic-003\ntitle: E3\nprd_id: prd-001\n---\n")
+    write(base, "epics/e3/task-1.md", "---\nid: task-1\ntitle: T1\nepic_id: epic-404\n---\n")
+    write(base, "epics/e3/task-2.md", "---\nid: task-2\ntitle: T2\nepic_id: epic-003\n---\n")
+
+
+def test_a_local_parent_that_is_missing_or_failed_is_a_warning_naming_the_field(tmp_path):
+    parents_tree(tmp_path)
+    result = scan(tmp_path)
+    warned = {(w.path.rsplit("/", 2)[-2], w.line): w.message for w in result.warnings}
+    assert warned == {
+        ("e1", 4): "`prd_id` names 'prd-999', which is no work item of this run (not in the "
+        "tree, or its file has an error): synced without a parent link",
+        ("e2", 4): "`prd_id` names 'prd-002', which is no work item of this run (not in the "
+        "tree, or its file has an error): synced without a parent link",
+        ("e3", 4): "`epic_id` names 'epic-404', which is no work item of this run (not in the "
+        "tree, or its file has an error): synced without a parent link",
+    }
+    # the items are still synced, each with the parent its file names
+    assert by_key(result)["epic-001"].parent_key == "prd-999"
+
+
+def test_a_parent_left_out_by_the_type_is_no_missing_parent(tmp_path):
+    parents_tree(tmp_path)
+    result = scan(tmp_path, kinds=[Kind.TASK])
+    assert [w.message.split(" names ")[1].split(",")[0] for w in result.warnings] == ["'epic-404'"]
+
+
+def test_a_folder_without_prds_or_epics_is_a_warning_naming_it(tmp_path):
+    write(tmp_path, "repo/notes/readme.md", "# hello\n")
+    result = scan(tmp_path / "repo" / "notes", workspace=tmp_path / "repo")
+    assert [(w.path, w.line) for w in result.warnings] == [("notes", None)]
+    assert "holds neither prds/ nor epics/" in result.warnings[0].message
+    write(tmp_path, "repo/notes/epics/.keep", "")
+    assert scan(tmp_path / "repo" / "notes", workspace=tmp_path / "repo").warnings == ()

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchsync import action, cli, demo, progress, summary, sync, workflow
+from batchsync import action, cli, demo, progress, report, summary, sync, workflow
 from batchsync.config import load_settings
 from batchsync.ratelimit import RateLimitSnapshot
 from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome
@@ -152,7 +152,8 @@ def test_terminal_report_and_json(hostile: str, as_json: bool) -> None:
     out = workflow.Out(out_stream, actions=True, secrets=[TOKEN])
     err = workflow.Out(err_stream, actions=True, secrets=[TOKEN])
     info = summary.RunInfo(repository="o/r", results_file="r.json")
-    sync._report(hostile_result(hostile), info, None, out, err, as_json=as_json)
+    end = report.Ending(report.ExitCode.FAILED)
+    sync._report(hostile_result(hostile), info, None, out, err, as_json=as_json, end=end)
     assert_safe(out_stream.getvalue(), longest=None if as_json else workflow.LINE_LIMIT + 100)
     assert_safe(err_stream.getvalue())
     if as_json:

@@ -373,7 +373,7 @@ def test_the_plan_closes_removed_items_only_after_a_certain_scan() -> None:
 
 
 def _in(number: int, key: str, namespace: str, **kw: object) -> RemoteIssue:
-    body = f"text\n\n{format_marker(key, '0' * 16, namespace)}"
+    body = f"text\n\n{format_marker(key, '0' * 16, namespace=namespace)}"
     return make_issue(number, body=body, **kw)
 
 

@@ -9,25 +9,9 @@ import tracemalloc
 
 import pytest
 
+from batchsync import errors as errors_module
 from batchsync import processor as processor_module
 from batchsync import retry as retry_module
-from batchsync.errors import (
-    ApiError,
-    AuthError,
-    BudgetExhausted,
-    FailureKind,
-    ForbiddenError,
-    ItemError,
-    NotFoundError,
-    RateLimitError,
-    RunStop,
-    ServerError,
-    StopKind,
-    TransportError,
-    UncertainWriteError,
-    ValidationFailed,
-    error_from_response,
-)
 from batchsync.processor import REPORT_EVERY, BatchProcessor, Gate
 from batchsync.ratelimit import RESET_MARGIN, Limits, Op, limit_wait, token_expiry
 from batchsync.results import BatchResult, ItemAction, Outcome
@@ -60,7 +44,7 @@ def rl_headers(remaining, reset, limit=5000):
 
 
 def secondary(**headers):
-    return error_from_response(
+    return errors_module.error_from_response(
         403,
         "You have exceeded a secondary rate limit. Request ID: 1",
         method="POST",
@@ -262,8 +246,10 @@ def test_response_headers_update_the_reported_rate_limit(clock):
 
 def test_headers_of_failed_responses_update_the_state_too(clock):
     gate = make_gate(clock)
-    script = Script(clock, NotFoundError(404, "Not Found", headers=rl_headers(321, T0 + 60)))
-    with pytest.raises(NotFoundError):
+    script = Script(
+        clock, errors_module.NotFoundError(404, "Not Found", headers=rl_headers(321, T0 + 60))
+    )
+    with pytest.raises(errors_module.NotFoundError):
         gate.call(Op.READ, script)
     assert gate.snapshot is not None
     assert gate.snapshot.remaining == 321
@@ -347,7 +333,7 @@ def test_retry_after_is_obeyed(clock):
 
 def test_exhausted_primary_waits_for_the_reset(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, threshold=0))
-    limited = error_from_response(
+    limited = errors_module.error_from_response(
         403, "API rate limit exceeded for installation ID 1.", headers=rl_headers(0, T0 + 120)
     )
     script = Script(clock, limited, ("ok", rl_headers(4999, T0 + 3720)))
@@ -357,7 +343,7 @@ def test_exhausted_primary_waits_for_the_reset(clock):
 
 def test_a_limit_pauses_every_later_request_not_only_the_one_that_hit_it(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, max_retries=0))
-    with pytest.raises(RateLimitError):
+    with pytest.raises(errors_module.RateLimitError):
         gate.call(Op.WRITE, Script(clock, secondary(**{"retry-after": "30"})))
     other = Script(clock)
     gate.call(Op.READ, other)
@@ -412,7 +398,7 @@ def test_limit_answers_to_requests_already_in_flight_count_as_one_repeat(clock):
     def lane():
         try:
             gate.call(Op.READ, limited)
-        except RateLimitError as exc:
+        except errors_module.RateLimitError as exc:
             errors.append(exc)
 
     lanes = [threading.Thread(target=lane) for _ in range(2)]
@@ -431,7 +417,12 @@ def test_limit_answers_to_requests_already_in_flight_count_as_one_repeat(clock):
 @pytest.mark.parametrize("op", [Op.READ, Op.WRITE])
 def test_server_errors_are_retried_with_doubling_backoff(op, clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, retry_delay=1.0))
-    script = Script(clock, ServerError(502, "Bad Gateway"), ServerError(503, "x"), ("done", {}))
+    script = Script(
+        clock,
+        errors_module.ServerError(502, "Bad Gateway"),
+        errors_module.ServerError(503, "x"),
+        ("done", {}),
+    )
     assert gate.call(op, script) == "done"
     first, second = clock.sleeps
     assert 1.0 <= first <= 1.25
@@ -440,18 +431,24 @@ def test_server_errors_are_retried_with_doubling_backoff(op, clock):
 
 def test_transport_errors_on_reads_are_retried(clock):
     gate = make_gate(clock)
-    script = Script(clock, TransportError("GET", "/x", "connection reset"), ("done", {}))
+    script = Script(
+        clock, errors_module.TransportError("GET", "/x", "connection reset"), ("done", {})
+    )
     assert gate.call(Op.READ, script) == "done"
     assert len(script.sent) == 2
 
 
 @pytest.mark.parametrize(
-    "error", [ServerError(502, "Bad Gateway"), TransportError("POST", "/x", "timed out")]
+    "error",
+    [
+        errors_module.ServerError(502, "Bad Gateway"),
+        errors_module.TransportError("POST", "/x", "timed out"),
+    ],
 )
 def test_a_create_without_a_usable_answer_is_uncertain_and_never_resent(error, clock):
     gate = make_gate(clock)
     script = Script(clock, error, ("created", {}))
-    with pytest.raises(UncertainWriteError) as caught:
+    with pytest.raises(errors_module.UncertainWriteError) as caught:
         gate.call(Op.CREATE, script)
     assert caught.value.cause is error
     assert len(script.sent) == 1
@@ -461,9 +458,9 @@ def test_a_create_without_a_usable_answer_is_uncertain_and_never_resent(error, c
 @pytest.mark.parametrize(
     "error",
     [
-        ApiError(400, "Problems parsing JSON"),
-        NotFoundError(404, "Not Found"),
-        ValidationFailed(422, "Validation Failed"),
+        errors_module.ApiError(400, "Problems parsing JSON"),
+        errors_module.NotFoundError(404, "Not Found"),
+        errors_module.ValidationFailed(422, "Validation Failed"),
     ],
 )
 @pytest.mark.parametrize("op", list(Op))
@@ -479,10 +476,10 @@ def test_client_errors_are_raised_at_once(op, error, clock):
 @pytest.mark.parametrize(
     ("error", "kind"),
     [
-        (AuthError(401, "Bad credentials"), StopKind.BAD_CREDENTIALS),
+        (errors_module.AuthError(401, "Bad credentials"), errors_module.StopKind.BAD_CREDENTIALS),
         (
-            ForbiddenError(403, "Resource not accessible by integration"),
-            StopKind.MISSING_PERMISSION,
+            errors_module.ForbiddenError(403, "Resource not accessible by integration"),
+            errors_module.StopKind.MISSING_PERMISSION,
         ),
     ],
 )
@@ -490,7 +487,7 @@ def test_client_errors_are_raised_at_once(op, error, clock):
 def test_a_refused_token_stops_the_run_at_once(op, error, kind, clock):
     gate = make_gate(clock)
     script = Script(clock, error, ("ok", {}))
-    with pytest.raises(RunStop) as caught:
+    with pytest.raises(errors_module.RunStop) as caught:
         gate.call(op, script)
     assert (caught.value.kind, caught.value.cause) == (kind, error)
     assert gate.stopped is not None
@@ -498,7 +495,7 @@ def test_a_refused_token_stops_the_run_at_once(op, error, kind, clock):
     assert clock.sleeps == []
     later = Script(clock)
     for later_op in Op:  # nothing more is sent, whatever it is
-        with pytest.raises(RunStop):
+        with pytest.raises(errors_module.RunStop):
             gate.call(later_op, later)
     assert later.sent == []
 
@@ -510,12 +507,12 @@ def test_bad_token_stops_the_batch_after_one_request(clock):
     def slow_401():
         sent.append(clock())
         time.sleep(0.1)  # the answer takes a while: other lanes would send meanwhile
-        raise AuthError(401, "Bad credentials")
+        raise errors_module.AuthError(401, "Bad credentials")
 
     client = Client(gate, slow_401)
-    with pytest.raises(RunStop) as caught:
+    with pytest.raises(errors_module.RunStop) as caught:
         run(BatchProcessor(5, gate=gate), items(20), reading, client=client)
-    assert caught.value.kind is StopKind.BAD_CREDENTIALS
+    assert caught.value.kind is errors_module.StopKind.BAD_CREDENTIALS
     assert len(sent) == 1
 
 
@@ -541,7 +538,7 @@ def test_a_refusal_is_raised_after_running_items_finish_and_nothing_new_starts()
         started.append(item.key)
         if item.key == "item-0":
             second_started.wait(5)
-            raise RunStop.refused(AuthError(401, "Bad credentials"))
+            raise errors_module.RunStop.refused(errors_module.AuthError(401, "Bad credentials"))
         if item.key == "item-1":
             second_started.set()
             release.wait(5)
@@ -553,7 +550,7 @@ def test_a_refusal_is_raised_after_running_items_finish_and_nothing_new_starts()
     def runner():
         try:
             run(BatchProcessor(2), items(6), fn)
-        except RunStop as exc:
+        except errors_module.RunStop as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=runner)
@@ -666,7 +663,7 @@ def test_pacing_and_budgets_at_zero_are_off(clock):
 def test_no_write_starts_at_or_after_the_deadline(clock):
     gate = make_gate(clock, deadline=T0)
     script = Script(clock)
-    with pytest.raises(BudgetExhausted):
+    with pytest.raises(errors_module.BudgetExhausted):
         gate.call(Op.WRITE, script)
     assert script.sent == []
 
@@ -679,7 +676,7 @@ def test_reads_still_run_after_the_deadline(clock):
 def test_a_retry_wait_that_would_pass_the_deadline_ends_instead_of_sleeping(clock):
     gate = make_gate(clock, deadline=T0 + 30)
     script = Script(clock, secondary(), ("ok", {}))
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(errors_module.BudgetExhausted) as caught:
         gate.call(Op.READ, script)
     assert clock.sleeps == []
     assert len(script.sent) == 1
@@ -689,7 +686,7 @@ def test_a_retry_wait_that_would_pass_the_deadline_ends_instead_of_sleeping(cloc
 def test_a_reset_wait_that_would_pass_the_deadline_ends_the_run(clock):
     gate = make_gate(clock, deadline=T0 + 100)
     gate.observe(rl_headers(3, T0 + 1800))
-    with pytest.raises(BudgetExhausted, match="reset"):
+    with pytest.raises(errors_module.BudgetExhausted, match="reset"):
         gate.call(Op.READ, Script(clock))
     assert clock.sleeps == []
 
@@ -697,9 +694,9 @@ def test_a_reset_wait_that_would_pass_the_deadline_ends_the_run(clock):
 def test_a_pacing_wait_that_would_pass_the_deadline_ends_the_run_by_the_same_rule(clock):
     gate = make_gate(clock, dataclasses.replace(QUICK, write_interval=10.0), deadline=T0 + 5)
     gate.call(Op.WRITE, Script(clock))
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(errors_module.BudgetExhausted) as caught:
         gate.call(Op.WRITE, Script(clock))
-    assert caught.value.kind is StopKind.TIME_BUDGET
+    assert caught.value.kind is errors_module.StopKind.TIME_BUDGET
     assert caught.value.resume_at == T0 + 10
     assert "waiting would pass the deadline by 5 s" in str(caught.value)
     assert clock.sleeps == []
@@ -721,10 +718,10 @@ def test_a_deadline_brought_forward_during_a_retry_wait_ends_the_wait_there(cloc
         clock.sleep(min(seconds, 1.0))
 
     gate._sleep = sleep
-    script = Script(clock, ServerError(502, "Bad Gateway"), ("ok", {}))
-    with pytest.raises(BudgetExhausted) as caught:
+    script = Script(clock, errors_module.ServerError(502, "Bad Gateway"), ("ok", {}))
+    with pytest.raises(errors_module.BudgetExhausted) as caught:
         gate.call(Op.WRITE, script)
-    assert caught.value.kind is StopKind.DEADLINE  # no write starts after it
+    assert caught.value.kind is errors_module.StopKind.DEADLINE  # no write starts after it
     assert clock.slept == 1.0  # the wait ended at the new deadline, not after 100 s
     assert len(script.sent) == 1
 
@@ -737,7 +734,7 @@ def test_the_gate_builds_its_retry_policy_once_and_reuses_it(clock, monkeypatch)
         raise AssertionError("a Retrying was built for one request")
 
     monkeypatch.setattr(retry_module, "Retrying", built_per_request)
-    script = Script(clock, ServerError(502, "Bad Gateway"), ("ok", {}))
+    script = Script(clock, errors_module.ServerError(502, "Bad Gateway"), ("ok", {}))
     assert gate.call(Op.READ, script) == "ok"
     assert gate.call(Op.READ, Script(clock)) == "ok"
     assert gate.policy is policy
@@ -807,7 +804,7 @@ def test_lanes_waiting_on_one_pause_report_it_once_per_interval(clock):
         dataclasses.replace(QUICK, max_retries=0),
         on_wait=lambda reason, seconds: reports.append((clock(), reason)),
     )
-    with pytest.raises(RateLimitError):
+    with pytest.raises(errors_module.RateLimitError):
         gate.call(Op.READ, Script(clock, secondary(**{"retry-after": "30"})))
     other_lane = []
     arrived = []
@@ -856,7 +853,7 @@ def test_a_failing_wait_callback_is_logged_and_ignored(caplog, clock):
 def failing_on(keys, error=None):
     def fn(item, **kw):
         if item.key in keys:
-            raise error or ValidationFailed(422, f"body of {item.key} is too long")
+            raise error or errors_module.ValidationFailed(422, f"body of {item.key} is too long")
         return done(item)
 
     return fn
@@ -883,17 +880,20 @@ def test_partial_success_is_reported_as_such():
 
 
 def test_the_error_record_carries_the_detail():
-    error = TransportError("GET", "/repos/o/r/issues", "read timed out after 10 s")
+    error = errors_module.TransportError("GET", "/repos/o/r/issues", "read timed out after 10 s")
     result = run(BatchProcessor(1), items(1), failing_on({"item-0"}, error))
     assert "read timed out after 10 s" in result.errors[0].error
 
 
 def test_an_item_error_is_a_typed_item_failure():
-    error = ItemError("epics/a/epic.md", 4, "frontmatter is not valid YAML")
+    error = errors_module.ItemError("epics/a/epic.md", 4, "frontmatter is not valid YAML")
     result = run(BatchProcessor(1), items(1), failing_on({"item-0"}, error))
     failure = result.errors[0].failure
     assert failure is not None
-    assert (failure.kind, failure.message) == (FailureKind.ITEM, "frontmatter is not valid YAML")
+    assert (failure.kind, failure.message) == (
+        errors_module.FailureKind.ITEM,
+        "frontmatter is not valid YAML",
+    )
     assert not failure.retryable
 
 
@@ -903,7 +903,7 @@ def test_a_describe_function_builds_the_outcomes_the_sync_function_did_not():
 
     result = run(BatchProcessor(1), items(2), failing_on({"item-0"}), describe=describe)
     assert result.outcomes[0].path == ".claude/tasks/0.md"
-    assert result.outcomes[0].failed_with(FailureKind.REJECTED)
+    assert result.outcomes[0].failed_with(errors_module.FailureKind.REJECTED)
     assert result.outcomes[1].path == "tasks/1.md"  # the sync function's own outcome
 
 

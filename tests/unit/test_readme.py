@@ -1,4 +1,6 @@
-"""The inputs and outputs tables of README.md and docs/configuration.md against action.yml."""
+"""The inputs table of docs/configuration.md and README's outputs table against action.yml.
+
+README.md links to docs/configuration.md for the inputs instead of repeating them."""
 
 from __future__ import annotations
 
@@ -81,7 +83,12 @@ def _flag_of(input_name: str) -> str | None:
     return dict((f, flag) for flag, f in SYNC_FLAGS).get(field)
 
 
-@pytest.mark.parametrize("doc", [README, CONFIGURATION], ids=lambda p: p.name)
+def test_readme_links_to_the_one_inputs_table_instead_of_repeating_it() -> None:
+    assert not [t for t in tables(README.read_text(encoding="utf-8")) if "input" in t[0]]
+    assert "(docs/configuration.md#inputs-and-flags)" in README.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("doc", [CONFIGURATION], ids=lambda p: p.name)
 def test_inputs_table_lists_every_input_of_action_yml_once(
     doc: Path, action: Mapping[str, object]
 ) -> None:
@@ -90,7 +97,7 @@ def test_inputs_table_lists_every_input_of_action_yml_once(
     assert len(names) == len(set(names))
 
 
-@pytest.mark.parametrize("doc", [README, CONFIGURATION], ids=lambda p: p.name)
+@pytest.mark.parametrize("doc", [CONFIGURATION], ids=lambda p: p.name)
 def test_inputs_table_defaults_match_action_yml(doc: Path, action: Mapping[str, object]) -> None:
     defaults = _inputs(action)
     shown = {
@@ -100,7 +107,7 @@ def test_inputs_table_defaults_match_action_yml(doc: Path, action: Mapping[str, 
     assert {k: v for k, v in shown.items() if k in defaults} == defaults
 
 
-@pytest.mark.parametrize("doc", [README, CONFIGURATION], ids=lambda p: p.name)
+@pytest.mark.parametrize("doc", [CONFIGURATION], ids=lambda p: p.name)
 def test_inputs_table_flags_match_the_cli(doc: Path) -> None:
     for row in table_starting(doc, "input", "default", "flag"):
         name = unticked(row["input"])

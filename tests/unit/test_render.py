@@ -11,16 +11,18 @@ from markdown_it import MarkdownIt
 
 from batchsync.errors import ItemError
 from batchsync.items import Kind, Layout, WorkItem
-from batchsync.marker import Marker, remark
+from batchsync.marker import REMOVED, remark
 from batchsync.render import (
     BODY_LIMIT,
     LABEL_LIMIT,
     LABELS_LIMIT,
     TITLE_LIMIT,
+    Marker,
     check_limits,
     close_comment,
     format_marker,
     is_managed_label,
+    marked_typed,
     parse_marker,
     render,
     restate,
@@ -205,6 +207,17 @@ def test_parse_marker_ignores_a_malformed_hash() -> None:
     assert parse_marker("<!-- batchsync key=a hash=xyz -->") is None
 
 
+def test_the_typed_token_is_in_the_marker_and_never_in_the_hash() -> None:
+    plain = render(make_item(), {})
+    marked = render(make_item(), {}, typed=True)
+    assert marked.content_hash == plain.content_hash
+    assert marked_typed(plain, True) == marked
+    assert marked_typed(marked, False) == plain
+    closed = restate(marked, "closed")
+    assert closed.typed
+    assert parse_marker(closed.body) == Marker("task-001", closed.content_hash, typed=True)
+
+
 def test_strip_marker_removes_the_marker_line() -> None:
     rendered = render(make_item(), {})
     assert "batchsync" not in strip_marker(rendered.body)
@@ -299,8 +312,12 @@ def test_nul_character_is_an_item_error_naming_its_field(
 
 
 def test_body_limit_counts_the_metadata_and_the_marker() -> None:
-    room = BODY_LIMIT - len(render(make_item(body="x"), {}).body)
-    assert len(render(make_item(body="x" * (1 + room)), {}).body) == BODY_LIMIT
+    # measured with the longest marker (``typed``, `` removed`` once closed as removed): an
+    # issue typed or closed later must still fit
+    flagged = len(f" {REMOVED}")
+    room = BODY_LIMIT - len(render(make_item(body="x"), {}, typed=True).body) - flagged
+    fits = render(make_item(body="x" * (1 + room)), {}, typed=True).body
+    assert len(fits) + flagged == BODY_LIMIT
     with pytest.raises(ItemError, match="65,537 characters") as caught:
         render(make_item(body="x" * (2 + room), body_line=9), {})
     assert caught.value.line == 9
@@ -324,7 +341,7 @@ def test_check_limits_says_exactly_what_render_says(
 ) -> None:
     # The scan's check and the sync's render are one policy: they must never disagree.
     base = make_item(key=key, body="x")
-    room = BODY_LIMIT - len(render(base, {"epic-001": 12}).body)
+    room = BODY_LIMIT - len(render(base, {"epic-001": 12}, typed=True).body)
     title = "t" * (TITLE_LIMIT - len("[TASK] ") + title_delta)
     item = make_item(key=key, body="x" * (1 + room + body_delta), title=title)
     assert _outcome(check_limits, item) == _outcome(render, item)
@@ -394,23 +411,25 @@ def test_an_unknown_dependency_key_is_one_code_span_in_the_body() -> None:
 
 def test_a_marker_written_before_namespaces_and_flags_reads_as_before() -> None:
     old = "text\n\n<!-- batchsync key=epics/a%20b/001.md hash=0123456789abcdef -->"
-    assert parse_marker(old) == Marker("epics/a b/001.md", "0123456789abcdef", "", "")
+    assert parse_marker(old) == Marker("epics/a b/001.md", "0123456789abcdef")
 
 
 @pytest.mark.parametrize("flag", ["", "removed", "kept"])
 @pytest.mark.parametrize("namespace", ["", ".claude", "docs/work items", "a-->b"])
 def test_a_marker_round_trips_its_namespace_and_flag(namespace: str, flag: str) -> None:
-    line = format_marker("prd-001", "0" * 16, namespace, flag)
+    line = format_marker("prd-001", "0" * 16, namespace=namespace, flag=flag)
     assert "-->" not in line[:-3]
-    assert parse_marker(f"body\n\n{line}") == Marker("prd-001", "0" * 16, namespace, flag)
+    assert parse_marker(f"body\n\n{line}") == Marker(
+        "prd-001", "0" * 16, namespace=namespace, flag=flag
+    )
 
 
 def test_remark_rewrites_only_the_last_marker_line() -> None:
     body = (
         f"Person's text\n{format_marker('x', '1' * 16)}\n\nmore\n\n{format_marker('k', '2' * 16)}"
     )
-    flagged = remark(body, Marker("k", "2" * 16, "", "removed"))
+    flagged = remark(body, Marker("k", "2" * 16, flag="removed"))
     assert flagged == body.replace(
-        format_marker("k", "2" * 16), format_marker("k", "2" * 16, "", "removed")
+        format_marker("k", "2" * 16), format_marker("k", "2" * 16, flag="removed")
     )
-    assert parse_marker(flagged) == Marker("k", "2" * 16, "", "removed")
+    assert parse_marker(flagged) == Marker("k", "2" * 16, flag="removed")
