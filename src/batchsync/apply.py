@@ -248,22 +248,28 @@ class Applier:
             if parent is not None:
                 self._links.release(parent)  # the failed create does not hold a child slot
             raise
-        if withheld is not rendered:  # its blockers first, then the body that names them
-            self._block(step, issue.number, removes=False)
-            issue = self._client.update_issue(
-                issue.number,
-                body=rendered.body,
-                state=rendered.state,
-                state_reason=rendered.state_reason,
-            )
         reason = step.reason
         if recovered:
             reason += "; the create's answer was lost, the issue was found by its marker"
-        if parent is not None and issue.parent_number == parent:
-            return issue, reason, issue  # linked in the create itself: no sub-issue request
-        if parent is not None:
+        linked = parent is not None and issue.parent_number == parent
+        if parent is not None and not linked:
             self._links.release(parent)
-        return issue, reason, None
+        created = issue  # linked in the create itself: no sub-issue request
+        if withheld is not rendered:
+            issue = self._named(step, issue, rendered)
+        return issue, reason, created if linked else None
+
+    def _named(
+        self, step: PlannedAction, issue: RemoteIssue, rendered: RenderedIssue
+    ) -> RemoteIssue:
+        """A new issue's blockers, then the body that names them (in its state)."""
+        self._block(step, issue.number, removes=False)
+        return self._client.update_issue(
+            issue.number,
+            body=rendered.body,
+            state=rendered.state,
+            state_reason=rendered.state_reason,
+        )
 
     def _parent_slot(self, step: PlannedAction) -> int | None:
         """The parent a new issue is created under (its child slot counted), or None."""

@@ -199,3 +199,18 @@ def test_a_failed_add_writes_no_body_naming_it_and_the_next_run_finishes(emu, wo
     n = numbers(emu)
     assert blockers(emu, "Step 2") == {n["Step 1"]}
     assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
+
+
+def test_a_cycle_and_a_closed_task_get_their_blockers_on_the_first_run(emu, workspace):
+    with_api(emu)
+    cart_task(workspace / ".claude", 1, dependencies=["task-003"])  # 1 -> 3 -> {1, 2}: a cycle
+    cart_task(workspace / ".claude", 2, dependencies=["task-001"], status="completed")
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    assert blockers(emu, "Step 1") == {n["Step 3"]}
+    assert blockers(emu, "Step 2") == {n["Step 1"]}
+    assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
+    assert emulated.issue_of(emu, "task-002", repo=REPO)["state"] == "closed"
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 0
