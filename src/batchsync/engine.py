@@ -208,8 +208,7 @@ class Engine:
         return self._plan
 
     def _blockers(self, number: int) -> Sequence[Blocker] | str:
-        """GitHub's blocked-by list of issue ``number`` (the plan asks only when it may change);
-        a server without the API is said once and reads as an empty list."""
+        """Issue ``number``'s blockers, for the plan; no API: said once, read as none."""
         if not self._depends_on:
             return ()
         try:
