@@ -214,3 +214,22 @@ def test_a_cycle_and_a_closed_task_get_their_blockers_on_the_first_run(emu, work
     emu.stats.reset()
     assert sync(emu, workspace).failed == 0
     assert writes(emu) == 0
+
+
+def test_an_unread_list_fails_the_item_with_nothing_written_and_the_next_run_finishes(
+    emu, workspace
+):
+    with_api(emu)
+    assert sync(emu, workspace).failed == 0
+    before = emulated.issue_of(emu, "task-002", repo=REPO)["body"]
+    cart_task(workspace / ".claude", 2, dependencies=[])
+    fail = tuple(ScheduledFault(FaultKind.ERROR, n, "GET", BLOCKED_BY) for n in range(1, 30))
+    emu.set_faults(FaultConfig(schedule=fail))
+    result = sync(emu, workspace)
+    [step2] = [o for o in result.outcomes if o.key == "task-002"]
+    assert step2.action is ItemAction.FAILED
+    assert "blocked-by list could not be read" in (step2.failure.message if step2.failure else "")
+    assert emulated.issue_of(emu, "task-002", repo=REPO)["body"] == before
+    emu.set_faults(FaultConfig())
+    assert sync(emu, workspace).failed == 0
+    assert blockers(emu, "Step 2") == set()
