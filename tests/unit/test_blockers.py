@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import pytest
 
 from batchsync.blockers import BlockerRef, Blocking, blocking
-from batchsync.items import Kind, Layout, WorkItem
+from batchsync.items import Kind, Layout, ScanResult, WorkItem
+from batchsync.plan import PlanAction, PlanOptions, index_issues, plan
 from batchsync.remote import Blocker, RemoteIssue
 from batchsync.render import render
 
@@ -42,6 +43,7 @@ def written(item: WorkItem, **changes: object) -> RemoteIssue:
         "body": sent.body,
         "state": sent.state,
         "labels": sent.labels,
+        "author": "github-actions[bot]",
     }
     fields.update(changes)
     return RemoteIssue(**fields)  # type: ignore[arg-type]
@@ -144,3 +146,32 @@ def test_a_dependency_created_in_this_run_is_added_by_key() -> None:
     )
     assert found == Blocking((BlockerRef("task-004"),))
     assert "'task-004' (new)" in found.reason
+
+
+def test_the_plan_reads_only_the_lists_that_may_change_and_says_what_it_writes() -> None:
+    one = dataclasses.replace(task(), key="task-001", title="One", path="epics/e/task-001.md")
+    two = task("task-001")  # unchanged since written: never read
+    three = dataclasses.replace(task("task-001"), key="task-003", path="epics/e/task-003.md")
+    issues = [
+        dataclasses.replace(written(one), number=1, id=101),
+        dataclasses.replace(written(two), number=9, id=109),
+        dataclasses.replace(written(dataclasses.replace(three, dependencies=())), number=3, id=103),
+    ]
+    asked: list[int] = []
+
+    def read(number: int) -> Sequence[Blocker]:
+        asked.append(number)
+        return []
+
+    made = plan(
+        ScanResult(items=(one, two, three)),
+        index_issues(issues),
+        PlanOptions(blocked_by=True),
+        read,
+    )
+    assert asked == [3]  # the one whose file names a blocker its last body did not
+    step = made.step("task-003")
+    assert step is not None
+    assert step.action is PlanAction.UPDATE
+    assert step.blocking == Blocking((BlockerRef("task-001", 1, 101),))
+    assert any("blocked by: adds #1" in line for line in made.lines())
