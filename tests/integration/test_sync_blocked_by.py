@@ -99,10 +99,8 @@ def test_a_dependency_removed_from_the_file_is_removed_and_a_person_s_stays(emu,
     assert writes(emu) == 0
 
 
-def with_api(emu: Emulator) -> None:
-    """The tests below speak of GitHub's relationships: a server without them is skipped."""
-    if not emu.service.store.dependencies:
-        pytest.skip("the server has no dependencies API")
+# The tests below speak of GitHub's relationships: they run on the servers that have them.
+with_api = pytest.mark.variants(*(f"dependencies-{f}" for f in LIST_FIELDS))
 
 
 def by_hand(emu: Emulator, method: str, blocked: str, blocker: str) -> None:
@@ -117,8 +115,8 @@ def by_hand(emu: Emulator, method: str, blocked: str, blocker: str) -> None:
     assert answer.status_code in (200, 201), answer.text
 
 
+@with_api
 def test_a_blocker_a_person_removes_is_never_added_again(emu, workspace):
-    with_api(emu)
     assert sync(emu, workspace).failed == 0
     by_hand(emu, "DELETE", "Step 2", "Step 1")
     emu.stats.reset()
@@ -129,8 +127,8 @@ def test_a_blocker_a_person_removes_is_never_added_again(emu, workspace):
     assert emu.stats.count("GET", BLOCKED_BY) == 0  # nothing changed in the file: nothing read
 
 
+@with_api
 def test_a_blocker_a_person_adds_between_two_items_stays(emu, workspace):
-    with_api(emu)
     assert sync(emu, workspace).failed == 0
     by_hand(emu, "POST", "Step 2", "Step 3")
     cart_task(workspace / ".claude", 2, dependencies=["task-001"], priority="high")
@@ -141,8 +139,8 @@ def test_a_blocker_a_person_adds_between_two_items_stays(emu, workspace):
     assert emu.stats.count("DELETE") == 0
 
 
+@with_api
 def test_the_file_wins_when_it_changes_and_the_dry_run_says_so(emu, workspace):
-    with_api(emu)
     assert sync(emu, workspace).failed == 0
     n = numbers(emu)
     by_hand(emu, "DELETE", "Step 3", "Step 1")  # a person's word, until the file changes
@@ -165,8 +163,8 @@ def test_the_file_wins_when_it_changes_and_the_dry_run_says_so(emu, workspace):
     assert writes(emu) == 0
 
 
+@with_api
 def test_a_dependency_dropped_from_the_file_is_removed_with_no_summary_in_lists(emu, workspace):
-    with_api(emu)
     assert sync(emu, workspace).failed == 0
     cart_task(workspace / ".claude", 2, dependencies=[])
     result = sync(emu, workspace)
@@ -177,8 +175,8 @@ def test_a_dependency_dropped_from_the_file_is_removed_with_no_summary_in_lists(
     assert "removes #" in (step2.reason or "")
 
 
+@with_api
 def test_turning_blocked_by_on_adds_the_relationships_of_a_synced_tree(emu, workspace):
-    with_api(emu)
     assert sync(emu, workspace, blocked_by=False).failed == 0
     assert blockers(emu, "Step 3") == set()
     assert sync(emu, workspace).failed == 0
@@ -186,8 +184,8 @@ def test_turning_blocked_by_on_adds_the_relationships_of_a_synced_tree(emu, work
     assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
 
 
+@with_api
 def test_a_failed_add_writes_no_body_naming_it_and_the_next_run_finishes(emu, workspace):
-    with_api(emu)
     fail = tuple(ScheduledFault(FaultKind.ERROR, n, "POST", BLOCKED_BY) for n in range(1, 30))
     emu.set_faults(FaultConfig(schedule=fail))  # every add of the first run, retries too
     first = sync(emu, workspace)
@@ -201,8 +199,8 @@ def test_a_failed_add_writes_no_body_naming_it_and_the_next_run_finishes(emu, wo
     assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
 
 
+@with_api
 def test_a_cycle_and_a_closed_task_get_their_blockers_on_the_first_run(emu, workspace):
-    with_api(emu)
     cart_task(workspace / ".claude", 1, dependencies=["task-003"])  # 1 -> 3 -> {1, 2}: a cycle
     cart_task(workspace / ".claude", 2, dependencies=["task-001"], status="completed")
     assert sync(emu, workspace).failed == 0
@@ -216,10 +214,10 @@ def test_a_cycle_and_a_closed_task_get_their_blockers_on_the_first_run(emu, work
     assert writes(emu) == 0
 
 
+@with_api
 def test_an_unread_list_fails_the_item_with_nothing_written_and_the_next_run_finishes(
     emu, workspace
 ):
-    with_api(emu)
     assert sync(emu, workspace).failed == 0
     before = emulated.issue_of(emu, "task-002", repo=REPO)["body"]
     cart_task(workspace / ".claude", 2, dependencies=[])
