@@ -376,21 +376,32 @@ def _yaml_problem(error: yaml.MarkedYAMLError, yaml_text: str) -> tuple[int, str
     context, problem = error.context or "", error.problem or error.context or "unreadable"
     noticed = error.problem_mark or error.context_mark
     line = noticed.line if noticed is not None else 0
-    opener = _unclosed_flow(yaml_text) if "flow" in context else None
-    if opener is not None and opener.start_mark.line < line:
-        wrong, fix = _FLOW_OPENERS[type(opener)]
-        return opener.start_mark.line, wrong, fix
-    began = error.context_mark
-    if began is not None and began.line < line:
-        for words, wrong, fix in _OPENERS:
-            if words in context:
-                return began.line, wrong, fix
+    unclosed = _unclosed(error, yaml_text, line)
+    if unclosed is not None:
+        return unclosed
     lines = yaml_text.split("\n")
     if "\t" in (lines[line] if line < len(lines) else ""):
         # libyaml does not always say a tab is the cause ("cannot start any token").
         return line, problem, "indent with spaces, not tabs"
     said = f"{context} {problem}"
     return line, problem, next((f for words, f in _FIXES if words in said), "fix its syntax")
+
+
+def _unclosed(
+    error: yaml.MarkedYAMLError, yaml_text: str, noticed: int
+) -> tuple[int, str, str] | None:
+    """(line, what, fix) of a construct begun before line ``noticed`` and never closed."""
+    context = error.context or ""
+    opener = _unclosed_flow(yaml_text) if "flow" in context else None
+    if opener is not None and opener.start_mark.line < noticed:
+        wrong, fix = _FLOW_OPENERS[type(opener)]
+        return opener.start_mark.line, wrong, fix
+    began = error.context_mark
+    if began is None or began.line >= noticed:
+        return None
+    return next(
+        ((began.line, wrong, fix) for words, wrong, fix in _OPENERS if words in context), None
+    )
 
 
 def _unclosed_flow(yaml_text: str) -> yaml.Token | None:
