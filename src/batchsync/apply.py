@@ -16,6 +16,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from batchsync.errors import (
     ApiError,
