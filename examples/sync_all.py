@@ -15,10 +15,15 @@ from typing import Any
 
 from _emulated import REPO, emulator, settings, workspace
 from batchsync import summary, sync
+from batchsync.progress import NotDone
 
 
 def on_progress(done: int, total: int, item: Any) -> None:
-    """Called once per item as it finishes, counting 1..total over the whole run."""
+    """Called once per item as it finishes, counting 1..total over the whole run; the items a
+    stop leaves (Ctrl-C, the time budget) come in one call as a ``NotDone`` with their count."""
+    if isinstance(item, NotDone):
+        print(f"  [{done:>2}/{total}] {item.count} not done")
+        return
     print(f"  [{done:>2}/{total}] {item.kind} {item.key}")
 
 

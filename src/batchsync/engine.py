@@ -293,7 +293,7 @@ class Engine:
         for wave in planned.waves():
             if self._stopped(applier, outcomes):
                 outcomes.update((s.key, self._outcome(s, _not_done())) for s in wave)
-                counter.skip(wave)
+                counter.not_done(wave)
                 continue
             done = self._run(wave, applier.apply, counter)
             outcomes.update(zip((s.key for s in wave), done, strict=True))
@@ -314,7 +314,7 @@ class Engine:
         if not closes:
             return []
         if applier.stopped is not None:
-            counter.skip(closes)
+            counter.not_done(closes)
             return [self._outcome(s, _not_done()) for s in closes]
         return self._run(closes, applier.close, counter)
 
@@ -343,7 +343,7 @@ class Engine:
             ),
         )
         if counter is not None:
-            counter.advance(len(steps))
+            counter.advance(result.outcomes)
         return list(result.outcomes)
 
     def _foreign_warning(self, learned: tuple[str, int] | None) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,9 +185,14 @@ class _Loaded:
         self.fields[key] = value
         self.lines[key] = line
 
-    def add(self, more_fields: Mapping[str, object], more_lines: Mapping[str, int]) -> None:
+    def add(self, more_fields: Mapping[str, object], keys: Sequence[tuple[str, int]]) -> None:
+        """Add fields read together, ``keys`` each key's line in order (repeats included)."""
+        for key, line in keys:
+            if key in more_fields:
+                self.one(key, more_fields[key], line)
         for key, value in more_fields.items():
-            self.one(key, value, more_lines.get(key, 0))
+            if key not in self.lines:  # a key that is no scalar: it has no line of its own
+                self.one(key, value, 0)
 
 
 def _load_mapping(
@@ -226,8 +231,7 @@ def _load_mapping(
 
 def _whole(yaml_text: str, path: str, first_line: int) -> _Loaded:
     loaded = _Loaded()
-    fields, lines = _load_yaml(yaml_text, path, first_line)
-    loaded.fields, loaded.lines = fields, lines
+    loaded.add(*_load_yaml(yaml_text, path, first_line))
     return loaded
 
 
@@ -249,7 +253,8 @@ def _forgive(
         loaded.one(key, value, line)
         loaded.notes.append((line, f"`{key}` has an unquoted `: `; read as text: quote the value"))
         return True
-    problem = error.message.removeprefix("frontmatter is not valid YAML ").split(": fix")[0]
+    problem = error.message.removeprefix("frontmatter is not valid YAML ").rpartition("): ")[0]
+    problem = f"{problem})" if problem else "(unreadable)"
     loaded.notes.append((line, f"`{key}` is not valid YAML {problem}; left out (not used)"))
     return True
 
@@ -285,13 +290,13 @@ def _split_fields(text: str) -> list[tuple[int, str, str | None]] | None:
 
 def _load_yaml(
     yaml_text: str, path: str, first_line: int
-) -> tuple[dict[str, object], dict[str, int]]:
-    """Load YAML text that must be a mapping, with PyYAML's safe loader."""
+) -> tuple[dict[str, object], list[tuple[str, int]]]:
+    """Load YAML text that must be a mapping: its fields, and each key's line in order."""
     loader = _Loader(yaml_text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return {}, {}
+            return {}, []
         _check_nodes(node, path, first_line)
         if not isinstance(node, yaml.MappingNode):
             what = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
@@ -300,18 +305,16 @@ def _load_yaml(
                 first_line + node.start_mark.line,
                 f"frontmatter is {what}, not a mapping of fields: write one `name: value` a line",
             )
-        lines = {
-            str(_scalar_key(key)): first_line + key.start_mark.line
+        keys = [
+            (str(_scalar_key(key)), first_line + key.start_mark.line)
             for key, _ in node.value
             if isinstance(key, yaml.ScalarNode)
-        }
+        ]
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = first_line + mark.line if mark is not None else first_line
-        problem = error.problem or error.context or "unreadable"
+        offset, problem, fix = _yaml_problem(error, yaml_text)
         raise ItemError(
-            path, line, f"frontmatter is not valid YAML ({problem}): fix its syntax"
+            path, first_line + offset, f"frontmatter is not valid YAML ({problem}): {fix}"
         ) from None
     except (
         yaml.YAMLError,
@@ -327,7 +330,95 @@ def _load_yaml(
         ) from None
     finally:
         loader.dispose()
-    return {str(k): v for k, v in data.items()}, lines
+    return {str(k): v for k, v in data.items()}, keys
+
+
+# A construct that opens on one line and must close later: PyYAML notices the missing end
+# where the text runs out (lines further on), but the person must look where it began.
+_FLOW_OPENERS: dict[type[yaml.Token], tuple[str, str]] = {
+    yaml.FlowSequenceStartToken: (
+        "the `[` list begun on this line is not closed",
+        "end it with `]`, or quote the whole value",
+    ),
+    yaml.FlowMappingStartToken: (
+        "the `{` mapping begun on this line is not closed",
+        "end it with `}`, or quote the whole value",
+    ),
+}
+# Words of PyYAML's context (C and pure-Python loaders), whose mark is where the construct began.
+_OPENERS: tuple[tuple[str, str, str], ...] = (
+    (
+        "quoted scalar",
+        "the quoted text begun on this line is not closed",
+        "end it with the same quote (in single quotes, write a quote inside as two)",
+    ),
+    (
+        "simple key",
+        "this line is not `name: value` and not indented under a field",
+        "add the `: `, indent it under its field, or remove it",
+    ),
+)
+# Words of PyYAML's context or problem -> the fix, for the errors it names on the line at fault.
+_FIXES: tuple[tuple[str, str], ...] = (
+    ("block scalar", "write `|` or `>` alone at the end of the line, the text indented below it"),
+    (
+        "mapping values are not allowed",
+        "quote a value that holds `: `, or indent the line like the fields around it",
+    ),
+    ("escape", "write a backslash as `\\\\` in double quotes, or use single quotes"),
+    ("expected key", "indent the line like the fields around it, or quote its value"),
+    ("block end", "indent the line like the fields around it, or quote its value"),
+)
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError, yaml_text: str) -> tuple[int, str, str]:
+    """(0-based line to look at, what is wrong, the fix) for a PyYAML syntax error."""
+    context, problem = error.context or "", error.problem or error.context or "unreadable"
+    noticed = error.problem_mark or error.context_mark
+    line = noticed.line if noticed is not None else 0
+    unclosed = _unclosed(error, yaml_text, line)
+    if unclosed is not None:
+        return unclosed
+    lines = yaml_text.split("\n")
+    if "\t" in (lines[line] if line < len(lines) else ""):
+        # libyaml does not always say a tab is the cause ("cannot start any token").
+        return line, problem, "indent with spaces, not tabs"
+    said = f"{context} {problem}"
+    return line, problem, next((f for words, f in _FIXES if words in said), "fix its syntax")
+
+
+def _unclosed(
+    error: yaml.MarkedYAMLError, yaml_text: str, noticed: int
+) -> tuple[int, str, str] | None:
+    """(line, what, fix) of a construct begun before line ``noticed`` and never closed."""
+    context = error.context or ""
+    opener = _unclosed_flow(yaml_text) if "flow" in context else None
+    if opener is not None and opener.start_mark.line < noticed:
+        wrong, fix = _FLOW_OPENERS[type(opener)]
+        return opener.start_mark.line, wrong, fix
+    began = error.context_mark
+    if began is None or began.line >= noticed:
+        return None
+    return next(
+        ((began.line, wrong, fix) for words, wrong, fix in _OPENERS if words in context), None
+    )
+
+
+def _unclosed_flow(yaml_text: str) -> yaml.Token | None:
+    """The innermost ``[`` or ``{`` still open where the scanner stops (PyYAML does not say
+    where the collection began when the text ends inside it)."""
+    open_tokens: list[yaml.Token] = []
+    try:
+        for token in yaml.scan(yaml_text, Loader=_Loader):
+            if type(token) in _FLOW_OPENERS:
+                open_tokens.append(token)
+            elif open_tokens and isinstance(
+                token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken
+            ):
+                open_tokens.pop()
+    except yaml.YAMLError:
+        pass  # the error being explained: the collections open so far are the answer
+    return open_tokens[-1] if open_tokens else None
 
 
 # --- the fast path ------------------------------------------------------------------------------

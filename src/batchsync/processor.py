@@ -480,18 +480,18 @@ class _Run(Generic[I]):
         """A worker thread: take the next item until none are left or the batch stops."""
         while (index := self._take()) is not None:
             item = self.items[index]
-            self.outcomes[index] = self._one(item)
-            self._report(item)
+            outcome = self.outcomes[index] = self._one(item)
+            if outcome.action is not ItemAction.NOT_DONE:  # progress counts what is done
+                self._report(item)
 
     def finish(self) -> tuple[Outcome, ...]:
-        """Every outcome in input order; items never started are NOT_DONE (and reported)."""
+        """Every outcome in input order; items never started are NOT_DONE (not progress)."""
         reason = self.stop.detail if self.stop else "the batch stopped before this item"
         result = []
         for index, recorded in enumerate(self.outcomes):
             outcome = recorded
             if outcome is None:
                 outcome = self.describe(self.items[index], ItemAction.NOT_DONE, None, reason)
-                self._report(self.items[index])
             result.append(outcome)
         return tuple(result)
 

@@ -76,7 +76,7 @@ def test_sync_all_creates_every_item_then_a_rerun_writes_nothing() -> None:
         pytest.param(
             "error_handling.py",
             [
-                "prd-003-broken.md:3: frontmatter is not valid YAML",
+                "prd-003-broken.md:2: frontmatter is not valid YAML",
                 " not done (",
                 "not reached before the time budget ran out",
                 "duplicates: none",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator
 from batchsync.github import GitHubClient
 from batchsync.processor import BatchProcessor, Gate
+from batchsync.progress import NotDone
 from batchsync.results import BatchResult, ItemAction
 from batchsync.signals import Interrupt
 from batchsync.sync import limits_from
@@ -49,7 +51,7 @@ def pressing(emu: Emulator, signum: int, presses: int = 1) -> Callable[..., Batc
 
         def progress(done: int, total: int, item: object) -> None:
             shown(done, total, item)
-            if done == PRESS_AFTER:
+            if done == PRESS_AFTER and not isinstance(item, NotDone):
                 handler = signal.getsignal(signum)
                 assert callable(handler)  # batchsync's own, installed for the run
                 for _ in range(presses):
@@ -193,3 +195,28 @@ def test_with_many_lanes_every_write_made_is_reported_and_the_rest_is_not_done(
     assert set(actions) <= {"created", "not-done"}
     assert actions.count("created") >= PRESS_AFTER
     assert actions.count("not-done") >= 1
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal: the run draws its live bar."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stream", [io.StringIO, Terminal], ids=["log-lines", "terminal-bar"])
+def test_after_ctrl_c_the_progress_counts_the_items_not_done_apart(
+    emu: Emulator, workspace: Path, monkeypatch: pytest.MonkeyPatch, stream: type[io.StringIO]
+) -> None:
+    monkeypatch.setattr(sync, "run", pressing(emu, signal.SIGINT))
+    out, err = io.StringIO(), stream()
+    assert sync.main(settings(emu, workspace), stdout=out, stderr=err) == 130
+    shown = err.getvalue()
+    # the last progress line (or the bar's last drawing) counts 2 done and 4 not done
+    last = [p for p in re.split(r"[\r\n]", shown) if "/6" in p][-1]
+    assert f"{PRESS_AFTER}/6" in last
+    assert re.search(r"33%\)?, 4 not done", last)
+    assert "ETA" not in last
+    assert "6/6" not in shown
+    assert "100%" not in shown
+    assert shown.endswith("\n")  # the bar's line is finished before the report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from batchsync import action, sync
 from batchsync.config import Settings, load_settings
 from batchsync.emulator import Emulator, FaultConfig, LimitConfig
 from batchsync.errors import FailureKind, RunStop, StopKind
+from batchsync.progress import ActionsProgress, TerminalProgress
 from emulated import EmulatorFactory, run_overrides
 from trees import Tree, write_prds
 
@@ -122,3 +124,37 @@ def test_progress_and_report_count_the_same_total(emu: Emulator, workspace: Path
     assert result.failed == 1
     assert seen[-1] == (7, 7)
     assert sorted(done for done, _ in seen) == list(range(1, 8))
+
+
+class Clock:
+    """Time that moves only when the run sleeps (its write pacing): the same stop every run."""
+
+    def __init__(self) -> None:
+        self.at = 1_000_000.0
+
+    def now(self) -> float:
+        return self.at
+
+    def sleep(self, seconds: float) -> None:
+        self.at += max(0.0, seconds)
+
+
+@pytest.mark.parametrize("display", [ActionsProgress, TerminalProgress])
+def test_a_time_budget_stop_never_shows_the_items_left_as_done(
+    emu: Emulator, workspace: Path, display: type[ActionsProgress | TerminalProgress]
+) -> None:
+    """One write a second and a 3-second budget: some PRDs are created, the rest not done."""
+    clock, err = Clock(), io.StringIO()
+    progress = display(err, clock.now)
+    s = settings(emu, workspace, max_concurrent=1, write_interval=1, time_budget=0.05)
+    result = sync.run(s, clock=clock.now, sleep=clock.sleep, on_progress=progress)
+    done = result.total - result.not_done
+    assert (done, result.not_done) == (3, 3)
+    shown = err.getvalue()
+    last = [p for p in re.split(r"[\r\n]", shown) if "/6" in p][-1]
+    assert "3/6" in last
+    assert ", 3 not done" in last
+    assert "ETA" not in last
+    assert "6/6" not in shown
+    assert "100%" not in shown
+    assert shown.endswith("\n")

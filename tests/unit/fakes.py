@@ -280,7 +280,8 @@ class SerialProcessor:
         record = describe or _record
         outcomes: list[Outcome] = []
         stopped = False
-        for done, item in enumerate(items, start=1):
+        done = 0  # progress counts the items done; those left not done are not reported
+        for item in items:
             if stopped:
                 outcomes.append(record(item, ItemAction.NOT_DONE, None, None))
             else:
@@ -295,7 +296,8 @@ class SerialProcessor:
                     outcomes.append(record(item, ItemAction.NOT_DONE, None, stop.detail))
                 except Exception as exc:
                     outcomes.append(record(item, ItemAction.FAILED, failure_of(exc), None))
-            if on_progress is not None:
+            if on_progress is not None and outcomes[-1].action is not ItemAction.NOT_DONE:
+                done += 1
                 on_progress(done, len(items), item)
         return BatchResult(outcomes=tuple(outcomes))
 

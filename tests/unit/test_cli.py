@@ -281,9 +281,10 @@ def test_validate_prints_path_line_message_and_exits_1(tmp_path, capsys):
     assert main(["validate"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [
-        ".claude/prds/b.md:4",
+        ".claude/prds/b.md:3",
         ".claude/prds/c.md:1",
     ]
+    assert "end it with `]`" in lines[0]
     assert "no title" in lines[1]
 
 

@@ -20,6 +20,7 @@ from batchsync.errors import (
     UncertainWriteError,
 )
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
+from batchsync.progress import NotDone
 from batchsync.ratelimit import Limits
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
@@ -66,11 +67,16 @@ def run(
     )
     on_progress = None
     if progress is not None:
-        on_progress = lambda done, total, unit: progress.append((done, total, unit.key))  # noqa: E731
+        on_progress = lambda done, total, unit: progress.append((done, total, _label(unit)))  # noqa: E731
     scanned = ScanResult(
         items=tuple(items), errors=errors, unreadable=unreadable, archived=archived
     )
     return engine.execute(scanned, on_progress)
+
+
+def _label(unit: object) -> str:
+    """A progress call's unit: its key, or how many are not done."""
+    return f"not done: {unit.count}" if isinstance(unit, NotDone) else str(unit.key)  # type: ignore[attr-defined]
 
 
 def issue_of(gh: FakeGitHub, key: str) -> Any:
@@ -484,13 +490,16 @@ def test_budget_exhausted_marks_later_phases_not_done_without_requests() -> None
     assert [c[0] for c in gh.calls].count("create_issue") == 2
 
 
-def test_progress_counts_items_not_reached_too() -> None:
+def test_progress_reports_items_not_reached_apart_never_as_done() -> None:
     gh = FakeGitHub()
     gh.raise_on["add_sub_issue"] = BudgetExhausted("deadline")
     seen: list[tuple[int, int, str]] = []
-    run(gh, tree(), progress=seen)
-    assert [s[0] for s in seen] == [1, 2, 3, 4]
-    assert {s[1] for s in seen} == {4}
+    result = run(gh, tree(), progress=seen)
+    done = sum(o.action is not ItemAction.NOT_DONE for o in result.outcomes)
+    assert done == 1  # the epic's link met the deadline; the tasks never started
+    assert seen[0] == (1, 4, "prd-1")
+    assert seen[-1] == (1, 4, "not done: 3")  # the last call says so; 4/4 it never says
+    assert {d for d, _, _ in seen} == {1}
 
 
 def test_progress_counts_once_per_item_over_the_whole_run() -> None:

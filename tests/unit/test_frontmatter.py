@@ -65,9 +65,9 @@ def test_parse_document_records_the_line_of_each_field():
         pytest.param("---\ntitle: A\nbody", 1, "never closed", id="unclosed"),
         pytest.param("---\n- a\n- b\n---\n", 2, "is a list", id="yaml-list"),
         pytest.param("---\njust words\n---\n", 2, "single value", id="yaml-scalar"),
-        pytest.param("---\ntitle: A\nstatus: [open\n---\n", 4, "not valid YAML", id="bad-flow"),
+        pytest.param("---\ntitle: A\nstatus: [open\n---\n", 3, "not valid YAML", id="bad-flow"),
         pytest.param("---\na: 1\n b: 2\n---\n", 3, "not valid YAML", id="bad-indent"),
-        pytest.param("---\ntitle: 'x\n---\n", 3, "not valid YAML", id="open-quote"),
+        pytest.param("---\ntitle: 'x\n---\n", 2, "not valid YAML", id="open-quote"),
         pytest.param(
             "---\na: !!python/object/apply:os.system ['true']\n---\n",
             2,
@@ -83,6 +83,67 @@ def test_parse_document_reports_bad_frontmatter_with_its_line(text, line, words)
     assert caught.value.path == "prds/a.md"
     assert caught.value.line == line
     assert words in caught.value.message
+
+
+# Each YAML syntax error, the fields around it; line 3 of the file is the one at fault.
+@pytest.mark.parametrize(
+    ("at_fault", "fix"),
+    [
+        pytest.param("title: [bad", "end it with `]`", id="unclosed-flow-sequence"),
+        pytest.param("title: [a, [b]", "end it with `]`", id="unclosed-nested-sequence"),
+        pytest.param("title: {bad: 1", "end it with `}`", id="unclosed-flow-mapping"),
+        pytest.param("labels: [a,\n  b", "end it with `]`", id="unclosed-across-lines"),
+        pytest.param("labels: [", "end it with `]`", id="bracket-alone"),
+        pytest.param("labels: {", "end it with `}`", id="brace-alone"),
+        pytest.param('title: "bad', "end it with the same quote", id="unclosed-double-quote"),
+        pytest.param("title: 'bad", "end it with the same quote", id="unclosed-single-quote"),
+        pytest.param("just words", "add the `: `", id="line-without-colon"),
+        pytest.param("  status: open", "indent the line like the fields", id="over-indented"),
+        pytest.param("\tstatus: open", "indent with spaces, not tabs", id="tab-indent"),
+        pytest.param("title: [a] b", "quote its value", id="text-after-a-list"),
+        pytest.param('title: "a" b', "quote its value", id="text-after-a-quote"),
+        pytest.param("title: [a]: b", "quote a value that holds `: `", id="colon-after-list"),
+        pytest.param('title: "a \\q"', "write a backslash as", id="bad-escape"),
+        pytest.param("title: |x", "write `|` or `>` alone", id="block-scalar-indicator"),
+    ],
+)
+@pytest.mark.parametrize("used", [None, frozenset({"name", "title", "status", "labels"})])
+def test_a_yaml_error_names_the_line_to_fix_and_the_fix(at_fault, fix, used):
+    """Where PyYAML noticed (the end of the block, for an unclosed `[` or quote) is not where
+    the person must look: the line named is the one where the bad construct begins."""
+    text = f"---\nname: a\n{at_fault}\nstatus: open\nother: 1\n---\nbody\n"
+    with pytest.raises(ItemError) as caught:
+        parse_document(text, "prds/a.md", used=used)
+    assert (caught.value.path, caught.value.line) == ("prds/a.md", 3)
+    assert caught.value.message.startswith("frontmatter is not valid YAML (")
+    assert fix in caught.value.message
+
+
+def test_a_block_scalar_line_that_is_not_indented_is_the_line_named():
+    text = "---\nname: a\nsummary: |\nnot indented\nstatus: open\n---\n"
+    with pytest.raises(ItemError) as caught:
+        parse_document(text, "prds/a.md")
+    assert caught.value.line == 4
+    assert "indent it under its field" in caught.value.message
+
+
+def test_an_unused_field_left_out_is_noted_on_the_line_it_begins():
+    text = "---\nname: a\nmeta: {a: 1,\n  b: 2\nstatus: open\n---\n"
+    doc = parse_document(text, "prds/a.md", used=frozenset({"name", "status"}))
+    assert doc.fields == {"name": "a", "status": "open"}
+    ((line, note),) = doc.notes
+    assert line == 3
+    assert note.startswith("`meta` is not valid YAML (the `{` mapping begun on this line")
+
+
+@pytest.mark.parametrize("title", ["A", "A *bold* & more"], ids=["by-field", "whole-block"])
+def test_a_key_written_twice_is_seen_however_the_block_is_read(title):
+    """A `*` or `&` anywhere sends the block to PyYAML whole: the repeat is still seen."""
+    text = f"---\nid: a\ntitle: {title}\nstatus: open\nstatus: closed\n---\n"
+    doc = parse_document(text, "prds/a.md", used=frozenset({"id", "title", "status"}))
+    assert doc.fields["status"] == "closed"
+    assert dict(doc.repeated) == {"status": (4, 5)}
+    assert doc.lines["status"] == 5
 
 
 def test_alias_bomb_fails_fast_and_small():

@@ -238,7 +238,13 @@ def errors_of(tmp_path, rel, content, workspace=None):
         pytest.param("---\ntitle: [a, b]\n---\n", 2, "`title` is a list", id="title-list"),
         pytest.param("---\ntitle: A\nstatus: {a: 1}\n---\n", 3, "`status` is a mapping", id="st"),
         pytest.param("---\nid: [1]\ntitle: A\n---\n", 2, "`id` is empty", id="id-list"),
-        pytest.param("---\ntitle: A\nlabels: [\n---\n", 4, "not valid YAML", id="bad-yaml"),
+        pytest.param("---\ntitle: A\nlabels: [\n---\n", 3, "end it with `]`", id="bad-yaml"),
+        pytest.param(
+            "---\nname: a\ntitle: [bad\nstatus: open\n---\nbody\n", 3, "`[` list", id="open-list"
+        ),
+        pytest.param(
+            '---\nname: a\ntitle: "bad\nstatus: open\n---\nbody\n', 3, "quoted", id="open-quote"
+        ),
         pytest.param("---\n- a\n---\n", 2, "is a list", id="yaml-list"),
         pytest.param(b"---\ntitle: caf\xe9\n---\n", 2, "not UTF-8", id="latin1"),
         pytest.param(b"\x00\x01\x02", None, "binary", id="binary"),

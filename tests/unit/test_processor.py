@@ -765,7 +765,8 @@ def test_budget_stop_marks_the_item_and_every_unstarted_item_not_done(clock):
     assert script.sent == [T0, T0 + 1, T0 + 2, T0 + 3]
     assert len(started) == 5  # the item that hit the budget, and no other after it
     assert all("time budget" in o.reason for o in result.outcomes[4:])
-    assert [d for d, _, _ in progress] == list(range(1, 11))
+    # progress counts the 4 items done; the 6 not done are never reported as done
+    assert progress == [(d, 10, f"item-{d - 1}") for d in range(1, 5)]
 
 
 # --- waits are reported ----------------------------------------------------------------------

@@ -7,6 +7,8 @@ import pytest
 from batchsync.processor import BatchProcessor
 from batchsync.progress import (
     ActionsProgress,
+    NotDone,
+    RunCounter,
     TerminalProgress,
     eta_seconds,
     format_bar,
@@ -61,6 +63,59 @@ def test_status_line_has_count_percent_rate_eta_and_item():
     assert line == (
         "batchsync: 250/1000 (25%) | 2.5/s | ETA 5m00s | elapsed 1m40s | last task-epic-001-003"
     )
+
+
+def test_status_line_counts_units_not_done_apart_and_has_no_eta():
+    line = format_status(4, 40, 5.0, not_done=36)
+    assert line == "batchsync: 4/40 (10%), 36 not done | 48.0/min | elapsed 5s"
+
+
+def test_bar_leaves_units_not_done_unfilled():
+    assert (
+        format_bar(4, 40, 5.0, width=10, not_done=36)
+        == "[#.........] 4/40  10%, 36 not done 48.0/min"
+    )
+
+
+def test_log_lines_after_a_stop_never_reach_the_total():
+    out, clock = io.StringIO(), Clock()
+    progress = ActionsProgress(out, clock, every=1e9)
+    for done in range(1, 5):
+        clock.now += 1
+        progress(done, 40, Named())
+    progress(4, 40, NotDone(30))  # a wave left: more will follow, no line yet
+    progress(4, 40, NotDone(36))  # every unit accounted for: the last line says so
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "batchsync: 4/40 (10%), 36 not done | 1.0/s | elapsed 4s"
+    assert len(lines) == 3  # the first item, 10%, (nothing for 30 not done), the end
+    assert not any("40/40" in line for line in lines)
+
+
+def test_the_bar_after_a_stop_is_finished_with_the_units_not_done():
+    out, clock = Tty(), Clock()
+    progress = TerminalProgress(out, clock, width=10)
+    clock.now += 2
+    progress(1, 4, Named())
+    progress(1, 4, NotDone(3))
+    assert out.getvalue().endswith("\r[##........] 1/4  25%, 3 not done 30.0/min\n")
+
+
+def test_run_counter_reports_units_left_apart_from_units_done():
+    calls = []
+    counter = RunCounter(lambda d, t, unit: calls.append((d, t, unit)), total=5)
+    counter.skip(["scan-error"])
+    batch = counter.callback()
+    assert batch is not None
+    batch(1, 3, "a")  # the processor reports only what finished
+    counter.advance(
+        [
+            Outcome("a", "prd", "", ItemAction.CREATED),
+            Outcome("b", "prd", "", ItemAction.NOT_DONE),
+            Outcome("c", "prd", "", ItemAction.NOT_DONE),
+        ]
+    )
+    counter.not_done(["close"])
+    assert calls == [(1, 5, "scan-error"), (2, 5, "a"), (2, 5, NotDone(2)), (2, 5, NotDone(3))]
 
 
 def test_wait_line_says_how_long_and_why():
@@ -198,3 +253,14 @@ def test_usable_as_the_processors_progress_callback():
     lines = out.getvalue().splitlines()
     assert lines[-1].startswith("batchsync: 20/20 (100%)")
     assert len(lines) == 11  # the first item, then every tenth
+
+
+def test_a_raising_display_does_not_end_the_run_when_told_of_units_left(caplog):
+    def broken(done, total, unit):
+        raise AttributeError("'NotDone' object has no attribute 'key'")  # a pre-NotDone display
+
+    counter = RunCounter(broken, total=3)
+    with caplog.at_level("ERROR", logger="batchsync"):
+        counter.skip(["scan-error"])
+        counter.not_done(["a", "b"])
+    assert "progress callback failed" in caplog.text
