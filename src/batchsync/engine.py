@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from batchsync import defaults
-from batchsync.apply import Applier, Done, IssueClient
+from batchsync.apply import PLANNED, Applier, Done, IssueClient
 from batchsync.errors import (
     ApiError,
     BudgetExhausted,
@@ -36,15 +36,18 @@ from batchsync.plan import (
     PlanOptions,
     RemoteIndex,
     RemoteIssue,
+    LinkFacts,
     index_issues,
+    links_wanted,
     plan,
+    plan_links,
     refuse_links,
     waves,
 )
 from batchsync.progress import ProgressFn, RunCounter
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.retry import RetryPolicy, policy_of
-from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks
+from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks, read_facts
 from batchsync.workitem import kind_of_path
 from batchsync.writeback import WriteBack
 
@@ -57,17 +60,6 @@ __all__ = [
     "ProgressFn",
     "waves",
 ]
-
-_PLANNED = {
-    PlanAction.CREATE: ItemAction.PLANNED_CREATE,
-    PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
-    PlanAction.ADOPT: ItemAction.PLANNED_UPDATE,
-    PlanAction.UNCHANGED: ItemAction.UNCHANGED,
-    PlanAction.CLOSE: ItemAction.PLANNED_CLOSE,
-    PlanAction.PULL: ItemAction.PLANNED_PULL,
-    PlanAction.SKIP: ItemAction.FAILED,
-}
-
 
 class Processor(Protocol):
     """What the engine needs from ``processor.BatchProcessor``."""
@@ -130,6 +122,7 @@ class Engine:
         self._plan = Plan()
         self._warnings: list[str] = []
         self._moved: dict[int, str] = {}  # linked numbers GitHub says live elsewhere now
+        self._facts = LinkFacts()  # what GitHub says of the sub-issue links the plan decides
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -189,7 +182,7 @@ class Engine:
         return index_issues(issues, trust, repository=self._opts.repo)
 
     def prepare(self, scanned: ScanResult) -> Plan:
-        """List the issues and plan the whole run (``plan``); nothing is written."""
+        """List the issues, read the facts of the links, plan the whole run; nothing is written."""
         index = self.load(scanned.items)
         options = PlanOptions(
             close_removed=self._opts.close_removed,
@@ -198,7 +191,11 @@ class Engine:
             pull=self._opts.pull,
             issue_types=self._issue_types(),
         )
-        self._plan = refuse_links(plan(scanned, index, options), self._moved)
+        planned = refuse_links(plan(scanned, index, options), self._moved)
+        if self._opts.sub_issues:
+            self._facts = read_facts(self._client, links_wanted(planned))
+            planned = plan_links(planned, self._facts)
+        self._plan = planned
         self._warnings.extend(self._plan.warnings)
         return self._plan
 
@@ -245,14 +242,16 @@ class Engine:
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
 
     def _applier(self, planned: Plan) -> Applier:
-        index = self._index
+        index, read = self._index, self._facts.counts
         links = SubIssueLinks(
             self._client,
-            {n: index.children_of(n) for n in index.by_number},
+            {n: max(index.children_of(n), read.get(n, 0)) for n in index.by_number},
             enabled=self._opts.sub_issues,
             resend=self._policy.resend,
             warn=self._warn,
         )
+        if not self._facts.api:
+            links.no_api()
         return Applier(
             self._client,
             links,
@@ -377,7 +376,7 @@ class Engine:
         late = next((f for f in self._plan.followups if f.key == step.key), None)
         if late is not None:
             reason += f"; then {late.reason}"
-        return self._outcome(step, Done(_PLANNED[step.action], step.issue, reason))
+        return self._outcome(step, Done(PLANNED[step.action], step.issue, reason))
 
     def _outcome(self, step: PlannedAction, done: Done) -> Outcome:
         issue = done.issue

@@ -52,6 +52,9 @@ class ListingFault(enum.StrEnum):
     SCALARS = "scalars"  # an array of the entries' numbers instead of objects
     SAME_PAGE = "same-page"  # the ``next`` link names the page just answered
     ENDLESS = "endless"  # ``next`` always names one page more; past the last, the first again
+    # a listing answered with the same route's answer for issue ``listing_other`` (a cache or
+    # proxy mixing up answers): e.g. another parent's sub-issues
+    OTHER_ISSUE = "other-issue"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class FaultConfig:
     schedule: tuple[ScheduledFault, ...] = ()
     listing: ListingFault | None = None  # every paged GET answered so (see ListingFault)
     listing_template: str | None = None  # ... only this route's (None: every listing)
+    listing_other: int = 0  # OTHER_ISSUE: the issue whose answer is given instead
 
     def broken_listing(self, method: str, template: str) -> ListingFault | None:
         """The listing fault for a request, if any (only a GET can be a paged read)."""
@@ -212,12 +216,16 @@ def broken_listing(
     response: Response,
     request: Request,
     rerun: Callable[[Request], Response],
+    other: int = 0,
 ) -> Response:
     """A listing's answer as ``kind`` breaks it (any other answer unchanged); ``rerun``
     answers another request to the same route (ENDLESS reads the first page again)."""
     entries = _entries(response)
     if entries is None:
         return response
+    if kind is ListingFault.OTHER_ISSUE and "issue_number" in request.params:
+        params = {**request.params, "issue_number": str(other)}
+        return rerun(dataclasses.replace(request, params=params))
     if kind is ListingFault.HTML:
         # the body is no JSON: RawJson only carries bytes, the content type says what they are
         return Response(200, RawJson(HTML_PAGE), {"content-type": "text/html; charset=utf-8"})

@@ -275,7 +275,10 @@ class Service:
             return None
         broken = self.faults.config.broken_listing(ex.method, ex.template)
         if broken is not None:
-            response = broken_listing(broken, response, request, lambda r: self._run(route, r))
+            other = self.faults.config.listing_other
+            response = broken_listing(
+                broken, response, request, lambda r: self._run(route, r), other
+            )
         return self._finish(ex, response)
 
     def _admit(self, ex: _Exchange, who: Identity, plan: FaultPlan) -> Decision:
