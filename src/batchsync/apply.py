@@ -16,6 +16,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from batchsync.errors import (
     ApiError,
@@ -29,7 +30,7 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.github import IssueClient
-from batchsync.marker import with_typed
+from batchsync.marker import KEPT, REMOVED, remark, with_typed
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
 from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
@@ -144,8 +145,9 @@ class Applier:
         if step.action is PlanAction.CREATE:
             return self._create(step, rendered)
         assert before is not None
-        if step.action in (PlanAction.UNCHANGED, PlanAction.LINK):
-            return before, reason, before
+        if step.action in (PlanAction.UNCHANGED, PlanAction.LINK):  # an old marker: its namespace
+            done = self._renamespace(before, rendered) if step.via == "legacy" else before
+            return done, reason, before
         if step.action is PlanAction.PULL:
             self._pull(step)  # the body shows the status too: written once, below if it differs
         held = step.action in (PlanAction.PULL, PlanAction.UPDATE)
@@ -282,8 +284,12 @@ class Applier:
                 floor[0] = self._high_water
             return self._client.create_issue(sent.title, sent.body, sent.labels, **extra)
 
+        def ours(issue: RemoteIssue) -> bool:
+            marker = issue.marker  # the key in this tree's namespace: never another tree's
+            return marker is not None and (marker.key, marker.namespace) == (key, sent.namespace)
+
         def recover() -> RemoteIssue | None:
-            found = self._client.find_created(lambda i: i.marker_key == key, above=floor[0])
+            found = self._client.find_created(ours, above=floor[0])
             if found is not None and parent is not None and not found.parent_known:
                 found = self._client.get_issue(found.number) or found  # the link's fact
             return found
@@ -297,6 +303,12 @@ class Applier:
             self._high_water = max(self._high_water, issue.number)
             if self.learned is None and issue.author:
                 self.learned = (issue.author, issue.number)
+
+    def _renamespace(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
+        """Give an old marker the tree's namespace: the marker line alone, one body PATCH."""
+        assert before.marker is not None
+        marker = dataclasses.replace(before.marker, namespace=rendered.namespace)
+        return self._client.update_issue(before.number, body=remark(before.body, marker))
 
     def _update(
         self, before: RemoteIssue, rendered: RenderedIssue, issue_type: str | None = None
@@ -403,14 +415,30 @@ class Applier:
     # ---- closing removed items ---------------------------------------------------------------
 
     def close(self, step: PlannedAction) -> Done:
-        """Close a removed item's issue as not planned, then say why in a comment."""
-        assert step.issue is not None
+        """Close a removed item's issue as not planned, then say why in a comment.
+
+        One PATCH closes it and flags its marker ``removed``, so the flag and the close cannot
+        come apart: an open issue with that flag is one a person reopened. A step that is not
+        a close records such a reopen in the marker (``kept``) and changes nothing else.
+        """
+        before = step.issue
+        assert before is not None
+        closing = step.action is PlanAction.CLOSE
+        flag = REMOVED if closing else KEPT
+        marker = before.marker
+        assert marker is not None  # only marked issues are batchsync's to close
+        body = remark(before.body, dataclasses.replace(marker, flag=flag))
         try:
-            issue = self._client.update_issue(
-                step.issue.number, state="closed", state_reason="not_planned"
-            )
+            if closing:
+                issue = self._client.update_issue(
+                    before.number, body=body, state="closed", state_reason="not_planned"
+                )
+            else:
+                issue = self._client.update_issue(before.number, body=body)
         except (ApiError, TransportError, UncertainWriteError) as exc:
-            return Done(ItemAction.FAILED, step.issue, step.reason, failure_of(exc))
+            return Done(ItemAction.FAILED, before, step.reason, failure_of(exc))
+        if not closing:
+            return Done(ItemAction.UNCHANGED, issue, step.reason)
         self._comment(issue.number, step.key)
         return Done(ItemAction.CLOSED, issue, step.reason)
 

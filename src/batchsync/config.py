@@ -37,6 +37,7 @@ RESULTS_FILE_NAME = "batchsync-results.json"
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _LOGIN_SPLIT = re.compile(r"[\s,]+")
+_NAMESPACE = re.compile(r"[A-Za-z0-9._/-]{1,100}")
 _REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
 
@@ -107,6 +108,7 @@ class Settings(BaseSettings):
     issue_types: str = spec("issue_types")
     sub_issues: Flag = spec("sub_issues")
     trusted_authors: str | None = spec("trusted_authors")
+    namespace: str | None = spec("namespace")
     results_file: Path | None = spec("results_file")
     api_url: str = spec("api_url")
     server_url: str = spec("server_url")
@@ -151,6 +153,13 @@ class Settings(BaseSettings):
             raise ValueError("not a list of logins")
         return ", ".join(name for name in names if name) or None
 
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        if value is not None and not _NAMESPACE.fullmatch(value):
+            raise ValueError("not a namespace")
+        return value
+
     @field_validator("issue_types")
     @classmethod
     def _type_map(cls, value: str) -> str:
@@ -182,6 +191,14 @@ class Settings(BaseSettings):
         if not base.is_dir():  # caught here, before any request: nothing could run
             raise SettingsError("path", self.path, f"an existing folder ({base} is not one)")
         return base
+
+    def tree_namespace(self) -> str:
+        """The namespace this tree's markers carry: ``namespace``, else the work-item folder
+        relative to the workspace (posix, ``.`` for the workspace itself), the same however
+        ``path`` is spelled."""
+        if self.namespace:
+            return self.namespace
+        return self.base_dir().relative_to(self.workspace.resolve()).as_posix()
 
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""

@@ -95,6 +95,7 @@ class EngineOptions:
     trusted_authors: tuple[str, ...] = ()  # logins whose marked issues are batchsync's too
     pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
     blocked_by: bool = defaults.BLOCKED_BY  # dependencies as GitHub's "blocked by" relationships
+    namespace: str = ""  # the tree's, in every marker: other trees' issues are never touched
     issue_types: TypeChoice | None = None  # the issue type of each kind; None: off
 
 
@@ -179,7 +180,9 @@ class Engine:
             return None
 
     def _index_of(self, issues: Sequence[RemoteIssue], trust: Trust) -> RemoteIndex:
-        return index_issues(issues, trust, repository=self._opts.repo)
+        return index_issues(
+            issues, trust, repository=self._opts.repo, namespace=self._opts.namespace
+        )
 
     def prepare(self, scanned: ScanResult) -> Plan:
         """List the issues, read the facts of the links, plan the whole run; nothing is written."""
@@ -348,8 +351,9 @@ class Engine:
         login, number = learned
         if any(i.author.lower() == login.lower() for i in self._index.foreign):
             text += (
-                f". This token writes as {login} (learned from #{number}, which it created): "
-                f"add {login} to `trusted-authors`"
+                f". This token writes as {login} (learned from #{number}, which it created), "
+                f"so those are batchsync's own: add {login} to `trusted-authors`, and batchsync "
+                f"updates and closes every issue {login} writes with a batchsync marker"
             )
         return text
 

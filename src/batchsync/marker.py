@@ -1,41 +1,68 @@
-"""The hidden marker at the end of an issue body: the issue's identity (item key and content hash).
-
-An optional ``typed`` token records that the issue has had an issue type while batchsync wrote
-it (``plan.type_to_set``): an issue that lost it since was untyped by a person. The hash never
-covers the tokens, so a token alone changes no content.
+"""The hidden marker at the end of an issue body: the issue's identity.
 
 A leaf module (no batchsync import), so the GitHub adapter's values can read markers without
-pulling in rendering, work items or YAML.
+pulling in rendering, work items or YAML. The marker::
+
+    <!-- batchsync key=<item key> ns=<namespace> hash=<16 hex> [typed] [removed|kept] -->
+
+``key`` and ``ns`` are percent-encoded. ``ns`` names the tree (the ``namespace`` input) and is
+absent from markers written before namespaces existed. The optional ``typed`` token records that
+the issue has had an issue type while batchsync wrote it (``plan.type_to_set``): an issue that
+lost it since was untyped by a person. The last word is a flag on an issue whose item was
+removed: ``removed`` when batchsync closed it as not planned, ``kept`` once a person reopened it
+(batchsync never closes it again). The hash never covers the tokens, so a token alone changes
+no content. Markers without ``ns``, ``typed`` or a flag read as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-__all__ = ["MARKER_RE", "Marker", "format_marker", "parse_marker", "strip_marker", "with_typed"]
+__all__ = [
+    "KEPT",
+    "MARKER_RE",
+    "REMOVED",
+    "Marker",
+    "format_marker",
+    "parse_marker",
+    "remark",
+    "strip_marker",
+    "with_typed",
+]
 
+REMOVED = "removed"  # batchsync closed the issue because its item was removed
+KEPT = "kept"  # a person reopened an issue batchsync closed as removed: left open for good
 # Text a person appended on GitHub may follow the marker: any line matches, the last wins.
 MARKER_RE = re.compile(
-    r"^<!-- batchsync key=(\S+) hash=([0-9a-f]{16})(?P<typed> typed)? -->[ \t\r]*$", re.MULTILINE
+    r"^<!-- batchsync key=(\S+)(?: ns=(?P<ns>\S+))? hash=([0-9a-f]{16})(?P<typed> typed)?"
+    r"(?: (?P<flag>removed|kept))? -->[ \t\r]*$",
+    re.MULTILINE,
 )
 _MARKER_LINE_RE = re.compile(r"\n*^<!-- batchsync [^\n]*-->[ \t\r]*$\n?", re.MULTILINE)
+_SAFE = "/._~:@"
 
 
 @dataclass(frozen=True)
 class Marker:
-    """The identity an issue carries: the item key and the hash of what was last written."""
+    """The identity an issue carries: item key, tree, hash of what was last written, tokens."""
 
     key: str
     content_hash: str
     typed: bool = False  # the issue had a type when batchsync wrote it (markers before: False)
+    namespace: str = ""  # "" for a marker written before namespaces
+    flag: str = ""  # "", REMOVED or KEPT
 
 
-def format_marker(key: str, content_hash: str, *, typed: bool = False) -> str:
+def format_marker(
+    key: str, content_hash: str, *, typed: bool = False, namespace: str = "", flag: str = ""
+) -> str:
     """The marker line for ``key`` (percent-encoded, so it can never end the comment early)."""
-    flag = " typed" if typed else ""
-    return f"<!-- batchsync key={quote(key, safe='/._~:@')} hash={content_hash}{flag} -->"
+    ns = f" ns={quote(namespace, safe=_SAFE)}" if namespace else ""
+    tokens = (" typed" if typed else "") + (f" {flag}" if flag else "")
+    return f"<!-- batchsync key={quote(key, safe=_SAFE)}{ns} hash={content_hash}{tokens} -->"
 
 
 def parse_marker(body: str | None) -> Marker | None:
@@ -43,8 +70,36 @@ def parse_marker(body: str | None) -> Marker | None:
     found = _last(body)
     if found is None:
         return None
-    typed = found.group("typed") is not None
-    return Marker(key=unquote(found.group(1)), content_hash=found.group(2), typed=typed)
+    return Marker(
+        key=unquote(found.group(1)),
+        content_hash=found.group(3),
+        typed=found.group("typed") is not None,
+        namespace=unquote(found.group("ns") or ""),
+        flag=found.group("flag") or "",
+    )
+
+
+def _line(marker: Marker) -> str:
+    return format_marker(
+        marker.key,
+        marker.content_hash,
+        typed=marker.typed,
+        namespace=marker.namespace,
+        flag=marker.flag,
+    )
+
+
+def remark(body: str, marker: Marker) -> str:
+    """``body`` with its (last) marker line replaced by ``marker``; every other byte stays.
+
+    Text a person appended after the marker stays too, and a CRLF body keeps its CR. A body
+    without a marker gets one at its end.
+    """
+    found = _last(body)
+    if found is None:
+        return f"{body}\n\n{_line(marker)}"
+    end = found.start() + len(found.group(0).rstrip(" \t\r"))
+    return f"{body[: found.start()]}{_line(marker)}{body[end:]}"
 
 
 def with_typed(body: str, typed: bool = True) -> str:
@@ -54,13 +109,10 @@ def with_typed(body: str, typed: bool = True) -> str:
     types an issue whose content is unchanged sends this body, so it overwrites no edit. A
     body without a marker is returned as it is.
     """
-    found = _last(body)
     marker = parse_marker(body)
-    if found is None or marker is None or marker.typed is typed:
+    if marker is None or marker.typed is typed:
         return body
-    line = format_marker(marker.key, marker.content_hash, typed=typed)
-    end = found.start() + len(found.group(0).rstrip(" \t\r"))  # a CRLF body keeps its CR
-    return f"{body[: found.start()]}{line}{body[end:]}"
+    return remark(body, dataclasses.replace(marker, typed=typed))
 
 
 def _last(body: str | None) -> re.Match[str] | None:

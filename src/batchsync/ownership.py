@@ -24,7 +24,9 @@ __all__ = [
     "ACTIONS_BOT",
     "INSTALLATION_PREFIXES",
     "INTEGRATION_FORBIDDEN",
+    "TITLE_SHAPES",
     "USER_PREFIXES",
+    "TitleShape",
     "Trust",
     "bare_title",
     "needs_identity",
@@ -41,8 +43,58 @@ ACTIONS_BOT = "github-actions[bot]"
 INSTALLATION_PREFIXES = ("ghs_", "v1.")
 INTEGRATION_FORBIDDEN = "Resource not accessible by integration"  # ``GET /user``'s 403
 USER_PREFIXES = ("ghp_", "github_pat_", "gho_", "ghu_")
-_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
-_KIND_PREFIX = re.compile(r"^\s*\[(?:PRD|EPIC|TASK)\]", re.IGNORECASE)
+# GitHub's account names (one rule, read by config and the adapter alike). Sources: the sign-up
+# form ("may only contain alphanumeric characters or single hyphens, and cannot begin or end with
+# a hyphen", 39 characters at most) and GitHub's "Username considerations for external
+# authentication" (docs.github.com, enterprise-cloud, iam-configuration-reference): a managed
+# user (Enterprise Managed Users) is ``{normalized handle}_{shortcode}``, the setup admin
+# ``{shortcode}_admin``, within the same 39 characters. An App writes as ``{slug}[bot]``. Older
+# accounts keep names made before the hyphen rule (``name-``, ``a--b``): GitHub still shows them
+# as authors, so they are accepted too; a leading hyphen never was a name.
+_LOGIN_MAX = 39
+_LOGIN = re.compile(
+    r"(?:[A-Za-z0-9][A-Za-z0-9-]*"  # a personal account (or an organization, an App's slug)
+    r"|[A-Za-z0-9](?:-?[A-Za-z0-9])*_[A-Za-z0-9]+)"  # a managed user: handle_shortcode
+)
+_BOT = "[bot]"
+
+
+@dataclass(frozen=True)
+class TitleShape:
+    """How a tool titles an item's issue: a prefix (maybe none) before the item's name."""
+
+    prefix: str  # matched ignoring case; spaces after it never matter
+    kind: str
+    source: str
+
+
+# The one table of the title shapes that adopting an issue through a link accepts, with where
+# each comes from (also in docs/sync.md, "Title shapes"). ``<name>`` is the frontmatter
+# ``name`` (an epic's is its folder's name), the item's title.
+TITLE_SHAPES = (
+    TitleShape("[PRD]", "prd", "batchsync; ClaudeAutoPM `sync:batch` (its batch processor)"),
+    TitleShape("[EPIC]", "epic", "batchsync; ClaudeAutoPM `sync:batch`"),
+    TitleShape("[TASK]", "task", "batchsync; ClaudeAutoPM `sync:batch`"),
+    TitleShape(
+        "Epic:",
+        "epic",
+        "CCPM `/pm:epic-sync` (automazeio/ccpm, ccpm/commands/pm/epic-sync.md: `gh issue create "
+        '--title "Epic: $ARGUMENTS"`); ClaudeAutoPM `/pm:epic-sync` (rafeekpro/ClaudeAutoPM, '
+        'autopm/.claude/scripts/pm/epic-sync/create-epic-issue.sh: `title="Epic: $EPIC_NAME"`)',
+    ),
+    TitleShape(
+        "",
+        "task",
+        "CCPM and ClaudeAutoPM `/pm:epic-sync`: a task's issue is its `name` alone (`--title "
+        '"$task_name"`; ClaudeAutoPM\'s create-task-issues.sh)',
+    ),
+    TitleShape("PRD:", "prd", "by hand, in the shape CCPM gives epics"),
+    TitleShape("Task:", "task", "by hand, in the shape CCPM gives epics"),
+)
+_KIND_PREFIX = re.compile(
+    r"^\s*(?:" + "|".join(re.escape(s.prefix) for s in TITLE_SHAPES if s.prefix) + ")",
+    re.IGNORECASE,
+)
 
 
 def token_kind(token: str) -> str:
@@ -55,8 +107,11 @@ def token_kind(token: str) -> str:
 
 
 def valid_login(login: str) -> bool:
-    """Whether ``login`` looks like a GitHub account name (``name`` or ``app[bot]``)."""
-    return _LOGIN.fullmatch(login) is not None
+    """Whether ``login`` is a GitHub account name: ``name``, ``handle_shortcode``, ``app[bot]``."""
+    name = login.removesuffix(_BOT)
+    if len(name) > _LOGIN_MAX or _LOGIN.fullmatch(name) is None:
+        return False
+    return name == login or "_" not in name  # an App's slug never holds an underscore
 
 
 def viewer_login(login: str, kind: str) -> bool:
@@ -106,7 +161,7 @@ class Trust:
 
 
 def bare_title(title: str) -> str:
-    """A title without its ``[KIND]`` prefix, surrounding spaces and case (for matching)."""
+    """A title without its kind prefix (``[EPIC]``, ``Epic:``), surrounding spaces and case."""
     return _KIND_PREFIX.sub("", title, count=1).strip().casefold()
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from batchsync import defaults
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
+from batchsync.marker import REMOVED
 from batchsync.ownership import Trust, title_matches
 from batchsync.pull import Verdict, three_way
 from batchsync.remote import RemoteIssue
@@ -90,6 +91,8 @@ class RemoteIndex:
     foreign: tuple[RemoteIssue, ...] = ()  # marked, but by an author batchsync does not trust
     unmarked_own: Mapping[str, tuple[RemoteIssue, ...]] = field(default_factory=dict)  # by title
     repository: str = ""  # owner/name: a link URL naming another repository is refused
+    namespace: str = ""  # this tree's: only markers naming it (or none, see ``legacy``) are ours
+    legacy: frozenset[int] = frozenset()  # ours through a marker without a namespace
 
     @property
     def max_number(self) -> int:
@@ -108,7 +111,7 @@ class RemoteIndex:
         """Like ``match``, with how the issue was found and why a local link was refused."""
         found = self.by_key.get(item.key)
         if found is not None:
-            return Claim(found, "marker")
+            return Claim(found, "legacy" if found.number in self.legacy else "marker")
         if item.link is None:
             return Claim()
         other = _other_repository(item.link_url, self.repository)
@@ -130,6 +133,14 @@ class RemoteIndex:
     ) -> Claim:
         old_key = linked.marker_key
         trusted = self.trust.trusts(linked.author)
+        tree = _tree_of(linked, self.namespace)
+        if trusted and tree is not None:
+            return Claim(
+                refused=(
+                    f"{link_text(item)} names #{linked.number}, the issue of '{old_key}' in "
+                    f"another tree (namespace '{tree}'): fix the link"
+                )
+            )
         if old_key is not None and trusted and self.by_key.get(old_key) is linked:
             moved = present is not None and old_key not in present
             renamed = moved and kind_of_issue(linked) == item.kind.value
@@ -140,15 +151,7 @@ class RemoteIndex:
             return Claim()  # another item's issue
         if trusted or title_matches(linked.title, item.title):
             return Claim(linked, "link")
-        return Claim(
-            refused=(
-                f"{link_text(item)} names #{linked.number} by "
-                f"{linked.author or 'an unknown author'}, which batchsync did not write and "
-                f"whose title ({linked.title!r}) is not the item's: fix the link, or remove it "
-                "to create a new issue (batchsync adopts an issue only when it wrote it or "
-                "its title is the item's)"
-            )
-        )
+        return Claim(refused=_not_adopted_message(item, linked))
 
     def take_back(self, rendered_title: str) -> RemoteIssue | None:
         """The one unmarked issue batchsync's own identity wrote under exactly this title."""
@@ -174,10 +177,31 @@ class RemoteIndex:
         more = f"; and {len(left) - 20} more" if len(left) > 20 else ""
         return (
             f"{len(left)} issue(s) carry a batchsync marker but were written by an author "
-            f"batchsync does not trust, so they were left alone: {shown}{more}. If one is "
-            "batchsync's own (an App token, or made with CCPM's gh commands), add its author "
-            "to `trusted-authors`"
+            f"batchsync does not trust, so they were left alone: {shown}{more}. Only when an "
+            "author is the account batchsync writes as (an App token, a person's token) add it "
+            "to `trusted-authors`: batchsync then updates and closes every issue that author "
+            "writes with a batchsync marker"
         )
+
+
+def _not_adopted_message(item: WorkItem, linked: RemoteIssue) -> str:
+    """Why a linked issue was not adopted, and the ways out that never make a duplicate."""
+    link, number, title, by = link_text(item), linked.number, linked.title, linked.author
+    if not by:  # no login to trust: the title is the only way in
+        return (
+            f"{link} names #{number} by an unknown author, which batchsync did not write and "
+            f"whose title ({title!r}) is not the item's, so it was not adopted: if #{number} "
+            "is the item's issue, give it the item's title on GitHub; if it is not, fix the "
+            "link to name the item's issue, or remove the link when the item has no issue yet"
+        )
+    return (
+        f"{link} names #{number} by {by}, which batchsync did not write and whose title "
+        f"({title!r}) is not the item's, so it was not adopted: if #{number} is the item's "
+        f"issue, give it the item's title on GitHub, or add {by} to `trusted-authors` "
+        f"(batchsync then adopts the issues {by} wrote that items link, and updates and "
+        f"closes every issue {by} writes with a batchsync marker); if it is not, fix the "
+        "link to name the item's issue, or remove the link when the item has no issue yet"
+    )
 
 
 def link_text(item: WorkItem) -> str:
@@ -214,32 +238,76 @@ _URL_REPO = re.compile(
 )
 
 
+def _tree_of(issue: RemoteIssue, namespace: str) -> str | None:
+    """The other tree (namespace) an issue's marker names, or None when it is this one's or
+    names none."""
+    found = issue.marker.namespace if issue.marker is not None else ""
+    return found if found and found != namespace else None
+
+
+def _held(issues: Iterable[RemoteIssue], trust: Trust) -> set[str]:
+    """The keys a trusted namespaced marker holds (this tree's or another's): an old marker of
+    such a key is left alone, since it may be another tree's not re-marked yet."""
+    return {
+        i.marker.key
+        for i in issues
+        if i.marker is not None and i.marker.namespace and trust.trusts(i.author)
+    }
+
+
+def _place(issue: RemoteIssue, trust: Trust, namespace: str, held: Container[str]) -> str:
+    """Where an issue goes in the index: ``unmarked``, ``other`` (another tree's, or maybe),
+    ``foreign`` (an untrusted author), ``legacy`` (ours, by a marker without a namespace) or
+    ``ours``."""
+    marker = issue.marker
+    if marker is None:
+        return "unmarked"
+    if _tree_of(issue, namespace) is not None:
+        return "other"
+    if not trust.trusts(issue.author):
+        return "foreign"
+    if not namespace or marker.namespace:
+        return "ours"
+    return "other" if marker.key in held else "legacy"
+
+
 def index_issues(
-    issues: Iterable[RemoteIssue], trust: Trust | None = None, *, repository: str = ""
+    issues: Iterable[RemoteIssue],
+    trust: Trust | None = None,
+    *,
+    repository: str = "",
+    namespace: str = "",
 ) -> RemoteIndex:
-    """Index issues by marker key and by number, by the ownership rule.
+    """Index issues by marker key and by number, by the ownership rule and the tree's namespace.
 
     Only marked issues by trusted authors are indexed by key; among duplicates, the one
-    batchsync's own identity wrote wins over one marked by hand, then the lowest number.
+    batchsync's own identity wrote wins over one marked by hand, then the lowest number. A
+    marker naming another namespace is another tree's: never indexed, written or closed. A
+    marker naming none (written before namespaces) is this tree's while no namespaced marker
+    holds its key (see docs/sync.md, "Several trees in one repository").
     """
     trust = trust or Trust()
+    ordered = sorted(issues, key=lambda i: i.number)
+    held = _held(ordered, trust)
     by_number: dict[int, RemoteIssue] = {}
     holders: dict[str, list[RemoteIssue]] = {}
     foreign: list[RemoteIssue] = []
     unmarked: dict[str, list[RemoteIssue]] = {}
     children: dict[int, int] = {}
-    for issue in sorted(issues, key=lambda i: i.number):
+    legacy: set[int] = set()
+    for issue in ordered:
         by_number[issue.number] = issue
         if issue.parent_number is not None:
             children[issue.parent_number] = children.get(issue.parent_number, 0) + 1
         key = issue.marker_key
-        if key is None:
-            if trust.is_own(issue.author):
-                unmarked.setdefault(issue.title, []).append(issue)
-        elif trust.trusts(issue.author):
-            holders.setdefault(key, []).append(issue)
-        else:
+        place = _place(issue, trust, namespace, held)
+        if place == "unmarked" and trust.is_own(issue.author):
+            unmarked.setdefault(issue.title, []).append(issue)
+        elif place == "foreign":
             foreign.append(issue)
+        elif key is not None and place in ("ours", "legacy"):
+            holders.setdefault(key, []).append(issue)
+            legacy |= {issue.number} if place == "legacy" else set()
     by_key: dict[str, RemoteIssue] = {}
     warnings: list[str] = []
     for key, found in holders.items():
@@ -259,6 +327,8 @@ def index_issues(
         tuple(foreign),
         {title: tuple(found) for title, found in unmarked.items()},
         repository,
+        namespace,
+        frozenset(legacy),
     )
 
 
@@ -292,10 +362,11 @@ def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
         return Claim(
             refused=(
                 f"#{held.number} carries this item's batchsync marker but was written by {by}, "
-                "whom batchsync does not trust, so no second issue is made: if "
-                f"{by} is the account batchsync writes as "
-                f"(an App token), add it to `trusted-authors`; otherwise remove the marker from "
-                f"#{held.number}"
+                "whom batchsync does not trust, so no second issue is made: if #"
+                f"{held.number} is the item's issue, written as {by} (an App token, a person's "
+                f"token), add {by} to `trusted-authors`: batchsync then updates and closes "
+                f"every issue {by} writes with a batchsync marker. If the marker was copied "
+                f"into #{held.number} by hand, take the copied line out of #{held.number}"
             )
         )
     taken = index.take_back(title) if title else None
@@ -465,6 +536,8 @@ class Plan:
 def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = None) -> Plan:
     """The whole run as a value: each item's step, their order, the closes, and why. Pure."""
     options = options or PlanOptions()
+    if index.namespace:  # every marker this run writes names its tree
+        scanned = _in_namespace(scanned, index.namespace)
     items = scanned.items
     claims = claim_all(index, items)
     numbers = {key: issue.number for key, issue in index.by_key.items()}
@@ -478,6 +551,15 @@ def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = 
         return dataclasses.replace(base, close_error=refused)
     closes, warnings = _closes(scanned, index, options)
     return dataclasses.replace(base, closes=closes, warnings=warnings)
+
+
+def _in_namespace(scanned: ScanResult, namespace: str) -> ScanResult:
+    """The scan with every item in ``namespace`` (the marker each renders names it)."""
+    return dataclasses.replace(
+        scanned,
+        items=tuple(dataclasses.replace(i, namespace=namespace) for i in scanned.items),
+        archived=tuple(dataclasses.replace(i, namespace=namespace) for i in scanned.archived),
+    )
 
 
 def _ordered_steps(
@@ -718,7 +800,12 @@ def _step(
     except ItemError as exc:
         return PlannedAction(PlanAction.SKIP, exc.message, item, line=exc.line)
     step = decide(item, claim.issue, rendered, via=claim.via)
-    if options.pull and claim.via == "marker" and claim.issue is not None:
+    if (
+        options.pull
+        and claim.via == "marker"
+        and claim.issue is not None
+        and not _flag(claim.issue)
+    ):
         step = _two_way(step, claim.issue, rendered, numbers)
     step = _typed(step, options.issue_types.get(item.kind))
     if item.parent_key is None:
@@ -874,11 +961,16 @@ def decide(
         )
     elif old_key is None:
         adopting = f"adopts #{issue.number} by {by} through the local link (no marker yet)"
+    elif _flag(issue):  # written even when the content matches: reopened, the flag cleared
+        adopting = f"its file is back: #{issue.number}, closed as removed, is the item's again"
     if adopting is not None:  # written even when the content matches: the marker is new
         return PlannedAction(PlanAction.ADOPT, adopting, item, issue, rendered, via=via)
     if issue.marker_hash != rendered.content_hash:
         changed = f"content changed since #{issue.number} was written"
         return PlannedAction(PlanAction.UPDATE, changed, item, issue, rendered)
+    if via == "legacy":  # only the marker line is rewritten: GitHub's edits stay
+        why = f"#{issue.number} matches the file; its marker gets this tree's namespace"
+        return PlannedAction(PlanAction.UNCHANGED, why, item, issue, rendered, via=via)
     return PlannedAction(
         PlanAction.UNCHANGED, f"#{issue.number} matches the file", item, issue, rendered
     )
@@ -920,27 +1012,72 @@ def close_candidates(
     The caller calls this only after a complete, readable, non-empty scan of every kind. An
     issue that an item adopts through its link (a renamed file) is not closed, nor is one of an
     archived item (archived is not removed). When more than ``max_close`` issues qualify, none
-    is closed: a mass removal is more likely a wrong ``path``.
+    is closed: a mass removal is more likely a wrong ``path``. An open issue whose marker says
+    batchsync closed it as removed was reopened by a person: never closed again, it gets a
+    step that flags its marker ``kept`` and a notice, once.
     """
-    kept = (*items, *archived)
-    present = {i.key for i in kept} | {_unarchived(i.key) for i in archived}
-    taken = {m.number for i in kept if (m := index.match(i, present)) is not None}
+    gone = _gone(index, (*items, *archived), archived)
+    old = [i for i in gone if i.number in index.legacy]  # maybe another tree's: never closed
+    gone = [i for i in gone if i.number not in index.legacy]
     found = tuple(
         PlannedAction(
-            PlanAction.CLOSE,
-            f"the item '{key}' no longer exists in the tree",
-            None,
-            issue,
-            None,
+            PlanAction.CLOSE, f"the item '{i.marker_key}' no longer exists in the tree", issue=i
         )
-        for key, issue in sorted(index.by_key.items(), key=lambda kv: kv[1].number)
-        if key not in present and issue.state == "open" and issue.number not in taken
+        for i in gone
+        if not _flag(i)
     )
+    reopened = [i for i in gone if _flag(i) == REMOVED]
+    keeps = tuple(_keep(i) for i in reopened)
+    notices = tuple(s.reason for s in keeps) + _old_markers_message(old)
     if len(found) > max_close:
         numbers = ", ".join(f"#{a.issue.number}" for a in found[:10] if a.issue)
-        return (), (
+        return keeps, (
             f"{len(found)} issues ({numbers}{', ...' if len(found) > 10 else ''}) name items that "
             f"no longer exist, more than max-close ({max_close}); none was closed. Check `path`, "
             f"or raise `max-close` to at least {len(found)} to close them",
+            *notices,
         )
-    return found, ()
+    return (*found, *keeps), notices
+
+
+def _gone(
+    index: RemoteIndex, kept: Sequence[WorkItem], archived: Iterable[WorkItem]
+) -> list[RemoteIssue]:
+    """This tree's open issues whose item is neither in the tree, archived, nor renamed."""
+    present = {i.key for i in kept} | {_unarchived(i.key) for i in archived}
+    taken = {m.number for i in kept if (m := index.match(i, present)) is not None}
+    return [
+        issue
+        for key, issue in sorted(index.by_key.items(), key=lambda kv: kv[1].number)
+        if key not in present and issue.state == "open" and issue.number not in taken
+    ]
+
+
+def _old_markers_message(old: Sequence[RemoteIssue]) -> tuple[str, ...]:
+    """The warning for open issues with a marker from before namespaces that name no item."""
+    if not old:
+        return ()
+    shown = ", ".join(f"#{i.number} ('{i.marker_key}')" for i in old[:10])
+    more = ", ..." if len(old) > 10 else ""
+    return (
+        f"{len(old)} open issue(s) carry a batchsync marker from before namespaces and name no "
+        f"item of this tree: {shown}{more}. close-removed leaves them open, since they may be "
+        "another tree's; close them on GitHub if they are this tree's removed items",
+    )
+
+
+def _flag(issue: RemoteIssue) -> str:
+    """The removed-item flag of the issue's marker ("" when it has none)."""
+    return issue.marker.flag if issue.marker is not None else ""
+
+
+def _keep(issue: RemoteIssue) -> PlannedAction:
+    """The step that records, in the marker, that a person reopened a removed item's issue.
+
+    Said once: the marker's ``kept`` flag makes later runs pass the issue by in silence.
+    """
+    why = (
+        f"a person reopened #{issue.number} after batchsync closed it as not planned (its item "
+        f"'{issue.marker_key}' was removed): it stays open, and batchsync never closes it again"
+    )
+    return PlannedAction(PlanAction.UPDATE, why, issue=issue)

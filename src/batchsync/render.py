@@ -3,7 +3,9 @@
 Pure and deterministic: the same item and the same known issue numbers always give the same
 issue, byte for byte. The body ends with the marker, the issue's identity::
 
-    <!-- batchsync key=<item key, percent-encoded> hash=<16 hex>[ typed] -->
+    <!-- batchsync key=<item key> ns=<the tree's namespace> hash=<16 hex>[ typed] -->
+
+(key and namespace percent-encoded; ``batchsync.marker`` says every token)
 
 The hash covers the rendered title, the body without the marker, the managed labels and the
 open/closed state, never the ``typed`` token (the issue has had an issue type: ``typed``). An
@@ -13,6 +15,7 @@ item is written to GitHub only when this hash differs from the one in the marker
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from batchsync.errors import ItemError
 from batchsync.marker import (
     MARKER_RE,
+    REMOVED,
     Marker,
     format_marker,
     parse_marker,
@@ -43,6 +47,7 @@ __all__ = [
     "RenderedIssue",
     "check_limits",
     "close_comment",
+    "code_span",
     "format_marker",
     "is_managed_label",
     "issue_hash",
@@ -76,6 +81,7 @@ class RenderedIssue:
     state: str  # "open" or "closed"
     content_hash: str
     typed: bool = False  # the marker's ``typed`` token: the issue has had an issue type
+    namespace: str = ""  # the tree the marker names ("": none)
 
     @property
     def state_reason(self) -> str | None:
@@ -99,34 +105,34 @@ def render(item: WorkItem, numbers: Mapping[str, int], *, typed: bool = False) -
     """
     title, labels, state, text = _parts(item, numbers)
     content_hash = _hash(title, text, labels, state)
-    body = f"{text}\n\n{format_marker(item.key, content_hash, typed=typed)}"
-    # measured with the longest marker: an issue typed later must still fit
-    longest = len(text) + 2 + len(format_marker(item.key, content_hash, typed=True))
+    body = f"{text}\n\n{_marker(item.key, content_hash, typed, item.namespace)}"
+    # measured with the longest marker: an issue typed, or closed as removed, later must fit
+    longest = len(text) + 2 + len(_longest_marker(item, content_hash))
     _check_limits(item, title, labels, longest)
-    return RenderedIssue(item.key, title, body, labels, state, content_hash, typed)
+    return RenderedIssue(item.key, title, body, labels, state, content_hash, typed, item.namespace)
+
+
+def _marker(key: str, content_hash: str, typed: bool, namespace: str) -> str:
+    return format_marker(key, content_hash, typed=typed, namespace=namespace)
+
+
+def _longest_marker(item: WorkItem, content_hash: str) -> str:
+    """The longest marker ``item``'s issue may carry: typed, and flagged as closed."""
+    return format_marker(item.key, content_hash, typed=True, namespace=item.namespace, flag=REMOVED)
 
 
 def marked_typed(rendered: RenderedIssue, flag: bool) -> RenderedIssue:
     """The same issue with the marker's ``typed`` token set to ``flag``; the hash is the same."""
     if rendered.typed is flag:
         return rendered
-    body = with_typed(rendered.body, flag)
-    return RenderedIssue(
-        rendered.key,
-        rendered.title,
-        body,
-        rendered.labels,
-        rendered.state,
-        rendered.content_hash,
-        flag,
-    )
+    return dataclasses.replace(rendered, body=with_typed(rendered.body, flag), typed=flag)
 
 
 def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
     """Raise what ``render`` would raise for ``item``, without hashing (the scan's check)."""
     title = f"{item.kind.prefix} {_one_line(item.title)}"
     meta = "\n".join(_meta(item, numbers))
-    marker = format_marker(item.key, "0" * 16, typed=True)  # the longest marker it may get
+    marker = _longest_marker(item, "0" * 16)  # the longest marker it may get
     # The body is at most the file's body, the metadata and the separators ("\n\n---\n\n" and
     # "\n\n" before the marker): the exact text is only built when that could be too long.
     length = len(meta) + 7 + len(item.body) + 2 + len(marker)
@@ -210,10 +216,9 @@ def restate(rendered: RenderedIssue, state: str) -> RenderedIssue:
     """
     text = rendered.body.rsplit("\n\n", 1)[0]
     content_hash = _hash(rendered.title, text, rendered.labels, state)
-    body = f"{text}\n\n{format_marker(rendered.key, content_hash, typed=rendered.typed)}"
-    return RenderedIssue(
-        rendered.key, rendered.title, body, rendered.labels, state, content_hash, rendered.typed
-    )
+    marker = _marker(rendered.key, content_hash, rendered.typed, rendered.namespace)
+    body = f"{text}\n\n{marker}"
+    return dataclasses.replace(rendered, body=body, state=state, content_hash=content_hash)
 
 
 def _one_line(text: str) -> str:
@@ -238,7 +243,7 @@ def _reference(ref: str, numbers: Mapping[str, int]) -> str:
     if re.fullmatch(r"#\d+", ref):
         return ref
     number = numbers.get(ref)
-    return f"#{number}" if number is not None else f"`{ref}`"
+    return f"#{number}" if number is not None else code_span(ref)
 
 
 def _hours(value: float) -> str:
@@ -284,9 +289,28 @@ def _hash(title: str, text: str, labels: tuple[str, ...], state: str) -> str:
 def close_comment(key: str) -> str:
     """The comment batchsync leaves on an issue it closed because its item was removed."""
     return (
-        f"Closed as not planned by batchsync: the work item `{key}` no longer exists in "
-        "the synced tree."
+        f"Closed as not planned by batchsync: the work item {code_span(key)} no longer exists "
+        "in the synced tree."
     )
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def code_span(text: str) -> str:
+    """``text`` as one inert Markdown code span, whatever it holds (a key comes from a path).
+
+    CommonMark: a span ends at a run of backticks as long as its fence, so the fence is longer
+    than any run inside; a space pads a text that starts or ends with a backtick or a space
+    (one is stripped from each side, unless all are spaces). Line breaks and other control
+    characters become spaces, so a blank line cannot end the paragraph; an ``@`` gets a word
+    joiner after it, so no rendering can turn it into a mention.
+    """
+    shown = "".join(c if c.isprintable() else " " for c in text).replace("@", "@\u2060") or " "
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(shown)), default=0) + 1)
+    edge = shown[0] in "` " or shown[-1] in "` "
+    pad = " " if edge and shown.strip(" ") else ""  # a span of spaces only is never stripped
+    return f"{fence}{pad}{shown}{pad}{fence}"
 
 
 def written_status(body: str) -> str | None:

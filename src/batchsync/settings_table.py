@@ -339,9 +339,19 @@ TABLE: tuple[Setting, ...] = (
         "logins whose issues carrying a batchsync marker are batchsync's, besides the token's "
         "own identity and `github-actions[bot]`: people who made issues with CCPM's `gh` "
         "commands, or an App's `<slug>[bot]` (docs/sync.md)",
-        text="GitHub logins separated by commas or spaces, e.g. ana, ci-bot[bot]",
+        text="GitHub logins separated by commas or spaces, e.g. ana, octocat_acme, ci-bot[bot]",
         flag="--trusted-authors",
         metavar="LOGINS",
+    ),
+    Setting(
+        "namespace",
+        "namespace",
+        "the tree's name in its issues' markers, so several trees (or workflows with different "
+        "`path`s) share one repository without touching each other's issues; empty: `path` "
+        "relative to the workspace, e.g. `.claude` (docs/sync.md, several trees)",
+        text="1 to 100 letters, digits, '.', '_', '-' or '/', e.g. .claude or team-a",
+        flag="--namespace",
+        metavar="NAME",
     ),
     Setting(
         "results_file",

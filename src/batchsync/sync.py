@@ -68,6 +68,7 @@ def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOp
         trusted_authors=settings.trusted_logins(),
         pull=settings.pull,
         blocked_by=settings.blocked_by,
+        namespace=settings.tree_namespace(),
         issue_types=settings.issue_type_choice(),
     )
 

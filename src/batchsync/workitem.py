@@ -80,6 +80,7 @@ class WorkItem:
     body_line: int = 1  # 1-based line where the body starts
     has_frontmatter: bool = True  # False: write-back must add a frontmatter block
     title_line: int | None = None  # 1-based line of the title (its field, or the heading)
+    namespace: str = ""  # the tree's, written into the marker ("": a marker without one)
 
     def line_of(self, name: str) -> int | None:
         """The line of a frontmatter field, if it was present."""

@@ -90,9 +90,10 @@ def test_a_hostile_marker_key_from_github_issues_no_command_in_a_run_step(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Anyone who can open an issue can write a marker; its key is percent-decoded when read.
+    # Anyone who can open an issue can write a marker (in the tree's namespace, .claude here);
+    # its key is percent-decoded when read.
     key = "x%0A::add-mask::leak%0A::stop-commands::p%1B]0;title%07%E2%80%AE"
-    body = f"text\n\n<!-- batchsync key={key} hash=0123456789abcdef -->"
+    body = f"text\n\n<!-- batchsync key={key} ns=.claude hash=0123456789abcdef -->"
     answer = requests.post(
         f"{emu.url}/repos/{REPO}/issues",
         json={"title": "[PRD] hostile", "body": body, "labels": ["prd"]},

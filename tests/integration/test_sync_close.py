@@ -7,6 +7,7 @@ from pathlib import Path
 
 import emulated
 from batchsync.emulator import Emulator, FaultConfig, FaultKind, ScheduledFault
+from batchsync.render import parse_marker
 from batchsync.results import ItemAction
 from emulated import LIST_FIELD_VARIANTS, sync_run, writes
 from trees import cart_task_path as task_path
@@ -172,3 +173,69 @@ def test_a_failed_comment_is_reported_and_the_close_stands(emu, workspace):
     assert emu.comments(REPO, number) == []
     assert [o.action for o in result.outcomes if o.key == "task-002"] == [ItemAction.CLOSED]
     assert any(f"#{number}" in w and "comment" in w for w in result.warnings), result.warnings
+
+
+def reopen_by_hand(emu: Emulator, number: int) -> None:
+    """A person reopens the issue on GitHub (as a person: state_reason becomes reopened)."""
+    repo = emu.service.store.repo("octo", "demo")
+    with repo.store.lock:
+        repo.update_issue(repo.issue(number).user, number, {"state": "open"})
+
+
+def test_the_close_flags_the_marker_in_the_same_patch(emu, workspace):
+    synced(emu, workspace)
+    before = parse_marker(issue_of(emu, "task-002")["body"])
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace, close_removed=True)
+    issue = issue_of(emu, "task-002")
+    after = parse_marker(issue["body"])
+    assert after is not None
+    assert before is not None
+    assert after.flag == "removed"
+    assert (after.key, after.content_hash) == (before.key, before.content_hash)
+    assert emu.stats.count("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", 200) == 1
+
+
+def test_an_issue_a_person_reopened_stays_open_and_is_reported_once(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace, close_removed=True)
+    number = issue_of(emu, "task-002")["number"]
+    reopen_by_hand(emu, number)
+    emu.stats.reset()
+    first = sync(emu, workspace, close_removed=True)
+    issue = issue_of(emu, "task-002")
+    assert issue["state"] == "open"
+    assert len(emu.comments(REPO, number)) == 1  # the one of the close, no second
+    noticed = [w for w in first.warnings if f"a person reopened #{number}" in w]
+    assert len(noticed) == 1, first.warnings
+    assert "never closes it again" in noticed[0]
+    assert not [o for o in first.outcomes if o.action is ItemAction.CLOSED]
+    assert writes(emu) == 1  # the marker records the reopen: body only
+    for _ in range(2):
+        emu.stats.reset()
+        again = sync(emu, workspace, close_removed=True)
+        assert issue_of(emu, "task-002")["state"] == "open"
+        assert writes(emu) == 0
+        assert not [w for w in again.warnings if "reopened" in w]
+        assert again.failed == 0
+
+
+def test_a_removed_items_file_that_comes_back_takes_its_issue_back(emu, workspace):
+    synced(emu, workspace)
+    saved = task_path(workspace, 2).read_text()
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace, close_removed=True)
+    number = issue_of(emu, "task-002")["number"]
+    task_path(workspace, 2).write_text(saved)
+    back = sync(emu, workspace, close_removed=True)
+    [outcome] = [o for o in back.outcomes if o.key == "task-002"]
+    assert (outcome.action, outcome.issue_number) == (ItemAction.UPDATED, number)
+    issue = issue_of(emu, "task-002")
+    assert issue["state"] == "open"
+    marker = parse_marker(issue["body"])
+    assert marker is not None
+    assert marker.flag == ""
+    emu.stats.reset()
+    sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0

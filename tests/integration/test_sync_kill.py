@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -92,7 +93,7 @@ def assert_each_item_once_with_latest_content(emu: Emulator, workspace: Path) ->
     numbers = {k: int(str(v[0]["number"])) for k, v in issues.items()}
     for item in scanned.items:
         issue = issues[item.key][0]
-        rendered = render(item, numbers)
+        rendered = render(dataclasses.replace(item, namespace=".claude"), numbers)  # the tree's
         assert issue["body"] == rendered.body, item.key
         assert issue["state"] == rendered.state, item.key
         assert item.link == numbers[item.key], f"write-back of {item.key}"

@@ -163,6 +163,11 @@ def test_a_link_to_a_persons_unrelated_issue_is_an_item_error(
     assert "'Login page crashes'" in (failed.error or "")
     assert snapshot(emu, bug) == before
     assert marked(emu, "task-001") == []  # and no new issue either: the file must be fixed
+    # the way out is named, with what it means; no advice that would make a second issue
+    error = failed.error or ""
+    assert "add alice to `trusted-authors`" in error
+    assert "updates and closes every issue alice writes" in error
+    assert "remove it to create a new issue" not in error
 
 
 def test_a_link_to_a_persons_issue_with_the_items_title_is_adopted_and_stays(
@@ -185,6 +190,29 @@ def test_a_link_to_a_persons_issue_with_the_items_title_is_adopted_and_stays(
     assert outcome(again, "task-001").issue_number == theirs
     assert writes(emu) == 0
     assert not any("does not trust" in w for w in again.warnings)
+
+
+def test_issues_ccpm_made_are_adopted_through_their_links(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    # CCPM's /pm:epic-sync: the epic is "Epic: <name>", a task its name alone, both by a person
+    epic = repo.add_issue("Epic: Cart screens", "The screens.", labels=["epic"], author="alice")
+    task = repo.add_issue("Step 1", "Do step 1.", labels=["task"], author="alice")
+    base = workspace / ".claude/epics/epic-001-cart"
+    url = f"{emu.url.replace('/api/v3', '')}/{REPO}/issues"
+    for name, number in (("epic.md", epic), ("task-001.md", task)):
+        path = base / name
+        path.write_text(path.read_text().replace("title:", f"github: {url}/{number}\ntitle:"))
+    result = sync(emu, workspace)
+    assert result.failed == 0, result.errors
+    assert outcome(result, "epic-001").issue_number == epic
+    assert outcome(result, "task-001").issue_number == task
+    assert issue(emu, epic)["title"] == "[EPIC] Cart screens"
+    assert len(emu.issues(REPO)) == 4  # the PRD and task-002 are new, nothing else
+    emu.stats.reset()
+    again = sync(emu, workspace)
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+    assert writes(emu) == 0
 
 
 def test_a_github_url_to_another_repository_is_an_item_error(
@@ -270,6 +298,32 @@ def test_a_user_token_is_named_by_graphqls_viewer_and_trusts_its_own_issues(
     assert emu.stats.operations("query") == 1  # the one query that also names the token
 
 
+def test_a_managed_user_token_trusts_its_own_issues_on_every_rerun(
+    emu: Emulator, workspace: Path
+) -> None:
+    # An Enterprise Managed User's login is handle_shortcode: its issues have an author.
+    emu.add_token("ghp_managed", kind="user", login="octocat_acme")
+    first = sync(emu, workspace, token="ghp_managed")
+    assert first.failed == 0, first.errors
+    assert {i["user"]["login"] for i in emu.issues(REPO)} == {"octocat_acme"}
+    emu.stats.reset()
+    again = sync(emu, workspace, token="ghp_managed")
+    assert again.failed == 0, again.errors
+    assert writes(emu) == 0
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+
+
+def test_a_managed_users_marked_issue_is_trusted_when_named(
+    emu: Emulator, repo: Repo, workspace: Path
+) -> None:
+    marker = format_marker("prd-001", "0" * 16)
+    held = repo.add_issue("[PRD] Cart", f"x\n\n{marker}", author="octocat_acme")
+    result = sync(emu, workspace, trusted_authors="octocat_acme")
+    assert outcome(result, "prd-001").action is ItemAction.UPDATED
+    assert outcome(result, "prd-001").issue_number == held
+    assert len(marked(emu, "prd-001")) == 1
+
+
 @pytest.fixture
 def no_graphql(make_emulator: EmulatorFactory) -> Emulator:
     tokens = {**EMULATOR["tokens"], "ghs_app": {"login": "shop-app[bot]"}}
@@ -323,7 +377,11 @@ def app_run_twice(emu: Emulator, workspace: Path) -> BatchResult:
     unnamed = sync(emu, workspace, token="ghs_app")
     assert len(emu.issues(REPO)) == count
     assert {o.action for o in unnamed.outcomes} == {ItemAction.FAILED}
-    assert all("add it to `trusted-authors`" in (o.error or "") for o in unnamed.outcomes)
+    assert all(
+        "add shop-app[bot] to `trusted-authors`: batchsync then updates and closes every issue"
+        in (o.error or "")
+        for o in unnamed.outcomes
+    )
     emu.stats.reset()
     named = sync(emu, workspace, token="ghs_app", trusted_authors="shop-app[bot]")
     assert {o.action for o in named.outcomes} == {ItemAction.UNCHANGED}

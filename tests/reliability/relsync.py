@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -183,7 +184,9 @@ def check(emu: Emulator, workspace: Path, *, write_back: bool = False) -> Check:
         if item.key not in issues:
             result.missing.append(item.key)
             continue
-        issue, rendered = issues[item.key][0], render(item, numbers)
+        # the run's markers name its tree: `path` .claude, relative to the workspace
+        mine = dataclasses.replace(item, namespace=".claude")
+        issue, rendered = issues[item.key][0], render(mine, numbers)
         labels = {str(label["name"]) for label in issue.get("labels", [])}
         if (
             issue["title"] != rendered.title

@@ -354,6 +354,11 @@ def test_trusted_authors_are_logins_split_on_commas_spaces_and_newlines():
     assert load_settings(env={}).trusted_logins() == ()
 
 
+def test_trusted_authors_take_a_managed_users_login():
+    settings = load_settings(env={"INPUT_TRUSTED-AUTHORS": "octocat_acme, ci-bot[bot]"})
+    assert settings.trusted_logins() == ("octocat_acme", "ci-bot[bot]")
+
+
 def test_trusted_authors_refuse_something_that_is_no_login():
     with pytest.raises(SettingsError) as caught:
         load_settings(env={"INPUT_TRUSTED-AUTHORS": "ana, not/a login"})
@@ -375,3 +380,25 @@ def test_a_blank_spelling_falls_through_where_pydantic_settings_would_stop(monke
     with pytest.raises(ValidationError):
         Alternative()
     assert load_settings(env=env).dry_run is True
+
+
+def test_the_namespace_defaults_to_path_relative_to_the_workspace(tmp_path):
+    (tmp_path / "services/api/.claude").mkdir(parents=True)
+    for path in (
+        "services/api/.claude",
+        "./services/api/.claude/",
+        str(tmp_path / "services/api/.claude"),
+    ):
+        env = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_PATH": path}
+        assert load_settings(env=env).tree_namespace() == "services/api/.claude"
+    workspace = load_settings(env={"GITHUB_WORKSPACE": str(tmp_path), "INPUT_PATH": "."})
+    assert workspace.tree_namespace() == "."
+    named = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_PATH": ".", "INPUT_NAMESPACE": "team-a"}
+    assert load_settings(env=named).tree_namespace() == "team-a"
+
+
+@pytest.mark.parametrize("value", ["a b", "x" * 101, "ns-->", "é"])
+def test_a_namespace_that_could_not_be_one_is_refused(value):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env={"INPUT_NAMESPACE": value})
+    assert caught.value.name == "namespace"

@@ -330,3 +330,70 @@ def test_the_title_rules_catch_an_untitled_error(tmp_path: Path) -> None:
     )
     assert untitled_errors(package) == ["batchsync/x.py:1"]
     assert fatal_titles(package) == {"made up": "batchsync/x.py:3"}
+
+
+# ---- advice: never to take out a marker batchsync wrote, never to trust a person blindly ------
+
+ADVICE_PAGES = (PAGE, ROOT / "docs" / "sync.md", ROOT / "README.md")
+# Advice to take a marker out of an issue: only ever right for a marker copied in by hand.
+# (the marker itself, not a token of it: taking ` typed` off a marker keeps the identity)
+_MARKER_REMOVAL = re.compile(
+    r"\b(?:remove|delete|take out|strip|drop)\s+(?:the\s+|its\s+|that\s+|this\s+|a\s+)?"
+    r"(?:batchsync\s+)?(?:marker\b|`<!-- batchsync)",
+    re.I,
+)
+_COPIED_OR_NEGATED = re.compile(r"\b(?:copied|pasted)\b|^\W*(?:never|no|not)\b", re.I)
+# Advice to trust an author: it must say what trusting means.
+_TRUST_ADVICE = re.compile(r"\badd\b[^.;]*trusted-authors", re.I)
+_TRUST_MEANS = re.compile(r"updates? and closes? every issue", re.I)
+
+
+def _paragraphs(page: Path) -> list[str]:
+    """The page's paragraphs (and each line of a ```text block), whitespace folded."""
+    text = page.read_text(encoding="utf-8")
+    found = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    return [*found, *documented_lines(page)] if page == PAGE else found
+
+
+def bad_advice(text: str) -> list[str]:
+    """The pieces of ``text`` that advise taking out a batchsync marker or trusting blindly."""
+    found = [
+        clause
+        for clause in re.split(r"[.;]\s", text)
+        if _MARKER_REMOVAL.search(clause) and not _COPIED_OR_NEGATED.search(clause)
+    ]
+    if _TRUST_ADVICE.search(text) and not _TRUST_MEANS.search(text):
+        found.append(text)
+    return found
+
+
+def advice_texts() -> list[str]:
+    """Every string of the product and every paragraph of the pages that give advice."""
+    return [*string_corpus(), *(p for page in ADVICE_PAGES for p in _paragraphs(page))]
+
+
+def test_no_message_advises_taking_out_a_marker_or_trusting_an_author_blindly() -> None:
+    found = [(text, bad) for text in advice_texts() if (bad := bad_advice(text))]
+    assert not found, found
+
+
+@pytest.mark.parametrize(
+    ("text", "bad"),
+    [
+        ("fix the link; otherwise remove the marker from #3", True),
+        ("delete the `<!-- batchsync -->` line from the issue's marker", True),
+        ("if it is yours, add ana to `trusted-authors`", True),
+        ("If the marker was copied into #3 by hand, take the copied line out of #3", False),
+        ("Never take out a marker batchsync wrote: the item would get a second issue", False),
+        (
+            "add ana to `trusted-authors`: batchsync then updates and closes every issue ana "
+            "writes with a batchsync marker",
+            False,
+        ),
+        ("took back #3: a person had removed its batchsync marker", False),
+        ("set the type on GitHub, or remove ` typed` from the marker line", False),
+        ("otherwise delete the batchsync marker of #3", True),
+    ],
+)
+def test_the_advice_rule_tells_bad_advice_from_good(text: str, bad: bool) -> None:
+    assert bool(bad_advice(text)) is bad

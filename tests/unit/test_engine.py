@@ -749,3 +749,30 @@ def test_a_dry_run_reports_the_plan_with_placeholders_for_new_parents() -> None:
     assert (
         engine.plan.lines()[2] == "create task-1, under 'epic-1' (new): no issue carries its marker"
     )
+
+
+class _AnotherTreeCreatesMeanwhile(FakeGitHub):
+    """A create that fails unapplied while another tree creates its issue of the same key."""
+
+    def create_issue(
+        self, title: str, body: str, labels: tuple[str, ...], *, parent: int | None = None
+    ) -> Any:
+        if not any(c[0] == "create_issue" for c in self.calls):
+            self.add("[PRD] PRD-1", "x\n\n" + format_marker("prd-1", "0" * 16, namespace="tree-b"))
+            self._log("create_issue", title, body, labels)
+            raise UncertainWriteError(ServerError(502, "Bad Gateway", method="POST"))
+        return super().create_issue(title, body, labels, parent=parent)
+
+
+def test_a_lost_create_is_never_taken_for_another_trees_issue_of_the_same_key() -> None:
+    gh = _AnotherTreeCreatesMeanwhile()
+    result = run(gh, tree()[:1], namespace="tree-a")
+    [done] = result.outcomes
+    assert done.action is ItemAction.CREATED
+    ours = gh.issues[done.issue_number]
+    assert ours.marker is not None
+    assert ours.marker.namespace == "tree-a"
+    theirs = [i for i in gh.issues.values() if i.marker and i.marker.namespace == "tree-b"]
+    assert len(theirs) == 1
+    assert theirs[0].number != done.issue_number
+    assert not [c for c in gh.calls if c[0] == "update_issue"]

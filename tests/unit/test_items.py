@@ -17,6 +17,7 @@ from batchsync.items import (
     issue_number,
     scan,
 )
+from batchsync.marker import REMOVED
 from batchsync.render import BODY_LIMIT, render
 from trees import write_file
 
@@ -261,7 +262,8 @@ def test_bad_file_is_one_error_with_path_and_line(tmp_path, content, line, words
 def test_body_at_the_limit_is_accepted_one_more_character_is_not(tmp_path):
     write(tmp_path, "prds/p.md", "---\ntitle: A\n---\nx")
     (item,) = scan(tmp_path).items
-    room = BODY_LIMIT - len(render(item, {}, typed=True).body)  # the longest marker, layout
+    # the longest marker: typed, and flagged once closed as removed
+    room = BODY_LIMIT - len(render(item, {}, typed=True).body) - len(f" {REMOVED}")
     write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n" + "x" * (1 + room))
     assert scan(tmp_path).errors == ()
     write(tmp_path, "prds/p.md", "---\ntitle: A\n---\n" + "x" * (2 + room))

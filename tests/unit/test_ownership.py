@@ -8,6 +8,8 @@ import pytest
 
 from batchsync.marker import format_marker
 from batchsync.ownership import (
+    TITLE_SHAPES,
+    TitleShape,
     Trust,
     needs_identity,
     title_matches,
@@ -61,6 +63,34 @@ def test_titles_match_ignoring_the_kind_prefix_case_and_spaces(
     assert title_matches(issue, item) is same
 
 
+@pytest.mark.parametrize("shape", TITLE_SHAPES, ids=lambda s: s.prefix or "bare")
+def test_every_title_shape_of_the_table_matches_the_items_name(shape: TitleShape) -> None:
+    prefix = shape.prefix
+    for title in (
+        f"{prefix} Cart screens",
+        f"  {prefix.upper()}cart SCREENS ",
+        f"{prefix}Cart screens",
+    ):
+        assert title_matches(title, "Cart screens"), title
+    assert not title_matches(f"{prefix} Cart", "Cart screens")
+
+
+@pytest.mark.parametrize(
+    ("issue", "item", "same"),
+    [
+        ("Epic: cart-screens", "cart-screens", True),  # CCPM's /pm:epic-sync
+        ("EPIC:cart-screens", "cart-screens", True),
+        ("PRD: Cart", "Cart", True),
+        ("Task: Step 1", "Step 1", True),
+        ("Epic cart-screens", "cart-screens", False),
+        ("Epic: Epic: cart", "cart", False),  # one prefix only
+        ("Story: Step 1", "Step 1", False),
+    ],
+)
+def test_ccpms_and_claudeautopms_titles_match(issue: str, item: str, same: bool) -> None:
+    assert title_matches(issue, item) is same
+
+
 @pytest.mark.parametrize(
     ("token", "kind"),
     [
@@ -77,12 +107,40 @@ def test_token_kind_from_its_prefix(token: str, kind: str) -> None:
     assert token_kind(token) == kind
 
 
-def test_valid_logins() -> None:
-    assert valid_login("ana")
-    assert valid_login("ci-bot[bot]")
-    assert not valid_login("-dash")
-    assert not valid_login("a/b")
-    assert not valid_login("x" * 40)
+@pytest.mark.parametrize(
+    ("login", "valid"),
+    [
+        ("ana", True),
+        ("a", True),
+        ("Mona-Lisa-2", True),
+        ("x" * 39, True),
+        ("ci-bot[bot]", True),
+        ("octocat_acme", True),  # a managed user: handle_shortcode
+        ("mona-lisa_acme", True),
+        ("2abvd19d_admin", True),  # a managed enterprise's setup admin
+        ("old-", True),  # older accounts keep names from before the hyphen rule
+        ("a--b", True),
+        ("-dash", False),
+        ("a/b", False),
+        ("x" * 40, False),
+        ("octocat_" + "a" * 31, True),  # 39 characters, shortcode included
+        ("octocat_" + "a" * 32, False),
+        ("_acme", False),
+        ("octocat_", False),
+        ("a_b_c", False),
+        ("-octo_acme", False),
+        ("octo-_acme", False),
+        ("octo_ac-me", False),
+        ("shop_app[bot]", False),  # an App's slug holds no underscore
+        ("ana[bot][bot]", False),
+        ("[bot]", False),
+        ("", False),
+        ("ana\n", False),
+        ("@ana", False),
+    ],
+)
+def test_valid_logins_follow_githubs_rules(login: str, valid: bool) -> None:
+    assert valid_login(login) is valid
 
 
 @pytest.mark.parametrize(

@@ -377,6 +377,43 @@ def test_the_plan_closes_removed_items_only_after_a_certain_scan() -> None:
     assert "close-removed skipped" in partial.warnings[0]
 
 
+def _in(number: int, key: str, namespace: str, **kw: object) -> RemoteIssue:
+    body = f"text\n\n{format_marker(key, '0' * 16, namespace=namespace)}"
+    return make_issue(number, body=body, **kw)
+
+
+def test_the_index_holds_this_trees_issues_and_old_markers_no_tree_holds() -> None:
+    issues = [
+        _in(1, "task-1", "a"),  # ours
+        _in(2, "task-1", "b"),  # another tree's, same key
+        _in(3, "task-2", "b"),
+        make_issue(4, "task-3"),  # an old marker of a key nobody holds: ours, to re-mark
+        make_issue(5, "task-2"),  # an old marker of a key tree b holds: maybe b's, left alone
+        _in(6, "task-4", "b", author="eve"),  # a stranger's, of another tree: not ours to report
+    ]
+    index = index_issues(issues, namespace="a")
+    assert {k: i.number for k, i in index.by_key.items()} == {"task-1": 1, "task-3": 4}
+    assert index.legacy == frozenset({4})
+    assert index.foreign == ()
+    assert index.warnings == ()
+
+
+def test_close_candidates_never_close_an_old_marker_and_say_so() -> None:
+    index = index_issues([make_issue(4, "task-3"), _in(7, "task-5", "a")], namespace="a")
+    closes, warnings = close_candidates(index, [make_item("task-1")], max_close=10)
+    assert [c.issue.number for c in closes if c.issue] == [7]
+    [warned] = warnings
+    assert "#4 ('task-3')" in warned
+    assert "from before namespaces" in warned
+
+
+def test_a_link_to_another_trees_issue_is_refused_not_adopted() -> None:
+    index = index_issues([_in(2, "task-1", "b")], namespace="a")
+    claim = index.claim(make_item("task-1", link=2), {"task-1"})
+    assert claim.issue is None
+    assert "another tree (namespace 'b')" in (claim.refused or "")
+
+
 # ---- sub-issue links ------------------------------------------------------------------------
 
 

@@ -7,9 +7,11 @@ import dataclasses
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from batchsync.errors import ItemError
 from batchsync.items import Kind, Layout, WorkItem
+from batchsync.marker import REMOVED, remark
 from batchsync.render import (
     BODY_LIMIT,
     LABEL_LIMIT,
@@ -17,6 +19,7 @@ from batchsync.render import (
     TITLE_LIMIT,
     Marker,
     check_limits,
+    close_comment,
     format_marker,
     is_managed_label,
     marked_typed,
@@ -309,9 +312,12 @@ def test_nul_character_is_an_item_error_naming_its_field(
 
 
 def test_body_limit_counts_the_metadata_and_the_marker() -> None:
-    # measured with the longest marker (``typed``): an issue typed later must still fit
-    room = BODY_LIMIT - len(render(make_item(body="x"), {}, typed=True).body)
-    assert len(render(make_item(body="x" * (1 + room)), {}, typed=True).body) == BODY_LIMIT
+    # measured with the longest marker (``typed``, `` removed`` once closed as removed): an
+    # issue typed or closed later must still fit
+    flagged = len(f" {REMOVED}")
+    room = BODY_LIMIT - len(render(make_item(body="x"), {}, typed=True).body) - flagged
+    fits = render(make_item(body="x" * (1 + room)), {}, typed=True).body
+    assert len(fits) + flagged == BODY_LIMIT
     with pytest.raises(ItemError, match="65,537 characters") as caught:
         render(make_item(body="x" * (2 + room), body_line=9), {})
     assert caught.value.line == 9
@@ -339,3 +345,91 @@ def test_check_limits_says_exactly_what_render_says(
     title = "t" * (TITLE_LIMIT - len("[TASK] ") + title_delta)
     item = make_item(key=key, body="x" * (1 + room + body_delta), title=title)
     assert _outcome(check_limits, item) == _outcome(render, item)
+
+
+# ---- the close comment: an item key is shown, never interpreted ------------------------------
+
+_COMMONMARK = MarkdownIt("commonmark")
+_LEAD = "Closed as not planned by batchsync: the work item "
+_TAIL = " no longer exists in the synced tree."
+
+
+def _inline(comment: str) -> list[tuple[str, str]]:
+    """The comment's inline tokens as (type, content), as a CommonMark renderer reads them."""
+    blocks = _COMMONMARK.parse(comment)
+    assert [b.type for b in blocks] == ["paragraph_open", "inline", "paragraph_close"], blocks
+    children = blocks[1].children or []
+    return [(t.type, t.content) for t in children]
+
+
+def _shows_only_the_key(key: str) -> None:
+    tokens = _inline(close_comment(key))
+    assert tokens[0] == ("text", _LEAD)
+    assert tokens[1][0] == "code_inline"
+    assert tokens[2:] == [("text", _TAIL)]
+    shown = tokens[1][1]
+    assert shown.replace("\u2060", "") == "".join(c if c.isprintable() else " " for c in key)
+    assert "@" not in shown.replace("@\u2060", "")  # no @ a renderer could read as a mention
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "task-002",
+        "a`b",
+        "x` @mallory `y",
+        "``@team/admins``",
+        "`",
+        " ` ",
+        "a```b``c",
+        "line\n\nWake up @mallory\n\n# heading",
+        "@octocat",
+        "epics/x/`rm -rf`.md",
+        "tab\there\r\nand\u2028more",
+    ],
+)
+def test_the_close_comment_shows_any_key_as_one_code_span(key: str) -> None:
+    _shows_only_the_key(key)
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_no_key_breaks_out_of_the_close_comments_code_span(key: str) -> None:
+    _shows_only_the_key(key)
+
+
+def test_an_unknown_dependency_key_is_one_code_span_in_the_body() -> None:
+    body = render(make_item(dependencies=("a` @mallory `b", "task-002")), {}).body
+    line = next(x for x in body.split("\n") if x.startswith("- **Dependencies:** "))
+    tokens = _inline(line.removeprefix("- "))
+    spans = [content for kind, content in tokens if kind == "code_inline"]
+    assert spans == ["a` @\u2060mallory `b", "task-002"]
+    assert "@mallory" not in line
+
+
+# ---- the marker: today's and older markers read the same ---------------------------------
+
+
+def test_a_marker_written_before_namespaces_and_flags_reads_as_before() -> None:
+    old = "text\n\n<!-- batchsync key=epics/a%20b/001.md hash=0123456789abcdef -->"
+    assert parse_marker(old) == Marker("epics/a b/001.md", "0123456789abcdef")
+
+
+@pytest.mark.parametrize("flag", ["", "removed", "kept"])
+@pytest.mark.parametrize("namespace", ["", ".claude", "docs/work items", "a-->b"])
+def test_a_marker_round_trips_its_namespace_and_flag(namespace: str, flag: str) -> None:
+    line = format_marker("prd-001", "0" * 16, namespace=namespace, flag=flag)
+    assert "-->" not in line[:-3]
+    assert parse_marker(f"body\n\n{line}") == Marker(
+        "prd-001", "0" * 16, namespace=namespace, flag=flag
+    )
+
+
+def test_remark_rewrites_only_the_last_marker_line() -> None:
+    body = (
+        f"Person's text\n{format_marker('x', '1' * 16)}\n\nmore\n\n{format_marker('k', '2' * 16)}"
+    )
+    flagged = remark(body, Marker("k", "2" * 16, flag="removed"))
+    assert flagged == body.replace(
+        format_marker("k", "2" * 16), format_marker("k", "2" * 16, flag="removed")
+    )
+    assert parse_marker(flagged) == Marker("k", "2" * 16, flag="removed")

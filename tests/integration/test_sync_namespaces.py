@@ -1,0 +1,195 @@
+"""Two trees, one repository: each tree's markers name its namespace, and no tree writes, takes
+or closes another's issues; markers from before namespaces are re-marked by their tree once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from batchsync.config import load_settings
+from batchsync.emulator import Emulator, Repo
+from batchsync.marker import Marker, format_marker, parse_marker, remark
+from batchsync.results import BatchResult, ItemAction
+from batchsync.sync import run
+from emulated import LIST_FIELD_VARIANTS, run_overrides, writes
+from trees import write_item
+
+TOKEN = "ghs_treestoken"
+REPO = "octo/mono"
+# The emu fixture (tests/conftest.py), on both shapes of list answers.
+EMULATOR = {"limits": "off", "scale": 1000}
+EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
+OTHER = "services/api/.claude"  # the second tree's path
+
+
+def cart(base: Path) -> None:
+    """A PRD, its epic and three tasks: the same keys in both trees."""
+    write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"}, "# Cart")
+    write_item(
+        base,
+        "epics/epic-001-cart/epic.md",
+        {"id": "epic-001", "title": "Cart screens", "prd_id": "prd-001"},
+        "The screens.",
+    )
+    for n in (1, 2, 3):
+        write_item(
+            base,
+            f"epics/epic-001-cart/task-{n:03}.md",
+            {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001", "status": "open"},
+            f"Do step {n}.",
+        )
+
+
+WORK_ITEMS = cart  # the first tree, under .claude (tests/conftest.py)
+
+
+def second_tree(workspace: Path) -> Path:
+    base = workspace / OTHER
+    base.mkdir(parents=True)
+    cart(base)
+    return base
+
+
+def sync(emu: Emulator, workspace: Path, path: str = ".claude", **changes: object) -> BatchResult:
+    given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, path=path, **changes)
+    return run(load_settings(given, env={}), clock=emu.clock.now, sleep=emu.clock.sleep)
+
+
+def marked(emu: Emulator, key: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    return [
+        i
+        for i in emu.issues(REPO)
+        if (m := parse_marker(i["body"])) and m.key == key and namespace in (None, m.namespace)
+    ]
+
+
+def outcome_of(result: BatchResult, key: str) -> Any:
+    return next(o for o in result.outcomes if o.key == key)
+
+
+def test_two_trees_with_the_same_keys_each_keep_their_own_issues(emu, workspace):
+    second_tree(workspace)
+    first = sync(emu, workspace, close_removed=True)
+    second = sync(emu, workspace, OTHER, close_removed=True)
+    assert first.failed == second.failed == 0, (first.errors, second.errors)
+    assert len(emu.issues(REPO)) == 10
+    for key in ("prd-001", "epic-001", "task-001"):
+        [ours] = marked(emu, key, ".claude")
+        [theirs] = marked(emu, key, OTHER)
+        assert ours["number"] != theirs["number"]
+    for path in (".claude", OTHER):  # reruns write nothing, in either order
+        emu.stats.reset()
+        again = sync(emu, workspace, path, close_removed=True)
+        assert writes(emu) == 0
+        assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+        assert not again.warnings, again.warnings
+
+
+def test_removing_an_item_from_one_tree_closes_only_that_trees_issue(emu, workspace):
+    base = second_tree(workspace)
+    sync(emu, workspace)
+    sync(emu, workspace, OTHER)
+    (base / "epics/epic-001-cart/task-002.md").unlink()
+    result = sync(emu, workspace, OTHER, close_removed=True)
+    [closed] = [o for o in result.outcomes if o.action is ItemAction.CLOSED]
+    [theirs] = marked(emu, "task-002", OTHER)
+    [ours] = marked(emu, "task-002", ".claude")
+    assert closed.issue_number == theirs["number"]
+    assert theirs["state"] == "closed"
+    assert ours["state"] == "open"
+    # and the first tree, which still has task-002, closes nothing of the second's
+    emu.stats.reset()
+    first = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert not [o for o in first.outcomes if o.action is ItemAction.CLOSED]
+
+
+def test_a_link_to_another_trees_issue_is_refused(emu, workspace):
+    base = second_tree(workspace)
+    sync(emu, workspace)
+    [ours] = marked(emu, "task-001", ".claude")
+    task = base / "epics/epic-001-cart/task-001.md"
+    task.write_text(
+        task.read_text().replace("epic_id:", f"github_issue: {ours['number']}\nepic_id:")
+    )
+    before = ours["body"]
+    result = sync(emu, workspace, OTHER)
+    failed = outcome_of(result, "task-001")
+    assert failed.action is ItemAction.FAILED
+    assert "in another tree (namespace '.claude')" in (failed.error or "")
+    assert marked(emu, "task-001", ".claude")[0]["body"] == before
+
+
+def strip_namespaces(repo: Repo) -> None:
+    """The issues as a version before namespaces left them: markers naming no tree."""
+    with repo.store.lock:
+        for issue in repo.issues.values():
+            marker = parse_marker(issue.body)
+            if marker is not None:
+                old = Marker(marker.key, marker.content_hash)
+                issue.body = remark(issue.body, old)
+
+
+def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, workspace):
+    repo = emu.service.store.repo(*REPO.split("/"))
+    sync(emu, workspace)
+    strip_namespaces(repo)
+    assert all(parse_marker(i["body"]).namespace == "" for i in emu.issues(REPO))
+    emu.stats.reset()
+    first = sync(emu, workspace)
+    assert first.failed == 0, first.errors
+    assert {o.action for o in first.outcomes} == {ItemAction.UNCHANGED}
+    assert writes(emu) == 5  # the marker line of each, nothing else
+    assert all(parse_marker(i["body"]).namespace == ".claude" for i in emu.issues(REPO))
+    emu.stats.reset()
+    sync(emu, workspace)
+    assert writes(emu) == 0
+    second_tree(workspace)
+    sync(emu, workspace, OTHER)
+    assert len(marked(emu, "task-001", ".claude")) == len(marked(emu, "task-001", OTHER)) == 1
+
+
+def test_a_second_tree_never_closes_the_first_trees_old_issues(emu, workspace):
+    repo = emu.service.store.repo(*REPO.split("/"))
+    sync(emu, workspace)
+    strip_namespaces(repo)  # the first tree has not run since namespaces came
+    before = {i["number"]: (i["state"], i["body"]) for i in emu.issues(REPO)}
+    base = workspace / OTHER
+    base.mkdir(parents=True)
+    write_item(base, "prds/prd-009-search.md", {"id": "prd-009", "title": "Search"}, "# Search")
+    result = sync(emu, workspace, OTHER, close_removed=True, max_close=100)
+    assert result.failed == 0, result.errors
+    assert not [o for o in result.outcomes if o.action is ItemAction.CLOSED]
+    after = {
+        i["number"]: (i["state"], i["body"]) for i in emu.issues(REPO) if i["number"] in before
+    }
+    assert after == before
+    [warned] = [w for w in result.warnings if "from before namespaces" in w]
+    assert "close-removed leaves them open" in warned
+
+
+def test_an_explicit_namespace_names_the_tree(emu, workspace):
+    sync(emu, workspace, namespace="team-a")
+    assert {parse_marker(i["body"]).namespace for i in emu.issues(REPO)} == {"team-a"}
+    emu.stats.reset()
+    again = sync(emu, workspace, namespace="team-a")
+    assert writes(emu) == 0
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+
+
+def test_the_default_namespace_is_the_same_however_path_is_spelled(emu, workspace):
+    sync(emu, workspace, path=".claude")
+    for spelled in ("./.claude", ".claude/", str(workspace / ".claude")):
+        emu.stats.reset()
+        again = sync(emu, workspace, path=spelled)
+        assert writes(emu) == 0, spelled
+        assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+
+
+def test_a_marker_without_a_namespace_by_a_stranger_is_still_reported(emu, workspace):
+    repo = emu.service.store.repo(*REPO.split("/"))
+    sync(emu, workspace)
+    pasted = repo.add_issue("Notes", f"x\n\n{format_marker('task-001', '0' * 16)}", author="eve")
+    result = sync(emu, workspace)
+    assert any(f"#{pasted} by eve" in w for w in result.warnings)
+    assert len(marked(emu, "task-001", ".claude")) == 1
