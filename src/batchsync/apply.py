@@ -464,4 +464,3 @@ class Applier:
 def _item_failure(step: PlannedAction) -> Failure:
     """A skipped step's failure: its reason says what to fix in the file."""
     return Failure(FailureKind.ITEM, step.reason)
-

@@ -30,13 +30,13 @@ from batchsync.issuetypes import TypeChoice, resolve, unread_types_message
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
+    LinkFacts,
     Plan,
     PlanAction,
     PlannedAction,
     PlanOptions,
     RemoteIndex,
     RemoteIssue,
-    LinkFacts,
     index_issues,
     links_wanted,
     plan,
@@ -60,6 +60,7 @@ __all__ = [
     "ProgressFn",
     "waves",
 ]
+
 
 class Processor(Protocol):
     """What the engine needs from ``processor.BatchProcessor``."""

@@ -47,9 +47,9 @@ __all__ = [
     "CREATE_ISSUE",
     "GRAPHQL_RESOURCE",
     "OPERATIONS",
+    "PARENT_REMOVED",
     "REPOSITORY_QUERY",
     "GraphQLCreator",
-    "PARENT_REMOVED",
     "NoHistory",
     "NoParentField",
 ]

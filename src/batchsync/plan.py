@@ -52,10 +52,10 @@ __all__ = [
     "claim_all",
     "close_candidates",
     "close_refusal",
+    "content_written",
     "decide",
     "index_issues",
     "kind_of_issue",
-    "content_written",
     "link_line",
     "link_text",
     "links_wanted",
@@ -689,6 +689,11 @@ def _link_of(
         return _with_link(step, LinkPlan(replace=True), f"moved under #{parent} from #{current}")
     if written:
         return _with_link(step, LinkPlan(), f"linked under #{parent}")
+    return _unlinked(step, number, parent, facts)
+
+
+def _unlinked(step: PlannedAction, number: int, parent: int, facts: LinkFacts) -> PlannedAction:
+    """An issue under no parent whose content batchsync's last write holds (``_link_of``)."""
     if not facts.history:
         why = (
             f"#{number} is under no parent on GitHub and this server keeps no history batchsync "

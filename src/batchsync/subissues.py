@@ -66,9 +66,7 @@ def read_facts(client: LinkClient, wanted: Iterable[tuple[RemoteIssue, int, bool
             reader.read(child, parent, written=written)
     except NotFoundError:
         return LinkFacts(api=False)
-    return LinkFacts(
-        reader.parents, reader.removed, reader.refused, reader.counts, reader.history
-    )
+    return LinkFacts(reader.parents, reader.removed, reader.refused, reader.counts, reader.history)
 
 
 class _Reader:

@@ -8,11 +8,11 @@ from batchsync.errors import ItemError
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.ownership import Trust
 from batchsync.plan import (
-    PlannedAction,
     LinkFacts,
     LinkPlan,
     ParentRef,
     PlanAction,
+    PlannedAction,
     PlanOptions,
     RemoteIssue,
     claim_all,
@@ -439,7 +439,8 @@ def _linked_plan(child: RemoteIssue, facts: LinkFacts) -> PlannedAction:
     epic = make_item("epic-1", kind=Kind.EPIC, title="An epic", path="epics/e/epic.md")
     task = make_item(parent_key="epic-1")
     rendered = render(task, {"epic-1": 7})
-    issue = dataclasses.replace(child, body=f"text\n\n{format_marker('task-001', rendered.content_hash)}")
+    marker = format_marker("task-001", rendered.content_hash)
+    issue = dataclasses.replace(child, body=f"text\n\n{marker}")
     epic_issue = make_issue(7, "epic-1", render(epic, {}).content_hash, title="[EPIC] An epic")
     index = index_issues([epic_issue, issue])
     planned = plan(ScanResult(items=(epic, task)), index)

@@ -66,6 +66,7 @@ def test_a_parent_in_another_repository_refuses_the_link() -> None:
 
 def test_no_sub_issues_api_links_nothing() -> None:
     gh = FakeGitHub(parent_field=False, sub_issues_api=False)
-    parent, child = gh.add("epic"), gh.add("task")
+    parent = gh.add("epic")
+    gh.add("task")
     facts = read_facts(gh, [(gh.list_issues()[1], parent.number, False)])
     assert not facts.api

@@ -23,6 +23,7 @@ __all__ = [
     "ListingFault",
     "ScheduledFault",
     "broken_listing",
+    "other_issue",
 ]
 
 # What a sign-in wall or a proxy answers in place of the API (HTTP 200, text/html)
@@ -216,16 +217,12 @@ def broken_listing(
     response: Response,
     request: Request,
     rerun: Callable[[Request], Response],
-    other: int = 0,
 ) -> Response:
     """A listing's answer as ``kind`` breaks it (any other answer unchanged); ``rerun``
     answers another request to the same route (ENDLESS reads the first page again)."""
     entries = _entries(response)
     if entries is None:
         return response
-    if kind is ListingFault.OTHER_ISSUE and "issue_number" in request.params:
-        params = {**request.params, "issue_number": str(other)}
-        return rerun(dataclasses.replace(request, params=params))
     if kind is ListingFault.HTML:
         # the body is no JSON: RawJson only carries bytes, the content type says what they are
         return Response(200, RawJson(HTML_PAGE), {"content-type": "text/html; charset=utf-8"})
@@ -243,6 +240,17 @@ def broken_listing(
         pairs = (*((k, v) for k, v in request.query_pairs if k != "page"), ("page", "1"))
         response = rerun(dataclasses.replace(request, query=query, query_pairs=pairs))
     return Response(200, response.body, {**headers, "link": _next(request, page + 1)})
+
+
+def other_issue(
+    response: Response, request: Request, rerun: Callable[[Request], Response], other: int
+) -> Response:
+    """``ListingFault.OTHER_ISSUE``: a listing about one issue answered with issue ``other``'s."""
+    if _entries(response) is None or "issue_number" not in request.params:
+        return response
+    return rerun(
+        dataclasses.replace(request, params={**request.params, "issue_number": str(other)})
+    )
 
 
 def _next(request: Request, page: int) -> str:

@@ -517,7 +517,8 @@ class GraphQLApi:
                 name: (frozenset(), _key(name)) for name in ("id", "createdAt", "actor", "parent")
             },
             "RemoveSubIssuePayload": {
-                name: (frozenset(), _key(name)) for name in ("issue", "subIssue", "clientMutationId")
+                name: (frozenset(), _key(name))
+                for name in ("issue", "subIssue", "clientMutationId")
             },
             "User": {"login": (frozenset(), lambda c, v, f, p: v)},
             "Actor": {
@@ -895,9 +896,7 @@ class GraphQLApi:
             "parent": None if parent is None else (repo, parent),
         }
 
-    def _remove_sub_issue(
-        self, ctx: _Context, _: Any, f: Field, path: list[str]
-    ) -> dict[str, Any]:
+    def _remove_sub_issue(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> dict[str, Any]:
         who = ctx.req.identity
         if who is None or who.permission != "write":
             raise GraphQLError("Resource not accessible by integration", type_="FORBIDDEN")

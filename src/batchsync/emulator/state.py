@@ -30,10 +30,10 @@ __all__ = [
     "IssueTypeState",
     "LabelState",
     "MilestoneState",
+    "ParentRemoval",
     "Repo",
     "SearchDoc",
     "Store",
-    "ParentRemoval",
     "UserRef",
     "user_ref",
 ]
