@@ -2,7 +2,8 @@
 
 Each step's action comes from the plan. What the applier adds is what only the run can know:
 the number of an issue created earlier in the run (a parent, a dependency), filled into the
-bodies that name it, and the facts of the sub-issue links (``subissues``).
+bodies that name it. The plan's sub-issue links (``plan.plan_links``) are made through
+``subissues.SubIssueLinks`` (each parent's cap, the exactly-once send).
 
 Exactly once: the marker is written in the same request that creates the issue. A create whose
 answer was lost (``UncertainWriteError``) is looked for by its marker among the issues created

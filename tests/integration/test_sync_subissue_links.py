@@ -7,9 +7,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import pytest
 import requests
 
 from batchsync.emulator import Emulator, GraphQLConfig
+from batchsync.github import GitHubClient, NoHistory
+from batchsync.processor import Gate
+from batchsync.ratelimit import Limits
 from emulated import LIST_FIELD_VARIANTS, sync_run, writes
 from trees import cart_task, write_cart
 
@@ -129,3 +133,31 @@ def test_a_fully_linked_rerun_reads_no_history(emu: Emulator, workspace) -> None
     sync(emu, workspace)
     assert writes(emu) == 0
     assert emu.stats.count("POST") == 0  # no GraphQL query beyond the run's first
+
+
+def client(emu: Emulator, *, graphql: bool = True) -> GitHubClient:
+    gate = Gate(Limits(write_interval=0, retry_delay=0), clock=emu.clock.now, sleep=lambda _: None)
+    return GitHubClient(emu.url, TOKEN, REPO, gate, graphql=graphql)
+
+
+def test_the_client_reads_the_last_removal_from_the_timeline(emu: Emulator, workspace) -> None:
+    assert sync(emu, workspace).failed == 0
+    n = by_title(emu)
+    step, epic = n["Step 1"]["number"], n["Cart screens"]["number"]
+    assert client(emu).parent_removed(step) is None
+    take_out(emu, n["Cart screens"], n["Step 1"])
+    assert client(emu).parent_removed(step) == epic
+    with pytest.raises(NoHistory):
+        client(emu, graphql=False).parent_removed(step)
+
+
+def test_the_timeline_serves_only_the_removal_events(emu: Emulator) -> None:
+    number = emu.service.store.repo("octo", "links").add_issue("x")
+    query = (
+        f'query {{ repository(owner: "octo", name: "links") {{ issue(number: {number}) {{ '
+        "timelineItems(itemTypes: [CLOSED_EVENT], first: 5) { totalCount } } } }"
+    )
+    answer = requests.post(
+        f"{emu.url}/graphql", json={"query": query}, headers=HEADERS, timeout=10
+    ).json()
+    assert "PARENT_ISSUE_REMOVED_EVENT" in answer["errors"][0]["message"]
