@@ -11,7 +11,8 @@ needs as module constants, all optional:
   pacing decides). Two keys are not ``Emulator`` arguments: ``tokens`` (more tokens, each with
   its ``add_token`` options) and a ``clock`` given as a class (``ManualClock``), made anew for
   each test;
-- ``EMULATOR_VARIANTS``: test ids and the options each adds (each test runs once per entry).
+- ``EMULATOR_VARIANTS``: test ids and the options each adds (each test runs once per entry;
+  ``@pytest.mark.variants(id, ...)`` runs a test under those entries only).
 
 An indirect parameter of ``emu`` (a dict of options) goes over ``EMULATOR`` the same way, and
 ``make_emulator(**options)`` starts another emulator set up alike within a test.
@@ -52,6 +53,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.module, "EMULATOR_VARIANTS", None
     )
     if variants is not None and "emu" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("variants")
+        if only is not None:
+            unknown = set(only.args) - set(variants)
+            assert not unknown, f"no such EMULATOR_VARIANTS: {sorted(unknown)}"
+            variants = {name: variants[name] for name in only.args}
         metafunc.parametrize("emu", list(variants.values()), indirect=True, ids=list(variants))
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from batchsync.blockers import NO_API
 from batchsync.errors import (
     ApiError,
     Failure,
@@ -90,6 +91,7 @@ class Applier:
         write_back: WriteBack | None,
         warn: Callable[[str], None],
         puller: WriteBack | None = None,
+        depends_on: bool = True,
     ) -> None:
         self._client = client
         self._links = links
@@ -98,7 +100,8 @@ class Applier:
         self._resend = resend
         self._write_back = write_back
         self._puller = puller  # the file writer of a pull (two-way status)
-        self._depends_on = True  # False once the server showed it has no dependencies API
+        self._depends_on = depends_on  # False once the server showed it has no dependencies API
+        self._added: dict[str, set[str]] = {}  # item key -> blocker keys added in this run
         self._warn = warn
         self._lock = threading.Lock()
         self._written: dict[str, tuple[RemoteIssue, RenderedIssue]] = {}  # key -> (issue, sent)
@@ -136,7 +139,7 @@ class Applier:
         item = step.item
         if step.pulled is not None:
             item = dataclasses.replace(item, status=step.pulled)
-        return render(item, numbers, typed=step.rendered.typed)
+        return render(item, numbers, typed=step.rendered.typed, blocks=step.rendered.blocks)
 
     def _write(
         self, step: PlannedAction, rendered: RenderedIssue
@@ -151,9 +154,12 @@ class Applier:
             return done, reason, before
         if step.action is PlanAction.PULL:
             self._pull(step)  # the body shows the status too: written once, below if it differs
+        self._block(step, before.number, removes=True)  # before the body that names them
         held = step.action in (PlanAction.PULL, PlanAction.UPDATE)
         if held and before.marker_hash == rendered.content_hash:
             return self._content_held(step, before)
+        if step.action is PlanAction.PULL:  # the new Status line: title, labels, state stay
+            return self._pulled(before, rendered, step), reason, before
         issue = self._update(before, rendered, step.issue_type)
         if step.via == "takeback":
             self._warn(
@@ -161,6 +167,17 @@ class Applier:
                 "batchsync marker; the marker is restored (no duplicate was made)"
             )
         return issue, reason, before
+
+    def _pulled(
+        self, before: RemoteIssue, rendered: RenderedIssue, step: PlannedAction
+    ) -> RemoteIssue:
+        """A pull's one write: the body alone (GitHub holds the state already; a label or
+        title a person changed there stays)."""
+        if step.issue_type is not None:
+            return self._client.update_issue(
+                before.number, body=rendered.body, issue_type=step.issue_type
+            )
+        return self._client.update_issue(before.number, body=rendered.body)
 
     def _pull(self, step: PlannedAction) -> None:
         """Write the pulled status into the item's file (the one frontmatter writer)."""
@@ -187,7 +204,7 @@ class Applier:
                     self._write_back.record(step.item, issue.number, issue.html_url)
                 except ItemError as exc:  # a local file: GitHub's side is still finished
                     unrecorded = failure_of(exc)
-            if step.action is PlanAction.CREATE and rendered.state == "closed":
+            if step.action is PlanAction.CREATE and issue.state != rendered.state:
                 issue = self._client.update_issue(
                     issue.number,
                     body=rendered.body,
@@ -244,7 +261,8 @@ class Applier:
         variant's marker and closed after (see render.restate). Returns the issue as the link
         step should see it too: itself when the create made the link, else None (no parent).
         """
-        sent = restate(rendered, "open") if rendered.state == "closed" else rendered
+        withheld = self._withheld(step, rendered)
+        sent = restate(withheld, "open") if withheld.state == "closed" else withheld
         parent = self._parent_slot(step)
         try:
             issue, recovered = self._create_once(step.key, sent, parent, step.issue_type)
@@ -255,11 +273,25 @@ class Applier:
         reason = step.reason
         if recovered:
             reason += "; the create's answer was lost, the issue was found by its marker"
-        if parent is not None and issue.parent_number == parent:
-            return issue, reason, issue  # linked in the create itself: no sub-issue request
-        if parent is not None:
+        linked = parent is not None and issue.parent_number == parent
+        if parent is not None and not linked:
             self._links.release(parent)
-        return issue, reason, None
+        created = issue  # linked in the create itself: no sub-issue request
+        if withheld is not rendered:
+            issue = self._named(step, issue, rendered)
+        return issue, reason, created if linked else None
+
+    def _named(
+        self, step: PlannedAction, issue: RemoteIssue, rendered: RenderedIssue
+    ) -> RemoteIssue:
+        """A new issue's blockers, then the body that names them (in its state)."""
+        self._block(step, issue.number, removes=False)
+        return self._client.update_issue(
+            issue.number,
+            body=rendered.body,
+            state=rendered.state,
+            state_reason=rendered.state_reason,
+        )
 
     def _parent_slot(self, step: PlannedAction) -> int | None:
         """The parent a new issue is created under (its child slot counted), or None."""
@@ -353,10 +385,11 @@ class Applier:
         if written is None:
             return Done(ItemAction.NOT_DONE, reason="its first write did not happen")
         issue, sent = written
-        rendered = render(step.item, numbers, typed=sent.typed)
+        rendered = render(step.item, numbers, typed=sent.typed, blocks=sent.blocks)
         if rendered.content_hash == sent.content_hash:
             return Done(ItemAction.UNCHANGED, issue)
         try:
+            self._block(step, issue.number, removes=False)  # before the body that names them
             issue = self._update(issue, rendered)
         except (ApiError, TransportError, UncertainWriteError) as exc:
             return Done(ItemAction.FAILED, issue, step.reason, failure_of(exc))
@@ -364,54 +397,43 @@ class Applier:
 
     # ---- "blocked by": the item's dependencies as GitHub's own relationships ----------------
 
-    def depend(self, step: PlannedAction) -> Done:
-        """Make the issue's "blocked by" list hold exactly its dependencies' issues.
-
-        Only relationships between issues of this run are added or removed: a blocker a person
-        added (another issue, another repository) stays. The current list is read first, so an
-        unchanged list costs no write.
-        """
+    def _withheld(self, step: PlannedAction, rendered: RenderedIssue) -> RenderedIssue:
+        """A create's first body: without the numbers of the blockers it adds right after, so a
+        body naming a blocker always proves it was added (``blockers``)."""
         assert step.item is not None
+        if not step.blocking.add or not self._depends_on:
+            return rendered
         with self._lock:
-            mine = self._written.get(step.item.key)
-            written = {k: issue for k, (issue, _) in self._written.items()}
-        if mine is None or not self._depends_on:
-            return Done(ItemAction.UNCHANGED)
-        issue = mine[0]
-        wanted = {
-            written[k].number: written[k].id
-            for k in step.item.dependencies
-            if k in written and k != step.item.key
-        }
+            numbers = dict(self._numbers)
+        for ref in step.blocking.add:
+            numbers.pop(ref.key, None)
+        first = render(step.item, numbers, typed=rendered.typed, blocks=rendered.blocks)
+        return rendered if first.content_hash == rendered.content_hash else first
+
+    def _block(self, step: PlannedAction, number: int, *, removes: bool) -> None:
+        """The step's planned blocked-by writes whose blocker exists now (one made later in the
+        run is added by its follow-up, before the body that names it). Each is sent once."""
+        if not step.blocking or not self._depends_on:
+            return
+        with self._lock:
+            made = {k: issue.id for k, (issue, _) in self._written.items()}
+            done = self._added.setdefault(step.key, set())
         try:
-            self._set_blockers(issue.number, wanted, {i.number for i in written.values()})
+            for ref in step.blocking.add:
+                blocker = ref.id if ref.id is not None else made.get(ref.key)
+                if blocker is not None and ref.key not in done:
+                    self._client.add_blocked_by(number, blocker)
+                    done.add(ref.key)
+            for gone in step.blocking.remove if removes else ():
+                self._client.remove_blocked_by(number, gone.id)
         except NotFoundError:
             self._no_dependencies()
-            return Done(ItemAction.UNCHANGED, issue)
-        except (ApiError, TransportError, UncertainWriteError) as exc:
-            failure = failure_of(exc)
-            why = f"#{issue.number} exists but its blocked-by list was not set: {failure.message}"
-            return Done(ItemAction.FAILED, issue, failure=Failure(failure.kind, why))
-        return Done(ItemAction.UNCHANGED, issue)
-
-    def _set_blockers(self, number: int, wanted: Mapping[int, int], ours: set[int]) -> None:
-        """Add the wanted blockers (number -> id) missing, remove ours no longer wanted."""
-        here = {b.number: b for b in self._client.blocked_by(number) if b.same_repository}
-        for blocker, blocker_id in wanted.items():
-            if blocker not in here:
-                self._client.add_blocked_by(number, blocker_id)
-        for blocker, found in here.items():
-            if blocker in ours and blocker not in wanted:
-                self._client.remove_blocked_by(number, found.id)
 
     def _no_dependencies(self) -> None:
         with self._lock:
             was, self._depends_on = self._depends_on, False
         if was:
-            self._warn(
-                "the server has no issue dependencies API (404 on .../dependencies/blocked_by): "
-                "dependencies are shown by the Dependencies line in each issue body only"
-            )
+            self._warn(NO_API)
 
     # ---- closing removed items ---------------------------------------------------------------
 

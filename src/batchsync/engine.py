@@ -16,6 +16,7 @@ from typing import Protocol
 
 from batchsync import defaults
 from batchsync.apply import PLANNED, Applier, Done, IssueClient
+from batchsync.blockers import NO_API
 from batchsync.errors import (
     ApiError,
     BudgetExhausted,
@@ -23,6 +24,7 @@ from batchsync.errors import (
     FailureKind,
     IssueMoved,
     ItemError,
+    NotFoundError,
     TransportError,
     failure_of,
 )
@@ -45,6 +47,7 @@ from batchsync.plan import (
     waves,
 )
 from batchsync.progress import ProgressFn, RunCounter
+from batchsync.remote import Blocker
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.retry import RetryPolicy, policy_of
 from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks, read_facts
@@ -125,6 +128,7 @@ class Engine:
         self._warnings: list[str] = []
         self._moved: dict[int, str] = {}  # linked numbers GitHub says live elsewhere now
         self._facts = LinkFacts()  # what GitHub says of the sub-issue links the plan decides
+        self._depends_on = True  # False once the server showed it has no dependencies API
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -194,14 +198,27 @@ class Engine:
             all_kinds=self._opts.all_kinds,
             pull=self._opts.pull,
             issue_types=self._issue_types(),
+            blocked_by=self._opts.blocked_by,
         )
-        planned = refuse_links(plan(scanned, index, options), self._moved)
+        planned = refuse_links(plan(scanned, index, options, self._blockers), self._moved)
         if self._opts.sub_issues:
             self._facts = read_facts(self._client, links_wanted(planned))
-            planned = plan_links(planned, self._facts)
-        self._plan = planned
+        self._plan = plan_links(planned, self._facts)
         self._warnings.extend(self._plan.warnings)
         return self._plan
+
+    def _blockers(self, number: int) -> Sequence[Blocker] | str:
+        """Issue ``number``'s blockers, for the plan; no API: said once, read as none."""
+        if not self._depends_on:
+            return ()
+        try:
+            return self._client.blocked_by(number)
+        except NotFoundError:
+            self._depends_on = False
+            self._warnings.append(NO_API)
+            return ()
+        except (ApiError, TransportError) as exc:
+            return str(exc)
 
     def _issue_types(self) -> Mapping[Kind, str]:
         """Each kind's issue type: one listing a run, only when ``issue-types`` is on."""
@@ -237,7 +254,6 @@ class Engine:
             return BatchResult(outcomes=(*dry, *errors), warnings=self.warnings)
         applier = self._applier(planned)
         outcomes = self._apply_items(planned, applier, counter)
-        self._apply_dependencies(planned, applier, outcomes)
         closed = self._apply_closes(planned.closes, applier, counter)
         ordered = [outcomes[s.key] for s in planned.steps]
         foreign = self._foreign_warning(applier.learned)
@@ -250,12 +266,10 @@ class Engine:
         links = SubIssueLinks(
             self._client,
             {n: max(index.children_of(n), read.get(n, 0)) for n in index.by_number},
-            enabled=self._opts.sub_issues,
+            enabled=self._opts.sub_issues and self._facts.api,
             resend=self._policy.resend,
             warn=self._warn,
         )
-        if not self._facts.api:
-            links.no_api()
         return Applier(
             self._client,
             links,
@@ -265,6 +279,7 @@ class Engine:
             write_back=self._write_back,
             warn=self._warn,
             puller=self._puller,
+            depends_on=self._depends_on,
         )
 
     def _apply_items(
@@ -289,22 +304,6 @@ class Engine:
         for step, after in zip(planned.followups, done, strict=True):
             outcomes[step.key] = _completed(outcomes[step.key], after)
         return outcomes
-
-    def _apply_dependencies(
-        self, planned: Plan, applier: Applier, outcomes: dict[str, Outcome]
-    ) -> None:
-        """The "blocked by" relationships of every item that has or had dependencies."""
-        if not self._opts.blocked_by or self._stopped(applier, outcomes):
-            return
-        steps = [
-            s
-            for s in planned.steps
-            if s.item is not None
-            and outcomes[s.key].action.succeeded
-            and (s.item.dependencies or (s.issue is not None and s.issue.blocked_by_total))
-        ]
-        for step, after in zip(steps, self._run(steps, applier.depend), strict=True):
-            outcomes[step.key] = _completed(outcomes[step.key], after)
 
     def _apply_closes(
         self, closes: Sequence[PlannedAction], applier: Applier, counter: RunCounter

@@ -26,10 +26,11 @@ import enum
 import functools
 import re
 from collections import Counter
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchsync import defaults
+from batchsync.blockers import BlockerRef, Blocking, Reader, blocking
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.marker import REMOVED
@@ -39,6 +40,7 @@ from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
 
 __all__ = [
+    "NO_SUB_ISSUES_API",
     "Claim",
     "LinkFacts",
     "LinkPlan",
@@ -445,6 +447,7 @@ class PlannedAction:
     via: str = ""  # how the issue was found (``Claim.via``): "takeback" is reported when done
     pulled: str | None = None  # for a pull: the status word written into the file
     issue_type: str | None = None  # the issue type its write sets (``type_to_set``); None: none
+    blocking: Blocking = field(default_factory=Blocking)  # blocked-by writes before its body
     link: LinkPlan | None = None  # the sub-issue link it writes (``plan_links``); None: none
 
     @property
@@ -485,6 +488,7 @@ class PlanOptions:
     all_kinds: bool = True  # closing removed items needs a scan of every kind
     pull: bool = defaults.PULL  # two-way status (``pull.three_way``)
     issue_types: Mapping[Kind, str] = field(default_factory=dict)  # resolved: issuetypes
+    blocked_by: bool = defaults.BLOCKED_BY  # dependencies as blocked-by relationships (blockers)
 
 
 @dataclass(frozen=True)
@@ -533,16 +537,30 @@ class Plan:
         return sum(1 for s in (*self.steps, *self.closes) if s.action is action)
 
 
-def plan(scanned: ScanResult, index: RemoteIndex, options: PlanOptions | None = None) -> Plan:
-    """The whole run as a value: each item's step, their order, the closes, and why. Pure."""
+def plan(
+    scanned: ScanResult,
+    index: RemoteIndex,
+    options: PlanOptions | None = None,
+    read: Reader | None = None,
+) -> Plan:
+    """The whole run as a value: each item's step, their order, the closes, and why.
+
+    Pure but for ``read``, which gives GitHub's blocked-by list of an issue whose blockers the
+    step may change (``blockers.blocking``), with ``blocked_by`` on.
+    """
     options = options or PlanOptions()
     if index.namespace:  # every marker this run writes names its tree
         scanned = _in_namespace(scanned, index.namespace)
     items = scanned.items
     claims = claim_all(index, items)
-    numbers = {key: issue.number for key, issue in index.by_key.items()}
-    numbers.update({k: c.issue.number for k, c in claims.items() if c.issue is not None})
-    steps, order, followups = _ordered_steps(items, claims, numbers, options)
+    owned = dict(index.by_key)
+    owned.update({k: c.issue for k, c in claims.items() if c.issue is not None})
+    numbers = {key: issue.number for key, issue in owned.items()}
+    ours = {i.number: BlockerRef(k, i.number, i.id) for k, i in owned.items()}
+    blocked: Callable[[PlannedAction], PlannedAction] = _same
+    if options.blocked_by and read is not None:
+        blocked = functools.partial(_blocked, ours=ours, read=read)
+    steps, order, followups = _ordered_steps(items, claims, numbers, options, blocked)
     base = Plan(steps, (), claims, order=order, followups=followups, numbers=numbers)
     if not options.close_removed:
         return base
@@ -567,15 +585,40 @@ def _ordered_steps(
     claims: Mapping[str, Claim],
     numbers: Mapping[str, int],
     options: PlanOptions,
+    blocked: Callable[[PlannedAction], PlannedAction],
 ) -> tuple[tuple[PlannedAction, ...], tuple[tuple[str, ...], ...], tuple[PlannedAction, ...]]:
     """Each item's step, the waves they run in, and the follow-ups that complete references."""
     first = [_step(item, claims[item.key], numbers, options) for item in items]
     created = {s.key for s in first if s.action is PlanAction.CREATE}
     order = tuple(tuple(i.key for i in wave) for wave in waves(items))
     wave_of = {key: n for n, wave in enumerate(order) for key in wave}
-    steps = tuple(_filled(s, created) for s in _parents(first, created))
+    steps = tuple(blocked(_filled(s, created)) for s in _parents(first, created))
     followups = tuple(f for s in steps if (f := _followup(s, wave_of)) is not None)
     return steps, order, followups
+
+
+def _same(step: PlannedAction) -> PlannedAction:
+    return step
+
+
+def _blocked(step: PlannedAction, *, ours: Mapping[int, BlockerRef], read: Reader) -> PlannedAction:
+    """The step with the blocked-by writes it makes before its body (``blockers.blocking``)."""
+    if step.item is None or step.rendered is None or step.action is PlanAction.SKIP:
+        return step
+    created = [k for k in step.after if k in step.item.dependencies]
+    found = blocking(step.issue, step.rendered, ours, created, read)
+    if isinstance(found, str):
+        number = step.issue.number if step.issue is not None else 0
+        why = (
+            f"#{number}'s blocked-by list could not be read ({found}): nothing was written; "
+            "the next run tries again"
+        )
+        return PlannedAction(PlanAction.SKIP, why, step.item, step.issue)
+    if not found:
+        return step
+    action = PlanAction.UPDATE if step.action is PlanAction.UNCHANGED else step.action
+    why = f"{step.reason}; {found.reason}"
+    return dataclasses.replace(step, action=action, reason=why, blocking=found)
 
 
 def refuse_links(planned: Plan, refused: Mapping[int, str]) -> Plan:
@@ -624,13 +667,13 @@ def needs_link(current: int | None, parent_number: int | None, *, written: bool)
 
 
 def content_written(step: PlannedAction) -> bool:
-    """Whether the step writes the item's content: a type set alone is not, so a child a person
-    moved on GitHub stays under the parent they chose (``needs_link``)."""
+    """Whether the step writes content the issue does not hold: the file changed since
+    batchsync's last write (the marker's hash). A type, a marker or blocked-by writes alone do
+    not, so a child a person moved or took out stays where they put it (``needs_link``)."""
     if step.action in (PlanAction.UNCHANGED, PlanAction.LINK) or step.rendered is None:
         return False
     before = step.issue
-    held = before is not None and before.marker_hash == step.rendered.content_hash
-    return not (step.action is PlanAction.UPDATE and step.issue_type is not None and held)
+    return before is None or before.marker_hash != step.rendered.content_hash
 
 
 def links_wanted(planned: Plan) -> list[tuple[RemoteIssue, int, bool]]:
@@ -646,10 +689,18 @@ def links_wanted(planned: Plan) -> list[tuple[RemoteIssue, int, bool]]:
     ]
 
 
+# the one warning of a run whose server has no sub-issues API (read before the plan, or met
+# by a link: ``subissues.SubIssueLinks``)
+NO_SUB_ISSUES_API = (
+    "the server has no sub-issues API (404 on .../sub_issues): the "
+    "hierarchy is shown by the parent line in each issue body only"
+)
+
+
 def plan_links(planned: Plan, facts: LinkFacts) -> Plan:
     """The plan with every sub-issue link it writes, each said in its step's reason."""
     if not facts.api:
-        return planned
+        return dataclasses.replace(planned, warnings=(*planned.warnings, NO_SUB_ISSUES_API))
     return dataclasses.replace(planned, steps=tuple(_linked(s, facts) for s in planned.steps))
 
 
@@ -801,7 +852,7 @@ def _step(
     if claim.refused is not None:
         return PlannedAction(PlanAction.SKIP, claim.refused, item, line=link_line(item))
     try:
-        rendered = render(item, numbers)
+        rendered = render(item, numbers, blocks=options.blocked_by)
     except ItemError as exc:
         return PlannedAction(PlanAction.SKIP, exc.message, item, line=exc.line)
     step = decide(item, claim.issue, rendered, via=claim.via)

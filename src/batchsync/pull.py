@@ -30,7 +30,7 @@ from batchsync.render import RenderedIssue, issue_hash, render, written_status
 from batchsync.status import issue_state, pulled_status
 from batchsync.workitem import WorkItem
 
-__all__ = ["Pull", "Verdict", "three_way"]
+__all__ = ["Pull", "Verdict", "three_way", "written_state"]
 
 
 class Verdict(Enum):
@@ -56,8 +56,8 @@ def three_way(
 ) -> Pull:
     """Settle the state of one item whose issue batchsync owns (found by its marker)."""
     written = written_status(issue.body)
-    base = issue_state(written)
-    if issue.marker_hash != issue_hash(issue.title, issue.body, rendered.labels, base):
+    base = written_state(issue, rendered.labels)
+    if base is None:
         return Pull(Verdict.PUSH)  # what was last written cannot be proven: never pull
     if issue.state == base:
         return Pull(Verdict.PUSH)
@@ -65,11 +65,23 @@ def three_way(
         word = pulled_status(item, issue.state)
         if word is None:  # the file reads as GitHub's state already
             return Pull(Verdict.PUSH)
-        pulled = render(dataclasses.replace(item, status=word), numbers)
+        changed = dataclasses.replace(item, status=word)
+        pulled = render(changed, numbers, typed=rendered.typed, blocks=rendered.blocks)
         return Pull(Verdict.PULL, word, pulled, written)
     if issue_state(item.status) == issue.state:
         return Pull(Verdict.PUSH, written=written)  # both moved the same way
     return Pull(Verdict.CONFLICT, written=written)
+
+
+def written_state(issue: RemoteIssue, labels: tuple[str, ...]) -> str | None:
+    """The state batchsync last wrote, when the issue's title and body, with ``labels`` (the
+    file's) and the state its Status line gives, hash to its marker; None when unproven.
+
+    A proven issue's body is exactly what batchsync last wrote: its metadata lines are facts.
+    """
+    state = issue_state(written_status(issue.body))
+    proven = issue.marker_hash == issue_hash(issue.title, issue.body, labels, state)
+    return state if proven else None
 
 
 def _word(status: str | None) -> str:

@@ -56,6 +56,7 @@ __all__ = [
     "render",
     "restate",
     "strip_marker",
+    "written_blockers",
     "written_status",
 ]
 
@@ -68,6 +69,10 @@ LABELS_LIMIT = 100  # labels on one issue: 422 "Issues cannot have more than 100
 KIND_LABELS = frozenset(k.value for k in Kind)
 PRIORITY_PREFIX = "priority:"
 _STATUS_LINE = "- **Status:** "  # the first metadata line when the item has a status
+# The dependencies line: "Blocked by" when batchsync makes them GitHub's blocked-by relationships
+# (``blocked-by: true``), so the body batchsync wrote says which ones it set (``blockers``).
+_DEPENDENCIES_LINE = "- **Dependencies:** "
+_BLOCKED_BY_LINE = "- **Blocked by:** "
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class RenderedIssue:
     content_hash: str
     typed: bool = False  # the marker's ``typed`` token: the issue has had an issue type
     namespace: str = ""  # the tree the marker names ("": none)
+    blocks: bool = False  # dependencies rendered as the "Blocked by" line (``blocked-by: true``)
 
     @property
     def state_reason(self) -> str | None:
@@ -95,21 +101,26 @@ def is_managed_label(name: str) -> bool:
     return lowered in KIND_LABELS or lowered.startswith(PRIORITY_PREFIX)
 
 
-def render(item: WorkItem, numbers: Mapping[str, int], *, typed: bool = False) -> RenderedIssue:
+def render(
+    item: WorkItem, numbers: Mapping[str, int], *, typed: bool = False, blocks: bool = False
+) -> RenderedIssue:
     """Render ``item``; ``numbers`` maps item keys to issue numbers known so far.
 
-    ``typed`` puts the ``typed`` token in the marker (the plan's ``marks_typed``).
+    ``typed`` puts the ``typed`` token in the marker (the plan's ``marks_typed``); ``blocks``
+    names the dependencies in a "Blocked by" line (``blocked-by: true``).
 
     Raises ``ItemError`` (with the field's line) when the issue would break one of GitHub's
     limits: title, label and body lengths, the number of labels, a NUL character.
     """
-    title, labels, state, text = _parts(item, numbers)
+    title, labels, state, text = _parts(item, numbers, blocks)
     content_hash = _hash(title, text, labels, state)
     body = f"{text}\n\n{_marker(item.key, content_hash, typed, item.namespace)}"
     # measured with the longest marker: an issue typed, or closed as removed, later must fit
     longest = len(text) + 2 + len(_longest_marker(item, content_hash))
     _check_limits(item, title, labels, longest)
-    return RenderedIssue(item.key, title, body, labels, state, content_hash, typed, item.namespace)
+    return RenderedIssue(
+        item.key, title, body, labels, state, content_hash, typed, item.namespace, blocks
+    )
 
 
 def _marker(key: str, content_hash: str, typed: bool, namespace: str) -> str:
@@ -141,11 +152,13 @@ def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
     _check_limits(item, title, _labels(item), length)
 
 
-def _parts(item: WorkItem, numbers: Mapping[str, int]) -> tuple[str, tuple[str, ...], str, str]:
+def _parts(
+    item: WorkItem, numbers: Mapping[str, int], blocks: bool
+) -> tuple[str, tuple[str, ...], str, str]:
     """The rendered title, labels, state and body text (the body without its marker)."""
     title = f"{item.kind.prefix} {_one_line(item.title)}"
     state = issue_state(item.status)
-    return title, _labels(item), state, _body_text(item, numbers)
+    return title, _labels(item), state, _body_text(item, numbers, blocks)
 
 
 def _check_limits(item: WorkItem, title: str, labels: tuple[str, ...], body_length: int) -> None:
@@ -250,7 +263,7 @@ def _hours(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _meta(item: WorkItem, numbers: Mapping[str, int]) -> list[str]:
+def _meta(item: WorkItem, numbers: Mapping[str, int], blocks: bool = False) -> list[str]:
     """The metadata lines above the body: status, priority, parent, estimate, dependencies."""
     meta: list[str] = []
     if item.status:
@@ -263,12 +276,12 @@ def _meta(item: WorkItem, numbers: Mapping[str, int]) -> list[str]:
         meta.append(f"- **Estimated hours:** {_hours(item.estimated_hours)}")
     if item.dependencies:
         refs = ", ".join(_reference(d, numbers) for d in item.dependencies)
-        meta.append(f"- **Dependencies:** {refs}")
+        meta.append(f"{_BLOCKED_BY_LINE if blocks else _DEPENDENCIES_LINE}{refs}")
     return meta
 
 
-def _body_text(item: WorkItem, numbers: Mapping[str, int]) -> str:
-    meta = _meta(item, numbers)
+def _body_text(item: WorkItem, numbers: Mapping[str, int], blocks: bool = False) -> str:
+    meta = _meta(item, numbers, blocks)
     content = item.body.replace("\r\n", "\n").strip("\n").rstrip()
     # A marker-looking line inside the file must not be taken for the issue's identity.
     marked = "<!-- batchsync " in content and MARKER_RE.search(content) is not None  # fast path
@@ -319,11 +332,29 @@ def written_status(body: str) -> str | None:
     Only the metadata block (above the first ``---`` line) is read, so a person's text in the
     body can never be taken for it.
     """
+    return _meta_value(body, _STATUS_LINE)
+
+
+def written_blockers(body: str) -> frozenset[int]:
+    """The issue numbers the body's "Blocked by" line names (none without that line).
+
+    A body written with ``blocked-by`` off has a "Dependencies" line instead: it names no
+    relationship batchsync set.
+    """
+    value = _meta_value(body, _BLOCKED_BY_LINE)
+    return frozenset(int(n) for n in _NUMBER_REF.findall(value or ""))
+
+
+_NUMBER_REF = re.compile(r"(?<![\w`])#(\d{1,12})\b")
+
+
+def _meta_value(body: str, start: str) -> str | None:
+    """The rest of the metadata line that begins with ``start`` (above the first ``---``)."""
     for line in body.split("\n"):
         if line == "---":
             return None
-        if line.startswith(_STATUS_LINE):
-            return line[len(_STATUS_LINE) :].rstrip("\r")
+        if line.startswith(start):
+            return line[len(start) :].rstrip("\r")
     return None
 
 

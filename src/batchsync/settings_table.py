@@ -303,8 +303,8 @@ TABLE: tuple[Setting, ...] = (
         "blocked_by",
         "blocked-by",
         "make each item's dependencies GitHub's \"blocked by\" relationships between issues "
-        "batchsync owns (one read per item with dependencies each run; a server without the "
-        "API: one warning)",
+        "batchsync owns; a relationship a person adds or removes stays (one read per item whose "
+        "dependencies changed; a server without the API: one warning)",
         Unit.FLAG,
         default=defaults.BLOCKED_BY,
         flag="--blocked-by",

@@ -30,7 +30,7 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.github import LinkClient, NoHistory
-from batchsync.plan import LinkFacts
+from batchsync.plan import NO_SUB_ISSUES_API, LinkFacts
 from batchsync.remote import RemoteIssue
 from batchsync.retry import Resend
 
@@ -161,7 +161,7 @@ class SubIssueLinks:
             raise
         except NotFoundError:
             self.release(parent)
-            self.no_api()
+            self._no_api()
         except (ValidationFailed, UncertainWriteError, TransportError, ApiError) as exc:
             self.release(parent)
             raise LinkError(
@@ -169,15 +169,12 @@ class SubIssueLinks:
                 failure_of(exc).kind,
             ) from None
 
-    def no_api(self) -> None:
+    def _no_api(self) -> None:
         """The server has no sub-issues API: no link from now on, one warning."""
         with self._lock:
             was, self._on = self._on, False
         if was:
-            self._warn(
-                "the server has no sub-issues API (404 on .../sub_issues): the "
-                "hierarchy is shown by the parent line in each issue body only"
-            )
+            self._warn(NO_SUB_ISSUES_API)
 
     def _reserve(self, issue: RemoteIssue, parent: int, parent_key: str) -> None:
         if not self.claim_slot(parent):

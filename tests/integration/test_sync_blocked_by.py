@@ -5,21 +5,27 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import pytest
 import requests
 
 import emulated
-from batchsync.emulator import Emulator
-from batchsync.results import BatchResult
-from emulated import sync_run, writes
+from batchsync.emulator import Emulator, FaultConfig
+from batchsync.emulator.faults import FaultKind, ScheduledFault
+from batchsync.results import BatchResult, ItemAction
+from emulated import LIST_FIELDS, sync_run, writes
 from trees import cart_task, write_cart
 
 TOKEN = "ghs_blockedtoken"
 REPO = "octo/demo"
 EMULATOR = {"limits": "off", "scale": 1000}
+# GitHub does not promise ``issue_dependencies_summary`` in list answers: with "none" the
+# emulator leaves it out, so no decision may rest on it.
 EMULATOR_VARIANTS = {
-    "dependencies": {"dependencies": True},
+    **{f"dependencies-{f}": {"dependencies": True, "list_fields": f} for f in LIST_FIELDS},
     "no-dependencies": {"dependencies": False},
 }
+BLOCKED_BY = "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+HEADERS = {"Authorization": f"token {TOKEN}"}
 NO_API = "no issue dependencies API"  # the one warning of a run on a server without it
 
 
@@ -84,10 +90,144 @@ def test_a_dependency_removed_from_the_file_is_removed_and_a_person_s_stays(emu,
         assert blockers(emu, "Step 3") == {n["Step 2"], other.number}
         assert no_api_warnings(result) == 0
         return
-    # a server without the API: one warning, and the issue body's Dependencies line says it
+    # a server without the API: one warning, and the issue body's Blocked by line says it
     assert no_api_warnings(result) == 1
     body = emulated.issue_of(emu, "task-003", repo=REPO)["body"]
-    assert f"- **Dependencies:** #{n['Step 2']}\n" in body
+    assert f"- **Blocked by:** #{n['Step 2']}\n" in body
     emu.stats.reset()
     assert sync(emu, workspace).failed == 0
     assert writes(emu) == 0
+
+
+# The tests below speak of GitHub's relationships: they run on the servers that have them.
+with_api = pytest.mark.variants(*(f"dependencies-{f}" for f in LIST_FIELDS))
+
+
+def by_hand(emu: Emulator, method: str, blocked: str, blocker: str) -> None:
+    """A person adds (POST) or removes (DELETE) a blocked-by relationship on GitHub."""
+    issues = {i["title"].partition("] ")[2]: i for i in emu.issues(REPO)}
+    url = f"{emu.url}/repos/{REPO}/issues/{issues[blocked]['number']}/dependencies/blocked_by"
+    blocker_id = issues[blocker]["id"]
+    if method == "POST":
+        answer = requests.post(url, json={"issue_id": blocker_id}, headers=HEADERS, timeout=10)
+    else:
+        answer = requests.delete(f"{url}/{blocker_id}", headers=HEADERS, timeout=10)
+    assert answer.status_code in (200, 201), answer.text
+
+
+@with_api
+def test_a_blocker_a_person_removes_is_never_added_again(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    by_hand(emu, "DELETE", "Step 2", "Step 1")
+    emu.stats.reset()
+    for _ in range(2):
+        assert sync(emu, workspace).failed == 0
+    assert blockers(emu, "Step 2") == set()
+    assert writes(emu) == 0
+    assert emu.stats.count("GET", BLOCKED_BY) == 0  # nothing changed in the file: nothing read
+
+
+@with_api
+def test_a_blocker_a_person_adds_between_two_items_stays(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    by_hand(emu, "POST", "Step 2", "Step 3")
+    cart_task(workspace / ".claude", 2, dependencies=["task-001"], priority="high")
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    assert blockers(emu, "Step 2") == {n["Step 1"], n["Step 3"]}
+    assert emu.stats.count("DELETE") == 0
+
+
+@with_api
+def test_the_file_wins_when_it_changes_and_the_dry_run_says_so(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    by_hand(emu, "DELETE", "Step 3", "Step 1")  # a person's word, until the file changes
+    cart_task(workspace / ".claude", 3, dependencies=["task-002"])  # drops task-001
+    cart_task(workspace / ".claude", 2, dependencies=["task-001", "task-003"])  # adds task-003
+    dry = sync(emu, workspace, dry_run=True)
+    planned = {o.key: o for o in dry.outcomes}
+    assert planned["task-002"].action is ItemAction.PLANNED_UPDATE
+    assert f"blocked by: adds #{n['Step 3']}" in (planned["task-002"].reason or "")
+    assert "blocked by" not in (planned["task-003"].reason or "")  # already gone: nothing to do
+    emu.stats.reset()
+    result = sync(emu, workspace)
+    done = {o.key: o for o in result.outcomes}
+    assert done["task-002"].action is ItemAction.UPDATED
+    assert f"blocked by: adds #{n['Step 3']}" in (done["task-002"].reason or "")
+    assert blockers(emu, "Step 2") == {n["Step 1"], n["Step 3"]}
+    assert blockers(emu, "Step 3") == {n["Step 2"]}
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 0
+
+
+@with_api
+def test_a_dependency_dropped_from_the_file_is_removed_with_no_summary_in_lists(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    cart_task(workspace / ".claude", 2, dependencies=[])
+    result = sync(emu, workspace)
+    assert result.failed == 0
+    assert blockers(emu, "Step 2") == set()
+    [step2] = [o for o in result.outcomes if o.key == "task-002"]
+    assert step2.action is ItemAction.UPDATED
+    assert "removes #" in (step2.reason or "")
+
+
+@with_api
+def test_turning_blocked_by_on_adds_the_relationships_of_a_synced_tree(emu, workspace):
+    assert sync(emu, workspace, blocked_by=False).failed == 0
+    assert blockers(emu, "Step 3") == set()
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
+
+
+@with_api
+def test_a_failed_add_writes_no_body_naming_it_and_the_next_run_finishes(emu, workspace):
+    fail = tuple(ScheduledFault(FaultKind.ERROR, n, "POST", BLOCKED_BY) for n in range(1, 30))
+    emu.set_faults(FaultConfig(schedule=fail))  # every add of the first run, retries too
+    first = sync(emu, workspace)
+    assert first.failed >= 1
+    body = emulated.issue_of(emu, "task-002", repo=REPO)["body"]
+    assert "- **Blocked by:** `task-001`" in body  # the number waits for its relationship
+    emu.set_faults(FaultConfig())
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    assert blockers(emu, "Step 2") == {n["Step 1"]}
+    assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
+
+
+@with_api
+def test_a_cycle_and_a_closed_task_get_their_blockers_on_the_first_run(emu, workspace):
+    cart_task(workspace / ".claude", 1, dependencies=["task-003"])  # 1 -> 3 -> {1, 2}: a cycle
+    cart_task(workspace / ".claude", 2, dependencies=["task-001"], status="completed")
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    assert blockers(emu, "Step 1") == {n["Step 3"]}
+    assert blockers(emu, "Step 2") == {n["Step 1"]}
+    assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
+    assert emulated.issue_of(emu, "task-002", repo=REPO)["state"] == "closed"
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 0
+
+
+@with_api
+def test_an_unread_list_fails_the_item_with_nothing_written_and_the_next_run_finishes(
+    emu, workspace
+):
+    assert sync(emu, workspace).failed == 0
+    before = emulated.issue_of(emu, "task-002", repo=REPO)["body"]
+    cart_task(workspace / ".claude", 2, dependencies=[])
+    fail = tuple(ScheduledFault(FaultKind.ERROR, n, "GET", BLOCKED_BY) for n in range(1, 30))
+    emu.set_faults(FaultConfig(schedule=fail))
+    result = sync(emu, workspace)
+    [step2] = [o for o in result.outcomes if o.key == "task-002"]
+    assert step2.action is ItemAction.FAILED
+    assert "blocked-by list could not be read" in (step2.failure.message if step2.failure else "")
+    assert emulated.issue_of(emu, "task-002", repo=REPO)["body"] == before
+    emu.set_faults(FaultConfig())
+    assert sync(emu, workspace).failed == 0
+    assert blockers(emu, "Step 2") == set()

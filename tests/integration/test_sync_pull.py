@@ -96,3 +96,24 @@ def test_a_dry_run_shows_the_pull_and_writes_nothing(emu, workspace):
     assert "status 'completed' is written to the file" in (planned.reason or "")
     assert writes(emu) == 0
     assert task(workspace, 1).read_text() == before
+
+
+def test_a_pull_writes_only_the_body_so_a_label_a_person_removed_stays_off(emu, workspace):
+    sync(emu, workspace)
+    number = issue_of(emu, "task-001")["number"]
+    place = emu.service.store.repo(*REPO.split("/"))
+    with place.store.lock:  # a person closes the issue and takes its labels off, at once
+        place.update_issue(place.issue(number).user, number, {"state": "closed", "labels": []})
+    emu.stats.reset()
+    result = sync(emu, workspace, pull=True)
+    [pulled] = [o for o in result.outcomes if o.key == "task-001"]
+    assert pulled.action is ItemAction.PULLED
+    issue = issue_of(emu, "task-001")
+    assert issue["labels"] == []  # the person's removal stands
+    assert issue["state"] == "closed"
+    assert "- **Status:** completed" in issue["body"]
+    assert emu.stats.count("PATCH") == 1  # the body with its new Status line, nothing else
+    emu.stats.reset()
+    sync(emu, workspace, pull=True)
+    assert writes(emu) == 0
+    assert issue_of(emu, "task-001")["labels"] == []
