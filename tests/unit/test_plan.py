@@ -17,6 +17,7 @@ from batchsync.plan import (
     RemoteIssue,
     claim_all,
     close_candidates,
+    content_written,
     decide,
     index_issues,
     kind_of_issue,
@@ -471,3 +472,13 @@ def test_a_child_a_person_moved_stays_where_they_put_it() -> None:
 def test_no_link_is_planned_without_its_facts() -> None:
     step = _linked_plan(make_issue(8), LinkFacts())
     assert (step.action, step.link) == (PlanAction.UNCHANGED, None)
+
+
+def test_only_a_changed_file_counts_as_written_for_a_link() -> None:
+    task = make_item()
+    rendered = render(task, {})
+    held = make_issue(8, "task-001", rendered.content_hash)
+    typed = PlannedAction(PlanAction.UPDATE, "type", task, held, rendered, issue_type="Task")
+    assert not content_written(typed)  # a type (or blocked-by) write alone keeps a person's move
+    changed = PlannedAction(PlanAction.UPDATE, "changed", task, make_issue(8, "task-001"), rendered)
+    assert content_written(changed)
