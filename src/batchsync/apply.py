@@ -2,7 +2,8 @@
 
 Each step's action comes from the plan. What the applier adds is what only the run can know:
 the number of an issue created earlier in the run (a parent, a dependency), filled into the
-bodies that name it, and the facts of the sub-issue links (``subissues``).
+bodies that name it. The plan's sub-issue links (``plan.plan_links``) are made through
+``subissues.SubIssueLinks`` (each parent's cap, the exactly-once send).
 
 Exactly once: the marker is written in the same request that creates the issue. A create whose
 answer was lost (``UncertainWriteError``) is looked for by its marker among the issues created
@@ -40,7 +41,7 @@ from batchsync.retry import Resend
 from batchsync.subissues import LinkError, SubIssueLinks
 from batchsync.writeback import WriteBack
 
-__all__ = ["Applier", "Done", "IssueClient", "Resend"]
+__all__ = ["PLANNED", "Applier", "Done", "IssueClient", "Resend"]
 
 _DONE = {
     PlanAction.CREATE: ItemAction.CREATED,
@@ -48,7 +49,20 @@ _DONE = {
     PlanAction.ADOPT: ItemAction.UPDATED,
     PlanAction.UNCHANGED: ItemAction.UNCHANGED,
     PlanAction.CLOSE: ItemAction.CLOSED,
+    PlanAction.LINK: ItemAction.UPDATED,
     PlanAction.PULL: ItemAction.PULLED,
+}
+
+# what the dry run reports for each planned action
+PLANNED = {
+    PlanAction.CREATE: ItemAction.PLANNED_CREATE,
+    PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
+    PlanAction.ADOPT: ItemAction.PLANNED_UPDATE,
+    PlanAction.UNCHANGED: ItemAction.UNCHANGED,
+    PlanAction.CLOSE: ItemAction.PLANNED_CLOSE,
+    PlanAction.LINK: ItemAction.PLANNED_UPDATE,
+    PlanAction.PULL: ItemAction.PLANNED_PULL,
+    PlanAction.SKIP: ItemAction.FAILED,
 }
 
 
@@ -135,7 +149,7 @@ class Applier:
         if step.action is PlanAction.CREATE:
             return self._create(step, rendered)
         assert before is not None
-        if step.action is PlanAction.UNCHANGED:  # an old marker gets its namespace alone
+        if step.action in (PlanAction.UNCHANGED, PlanAction.LINK):  # an old marker: its namespace
             done = self._renamespace(before, rendered) if step.via == "legacy" else before
             return done, reason, before
         if step.action is PlanAction.PULL:
@@ -197,7 +211,8 @@ class Applier:
                     state="closed",
                     state_reason=rendered.state_reason,
                 )
-            self._link(step, issue, known, written=_content_written(step, rendered))
+            if self._link(step, issue, known) and done.action is ItemAction.UNCHANGED:
+                done = Done(ItemAction.UPDATED, issue, step.reason)  # the link was its write
         except RunStop as stop:
             if stop.kind.refused:
                 raise
@@ -216,18 +231,24 @@ class Applier:
             return Done(ItemAction.FAILED, issue, done.reason, unrecorded)
         return Done(done.action, issue, done.reason)
 
-    def _link(
-        self, step: PlannedAction, issue: RemoteIssue, known: RemoteIssue | None, *, written: bool
-    ) -> None:
-        if step.parent is None:
-            return
+    def _link(self, step: PlannedAction, issue: RemoteIssue, known: RemoteIssue | None) -> bool:
+        """Make the plan's sub-issue link (``plan.plan_links``); True when one was sent.
+
+        A new issue's link is skipped when its create made it (``known`` is the issue then).
+        """
+        link, ref = step.link, step.parent
+        if link is None or ref is None:
+            return False
+        if link.refused is not None:
+            raise LinkError(link.refused, FailureKind.ITEM)
+        if step.action is PlanAction.CREATE and known is not None:
+            return False
         with self._lock:
-            parent = self._numbers.get(step.parent.key)
-        if parent is None:
-            return
-        self._links.ensure(
-            known or issue, parent, step.parent.key, known=known is not None, written=written
-        )
+            parent = self._numbers.get(ref.key)
+        if parent is None or not self._links.enabled:
+            return False
+        self._links.link(known or issue, parent, ref.key, replace=link.replace)
+        return True
 
     # ---- create, exactly once --------------------------------------------------------------
 
@@ -466,13 +487,3 @@ class Applier:
 def _item_failure(step: PlannedAction) -> Failure:
     """A skipped step's failure: its reason says what to fix in the file."""
     return Failure(FailureKind.ITEM, step.reason)
-
-
-def _content_written(step: PlannedAction, rendered: RenderedIssue) -> bool:
-    """Whether the step writes the item's content: a type set alone is not, so a child a person
-    moved on GitHub stays under the parent they chose (``subissues.needs_link``)."""
-    if step.action is PlanAction.UNCHANGED:
-        return False
-    before = step.issue
-    held = before is not None and before.marker_hash == rendered.content_hash
-    return not (step.action is PlanAction.UPDATE and step.issue_type is not None and held)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from batchsync import defaults
-from batchsync.apply import Applier, Done, IssueClient
+from batchsync.apply import PLANNED, Applier, Done, IssueClient
 from batchsync.blockers import NO_API
 from batchsync.errors import (
     ApiError,
@@ -32,6 +32,7 @@ from batchsync.issuetypes import TypeChoice, resolve, unread_types_message
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
 from batchsync.plan import (
+    LinkFacts,
     Plan,
     PlanAction,
     PlannedAction,
@@ -39,7 +40,9 @@ from batchsync.plan import (
     RemoteIndex,
     RemoteIssue,
     index_issues,
+    links_wanted,
     plan,
+    plan_links,
     refuse_links,
     waves,
 )
@@ -47,7 +50,7 @@ from batchsync.progress import ProgressFn, RunCounter
 from batchsync.remote import Blocker
 from batchsync.results import BatchResult, ItemAction, Outcome
 from batchsync.retry import RetryPolicy, policy_of
-from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks
+from batchsync.subissues import SUB_ISSUE_CAP, SubIssueLinks, read_facts
 from batchsync.workitem import kind_of_path
 from batchsync.writeback import WriteBack
 
@@ -60,16 +63,6 @@ __all__ = [
     "ProgressFn",
     "waves",
 ]
-
-_PLANNED = {
-    PlanAction.CREATE: ItemAction.PLANNED_CREATE,
-    PlanAction.UPDATE: ItemAction.PLANNED_UPDATE,
-    PlanAction.ADOPT: ItemAction.PLANNED_UPDATE,
-    PlanAction.UNCHANGED: ItemAction.UNCHANGED,
-    PlanAction.CLOSE: ItemAction.PLANNED_CLOSE,
-    PlanAction.PULL: ItemAction.PLANNED_PULL,
-    PlanAction.SKIP: ItemAction.FAILED,
-}
 
 
 class Processor(Protocol):
@@ -134,6 +127,7 @@ class Engine:
         self._plan = Plan()
         self._warnings: list[str] = []
         self._moved: dict[int, str] = {}  # linked numbers GitHub says live elsewhere now
+        self._facts = LinkFacts()  # what GitHub says of the sub-issue links the plan decides
         self._depends_on = True  # False once the server showed it has no dependencies API
 
     @property
@@ -196,7 +190,7 @@ class Engine:
         )
 
     def prepare(self, scanned: ScanResult) -> Plan:
-        """List the issues and plan the whole run (``plan``); nothing is written."""
+        """List the issues, read the facts of the links, plan the whole run; nothing is written."""
         index = self.load(scanned.items)
         options = PlanOptions(
             close_removed=self._opts.close_removed,
@@ -206,7 +200,10 @@ class Engine:
             issue_types=self._issue_types(),
             blocked_by=self._opts.blocked_by,
         )
-        self._plan = refuse_links(plan(scanned, index, options, self._blockers), self._moved)
+        planned = refuse_links(plan(scanned, index, options, self._blockers), self._moved)
+        if self._opts.sub_issues:
+            self._facts = read_facts(self._client, links_wanted(planned))
+        self._plan = plan_links(planned, self._facts)
         self._warnings.extend(self._plan.warnings)
         return self._plan
 
@@ -265,11 +262,11 @@ class Engine:
         return BatchResult(outcomes=(*ordered, *errors, *closed), warnings=self.warnings)
 
     def _applier(self, planned: Plan) -> Applier:
-        index = self._index
+        index, read = self._index, self._facts.counts
         links = SubIssueLinks(
             self._client,
-            {n: index.children_of(n) for n in index.by_number},
-            enabled=self._opts.sub_issues,
+            {n: max(index.children_of(n), read.get(n, 0)) for n in index.by_number},
+            enabled=self._opts.sub_issues and self._facts.api,
             resend=self._policy.resend,
             warn=self._warn,
         )
@@ -383,7 +380,7 @@ class Engine:
         late = next((f for f in self._plan.followups if f.key == step.key), None)
         if late is not None:
             reason += f"; then {late.reason}"
-        return self._outcome(step, Done(_PLANNED[step.action], step.issue, reason))
+        return self._outcome(step, Done(PLANNED[step.action], step.issue, reason))
 
     def _outcome(self, step: PlannedAction, done: Done) -> Outcome:
         issue = done.issue

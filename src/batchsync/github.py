@@ -48,7 +48,7 @@ from batchsync.errors import (
     UnusableAnswer,
     error_from_response,
 )
-from batchsync.github_graphql import GateLike, GraphQLCreator, NoParentField
+from batchsync.github_graphql import GateLike, GraphQLCreator, NoHistory, NoParentField
 from batchsync.marker import with_typed
 from batchsync.ownership import INTEGRATION_FORBIDDEN, token_kind, viewer_login
 from batchsync.ratelimit import Op
@@ -74,6 +74,7 @@ __all__ = [
     "GitHubClient",
     "IssueClient",
     "LinkClient",
+    "NoHistory",
     "RemoteIssue",
     "issue_from_json",
 ]
@@ -102,6 +103,11 @@ class LinkClient(Protocol):
 
     def get_parent(self, number: int) -> int | None:
         """The number of the issue's parent, None when it has none."""
+        ...
+
+    def parent_removed(self, number: int) -> int | None:
+        """The parent issue ``number`` was last taken out of; None when never (``NoHistory``:
+        the server cannot tell)."""
         ...
 
     def sub_issue_numbers(self, parent: int) -> list[int]:
@@ -842,6 +848,13 @@ class GitHubClient(IssueClient):
         answer = self._request("GET", url)
         return answer, answer[2]
 
+    def parent_removed(self, number: int) -> int | None:
+        """The parent issue ``number`` was last taken out of, from GraphQL's timeline; None
+        when never. Raises ``NoHistory`` when the run has no GraphQL (REST only)."""
+        if self._graphql is None:
+            raise NoHistory(number)
+        return self._graphql.parent_removed(number)
+
     def sub_issue_numbers(self, parent: int) -> list[int]:
         """The numbers of every sub-issue of ``parent`` (all pages); 404 without the API.
 
@@ -850,13 +863,19 @@ class GitHubClient(IssueClient):
         is no listing (``UnusableAnswer``).
         """
         params: dict[str, Any] = {"per_page": PAGE_SIZE}
-        pages = self._listing(f"/issues/{parent}/sub_issues", params, SUB_ISSUE_PAGES)
-        return [
-            issue.number
-            for entries in pages
-            for issue in (self._listed(e) for e in entries)
-            if issue is not None
-        ]
+        tail = f"/issues/{parent}/sub_issues"
+        found: list[int] = []
+        for entries in self._listing(tail, params, SUB_ISSUE_PAGES):
+            for entry in entries:
+                issue = self._listed(entry)
+                if issue is not None and _names_another_parent(entry, issue, parent):
+                    # another parent's list (a cache or proxy between): none of it is a fact
+                    # about this parent's children
+                    why = f"answered with #{issue.number}, whose parent is not #{parent}"
+                    raise UnusableAnswer(200, why, "GET", f"{self._repo_path}{tail}")
+                if issue is not None:
+                    found.append(issue.number)
+        return found
 
     def add_comment(self, number: int, body: str) -> None:
         """Comment on an issue."""
@@ -990,6 +1009,11 @@ class GitHubClient(IssueClient):
                 502, f"the answer names neither #{number} nor issue id {blocker_id}", verb, url
             )
         return None, headers
+
+
+def _names_another_parent(entry: Mapping[str, Any], issue: RemoteIssue, parent: int) -> bool:
+    """A listed sub-issue whose ``parent_issue_url`` (when sent) names another parent."""
+    return entry.get("parent_issue_url") is not None and issue.parent_number != parent
 
 
 def _repository_of(url: object) -> str | None:

@@ -47,8 +47,10 @@ __all__ = [
     "CREATE_ISSUE",
     "GRAPHQL_RESOURCE",
     "OPERATIONS",
+    "PARENT_REMOVED",
     "REPOSITORY_QUERY",
     "GraphQLCreator",
+    "NoHistory",
     "NoParentField",
 ]
 
@@ -73,7 +75,18 @@ CREATE_ISSUE = """mutation BatchsyncCreateIssue($input: CreateIssueInput!) {
     issue { id number databaseId url author { __typename login } parent { number url } }
   }
 }"""
-OPERATIONS = (REPOSITORY_QUERY, CREATE_ISSUE)
+# The last time a person (or anyone) took the issue out of a parent: its timeline's last
+# ParentIssueRemovedEvent (``subissues``: a removal is a person's last word, not a cut-off run)
+PARENT_REMOVED = """query BatchsyncParentRemoved($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    issue(number: $number) {
+      timelineItems(itemTypes: [PARENT_ISSUE_REMOVED_EVENT], last: 1) {
+        nodes { __typename ... on ParentIssueRemovedEvent { createdAt parent { number url } } }
+      }
+    }
+  }
+}"""
+OPERATIONS = (REPOSITORY_QUERY, CREATE_ISSUE, PARENT_REMOVED)
 
 Send = Callable[..., tuple[Any, Mapping[str, str]]]
 
@@ -90,6 +103,10 @@ class GateLike(Protocol):
 
 class NoParentField(Exception):
     """The server's ``CreateIssueInput`` refused ``parentIssueId`` (an older schema)."""
+
+
+class NoHistory(Exception):
+    """This run's server answers no GraphQL: an issue's timeline cannot be read."""
 
 
 class GraphQLCreator:
@@ -229,6 +246,41 @@ class GraphQLCreator:
         """Note a label's node id (from any answer that shows one)."""
         if isinstance(name, str) and isinstance(node_id, str) and node_id:
             self._labels[name.lower()] = node_id
+
+    # ---- an issue's history ----------------------------------------------------------------
+
+    def parent_removed(self, number: int) -> int | None:
+        """The parent issue ``number`` was last taken out of (its timeline's last
+        ``ParentIssueRemovedEvent``); None when it never was, or that parent is another
+        repository's. Raises ``NoHistory`` when the run's GraphQL is off (REST only)."""
+        with self._lock:
+            if self._state is None:
+                self._discover(pages=1)
+            if not self._state:
+                raise NoHistory(number)
+        variables = {"owner": self._owner, "name": self._name, "number": number}
+        request = {"query": PARENT_REMOVED, "variables": variables}
+
+        def read() -> tuple[Any, Mapping[str, str]]:
+            data, headers = self._send("POST", self._url, body=request)
+            _raise_for_errors(data, headers, self._scrub)
+            return data, headers
+
+        data = self._gate.call(Op.READ, read, resource=GRAPHQL_RESOURCE)
+        nodes = _dig(data, "data", "repository", "issue", "timelineItems", "nodes")
+        if not isinstance(nodes, list):
+            raise UnusableAnswer(200, "answered without the issue's timeline", "POST", "/graphql")
+        event = nodes[-1] if nodes else None
+        parent = _dig(event, "parent")
+        if not isinstance(parent, dict):
+            return None  # no removal, or one whose parent is gone (or not readable)
+        shaped = {"number": parent.get("number"), "html_url": parent.get("url")}
+        if not places(shaped) or foreign_place(shaped, self._repository) is not None:
+            return None  # another repository's parent: no number of this one
+        found = parent.get("number")
+        if isinstance(found, bool) or not isinstance(found, int):
+            raise UnusableAnswer(200, "named a parent without a number", "POST", "/graphql")
+        return found
 
     # ---- labels ---------------------------------------------------------------------------
 

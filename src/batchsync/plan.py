@@ -40,7 +40,10 @@ from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
 
 __all__ = [
+    "NO_SUB_ISSUES_API",
     "Claim",
+    "LinkFacts",
+    "LinkPlan",
     "ParentRef",
     "Plan",
     "PlanAction",
@@ -51,14 +54,18 @@ __all__ = [
     "claim_all",
     "close_candidates",
     "close_refusal",
+    "content_written",
     "decide",
     "index_issues",
     "kind_of_issue",
     "link_line",
     "link_text",
+    "links_wanted",
     "marks_typed",
     "merged_labels",
+    "needs_link",
     "plan",
+    "plan_links",
     "refuse_links",
     "type_to_set",
     "waves",
@@ -398,6 +405,7 @@ class PlanAction(enum.StrEnum):
     ADOPT = "adopt"  # an update that gives an issue the item's marker (a link, a take-back)
     UNCHANGED = "unchanged"
     CLOSE = "close"
+    LINK = "link"  # the issue matches the file; only its sub-issue link is written
     PULL = "pull"  # GitHub's close or reopen goes into the file's status (two-way)
     SKIP = "skip"  # the item cannot be synced as it stands: its reason says what to fix
 
@@ -417,6 +425,14 @@ class ParentRef:
 
 
 @dataclass(frozen=True)
+class LinkPlan:
+    """The sub-issue link a step writes under its ``parent`` (``plan_links`` decides it)."""
+
+    replace: bool = False  # the issue is under another parent now: moved from there
+    refused: str | None = None  # the link cannot be made: the step fails with this, after its write
+
+
+@dataclass(frozen=True)
 class PlannedAction:
     """One step of the plan, with the reason it was chosen."""
 
@@ -432,6 +448,7 @@ class PlannedAction:
     pulled: str | None = None  # for a pull: the status word written into the file
     issue_type: str | None = None  # the issue type its write sets (``type_to_set``); None: none
     blocking: Blocking = field(default_factory=Blocking)  # blocked-by writes before its body
+    link: LinkPlan | None = None  # the sub-issue link it writes (``plan_links``); None: none
 
     @property
     def summary(self) -> str:
@@ -620,6 +637,137 @@ def _refused(step: PlannedAction, refused: Mapping[int, str]) -> PlannedAction:
     if item is None or why is None or step.action is not PlanAction.CREATE:
         return step
     return PlannedAction(PlanAction.SKIP, why, item, line=link_line(item))
+
+
+# ---- sub-issue links: decided here from facts read before the plan (``subissues.read_facts``)
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    """What GitHub says of the issues a plan may link under their parents, read before it."""
+
+    parents: Mapping[int, int | None] = field(default_factory=dict)  # child -> its parent now
+    removed: Mapping[int, int | None] = field(default_factory=dict)  # child -> last taken out of
+    refused: Mapping[int, str] = field(default_factory=dict)  # child -> why it cannot be linked
+    counts: Mapping[int, int] = field(default_factory=dict)  # parent -> sub-issues read
+    history: bool = True  # False: the server keeps no timeline batchsync can read (no GraphQL)
+    api: bool = True  # False: the server has no sub-issues API (404): nothing is linked
+
+
+def needs_link(current: int | None, parent_number: int | None, *, written: bool) -> bool:
+    """Whether an issue whose parent is ``current`` (a fact) must be linked under ``parent_number``.
+
+    A missing link is made unless a person took the issue out (``plan_links`` reads that from its
+    timeline). A link to another parent is replaced only when the item is being written: a
+    child a person moved on GitHub stays where they put it until the file changes.
+    """
+    if parent_number is None or current == parent_number:
+        return False
+    return current is None or written
+
+
+def content_written(step: PlannedAction) -> bool:
+    """Whether the step writes content the issue does not hold: the file changed since
+    batchsync's last write (the marker's hash). A type, a marker or blocked-by writes alone do
+    not, so a child a person moved or took out stays where they put it (``needs_link``)."""
+    if step.action in (PlanAction.UNCHANGED, PlanAction.LINK) or step.rendered is None:
+        return False
+    before = step.issue
+    return before is None or before.marker_hash != step.rendered.content_hash
+
+
+def links_wanted(planned: Plan) -> list[tuple[RemoteIssue, int, bool]]:
+    """The (issue, its file's parent, content written) whose facts ``plan_links`` needs: every
+    existing issue whose parent's issue exists too."""
+    return [
+        (s.issue, s.parent.number, content_written(s))
+        for s in planned.steps
+        if s.issue is not None
+        and s.parent is not None
+        and s.parent.number is not None
+        and s.action is not PlanAction.SKIP
+    ]
+
+
+# the one warning of a run whose server has no sub-issues API (read before the plan, or met
+# by a link: ``subissues.SubIssueLinks``)
+NO_SUB_ISSUES_API = (
+    "the server has no sub-issues API (404 on .../sub_issues): the "
+    "hierarchy is shown by the parent line in each issue body only"
+)
+
+
+def plan_links(planned: Plan, facts: LinkFacts) -> Plan:
+    """The plan with every sub-issue link it writes, each said in its step's reason."""
+    if not facts.api:
+        return dataclasses.replace(planned, warnings=(*planned.warnings, NO_SUB_ISSUES_API))
+    return dataclasses.replace(planned, steps=tuple(_linked(s, facts) for s in planned.steps))
+
+
+def _linked(step: PlannedAction, facts: LinkFacts) -> PlannedAction:
+    """One step's link: a new issue goes under its parent; an existing one by ``_link_of``."""
+    ref = step.parent
+    if ref is None or step.action is PlanAction.SKIP or (ref.number is None and not ref.created):
+        return step
+    if step.action is PlanAction.CREATE:
+        return dataclasses.replace(step, link=LinkPlan())
+    assert step.issue is not None
+    if ref.number is None:  # its parent is created in this run: the file's parent, written
+        why = f"goes under {ref}"
+        return _with_link(step, LinkPlan(replace=True), why)
+    return _link_of(step, step.issue, ref.number, facts)
+
+
+def _link_of(
+    step: PlannedAction, issue: RemoteIssue, parent: int, facts: LinkFacts
+) -> PlannedAction:
+    """An existing issue's link under ``parent``, from the facts.
+
+    Under no parent while batchsync's last write holds (no change in the file): a person took it
+    out when its timeline's last removal names ``parent``, and that is kept; no removal means a
+    run was cut off between create and link, which is finished. A server without that history
+    (no GraphQL) cannot tell the two apart: nothing is written and the reason says so.
+    """
+    number = issue.number
+    if number in facts.refused:
+        return dataclasses.replace(step, link=LinkPlan(refused=facts.refused[number]))
+    if number not in facts.parents or number == parent:
+        return step
+    current, written = facts.parents[number], content_written(step)
+    if not needs_link(current, parent, written=written):
+        return step
+    if current is not None:
+        return _with_link(step, LinkPlan(replace=True), f"moved under #{parent} from #{current}")
+    if written:
+        return _with_link(step, LinkPlan(), f"linked under #{parent}")
+    return _unlinked(step, number, parent, facts)
+
+
+def _unlinked(step: PlannedAction, number: int, parent: int, facts: LinkFacts) -> PlannedAction:
+    """An issue under no parent whose content batchsync's last write holds (``_link_of``)."""
+    if not facts.history:
+        why = (
+            f"#{number} is under no parent on GitHub and this server keeps no history batchsync "
+            f"can read (no GraphQL) to tell whether a person took it out of #{parent} or a run "
+            "was cut off before linking it: left as it is; link it on GitHub, or change the "
+            "file, to have it linked"
+        )
+        return dataclasses.replace(step, reason=f"{step.reason}; {why}")
+    if facts.removed.get(number) == parent:
+        why = (
+            f"#{number} was taken out of #{parent} on GitHub; kept; change the file's parent to "
+            "link it again"
+        )
+        return dataclasses.replace(step, reason=f"{step.reason}; {why}")
+    why = f"linked under #{parent} (a run stopped before linking it)"
+    return _with_link(step, LinkPlan(), why)
+
+
+def _with_link(step: PlannedAction, link: LinkPlan, why: str) -> PlannedAction:
+    """The step writing ``link``: one that writes nothing else becomes a ``LINK`` step."""
+    if step.action is PlanAction.UNCHANGED:
+        return dataclasses.replace(step, action=PlanAction.LINK, reason=why, link=link)
+    return dataclasses.replace(step, reason=f"{step.reason}; {why}", link=link)
 
 
 def waves(items: Sequence[WorkItem]) -> list[list[WorkItem]]:

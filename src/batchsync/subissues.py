@@ -1,9 +1,13 @@
-"""Sub-issue links: where a child is on GitHub, decided from facts, and the link made once.
+"""Sub-issue links: the facts read before the plan, and the planned link made once.
 
 "Already linked" comes from facts GitHub always gives: the child's ``parent_issue_url`` when an
 answer carried it, else the set of the parent's sub-issues (``GET .../sub_issues``, read once per
 parent), else the child's own ``GET .../parent``. A count (``sub_issues_summary.total``) is never
-taken for the set: a person may have added one child where another is missing.
+taken for the set: a person may have added one child where another is missing. A child that is
+under no parent and whose content is not rewritten has one more fact read, its timeline's last
+``ParentIssueRemovedEvent`` (GraphQL): a person took it out, or a run was cut off before its link
+(``read_facts``; ``plan.plan_links`` decides). A tree whose children are all where the files say
+costs no read beyond the parents' lists.
 
 Each parent holds at most ``SUB_ISSUE_CAP`` children; a slot is counted when a child is created
 under it or linked to it, and given back when that write fails.
@@ -12,23 +16,32 @@ under it or linked to it, and given back when that write fails.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from batchsync.errors import (
     ApiError,
     FailureKind,
     NotFoundError,
+    ParentElsewhere,
     RunStop,
     TransportError,
     UncertainWriteError,
     ValidationFailed,
     failure_of,
 )
-from batchsync.github import LinkClient
+from batchsync.github import LinkClient, NoHistory
+from batchsync.plan import NO_SUB_ISSUES_API, LinkFacts
 from batchsync.remote import RemoteIssue
 from batchsync.retry import Resend
 
-__all__ = ["SUB_ISSUE_CAP", "LinkClient", "LinkError", "SubIssueLinks", "needs_link"]
+__all__ = [
+    "SUB_ISSUE_CAP",
+    "LinkClient",
+    "LinkError",
+    "LinkFacts",
+    "SubIssueLinks",
+    "read_facts",
+]
 
 SUB_ISSUE_CAP = 100  # GitHub's limit of sub-issues per parent (closed ones count)
 
@@ -42,16 +55,59 @@ class LinkError(Exception):
         super().__init__(message)
 
 
-def needs_link(current: int | None, parent_number: int | None, *, written: bool) -> bool:
-    """Whether an issue whose parent is ``current`` (a fact) must be linked under ``parent_number``.
+def read_facts(client: LinkClient, wanted: Iterable[tuple[RemoteIssue, int, bool]]) -> LinkFacts:
+    """The facts for each (child, its file's parent, content rewritten) a plan may link.
 
-    A missing link is always made (a run cut off between create and link leaves one). A link
-    to another parent is replaced only when the item is being written: a child a person moved
-    on GitHub stays where they put it until the file changes.
+    A 404 on the sub-issues API ends the reading: the run then links nothing.
     """
-    if parent_number is None or current == parent_number:
-        return False
-    return current is None or written
+    reader = _Reader(client)
+    try:
+        for child, parent, written in wanted:
+            reader.read(child, parent, written=written)
+    except NotFoundError:
+        return LinkFacts(api=False)
+    return LinkFacts(reader.parents, reader.removed, reader.refused, reader.counts, reader.history)
+
+
+class _Reader:
+    """One pass of ``read_facts``: each parent's list read once, each child's history once."""
+
+    def __init__(self, client: LinkClient) -> None:
+        self._client = client
+        self._under: dict[int, frozenset[int]] = {}
+        self.parents: dict[int, int | None] = {}
+        self.removed: dict[int, int | None] = {}
+        self.refused: dict[int, str] = {}
+        self.counts: dict[int, int] = {}
+        self.history = True
+
+    def read(self, child: RemoteIssue, parent: int, *, written: bool) -> None:
+        if parent == child.number:
+            return
+        try:
+            now = self._parent_now(child, parent)
+        except ParentElsewhere as exc:
+            self.refused[child.number] = exc.message
+            return
+        self.parents[child.number] = now
+        if now is None and not written and self.history:
+            try:
+                self.removed[child.number] = self._client.parent_removed(child.number)
+            except (NoHistory, ValidationFailed):  # no GraphQL, or a schema without the event
+                self.history = False
+
+    def _parent_now(self, child: RemoteIssue, parent: int) -> int | None:
+        """The parent ``child`` has on GitHub: its answer's field, the parent's set, or a read."""
+        if child.parent_known:
+            return child.parent_number
+        known = self._under.get(parent)
+        if known is None:
+            known = frozenset(self._client.sub_issue_numbers(parent))
+            self._under[parent] = known
+            self.counts[parent] = len(known)
+        if child.number in known:
+            return parent
+        return self._client.get_parent(child.number)
 
 
 class SubIssueLinks:
@@ -68,8 +124,6 @@ class SubIssueLinks:
     ) -> None:
         self._client = client
         self._children = dict(counts)  # parent -> sub-issues it holds, as far as known
-        self._under: dict[int, frozenset[int]] = {}  # parent -> sub-issues read from GitHub
-        self._reading: dict[int, threading.Lock] = {}  # parent -> held while its list is read
         self._lock = threading.Lock()
         self._on = enabled
         self._resend = resend  # ``retry.RetryPolicy.resend``
@@ -94,26 +148,14 @@ class SubIssueLinks:
         with self._lock:
             self._children[parent] = max(0, self._children.get(parent, 1) - 1)
 
-    def ensure(
-        self, issue: RemoteIssue, parent: int, parent_key: str, *, known: bool, written: bool
-    ) -> None:
-        """Link ``issue`` under ``parent`` unless a fact shows it there already.
-
-        ``known``: the issue existed before this write (its listing entry is ``issue``); a new
-        issue has no parent unless its create made the link. Raises ``LinkError``.
-        """
+    def link(self, issue: RemoteIssue, parent: int, parent_key: str, *, replace: bool) -> None:
+        """Make the planned link of ``issue`` under ``parent`` (``replace``: it is under another
+        parent now). Raises ``LinkError``."""
         if not self._on or parent == issue.number:
-            return
-        try:
-            current = self._parent_now(issue, parent) if known else None
-        except NotFoundError:
-            self._no_api()
-            return
-        if not needs_link(current, parent, written=written):
             return
         self._reserve(issue, parent, parent_key)
         try:
-            self._send(issue, parent, replace=current is not None)
+            self._send(issue, parent, replace=replace)
         except RunStop:
             self.release(parent)
             raise
@@ -128,33 +170,11 @@ class SubIssueLinks:
             ) from None
 
     def _no_api(self) -> None:
+        """The server has no sub-issues API: no link from now on, one warning."""
         with self._lock:
             was, self._on = self._on, False
         if was:
-            self._warn(
-                "the server has no sub-issues API (404 on .../sub_issues): the "
-                "hierarchy is shown by the parent line in each issue body only"
-            )
-
-    def _parent_now(self, child: RemoteIssue, parent: int) -> int | None:
-        """The parent ``child`` has on GitHub: its answer's field, the parent's set, or a read."""
-        if child.parent_known:
-            return child.parent_number
-        if child.number in self._sub_issues(parent):
-            return parent
-        return self._client.get_parent(child.number)
-
-    def _sub_issues(self, parent: int) -> frozenset[int]:
-        with self._lock:
-            guard = self._reading.setdefault(parent, threading.Lock())
-        with guard:  # one read per parent, however many of its children run at once
-            known = self._under.get(parent)
-            if known is None:
-                known = frozenset(self._client.sub_issue_numbers(parent))
-                with self._lock:
-                    self._under[parent] = known
-                    self._children[parent] = max(self._children.get(parent, 0), len(known))
-        return known
+            self._warn(NO_SUB_ISSUES_API)
 
     def _reserve(self, issue: RemoteIssue, parent: int, parent_key: str) -> None:
         if not self.claim_slot(parent):

@@ -6,8 +6,8 @@
 Writes ``github-graphql-subset.graphql``: from GitHub's public schema (``schema.graphql``), the
 fields batchsync's queries and the emulator's ``/graphql`` touch on ``Query``, ``Mutation``,
 ``Repository``, ``Issue`` and ``User`` (with every argument they take), and every type those fields
-and arguments name, whole. Interfaces and directives are dropped: the extract validates operations,
-it does not describe GitHub.
+and arguments name, whole (a union keeps only the members named in ``MEMBERS``). Interfaces and
+directives are dropped: the extract validates operations, it does not describe GitHub.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from graphql import (
     NamedTypeNode,
     ObjectTypeDefinitionNode,
     TypeDefinitionNode,
+    UnionTypeDefinitionNode,
     parse,
     print_ast,
 )
@@ -32,11 +33,25 @@ OUT = HERE / "github-graphql-subset.graphql"
 FIELDS = {
     "Query": {"repository", "viewer"},
     "User": {"login"},
-    "Mutation": {"createIssue"},
-    "Repository": {"id", "databaseId", "name", "nameWithOwner", "url", "labels"},
-    "Issue": {"id", "number", "databaseId", "url", "title", "body", "state", "author", "parent"},
+    "Mutation": {"createIssue", "removeSubIssue"},
+    "Repository": {"id", "databaseId", "name", "nameWithOwner", "url", "labels", "issue"},
+    "Issue": {
+        "id",
+        "number",
+        "databaseId",
+        "url",
+        "title",
+        "body",
+        "state",
+        "author",
+        "parent",
+        "timelineItems",
+    },
     "Label": {"id", "name", "color", "description"},
+    "IssueTimelineItemsConnection": {"nodes", "totalCount", "pageInfo"},
 }
+# Unions kept with only the members batchsync reads (the rest would pull in most of the schema)
+MEMBERS = {"IssueTimelineItems": {"ParentIssueRemovedEvent"}}
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}
 
 
@@ -68,6 +83,9 @@ def _trim(definition: TypeDefinitionNode) -> TypeDefinitionNode:
         return ObjectTypeDefinitionNode(
             name=definition.name, fields=fields, interfaces=(), directives=()
         )
+    if isinstance(definition, UnionTypeDefinitionNode) and name in MEMBERS:
+        types = tuple(t for t in definition.types or () if t.name.value in MEMBERS[name])
+        return UnionTypeDefinitionNode(name=definition.name, types=types, directives=())
     if isinstance(definition, InputObjectTypeDefinitionNode):
         return InputObjectTypeDefinitionNode(
             name=definition.name, fields=definition.fields, directives=()

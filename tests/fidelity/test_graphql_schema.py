@@ -15,6 +15,7 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
+    GraphQLUnionType,
     build_schema,
     parse,
     validate,
@@ -23,10 +24,11 @@ from graphql.type import GraphQLSchema
 
 from batchsync.emulator import Emulator, ManualClock
 from batchsync.emulator.graphql import CREATE_ISSUE_INPUT, GraphQLApi, GraphQLConfig
-from batchsync.emulator.state import Store
-from batchsync.github_graphql import OPERATIONS, REPOSITORY_QUERY
+from batchsync.emulator.state import Store, UserRef
+from batchsync.github_graphql import OPERATIONS, PARENT_REMOVED, REPOSITORY_QUERY
 
 HERE = Path(__file__).resolve().parent
+ME = UserRef("me", 1)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,10 @@ def test_every_field_the_emulator_serves_is_on_githubs_schema(schema: GraphQLSch
         if type_name.startswith("__"):
             continue  # introspection is part of every GraphQL schema
         github = schema.get_type(type_name)
+        if isinstance(github, GraphQLUnionType):  # served through ``... on`` its members
+            assert fields == {}, type_name
+            assert api._unions[type_name] <= {t.name for t in github.types}, type_name
+            continue
         assert isinstance(github, GraphQLObjectType | GraphQLInterfaceType), type_name
         for name, (accepted, _) in fields.items():
             if name.startswith("__"):
@@ -91,3 +97,24 @@ def test_the_emulators_answer_fits_the_documents_selection(schema: GraphQLSchema
     assert set(repo["labels"]) == {"nodes", "pageInfo"}
     assert set(repo["labels"]["pageInfo"]) == {"hasNextPage", "endCursor"}
     assert set(answer["data"]["__type"]) == {"inputFields"}
+
+
+def test_the_emulators_timeline_answer_fits_the_documents_selection(schema: GraphQLSchema) -> None:
+    with Emulator(limits="off", clock=ManualClock()) as emu:
+        repo = emu.add_repo("o/r")
+        epic = repo.create_issue(ME, {"title": "epic"})
+        task = repo.create_issue(ME, {"title": "task"})
+        repo.add_sub_issue(epic.number, task.id, False)
+        repo.remove_sub_issue(epic.number, task.id, ME)
+        variables = {"owner": "o", "name": "r", "number": task.number}
+        answer = requests.post(
+            emu.url + "/graphql",
+            json={"query": PARENT_REMOVED, "variables": variables},
+            headers={"authorization": "token t"},
+            timeout=10,
+        ).json()
+    [event] = answer["data"]["repository"]["issue"]["timelineItems"]["nodes"]
+    assert set(event) == {"__typename", "createdAt", "parent"}
+    assert event["__typename"] == "ParentIssueRemovedEvent"
+    assert event["parent"]["number"] == epic.number
+    assert event["parent"]["url"].endswith(f"/o/r/issues/{epic.number}")

@@ -6,6 +6,7 @@ GraphQL's "Something went wrong" (applied or not) and an error on ``viewer`` alo
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,18 @@ def test_the_sub_issue_listing_fails_clearly_too(emu: Emulator, fault: ListingFa
     with pytest.raises(UnusableAnswer, match=f"GET {ISSUES.format(owner='octo', repo='faults')}/1"):
         client(emu).sub_issue_numbers(parent)
     assert [i.number for i in client(emu).list_issues()] == [3, 2, 1]  # only that route
+
+
+def test_a_sub_issue_listing_of_another_parent_is_refused(emu: Emulator) -> None:
+    repo = emu.service.store.repo("octo", "faults")
+    asked, other = repo.add_issue("asked"), repo.add_issue("other")
+    repo.add_sub_issue(other, repo.issue(repo.add_issue("not asked's child")).id, False)
+    fault = FaultConfig(listing=ListingFault.OTHER_ISSUE, listing_template=SUB_ISSUES)
+    emu.set_faults(dataclasses.replace(fault, listing_other=other))
+    with pytest.raises(UnusableAnswer, match=f"answered with #3, whose parent is not #{asked}"):
+        client(emu).sub_issue_numbers(asked)
+    emu.set_faults(FaultConfig())
+    assert client(emu).sub_issue_numbers(other) == [3]
 
 
 # ---- GraphQL's "Something went wrong" -----------------------------------------------------------

@@ -17,6 +17,7 @@ from batchsync.errors import (
     ValidationFailed,
     failure_of,
 )
+from batchsync.github import NoHistory
 from batchsync.plan import RemoteIssue
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits, Op
@@ -38,6 +39,7 @@ OPS = {
     "whoami": Op.READ,
     "get_parent": Op.READ,
     "sub_issue_numbers": Op.READ,
+    "parent_removed": Op.READ,
     "list_issues": Op.READ,
     "get_issue": Op.READ,
     "find_created": Op.READ,
@@ -148,6 +150,9 @@ class FakeGitHub:
     # Every request through this gate, as the adapter sends them: a ``raise_on`` answer then
     # does what it does in a run (a 401 or 403 stops it, and nothing more is sent).
     gate: Gate | None = None
+    # child number -> the parent it was last taken out of (GraphQL's timeline); None: the
+    # server keeps no history batchsync can read (no GraphQL)
+    removals: dict[int, int] | None = field(default_factory=dict)
 
     def _log(self, name: str, *args: Any, **kwargs: Any) -> None:
         if self.gate is None:
@@ -192,6 +197,12 @@ class FakeGitHub:
         if not self.sub_issues_api:
             raise NotFoundError(404, "Not Found", method="GET")
         return self.issues[number].parent_number
+
+    def parent_removed(self, number: int) -> int | None:
+        self._log("parent_removed", number)
+        if self.removals is None:
+            raise NoHistory(number)
+        return self.removals.get(number)
 
     def sub_issue_numbers(self, parent: int) -> list[int]:
         self._log("sub_issue_numbers", parent)

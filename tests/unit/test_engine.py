@@ -334,7 +334,73 @@ def test_missing_link_left_by_a_cut_off_run_is_made_next_run() -> None:
     gh.calls.clear()
     result = run(gh, tree()[:3])
     assert [c[0] for c in gh.writes()] == ["add_sub_issue"]
-    assert result.outcomes[2].action is ItemAction.UNCHANGED
+    assert result.outcomes[2].action is ItemAction.UPDATED  # the link is the run's write
+    assert result.outcomes[2].reason == "linked under #2 (a run stopped before linking it)"
+
+
+def test_a_child_a_person_took_out_of_its_parent_is_not_linked_again() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:3])
+    epic, task = issue_of(gh, "epic-1"), issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    gh.removals = {task.number: epic.number}  # its timeline: taken out of the epic
+    gh.calls.clear()
+    for _ in range(2):
+        result = run(gh, tree()[:3])
+        assert gh.writes() == []
+        assert result.outcomes[2].action is ItemAction.UNCHANGED
+        assert result.outcomes[2].reason == (
+            f"#{task.number} matches the file; #{task.number} was taken out of #{epic.number} "
+            "on GitHub; kept; change the file's parent to link it again"
+        )
+
+
+def test_a_child_taken_out_is_linked_again_once_its_file_changes() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:3])
+    epic, task = issue_of(gh, "epic-1"), issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    gh.removals = {task.number: epic.number}
+    gh.calls.clear()
+    changed = [*tree()[:2], item("task-1", parent_key="epic-1", body="new")]
+    result = run(gh, changed)
+    assert [c[0] for c in gh.writes()] == ["update_issue", "add_sub_issue"]
+    assert "parent_removed" not in [c[0] for c in gh.calls]  # the file wins: no history read
+    assert result.outcomes[2].reason.endswith(f"; linked under #{epic.number}")
+
+
+def test_a_removal_from_another_parent_is_no_removal_from_this_one() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:3])
+    prd, task = issue_of(gh, "prd-1"), issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    gh.removals = {task.number: prd.number}
+    gh.calls.clear()
+    run(gh, tree()[:3])
+    assert [c[0] for c in gh.writes()] == ["add_sub_issue"]
+
+
+def test_without_graphql_an_unlinked_child_is_left_and_said_so() -> None:
+    gh = FakeGitHub(removals=None)
+    run(gh, tree()[:3])
+    task = issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    gh.calls.clear()
+    result = run(gh, tree()[:3])
+    assert gh.writes() == []
+    assert "this server keeps no history batchsync can read" in (result.outcomes[2].reason or "")
+
+
+def test_the_dry_run_shows_the_link_the_real_run_writes() -> None:
+    gh = FakeGitHub(parent_field=False)
+    run(gh, tree()[:3])
+    task = issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    dry = run(gh, tree()[:3], dry_run=True)
+    assert dry.outcomes[2].action is ItemAction.PLANNED_UPDATE
+    real = run(gh, tree()[:3])
+    assert real.outcomes[2].action is ItemAction.UPDATED
+    assert dry.outcomes[2].reason == real.outcomes[2].reason
 
 
 def test_server_without_sub_issues_api_warns_once_and_stops_linking() -> None:

@@ -8,17 +8,23 @@ from batchsync.errors import ItemError
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.ownership import Trust
 from batchsync.plan import (
+    LinkFacts,
+    LinkPlan,
     ParentRef,
     PlanAction,
+    PlannedAction,
     PlanOptions,
     RemoteIssue,
     claim_all,
     close_candidates,
+    content_written,
     decide,
     index_issues,
     kind_of_issue,
     merged_labels,
+    needs_link,
     plan,
+    plan_links,
 )
 from batchsync.render import format_marker, render
 
@@ -407,3 +413,72 @@ def test_a_link_to_another_trees_issue_is_refused_not_adopted() -> None:
     claim = index.claim(make_item("task-1", link=2), {"task-1"})
     assert claim.issue is None
     assert "another tree (namespace 'b')" in (claim.refused or "")
+
+
+# ---- sub-issue links ------------------------------------------------------------------------
+
+
+def test_needs_link_for_a_child_without_a_parent() -> None:
+    assert needs_link(None, 5, written=True)
+    assert needs_link(None, 5, written=False)  # unless a person took it out: plan_links
+
+
+def test_needs_no_link_without_a_parent() -> None:
+    assert not needs_link(None, None, written=True)
+
+
+def test_no_link_when_already_under_the_right_parent() -> None:
+    assert not needs_link(5, 5, written=True)
+
+
+def test_moved_child_is_relinked_only_when_written() -> None:
+    assert needs_link(4, 5, written=True)
+    assert not needs_link(4, 5, written=False)
+
+
+def _linked_plan(child: RemoteIssue, facts: LinkFacts) -> PlannedAction:
+    epic = make_item("epic-1", kind=Kind.EPIC, title="An epic", path="epics/e/epic.md")
+    task = make_item(parent_key="epic-1")
+    rendered = render(task, {"epic-1": 7})
+    marker = format_marker("task-001", rendered.content_hash)
+    issue = dataclasses.replace(child, body=f"text\n\n{marker}")
+    epic_issue = make_issue(7, "epic-1", render(epic, {}).content_hash, title="[EPIC] An epic")
+    index = index_issues([epic_issue, issue])
+    planned = plan(ScanResult(items=(epic, task)), index)
+    step = plan_links(planned, facts).step("task-001")
+    assert step is not None
+    return step
+
+
+def test_a_cut_off_link_is_planned_and_said() -> None:
+    step = _linked_plan(make_issue(8), LinkFacts(parents={8: None}))
+    assert step.action is PlanAction.LINK
+    assert step.link == LinkPlan()
+    assert step.reason == "linked under #7 (a run stopped before linking it)"
+
+
+def test_a_child_taken_out_of_its_parent_is_kept_with_a_notice() -> None:
+    step = _linked_plan(make_issue(8), LinkFacts(parents={8: None}, removed={8: 7}))
+    assert step.action is PlanAction.UNCHANGED
+    assert step.link is None
+    assert "#8 was taken out of #7 on GitHub; kept" in step.reason
+
+
+def test_a_child_a_person_moved_stays_where_they_put_it() -> None:
+    step = _linked_plan(make_issue(8), LinkFacts(parents={8: 3}))
+    assert (step.action, step.link) == (PlanAction.UNCHANGED, None)
+
+
+def test_no_link_is_planned_without_its_facts() -> None:
+    step = _linked_plan(make_issue(8), LinkFacts())
+    assert (step.action, step.link) == (PlanAction.UNCHANGED, None)
+
+
+def test_only_a_changed_file_counts_as_written_for_a_link() -> None:
+    task = make_item()
+    rendered = render(task, {})
+    held = make_issue(8, "task-001", rendered.content_hash)
+    typed = PlannedAction(PlanAction.UPDATE, "type", task, held, rendered, issue_type="Task")
+    assert not content_written(typed)  # a type (or blocked-by) write alone keeps a person's move
+    changed = PlannedAction(PlanAction.UPDATE, "changed", task, make_issue(8, "task-001"), rendered)
+    assert content_written(changed)

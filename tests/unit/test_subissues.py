@@ -1,23 +1,72 @@
-"""Sub-issue links: when a child must be linked, decided from facts."""
+"""Sub-issue links: the facts read before the plan."""
 
 from __future__ import annotations
 
-from batchsync.subissues import needs_link
+from fakes import FakeGitHub
+
+from batchsync.errors import ParentElsewhere
+from batchsync.subissues import read_facts
 
 
-def test_needs_link_for_a_child_without_a_parent() -> None:
-    assert needs_link(None, 5, written=True)
-    assert needs_link(None, 5, written=False)  # a link a cut-off run left missing
+def test_a_child_whose_answer_names_its_parent_costs_no_read() -> None:
+    gh = FakeGitHub()
+    parent = gh.add("epic")
+    child = gh.add("task", parent_number=parent.number)
+    facts = read_facts(gh, [(child, parent.number, False)])
+    assert facts.parents == {child.number: parent.number}
+    assert gh.calls == []
 
 
-def test_needs_no_link_without_a_parent() -> None:
-    assert not needs_link(None, None, written=True)
+def test_each_parents_list_is_read_once_and_a_linked_child_has_no_history_read() -> None:
+    gh = FakeGitHub(parent_field=False)
+    parent = gh.add("epic")
+    children = [gh.add(f"task {n}", parent_number=parent.number) for n in range(3)]
+    listed = {i.number: i for i in gh.list_issues()}
+    gh.calls.clear()
+    facts = read_facts(gh, [(listed[c.number], parent.number, False) for c in children])
+    assert [c[0] for c in gh.calls] == ["sub_issue_numbers"]
+    assert facts.counts == {parent.number: 3}
+    assert facts.removed == {}
 
 
-def test_no_link_when_already_under_the_right_parent() -> None:
-    assert not needs_link(5, 5, written=True)
+def test_an_unlinked_unchanged_child_has_its_last_removal_read() -> None:
+    gh = FakeGitHub(removals={})
+    parent = gh.add("epic")
+    child = gh.add("task")
+    gh.removals = {child.number: parent.number}
+    facts = read_facts(gh, [(child, parent.number, False)])
+    assert facts.parents == {child.number: None}
+    assert facts.removed == {child.number: parent.number}
+    assert facts.history
 
 
-def test_moved_child_is_relinked_only_when_written() -> None:
-    assert needs_link(4, 5, written=True)
-    assert not needs_link(4, 5, written=False)
+def test_a_written_child_has_no_history_read() -> None:
+    gh = FakeGitHub()
+    parent, child = gh.add("epic"), gh.add("task")
+    read_facts(gh, [(child, parent.number, True)])
+    assert "parent_removed" not in [c[0] for c in gh.calls]
+
+
+def test_without_graphql_the_history_is_unknown_and_asked_once() -> None:
+    gh = FakeGitHub(removals=None)
+    parent = gh.add("epic")
+    children = [gh.add("a"), gh.add("b")]
+    facts = read_facts(gh, [(c, parent.number, False) for c in children])
+    assert not facts.history
+    assert [c[0] for c in gh.calls].count("parent_removed") == 1
+
+
+def test_a_parent_in_another_repository_refuses_the_link() -> None:
+    gh = FakeGitHub(parent_field=False)
+    parent, child = gh.add("epic"), gh.add("task")
+    gh.raise_on["get_parent"] = ParentElsewhere(200, "#2's parent is x/y#1", "GET", "/p")
+    facts = read_facts(gh, [(gh.list_issues()[1], parent.number, False)])
+    assert facts.refused == {child.number: "#2's parent is x/y#1"}
+
+
+def test_no_sub_issues_api_links_nothing() -> None:
+    gh = FakeGitHub(parent_field=False, sub_issues_api=False)
+    parent = gh.add("epic")
+    gh.add("task")
+    facts = read_facts(gh, [(gh.list_issues()[1], parent.number, False)])
+    assert not facts.api

@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve no issue types: no issue-types endpoints (404), a `type` field is ignored",
     )
     parser.add_argument(
+        "--graphql-without-removal-events",
+        action="store_true",
+        help="timelineItems lists no ParentIssueRemovedEvent (a server whose timeline has none)",
+    )
+    parser.add_argument(
         "--graphql-viewer-error",
         action="store_true",
         help="answer viewer { login } with null and a FORBIDDEN error (the rest answers)",
@@ -138,6 +143,7 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         else GraphQLConfig(
             parent_issue_id=not args.graphql_without_parent,
             viewer_error=args.graphql_viewer_error,
+            parent_removed_events=not args.graphql_without_removal_events,
         ),
         list_fields=args.list_fields,
         admin_token=args.admin_token,

@@ -23,6 +23,7 @@ __all__ = [
     "ListingFault",
     "ScheduledFault",
     "broken_listing",
+    "other_issue",
 ]
 
 # What a sign-in wall or a proxy answers in place of the API (HTTP 200, text/html)
@@ -52,6 +53,9 @@ class ListingFault(enum.StrEnum):
     SCALARS = "scalars"  # an array of the entries' numbers instead of objects
     SAME_PAGE = "same-page"  # the ``next`` link names the page just answered
     ENDLESS = "endless"  # ``next`` always names one page more; past the last, the first again
+    # a listing answered with the same route's answer for issue ``listing_other`` (a cache or
+    # proxy mixing up answers): e.g. another parent's sub-issues
+    OTHER_ISSUE = "other-issue"
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class FaultConfig:
     schedule: tuple[ScheduledFault, ...] = ()
     listing: ListingFault | None = None  # every paged GET answered so (see ListingFault)
     listing_template: str | None = None  # ... only this route's (None: every listing)
+    listing_other: int = 0  # OTHER_ISSUE: the issue whose answer is given instead
 
     def broken_listing(self, method: str, template: str) -> ListingFault | None:
         """The listing fault for a request, if any (only a GET can be a paged read)."""
@@ -235,6 +240,17 @@ def broken_listing(
         pairs = (*((k, v) for k, v in request.query_pairs if k != "page"), ("page", "1"))
         response = rerun(dataclasses.replace(request, query=query, query_pairs=pairs))
     return Response(200, response.body, {**headers, "link": _next(request, page + 1)})
+
+
+def other_issue(
+    response: Response, request: Request, rerun: Callable[[Request], Response], other: int
+) -> Response:
+    """``ListingFault.OTHER_ISSUE``: a listing about one issue answered with issue ``other``'s."""
+    if _entries(response) is None or "issue_number" not in request.params:
+        return response
+    return rerun(
+        dataclasses.replace(request, params={**request.params, "issue_number": str(other)})
+    )
 
 
 def _next(request: Request, page: int) -> str:

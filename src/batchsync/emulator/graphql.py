@@ -24,6 +24,7 @@ import functools
 import json
 import random
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from batchsync.emulator.state import (
     MAX_SUB_ISSUES,
     IssueState,
     LabelState,
+    ParentRemoval,
     Repo,
     Store,
     UserRef,
@@ -83,6 +85,10 @@ class GraphQLConfig:
     # ``viewer`` answered null with its own FORBIDDEN error beside a repository that answers
     # (a token GitHub will not name); False: it names the token's account
     viewer_error: bool = False
+    # ``Issue.timelineItems`` lists the ``ParentIssueRemovedEvent`` of a sub-issue taken out of
+    # its parent (REST ``DELETE .../sub_issue`` or ``removeSubIssue``); False: a server whose
+    # timeline has no such event (it answers an empty list)
+    parent_removed_events: bool = True
 
 
 def graphql_path(prefix: str) -> str:
@@ -317,14 +323,21 @@ class _Parser:
         self.take("{")
         fields: list[Field] = []
         while self.peek()[1] != "}":
-            if self.peek()[1] == "...":
-                where = self.peek()[2]
-                raise GraphQLError("This endpoint serves no fragments", location=where)
-            fields.append(self.field())
+            fields.append(self.inline() if self.peek()[1] == "..." else self.field())
         self.take("}")
         if not fields:
             raise GraphQLError('Parse error on "}" (RCURLY)')
         return fields
+
+    def inline(self) -> Field:
+        """``... on Type { ... }``: kept as a field named ``...`` whose ``on`` is the type."""
+        where = self.peek()[2]
+        self.take("...")
+        if self.peek()[1] != "on":
+            raise GraphQLError("This endpoint serves no named fragments", location=where)
+        self.take("on")
+        condition = self.take(kind="name")
+        return Field("...", None, {"on": condition}, self.selection_set(), where)
 
     def field(self) -> Field:
         where = self.peek()[2]
@@ -447,7 +460,10 @@ class GraphQLApi:
                 "__type": (frozenset({"name"}), self._type),
                 "viewer": (frozenset(), self._viewer),
             },
-            "Mutation": {"createIssue": (frozenset({"input"}), self._create_issue)},
+            "Mutation": {
+                "createIssue": (frozenset({"input"}), self._create_issue),
+                "removeSubIssue": (frozenset({"input"}), self._remove_sub_issue),
+            },
             "Repository": {
                 "id": (frozenset(), lambda c, r, f, p: repo_node_id(r)),
                 "databaseId": (frozenset(), lambda c, r, f, p: r.id),
@@ -455,6 +471,7 @@ class GraphQLApi:
                 "nameWithOwner": (frozenset(), lambda c, r, f, p: r.full_name),
                 "url": (frozenset(), lambda c, r, f, p: f"{c.req.web_base}/{r.full_name}"),
                 "labels": (frozenset({"first", "after", "orderBy", "query"}), self._labels),
+                "issue": (frozenset({"number"}), self._issue),
             },
             "LabelConnection": {
                 "nodes": (frozenset(), lambda c, v, f, p: v["nodes"]),
@@ -485,6 +502,23 @@ class GraphQLApi:
                 "url": (frozenset(), self._issue_url),
                 "author": (frozenset(), lambda c, v, f, p: v[1].user),
                 "parent": (frozenset(), self._parent),
+                "timelineItems": (
+                    frozenset({"after", "before", "first", "itemTypes", "last", "since", "skip"}),
+                    self._timeline,
+                ),
+            },
+            "IssueTimelineItemsConnection": {
+                "nodes": (frozenset(), lambda c, v, f, p: v["nodes"]),
+                "pageInfo": (frozenset(), lambda c, v, f, p: v["pageInfo"]),
+                "totalCount": (frozenset(), lambda c, v, f, p: v["totalCount"]),
+            },
+            "IssueTimelineItems": {},  # a union: its members' fields through ``... on``
+            "ParentIssueRemovedEvent": {
+                name: (frozenset(), _key(name)) for name in ("id", "createdAt", "actor", "parent")
+            },
+            "RemoveSubIssuePayload": {
+                name: (frozenset(), _key(name))
+                for name in ("issue", "subIssue", "clientMutationId")
             },
             "User": {"login": (frozenset(), lambda c, v, f, p: v)},
             "Actor": {
@@ -514,7 +548,17 @@ class GraphQLApi:
             ("Issue", "parent"): "Issue",
             ("Issue", "author"): "Actor",
             ("__Type", "inputFields"): "__InputValue",
+            ("Repository", "issue"): "Issue",
+            ("Issue", "timelineItems"): "IssueTimelineItemsConnection",
+            ("IssueTimelineItemsConnection", "nodes"): "IssueTimelineItems",
+            ("IssueTimelineItemsConnection", "pageInfo"): "PageInfo",
+            ("ParentIssueRemovedEvent", "actor"): "Actor",
+            ("ParentIssueRemovedEvent", "parent"): "Issue",
+            ("Mutation", "removeSubIssue"): "RemoveSubIssuePayload",
+            ("RemoveSubIssuePayload", "issue"): "Issue",
+            ("RemoveSubIssuePayload", "subIssue"): "Issue",
         }
+        self._unions = {"IssueTimelineItems": frozenset({"ParentIssueRemovedEvent"})}
 
     # ---- what a request costs, decided before it runs -------------------------------------
 
@@ -633,6 +677,9 @@ class GraphQLApi:
             here = [*path, f.key]
             if f.name == "__typename":
                 continue
+            if f.name == "...":
+                self._check_inline(type_name, f, path, variables)
+                continue
             if f.name not in table:
                 raise GraphQLError(
                     f"Field '{f.name}' doesn't exist on type '{type_name}'",
@@ -684,14 +731,32 @@ class GraphQLApi:
             if child is not None and f.selections is not None:
                 self._check(child, f.selections, here, variables)
 
+    def _check_inline(
+        self, type_name: str, f: Field, path: list[str], variables: Mapping[str, Any]
+    ) -> None:
+        """``... on Type``: the type is this one or a member of this union."""
+        condition = str(f.args["on"])
+        if condition != type_name and condition not in self._unions.get(type_name, ()):
+            raise GraphQLError(
+                f"Fragment on {condition} can't be spread inside {type_name}",
+                path=path,
+                location=f.location,
+            )
+        self._check(condition, f.selections or [], path, variables)
+
     def _select(
         self, ctx: _Context, type_name: str, value: Any, fields: list[Field], path: list[str]
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        concrete = value["__typename"] if type_name in self._unions else type_name
         for f in fields:
             here = [*path, f.key]
+            if f.name == "...":
+                if f.args["on"] == concrete:
+                    out.update(self._select(ctx, concrete, value, f.selections or [], path))
+                continue
             if f.name == "__typename" and "__typename" not in self._types[type_name]:
-                out[f.key] = type_name
+                out[f.key] = concrete
                 continue
             _, resolver = self._types[type_name][f.name]
             try:
@@ -780,6 +845,78 @@ class GraphQLApi:
     def _parent(self, ctx: _Context, value: Any, f: Field, path: list[str]) -> Any:
         repo, issue = value
         return None if issue.parent is None else (repo, repo.issues[issue.parent])
+
+    def _issue(self, ctx: _Context, repo: Repo, f: Field, path: list[str]) -> Any:
+        number = self._args(ctx, f).get("number")
+        found = repo.issues.get(number) if isinstance(number, int) else None
+        if found is None or found.is_pull:
+            raise GraphQLError(
+                f"Could not resolve to an Issue with the number of {number}.", type_="NOT_FOUND"
+            )
+        return (repo, found)
+
+    def _timeline(self, ctx: _Context, value: Any, f: Field, path: list[str]) -> dict[str, Any]:
+        """The issue's ``PARENT_ISSUE_REMOVED_EVENT`` items (the only kind served)."""
+        repo, issue = value
+        args = self._args(ctx, f)
+        if args.get("itemTypes") != ["PARENT_ISSUE_REMOVED_EVENT"]:
+            raise GraphQLError(
+                "the emulator serves timelineItems(itemTypes: [PARENT_ISSUE_REMOVED_EVENT]) only"
+            )
+        first, last = args.get("first"), args.get("last")
+        size = last if first is None else first
+        if not isinstance(size, int) or not 1 <= size <= MAX_PAGE:
+            raise GraphQLError(
+                "You must provide a `first` or `last` value (1 to 100) to properly paginate the "
+                "`timelineItems` connection.",
+                type_="MISSING_PAGINATION_BOUNDARIES",
+            )
+        served = issue.parent_removals if self.config.parent_removed_events else []
+        events = [self._removal(repo, issue, n, e) for n, e in enumerate(served)]
+        page = events[-size:] if first is None else events[:size]
+        return {
+            "nodes": page,
+            "totalCount": len(events),
+            "pageInfo": {
+                "hasNextPage": first is not None and len(events) > size,
+                "hasPreviousPage": first is None and len(events) > size,
+                "endCursor": _cursor(len(events)) if page else None,
+                "startCursor": _cursor(1) if page else None,
+            },
+        }
+
+    @staticmethod
+    def _removal(repo: Repo, issue: IssueState, n: int, event: ParentRemoval) -> dict[str, Any]:
+        parent = repo.issues.get(event.parent)
+        return {
+            "__typename": "ParentIssueRemovedEvent",
+            "id": _node_id("PIRE", repo.id, issue.id, n),
+            "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.created_at)),
+            "actor": event.actor,
+            "parent": None if parent is None else (repo, parent),
+        }
+
+    def _remove_sub_issue(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> dict[str, Any]:
+        who = ctx.req.identity
+        if who is None or who.permission != "write":
+            raise GraphQLError("Resource not accessible by integration", type_="FORBIDDEN")
+        data = self._args(ctx, f).get("input")
+        if not isinstance(data, dict):
+            raise GraphQLError(
+                "Argument 'input' on Field 'removeSubIssue' has an invalid value. Expected type "
+                "'RemoveSubIssueInput!'.",
+                extensions={"code": "argumentLiteralsIncompatible", "typeName": "Field"},
+            )
+        repo, parent = self._node(data.get("issueId"), "I")
+        child_repo, child = self._node(data.get("subIssueId"), "I")
+        if child.parent != parent.number or child_repo is not repo:
+            raise GraphQLError("The sub-issue is not a sub-issue of this issue", type_="NOT_FOUND")
+        repo.remove_sub_issue(parent.number, child.id, self._author(ctx.req))
+        return {
+            "issue": (repo, parent),
+            "subIssue": (repo, child),
+            "clientMutationId": data.get("clientMutationId"),
+        }
 
     def _create_issue(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> dict[str, Any]:
         who = ctx.req.identity

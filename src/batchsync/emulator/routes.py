@@ -555,7 +555,8 @@ class Api:
         """``DELETE .../issues/{issue_number}/sub_issue``."""
         repo = self._repo(req)
         data = _object(req.body)
-        child = repo.remove_sub_issue(req.params["issue_number"], data.get("sub_issue_id"))
+        number, child_id = req.params["issue_number"], data.get("sub_issue_id")
+        child = repo.remove_sub_issue(number, child_id, author_of(req))
         return Response(200, self._issue_json(req, repo, child))
 
     def get_parent(self, req: Request) -> Response:

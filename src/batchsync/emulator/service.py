@@ -14,7 +14,15 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from batchsync.emulator.clock import Clock
-from batchsync.emulator.faults import FaultConfig, FaultKind, FaultPlan, Faults, broken_listing
+from batchsync.emulator.faults import (
+    FaultConfig,
+    FaultKind,
+    FaultPlan,
+    Faults,
+    ListingFault,
+    broken_listing,
+    other_issue,
+)
 from batchsync.emulator.graphql import GraphQLConfig, graphql_path
 from batchsync.emulator.issue_types import DEFAULT_ISSUE_TYPES
 from batchsync.emulator.limits import Decision, LimitConfig, Limiter, Resource, Verdict
@@ -274,7 +282,10 @@ class Service:
             self._record(ex, 0)
             return None
         broken = self.faults.config.broken_listing(ex.method, ex.template)
-        if broken is not None:
+        if broken is ListingFault.OTHER_ISSUE:
+            other = self.faults.config.listing_other
+            response = other_issue(response, request, lambda r: self._run(route, r), other)
+        elif broken is not None:
             response = broken_listing(broken, response, request, lambda r: self._run(route, r))
         return self._finish(ex, response)
 

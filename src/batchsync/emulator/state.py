@@ -30,6 +30,7 @@ __all__ = [
     "IssueTypeState",
     "LabelState",
     "MilestoneState",
+    "ParentRemoval",
     "Repo",
     "SearchDoc",
     "Store",
@@ -143,6 +144,17 @@ class IssueState:
     blocked_by: list[int] = field(default_factory=list)  # in the order added
     blocking: list[int] = field(default_factory=list)
     type_id: int | None = None  # its issue type (issue_types.py)
+    # its timeline's ``ParentIssueRemovedEvent``s, oldest first (served by graphql.py)
+    parent_removals: list[ParentRemoval] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ParentRemoval:
+    """A sub-issue taken out of its parent: GraphQL's ``ParentIssueRemovedEvent``."""
+
+    actor: UserRef
+    created_at: float
+    parent: int  # the parent's number (same repository)
 
 
 @dataclass
@@ -604,8 +616,10 @@ class Repo:
         if depth + _height(self, child) > MAX_DEPTH:
             raise _sub_issue_error(f"Sub-issues may be nested at most {MAX_DEPTH} levels deep")
 
-    def remove_sub_issue(self, number: int | str, sub_issue_id: Any) -> IssueState:
-        """Unlink a sub-issue; return the child."""
+    def remove_sub_issue(
+        self, number: int | str, sub_issue_id: Any, actor: UserRef | None = None
+    ) -> IssueState:
+        """Unlink a sub-issue (its timeline records who took it out); return the child."""
         self.store.changed()
         parent = self.issue(number)
         for child_number in parent.children:
@@ -613,6 +627,9 @@ class Repo:
             if child.id == sub_issue_id:
                 parent.children.remove(child_number)
                 child.parent = None
+                if actor is not None:
+                    now = self.store.clock.now()
+                    child.parent_removals.append(ParentRemoval(actor, now, parent.number))
                 return child
         raise not_found()
 
