@@ -18,6 +18,7 @@ from batchsync.errors import (
     RunStop,
     ServerError,
     UncertainWriteError,
+    ValidationFailed,
 )
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.progress import NotDone
@@ -647,6 +648,29 @@ def test_a_full_parent_gets_no_parent_in_the_create_and_the_cap_is_reported() ->
     task = [c for c in gh.calls if c[0] == "create_issue"][-1]
     assert task[2] == {}
     assert "100 sub-issues" in (result.outcomes[2].error or "")
+
+
+def test_a_failed_create_gives_back_the_child_slot_it_took() -> None:
+    gh = FakeGitHub(link_in_create=True)
+    run(gh, tree()[:2])
+    epic = issue_of(gh, "epic-1")
+    for n in range(99):
+        gh.add(f"c{n}", parent_number=epic.number)
+    # the one slot left is taken by a create GitHub refuses: the next child must still get it
+    create = gh.create_issue
+
+    def refuse_task_8(title: str, *args: Any, **kwargs: Any) -> Any:
+        if "TASK-8" in title:
+            raise ValidationFailed(422, "Validation Failed", method="POST")
+        return create(title, *args, **kwargs)
+
+    gh.create_issue = refuse_task_8  # type: ignore[method-assign]
+    tasks = [item("task-8", parent_key="epic-1"), item("task-9", parent_key="epic-1")]
+    result = run(gh, [*tree()[:2], *tasks])
+    actions = {o.key: o.action for o in result.outcomes}
+    assert actions["task-8"] is ItemAction.FAILED
+    assert actions["task-9"] is ItemAction.CREATED
+    assert issue_of(gh, "task-9").parent_number == epic.number
 
 
 def test_a_lost_create_with_a_parent_is_found_linked_and_not_linked_again() -> None:
