@@ -40,13 +40,13 @@ def write_prds(base: Path, count: int) -> None:
 CART_EPIC = "epics/epic-001-cart"  # the folder of the cart tree's epic and tasks
 
 
-def cart_task(base: Path, n: int, **fields: object) -> Path:
+def cart_task(base: Path, n: int, *, body: str | None = None, **fields: object) -> Path:
     """Task ``n`` of the cart epic (``task-00n``, titled ``Step n``), with ``fields`` added."""
     return write_item(
         base,
         f"{CART_EPIC}/task-{n:03}.md",
         {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001", **fields},
-        f"Do step {n}.",
+        f"Do step {n}." if body is None else body,
     )
 
 

@@ -20,7 +20,7 @@ from batchsync.marker import parse_marker, with_typed
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
 from emulated import run_overrides, writes
-from trees import write_item
+from trees import cart_task, write_cart
 
 TOKEN = "ghs_issue_types_sync"
 REPO = "acme/shop"
@@ -35,28 +35,7 @@ TYPES_ROUTE = "/repos/{owner}/{repo}/issue-types"
 EXPECTED = {"Cart": "Feature", "Cart screens": "Feature", "Step 1": "Task", "Step 2": "Task"}
 
 
-def work_items(base: Path) -> None:
-    write_item(base, "prds/prd-001-cart.md", {"id": "prd-001", "title": "Cart"}, "# Cart")
-    write_item(
-        base,
-        "epics/epic-001-cart/epic.md",
-        {"id": "epic-001", "title": "Cart screens", "prd_id": "prd-001"},
-        "The screens.",
-    )
-    for n in (1, 2):
-        task(base, n, f"Do step {n}.")
-
-
-def task(base: Path, n: int, body: str) -> None:
-    write_item(
-        base,
-        f"epics/epic-001-cart/task-{n:03}.md",
-        {"id": f"task-{n:03}", "title": f"Step {n}", "epic_id": "epic-001"},
-        body,
-    )
-
-
-WORK_ITEMS = work_items
+WORK_ITEMS = write_cart
 
 
 def sync(emu: Emulator, workspace: Path, repo: str = REPO, **overrides: object) -> BatchResult:
@@ -167,7 +146,7 @@ def test_a_type_a_person_set_is_kept_when_the_file_changes(emu, workspace):
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
-    task(workspace / ".claude", 2, "Do step 2, carefully.")
+    cart_task(workspace / ".claude", 2, body="Do step 2, carefully.")
     emu.stats.reset()
     assert sync(emu, workspace).failed == 0
     assert writes(emu) == 1  # the changed body
@@ -279,7 +258,7 @@ def test_a_type_a_person_took_off_is_never_set_again(emu, workspace):
     sync(emu, workspace)
     assert writes(emu) == 0
     assert types_of(emu)["Step 1"] is None
-    task(workspace / ".claude", 1, "Do step 1, carefully.")  # the file changes
+    cart_task(workspace / ".claude", 1, body="Do step 1, carefully.")  # the file changes
     assert sync(emu, workspace).failed == 0
     assert writes(emu) == 1  # the content, and no type
     assert types_of(emu)["Step 1"] is None

@@ -30,6 +30,15 @@ def failing(make_emulator: EmulatorFactory, status: int) -> Emulator:
     )
 
 
+def on_its_clock(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """``emu``, with the terminal's runs made on its clock (no real waiting between retries)."""
+    real = sync.run
+    monkeypatch.setattr(
+        sync, "run", functools.partial(real, clock=emu.clock.now, sleep=emu.clock.sleep)
+    )
+    return emu
+
+
 def settings(emu: Emulator, workspace: Path, **changes: object) -> Settings:
     given = run_overrides(emu, workspace, token=TOKEN, repo=REPO, max_retries=1, **changes)
     return load_settings(given, env={})
@@ -73,11 +82,7 @@ def test_the_action_still_writes_outputs_summary_and_results(
 def test_the_terminal_still_writes_the_results_file(
     make_emulator: EmulatorFactory, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emu = failing(make_emulator, 503)
-    real = sync.run
-    monkeypatch.setattr(
-        sync, "run", functools.partial(real, clock=emu.clock.now, sleep=emu.clock.sleep)
-    )
+    emu = on_its_clock(failing(make_emulator, 503), monkeypatch)
     err = io.StringIO()
     s = settings(emu, workspace, results_file="out/results.json")
     assert sync.main(s, stdout=io.StringIO(), stderr=err) == ExitCode.FATAL
@@ -90,11 +95,7 @@ def test_the_terminal_still_writes_the_results_file(
 def test_json_on_stdout_carries_the_error_too(
     make_emulator: EmulatorFactory, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emu = failing(make_emulator, 502)
-    real = sync.run
-    monkeypatch.setattr(
-        sync, "run", functools.partial(real, clock=emu.clock.now, sleep=emu.clock.sleep)
-    )
+    emu = on_its_clock(failing(make_emulator, 502), monkeypatch)
     out = io.StringIO()
     assert sync.main(settings(emu, workspace), stdout=out, stderr=io.StringIO(), as_json=True) == 2
     document = json.loads(out.getvalue())

@@ -18,6 +18,7 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.github import NoHistory
+from batchsync.items import Kind, Layout, WorkItem
 from batchsync.plan import RemoteIssue
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits, Op
@@ -26,6 +27,20 @@ from batchsync.results import BatchResult, Failure, ItemAction, Outcome
 T = TypeVar("T")
 
 ME = UserRef("me", 1)  # the account an emulator state test acts as
+
+
+def work_item(key: str = "task-001", **changes: Any) -> WorkItem:
+    """A local-mode task (``changes`` over it), as the plan's unit tests use."""
+    base = WorkItem(
+        kind=Kind.TASK,
+        key=key,
+        title="A task",
+        path=f"epics/e/{key}.md",
+        layout=Layout.LOCAL,
+        body="Body",
+        status="open",
+    )
+    return replace(base, **changes)
 
 
 def new_repo() -> Repo:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from fakes import work_item
 
 from batchsync.config import load_settings
 from batchsync.errors import SettingsError
 from batchsync.issuetypes import DEFAULT_CHOICES, parse_issue_types, resolve
-from batchsync.items import Kind, Layout, ScanResult, WorkItem
+from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.plan import (
     PlanAction,
     PlanOptions,
@@ -24,16 +25,7 @@ from batchsync.render import Marker, format_marker, parse_marker, render
 GITHUBS_DEFAULTS = ("Task", "Bug", "Feature")  # every new organisation's types
 
 
-def make_item(key: str = "task-001", kind: Kind = Kind.TASK) -> WorkItem:
-    return WorkItem(
-        kind=kind,
-        key=key,
-        title="A task",
-        path=f"epics/e/{key}.md",
-        layout=Layout.LOCAL,
-        body="Body",
-        status="open",
-    )
+make_item = work_item
 
 
 def issue_for(item: WorkItem, number: int = 1, *, typed: bool = False, **kw: object) -> RemoteIssue:

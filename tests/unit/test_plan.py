@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from fakes import work_item
+
 from batchsync.errors import ItemError
-from batchsync.items import Kind, Layout, ScanResult, WorkItem
+from batchsync.items import Kind, ScanResult
 from batchsync.ownership import Trust
 from batchsync.plan import (
     LinkFacts,
@@ -28,18 +30,7 @@ from batchsync.plan import (
 )
 from batchsync.render import format_marker, render
 
-
-def make_item(key: str = "task-001", **changes: object) -> WorkItem:
-    base = WorkItem(
-        kind=Kind.TASK,
-        key=key,
-        title="A task",
-        path=f"epics/e/{key}.md",
-        layout=Layout.LOCAL,
-        body="Body",
-        status="open",
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+make_item = work_item
 
 
 def make_issue(number: int, key: str | None = None, content_hash: str = "0" * 16, **kw: object):
