@@ -191,11 +191,23 @@ class _Step:
     def fatal(self, fatal: Fatal) -> int:
         """Report a run that could not start or was stopped: one error, a summary, the outputs
         and the results file (no items, the error), exit 2."""
-        end = report.fatal_ending(fatal)
+        line = workflow.error(fatal.message, title=f"batchsync: {fatal.title}")
+        return self._cut(BatchResult(), report.fatal_ending(fatal), fatal, line)
+
+    def stopped(self, signum: int) -> int:
+        """Report a run a second signal stopped at once: a warning, and the same files as a
+        fatal run (no stale results file), with the signal's code."""
+        result, end = report.stopped_at_once(signum)
+        line = workflow.warning(report.STOPPED.message, title="batchsync")
+        return self._cut(result, end, report.STOPPED, line)
+
+    def _cut(
+        self, result: BatchResult, end: report.Ending, fatal: Fatal, line: workflow.Command
+    ) -> int:
         self.log.end_group()
-        self.log.line(workflow.error(fatal.message, title=f"batchsync: {fatal.title}"))
-        self._write_results(BatchResult(), end)
-        self._write_outputs(BatchResult())
+        self.log.line(line)
+        self._write_results(result, end)
+        self._write_outputs(result)
         self._write_summary(summary.render_fatal(fatal.message, fatal.fix, self.info))
         return end.code
 
@@ -324,10 +336,8 @@ def run_action(
             result = run(
                 settings, on_progress=progress, on_wait=progress.on_wait, interrupt=interrupt
             )
-    except KeyboardInterrupt:  # a second signal: stop now; the next run finishes by the markers
-        log.end_group()
-        log.line(workflow.warning(signals.STOPPED_AT_ONCE, title="batchsync"))
-        return report.ExitCode.INTERRUPTED
+    except KeyboardInterrupt as stop:  # a second signal: stop now; the markers guide the next run
+        return step.stopped(signals.signal_of(stop))
     except Exception as exc:  # every failure must still reach the summary and the log
         if not isinstance(exc, BatchsyncError):
             err = workflow.Out(stderr or sys.stderr, actions=True, secrets=[token or ""])

@@ -18,6 +18,11 @@ classified by ``errors.graphql_error``, the rules REST's answers go through. An 
 ``viewer`` alone leaves the login unknown and the repository's data in use. A server without
 GraphQL (404) or whose schema lacks ``parentIssueId`` (older GHES) is detected once per run, with
 one warning, and every create then takes the REST path.
+
+Every answer is checked against its question: a query names the repository (``nameWithOwner``)
+and the issue (``number``) it answers about, a ``createIssue`` answer the issue's URL; an answer
+about another repository or issue is ``UnusableAnswer``, never used (the repository query's then
+turns GraphQL off for the run, with its warning).
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ REPOSITORY_QUERY = """query BatchsyncRepository($owner: String!, $name: String!,
   viewer { login }
   repository(owner: $owner, name: $name) {
     id
+    nameWithOwner
     labels(first: 100, after: $cursor) {
       nodes { id name }
       pageInfo { hasNextPage endCursor }
@@ -79,7 +85,9 @@ CREATE_ISSUE = """mutation BatchsyncCreateIssue($input: CreateIssueInput!) {
 # ParentIssueRemovedEvent (``subissues``: a removal is a person's last word, not a cut-off run)
 PARENT_REMOVED = """query BatchsyncParentRemoved($owner: String!, $name: String!, $number: Int!) {
   repository(owner: $owner, name: $name) {
+    nameWithOwner
     issue(number: $number) {
+      number
       timelineItems(itemTypes: [PARENT_ISSUE_REMOVED_EVENT], last: 1) {
         nodes { __typename ... on ParentIssueRemovedEvent { createdAt parent { number url } } }
       }
@@ -221,6 +229,10 @@ class GraphQLCreator:
         if not isinstance(repo, dict) or not isinstance(repo.get("id"), str):
             self.off("the repository query answered without the repository's id")
             return None, headers
+        other = self._other(repo)  # its id and labels must be this repository's
+        if other is not None:
+            text = f"the repository query for {self._repository} answered about {other}"
+            raise UnusableAnswer(200, text, "POST", "/graphql")
         if cursor is None:
             fields = _dig(data, "data", "__type", "inputFields")
             names = {f.get("name") for f in fields if isinstance(f, dict)} if fields else set()
@@ -267,7 +279,15 @@ class GraphQLCreator:
             return data, headers
 
         data = self._gate.call(Op.READ, read, resource=GRAPHQL_RESOURCE)
-        nodes = _dig(data, "data", "repository", "issue", "timelineItems", "nodes")
+        repo = _dig(data, "data", "repository")
+        answered = _dig(repo, "issue", "number")
+        other = self._other(repo)
+        if other is None and (isinstance(answered, bool) or answered != number):
+            other = self._scrub(_shown(answered))  # another issue's history
+        if other is not None:
+            text = f"the timeline query for #{number} answered about {other}"
+            raise UnusableAnswer(200, text, "POST", "/graphql")
+        nodes = _dig(repo, "issue", "timelineItems", "nodes")
         if not isinstance(nodes, list):
             raise UnusableAnswer(200, "answered without the issue's timeline", "POST", "/graphql")
         event = nodes[-1] if nodes else None
@@ -281,6 +301,14 @@ class GraphQLCreator:
         if isinstance(found, bool) or not isinstance(found, int):
             raise UnusableAnswer(200, "named a parent without a number", "POST", "/graphql")
         return found
+
+    def _other(self, repo: object) -> str | None:
+        """What an answer's repository names when it is not the one asked about (its
+        ``nameWithOwner``, compared case-insensitively, as GitHub compares names); else None."""
+        named = _dig(repo, "nameWithOwner")
+        if isinstance(named, str) and named.casefold() == self._repository.casefold():
+            return None
+        return self._scrub(_shown(named))
 
     # ---- labels ---------------------------------------------------------------------------
 
@@ -399,6 +427,12 @@ class GraphQLCreator:
             text = "createIssue answered with an issue that names no repository"
             raise UnusableAnswer(200, text, "POST", "/graphql")
         return created, issue.get("id")
+
+
+def _shown(value: object) -> str:
+    """A value from an answer, short and on one line, for a message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _dig(data: object, *keys: str) -> Any:

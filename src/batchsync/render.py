@@ -69,10 +69,24 @@ LABELS_LIMIT = 100  # labels on one issue: 422 "Issues cannot have more than 100
 KIND_LABELS = frozenset(k.value for k in Kind)
 PRIORITY_PREFIX = "priority:"
 _STATUS_LINE = "- **Status:** "  # the first metadata line when the item has a status
+_PRIORITY_LINE = "- **Priority:** "
+_PARENT_LINE = "- **Parent:** "
+_HOURS_LINE = "- **Estimated hours:** "
 # The dependencies line: "Blocked by" when batchsync makes them GitHub's blocked-by relationships
 # (``blocked-by: true``), so the body batchsync wrote says which ones it set (``blockers``).
 _DEPENDENCIES_LINE = "- **Dependencies:** "
 _BLOCKED_BY_LINE = "- **Blocked by:** "
+# The metadata lines in the order ``_meta`` writes them (each one optional, at most once): the
+# one shape ``_written_meta`` reads back.
+_META_LINES = (
+    (_STATUS_LINE,),
+    (_PRIORITY_LINE,),
+    (_PARENT_LINE,),
+    (_HOURS_LINE,),
+    (_DEPENDENCIES_LINE, _BLOCKED_BY_LINE),
+)
+_REFERENCE_SEPARATOR = ", "
+_NUMBER_REF = re.compile(r"#[0-9]{1,12}")  # an issue reference as written (ASCII digits only)
 
 
 @dataclass(frozen=True)
@@ -253,7 +267,7 @@ def _labels(item: WorkItem) -> tuple[str, ...]:
 
 
 def _reference(ref: str, numbers: Mapping[str, int]) -> str:
-    if re.fullmatch(r"#\d+", ref):
+    if _NUMBER_REF.fullmatch(ref):  # the one shape ``written_blockers`` reads as a number
         return ref
     number = numbers.get(ref)
     return f"#{number}" if number is not None else code_span(ref)
@@ -269,13 +283,13 @@ def _meta(item: WorkItem, numbers: Mapping[str, int], blocks: bool = False) -> l
     if item.status:
         meta.append(_STATUS_LINE + _one_line(item.status))
     if item.priority:
-        meta.append(f"- **Priority:** {_one_line(item.priority)}")
+        meta.append(_PRIORITY_LINE + _one_line(item.priority))
     if item.parent_key:
-        meta.append(f"- **Parent:** {_reference(item.parent_key, numbers)}")
+        meta.append(_PARENT_LINE + _reference(item.parent_key, numbers))
     if item.estimated_hours is not None:
-        meta.append(f"- **Estimated hours:** {_hours(item.estimated_hours)}")
+        meta.append(_HOURS_LINE + _hours(item.estimated_hours))
     if item.dependencies:
-        refs = ", ".join(_reference(d, numbers) for d in item.dependencies)
+        refs = _REFERENCE_SEPARATOR.join(_reference(d, numbers) for d in item.dependencies)
         meta.append(f"{_BLOCKED_BY_LINE if blocks else _DEPENDENCIES_LINE}{refs}")
     return meta
 
@@ -329,32 +343,75 @@ def code_span(text: str) -> str:
 def written_status(body: str) -> str | None:
     """The status an issue body batchsync wrote shows in its metadata, or None when it has none.
 
-    Only the metadata block (above the first ``---`` line) is read, so a person's text in the
-    body can never be taken for it.
+    Only the metadata block batchsync writes (``_written_meta``) is read, so a person's text in
+    the body can never be taken for it.
     """
-    return _meta_value(body, _STATUS_LINE)
+    return _written_meta(body).get(_STATUS_LINE)
 
 
 def written_blockers(body: str) -> frozenset[int]:
     """The issue numbers the body's "Blocked by" line names (none without that line).
 
-    A body written with ``blocked-by`` off has a "Dependencies" line instead: it names no
-    relationship batchsync set.
+    Only the entries that are exactly an issue reference the renderer wrote (``#N``) count: a
+    code span (a dependency batchsync could not number) is inert text whatever it holds, and a
+    line that is not a list of such entries names none. A body written with ``blocked-by`` off
+    has a "Dependencies" line instead: it names no relationship batchsync set.
     """
-    value = _meta_value(body, _BLOCKED_BY_LINE)
-    return frozenset(int(n) for n in _NUMBER_REF.findall(value or ""))
+    entries = _references(_written_meta(body).get(_BLOCKED_BY_LINE, ""))
+    return frozenset(int(e[1:]) for e in entries if _NUMBER_REF.fullmatch(e))
 
 
-_NUMBER_REF = re.compile(r"(?<![\w`])#(\d{1,12})\b")
+def _written_meta(body: str) -> dict[str, str]:
+    """The metadata lines at the top of ``body``, by their start, when they are exactly the
+    lines ``_meta`` writes (known starts, in order, each at most once) followed by the ``---``
+    rule; empty otherwise: a body batchsync did not shape this way names nothing."""
+    head, rule, _ = body.partition("\n\n---\n")
+    if not rule or not head:
+        return {}
+    found: dict[str, str] = {}
+    positions = iter(_META_LINES)  # shared: a line may only follow the ones before it
+    for line in head.split("\n"):
+        start = next(
+            (s for starts in positions for s in starts if line.startswith(s)),
+            None,
+        )
+        if start is None:
+            return {}
+        found[start] = line[len(start) :]
+    return found
 
 
-def _meta_value(body: str, start: str) -> str | None:
-    """The rest of the metadata line that begins with ``start`` (above the first ``---``)."""
-    for line in body.split("\n"):
-        if line == "---":
-            return None
-        if line.startswith(start):
-            return line[len(start) :].rstrip("\r")
+def _references(value: str) -> tuple[str, ...]:
+    """The entries of a references line ``_meta`` wrote (each ``#N`` or one code span, joined
+    by ", "); empty when ``value`` is not exactly such a list."""
+    entries: list[str] = []
+    rest = value
+    while rest:
+        entry = _reference_entry(rest)
+        if entry is None:
+            return ()
+        entries.append(entry)
+        rest = rest[len(entry) :]
+        if rest:
+            if not rest.startswith(_REFERENCE_SEPARATOR) or rest == _REFERENCE_SEPARATOR:
+                return ()
+            rest = rest[len(_REFERENCE_SEPARATOR) :]
+    return tuple(entries)
+
+
+def _reference_entry(text: str) -> str | None:
+    """The ``#N`` or code span ``text`` starts with (as ``_reference`` writes them), or None."""
+    number = _NUMBER_REF.match(text)
+    if number is not None:
+        return number.group()
+    fence = _BACKTICKS.match(text)
+    if fence is None:
+        return None
+    # code_span's fence is longer than any run of backticks inside: the first run at least
+    # as long closes it, and must be exactly as long.
+    for run in _BACKTICKS.finditer(text, fence.end()):
+        if len(run.group()) >= len(fence.group()):
+            return text[: run.end()] if run.group() == fence.group() else None
     return None
 
 

@@ -19,14 +19,17 @@ from typing import Any
 from batchsync import summary
 from batchsync.errors import Fatal, refused_fatal
 from batchsync.results import BatchResult
+from batchsync.signals import STOPPED_AT_ONCE
 
 __all__ = [
+    "STOPPED",
     "Ending",
     "ExitCode",
     "document",
     "ending",
     "exit_code",
     "fatal_ending",
+    "stopped_at_once",
     "write_results",
 ]
 
@@ -101,6 +104,17 @@ def ending(result: BatchResult, *, fail_on_error: bool, repository: str | None) 
 def fatal_ending(fatal: Fatal) -> Ending:
     """The ending of a run that could not start or was stopped (exit 2)."""
     return Ending(ExitCode.FATAL, fatal)
+
+
+# A second signal cut the run: which writes landed is unknown, so no item is reported.
+STOPPED = Fatal("stopped at once", STOPPED_AT_ONCE)
+
+
+def stopped_at_once(signum: int) -> tuple[BatchResult, Ending]:
+    """What a run a second signal stopped reports: no item (the writes in flight were cut), the
+    signal, its own code (130, 143) and the error saying the next run finishes."""
+    result = BatchResult(interrupted=signum)
+    return result, Ending(ending(result, fail_on_error=False, repository=None).code, STOPPED)
 
 
 def document(result: BatchResult, info: summary.RunInfo, end: Ending) -> dict[str, Any]:

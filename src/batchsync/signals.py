@@ -4,7 +4,9 @@ A first SIGINT or SIGTERM does not kill the run: it sets ``Interrupt``, which th
 before each request and while it waits, so no new request starts, the writes in flight finish,
 and the items not reached come back ``not-done``. The run then reports as usual (results file,
 summary) and exits 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once
-(``KeyboardInterrupt``): the next run finishes what is left, by the markers it finds.
+(``StoppedAtOnce``, a ``KeyboardInterrupt``): the results file, outputs and summary then say
+only that the run was stopped, with the signal's code (``report.stopped_at_once``); the next
+run finishes what is left, by the markers it finds.
 """
 
 from __future__ import annotations
@@ -17,12 +19,25 @@ from types import FrameType
 
 from batchsync.errors import Interrupted
 
-__all__ = ["HANDLED", "STOPPED_AT_ONCE", "Interrupt", "handling"]
+__all__ = ["HANDLED", "STOPPED_AT_ONCE", "Interrupt", "StoppedAtOnce", "handling", "signal_of"]
 
 # After a second signal: the writes in flight were cut, the markers let the next run finish.
 STOPPED_AT_ONCE = "stopped at once by a second signal: run again to finish"
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)  # the runner sends SIGINT, then SIGTERM, on cancel
+
+
+class StoppedAtOnce(KeyboardInterrupt):
+    """The second signal: the run stops where it is; ``signum`` is that signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def signal_of(stop: KeyboardInterrupt) -> int:
+    """The signal that stopped the run: the handler's, else SIGINT (Python's own Ctrl-C)."""
+    return stop.signum if isinstance(stop, StoppedAtOnce) else int(signal.SIGINT)
 
 
 class Interrupt:
@@ -73,7 +88,7 @@ def handling(interrupt: Interrupt, say: Callable[[str], None]) -> Iterator[Inter
     def handler(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if not interrupt.trigger(signum):
-            raise KeyboardInterrupt(name)  # the second signal: stop now
+            raise StoppedAtOnce(signum)  # the second signal: stop now
         text = (
             f"batchsync: {name} received: no new request starts; the writes in flight finish, "
             "then the report follows (send it again to stop at once)"

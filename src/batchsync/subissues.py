@@ -26,6 +26,7 @@ from batchsync.errors import (
     RunStop,
     TransportError,
     UncertainWriteError,
+    UnusableAnswer,
     ValidationFailed,
     failure_of,
 )
@@ -95,6 +96,10 @@ class _Reader:
                 self.removed[child.number] = self._client.parent_removed(child.number)
             except (NoHistory, ValidationFailed):  # no GraphQL, or a schema without the event
                 self.history = False
+            except UnusableAnswer as exc:  # e.g. another issue's history: no fact of this one
+                self.refused[child.number] = (
+                    f"not linked: #{child.number}'s history gave no answer ({exc}); run again"
+                )
 
     def _parent_now(self, child: RemoteIssue, parent: int) -> int | None:
         """The parent ``child`` has on GitHub: its answer's field, the parent's set, or a read."""

@@ -194,22 +194,37 @@ def main(
                 settings, on_progress=progress, on_wait=progress.on_wait, interrupt=interrupt
             )
     except BatchsyncError as exc:  # nothing could run: the same message as in action mode
-        fatal = fatal_of(exc, settings.repository)
-        end = report.fatal_ending(fatal)
-        err.say(f"batchsync: {fatal.message}")
-        _write(results_path, BatchResult(), info, end, (out, err))
-        if as_json:  # a script reading stdout gets the document, with the error, here too
-            out.document(workflow.json_text(report.document(BatchResult(), info, end)))
-        return end.code
-    except KeyboardInterrupt:  # a second signal: stop now, the next run finishes by the markers
-        err.say(f"batchsync: {signals.STOPPED_AT_ONCE}")
-        return report.ExitCode.INTERRUPTED
+        end = report.fatal_ending(fatal_of(exc, settings.repository))
+        return _cut(BatchResult(), end, info, results_path, (out, err), as_json=as_json)
+    except KeyboardInterrupt as stop:  # a second signal: stop now; the markers guide the next run
+        result, end = report.stopped_at_once(signals.signal_of(stop))
+        return _cut(result, end, info, results_path, (out, err), as_json=as_json)
     end = report.ending(
         result, fail_on_error=settings.fail_on_error, repository=settings.repository
     )
     if end.fatal is not None:
         err.say(f"batchsync: {end.fatal.message}")
     _report(result, info, results_path, out, err, as_json=as_json, end=end)
+    return end.code
+
+
+def _cut(
+    result: BatchResult,
+    end: report.Ending,
+    info: summary.RunInfo,
+    path: Path | None,
+    io: tuple[workflow.Out, workflow.Out],
+    *,
+    as_json: bool,
+) -> int:
+    """End a run that could not run or was stopped at once: its error, the results file and
+    the ``--json`` document (a script reading stdout gets it here too); the code."""
+    out, err = io
+    if end.fatal is not None:
+        err.say(f"batchsync: {end.fatal.message}")
+    _write(path, result, info, end, io)
+    if as_json:
+        out.document(workflow.json_text(report.document(result, info, end)))
     return end.code
 
 

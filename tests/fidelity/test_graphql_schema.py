@@ -93,7 +93,8 @@ def test_the_emulators_answer_fits_the_documents_selection(schema: GraphQLSchema
             timeout=10,
         ).json()
     repo = answer["data"]["repository"]
-    assert set(repo) == {"id", "labels"}
+    assert set(repo) == {"id", "nameWithOwner", "labels"}
+    assert repo["nameWithOwner"] == "o/r"
     assert set(repo["labels"]) == {"nodes", "pageInfo"}
     assert set(repo["labels"]["pageInfo"]) == {"hasNextPage", "endCursor"}
     assert set(answer["data"]["__type"]) == {"inputFields"}
@@ -113,7 +114,9 @@ def test_the_emulators_timeline_answer_fits_the_documents_selection(schema: Grap
             headers={"authorization": "token t"},
             timeout=10,
         ).json()
-    [event] = answer["data"]["repository"]["issue"]["timelineItems"]["nodes"]
+    answered = answer["data"]["repository"]
+    assert (answered["nameWithOwner"], answered["issue"]["number"]) == ("o/r", task.number)
+    [event] = answered["issue"]["timelineItems"]["nodes"]
     assert set(event) == {"__typename", "createdAt", "parent"}
     assert event["__typename"] == "ParentIssueRemovedEvent"
     assert event["parent"]["number"] == epic.number

@@ -231,3 +231,28 @@ def test_an_unread_list_fails_the_item_with_nothing_written_and_the_next_run_fin
     emu.set_faults(FaultConfig())
     assert sync(emu, workspace).failed == 0
     assert blockers(emu, "Step 2") == set()
+
+
+@pytest.mark.parametrize("text", ["see #{n} later", "foo,#{n}", "x`, #{n}, `y"])
+def test_a_dependency_that_is_text_holding_an_issue_number_never_blocks(emu, workspace, text):
+    assert sync(emu, workspace).failed == 0
+    step1 = numbers(emu)["Step 1"]
+    cart_task(workspace / ".claude", 3, dependencies=[text.format(n=step1)])  # inert text
+    assert sync(emu, workspace).failed == 0
+    assert blockers(emu, "Step 3") == set()  # the old line's #1, #2 removed; the text adds none
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 0
+
+
+def test_a_dependency_naming_an_issue_by_number_blocks_only_when_batchsync_owns_it(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    stranger = requests.post(
+        f"{emu.url}/repos/{REPO}/issues", json={"title": "A person's"}, headers=HEADERS, timeout=10
+    ).json()["number"]
+    deps = [f"#{n['Step 1']}", f"#{stranger}"]
+    cart_task(workspace / ".claude", 3, dependencies=deps)
+    assert sync(emu, workspace).failed == 0
+    if emu.service.store.dependencies:
+        assert blockers(emu, "Step 3") == {n["Step 1"]}

@@ -220,3 +220,54 @@ def test_after_ctrl_c_the_progress_counts_the_items_not_done_apart(
     assert "6/6" not in shown
     assert "100%" not in shown
     assert shown.endswith("\n")  # the bar's line is finished before the report
+
+
+def cancelled(s: Settings, **kwargs: Any) -> BatchResult:
+    """``sync.run`` as a cancelled workflow ends it: SIGINT, then SIGTERM in the main thread."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        assert callable(handler)  # batchsync's own, installed for the run
+        handler(signum, None)  # the second raises, as the interpreter would in the main thread
+    raise AssertionError("not reached")
+
+
+def stale_results(workspace: Path) -> Path:
+    """A results file a previous, successful run left."""
+    path = workspace / "batchsync-results.json"
+    stale = {"exit_code": 0, "fatal": None, "items": [{"key": "prd-001", "action": "created"}]}
+    path.write_text(json.dumps(stale), encoding="utf-8")
+    return path
+
+
+def test_a_cancel_s_second_signal_in_the_action_replaces_the_results_and_exits_143(
+    emu: Emulator, workspace: Path
+) -> None:
+    output, step_summary = workspace / "output.txt", workspace / "summary.md"
+    s = settings(emu, workspace, output_file=str(output), step_summary=str(step_summary))
+    path = stale_results(workspace)
+    log = io.StringIO()
+    assert action.run_action(s, run=cancelled, stdout=log, stderr=io.StringIO()) == 143
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["exit_code"] == 143
+    assert document["items"] == []  # nothing stale: what the cut writes did is unknown
+    assert document["fatal"]["title"] == "stopped at once"
+    assert "results-file<<" in output.read_text(encoding="utf-8")
+    assert "stopped at once by a second signal" in step_summary.read_text(encoding="utf-8")
+    assert "::warning title=batchsync::stopped at once" in log.getvalue()
+    assert "Traceback" not in log.getvalue()
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_second_signal_in_the_terminal_replaces_the_results_and_exits_with_its_code(
+    emu: Emulator, workspace: Path, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    monkeypatch.setattr(sync, "run", cancelled)
+    path = stale_results(workspace)
+    s = settings(emu, workspace, results_file="batchsync-results.json")
+    out, err = io.StringIO(), io.StringIO()
+    assert sync.main(s, stdout=out, stderr=err, as_json=as_json) == 143
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert (document["exit_code"], document["items"]) == (143, [])
+    if as_json:
+        assert json.loads(out.getvalue())["exit_code"] == 143
+    assert "stopped at once by a second signal: run again to finish" in err.getvalue()

@@ -12,6 +12,7 @@ import requests
 
 from batchsync.emulator import Emulator, GraphQLConfig
 from batchsync.github import GitHubClient, NoHistory
+from batchsync.github_graphql import PARENT_REMOVED, GraphQLCreator
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits
 from emulated import LIST_FIELD_VARIANTS, sync_run, writes
@@ -161,3 +162,37 @@ def test_the_timeline_serves_only_the_removal_events(emu: Emulator) -> None:
         f"{emu.url}/graphql", json={"query": query}, headers=HEADERS, timeout=10
     ).json()
     assert "PARENT_ISSUE_REMOVED_EVENT" in answer["errors"][0]["message"]
+
+
+def test_a_timeline_answer_about_another_issue_never_keeps_a_child_out(
+    emu: Emulator, workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sync(emu, workspace).failed == 0
+    n = by_title(emu)
+    take_out(emu, n["Cart screens"], n["Step 1"])  # a person's: Step 1 has a removal event
+    repo = emu.service.store.repo("octo", "links")
+    repo.remove_sub_issue(n["Cart screens"]["number"], n["Step 2"]["id"])  # a cut-off run's
+    real = GraphQLCreator.__init__
+
+    def answering_for_step_1(self: GraphQLCreator, *args: Any, **kwargs: Any) -> None:
+        """A cache between answers Step 1's timeline whatever issue is asked."""
+        real(self, *args, **kwargs)
+        send = self._send
+
+        def swapped(method: str, url: str, body: Any = None, **more: Any) -> Any:
+            if isinstance(body, dict) and body.get("query") == PARENT_REMOVED:
+                variables = {**body["variables"], "number": n["Step 1"]["number"]}
+                body = {**body, "variables": variables}
+            return send(method, url, body=body, **more)
+
+        self._send = swapped  # type: ignore[method-assign]
+
+    monkeypatch.setattr(GraphQLCreator, "__init__", answering_for_step_1)
+    result = sync(emu, workspace)
+    step_2 = next(o for o in result.outcomes if o.key == "task-002")
+    assert "taken out" not in (step_2.reason or "")  # never Step 1's removal as its own
+    assert "history gave no answer" in (step_2.error or ""), step_2
+    monkeypatch.undo()
+    assert sync(emu, workspace).failed == 0
+    assert parent_of(emu, "Step 2") == n["Cart screens"]["number"]  # the cut-off link is made
+    assert parent_of(emu, "Step 1") is None  # the person's removal stays

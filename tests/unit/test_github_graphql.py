@@ -15,6 +15,7 @@ from batchsync.errors import (
     ForbiddenError,
     RateLimitError,
     UncertainWriteError,
+    UnusableAnswer,
     ValidationFailed,
 )
 from batchsync.github import GitHubClient
@@ -35,6 +36,7 @@ def repository_answer(*, parent_field: bool = True, labels: list[str] | None = N
         "data": {
             "repository": {
                 "id": "R_repo",
+                "nameWithOwner": "octo/demo",
                 "labels": {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": None}},
             },
             "__type": {"inputFields": fields},
@@ -536,3 +538,62 @@ def test_the_created_author_is_a_login_or_nobody(client: GitHubClient) -> None:
     answer["data"]["createIssue"]["issue"]["author"] = {"__typename": "User", "login": "a\nb"}
     responses.post(GRAPHQL, json=answer)
     assert client.create_issue("A", "a", ()).author == ""  # one reader: REST's login rule
+
+
+@pytest.mark.parametrize("named", ["octo/other", None, 7])
+@responses.activate
+def test_a_repository_answer_about_another_repository_is_never_used(
+    client: GitHubClient, named: object
+) -> None:
+    answer = repository_answer()
+    answer["data"]["repository"]["nameWithOwner"] = named  # its id and labels are another's
+    responses.post(GRAPHQL, json=answer)
+    rest = rest_created(1, [])
+    responses.post(f"{API}/repos/octo/demo/issues", json=rest, status=201)
+    assert client.create_issue("A", "a", ("task",), parent=None).number == 1
+    assert responses.calls[-1].request.url == f"{API}/repos/octo/demo/issues"  # REST, not R_repo
+    assert "the repository query for octo/demo answered about" in client.warnings[0]
+
+
+def test_a_repository_answer_in_other_letters_is_the_same_repository() -> None:
+    with responses.RequestsMock() as mock:
+        answer = repository_answer()
+        answer["data"]["repository"]["nameWithOwner"] = "Octo/Demo"
+        mock.post(GRAPHQL, json=answer)
+        mock.post(GRAPHQL, json=created(1))
+        client = GitHubClient("https://api.github.com", TOKEN, "octo/demo", PassGate())
+        assert client.create_issue("A", "a", ("task",)).number == 1
+        assert client.warnings == ()
+
+
+def timeline(number: object, repository: object = "octo/demo", parent: int = 3) -> Any:
+    url = f"https://github.com/octo/demo/issues/{parent}"
+    event = {"__typename": "ParentIssueRemovedEvent", "createdAt": "2026-01-01T00:00:00Z"}
+    issue = {
+        "number": number,
+        "timelineItems": {"nodes": [{**event, "parent": {"number": parent, "url": url}}]},
+    }
+    return {"data": {"repository": {"nameWithOwner": repository, "issue": issue}}}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [timeline(8), timeline(None), timeline("9"), timeline(True), timeline(9, "octo/other")],
+    ids=["another-issue", "no-number", "text", "bool", "another-repository"],
+)
+@responses.activate
+def test_a_timeline_answer_about_another_issue_is_unusable(
+    client: GitHubClient, answer: Any
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(UnusableAnswer, match="the timeline query"):
+        client.parent_removed(9)
+    assert sent(1)["variables"]["number"] == 9
+
+
+@responses.activate
+def test_a_timeline_answer_about_the_issue_asked_is_used(client: GitHubClient) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=timeline(9))
+    assert client.parent_removed(9) == 3

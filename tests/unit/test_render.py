@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from hypothesis import given
@@ -27,6 +28,8 @@ from batchsync.render import (
     render,
     restate,
     strip_marker,
+    written_blockers,
+    written_status,
 )
 
 
@@ -433,3 +436,46 @@ def test_remark_rewrites_only_the_last_marker_line() -> None:
         format_marker("k", "2" * 16), format_marker("k", "2" * 16, flag="removed")
     )
     assert parse_marker(flagged) == Marker("k", "2" * 16, flag="removed")
+
+
+@pytest.mark.parametrize(
+    "dependency",
+    ["see #3 later", "foo,#3", "#3 and #4", "a`, #3, `b", "x``, #3, ``y", "#٣", "#3\u2028#4"],
+)
+def test_a_dependency_rendered_as_text_names_no_blocker_whatever_it_holds(dependency: str) -> None:
+    item = make_item(dependencies=("task-002", dependency), status="open")
+    body = render(item, {"task-002": 2}, blocks=True).body
+    assert written_blockers(body) == {2}  # the renderer's own #2 only, never a #3 in text
+
+
+@given(st.lists(st.text(min_size=1), max_size=4))
+def test_only_the_references_the_renderer_numbered_are_read_back(dependencies: list[str]) -> None:
+    numbers = {"task-002": 2, "task-005": 5}
+    item = make_item(dependencies=("task-002", *dependencies, "task-005"))
+    numbered = {2, 5} | {int(d[1:]) for d in dependencies if re.fullmatch("#[0-9]{1,12}", d)}
+    assert written_blockers(render(item, numbers, blocks=True).body) == numbered
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Intro\n\n- **Blocked by:** #3\n\n---\n\ntext",  # a person's text above
+        "- **Blocked by:** #3\n- **Status:** open\n\n---\n\ntext",  # not the renderer's order
+        "- **Blocked by:** #3\n- **Blocked by:** #4\n\n---\n\ntext",  # twice
+        "- **Blocked by:** #3 \n\n---\n\ntext",  # not a list it wrote
+        "- **Blocked by:** #3,#4\n\n---\n\ntext",
+        "- **Blocked by:** #3\n\ntext",  # no rule
+        "---\n\n- **Blocked by:** #3\n\n---\n\ntext",  # below the rule
+    ],
+)
+def test_metadata_batchsync_did_not_write_names_no_blocker(body: str) -> None:
+    assert written_blockers(body) == frozenset()
+
+
+def test_the_status_line_is_read_back_from_the_renderer_s_own_metadata_only() -> None:
+    body = render(make_item(status="in progress", dependencies=("#4",)), {}, blocks=True).body
+    assert written_status(body) == "in progress"
+    assert written_blockers(body) == {4}
+    assert written_status("---\n\n- **Status:** closed\n\n---\n\nx") is None
+    assert written_status("Hi\n- **Status:** closed\n\n---\n\nx") is None
+    assert written_status("- **Priority:** x\n- **Status:** closed\n\n---\n\nx") is None

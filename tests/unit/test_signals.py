@@ -13,7 +13,7 @@ from batchsync.emulator import ManualClock
 from batchsync.errors import BudgetExhausted, Interrupted, StopKind
 from batchsync.processor import Gate
 from batchsync.ratelimit import Limits, Op
-from batchsync.signals import Interrupt, handling
+from batchsync.signals import Interrupt, StoppedAtOnce, handling, signal_of
 
 PACED = Limits(write_interval=1.0, creates_per_minute=0, creates_per_hour=0, points_per_minute=0)
 
@@ -93,8 +93,9 @@ def test_handlers_press_once_then_stop_at_once_and_are_restored() -> None:
         assert callable(handler)
         handler(signal.SIGTERM, None)
         assert interrupt.signum == signal.SIGTERM
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(StoppedAtOnce) as stop:
             handler(signal.SIGTERM, None)
+        assert signal_of(stop.value) == signal.SIGTERM  # its own code follows, not Ctrl-C's
     assert signal.getsignal(signal.SIGTERM) is before
     ((text, speaker),) = said  # said by the time the block is left
     assert text.startswith("batchsync: SIGTERM received")
