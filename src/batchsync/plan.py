@@ -1024,9 +1024,9 @@ def decide(
     if issue.marker_hash != rendered.content_hash:
         changed = f"content changed since #{issue.number} was written"
         return PlannedAction(PlanAction.UPDATE, changed, item, issue, rendered)
-    if via == "legacy":  # only the marker line is rewritten: GitHub's edits stay
+    if via == "legacy":  # a write of the marker line alone (apply): GitHub's edits stay
         why = f"#{issue.number} matches the file; its marker gets this tree's namespace"
-        return PlannedAction(PlanAction.UNCHANGED, why, item, issue, rendered, via=via)
+        return PlannedAction(PlanAction.UPDATE, why, item, issue, rendered, via=via)
     return PlannedAction(
         PlanAction.UNCHANGED, f"#{issue.number} matches the file", item, issue, rendered
     )

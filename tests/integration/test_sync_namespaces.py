@@ -6,13 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from batchsync.config import load_settings
 from batchsync.emulator import Emulator, Repo
 from batchsync.marker import Marker, format_marker, parse_marker, remark
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
 from emulated import LIST_FIELD_VARIANTS, run_overrides, writes
-from trees import write_item
+from trees import cart_task, write_item
 
 TOKEN = "ghs_treestoken"
 REPO = "octo/mono"
@@ -135,10 +137,12 @@ def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, 
     sync(emu, workspace)
     strip_namespaces(repo)
     assert all(parse_marker(i["body"]).namespace == "" for i in emu.issues(REPO))
+    dry = sync(emu, workspace, dry_run=True)
+    assert {o.action for o in dry.outcomes} == {ItemAction.PLANNED_UPDATE}
     emu.stats.reset()
     first = sync(emu, workspace)
     assert first.failed == 0, first.errors
-    assert {o.action for o in first.outcomes} == {ItemAction.UNCHANGED}
+    assert {o.action for o in first.outcomes} == {ItemAction.UPDATED}  # a write, counted
     assert writes(emu) == 5  # the marker line of each, nothing else
     assert all(parse_marker(i["body"]).namespace == ".claude" for i in emu.issues(REPO))
     emu.stats.reset()
@@ -147,6 +151,28 @@ def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, 
     second_tree(workspace)
     sync(emu, workspace, OTHER)
     assert len(marked(emu, "task-001", ".claude")) == len(marked(emu, "task-001", OTHER)) == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"issue_types": "true"}, {"blocked_by": True}, {"issue_types": "true", "blocked_by": True}],
+)
+def test_an_old_marker_gets_its_namespace_in_the_write_that_types_or_blocks(
+    emu, workspace, changes
+):
+    cart_task(workspace / ".claude", 2, status="open", dependencies=["task-001"])
+    repo = emu.service.store.repo(*REPO.split("/"))
+    sync(emu, workspace)  # types and blocked-by off
+    strip_namespaces(repo)
+    emu.stats.reset()
+    first = sync(emu, workspace, **changes)
+    assert first.failed == 0, first.errors
+    assert all(parse_marker(i["body"]).namespace == ".claude" for i in emu.issues(REPO))
+    patches = emu.stats.count("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", 200)
+    assert patches == 5  # one body write per issue: the namespace rides with the type
+    emu.stats.reset()
+    again = sync(emu, workspace, **changes)
+    assert writes(emu) == 0, [(o.key, o.action, o.reason) for o in again.outcomes]
 
 
 def test_a_second_tree_never_closes_the_first_trees_old_issues(emu, workspace):
