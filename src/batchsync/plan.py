@@ -95,6 +95,8 @@ class RemoteIndex:
     repository: str = ""  # owner/name: a link URL naming another repository is refused
     namespace: str = ""  # this tree's: only markers naming it (or none, see ``legacy``) are ours
     legacy: frozenset[int] = frozenset()  # ours through a marker without a namespace
+    moved_from: str = ""  # the one other tree this default-named tree, with no issue, may be
+    moved: Mapping[str, RemoteIssue] = field(default_factory=dict)  # that tree's, by key
 
     @property
     def max_number(self) -> int:
@@ -137,12 +139,7 @@ class RemoteIndex:
         trusted = self.trust.trusts(linked.author)
         tree = _tree_of(linked, self.namespace)
         if trusted and tree is not None:
-            return Claim(
-                refused=(
-                    f"{link_text(item)} names #{linked.number}, the issue of '{old_key}' in "
-                    f"another tree (namespace '{tree}'): fix the link"
-                )
-            )
+            return Claim(refused=_other_tree_message(item, linked, tree))
         if old_key is not None and trusted and self.by_key.get(old_key) is linked:
             moved = present is not None and old_key not in present
             renamed = moved and kind_of_issue(linked) == item.kind.value
@@ -184,6 +181,34 @@ class RemoteIndex:
             "to `trusted-authors`: batchsync then updates and closes every issue that author "
             "writes with a batchsync marker"
         )
+
+
+def _other_tree_message(item: WorkItem, linked: RemoteIssue, tree: str) -> str:
+    """Why a link to another tree's issue is refused; the same key means the tree moved."""
+    link, number, key = link_text(item), linked.number, linked.marker_key
+    if key != item.key:
+        return (
+            f"{link} names #{number}, the issue of '{key}' in another tree (namespace "
+            f"'{tree}'): fix the link"
+        )
+    return (
+        f"{link} names #{number}, the issue of '{key}' in another tree (namespace '{tree}'), "
+        "with this item's key: if this is that tree, moved or run from another "
+        f"folder, set `namespace: {tree}` (`--namespace {tree}`) to keep its issues; "
+        "otherwise fix the link"
+    )
+
+
+def _moved_message(index: RemoteIndex, held: RemoteIssue) -> str:
+    """Why an item of a tree that may have moved gets no issue of its own."""
+    other, ours = index.moved_from, index.namespace
+    return (
+        f"#{held.number} carries this item's key for the tree of namespace '{other}', and this "
+        f"tree (namespace '{ours}', from its folder) has no issue at all: most likely the same "
+        "tree, moved or run from another folder, so no second issue is made: set "
+        f"`namespace: {other}` (`--namespace {other}`) to keep its issues; if this is a new "
+        "tree, give it a `namespace` of its own"
+    )
 
 
 def _not_adopted_message(item: WorkItem, linked: RemoteIssue) -> str:
@@ -279,6 +304,7 @@ def index_issues(
     *,
     repository: str = "",
     namespace: str = "",
+    gone: Callable[[str], bool] | None = None,
 ) -> RemoteIndex:
     """Index issues by marker key and by number, by the ownership rule and the tree's namespace.
 
@@ -286,7 +312,10 @@ def index_issues(
     batchsync's own identity wrote wins over one marked by hand, then the lowest number. A
     marker naming another namespace is another tree's: never indexed, written or closed. A
     marker naming none (written before namespaces) is this tree's while no namespaced marker
-    holds its key (see docs/sync.md, "Several trees in one repository").
+    holds its key (see docs/sync.md, "Several trees in one repository"). With ``gone``
+    (the namespace is the default, from the folder), a tree that holds no issue while exactly
+    one other tree does, whose folder is ``gone``, keeps it as ``moved_from``: most likely
+    this tree, moved.
     """
     trust = trust or Trust()
     ordered = sorted(issues, key=lambda i: i.number)
@@ -297,6 +326,7 @@ def index_issues(
     unmarked: dict[str, list[RemoteIssue]] = {}
     children: dict[int, int] = {}
     legacy: set[int] = set()
+    trees: dict[str, dict[str, RemoteIssue]] = {}
     for issue in ordered:
         by_number[issue.number] = issue
         if issue.parent_number is not None:
@@ -307,6 +337,9 @@ def index_issues(
             unmarked.setdefault(issue.title, []).append(issue)
         elif place == "foreign":
             foreign.append(issue)
+        elif place == "other" and key and (tree := _tree_of(issue, namespace)) is not None:
+            if trust.trusts(issue.author):  # another tree's: kept to tell a moved tree
+                trees.setdefault(tree, {}).setdefault(key, issue)
         elif key is not None and place in ("ours", "legacy"):
             holders.setdefault(key, []).append(issue)
             legacy |= {issue.number} if place == "legacy" else set()
@@ -320,6 +353,9 @@ def index_issues(
                 f"issues #{ranked[0].number} and #{extra.number} both carry the marker of "
                 f"'{key}': #{ranked[0].number} is used; close #{extra.number} as a duplicate"
             )
+    moved = next(iter(trees.items())) if len(trees) == 1 and not holders else None
+    if moved is not None and (gone is None or not gone(moved[0])):
+        moved = None  # a namespace set by hand, or the other tree is still in its folder
     return RemoteIndex(
         by_key,
         by_number,
@@ -331,6 +367,7 @@ def index_issues(
         repository,
         namespace,
         frozenset(legacy),
+        *(moved or ("", {})),
     )
 
 
@@ -371,6 +408,9 @@ def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
                 f"into #{held.number} by hand, take the copied line out of #{held.number}"
             )
         )
+    moved = index.moved.get(item.key)
+    if moved is not None:
+        return Claim(refused=_moved_message(index, moved))
     taken = index.take_back(title) if title else None
     return Claim(taken, "takeback") if taken is not None else Claim()
 

@@ -219,3 +219,57 @@ def test_a_marker_without_a_namespace_by_a_stranger_is_still_reported(emu, works
     result = sync(emu, workspace)
     assert any(f"#{pasted} by eve" in w for w in result.warnings)
     assert len(marked(emu, "task-001", ".claude")) == 1
+
+
+def test_a_run_from_a_subfolder_of_the_repository_names_the_same_tree(emu, workspace):
+    (workspace / ".git").mkdir()  # the workspace is the repository's root, as in Actions
+    sub = workspace / "services/api"
+    sub.mkdir(parents=True)
+    (workspace / ".claude").rename(sub / ".claude")
+    first = sync(emu, workspace, "services/api/.claude")
+    assert first.failed == 0, first.errors
+    emu.stats.reset()
+    local = sync(emu, sub, ".claude")  # a person, in services/api
+    assert writes(emu) == 0
+    assert {o.action for o in local.outcomes} == {ItemAction.UNCHANGED}
+    assert len(emu.issues(REPO)) == 5
+
+
+def test_a_moved_tree_is_refused_with_the_namespace_to_set_not_duplicated(emu, workspace):
+    sync(emu, workspace)
+    (workspace / "work").mkdir()
+    (workspace / ".claude").rename(workspace / "work/.claude")
+    before = {i["number"]: i["body"] for i in emu.issues(REPO)}
+    emu.stats.reset()
+    moved = sync(emu, workspace, "work/.claude", close_removed=True)
+    assert writes(emu) == 0
+    assert {i["number"]: i["body"] for i in emu.issues(REPO)} == before
+    assert moved.failed == 5
+    assert all("set `namespace: .claude`" in (o.error or "") for o in moved.outcomes)
+    emu.stats.reset()
+    kept = sync(emu, workspace, "work/.claude", namespace=".claude")
+    assert writes(emu) == 0
+    assert {o.action for o in kept.outcomes} == {ItemAction.UNCHANGED}
+    new_tree = sync(emu, workspace, "work/.claude", namespace="team-b")  # a name of its own
+    assert new_tree.count(ItemAction.CREATED) == 5
+
+
+def test_a_second_tree_whose_first_tree_is_still_there_gets_its_own_issues(emu, workspace):
+    sync(emu, workspace)
+    second_tree(workspace)
+    second = sync(emu, workspace, OTHER)  # .claude still holds the first tree: not a move
+    assert second.failed == 0, second.errors
+    assert second.count(ItemAction.CREATED) == 5
+
+
+def test_a_link_to_the_same_key_in_another_tree_suggests_its_namespace(emu, workspace):
+    sync(emu, workspace, namespace="team-a")
+    [theirs] = marked(emu, "task-001", "team-a")
+    task = workspace / ".claude/epics/epic-001-cart/task-001.md"
+    task.write_text(
+        task.read_text().replace("epic_id:", f"github_issue: {theirs['number']}\nepic_id:")
+    )
+    result = sync(emu, workspace, namespace="team-b")
+    failed = outcome_of(result, "task-001")
+    assert failed.action is ItemAction.FAILED
+    assert "set `namespace: team-a`" in (failed.error or "")
