@@ -97,6 +97,7 @@ class RemoteIndex:
     legacy: frozenset[int] = frozenset()  # ours through a marker without a namespace
     moved_from: str = ""  # the one other tree this default-named tree, with no issue, may be
     moved: Mapping[str, RemoteIssue] = field(default_factory=dict)  # that tree's, by key
+    ambiguous: Mapping[int, RemoteIssue] = field(default_factory=dict)  # pasted marker lines
 
     @property
     def max_number(self) -> int:
@@ -130,6 +131,8 @@ class RemoteIndex:
         linked = self.by_number.get(item.link)
         if linked is None:
             return Claim()
+        if linked.number in self.ambiguous:
+            return Claim(refused=_ambiguous_item_message(linked))
         return self._through_link(item, linked, present)
 
     def _through_link(
@@ -211,6 +214,30 @@ def _moved_message(index: RemoteIndex, held: RemoteIssue) -> str:
     )
 
 
+def _ambiguous_message(issue: RemoteIssue) -> str:
+    """The warning for an issue whose marker lines name different items or trees."""
+    names = ", ".join(
+        f"'{m.key}'" + (f" (namespace '{m.namespace}')" if m.namespace else "")
+        for m in issue.ambiguous
+    )
+    return (
+        f"#{issue.number} carries batchsync marker lines of different items ({names}), so "
+        "batchsync leaves it alone: no update, no close, no adoption, and no second issue for "
+        f"its item. A marker line was pasted into #{issue.number} by hand (copying an issue's "
+        f"body copies its marker): take the pasted line, the one that is not #{issue.number}'s "
+        "own, out of its body on GitHub"
+    )
+
+
+def _ambiguous_item_message(issue: RemoteIssue) -> str:
+    """Why an item named by an issue with marker lines of several items gets no issue."""
+    return (
+        f"#{issue.number} carries this item's batchsync marker and another's (a line pasted in "
+        "by hand), so it is neither written nor duplicated: take the pasted line out of "
+        f"#{issue.number} (see the warning naming #{issue.number})"
+    )
+
+
 def _not_adopted_message(item: WorkItem, linked: RemoteIssue) -> str:
     """Why a linked issue was not adopted, and the ways out that never make a duplicate."""
     link, number, title, by = link_text(item), linked.number, linked.title, linked.author
@@ -287,6 +314,8 @@ def _place(issue: RemoteIssue, trust: Trust, namespace: str, held: Container[str
     ``foreign`` (an untrusted author), ``legacy`` (ours, by a marker without a namespace) or
     ``ours``."""
     marker = issue.marker
+    if issue.ambiguous:  # a marker line pasted in: no identity can be trusted
+        return "ambiguous"
     if marker is None:
         return "unmarked"
     if _tree_of(issue, namespace) is not None:
@@ -327,6 +356,7 @@ def index_issues(
     children: dict[int, int] = {}
     legacy: set[int] = set()
     trees: dict[str, dict[str, RemoteIssue]] = {}
+    ambiguous: dict[int, RemoteIssue] = {}
     for issue in ordered:
         by_number[issue.number] = issue
         if issue.parent_number is not None:
@@ -337,6 +367,8 @@ def index_issues(
             unmarked.setdefault(issue.title, []).append(issue)
         elif place == "foreign":
             foreign.append(issue)
+        elif place == "ambiguous":
+            ambiguous[issue.number] = issue
         elif place == "other" and key and (tree := _tree_of(issue, namespace)) is not None:
             if trust.trusts(issue.author):  # another tree's: kept to tell a moved tree
                 trees.setdefault(tree, {}).setdefault(key, issue)
@@ -353,6 +385,11 @@ def index_issues(
                 f"issues #{ranked[0].number} and #{extra.number} both carry the marker of "
                 f"'{key}': #{ranked[0].number} is used; close #{extra.number} as a duplicate"
             )
+    warnings += [
+        _ambiguous_message(i)
+        for i in ambiguous.values()
+        if any(m.namespace in ("", namespace) for m in i.ambiguous)  # others' are theirs to say
+    ]
     moved = next(iter(trees.items())) if len(trees) == 1 and not holders else None
     if moved is not None and (gone is None or not gone(moved[0])):
         moved = None  # a namespace set by hand, or the other tree is still in its folder
@@ -368,6 +405,7 @@ def index_issues(
         namespace,
         frozenset(legacy),
         *(moved or ("", {})),
+        ambiguous,
     )
 
 
@@ -408,11 +446,19 @@ def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
                 f"into #{held.number} by hand, take the copied line out of #{held.number}"
             )
         )
+    pasted = next((i for i in index.ambiguous.values() if _names(i, item.key, index)), None)
+    if pasted is not None:
+        return Claim(refused=_ambiguous_item_message(pasted))
     moved = index.moved.get(item.key)
     if moved is not None:
         return Claim(refused=_moved_message(index, moved))
     taken = index.take_back(title) if title else None
     return Claim(taken, "takeback") if taken is not None else Claim()
+
+
+def _names(issue: RemoteIssue, key: str, index: RemoteIndex) -> bool:
+    """Whether one of the issue's marker lines names ``key`` in this tree (or in none)."""
+    return any(m.key == key and m.namespace in ("", index.namespace) for m in issue.ambiguous)
 
 
 def _one_item_per_issue(

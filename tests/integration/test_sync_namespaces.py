@@ -273,3 +273,42 @@ def test_a_link_to_the_same_key_in_another_tree_suggests_its_namespace(emu, work
     failed = outcome_of(result, "task-001")
     assert failed.action is ItemAction.FAILED
     assert "set `namespace: team-a`" in (failed.error or "")
+
+
+def paste(emu: Emulator, number: int, text: str) -> None:
+    """A person pastes ``text`` at the end of the issue's body on GitHub."""
+    repo = emu.service.store.repo(*REPO.split("/"))
+    with repo.store.lock:
+        issue = repo.issues[number]
+        issue.body = f"{issue.body}\n\nQuoted by a person:\n{text}"
+        repo.store.changed()
+
+
+@pytest.mark.parametrize("pasted", ["task-002", "task-009"])  # a live item's; a removed one's
+def test_an_issue_with_a_pasted_marker_line_is_left_alone_and_never_duplicated(
+    emu, workspace, pasted
+):
+    sync(emu, workspace)
+    [mine] = marked(emu, "task-001", ".claude")
+    paste(emu, mine["number"], format_marker(pasted, "0" * 16, namespace=".claude"))
+    before = {i["number"]: (i["state"], i["body"]) for i in emu.issues(REPO)}
+    emu.stats.reset()
+    result = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert {i["number"]: (i["state"], i["body"]) for i in emu.issues(REPO)} == before
+    refused = outcome_of(result, "task-001")
+    assert refused.action is ItemAction.FAILED
+    assert f"#{mine['number']}" in (refused.error or "")
+    [warned] = [w for w in result.warnings if f"#{mine['number']} carries" in w]
+    assert "take the pasted line" in warned
+    assert [o.key for o in result.outcomes if o.action is ItemAction.FAILED] == ["task-001"]
+    paste_removed = mine["body"]  # the person takes the pasted line out again
+    repo = emu.service.store.repo(*REPO.split("/"))
+    with repo.store.lock:
+        repo.issues[mine["number"]].body = paste_removed
+        repo.store.changed()
+    emu.stats.reset()
+    again = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+    assert not again.warnings, again.warnings
