@@ -355,7 +355,6 @@ def index_issues(
     unmarked: dict[str, list[RemoteIssue]] = {}
     children: dict[int, int] = {}
     legacy: set[int] = set()
-    trees: dict[str, dict[str, RemoteIssue]] = {}
     ambiguous: dict[int, RemoteIssue] = {}
     for issue in ordered:
         by_number[issue.number] = issue
@@ -369,30 +368,12 @@ def index_issues(
             foreign.append(issue)
         elif place == "ambiguous":
             ambiguous[issue.number] = issue
-        elif place == "other" and key and (tree := _tree_of(issue, namespace)) is not None:
-            if trust.trusts(issue.author):  # another tree's: kept to tell a moved tree
-                trees.setdefault(tree, {}).setdefault(key, issue)
         elif key is not None and place in ("ours", "legacy"):
             holders.setdefault(key, []).append(issue)
             legacy |= {issue.number} if place == "legacy" else set()
-    by_key: dict[str, RemoteIssue] = {}
-    warnings: list[str] = []
-    for key, found in holders.items():
-        ranked = sorted(found, key=lambda i: (trust.rank(i.author), i.number))
-        by_key[key] = ranked[0]
-        for extra in ranked[1:]:
-            warnings.append(
-                f"issues #{ranked[0].number} and #{extra.number} both carry the marker of "
-                f"'{key}': #{ranked[0].number} is used; close #{extra.number} as a duplicate"
-            )
-    warnings += [
-        _ambiguous_message(i)
-        for i in ambiguous.values()
-        if any(m.namespace in ("", namespace) for m in i.ambiguous)  # others' are theirs to say
-    ]
-    moved = next(iter(trees.items())) if len(trees) == 1 and not holders else None
-    if moved is not None and (gone is None or not gone(moved[0])):
-        moved = None  # a namespace set by hand, or the other tree is still in its folder
+    by_key, warnings = _ranked(holders, trust)
+    warnings += _ambiguous_warnings(ambiguous.values(), namespace)
+    moved = _moved_tree(_other_trees(ordered, trust, namespace), gone) if not holders else None
     return RemoteIndex(
         by_key,
         by_number,
@@ -407,6 +388,57 @@ def index_issues(
         *(moved or ("", {})),
         ambiguous,
     )
+
+
+def _ranked(
+    holders: Mapping[str, Sequence[RemoteIssue]], trust: Trust
+) -> tuple[dict[str, RemoteIssue], list[str]]:
+    """Each key's issue (batchsync's own identity first, then the lowest number), and a warning
+    for each duplicate."""
+    by_key: dict[str, RemoteIssue] = {}
+    warnings: list[str] = []
+    for key, found in holders.items():
+        ranked = sorted(found, key=lambda i: (trust.rank(i.author), i.number))
+        by_key[key] = ranked[0]
+        for extra in ranked[1:]:
+            warnings.append(
+                f"issues #{ranked[0].number} and #{extra.number} both carry the marker of "
+                f"'{key}': #{ranked[0].number} is used; close #{extra.number} as a duplicate"
+            )
+    return by_key, warnings
+
+
+def _ambiguous_warnings(issues: Iterable[RemoteIssue], namespace: str) -> list[str]:
+    """A warning for each issue with marker lines of several items, one of them this tree's
+    (or of no tree): another tree's are that tree's to report."""
+    return [
+        _ambiguous_message(i)
+        for i in issues
+        if any(m.namespace in ("", namespace) for m in i.ambiguous)
+    ]
+
+
+def _other_trees(
+    issues: Iterable[RemoteIssue], trust: Trust, namespace: str
+) -> dict[str, dict[str, RemoteIssue]]:
+    """Other trees' trusted issues, by namespace then key (the first of each key)."""
+    trees: dict[str, dict[str, RemoteIssue]] = {}
+    for issue in issues:
+        tree = _tree_of(issue, namespace)
+        if tree is not None and issue.marker is not None and trust.trusts(issue.author):
+            trees.setdefault(tree, {}).setdefault(issue.marker.key, issue)
+    return trees
+
+
+def _moved_tree(
+    trees: Mapping[str, Mapping[str, RemoteIssue]], gone: Callable[[str], bool] | None
+) -> tuple[str, Mapping[str, RemoteIssue]] | None:
+    """The one other tree, by key, when its folder is ``gone`` (a tree with no issue of its own
+    asks): None for a namespace set by hand, several trees, or one still in its folder."""
+    if gone is None or len(trees) != 1:
+        return None
+    tree, issues = next(iter(trees.items()))
+    return (tree, issues) if gone(tree) else None
 
 
 def claim_all(index: RemoteIndex, items: Sequence[WorkItem]) -> dict[str, Claim]:
