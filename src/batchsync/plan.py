@@ -221,7 +221,7 @@ def _ambiguous_message(issue: RemoteIssue) -> str:
         for m in issue.ambiguous
     )
     return (
-        f"#{issue.number} carries batchsync marker lines of different items ({names}), so "
+        f"#{issue.number} carries batchsync marker lines of different items or trees ({names}), so "
         "batchsync leaves it alone: no update, no close, no adoption, and no second issue for "
         f"its item. A marker line was pasted into #{issue.number} by hand (copying an issue's "
         f"body copies its marker): take the pasted line, the one that is not #{issue.number}'s "
