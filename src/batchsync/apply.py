@@ -32,7 +32,7 @@ from batchsync.errors import (
     failure_of,
 )
 from batchsync.github import IssueClient
-from batchsync.marker import KEPT, REMOVED, remark, with_typed
+from batchsync.marker import KEPT, REMOVED, remark
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
 from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
@@ -149,9 +149,8 @@ class Applier:
         if step.action is PlanAction.CREATE:
             return self._create(step, rendered)
         assert before is not None
-        if step.action in (PlanAction.UNCHANGED, PlanAction.LINK):  # an old marker: its namespace
-            done = self._renamespace(before, rendered) if step.via == "legacy" else before
-            return done, reason, before
+        if step.action in (PlanAction.UNCHANGED, PlanAction.LINK):
+            return before, reason, before
         if step.action is PlanAction.PULL:
             self._pull(step)  # the body shows the status too: written once, below if it differs
         self._block(step, before.number, removes=True)  # before the body that names them
@@ -337,12 +336,6 @@ class Applier:
             if self.learned is None and issue.author:
                 self.learned = (issue.author, issue.number)
 
-    def _renamespace(self, before: RemoteIssue, rendered: RenderedIssue) -> RemoteIssue:
-        """Give an old marker the tree's namespace: the marker line alone, one body PATCH."""
-        assert before.marker is not None
-        marker = dataclasses.replace(before.marker, namespace=rendered.namespace)
-        return self._client.update_issue(before.number, body=remark(before.body, marker))
-
     def _update(
         self, before: RemoteIssue, rendered: RenderedIssue, issue_type: str | None = None
     ) -> RemoteIssue:
@@ -360,16 +353,19 @@ class Applier:
     def _content_held(
         self, step: PlannedAction, before: RemoteIssue
     ) -> tuple[RemoteIssue, str, RemoteIssue | None]:
-        """A step whose content the issue holds already: only the plan's type, if any, is sent.
+        """A step whose content the issue holds already: only its marker and type, if any.
 
         The type goes with the issue's own body, its marker saying ``typed`` (``plan.marks_typed``)
         in the same PATCH: a type a person takes off later is never set again, and an edit a
-        person made to the body is not overwritten.
+        person made to the body is not overwritten. An old marker (``via`` legacy) gets the
+        tree's namespace in that same PATCH, or alone: one write re-marks it for good.
         """
+        body = _held_body(step, before)
         if step.issue_type is not None:
-            body = with_typed(before.body)
             issue = self._client.update_issue(before.number, body=body, issue_type=step.issue_type)
             return issue, step.reason, before
+        if body != before.body:
+            return self._client.update_issue(before.number, body=body), step.reason, before
         if step.action is PlanAction.UPDATE:
             return before, f"#{before.number} matches the file", before
         return before, step.reason, before
@@ -460,8 +456,8 @@ class Applier:
                 issue = self._client.update_issue(before.number, body=body)
         except (ApiError, TransportError, UncertainWriteError) as exc:
             return Done(ItemAction.FAILED, before, step.reason, failure_of(exc))
-        if not closing:
-            return Done(ItemAction.UNCHANGED, issue, step.reason)
+        if not closing:  # a write, as the dry run says (would-update)
+            return Done(ItemAction.UPDATED, issue, step.reason)
         self._comment(issue.number, step.key)
         return Done(ItemAction.CLOSED, issue, step.reason)
 
@@ -482,6 +478,18 @@ class Applier:
             )
         except (ApiError, TransportError) as exc:
             self._warn(f"closed #{number} but could not comment on it: {exc}")
+
+
+def _held_body(step: PlannedAction, before: RemoteIssue) -> str:
+    """The issue's own body, its marker saying ``typed`` when the step sets a type and naming
+    the tree's namespace when the step re-marks an old marker (every other byte stays)."""
+    marker = before.marker
+    if marker is None:
+        return before.body
+    wanted = dataclasses.replace(marker, typed=True) if step.issue_type is not None else marker
+    if step.via == "legacy" and step.rendered is not None:
+        wanted = dataclasses.replace(wanted, namespace=step.rendered.namespace)
+    return before.body if wanted == marker else remark(before.body, wanted)
 
 
 def _item_failure(step: PlannedAction) -> Failure:

@@ -28,6 +28,7 @@ __all__ = [
     "Settings",
     "in_actions",
     "load_settings",
+    "repository_root",
     "secrets_to_mask",
     "step_summary_file",
 ]
@@ -194,11 +195,19 @@ class Settings(BaseSettings):
 
     def tree_namespace(self) -> str:
         """The namespace this tree's markers carry: ``namespace``, else the work-item folder
-        relative to the workspace (posix, ``.`` for the workspace itself), the same however
-        ``path`` is spelled."""
+        relative to the repository's root (posix, ``.`` for the root itself), the same however
+        ``path`` is spelled and from whichever folder of the repository the run starts."""
         if self.namespace:
             return self.namespace
-        return self.base_dir().relative_to(self.workspace.resolve()).as_posix()
+        return self.base_dir().relative_to(repository_root(self.workspace.resolve())).as_posix()
+
+    def tree_gone(self, namespace: str) -> bool:
+        """Whether no folder of the repository is named by another tree's default namespace:
+        that tree moved (or was removed). Marker text is hostile: only an existence check."""
+        try:
+            return not (repository_root(self.workspace.resolve()) / namespace).is_dir()
+        except (OSError, ValueError):  # a name no folder can have
+            return True
 
     def trusted_logins(self) -> tuple[str, ...]:
         """The logins of ``trusted-authors``, in the order given."""
@@ -329,3 +338,16 @@ def in_actions(env: Mapping[str, str] | None = None) -> bool:
     """True when running as a GitHub Actions step (``GITHUB_ACTIONS=true``)."""
     value = (os.environ if env is None else env).get("GITHUB_ACTIONS", "")
     return value.strip().lower() == "true"
+
+
+def repository_root(workspace: Path) -> Path:
+    """The nearest folder at or above ``workspace`` that holds ``.git`` (a folder, or a file in
+    a worktree or submodule), else ``workspace``: the default namespace is relative to it, so a
+    run from a subfolder names the same tree as one from the root."""
+    for folder in (workspace, *workspace.parents):
+        try:
+            if (folder / ".git").exists():
+                return folder
+        except OSError:  # an unreadable parent: no root found above it
+            break
+    return workspace

@@ -100,6 +100,7 @@ class EngineOptions:
     pull: bool = defaults.PULL  # two-way status: GitHub's close or reopen goes into the file
     blocked_by: bool = defaults.BLOCKED_BY  # dependencies as GitHub's "blocked by" relationships
     namespace: str = ""  # the tree's, in every marker: other trees' issues are never touched
+    tree_gone: Callable[[str], bool] | None = None  # the default namespace: a moved tree's
     issue_types: TypeChoice | None = None  # the issue type of each kind; None: off
 
 
@@ -185,9 +186,9 @@ class Engine:
             return None
 
     def _index_of(self, issues: Sequence[RemoteIssue], trust: Trust) -> RemoteIndex:
-        return index_issues(
-            issues, trust, repository=self._opts.repo, namespace=self._opts.namespace
-        )
+        opts = self._opts
+        ns, gone = opts.namespace, opts.tree_gone
+        return index_issues(issues, trust, repository=opts.repo, namespace=ns, gone=gone)
 
     def prepare(self, scanned: ScanResult) -> Plan:
         """List the issues, read the facts of the links, plan the whole run; nothing is written."""

@@ -12,6 +12,11 @@ lost it since was untyped by a person. The last word is a flag on an issue whose
 removed: ``removed`` when batchsync closed it as not planned, ``kept`` once a person reopened it
 (batchsync never closes it again). The hash never covers the tokens, so a token alone changes
 no content. Markers without ``ns``, ``typed`` or a flag read as before.
+
+A body whose marker lines name different identities (key and namespace) holds a marker a
+person pasted in (copying an issue's body copies its marker): it has no marker
+(``parse_marker``) and is named by ``ambiguous_markers``, so it is never taken for either.
+Several lines naming one identity (a person's edit appended a copy) are fine: the last wins.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ __all__ = [
     "MARKER_RE",
     "REMOVED",
     "Marker",
+    "ambiguous_markers",
     "format_marker",
     "parse_marker",
     "remark",
@@ -66,17 +72,35 @@ def format_marker(
 
 
 def parse_marker(body: str | None) -> Marker | None:
-    """The marker in an issue body (the last one when there are several), or None."""
-    found = _last(body)
-    if found is None:
+    """The marker in an issue body (the last one when several name its identity), or None,
+    also when its marker lines name different identities (``ambiguous_markers``)."""
+    found = _markers(body)
+    if not found or len({(m.key, m.namespace) for m in found}) > 1:
         return None
-    return Marker(
-        key=unquote(found.group(1)),
-        content_hash=found.group(3),
-        typed=found.group("typed") is not None,
-        namespace=unquote(found.group("ns") or ""),
-        flag=found.group("flag") or "",
-    )
+    return found[-1]
+
+
+def ambiguous_markers(body: str | None) -> tuple[Marker, ...]:
+    """The markers of a body whose marker lines name different identities (key, namespace),
+    one per identity, in order; () for a body with one identity or none."""
+    seen: dict[tuple[str, str], Marker] = {}
+    for marker in _markers(body):
+        seen.setdefault((marker.key, marker.namespace), marker)
+    return tuple(seen.values()) if len(seen) > 1 else ()
+
+
+def _markers(body: str | None) -> list[Marker]:
+    """Every marker line of ``body``, parsed, in order."""
+    return [
+        Marker(
+            key=unquote(found.group(1)),
+            content_hash=found.group(3),
+            typed=found.group("typed") is not None,
+            namespace=unquote(found.group("ns") or ""),
+            flag=found.group("flag") or "",
+        )
+        for found in MARKER_RE.finditer(body or "")
+    ]
 
 
 def _line(marker: Marker) -> str:

@@ -95,6 +95,9 @@ class RemoteIndex:
     repository: str = ""  # owner/name: a link URL naming another repository is refused
     namespace: str = ""  # this tree's: only markers naming it (or none, see ``legacy``) are ours
     legacy: frozenset[int] = frozenset()  # ours through a marker without a namespace
+    moved_from: str = ""  # the one other tree this default-named tree, with no issue, may be
+    moved: Mapping[str, RemoteIssue] = field(default_factory=dict)  # that tree's, by key
+    ambiguous: Mapping[int, RemoteIssue] = field(default_factory=dict)  # pasted marker lines
 
     @property
     def max_number(self) -> int:
@@ -128,6 +131,8 @@ class RemoteIndex:
         linked = self.by_number.get(item.link)
         if linked is None:
             return Claim()
+        if linked.number in self.ambiguous:
+            return Claim(refused=_ambiguous_item_message(linked))
         return self._through_link(item, linked, present)
 
     def _through_link(
@@ -137,12 +142,7 @@ class RemoteIndex:
         trusted = self.trust.trusts(linked.author)
         tree = _tree_of(linked, self.namespace)
         if trusted and tree is not None:
-            return Claim(
-                refused=(
-                    f"{link_text(item)} names #{linked.number}, the issue of '{old_key}' in "
-                    f"another tree (namespace '{tree}'): fix the link"
-                )
-            )
+            return Claim(refused=_other_tree_message(item, linked, tree))
         if old_key is not None and trusted and self.by_key.get(old_key) is linked:
             moved = present is not None and old_key not in present
             renamed = moved and kind_of_issue(linked) == item.kind.value
@@ -184,6 +184,58 @@ class RemoteIndex:
             "to `trusted-authors`: batchsync then updates and closes every issue that author "
             "writes with a batchsync marker"
         )
+
+
+def _other_tree_message(item: WorkItem, linked: RemoteIssue, tree: str) -> str:
+    """Why a link to another tree's issue is refused; the same key means the tree moved."""
+    link, number, key = link_text(item), linked.number, linked.marker_key
+    if key != item.key:
+        return (
+            f"{link} names #{number}, the issue of '{key}' in another tree (namespace "
+            f"'{tree}'): fix the link"
+        )
+    return (
+        f"{link} names #{number}, the issue of '{key}' in another tree (namespace '{tree}'), "
+        "with this item's key: if this is that tree, moved or run from another "
+        f"folder, set `namespace: {tree}` (`--namespace {tree}`) to keep its issues; "
+        "otherwise fix the link"
+    )
+
+
+def _moved_message(index: RemoteIndex, held: RemoteIssue) -> str:
+    """Why an item of a tree that may have moved gets no issue of its own."""
+    other, ours = index.moved_from, index.namespace
+    return (
+        f"#{held.number} carries this item's key for the tree of namespace '{other}', and this "
+        f"tree (namespace '{ours}', from its folder) has no issue at all: most likely the same "
+        "tree, moved or run from another folder, so no second issue is made: set "
+        f"`namespace: {other}` (`--namespace {other}`) to keep its issues; if this is a new "
+        "tree, give it a `namespace` of its own"
+    )
+
+
+def _ambiguous_message(issue: RemoteIssue) -> str:
+    """The warning for an issue whose marker lines name different items or trees."""
+    names = ", ".join(
+        f"'{m.key}'" + (f" (namespace '{m.namespace}')" if m.namespace else "")
+        for m in issue.ambiguous
+    )
+    return (
+        f"#{issue.number} carries batchsync marker lines of different items or trees ({names}), so "
+        "batchsync leaves it alone: no update, no close, no adoption, and no second issue for "
+        f"its item. A marker line was pasted into #{issue.number} by hand (copying an issue's "
+        f"body copies its marker): take the pasted line, the one that is not #{issue.number}'s "
+        "own, out of its body on GitHub"
+    )
+
+
+def _ambiguous_item_message(issue: RemoteIssue) -> str:
+    """Why an item named by an issue with marker lines of several items gets no issue."""
+    return (
+        f"#{issue.number} carries this item's batchsync marker and another's (a line pasted in "
+        "by hand), so it is neither written nor duplicated: take the pasted line out of "
+        f"#{issue.number} (see the warning naming #{issue.number})"
+    )
 
 
 def _not_adopted_message(item: WorkItem, linked: RemoteIssue) -> str:
@@ -262,6 +314,8 @@ def _place(issue: RemoteIssue, trust: Trust, namespace: str, held: Container[str
     ``foreign`` (an untrusted author), ``legacy`` (ours, by a marker without a namespace) or
     ``ours``."""
     marker = issue.marker
+    if issue.ambiguous:  # a marker line pasted in: no identity can be trusted
+        return "ambiguous"
     if marker is None:
         return "unmarked"
     if _tree_of(issue, namespace) is not None:
@@ -279,6 +333,7 @@ def index_issues(
     *,
     repository: str = "",
     namespace: str = "",
+    gone: Callable[[str], bool] | None = None,
 ) -> RemoteIndex:
     """Index issues by marker key and by number, by the ownership rule and the tree's namespace.
 
@@ -286,7 +341,10 @@ def index_issues(
     batchsync's own identity wrote wins over one marked by hand, then the lowest number. A
     marker naming another namespace is another tree's: never indexed, written or closed. A
     marker naming none (written before namespaces) is this tree's while no namespaced marker
-    holds its key (see docs/sync.md, "Several trees in one repository").
+    holds its key (see docs/sync.md, "Several trees in one repository"). With ``gone``
+    (the namespace is the default, from the folder), a tree that holds no issue while exactly
+    one other tree does, whose folder is ``gone``, keeps it as ``moved_from``: most likely
+    this tree, moved.
     """
     trust = trust or Trust()
     ordered = sorted(issues, key=lambda i: i.number)
@@ -297,6 +355,7 @@ def index_issues(
     unmarked: dict[str, list[RemoteIssue]] = {}
     children: dict[int, int] = {}
     legacy: set[int] = set()
+    ambiguous: dict[int, RemoteIssue] = {}
     for issue in ordered:
         by_number[issue.number] = issue
         if issue.parent_number is not None:
@@ -307,19 +366,14 @@ def index_issues(
             unmarked.setdefault(issue.title, []).append(issue)
         elif place == "foreign":
             foreign.append(issue)
+        elif place == "ambiguous":
+            ambiguous[issue.number] = issue
         elif key is not None and place in ("ours", "legacy"):
             holders.setdefault(key, []).append(issue)
             legacy |= {issue.number} if place == "legacy" else set()
-    by_key: dict[str, RemoteIssue] = {}
-    warnings: list[str] = []
-    for key, found in holders.items():
-        ranked = sorted(found, key=lambda i: (trust.rank(i.author), i.number))
-        by_key[key] = ranked[0]
-        for extra in ranked[1:]:
-            warnings.append(
-                f"issues #{ranked[0].number} and #{extra.number} both carry the marker of "
-                f"'{key}': #{ranked[0].number} is used; close #{extra.number} as a duplicate"
-            )
+    by_key, warnings = _ranked(holders, trust)
+    warnings += _ambiguous_warnings(ambiguous.values(), namespace)
+    moved = _moved_tree(_other_trees(ordered, trust, namespace), gone) if not holders else None
     return RemoteIndex(
         by_key,
         by_number,
@@ -331,7 +385,60 @@ def index_issues(
         repository,
         namespace,
         frozenset(legacy),
+        *(moved or ("", {})),
+        ambiguous,
     )
+
+
+def _ranked(
+    holders: Mapping[str, Sequence[RemoteIssue]], trust: Trust
+) -> tuple[dict[str, RemoteIssue], list[str]]:
+    """Each key's issue (batchsync's own identity first, then the lowest number), and a warning
+    for each duplicate."""
+    by_key: dict[str, RemoteIssue] = {}
+    warnings: list[str] = []
+    for key, found in holders.items():
+        ranked = sorted(found, key=lambda i: (trust.rank(i.author), i.number))
+        by_key[key] = ranked[0]
+        for extra in ranked[1:]:
+            warnings.append(
+                f"issues #{ranked[0].number} and #{extra.number} both carry the marker of "
+                f"'{key}': #{ranked[0].number} is used; close #{extra.number} as a duplicate"
+            )
+    return by_key, warnings
+
+
+def _ambiguous_warnings(issues: Iterable[RemoteIssue], namespace: str) -> list[str]:
+    """A warning for each issue with marker lines of several items, one of them this tree's
+    (or of no tree): another tree's are that tree's to report."""
+    return [
+        _ambiguous_message(i)
+        for i in issues
+        if any(m.namespace in ("", namespace) for m in i.ambiguous)
+    ]
+
+
+def _other_trees(
+    issues: Iterable[RemoteIssue], trust: Trust, namespace: str
+) -> dict[str, dict[str, RemoteIssue]]:
+    """Other trees' trusted issues, by namespace then key (the first of each key)."""
+    trees: dict[str, dict[str, RemoteIssue]] = {}
+    for issue in issues:
+        tree = _tree_of(issue, namespace)
+        if tree is not None and issue.marker is not None and trust.trusts(issue.author):
+            trees.setdefault(tree, {}).setdefault(issue.marker.key, issue)
+    return trees
+
+
+def _moved_tree(
+    trees: Mapping[str, Mapping[str, RemoteIssue]], gone: Callable[[str], bool] | None
+) -> tuple[str, Mapping[str, RemoteIssue]] | None:
+    """The one other tree, by key, when its folder is ``gone`` (a tree with no issue of its own
+    asks): None for a namespace set by hand, several trees, or one still in its folder."""
+    if gone is None or len(trees) != 1:
+        return None
+    tree, issues = next(iter(trees.items()))
+    return (tree, issues) if gone(tree) else None
 
 
 def claim_all(index: RemoteIndex, items: Sequence[WorkItem]) -> dict[str, Claim]:
@@ -371,8 +478,19 @@ def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
                 f"into #{held.number} by hand, take the copied line out of #{held.number}"
             )
         )
+    pasted = next((i for i in index.ambiguous.values() if _names(i, item.key, index)), None)
+    if pasted is not None:
+        return Claim(refused=_ambiguous_item_message(pasted))
+    moved = index.moved.get(item.key)
+    if moved is not None:
+        return Claim(refused=_moved_message(index, moved))
     taken = index.take_back(title) if title else None
     return Claim(taken, "takeback") if taken is not None else Claim()
+
+
+def _names(issue: RemoteIssue, key: str, index: RemoteIndex) -> bool:
+    """Whether one of the issue's marker lines names ``key`` in this tree (or in none)."""
+    return any(m.key == key and m.namespace in ("", index.namespace) for m in issue.ambiguous)
 
 
 def _one_item_per_issue(
@@ -1024,9 +1142,9 @@ def decide(
     if issue.marker_hash != rendered.content_hash:
         changed = f"content changed since #{issue.number} was written"
         return PlannedAction(PlanAction.UPDATE, changed, item, issue, rendered)
-    if via == "legacy":  # only the marker line is rewritten: GitHub's edits stay
+    if via == "legacy":  # a write of the marker line alone (apply): GitHub's edits stay
         why = f"#{issue.number} matches the file; its marker gets this tree's namespace"
-        return PlannedAction(PlanAction.UNCHANGED, why, item, issue, rendered, via=via)
+        return PlannedAction(PlanAction.UPDATE, why, item, issue, rendered, via=via)
     return PlannedAction(
         PlanAction.UNCHANGED, f"#{issue.number} matches the file", item, issue, rendered
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from batchsync.marker import Marker, parse_marker
+from batchsync.marker import Marker, ambiguous_markers, parse_marker
 from batchsync.ownership import valid_login
 
 __all__ = [
@@ -120,6 +120,11 @@ class RemoteIssue:
     def marker(self) -> Marker | None:
         """The body's marker, parsed once (planning asks for it many times)."""
         return parse_marker(self.body)
+
+    @functools.cached_property
+    def ambiguous(self) -> tuple[Marker, ...]:
+        """The identities of a body holding marker lines of several (one pasted in by hand)."""
+        return ambiguous_markers(self.body)
 
     @property
     def marker_key(self) -> str | None:

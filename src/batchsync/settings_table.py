@@ -347,8 +347,9 @@ TABLE: tuple[Setting, ...] = (
         "namespace",
         "namespace",
         "the tree's name in its issues' markers, so several trees (or workflows with different "
-        "`path`s) share one repository without touching each other's issues; empty: `path` "
-        "relative to the workspace, e.g. `.claude` (docs/sync.md, several trees)",
+        "`path`s) share one repository without touching each other's issues; empty: the "
+        "work-item folder relative to the repository's root (the nearest folder holding "
+        "`.git`), e.g. `.claude`, the same from any folder (docs/sync.md, several trees)",
         text="1 to 100 letters, digits, '.', '_', '-' or '/', e.g. .claude or team-a",
         flag="--namespace",
         metavar="NAME",

@@ -69,6 +69,7 @@ def _engine_options(settings: Settings, base: Path, repository: str) -> EngineOp
         pull=settings.pull,
         blocked_by=settings.blocked_by,
         namespace=settings.tree_namespace(),
+        tree_gone=None if settings.namespace else settings.tree_gone,
         issue_types=settings.issue_type_choice(),
     )
 

@@ -221,6 +221,23 @@ def test_an_issue_a_person_reopened_stays_open_and_is_reported_once(emu, workspa
         assert again.failed == 0
 
 
+def test_the_step_that_records_a_reopen_is_an_update_as_the_dry_run_says(emu, workspace):
+    synced(emu, workspace)
+    task_path(workspace, 2).unlink()
+    sync(emu, workspace, close_removed=True)
+    number = issue_of(emu, "task-002")["number"]
+    reopen_by_hand(emu, number)
+    dry = sync(emu, workspace, close_removed=True, dry_run=True)
+    [planned] = [o for o in dry.outcomes if o.issue_number == number]
+    emu.stats.reset()
+    real = sync(emu, workspace, close_removed=True)
+    [done] = [o for o in real.outcomes if o.issue_number == number]
+    assert writes(emu) == 1
+    assert (planned.action, done.action) == (ItemAction.PLANNED_UPDATE, ItemAction.UPDATED)
+    assert done.reason == planned.reason
+    assert real.count(ItemAction.UPDATED) == dry.count(ItemAction.PLANNED_UPDATE) == 1
+
+
 def test_a_removed_items_file_that_comes_back_takes_its_issue_back(emu, workspace):
     synced(emu, workspace)
     saved = task_path(workspace, 2).read_text()

@@ -6,13 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from batchsync.config import load_settings
 from batchsync.emulator import Emulator, Repo
 from batchsync.marker import Marker, format_marker, parse_marker, remark
 from batchsync.results import BatchResult, ItemAction
 from batchsync.sync import run
 from emulated import LIST_FIELD_VARIANTS, run_overrides, writes
-from trees import write_item
+from trees import cart_task, write_item
 
 TOKEN = "ghs_treestoken"
 REPO = "octo/mono"
@@ -135,10 +137,12 @@ def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, 
     sync(emu, workspace)
     strip_namespaces(repo)
     assert all(parse_marker(i["body"]).namespace == "" for i in emu.issues(REPO))
+    dry = sync(emu, workspace, dry_run=True)
+    assert {o.action for o in dry.outcomes} == {ItemAction.PLANNED_UPDATE}
     emu.stats.reset()
     first = sync(emu, workspace)
     assert first.failed == 0, first.errors
-    assert {o.action for o in first.outcomes} == {ItemAction.UNCHANGED}
+    assert {o.action for o in first.outcomes} == {ItemAction.UPDATED}  # a write, counted
     assert writes(emu) == 5  # the marker line of each, nothing else
     assert all(parse_marker(i["body"]).namespace == ".claude" for i in emu.issues(REPO))
     emu.stats.reset()
@@ -147,6 +151,28 @@ def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, 
     second_tree(workspace)
     sync(emu, workspace, OTHER)
     assert len(marked(emu, "task-001", ".claude")) == len(marked(emu, "task-001", OTHER)) == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"issue_types": "true"}, {"blocked_by": True}, {"issue_types": "true", "blocked_by": True}],
+)
+def test_an_old_marker_gets_its_namespace_in_the_write_that_types_or_blocks(
+    emu, workspace, changes
+):
+    cart_task(workspace / ".claude", 2, status="open", dependencies=["task-001"])
+    repo = emu.service.store.repo(*REPO.split("/"))
+    sync(emu, workspace)  # types and blocked-by off
+    strip_namespaces(repo)
+    emu.stats.reset()
+    first = sync(emu, workspace, **changes)
+    assert first.failed == 0, first.errors
+    assert all(parse_marker(i["body"]).namespace == ".claude" for i in emu.issues(REPO))
+    patches = emu.stats.count("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", 200)
+    assert patches == 5  # one body write per issue: the namespace rides with the type
+    emu.stats.reset()
+    again = sync(emu, workspace, **changes)
+    assert writes(emu) == 0, [(o.key, o.action, o.reason) for o in again.outcomes]
 
 
 def test_a_second_tree_never_closes_the_first_trees_old_issues(emu, workspace):
@@ -193,3 +219,96 @@ def test_a_marker_without_a_namespace_by_a_stranger_is_still_reported(emu, works
     result = sync(emu, workspace)
     assert any(f"#{pasted} by eve" in w for w in result.warnings)
     assert len(marked(emu, "task-001", ".claude")) == 1
+
+
+def test_a_run_from_a_subfolder_of_the_repository_names_the_same_tree(emu, workspace):
+    (workspace / ".git").mkdir()  # the workspace is the repository's root, as in Actions
+    sub = workspace / "services/api"
+    sub.mkdir(parents=True)
+    (workspace / ".claude").rename(sub / ".claude")
+    first = sync(emu, workspace, "services/api/.claude")
+    assert first.failed == 0, first.errors
+    emu.stats.reset()
+    local = sync(emu, sub, ".claude")  # a person, in services/api
+    assert writes(emu) == 0
+    assert {o.action for o in local.outcomes} == {ItemAction.UNCHANGED}
+    assert len(emu.issues(REPO)) == 5
+
+
+def test_a_moved_tree_is_refused_with_the_namespace_to_set_not_duplicated(emu, workspace):
+    sync(emu, workspace)
+    (workspace / "work").mkdir()
+    (workspace / ".claude").rename(workspace / "work/.claude")
+    before = {i["number"]: i["body"] for i in emu.issues(REPO)}
+    emu.stats.reset()
+    moved = sync(emu, workspace, "work/.claude", close_removed=True)
+    assert writes(emu) == 0
+    assert {i["number"]: i["body"] for i in emu.issues(REPO)} == before
+    assert moved.failed == 5
+    assert all("set `namespace: .claude`" in (o.error or "") for o in moved.outcomes)
+    emu.stats.reset()
+    kept = sync(emu, workspace, "work/.claude", namespace=".claude")
+    assert writes(emu) == 0
+    assert {o.action for o in kept.outcomes} == {ItemAction.UNCHANGED}
+    new_tree = sync(emu, workspace, "work/.claude", namespace="team-b")  # a name of its own
+    assert new_tree.count(ItemAction.CREATED) == 5
+
+
+def test_a_second_tree_whose_first_tree_is_still_there_gets_its_own_issues(emu, workspace):
+    sync(emu, workspace)
+    second_tree(workspace)
+    second = sync(emu, workspace, OTHER)  # .claude still holds the first tree: not a move
+    assert second.failed == 0, second.errors
+    assert second.count(ItemAction.CREATED) == 5
+
+
+def test_a_link_to_the_same_key_in_another_tree_suggests_its_namespace(emu, workspace):
+    sync(emu, workspace, namespace="team-a")
+    [theirs] = marked(emu, "task-001", "team-a")
+    task = workspace / ".claude/epics/epic-001-cart/task-001.md"
+    task.write_text(
+        task.read_text().replace("epic_id:", f"github_issue: {theirs['number']}\nepic_id:")
+    )
+    result = sync(emu, workspace, namespace="team-b")
+    failed = outcome_of(result, "task-001")
+    assert failed.action is ItemAction.FAILED
+    assert "set `namespace: team-a`" in (failed.error or "")
+
+
+def paste(emu: Emulator, number: int, text: str) -> None:
+    """A person pastes ``text`` at the end of the issue's body on GitHub."""
+    repo = emu.service.store.repo(*REPO.split("/"))
+    with repo.store.lock:
+        issue = repo.issues[number]
+        issue.body = f"{issue.body}\n\nQuoted by a person:\n{text}"
+        repo.store.changed()
+
+
+@pytest.mark.parametrize("pasted", ["task-002", "task-009"])  # a live item's; a removed one's
+def test_an_issue_with_a_pasted_marker_line_is_left_alone_and_never_duplicated(
+    emu, workspace, pasted
+):
+    sync(emu, workspace)
+    [mine] = marked(emu, "task-001", ".claude")
+    paste(emu, mine["number"], format_marker(pasted, "0" * 16, namespace=".claude"))
+    before = {i["number"]: (i["state"], i["body"]) for i in emu.issues(REPO)}
+    emu.stats.reset()
+    result = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert {i["number"]: (i["state"], i["body"]) for i in emu.issues(REPO)} == before
+    refused = outcome_of(result, "task-001")
+    assert refused.action is ItemAction.FAILED
+    assert f"#{mine['number']}" in (refused.error or "")
+    [warned] = [w for w in result.warnings if f"#{mine['number']} carries" in w]
+    assert "take the pasted line" in warned
+    assert [o.key for o in result.outcomes if o.action is ItemAction.FAILED] == ["task-001"]
+    paste_removed = mine["body"]  # the person takes the pasted line out again
+    repo = emu.service.store.repo(*REPO.split("/"))
+    with repo.store.lock:
+        repo.issues[mine["number"]].body = paste_removed
+        repo.store.changed()
+    emu.stats.reset()
+    again = sync(emu, workspace, close_removed=True)
+    assert writes(emu) == 0
+    assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
+    assert not again.warnings, again.warnings

@@ -382,6 +382,24 @@ def test_a_blank_spelling_falls_through_where_pydantic_settings_would_stop(monke
     assert load_settings(env=env).dry_run is True
 
 
+@pytest.mark.parametrize("git", ["folder", "file"])  # a clone; a worktree or submodule
+def test_the_namespace_is_the_same_from_any_folder_of_the_repository(tmp_path, git):
+    (tmp_path / "services/api/.claude").mkdir(parents=True)
+    if git == "folder":
+        (tmp_path / ".git").mkdir()
+    else:
+        (tmp_path / ".git").write_text("gitdir: /elsewhere/.git/worktrees/x\n")
+    runs = [
+        (tmp_path, "services/api/.claude"),  # CI: the workspace is the repository's root
+        (tmp_path / "services/api", ".claude"),  # a person, in services/api
+        (tmp_path / "services/api/.claude", "."),
+        (tmp_path / "services", "api/.claude/"),
+    ]
+    for workspace, path in runs:
+        env = {"GITHUB_WORKSPACE": str(workspace), "INPUT_PATH": path}
+        assert load_settings(env=env).tree_namespace() == "services/api/.claude", workspace
+
+
 def test_the_namespace_defaults_to_path_relative_to_the_workspace(tmp_path):
     (tmp_path / "services/api/.claude").mkdir(parents=True)
     for path in (

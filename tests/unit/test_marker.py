@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from batchsync.marker import Marker, format_marker, parse_marker, strip_marker, with_typed
+from batchsync.marker import (
+    Marker,
+    ambiguous_markers,
+    format_marker,
+    parse_marker,
+    strip_marker,
+    with_typed,
+)
 
 HASH = "0123456789abcdef"
 
@@ -23,7 +30,7 @@ def test_an_unknown_token_is_no_marker() -> None:
 
 def test_with_typed_changes_the_last_marker_alone_and_keeps_every_other_byte() -> None:
     body = (
-        f"a person's edit\r\n\r\n<!-- batchsync key=old hash={'0' * 16} -->\r\n"
+        f"a person's edit\r\n\r\n<!-- batchsync key=k hash={'0' * 16} -->\r\n"
         f"{format_marker('k', HASH)}\r\nappended on GitHub\r\n"
     )
     typed = with_typed(body)
@@ -39,3 +46,25 @@ def test_with_typed_leaves_a_body_without_a_marker_as_it_is() -> None:
 
 def test_the_token_is_stripped_with_the_marker() -> None:
     assert strip_marker(f"text\n\n{format_marker('k', HASH, typed=True)}") == "text"
+
+
+def test_marker_lines_of_different_identities_are_no_marker():
+    ours = format_marker("task-001", "a" * 16, namespace=".claude")
+    for pasted in (
+        format_marker("task-002", "b" * 16, namespace=".claude"),  # another item's
+        format_marker("task-001", "b" * 16, namespace="team-a"),  # another tree's
+    ):
+        body = f"Do it.\n\n{ours}\n\nQuoted by a person:\n{pasted}"
+        assert parse_marker(body) is None
+        assert [m.key for m in ambiguous_markers(body)] == [
+            "task-001",
+            parse_marker(pasted).key,  # type: ignore[union-attr]
+        ]
+
+
+def test_marker_lines_of_one_identity_are_that_marker_the_last_wins():
+    first = format_marker("task-001", "a" * 16, namespace=".claude")
+    last = format_marker("task-001", "b" * 16, namespace=".claude", typed=True)
+    body = f"Do it.\n\n{first}\nA person's note.\n{last}"
+    assert ambiguous_markers(body) == ()
+    assert parse_marker(body) == Marker("task-001", "b" * 16, typed=True, namespace=".claude")

@@ -196,14 +196,14 @@ def test_parse_marker_survives_text_appended_after_it_and_crlf() -> None:
     assert (marker.key, marker.content_hash) == ("prd-1", "00112233445566aa")
 
 
-def test_parse_marker_takes_the_last_of_several() -> None:
+def test_parse_marker_takes_the_last_of_several_of_one_item() -> None:
     body = (
-        "<!-- batchsync key=old hash=0000000000000000 -->\n"
-        "<!-- batchsync key=new hash=1111111111111111 -->"
+        "<!-- batchsync key=k hash=0000000000000000 -->\n"
+        "<!-- batchsync key=k hash=1111111111111111 -->"
     )
     marker = parse_marker(body)
     assert marker is not None
-    assert marker.key == "new"
+    assert marker.content_hash == "1" * 16
 
 
 def test_parse_marker_ignores_a_malformed_hash() -> None:
@@ -429,7 +429,7 @@ def test_a_marker_round_trips_its_namespace_and_flag(namespace: str, flag: str) 
 
 def test_remark_rewrites_only_the_last_marker_line() -> None:
     body = (
-        f"Person's text\n{format_marker('x', '1' * 16)}\n\nmore\n\n{format_marker('k', '2' * 16)}"
+        f"Person's text\n{format_marker('k', '1' * 16)}\n\nmore\n\n{format_marker('k', '2' * 16)}"
     )
     flagged = remark(body, Marker("k", "2" * 16, flag="removed"))
     assert flagged == body.replace(
