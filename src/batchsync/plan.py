@@ -35,7 +35,7 @@ from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.marker import REMOVED
 from batchsync.ownership import Trust, title_matches
-from batchsync.pull import Verdict, three_way
+from batchsync.pull import Verdict, file_changed, three_way
 from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
 
@@ -567,6 +567,7 @@ class PlannedAction:
     issue_type: str | None = None  # the issue type its write sets (``type_to_set``); None: none
     blocking: Blocking = field(default_factory=Blocking)  # blocked-by writes before its body
     link: LinkPlan | None = None  # the sub-issue link it writes (``plan_links``); None: none
+    changed: bool = False  # the file changed since batchsync last wrote the issue (``decide``)
 
     @property
     def summary(self) -> str:
@@ -785,13 +786,11 @@ def needs_link(current: int | None, parent_number: int | None, *, written: bool)
 
 
 def content_written(step: PlannedAction) -> bool:
-    """Whether the step writes content the issue does not hold: the file changed since
-    batchsync's last write (the marker's hash). A type, a marker or blocked-by writes alone do
-    not, so a child a person moved or took out stays where they put it (``needs_link``)."""
-    if step.action in (PlanAction.UNCHANGED, PlanAction.LINK) or step.rendered is None:
-        return False
-    before = step.issue
-    return before is None or before.marker_hash != step.rendered.content_hash
+    """Whether the step writes content because the file changed since batchsync's last write
+    (``decide``, by ``pull.file_changed``). A type, a marker, blocked-by writes, a status pulled
+    from GitHub or a marker taken back do not: a change that came from GitHub is no file
+    change, so a child a person moved or took out stays where they put it (``needs_link``)."""
+    return step.changed and step.action not in (PlanAction.UNCHANGED, PlanAction.LINK)
 
 
 def links_wanted(planned: Plan) -> list[tuple[RemoteIssue, int, bool]]:
@@ -1123,7 +1122,8 @@ def decide(
         why = "no issue carries its marker"
         if item.link is not None:
             why += f" (the local link #{item.link} is gone or belongs to another item)"
-        return PlannedAction(PlanAction.CREATE, why, item, None, rendered)
+        return PlannedAction(PlanAction.CREATE, why, item, None, rendered, changed=True)
+    changed = file_changed(issue, rendered)
     by = issue.author or "an unknown author"
     old_key = issue.marker_key
     adopting: str | None = None
@@ -1138,10 +1138,13 @@ def decide(
     elif _flag(issue):  # written even when the content matches: reopened, the flag cleared
         adopting = f"its file is back: #{issue.number}, closed as removed, is the item's again"
     if adopting is not None:  # written even when the content matches: the marker is new
-        return PlannedAction(PlanAction.ADOPT, adopting, item, issue, rendered, via=via)
-    if issue.marker_hash != rendered.content_hash:
-        changed = f"content changed since #{issue.number} was written"
-        return PlannedAction(PlanAction.UPDATE, changed, item, issue, rendered)
+        changed = changed and via != "takeback"  # a person removed the marker: not the file
+        return PlannedAction(
+            PlanAction.ADOPT, adopting, item, issue, rendered, via=via, changed=changed
+        )
+    if changed:
+        why = f"content changed since #{issue.number} was written"
+        return PlannedAction(PlanAction.UPDATE, why, item, issue, rendered, changed=True)
     if via == "legacy":  # a write of the marker line alone (apply): GitHub's edits stay
         why = f"#{issue.number} matches the file; its marker gets this tree's namespace"
         return PlannedAction(PlanAction.UPDATE, why, item, issue, rendered, via=via)
