@@ -153,6 +153,26 @@ def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, 
     assert len(marked(emu, "task-001", ".claude")) == len(marked(emu, "task-001", OTHER)) == 1
 
 
+def test_an_old_marker_kept_twice_in_a_body_is_re_marked_whole_and_never_frozen(
+    emu, workspace
+):
+    repo = emu.service.store.repo(*REPO.split("/"))
+    sync(emu, workspace)
+    strip_namespaces(repo)
+    [issue] = [i for i in repo.issues.values() if parse_marker(i.body).key == "prd-001"]
+    with repo.store.lock:  # a person's edit kept a copy of the (old) marker line
+        issue.body = f"{issue.body}\n\nnote by a person\n{issue.body.rsplit(chr(10), 1)[1]}"
+    first = sync(emu, workspace)
+    assert first.failed == 0, first.errors
+    assert outcome_of(first, "prd-001").action is ItemAction.UPDATED
+    assert parse_marker(issue.body).namespace == ".claude"
+    emu.stats.reset()
+    again = sync(emu, workspace)
+    assert again.failed == 0, again.errors  # the re-mark never made it look pasted
+    assert not again.warnings, again.warnings
+    assert writes(emu) == 0
+
+
 @pytest.mark.parametrize(
     "changes",
     [{"issue_types": "true"}, {"blocked_by": True}, {"issue_types": "true", "blocked_by": True}],
