@@ -61,6 +61,11 @@ class Marker:
     namespace: str = ""  # "" for a marker written before namespaces
     flag: str = ""  # "", REMOVED or KEPT
 
+    def in_tree(self, namespace: str) -> bool:
+        """Whether the marker is the tree ``namespace``'s: it names it, or no tree (written
+        before namespaces: ``plan.index_issues`` decides whose such a marker is)."""
+        return self.namespace in ("", namespace)
+
 
 def format_marker(
     key: str, content_hash: str, *, typed: bool = False, namespace: str = "", flag: str = ""

@@ -295,8 +295,8 @@ _URL_REPO = re.compile(
 def _tree_of(issue: RemoteIssue, namespace: str) -> str | None:
     """The other tree (namespace) an issue's marker names, or None when it is this one's or
     names none."""
-    found = issue.marker.namespace if issue.marker is not None else ""
-    return found if found and found != namespace else None
+    marker = issue.marker
+    return None if marker is None or marker.in_tree(namespace) else marker.namespace
 
 
 def _held(issues: Iterable[RemoteIssue], trust: Trust) -> set[str]:
@@ -414,7 +414,7 @@ def _ambiguous_warnings(issues: Iterable[RemoteIssue], namespace: str) -> list[s
     return [
         _ambiguous_message(i)
         for i in issues
-        if any(m.namespace in ("", namespace) for m in i.ambiguous)
+        if any(m.in_tree(namespace) for m in i.ambiguous)
     ]
 
 
@@ -490,7 +490,7 @@ def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
 
 def _names(issue: RemoteIssue, key: str, index: RemoteIndex) -> bool:
     """Whether one of the issue's marker lines names ``key`` in this tree (or in none)."""
-    return any(m.key == key and m.namespace in ("", index.namespace) for m in issue.ambiguous)
+    return any(m.key == key and m.in_tree(index.namespace) for m in issue.ambiguous)
 
 
 def _one_item_per_issue(
@@ -674,7 +674,8 @@ def plan(
     claims = claim_all(index, items)
     owned = dict(index.by_key)
     owned.update({k: c.issue for k, c in claims.items() if c.issue is not None})
-    numbers = {key: issue.number for key, issue in owned.items()}
+    numbers = _pasted_numbers(index, {i.key for i in items}, owned)
+    numbers.update({key: issue.number for key, issue in owned.items()})
     ours = {i.number: BlockerRef(k, i.number, i.id) for k, i in owned.items()}
     blocked: Callable[[PlannedAction], PlannedAction] = _same
     if options.blocked_by and read is not None:
@@ -688,6 +689,30 @@ def plan(
         return dataclasses.replace(base, close_error=refused)
     closes, warnings = _closes(scanned, index, options)
     return dataclasses.replace(base, closes=closes, warnings=warnings)
+
+
+def _pasted_numbers(
+    index: RemoteIndex, present: Container[str], owned: Container[str]
+) -> dict[str, int]:
+    """The issue numbers references keep for items whose issue holds a pasted marker line.
+
+    Such an issue is never written (``_unclaimed``), but the issues naming it keep its number
+    (a blocker, a parent): a paste, or taking it out again, rewrites nothing else. Its number is
+    kept only when exactly one of its lines names an item of this tree that no other issue
+    holds, and batchsync trusts its author.
+    """
+    numbers: dict[str, int] = {}
+    for issue in index.ambiguous.values():
+        if not index.trust.trusts(issue.author):
+            continue
+        keys = {
+            m.key
+            for m in issue.ambiguous
+            if m.in_tree(index.namespace) and m.key in present and m.key not in owned
+        }
+        if len(keys) == 1:
+            numbers.setdefault(keys.pop(), issue.number)
+    return numbers
 
 
 def _in_namespace(scanned: ScanResult, namespace: str) -> ScanResult:

@@ -332,3 +332,30 @@ def test_an_issue_with_a_pasted_marker_line_is_left_alone_and_never_duplicated(
     assert writes(emu) == 0
     assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
     assert not again.warnings, again.warnings
+
+
+@pytest.mark.parametrize(
+    ("on", "pasted"), [("task-001", "task-009"), ("epic-001", "task-003")]
+)  # a blocker; a parent, with another live item's line
+def test_a_pasted_marker_line_never_rewrites_the_issues_naming_that_issue(
+    emu, workspace, on, pasted
+):
+    fields = {"id": "task-002", "title": "Step 2", "epic_id": "epic-001", "status": "open"}
+    task = "epics/epic-001-cart/task-002.md"
+    write_item(workspace / ".claude", task, {**fields, "depends_on": ["task-001"]}, "Do step 2.")
+    assert sync(emu, workspace, blocked_by=True).failed == 0
+    [held] = marked(emu, on, ".claude")
+    repo = emu.service.store.repo(*REPO.split("/"))
+    blockers = {n: list(i.blocked_by) for n, i in repo.issues.items()}
+    paste(emu, held["number"], format_marker(pasted, "0" * 16, namespace=".claude"))
+    before = {i["number"]: i["body"] for i in emu.issues(REPO)}
+    for _ in range(2):  # with the pasted line, then once a person took it out again
+        emu.stats.reset()
+        result = sync(emu, workspace, blocked_by=True)
+        assert writes(emu) == 0, [o.reason for o in result.outcomes]
+        assert {i["number"]: i["body"] for i in emu.issues(REPO)} == before
+        assert {n: list(i.blocked_by) for n, i in repo.issues.items()} == blockers
+        with repo.store.lock:
+            repo.issues[held["number"]].body = held["body"]
+            repo.store.changed()
+        before[held["number"]] = held["body"]
