@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 __all__ = [
     "KEPT",
     "MARKER_RE",
+    "NAMESPACE_MAX",
     "REMOVED",
     "Marker",
     "ambiguous_markers",
@@ -36,6 +38,7 @@ __all__ = [
     "parse_marker",
     "remark",
     "strip_marker",
+    "valid_namespace",
     "with_typed",
 ]
 
@@ -49,6 +52,20 @@ MARKER_RE = re.compile(
 )
 _MARKER_LINE_RE = re.compile(r"\n*^<!-- batchsync [^\n]*-->[ \t\r]*$\n?", re.MULTILINE)
 _SAFE = "/._~:@"
+NAMESPACE_MAX = 200  # characters of a namespace (the ``namespace`` setting says it to users)
+
+
+def valid_namespace(value: str) -> bool:
+    """Whether ``value`` can name a tree: the one rule for the ``namespace`` setting and for
+    its default (the work-item folder), and for a namespace a marker names before a message
+    advises setting it. The marker percent-encodes it, so only what no input, marker or
+    message should hold is refused: empty (a marker naming no tree), more than
+    ``NAMESPACE_MAX`` characters, a control, format or line-separator character, ``-->``."""
+    return (
+        0 < len(value) <= NAMESPACE_MAX
+        and "-->" not in value
+        and not any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value)
+    )
 
 
 @dataclass(frozen=True)

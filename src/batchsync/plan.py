@@ -25,6 +25,7 @@ import dataclasses
 import enum
 import functools
 import re
+import shlex
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from batchsync import defaults
 from batchsync.blockers import BlockerRef, Blocking, Reader, blocking
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
-from batchsync.marker import REMOVED
+from batchsync.marker import REMOVED, valid_namespace
 from batchsync.ownership import Trust, title_matches
 from batchsync.pull import Verdict, file_changed, three_way
 from batchsync.remote import RemoteIssue
@@ -189,7 +190,7 @@ class RemoteIndex:
 def _other_tree_message(item: WorkItem, linked: RemoteIssue, tree: str) -> str:
     """Why a link to another tree's issue is refused; the same key means the tree moved."""
     link, number, key = link_text(item), linked.number, linked.marker_key
-    if key != item.key:
+    if key != item.key or not valid_namespace(tree):
         return (
             f"{link} names #{number}, the issue of '{key}' in another tree (namespace "
             f"'{tree}'): fix the link"
@@ -197,8 +198,8 @@ def _other_tree_message(item: WorkItem, linked: RemoteIssue, tree: str) -> str:
     return (
         f"{link} names #{number}, the issue of '{key}' in another tree (namespace '{tree}'), "
         "with this item's key: if this is that tree, moved or run from another "
-        f"folder, set `namespace: {tree}` (`--namespace {tree}`) to keep its issues; "
-        "otherwise fix the link"
+        f"folder, set `namespace: {tree}` (`--namespace {shlex.quote(tree)}`) to keep its "
+        "issues; otherwise fix the link"
     )
 
 
@@ -209,8 +210,8 @@ def _moved_message(index: RemoteIndex, held: RemoteIssue) -> str:
         f"#{held.number} carries this item's key for the tree of namespace '{other}', and this "
         f"tree (namespace '{ours}', from its folder) has no issue at all: most likely the same "
         "tree, moved or run from another folder, so no second issue is made: set "
-        f"`namespace: {other}` (`--namespace {other}`) to keep its issues; if this is a new "
-        "tree, give it a `namespace` of its own"
+        f"`namespace: {other}` (`--namespace {shlex.quote(other)}`) to keep its issues; if "
+        "this is a new tree, give it a `namespace` of its own"
     )
 
 
@@ -411,11 +412,7 @@ def _ranked(
 def _ambiguous_warnings(issues: Iterable[RemoteIssue], namespace: str) -> list[str]:
     """A warning for each issue with marker lines of several items, one of them this tree's
     (or of no tree): another tree's are that tree's to report."""
-    return [
-        _ambiguous_message(i)
-        for i in issues
-        if any(m.in_tree(namespace) for m in i.ambiguous)
-    ]
+    return [_ambiguous_message(i) for i in issues if any(m.in_tree(namespace) for m in i.ambiguous)]
 
 
 def _other_trees(
@@ -438,7 +435,7 @@ def _moved_tree(
     if gone is None or len(trees) != 1:
         return None
     tree, issues = next(iter(trees.items()))
-    return (tree, issues) if gone(tree) else None
+    return (tree, issues) if valid_namespace(tree) and gone(tree) else None
 
 
 def claim_all(index: RemoteIndex, items: Sequence[WorkItem]) -> dict[str, Claim]:

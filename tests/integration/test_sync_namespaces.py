@@ -153,9 +153,7 @@ def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, 
     assert len(marked(emu, "task-001", ".claude")) == len(marked(emu, "task-001", OTHER)) == 1
 
 
-def test_an_old_marker_kept_twice_in_a_body_is_re_marked_whole_and_never_frozen(
-    emu, workspace
-):
+def test_an_old_marker_kept_twice_in_a_body_is_re_marked_whole_and_never_frozen(emu, workspace):
     repo = emu.service.store.repo(*REPO.split("/"))
     sync(emu, workspace)
     strip_namespaces(repo)
@@ -359,3 +357,18 @@ def test_a_pasted_marker_line_never_rewrites_the_issues_naming_that_issue(
             repo.issues[held["number"]].body = held["body"]
             repo.store.changed()
         before[held["number"]] = held["body"]
+
+
+def test_a_moved_tree_whose_folder_holds_a_space_can_take_the_advice(emu, workspace):
+    (workspace / "Team A").mkdir()
+    (workspace / ".claude").rename(workspace / "Team A/.claude")
+    assert sync(emu, workspace, "Team A/.claude").count(ItemAction.CREATED) == 5
+    (workspace / "work").mkdir()
+    (workspace / "Team A").rename(workspace / "work/Team A")
+    moved = sync(emu, workspace, "work/Team A/.claude")
+    advice = "set `namespace: Team A/.claude` (`--namespace 'Team A/.claude'`)"
+    assert all(advice in (o.error or "") for o in moved.outcomes), moved.outcomes
+    emu.stats.reset()
+    kept = sync(emu, workspace, "work/Team A/.claude", namespace="Team A/.claude")
+    assert writes(emu) == 0
+    assert {o.action for o in kept.outcomes} == {ItemAction.UNCHANGED}

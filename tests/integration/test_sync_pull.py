@@ -125,7 +125,7 @@ def test_a_pull_run_keeps_a_child_a_person_moved_and_closed_where_they_put_it(em
     sync(emu, workspace)
     prd, step = issue_of(emu, "prd-001"), issue_of(emu, "task-001")
     url = f"{emu.url}/repos/{REPO}/issues/{prd['number']}/sub_issues"
-    moved = {"sub_issue_id": step["id"], "replace_parent": True}  # a person moves it, then closes it
+    moved = {"sub_issue_id": step["id"], "replace_parent": True}  # a person moves it
     auth = {"Authorization": f"token {TOKEN}"}
     assert requests.post(url, json=moved, headers=auth, timeout=10).status_code in (200, 201)
     by_hand(emu, "task-001", "closed")

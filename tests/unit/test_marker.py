@@ -82,3 +82,9 @@ def test_a_new_namespace_renames_every_copy_of_the_marker_and_no_other_line():
     assert parse_marker(renamed) == Marker("task-001", "a" * 16, namespace=".claude")
     pasted = f"{body}\n{other}"  # another identity's line is never touched
     assert remark(pasted, Marker("task-002", "d" * 16)).count(old) == 2
+
+
+def test_a_marker_is_a_trees_when_it_names_it_or_no_tree():
+    assert Marker("k", HASH).in_tree(".claude")  # written before namespaces
+    assert Marker("k", HASH, namespace=".claude").in_tree(".claude")
+    assert not Marker("k", HASH, namespace="team-a").in_tree(".claude")
