@@ -18,6 +18,8 @@ from batchsync.config import (
 )
 from batchsync.errors import SettingsError
 from batchsync.items import Kind, kinds_named
+from batchsync.marker import NAMESPACE_MAX
+from batchsync.settings_table import named
 
 TOKEN = "ghp_" + "s3cr3t" * 6
 
@@ -437,3 +439,10 @@ def test_every_default_namespace_is_one_the_input_accepts_and_a_bad_folder_is_na
         settings.tree_namespace()
     assert caught.value.name == "namespace"
     assert "'x-->y'" in str(caught.value)
+
+
+def test_the_namespace_rule_is_the_one_the_settings_table_states() -> None:
+    assert named("namespace").text.startswith(f"1 to {NAMESPACE_MAX} characters")
+    assert load_settings(env={"INPUT_NAMESPACE": "x" * NAMESPACE_MAX}).namespace
+    with pytest.raises(SettingsError):
+        load_settings(env={"INPUT_NAMESPACE": "x" * (NAMESPACE_MAX + 1)})
