@@ -62,6 +62,11 @@ def test_dependencies_become_blocked_by_and_a_rerun_writes_nothing(emu, workspac
     assert result.failed == 0
     if not emu.service.store.dependencies:  # a server without the API: one warning
         assert no_api_warnings(result) == 1
+        # learned at the first add: no body, not even that item's, names a blocker not added
+        assert not any("Blocked by" in i["body"] for i in emu.issues(REPO))
+        emu.stats.reset()
+        assert sync(emu, workspace).failed == 0
+        assert writes(emu) == 0
         return
     n = numbers(emu)
     assert blockers(emu, "Step 2") == {n["Step 1"]}
