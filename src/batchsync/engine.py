@@ -17,7 +17,6 @@ from typing import Protocol
 from batchsync import defaults
 from batchsync.apply import PLANNED, Applier, Done, IssueClient
 from batchsync.blockers import NO_API
-from batchsync.github import read_blockers
 from batchsync.errors import (
     ApiError,
     BudgetExhausted,
@@ -28,6 +27,7 @@ from batchsync.errors import (
     TransportError,
     failure_of,
 )
+from batchsync.github import read_blockers
 from batchsync.issuetypes import TypeChoice, resolve, unread_types_message
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity

@@ -78,8 +78,8 @@ __all__ = [
     "RemoteIssue",
     "api_missing",
     "dependencies_missing",
-    "read_blockers",
     "issue_from_json",
+    "read_blockers",
 ]
 
 T = TypeVar("T")
