@@ -31,7 +31,7 @@ from batchsync.errors import (
     UncertainWriteError,
     failure_of,
 )
-from batchsync.github import IssueClient
+from batchsync.github import IssueClient, dependencies_missing
 from batchsync.marker import KEPT, REMOVED, remark
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
 from batchsync.pull import file_changed
@@ -117,6 +117,8 @@ class Applier:
         if step.action is PlanAction.SKIP:
             return Done(ItemAction.FAILED, failure=_item_failure(step), line=step.line)
         try:
+            if step.issue is not None:  # its blockers before the body that names them
+                self._block(step, step.issue.number, removes=True)
             rendered = self._filled(step)
             issue, reason, known = self._write(step, rendered)
         except (ItemError, ApiError, TransportError, UncertainWriteError) as exc:
@@ -133,14 +135,15 @@ class Applier:
         """The step's rendering, with the numbers of issues created earlier in this run."""
         assert step.item is not None
         assert step.rendered is not None
-        if not step.after:
+        blocks = step.rendered.blocks and self._depends_on  # never names a blocker not added
+        if not step.after and blocks == step.rendered.blocks:
             return step.rendered
         with self._lock:
             numbers = dict(self._numbers)
         item = step.item
         if step.pulled is not None:
             item = dataclasses.replace(item, status=step.pulled)
-        return render(item, numbers, typed=step.rendered.typed, blocks=step.rendered.blocks)
+        return render(item, numbers, typed=step.rendered.typed, blocks=blocks)
 
     def _write(
         self, step: PlannedAction, rendered: RenderedIssue
@@ -154,7 +157,6 @@ class Applier:
             return before, reason, before
         if step.action is PlanAction.PULL:
             self._pull(step)  # the body shows the status too: written once, below if it differs
-        self._block(step, before.number, removes=True)  # before the body that names them
         held = step.action in (PlanAction.PULL, PlanAction.UPDATE)
         if held and not file_changed(before, rendered):
             return self._content_held(step, before)
@@ -286,6 +288,8 @@ class Applier:
     ) -> RemoteIssue:
         """A new issue's blockers, then the body that names them (in its state)."""
         self._block(step, issue.number, removes=False)
+        if rendered.blocks and not self._depends_on:  # learned just now: no Blocked by line
+            rendered = self._filled(step)
         return self._client.update_issue(
             issue.number,
             body=rendered.body,
@@ -382,7 +386,8 @@ class Applier:
         if written is None:
             return Done(ItemAction.NOT_DONE, reason="its first write did not happen")
         issue, sent = written
-        rendered = render(step.item, numbers, typed=sent.typed, blocks=sent.blocks)
+        blocks = sent.blocks and self._depends_on
+        rendered = render(step.item, numbers, typed=sent.typed, blocks=blocks)
         if rendered.content_hash == sent.content_hash:
             return Done(ItemAction.UNCHANGED, issue)
         try:
@@ -424,6 +429,8 @@ class Applier:
             for gone in step.blocking.remove if removes else ():
                 self._client.remove_blocked_by(number, gone.id)
         except NotFoundError:
+            if not dependencies_missing(self._client, number):
+                raise  # this issue or a blocker is gone: this step fails, the rest go on
             self._no_dependencies()
 
     def _no_dependencies(self) -> None:

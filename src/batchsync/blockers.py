@@ -35,7 +35,7 @@ __all__ = ["NO_API", "BlockerRef", "Blocking", "Reader", "blocking"]
 # The one warning of a run on a server without the dependencies API.
 NO_API = (
     "the server has no issue dependencies API (404 on .../dependencies/blocked_by): "
-    "dependencies are shown by the Blocked by line in each issue body only"
+    "dependencies are shown by the Dependencies line in each issue body only"
 )
 
 # Reads an issue's blockers in its own repository; a str says why the read failed.

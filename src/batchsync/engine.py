@@ -24,10 +24,10 @@ from batchsync.errors import (
     FailureKind,
     IssueMoved,
     ItemError,
-    NotFoundError,
     TransportError,
     failure_of,
 )
+from batchsync.github import read_blockers
 from batchsync.issuetypes import TypeChoice, resolve, unread_types_message
 from batchsync.items import Kind, ScanResult, WorkItem
 from batchsync.ownership import Trust, needs_identity
@@ -201,7 +201,10 @@ class Engine:
             issue_types=self._issue_types(),
             blocked_by=self._opts.blocked_by,
         )
-        planned = refuse_links(plan(scanned, index, options, self._blockers), self._moved)
+        whole = plan(scanned, index, options, self._blockers)
+        if options.blocked_by and not self._depends_on:  # no body may name a blocker not added
+            whole = plan(scanned, index, replace(options, blocked_by=False))
+        planned = refuse_links(whole, self._moved)
         if self._opts.sub_issues:
             self._facts = read_facts(self._client, links_wanted(planned))
         self._plan = plan_links(planned, self._facts)
@@ -210,16 +213,11 @@ class Engine:
 
     def _blockers(self, number: int) -> Sequence[Blocker] | str:
         """Issue ``number``'s blockers, for the plan; no API: said once, read as none."""
-        if not self._depends_on:
-            return ()
-        try:
-            return self._client.blocked_by(number)
-        except NotFoundError:
+        found = read_blockers(self._client, number) if self._depends_on else ()
+        if found is None:
             self._depends_on = False
             self._warnings.append(NO_API)
-            return ()
-        except (ApiError, TransportError) as exc:
-            return str(exc)
+        return found or ()
 
     def _issue_types(self) -> Mapping[Kind, str]:
         """Each kind's issue type: one listing a run, only when ``issue-types`` is on."""

@@ -76,7 +76,10 @@ __all__ = [
     "LinkClient",
     "NoHistory",
     "RemoteIssue",
+    "api_missing",
+    "dependencies_missing",
     "issue_from_json",
+    "read_blockers",
 ]
 
 T = TypeVar("T")
@@ -93,6 +96,36 @@ _LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
 _REPOSITORY_ID_PATH = re.compile(r"/repositories/([0-9]{1,20})(?:/issues/([0-9]{1,10}))?/?")
 
 
+def api_missing(client: LinkClient, number: int) -> bool:
+    """After a 404 on issue ``number``'s sub-issues or dependencies: True when the server has
+    no such API (the issue itself answers), False when the issue is gone (deleted, moved)."""
+    # GitHub documents the same bare 404 for both; only the issue's own read tells them apart
+    try:
+        return client.get_issue(number) is not None
+    except IssueMoved:
+        return False
+
+
+def read_blockers(client: IssueClient, number: int) -> list[Blocker] | str | None:
+    """Issue ``number``'s blockers; a str says why they are unread (that issue's step fails),
+    None that the server has no dependencies API."""
+    try:
+        try:
+            return client.blocked_by(number)
+        except NotFoundError as exc:
+            if not api_missing(client, number):
+                return f"#{number} is gone ({exc})"
+        return None
+    except (ApiError, TransportError) as exc:
+        return str(exc)
+
+
+def dependencies_missing(client: IssueClient, number: int) -> bool:
+    """After a 404 on a write to issue ``number``'s blockers: True when the server has no
+    dependencies API, False when that issue or the blocker is gone (its list still answers)."""
+    return read_blockers(client, number) is None
+
+
 # ---- the client interface ----------------------------------------------------------------------
 # What a run asks of GitHub, written once: the engine, the applier and the sub-issue links take
 # these; ``GitHubClient`` implements them (mypy checks it against them), a test's fake mimics them.
@@ -100,6 +133,10 @@ _REPOSITORY_ID_PATH = re.compile(r"/repositories/([0-9]{1,20})(?:/issues/([0-9]{
 
 class LinkClient(Protocol):
     """What the sub-issue links need of GitHub."""
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        """One issue, or None when gone."""
+        ...
 
     def get_parent(self, number: int) -> int | None:
         """The number of the issue's parent, None when it has none."""
@@ -128,10 +165,6 @@ class IssueClient(LinkClient, Protocol):
 
     def list_issues(self) -> list[RemoteIssue]:
         """Every issue of the repository."""
-        ...
-
-    def get_issue(self, number: int) -> RemoteIssue | None:
-        """One issue, or None when gone."""
         ...
 
     def find_created(
@@ -929,7 +962,7 @@ class GitHubClient(IssueClient):
         """The issues blocking issue ``number`` (``GET .../dependencies/blocked_by``, all pages).
 
         ``NotFoundError`` (404): no such issue, or a server without the dependencies API (an
-        older GHES); an issue the run has just listed answering 404 here means the latter.
+        older GHES); ``api_missing`` tells which.
         Entries without a usable number, id and repository are left out; a page link that
         leaves this issue's list is a ``ServerError``.
         """

@@ -135,10 +135,6 @@ class Trust:
         """The trust of a run whose token acts as ``own`` (None: not known yet)."""
         return cls(own, frozenset(a.strip().lower() for a in trusted_authors if a.strip()))
 
-    def with_own(self, login: str) -> Trust:
-        """The same trust once the token's own login is learned (from an issue it created)."""
-        return self if self.own is not None or not login else Trust(login, self.named)
-
     def is_own(self, login: str) -> bool:
         """Whether ``login`` is the account batchsync itself writes as.
 

@@ -39,7 +39,6 @@ __all__ = [
     "merge_snapshot",
     "parse_retry_after",
     "points_of",
-    "should_pause",
     "threshold_pause_until",
     "token_expiry",
     "window_free_at",
@@ -156,13 +155,6 @@ def merge_snapshot(
             resource=new.resource or old.resource,
         )
     return new
-
-
-def should_pause(
-    snapshot: RateLimitSnapshot | None, threshold: int, now: float, in_flight: int = 0
-) -> bool:
-    """True when the primary budget is at or below ``threshold`` and its reset is still ahead."""
-    return threshold_pause_until(snapshot, threshold, now, in_flight) is not None
 
 
 def threshold_pause_until(

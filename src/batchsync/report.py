@@ -27,7 +27,6 @@ __all__ = [
     "ExitCode",
     "document",
     "ending",
-    "exit_code",
     "fatal_ending",
     "stopped_at_once",
     "write_results",
@@ -79,11 +78,6 @@ class Ending:
 
     code: ExitCode
     fatal: Fatal | None = None
-
-
-def exit_code(result: BatchResult, *, fail_on_error: bool, repository: str | None) -> ExitCode:
-    """The exit code of a run that finished (or was interrupted) with ``result``."""
-    return ending(result, fail_on_error=fail_on_error, repository=repository).code
 
 
 def ending(result: BatchResult, *, fail_on_error: bool, repository: str | None) -> Ending:

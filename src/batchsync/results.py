@@ -52,10 +52,6 @@ class Outcome:
         """The failure's message, if the item failed."""
         return self.failure.message if self.failure is not None else None
 
-    def failed_with(self, kind: FailureKind) -> bool:
-        """True when the item failed with a failure of ``kind``."""
-        return self.failure is not None and self.failure.kind is kind
-
     def to_json(self) -> dict[str, object]:
         """The record as written to the ``results-file`` output."""
         return {

@@ -30,7 +30,7 @@ from batchsync.errors import (
     ValidationFailed,
     failure_of,
 )
-from batchsync.github import LinkClient, NoHistory
+from batchsync.github import LinkClient, NoHistory, api_missing
 from batchsync.plan import NO_SUB_ISSUES_API, LinkFacts
 from batchsync.remote import RemoteIssue
 from batchsync.retry import Resend
@@ -59,14 +59,25 @@ class LinkError(Exception):
 def read_facts(client: LinkClient, wanted: Iterable[tuple[RemoteIssue, int, bool]]) -> LinkFacts:
     """The facts for each (child, its file's parent, content rewritten) a plan may link.
 
-    A 404 on the sub-issues API ends the reading: the run then links nothing.
+    A 404 while reading a parent's sub-issues: when the parent itself answers, the server has
+    no sub-issues API and the run links nothing (``api_missing``); else that parent is gone and
+    only its children are refused.
     """
     reader = _Reader(client)
-    try:
-        for child, parent, written in wanted:
-            reader.read(child, parent, written=written)
-    except NotFoundError:
-        return LinkFacts(api=False)
+    gone: set[int] = set()
+    for child, parent, written in wanted:
+        try:
+            if parent not in gone:
+                reader.read(child, parent, written=written)
+                continue
+        except NotFoundError:
+            if api_missing(client, parent):
+                return LinkFacts(api=False)
+            gone.add(parent)
+        reader.refused[child.number] = (
+            f"not linked: its parent #{parent} answered 404 (deleted since it was listed?); "
+            "run again"
+        )
     return LinkFacts(reader.parents, reader.removed, reader.refused, reader.counts, reader.history)
 
 

@@ -11,7 +11,6 @@ state stay.
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ __all__ = [
     "render_fatal",
     "render_summary",
     "results_document",
-    "results_json",
     "text",
 ]
 
@@ -336,11 +334,6 @@ def results_document(result: BatchResult, info: RunInfo = RunInfo()) -> dict[str
         "items": [_record(o) for o in result.outcomes],
         "not_synced": [f.to_json() for f in result.not_synced],
     }
-
-
-def results_json(result: BatchResult, info: RunInfo = RunInfo()) -> str:
-    """The results file as JSON text."""
-    return json.dumps(results_document(result, info), indent=2, ensure_ascii=False) + "\n"
 
 
 def _counts(result: BatchResult) -> dict[str, int]:

@@ -11,6 +11,9 @@ import requests
 import emulated
 from batchsync.emulator import Emulator, FaultConfig
 from batchsync.emulator.faults import FaultKind, ScheduledFault
+from batchsync.errors import NotFoundError
+from batchsync.github import GitHubClient
+from batchsync.remote import Blocker, RemoteIssue
 from batchsync.results import BatchResult, ItemAction
 from emulated import LIST_FIELDS, sync_run, writes
 from trees import cart_task, write_cart
@@ -59,6 +62,11 @@ def test_dependencies_become_blocked_by_and_a_rerun_writes_nothing(emu, workspac
     assert result.failed == 0
     if not emu.service.store.dependencies:  # a server without the API: one warning
         assert no_api_warnings(result) == 1
+        # learned at the first add: no body, not even that item's, names a blocker not added
+        assert not any("Blocked by" in i["body"] for i in emu.issues(REPO))
+        emu.stats.reset()
+        assert sync(emu, workspace).failed == 0
+        assert writes(emu) == 0
         return
     n = numbers(emu)
     assert blockers(emu, "Step 2") == {n["Step 1"]}
@@ -90,10 +98,12 @@ def test_a_dependency_removed_from_the_file_is_removed_and_a_person_s_stays(emu,
         assert blockers(emu, "Step 3") == {n["Step 2"], other.number}
         assert no_api_warnings(result) == 0
         return
-    # a server without the API: one warning, and the issue body's Blocked by line says it
+    # a server without the API: one warning, and the body's Dependencies line says it (a
+    # Blocked by line would claim a relationship that was never added)
     assert no_api_warnings(result) == 1
     body = emulated.issue_of(emu, "task-003", repo=REPO)["body"]
-    assert f"- **Blocked by:** #{n['Step 2']}\n" in body
+    assert f"- **Dependencies:** #{n['Step 2']}\n" in body
+    assert "Blocked by" not in body
     emu.stats.reset()
     assert sync(emu, workspace).failed == 0
     assert writes(emu) == 0
@@ -256,3 +266,71 @@ def test_a_dependency_naming_an_issue_by_number_blocks_only_when_batchsync_owns_
     assert sync(emu, workspace).failed == 0
     if emu.service.store.dependencies:
         assert blockers(emu, "Step 3") == {n["Step 1"]}
+
+
+def _no_api(monkeypatch: pytest.MonkeyPatch, gone: set[int] | None = None) -> None:
+    """The dependencies API answers 404: for every issue (None), or for the issues ``gone``
+    (deleted since the listing: their own read answers 404 too)."""
+
+    def missing(number: int) -> bool:
+        return gone is None or number in gone
+
+    def read(self: GitHubClient, number: int) -> list[Blocker]:
+        if missing(number):
+            raise NotFoundError(404, "Not Found", "GET", "/dependencies/blocked_by")
+        return real_read(self, number)
+
+    def add(self: GitHubClient, number: int, blocker_id: int) -> None:
+        if missing(number):
+            raise NotFoundError(404, "Not Found", "POST", "/dependencies/blocked_by")
+        real_add(self, number, blocker_id)
+
+    def get(self: GitHubClient, number: int) -> RemoteIssue | None:
+        return None if gone is not None and number in gone else real_get(self, number)
+
+    real_read, real_add, real_get = (
+        GitHubClient.blocked_by,
+        GitHubClient.add_blocked_by,
+        GitHubClient.get_issue,
+    )
+    monkeypatch.setattr(GitHubClient, "blocked_by", read)
+    monkeypatch.setattr(GitHubClient, "add_blocked_by", add)
+    monkeypatch.setattr(GitHubClient, "get_issue", get)
+
+
+@pytest.mark.variants("dependencies-both")
+def test_bodies_written_without_the_api_name_no_blocker_so_the_api_later_adds_them(
+    emu, workspace, monkeypatch
+):
+    _no_api(monkeypatch)
+    first = sync(emu, workspace)
+    assert first.failed == 0
+    assert no_api_warnings(first) == 1
+    assert not any("Blocked by" in i["body"] for i in emu.issues(REPO))
+    assert blockers(emu, "Step 3") == set()
+    cart_task(workspace / ".claude", 1, dependencies=[], body="Do step 1 first.")
+    second = sync(emu, workspace)  # the plan reads a list, learns it, and says so in no body
+    assert no_api_warnings(second) == 1
+    assert not any("Blocked by" in i["body"] for i in emu.issues(REPO))
+    monkeypatch.undo()  # the server answers now (upgraded; or the 404s were passing)
+    third = sync(emu, workspace)
+    assert third.failed == 0
+    assert no_api_warnings(third) == 0
+    n = numbers(emu)
+    assert blockers(emu, "Step 2") == {n["Step 1"]}
+    assert blockers(emu, "Step 3") == {n["Step 1"], n["Step 2"]}
+
+
+@pytest.mark.variants("dependencies-both")
+def test_one_issue_gone_since_the_listing_fails_its_step_only(emu, workspace, monkeypatch):
+    sync(emu, workspace)
+    n = numbers(emu)
+    cart_task(workspace / ".claude", 2, dependencies=[])
+    cart_task(workspace / ".claude", 3, dependencies=["task-001"])
+    _no_api(monkeypatch, gone={n["Step 3"]})
+    result = sync(emu, workspace)
+    assert no_api_warnings(result) == 0
+    assert blockers(emu, "Step 2") == set()  # the rest of the run still writes them
+    failed = {o.key: o for o in result.outcomes if o.action is ItemAction.FAILED}
+    assert set(failed) == {"task-003"}
+    assert f"#{n['Step 3']}" in str(failed["task-003"].failure)

@@ -221,7 +221,7 @@ class FakeGitHub:
 
     def sub_issue_numbers(self, parent: int) -> list[int]:
         self._log("sub_issue_numbers", parent)
-        if not self.sub_issues_api:
+        if not self.sub_issues_api or parent not in self.issues:  # GitHub's 404 for either
             raise NotFoundError(404, "Not Found", method="GET")
         return [n for n, i in self.issues.items() if i.parent_number == parent]
 

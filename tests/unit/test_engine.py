@@ -458,7 +458,7 @@ def test_a_forbidden_answer_outside_the_gate_is_a_typed_permission_failure() -> 
     )
     result = run(gh, tree())
     assert result.errors
-    assert all(o.failed_with(FailureKind.PERMISSION) for o in result.errors)
+    assert all(o.failure and o.failure.kind is FailureKind.PERMISSION for o in result.errors)
     assert {o.failure.status for o in result.errors if o.failure} == {403}
 
 

@@ -904,7 +904,9 @@ def test_a_describe_function_builds_the_outcomes_the_sync_function_did_not():
 
     result = run(BatchProcessor(1), items(2), failing_on({"item-0"}), describe=describe)
     assert result.outcomes[0].path == ".claude/tasks/0.md"
-    assert result.outcomes[0].failed_with(errors_module.FailureKind.REJECTED)
+    failure = result.outcomes[0].failure
+    assert failure is not None
+    assert failure.kind is errors_module.FailureKind.REJECTED
     assert result.outcomes[1].path == "tasks/1.md"  # the sync function's own outcome
 
 

@@ -21,7 +21,6 @@ from batchsync.ratelimit import (
     merge_snapshot,
     parse_retry_after,
     points_of,
-    should_pause,
     threshold_pause_until,
     window_free_at,
 )
@@ -92,28 +91,34 @@ def test_unparsable_header_values_are_ignored():
 # --- seeds 29-31: should wait, wait until reset ----------------------------------------------
 
 
-def test_should_pause_true_at_or_below_threshold():
-    assert should_pause(snap(10, NOW + 60), 10, NOW)
-    assert should_pause(snap(0, NOW + 60), 10, NOW)
+def pauses(
+    snapshot: RateLimitSnapshot | None, threshold: int, now: float, in_flight: int = 0
+) -> bool:
+    return threshold_pause_until(snapshot, threshold, now, in_flight) is not None
 
 
-def test_should_pause_false_far_from_threshold():
-    assert not should_pause(snap(4000, NOW + 60), 10, NOW)
-    assert not should_pause(snap(11, NOW + 60), 10, NOW)
+def test_pauses_true_at_or_below_threshold():
+    assert pauses(snap(10, NOW + 60), 10, NOW)
+    assert pauses(snap(0, NOW + 60), 10, NOW)
+
+
+def test_pauses_false_far_from_threshold():
+    assert not pauses(snap(4000, NOW + 60), 10, NOW)
+    assert not pauses(snap(11, NOW + 60), 10, NOW)
 
 
 def test_requests_in_flight_count_against_the_remaining_budget():
-    assert not should_pause(snap(3, NOW + 60), 0, NOW, in_flight=2)
-    assert should_pause(snap(3, NOW + 60), 0, NOW, in_flight=3)
+    assert not pauses(snap(3, NOW + 60), 0, NOW, in_flight=2)
+    assert pauses(snap(3, NOW + 60), 0, NOW, in_flight=3)
 
 
-def test_should_pause_false_once_reset_has_passed():
-    assert not should_pause(snap(0, NOW - 5), 10, NOW)
+def test_pauses_false_once_reset_has_passed():
+    assert not pauses(snap(0, NOW - 5), 10, NOW)
 
 
-def test_should_pause_false_without_state():
-    assert not should_pause(None, 10, NOW)
-    assert not should_pause(RateLimitSnapshot(remaining=0), 10, NOW)
+def test_pauses_false_without_state():
+    assert not pauses(None, 10, NOW)
+    assert not pauses(RateLimitSnapshot(remaining=0), 10, NOW)
 
 
 def test_threshold_pause_lasts_until_reset_time():

@@ -58,11 +58,7 @@ def test_one_rule_from_a_result_to_its_code(
     outcomes: tuple[Outcome, ...], fail_on_error: bool, interrupted: int | None, code: ExitCode
 ) -> None:
     result = BatchResult(outcomes=outcomes, interrupted=interrupted)
-    assert report.exit_code(result, fail_on_error=fail_on_error, repository="o/r") is code
-
-
-def test_interrupted_codes_are_the_shells() -> None:
-    assert (ExitCode.INTERRUPTED, ExitCode.TERMINATED) == (130, 143)
+    assert report.ending(result, fail_on_error=fail_on_error, repository="o/r").code is code
 
 
 def run_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, result: BatchResult) -> list[int]:

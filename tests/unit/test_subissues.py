@@ -70,3 +70,19 @@ def test_no_sub_issues_api_links_nothing() -> None:
     gh.add("task")
     facts = read_facts(gh, [(gh.list_issues()[1], parent.number, False)])
     assert not facts.api
+
+
+def test_a_parent_gone_since_the_listing_refuses_its_children_only() -> None:
+    gh = FakeGitHub(parent_field=False)
+    gone, kept = gh.add("epic a"), gh.add("epic b")
+    orphans = [gh.add("task a1"), gh.add("task a2")]
+    child = gh.add("task b", parent_number=kept.number)
+    listed = {i.number: i for i in gh.list_issues()}
+    del gh.issues[gone.number]  # deleted after the listing: its sub-issues list answers 404
+    wanted = [(listed[o.number], gone.number, False) for o in orphans]
+    facts = read_facts(gh, [*wanted, (listed[child.number], kept.number, False)])
+    assert facts.api
+    assert facts.parents == {child.number: kept.number}
+    assert set(facts.refused) == {o.number for o in orphans}
+    assert all(f"#{gone.number}" in why for why in facts.refused.values())
+    assert [c[0] for c in gh.calls].count("get_issue") == 1  # the rule is asked once a parent

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from batchsync import summary
+from batchsync.errors import Fatal
 from batchsync.ratelimit import RateLimitSnapshot
+from batchsync.report import document, ending, fatal_ending
 from batchsync.results import BatchResult, Failure, FailureKind, ItemAction, Outcome, SkippedFile
 
 URL = "https://github.com/o/r/issues/"
@@ -224,9 +225,11 @@ def test_fatal_summary_gives_the_fix() -> None:
     assert "```yaml\npermissions:\n  issues: write\n```" in text
 
 
-def test_results_json_has_one_record_per_item() -> None:
+def test_the_results_document_has_one_record_per_item_and_the_run_s_ending() -> None:
     info = summary.RunInfo(repository="o/r", dry_run=False)
-    doc = json.loads(summary.results_json(mixed_result(), info))
+    result = mixed_result()
+    doc = document(result, info, ending(result, fail_on_error=True, repository="o/r"))
+    assert (doc["exit_code"], doc["fatal"]) == (1, None)  # an item failed
     assert doc["repository"] == "o/r"
     assert doc["totals"]["failed"] == 1
     assert doc["rate_limit"]["remaining"] == 940
@@ -256,6 +259,12 @@ def test_results_json_has_one_record_per_item() -> None:
         "reason": None,
         "title": None,
     }
+
+
+def test_a_run_that_could_not_start_documents_its_error_and_code() -> None:
+    doc = document(BatchResult(), summary.RunInfo("o/r"), fatal_ending(Fatal("no token", "set")))
+    assert (doc["exit_code"], doc["fatal"]) == (2, {"title": "no token", "message": "set"})
+    assert doc["items"] == []
 
 
 def test_outputs_are_strings_with_the_results_file() -> None:
