@@ -34,6 +34,7 @@ from batchsync.errors import (
 from batchsync.github import IssueClient, dependencies_missing
 from batchsync.marker import KEPT, REMOVED, remark
 from batchsync.plan import PlanAction, PlannedAction, merged_labels
+from batchsync.pull import file_changed
 from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, close_comment, render, restate
 from batchsync.results import ItemAction
@@ -157,7 +158,7 @@ class Applier:
         if step.action is PlanAction.PULL:
             self._pull(step)  # the body shows the status too: written once, below if it differs
         held = step.action in (PlanAction.PULL, PlanAction.UPDATE)
-        if held and before.marker_hash == rendered.content_hash:
+        if held and not file_changed(before, rendered):
             return self._content_held(step, before)
         if step.action is PlanAction.PULL:  # the new Status line: title, labels, state stay
             return self._pulled(before, rendered, step), reason, before

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from batchsync.pull import written_state
+from batchsync.pull import file_changed, written_state
 from batchsync.remote import Blocker, RemoteIssue
 from batchsync.render import RenderedIssue, written_blockers
 
@@ -110,7 +110,7 @@ def _base(
     issue: RemoteIssue, rendered: RenderedIssue, ours: Mapping[int, BlockerRef]
 ) -> frozenset[int] | None:
     """The blockers batchsync's last write named, or None when that write cannot be proven."""
-    if issue.marker_hash == rendered.content_hash:
+    if not file_changed(issue, rendered):
         body = rendered.body  # nothing changed since: the file renders what was written
     elif written_state(issue, rendered.labels) is not None:
         body = issue.body

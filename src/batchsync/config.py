@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from batchsync.errors import SettingsError
 from batchsync.issuetypes import TypeChoice, parse_issue_types
+from batchsync.marker import valid_namespace
 from batchsync.ownership import valid_login
 from batchsync.settings_table import TABLE, Setting, Unit, named
 from batchsync.workflow import looks_like_token, tokens_in
@@ -38,7 +39,6 @@ RESULTS_FILE_NAME = "batchsync-results.json"
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _LOGIN_SPLIT = re.compile(r"[\s,]+")
-_NAMESPACE = re.compile(r"[A-Za-z0-9._/-]{1,100}")
 _REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
 
@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, value: str | None) -> str | None:
-        if value is not None and not _NAMESPACE.fullmatch(value):
+        if value is not None and not valid_namespace(value):
             raise ValueError("not a namespace")
         return value
 
@@ -199,7 +199,12 @@ class Settings(BaseSettings):
         ``path`` is spelled and from whichever folder of the repository the run starts."""
         if self.namespace:
             return self.namespace
-        return self.base_dir().relative_to(repository_root(self.workspace.resolve())).as_posix()
+        root = repository_root(self.workspace.resolve())
+        found = self.base_dir().relative_to(root).as_posix()
+        if not valid_namespace(found):  # the one rule, for the default too
+            allowed = SOURCES["namespace"].allowed
+            raise SettingsError("namespace", found, f"{allowed}; the folder is not one: set it")
+        return found
 
     def tree_gone(self, namespace: str) -> bool:
         """Whether no folder of the repository is named by another tree's default namespace:

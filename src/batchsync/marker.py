@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 __all__ = [
     "KEPT",
     "MARKER_RE",
+    "NAMESPACE_MAX",
     "REMOVED",
     "Marker",
     "ambiguous_markers",
@@ -36,6 +38,7 @@ __all__ = [
     "parse_marker",
     "remark",
     "strip_marker",
+    "valid_namespace",
     "with_typed",
 ]
 
@@ -49,6 +52,20 @@ MARKER_RE = re.compile(
 )
 _MARKER_LINE_RE = re.compile(r"\n*^<!-- batchsync [^\n]*-->[ \t\r]*$\n?", re.MULTILINE)
 _SAFE = "/._~:@"
+NAMESPACE_MAX = 200  # characters of a namespace (the ``namespace`` setting says it to users)
+
+
+def valid_namespace(value: str) -> bool:
+    """Whether ``value`` can name a tree: the one rule for the ``namespace`` setting and for
+    its default (the work-item folder), and for a namespace a marker names before a message
+    advises setting it. The marker percent-encodes it, so only what no input, marker or
+    message should hold is refused: empty (a marker naming no tree), more than
+    ``NAMESPACE_MAX`` characters, a control, format or line-separator character, ``-->``."""
+    return (
+        0 < len(value) <= NAMESPACE_MAX
+        and "-->" not in value
+        and not any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value)
+    )
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,11 @@ class Marker:
     typed: bool = False  # the issue had a type when batchsync wrote it (markers before: False)
     namespace: str = ""  # "" for a marker written before namespaces
     flag: str = ""  # "", REMOVED or KEPT
+
+    def in_tree(self, namespace: str) -> bool:
+        """Whether the marker is the tree ``namespace``'s: it names it, or no tree (written
+        before namespaces: ``plan.index_issues`` decides whose such a marker is)."""
+        return self.namespace in ("", namespace)
 
 
 def format_marker(
@@ -91,16 +113,18 @@ def ambiguous_markers(body: str | None) -> tuple[Marker, ...]:
 
 def _markers(body: str | None) -> list[Marker]:
     """Every marker line of ``body``, parsed, in order."""
-    return [
-        Marker(
-            key=unquote(found.group(1)),
-            content_hash=found.group(3),
-            typed=found.group("typed") is not None,
-            namespace=unquote(found.group("ns") or ""),
-            flag=found.group("flag") or "",
-        )
-        for found in MARKER_RE.finditer(body or "")
-    ]
+    return [_parsed(found) for found in MARKER_RE.finditer(body or "")]
+
+
+def _parsed(found: re.Match[str]) -> Marker:
+    """One marker line, parsed."""
+    return Marker(
+        key=unquote(found.group(1)),
+        content_hash=found.group(3),
+        typed=found.group("typed") is not None,
+        namespace=unquote(found.group("ns") or ""),
+        flag=found.group("flag") or "",
+    )
 
 
 def _line(marker: Marker) -> str:
@@ -114,16 +138,31 @@ def _line(marker: Marker) -> str:
 
 
 def remark(body: str, marker: Marker) -> str:
-    """``body`` with its (last) marker line replaced by ``marker``; every other byte stays.
+    """``body`` with its (last) marker line replaced by ``marker``; every other byte stays,
+    but for the identity of the earlier lines naming the same one (copies a person's edit
+    kept): they name ``marker``'s too, so a new namespace never leaves a second identity
+    behind (``ambiguous_markers`` would take the body for a paste).
 
     Text a person appended after the marker stays too, and a CRLF body keeps its CR. A body
     without a marker gets one at its end.
     """
-    found = _last(body)
-    if found is None:
+    found = list(MARKER_RE.finditer(body))
+    if not found:
         return f"{body}\n\n{_line(marker)}"
-    end = found.start() + len(found.group(0).rstrip(" \t\r"))
-    return f"{body[: found.start()]}{_line(marker)}{body[end:]}"
+    mine = _parsed(found[-1])
+    parts: list[str] = []
+    at = 0
+    for line in found:
+        copy = _parsed(line)
+        if (copy.key, copy.namespace) != (mine.key, mine.namespace):
+            continue
+        renamed = dataclasses.replace(copy, key=marker.key, namespace=marker.namespace)
+        if line is not found[-1] and renamed == copy:
+            continue  # a copy whose identity stays: its bytes stay
+        end = line.start() + len(line.group(0).rstrip(" \t\r"))
+        parts += [body[at : line.start()], _line(marker if line is found[-1] else renamed)]
+        at = end
+    return "".join(parts) + body[at:]
 
 
 def with_typed(body: str, typed: bool = True) -> str:
@@ -137,14 +176,6 @@ def with_typed(body: str, typed: bool = True) -> str:
     if marker is None or marker.typed is typed:
         return body
     return remark(body, dataclasses.replace(marker, typed=typed))
-
-
-def _last(body: str | None) -> re.Match[str] | None:
-    """The last marker line in ``body``: text a person appended may follow it."""
-    found = None
-    for found in MARKER_RE.finditer(body or ""):  # noqa: B007 - only the last match matters
-        pass
-    return found
 
 
 def strip_marker(body: str) -> str:

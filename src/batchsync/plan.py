@@ -25,6 +25,7 @@ import dataclasses
 import enum
 import functools
 import re
+import shlex
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +34,9 @@ from batchsync import defaults
 from batchsync.blockers import BlockerRef, Blocking, Reader, blocking
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
-from batchsync.marker import REMOVED
+from batchsync.marker import REMOVED, valid_namespace
 from batchsync.ownership import Trust, title_matches
-from batchsync.pull import Verdict, three_way
+from batchsync.pull import Verdict, file_changed, three_way
 from batchsync.remote import RemoteIssue
 from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
 
@@ -189,7 +190,7 @@ class RemoteIndex:
 def _other_tree_message(item: WorkItem, linked: RemoteIssue, tree: str) -> str:
     """Why a link to another tree's issue is refused; the same key means the tree moved."""
     link, number, key = link_text(item), linked.number, linked.marker_key
-    if key != item.key:
+    if key != item.key or not valid_namespace(tree):
         return (
             f"{link} names #{number}, the issue of '{key}' in another tree (namespace "
             f"'{tree}'): fix the link"
@@ -197,8 +198,8 @@ def _other_tree_message(item: WorkItem, linked: RemoteIssue, tree: str) -> str:
     return (
         f"{link} names #{number}, the issue of '{key}' in another tree (namespace '{tree}'), "
         "with this item's key: if this is that tree, moved or run from another "
-        f"folder, set `namespace: {tree}` (`--namespace {tree}`) to keep its issues; "
-        "otherwise fix the link"
+        f"folder, set `namespace: {tree}` (`--namespace {shlex.quote(tree)}`) to keep its "
+        "issues; otherwise fix the link"
     )
 
 
@@ -209,8 +210,8 @@ def _moved_message(index: RemoteIndex, held: RemoteIssue) -> str:
         f"#{held.number} carries this item's key for the tree of namespace '{other}', and this "
         f"tree (namespace '{ours}', from its folder) has no issue at all: most likely the same "
         "tree, moved or run from another folder, so no second issue is made: set "
-        f"`namespace: {other}` (`--namespace {other}`) to keep its issues; if this is a new "
-        "tree, give it a `namespace` of its own"
+        f"`namespace: {other}` (`--namespace {shlex.quote(other)}`) to keep its issues; if "
+        "this is a new tree, give it a `namespace` of its own"
     )
 
 
@@ -295,8 +296,8 @@ _URL_REPO = re.compile(
 def _tree_of(issue: RemoteIssue, namespace: str) -> str | None:
     """The other tree (namespace) an issue's marker names, or None when it is this one's or
     names none."""
-    found = issue.marker.namespace if issue.marker is not None else ""
-    return found if found and found != namespace else None
+    marker = issue.marker
+    return None if marker is None or marker.in_tree(namespace) else marker.namespace
 
 
 def _held(issues: Iterable[RemoteIssue], trust: Trust) -> set[str]:
@@ -411,11 +412,7 @@ def _ranked(
 def _ambiguous_warnings(issues: Iterable[RemoteIssue], namespace: str) -> list[str]:
     """A warning for each issue with marker lines of several items, one of them this tree's
     (or of no tree): another tree's are that tree's to report."""
-    return [
-        _ambiguous_message(i)
-        for i in issues
-        if any(m.namespace in ("", namespace) for m in i.ambiguous)
-    ]
+    return [_ambiguous_message(i) for i in issues if any(m.in_tree(namespace) for m in i.ambiguous)]
 
 
 def _other_trees(
@@ -438,7 +435,7 @@ def _moved_tree(
     if gone is None or len(trees) != 1:
         return None
     tree, issues = next(iter(trees.items()))
-    return (tree, issues) if gone(tree) else None
+    return (tree, issues) if valid_namespace(tree) and gone(tree) else None
 
 
 def claim_all(index: RemoteIndex, items: Sequence[WorkItem]) -> dict[str, Claim]:
@@ -490,7 +487,7 @@ def _unclaimed(index: RemoteIndex, item: WorkItem, title: str) -> Claim:
 
 def _names(issue: RemoteIssue, key: str, index: RemoteIndex) -> bool:
     """Whether one of the issue's marker lines names ``key`` in this tree (or in none)."""
-    return any(m.key == key and m.namespace in ("", index.namespace) for m in issue.ambiguous)
+    return any(m.key == key and m.in_tree(index.namespace) for m in issue.ambiguous)
 
 
 def _one_item_per_issue(
@@ -567,6 +564,7 @@ class PlannedAction:
     issue_type: str | None = None  # the issue type its write sets (``type_to_set``); None: none
     blocking: Blocking = field(default_factory=Blocking)  # blocked-by writes before its body
     link: LinkPlan | None = None  # the sub-issue link it writes (``plan_links``); None: none
+    changed: bool = False  # the file changed since batchsync last wrote the issue (``decide``)
 
     @property
     def summary(self) -> str:
@@ -673,7 +671,8 @@ def plan(
     claims = claim_all(index, items)
     owned = dict(index.by_key)
     owned.update({k: c.issue for k, c in claims.items() if c.issue is not None})
-    numbers = {key: issue.number for key, issue in owned.items()}
+    numbers = _pasted_numbers(index, {i.key for i in items}, owned)
+    numbers.update({key: issue.number for key, issue in owned.items()})
     ours = {i.number: BlockerRef(k, i.number, i.id) for k, i in owned.items()}
     blocked: Callable[[PlannedAction], PlannedAction] = _same
     if options.blocked_by and read is not None:
@@ -687,6 +686,30 @@ def plan(
         return dataclasses.replace(base, close_error=refused)
     closes, warnings = _closes(scanned, index, options)
     return dataclasses.replace(base, closes=closes, warnings=warnings)
+
+
+def _pasted_numbers(
+    index: RemoteIndex, present: Container[str], owned: Container[str]
+) -> dict[str, int]:
+    """The issue numbers references keep for items whose issue holds a pasted marker line.
+
+    Such an issue is never written (``_unclaimed``), but the issues naming it keep its number
+    (a blocker, a parent): a paste, or taking it out again, rewrites nothing else. Its number is
+    kept only when exactly one of its lines names an item of this tree that no other issue
+    holds, and batchsync trusts its author.
+    """
+    numbers: dict[str, int] = {}
+    for issue in index.ambiguous.values():
+        if not index.trust.trusts(issue.author):
+            continue
+        keys = {
+            m.key
+            for m in issue.ambiguous
+            if m.in_tree(index.namespace) and m.key in present and m.key not in owned
+        }
+        if len(keys) == 1:
+            numbers.setdefault(keys.pop(), issue.number)
+    return numbers
 
 
 def _in_namespace(scanned: ScanResult, namespace: str) -> ScanResult:
@@ -785,13 +808,11 @@ def needs_link(current: int | None, parent_number: int | None, *, written: bool)
 
 
 def content_written(step: PlannedAction) -> bool:
-    """Whether the step writes content the issue does not hold: the file changed since
-    batchsync's last write (the marker's hash). A type, a marker or blocked-by writes alone do
-    not, so a child a person moved or took out stays where they put it (``needs_link``)."""
-    if step.action in (PlanAction.UNCHANGED, PlanAction.LINK) or step.rendered is None:
-        return False
-    before = step.issue
-    return before is None or before.marker_hash != step.rendered.content_hash
+    """Whether the step writes content because the file changed since batchsync's last write
+    (``decide``, by ``pull.file_changed``). A type, a marker, blocked-by writes, a status pulled
+    from GitHub or a marker taken back do not: a change that came from GitHub is no file
+    change, so a child a person moved or took out stays where they put it (``needs_link``)."""
+    return step.changed and step.action not in (PlanAction.UNCHANGED, PlanAction.LINK)
 
 
 def links_wanted(planned: Plan) -> list[tuple[RemoteIssue, int, bool]]:
@@ -1123,7 +1144,8 @@ def decide(
         why = "no issue carries its marker"
         if item.link is not None:
             why += f" (the local link #{item.link} is gone or belongs to another item)"
-        return PlannedAction(PlanAction.CREATE, why, item, None, rendered)
+        return PlannedAction(PlanAction.CREATE, why, item, None, rendered, changed=True)
+    changed = file_changed(issue, rendered)
     by = issue.author or "an unknown author"
     old_key = issue.marker_key
     adopting: str | None = None
@@ -1138,10 +1160,13 @@ def decide(
     elif _flag(issue):  # written even when the content matches: reopened, the flag cleared
         adopting = f"its file is back: #{issue.number}, closed as removed, is the item's again"
     if adopting is not None:  # written even when the content matches: the marker is new
-        return PlannedAction(PlanAction.ADOPT, adopting, item, issue, rendered, via=via)
-    if issue.marker_hash != rendered.content_hash:
-        changed = f"content changed since #{issue.number} was written"
-        return PlannedAction(PlanAction.UPDATE, changed, item, issue, rendered)
+        changed = changed and via != "takeback"  # a person removed the marker: not the file
+        return PlannedAction(
+            PlanAction.ADOPT, adopting, item, issue, rendered, via=via, changed=changed
+        )
+    if changed:
+        why = f"content changed since #{issue.number} was written"
+        return PlannedAction(PlanAction.UPDATE, why, item, issue, rendered, changed=True)
     if via == "legacy":  # a write of the marker line alone (apply): GitHub's edits stay
         why = f"#{issue.number} matches the file; its marker gets this tree's namespace"
         return PlannedAction(PlanAction.UPDATE, why, item, issue, rendered, via=via)

@@ -30,7 +30,7 @@ from batchsync.render import RenderedIssue, issue_hash, render, written_status
 from batchsync.status import issue_state, pulled_status
 from batchsync.workitem import WorkItem
 
-__all__ = ["Pull", "Verdict", "three_way", "written_state"]
+__all__ = ["Pull", "Verdict", "file_changed", "three_way", "written_state"]
 
 
 class Verdict(Enum):
@@ -82,6 +82,18 @@ def written_state(issue: RemoteIssue, labels: tuple[str, ...]) -> str | None:
     state = issue_state(written_status(issue.body))
     proven = issue.marker_hash == issue_hash(issue.title, issue.body, labels, state)
     return state if proven else None
+
+
+def file_changed(issue: RemoteIssue | None, rendered: RenderedIssue) -> bool:
+    """Whether the file changed since batchsync last wrote ``issue``: what it renders now
+    (``rendered``) does not hash to the issue's marker. No issue, or one without a marker,
+    holds no write of batchsync's.
+
+    The one proof of "the issue holds what the file renders". A change that came from GitHub
+    is no file change: a plan asks this of the file before a pull rewrites its status, and of
+    no take-back (``plan.decide``).
+    """
+    return issue is None or issue.marker_hash != rendered.content_hash
 
 
 def _word(status: str | None) -> str:

@@ -153,6 +153,24 @@ def test_old_markers_are_re_marked_once_and_a_second_tree_never_takes_them(emu, 
     assert len(marked(emu, "task-001", ".claude")) == len(marked(emu, "task-001", OTHER)) == 1
 
 
+def test_an_old_marker_kept_twice_in_a_body_is_re_marked_whole_and_never_frozen(emu, workspace):
+    repo = emu.service.store.repo(*REPO.split("/"))
+    sync(emu, workspace)
+    strip_namespaces(repo)
+    [issue] = [i for i in repo.issues.values() if parse_marker(i.body).key == "prd-001"]
+    with repo.store.lock:  # a person's edit kept a copy of the (old) marker line
+        issue.body = f"{issue.body}\n\nnote by a person\n{issue.body.rsplit(chr(10), 1)[1]}"
+    first = sync(emu, workspace)
+    assert first.failed == 0, first.errors
+    assert outcome_of(first, "prd-001").action is ItemAction.UPDATED
+    assert parse_marker(issue.body).namespace == ".claude"
+    emu.stats.reset()
+    again = sync(emu, workspace)
+    assert again.failed == 0, again.errors  # the re-mark never made it look pasted
+    assert not again.warnings, again.warnings
+    assert writes(emu) == 0
+
+
 @pytest.mark.parametrize(
     "changes",
     [{"issue_types": "true"}, {"blocked_by": True}, {"issue_types": "true", "blocked_by": True}],
@@ -312,3 +330,45 @@ def test_an_issue_with_a_pasted_marker_line_is_left_alone_and_never_duplicated(
     assert writes(emu) == 0
     assert {o.action for o in again.outcomes} == {ItemAction.UNCHANGED}
     assert not again.warnings, again.warnings
+
+
+@pytest.mark.parametrize(
+    ("on", "pasted"), [("task-001", "task-009"), ("epic-001", "task-003")]
+)  # a blocker; a parent, with another live item's line
+def test_a_pasted_marker_line_never_rewrites_the_issues_naming_that_issue(
+    emu, workspace, on, pasted
+):
+    fields = {"id": "task-002", "title": "Step 2", "epic_id": "epic-001", "status": "open"}
+    task = "epics/epic-001-cart/task-002.md"
+    write_item(workspace / ".claude", task, {**fields, "depends_on": ["task-001"]}, "Do step 2.")
+    assert sync(emu, workspace, blocked_by=True).failed == 0
+    [held] = marked(emu, on, ".claude")
+    repo = emu.service.store.repo(*REPO.split("/"))
+    blockers = {n: list(i.blocked_by) for n, i in repo.issues.items()}
+    paste(emu, held["number"], format_marker(pasted, "0" * 16, namespace=".claude"))
+    before = {i["number"]: i["body"] for i in emu.issues(REPO)}
+    for _ in range(2):  # with the pasted line, then once a person took it out again
+        emu.stats.reset()
+        result = sync(emu, workspace, blocked_by=True)
+        assert writes(emu) == 0, [o.reason for o in result.outcomes]
+        assert {i["number"]: i["body"] for i in emu.issues(REPO)} == before
+        assert {n: list(i.blocked_by) for n, i in repo.issues.items()} == blockers
+        with repo.store.lock:
+            repo.issues[held["number"]].body = held["body"]
+            repo.store.changed()
+        before[held["number"]] = held["body"]
+
+
+def test_a_moved_tree_whose_folder_holds_a_space_can_take_the_advice(emu, workspace):
+    (workspace / "Team A").mkdir()
+    (workspace / ".claude").rename(workspace / "Team A/.claude")
+    assert sync(emu, workspace, "Team A/.claude").count(ItemAction.CREATED) == 5
+    (workspace / "work").mkdir()
+    (workspace / "Team A").rename(workspace / "work/Team A")
+    moved = sync(emu, workspace, "work/Team A/.claude")
+    advice = "set `namespace: Team A/.claude` (`--namespace 'Team A/.claude'`)"
+    assert all(advice in (o.error or "") for o in moved.outcomes), moved.outcomes
+    emu.stats.reset()
+    kept = sync(emu, workspace, "work/Team A/.claude", namespace="Team A/.claude")
+    assert writes(emu) == 0
+    assert {o.action for o in kept.outcomes} == {ItemAction.UNCHANGED}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 
+import requests
+
 import emulated
 from batchsync.emulator import Emulator
 from batchsync.results import ItemAction
@@ -117,3 +119,22 @@ def test_a_pull_writes_only_the_body_so_a_label_a_person_removed_stays_off(emu, 
     sync(emu, workspace, pull=True)
     assert writes(emu) == 0
     assert issue_of(emu, "task-001")["labels"] == []
+
+
+def test_a_pull_run_keeps_a_child_a_person_moved_and_closed_where_they_put_it(emu, workspace):
+    sync(emu, workspace)
+    prd, step = issue_of(emu, "prd-001"), issue_of(emu, "task-001")
+    url = f"{emu.url}/repos/{REPO}/issues/{prd['number']}/sub_issues"
+    moved = {"sub_issue_id": step["id"], "replace_parent": True}  # a person moves it
+    auth = {"Authorization": f"token {TOKEN}"}
+    assert requests.post(url, json=moved, headers=auth, timeout=10).status_code in (200, 201)
+    by_hand(emu, "task-001", "closed")
+    place = emu.service.store.repo(*REPO.split("/"))
+    result = sync(emu, workspace, pull=True)
+    [pulled] = [o for o in result.outcomes if o.key == "task-001"]
+    assert pulled.action is ItemAction.PULLED  # the close goes into the file: no file change
+    assert place.issue(step["number"]).parent == prd["number"], "a pull moved the child back"
+    emu.stats.reset()
+    sync(emu, workspace, pull=True)
+    assert writes(emu) == 0
+    assert place.issue(step["number"]).parent == prd["number"]

@@ -42,7 +42,7 @@ BAD: dict[str, tuple[str, ...]] = {
     "max-close": ("-1", "x"),
     "sub-issues": ("maybe",),
     "trusted-authors": ("not a login!", "-dash", "a/b", "x" * 60, INJECTED),
-    "namespace": ("two words", "x" * 101, "ns-->", INJECTED),
+    "namespace": ("x" * 201, "ns-->", "tab\there", "zero\u200bwidth", INJECTED),
     "GITHUB_API_URL": ("ftp://api.example", "not a url", "http://", INJECTED),
     "GITHUB_SERVER_URL": ("file:///etc", "x"),
 }

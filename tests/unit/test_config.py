@@ -18,6 +18,8 @@ from batchsync.config import (
 )
 from batchsync.errors import SettingsError
 from batchsync.items import Kind, kinds_named
+from batchsync.marker import NAMESPACE_MAX
+from batchsync.settings_table import named
 
 TOKEN = "ghp_" + "s3cr3t" * 6
 
@@ -415,8 +417,32 @@ def test_the_namespace_defaults_to_path_relative_to_the_workspace(tmp_path):
     assert load_settings(env=named).tree_namespace() == "team-a"
 
 
-@pytest.mark.parametrize("value", ["a b", "x" * 101, "ns-->", "é"])
+@pytest.mark.parametrize("value", ["x" * 201, "ns-->", "a\nb", "tab\there", "zero\u200bwidth"])
 def test_a_namespace_that_could_not_be_one_is_refused(value):
     with pytest.raises(SettingsError) as caught:
         load_settings(env={"INPUT_NAMESPACE": value})
     assert caught.value.name == "namespace"
+
+
+def test_every_default_namespace_is_one_the_input_accepts_and_a_bad_folder_is_named(tmp_path):
+    (tmp_path / ".git").mkdir()
+    for folder in ("Team A/.claude", "équipe/.claude", "x" * 200):
+        (tmp_path / folder).mkdir(parents=True)
+        env = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_PATH": folder}
+        found = load_settings(env=env).tree_namespace()
+        assert found == folder
+        named = load_settings(env={**env, "INPUT_NAMESPACE": found})  # the advice set works
+        assert named.tree_namespace() == found
+    (tmp_path / "x-->y").mkdir()
+    settings = load_settings(env={"GITHUB_WORKSPACE": str(tmp_path), "INPUT_PATH": "x-->y"})
+    with pytest.raises(SettingsError) as caught:
+        settings.tree_namespace()
+    assert caught.value.name == "namespace"
+    assert "'x-->y'" in str(caught.value)
+
+
+def test_the_namespace_rule_is_the_one_the_settings_table_states() -> None:
+    assert named("namespace").text.startswith(f"1 to {NAMESPACE_MAX} characters")
+    assert load_settings(env={"INPUT_NAMESPACE": "x" * NAMESPACE_MAX}).namespace
+    with pytest.raises(SettingsError):
+        load_settings(env={"INPUT_NAMESPACE": "x" * (NAMESPACE_MAX + 1)})

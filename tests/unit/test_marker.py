@@ -7,6 +7,7 @@ from batchsync.marker import (
     ambiguous_markers,
     format_marker,
     parse_marker,
+    remark,
     strip_marker,
     with_typed,
 )
@@ -68,3 +69,22 @@ def test_marker_lines_of_one_identity_are_that_marker_the_last_wins():
     body = f"Do it.\n\n{first}\nA person's note.\n{last}"
     assert ambiguous_markers(body) == ()
     assert parse_marker(body) == Marker("task-001", "b" * 16, typed=True, namespace=".claude")
+
+
+def test_a_new_namespace_renames_every_copy_of_the_marker_and_no_other_line():
+    old = format_marker("task-001", "a" * 16)
+    other = format_marker("task-002", "c" * 16, namespace=".claude")
+    body = f"Do it.\n\n{old}\nA person's note, and a copy:\r\n{old}\r\nappended"
+    renamed = remark(body, Marker("task-001", "a" * 16, namespace=".claude"))
+    new = format_marker("task-001", "a" * 16, namespace=".claude")
+    assert renamed == body.replace(old, new)  # the copy too: one identity, not a paste
+    assert ambiguous_markers(renamed) == ()
+    assert parse_marker(renamed) == Marker("task-001", "a" * 16, namespace=".claude")
+    pasted = f"{body}\n{other}"  # another identity's line is never touched
+    assert remark(pasted, Marker("task-002", "d" * 16)).count(old) == 2
+
+
+def test_a_marker_is_a_trees_when_it_names_it_or_no_tree():
+    assert Marker("k", HASH).in_tree(".claude")  # written before namespaces
+    assert Marker("k", HASH, namespace=".claude").in_tree(".claude")
+    assert not Marker("k", HASH, namespace="team-a").in_tree(".claude")

@@ -471,5 +471,10 @@ def test_only_a_changed_file_counts_as_written_for_a_link() -> None:
     held = make_issue(8, "task-001", rendered.content_hash)
     typed = PlannedAction(PlanAction.UPDATE, "type", task, held, rendered, issue_type="Task")
     assert not content_written(typed)  # a type (or blocked-by) write alone keeps a person's move
-    changed = PlannedAction(PlanAction.UPDATE, "changed", task, make_issue(8, "task-001"), rendered)
-    assert content_written(changed)
+    assert content_written(decide(task, make_issue(8, "task-001"), rendered))
+    assert content_written(decide(task, None, rendered))
+    taken = decide(task, make_issue(8), rendered, via="takeback")
+    assert taken.action is PlanAction.ADOPT
+    assert not content_written(taken)  # a person removed the marker: the file did not change
+    adopted = decide(task, make_issue(8), rendered, via="link")
+    assert content_written(adopted)  # the file's local link names the issue: a file change
