@@ -16,6 +16,7 @@ page as asked, ending within ``MAX_ISSUE_PAGES``; anything else is ``UnusableAns
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import itertools
 import json
@@ -69,6 +70,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_ISSUE_PAGES",
     "NO_TYPE",
+    "After404",
     "Blocker",
     "GateLike",
     "GitHubClient",
@@ -76,7 +78,7 @@ __all__ = [
     "LinkClient",
     "NoHistory",
     "RemoteIssue",
-    "api_missing",
+    "after_404",
     "dependencies_missing",
     "issue_from_json",
     "read_blockers",
@@ -96,26 +98,52 @@ _LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
 _REPOSITORY_ID_PATH = re.compile(r"/repositories/([0-9]{1,20})(?:/issues/([0-9]{1,10}))?/?")
 
 
-def api_missing(client: LinkClient, number: int) -> bool:
-    """After a 404 on issue ``number``'s sub-issues or dependencies: True when the server has
-    no such API (the issue itself answers), False when the issue is gone (deleted, moved)."""
-    # GitHub documents the same bare 404 for both; only the issue's own read tells them apart
+class After404(enum.Enum):
+    """What a 404 on an issue's sub-issues or dependencies route meant (``after_404``)."""
+
+    ANSWERED = "answered"  # a passing 404: the route answered when asked again
+    GONE = "gone"  # the issue itself is gone (deleted, moved)
+    MISSING = "missing"  # the server has no such API
+
+
+def after_404(client: LinkClient, number: int, again: Callable[[], object]) -> After404:
+    """After a 404 on issue ``number``'s sub-issues or dependencies: whether the issue is gone,
+    the server has no such API, or the 404 was passing (``again`` answered this time).
+
+    GitHub documents the same bare 404 for each; the issue's own read tells a gone issue
+    apart, and one more ask of the route a passing answer from a missing API: a feature is
+    turned off for the run only on two 404s for an issue that exists.
+    """
     try:
-        return client.get_issue(number) is not None
+        if client.get_issue(number) is None:
+            return After404.GONE
     except IssueMoved:
-        return False
+        return After404.GONE
+    try:
+        again()
+    except NotFoundError:
+        return After404.MISSING
+    return After404.ANSWERED
 
 
 def read_blockers(client: IssueClient, number: int) -> list[Blocker] | str | None:
     """Issue ``number``'s blockers; a str says why they are unread (that issue's step fails),
     None that the server has no dependencies API."""
+    found: list[list[Blocker]] = []
+
+    def read() -> None:
+        found.append(client.blocked_by(number))
+
     try:
         try:
-            return client.blocked_by(number)
+            read()
         except NotFoundError as exc:
-            if not api_missing(client, number):
+            meant = after_404(client, number, read)
+            if meant is After404.GONE:
                 return f"#{number} is gone ({exc})"
-        return None
+            if meant is After404.MISSING:
+                return None
+        return found[-1]
     except (ApiError, TransportError) as exc:
         return str(exc)
 
@@ -962,7 +990,7 @@ class GitHubClient(IssueClient):
         """The issues blocking issue ``number`` (``GET .../dependencies/blocked_by``, all pages).
 
         ``NotFoundError`` (404): no such issue, or a server without the dependencies API (an
-        older GHES); ``api_missing`` tells which.
+        older GHES); ``after_404`` tells which.
         Entries without a usable number, id and repository are left out; a page link that
         leaves this issue's list is a ``ServerError``.
         """

@@ -45,7 +45,13 @@ from batchsync.errors import (
     graphql_error,
 )
 from batchsync.ratelimit import Op
-from batchsync.remote import RemoteIssue, foreign_place, issue_from_json, places
+from batchsync.remote import (
+    PARENT_UNNAMED,
+    RemoteIssue,
+    foreign_place,
+    issue_from_json,
+    places,
+)
 from batchsync.retry import policy_of
 
 __all__ = [
@@ -264,7 +270,9 @@ class GraphQLCreator:
     def parent_removed(self, number: int) -> int | None:
         """The parent issue ``number`` was last taken out of (its timeline's last
         ``ParentIssueRemovedEvent``); None when it never was, or that parent is another
-        repository's. Raises ``NoHistory`` when the run's GraphQL is off (REST only)."""
+        repository's; ``PARENT_UNNAMED`` when the answer cannot name it. Raises ``NoHistory``
+        when the run's GraphQL is off (REST only), ``UnusableAnswer`` for an answer that is not
+        the one event asked for."""
         with self._lock:
             if self._state is None:
                 self._discover(pages=1)
@@ -287,13 +295,22 @@ class GraphQLCreator:
         if other is not None:
             text = f"the timeline query for #{number} answered about {other}"
             raise UnusableAnswer(200, text, "POST", "/graphql")
-        nodes = _dig(repo, "issue", "timelineItems", "nodes")
-        if not isinstance(nodes, list):
+        return self._removed_from(_dig(repo, "issue", "timelineItems", "nodes"))
+
+    def _removed_from(self, nodes: object) -> int | None:
+        """``parent_removed``'s answer from the timeline's nodes (checked: one event at most)."""
+        if not isinstance(nodes, list) or len(nodes) > 1:  # ``last: 1`` asks for one at most
             raise UnusableAnswer(200, "answered without the issue's timeline", "POST", "/graphql")
-        event = nodes[-1] if nodes else None
-        parent = _dig(event, "parent")
+        if not nodes:
+            return None  # never taken out of a parent
+        event = nodes[0]
+        if not isinstance(event, dict) or event.get("__typename") != "ParentIssueRemovedEvent":
+            raise UnusableAnswer(200, "answered with another timeline item", "POST", "/graphql")
+        parent = event.get("parent")
+        if parent is None:
+            return PARENT_UNNAMED  # taken out of a parent deleted since, or not readable
         if not isinstance(parent, dict):
-            return None  # no removal, or one whose parent is gone (or not readable)
+            raise UnusableAnswer(200, "named a parent that is no issue", "POST", "/graphql")
         shaped = {"number": parent.get("number"), "html_url": parent.get("url")}
         if not places(shaped) or foreign_place(shaped, self._repository) is not None:
             return None  # another repository's parent: no number of this one

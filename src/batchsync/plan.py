@@ -37,7 +37,7 @@ from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.marker import REMOVED, valid_namespace
 from batchsync.ownership import Trust, title_matches
 from batchsync.pull import Verdict, file_changed, three_way
-from batchsync.remote import RemoteIssue
+from batchsync.remote import PARENT_UNNAMED, RemoteIssue
 from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
 
 __all__ = [
@@ -892,9 +892,13 @@ def _unlinked(step: PlannedAction, number: int, parent: int, facts: LinkFacts) -
             "file, to have it linked"
         )
         return dataclasses.replace(step, reason=f"{step.reason}; {why}")
-    if facts.removed.get(number) == parent:
+    removed = facts.removed.get(number)
+    if removed in (parent, PARENT_UNNAMED):
+        # a parent the answer cannot name (deleted, unreadable) may be this one: a person's
+        # move is never undone on a guess
+        source = f"#{parent}" if removed == parent else "a parent (no longer readable)"
         why = (
-            f"#{number} was taken out of #{parent} on GitHub; kept; change the file's parent to "
+            f"#{number} was taken out of {source} on GitHub; kept; change the file's parent to "
             "link it again"
         )
         return dataclasses.replace(step, reason=f"{step.reason}; {why}")

@@ -22,6 +22,7 @@ from batchsync.ownership import valid_login
 __all__ = [
     "MAX_ISSUE_NUMBER",
     "MAX_NODE_ID",
+    "PARENT_UNNAMED",
     "TOO_QUICKLY",
     "Blocker",
     "NumberOutOfRange",
@@ -36,6 +37,10 @@ __all__ = [
     "places",
     "whole_number",
 ]
+
+# A sub-issue's removal whose parent the answer cannot name (deleted, or not readable by the
+# token): no issue has number 0, so it never equals a parent's number by chance.
+PARENT_UNNAMED = 0
 
 # GitHub's issue numbers are GraphQL ``Int`` values: signed 32-bit. A larger one in a file is a
 # mistake or an attack; it is refused before int() reads it (int() of 5,000 digits raises).

@@ -15,6 +15,7 @@ under it or linked to it, and given back when that write fails.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
@@ -30,7 +31,7 @@ from batchsync.errors import (
     ValidationFailed,
     failure_of,
 )
-from batchsync.github import LinkClient, NoHistory, api_missing
+from batchsync.github import After404, LinkClient, NoHistory, after_404
 from batchsync.plan import NO_SUB_ISSUES_API, LinkFacts
 from batchsync.remote import RemoteIssue
 from batchsync.retry import Resend
@@ -59,19 +60,23 @@ class LinkError(Exception):
 def read_facts(client: LinkClient, wanted: Iterable[tuple[RemoteIssue, int, bool]]) -> LinkFacts:
     """The facts for each (child, its file's parent, content rewritten) a plan may link.
 
-    A 404 while reading a parent's sub-issues: when the parent itself answers, the server has
-    no sub-issues API and the run links nothing (``api_missing``); else that parent is gone and
-    only its children are refused.
+    A 404 while reading a parent's sub-issues (``after_404``): a passing one is asked again;
+    when the parent answers and its list still does not, the server has no sub-issues API and
+    the run links nothing; when the parent is gone, only its children are refused.
     """
     reader = _Reader(client)
     gone: set[int] = set()
     for child, parent, written in wanted:
-        try:
-            if parent not in gone:
-                reader.read(child, parent, written=written)
+        if parent not in gone:
+            read = functools.partial(reader.read, child, parent, written=written)
+            try:
+                read()
                 continue
-        except NotFoundError:
-            if api_missing(client, parent):
+            except NotFoundError:
+                meant = after_404(client, parent, read)
+            if meant is After404.ANSWERED:
+                continue
+            if meant is After404.MISSING:
                 return LinkFacts(api=False)
             gone.add(parent)
         reader.refused[child.number] = (

@@ -334,3 +334,20 @@ def test_one_issue_gone_since_the_listing_fails_its_step_only(emu, workspace, mo
     failed = {o.key: o for o in result.outcomes if o.action is ItemAction.FAILED}
     assert set(failed) == {"task-003"}
     assert f"#{n['Step 3']}" in str(failed["task-003"].failure)
+
+
+@with_api
+def test_a_passing_404_on_a_blocked_by_list_is_asked_again_never_taken_for_no_api(emu, workspace):
+    sync(emu, workspace)
+    n = numbers(emu)
+    cart_task(workspace / ".claude", 3, dependencies=["task-001"])  # the file drops Step 2
+    once = ScheduledFault(FaultKind.ERROR, 1, "GET", BLOCKED_BY)
+    emu.set_faults(FaultConfig(error_statuses=(404,), schedule=(once,)))
+    result = sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    assert no_api_warnings(result) == 0
+    assert result.failed == 0
+    assert blockers(emu, "Step 3") == {n["Step 1"]}  # the removal the file asked for is made
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 0

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from batchsync.emulator import Emulator, GraphQLConfig
+from batchsync.emulator import Emulator, FaultConfig, GraphQLConfig
+from batchsync.emulator.faults import FaultKind, ScheduledFault
 from batchsync.github import GitHubClient, NoHistory
 from batchsync.github_graphql import PARENT_REMOVED, GraphQLCreator
 from batchsync.processor import Gate
@@ -24,6 +25,7 @@ EMULATOR = {"limits": "off", "scale": 1000}
 EMULATOR_VARIANTS = LIST_FIELD_VARIANTS
 WORK_ITEMS = functools.partial(write_cart, tasks=2)
 HEADERS = {"Authorization": f"token {TOKEN}"}
+SUB_ISSUES = "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
 
 sync = functools.partial(sync_run, token=TOKEN, repo=REPO)
 
@@ -106,6 +108,22 @@ def test_a_link_a_cut_off_run_left_is_made_and_reported(emu: Emulator, workspace
     assert writes(emu) == 1
     assert (done.action.value, done.reason) == ("updated", planned.reason)
     assert parent_of(emu, "Step 1") == n["Cart screens"]["number"]
+
+
+@pytest.mark.variants("none")  # lists without parent_issue_url: each parent's list is read
+def test_a_passing_404_on_a_sub_issue_list_is_asked_again_never_taken_for_no_api(
+    emu: Emulator, workspace
+) -> None:
+    assert sync(emu, workspace).failed == 0
+    n = by_title(emu)
+    repo = emu.service.store.repo("octo", "links")
+    repo.remove_sub_issue(n["Cart screens"]["number"], n["Step 1"]["id"])  # no one's removal
+    once = ScheduledFault(FaultKind.ERROR, 1, "GET", SUB_ISSUES)
+    emu.set_faults(FaultConfig(error_statuses=(404,), schedule=(once,)))
+    result = sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    assert not [w for w in result.warnings if "sub-issues" in w and "API" in w], result.warnings
+    assert parent_of(emu, "Step 1") == n["Cart screens"]["number"]  # linked in this run
 
 
 def test_a_server_without_the_event_links_it_as_a_cut_off_run(make_emulator, workspace) -> None:

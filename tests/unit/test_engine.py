@@ -23,6 +23,7 @@ from batchsync.errors import (
 from batchsync.items import Kind, Layout, ScanResult, WorkItem
 from batchsync.progress import NotDone
 from batchsync.ratelimit import Limits
+from batchsync.remote import PARENT_UNNAMED
 from batchsync.render import format_marker, render
 from batchsync.results import ItemAction
 from batchsync.retry import RetryPolicy
@@ -379,6 +380,19 @@ def test_a_removal_from_another_parent_is_no_removal_from_this_one() -> None:
     gh.calls.clear()
     run(gh, tree()[:3])
     assert [c[0] for c in gh.writes()] == ["add_sub_issue"]
+
+
+def test_a_removal_from_a_parent_no_longer_readable_keeps_the_child_out() -> None:
+    gh = FakeGitHub()
+    run(gh, tree()[:3])
+    task = issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    gh.removals = {task.number: PARENT_UNNAMED}  # the parent it left may be the file's own
+    gh.calls.clear()
+    result = run(gh, tree()[:3])
+    assert gh.writes() == []
+    [step] = [o for o in result.outcomes if o.key == "task-1"]
+    assert "taken out of a parent (no longer readable) on GitHub; kept" in (step.reason or "")
 
 
 def test_without_graphql_an_unlinked_child_is_left_and_said_so() -> None:

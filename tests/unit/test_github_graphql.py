@@ -22,6 +22,7 @@ from batchsync.github import GitHubClient
 from batchsync.github_graphql import CREATE_ISSUE, REPOSITORY_QUERY, GraphQLCreator
 from batchsync.processor import Gate as ProcessorGate
 from batchsync.ratelimit import Limits, Op
+from batchsync.remote import PARENT_UNNAMED
 
 GRAPHQL = f"{API}/graphql"
 HEADERS = {"x-ratelimit-resource": "graphql", "x-ratelimit-remaining": "990"}
@@ -597,3 +598,46 @@ def test_a_timeline_answer_about_the_issue_asked_is_used(client: GitHubClient) -
     responses.post(GRAPHQL, json=repository_answer())
     responses.post(GRAPHQL, json=timeline(9))
     assert client.parent_removed(9) == 3
+
+
+def with_nodes(*nodes: object) -> Any:
+    """The timeline answer for #9 holding ``nodes``."""
+    answer = timeline(9)
+    answer["data"]["repository"]["issue"]["timelineItems"]["nodes"] = list(nodes)
+    return answer
+
+
+EVENT = timeline(9)["data"]["repository"]["issue"]["timelineItems"]["nodes"][0]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        with_nodes(EVENT, EVENT),
+        with_nodes(None),
+        with_nodes({}),
+        with_nodes({**EVENT, "__typename": "SubIssueRemovedEvent"}),
+        with_nodes({**EVENT, "parent": 3}),
+        with_nodes(EVENT, None),
+    ],
+    ids=["two-events", "null-node", "empty-node", "another-item", "parent-not-object", "extra"],
+)
+@responses.activate
+def test_a_timeline_answer_that_is_not_the_one_event_asked_for_is_unusable(
+    client: GitHubClient, answer: Any
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=answer)
+    with pytest.raises(UnusableAnswer):
+        client.parent_removed(9)
+
+
+@responses.activate
+def test_a_removal_whose_parent_the_answer_cannot_name_is_told_from_none(
+    client: GitHubClient,
+) -> None:
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=with_nodes({**EVENT, "parent": None}))
+    assert client.parent_removed(9) == PARENT_UNNAMED
+    responses.post(GRAPHQL, json=with_nodes())
+    assert client.parent_removed(9) is None  # never taken out of a parent
