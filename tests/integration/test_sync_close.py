@@ -196,12 +196,18 @@ def test_the_close_flags_the_marker_in_the_same_patch(emu, workspace):
     assert emu.stats.count("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", 200) == 1
 
 
-def test_an_issue_a_person_reopened_stays_open_and_is_reported_once(emu, workspace):
+def removed_then_reopened(emu, workspace) -> int:
+    """Task 2's file removed, its issue closed by close-removed, then reopened by a person."""
     synced(emu, workspace)
     task_path(workspace, 2).unlink()
     sync(emu, workspace, close_removed=True)
     number = issue_of(emu, "task-002")["number"]
     reopen_by_hand(emu, number)
+    return number
+
+
+def test_an_issue_a_person_reopened_stays_open_and_is_reported_once(emu, workspace):
+    number = removed_then_reopened(emu, workspace)
     emu.stats.reset()
     first = sync(emu, workspace, close_removed=True)
     issue = issue_of(emu, "task-002")
@@ -222,11 +228,7 @@ def test_an_issue_a_person_reopened_stays_open_and_is_reported_once(emu, workspa
 
 
 def test_the_step_that_records_a_reopen_is_an_update_as_the_dry_run_says(emu, workspace):
-    synced(emu, workspace)
-    task_path(workspace, 2).unlink()
-    sync(emu, workspace, close_removed=True)
-    number = issue_of(emu, "task-002")["number"]
-    reopen_by_hand(emu, number)
+    number = removed_then_reopened(emu, workspace)
     dry = sync(emu, workspace, close_removed=True, dry_run=True)
     [planned] = [o for o in dry.outcomes if o.issue_number == number]
     emu.stats.reset()

@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Sequence
 
 import pytest
+from fakes import work_item
 
 from batchsync.blockers import BlockerRef, Blocking, blocking
-from batchsync.items import Kind, Layout, ScanResult, WorkItem
+from batchsync.items import ScanResult, WorkItem
 from batchsync.plan import PlanAction, PlanOptions, index_issues, plan
 from batchsync.remote import Blocker, RemoteIssue
 from batchsync.render import render
@@ -17,17 +18,7 @@ OURS = {n: BlockerRef(f"task-00{n}", n, 100 + n) for n in (1, 2, 3)}
 
 
 def task(*dependencies: str, **changes: object) -> WorkItem:
-    item = WorkItem(
-        kind=Kind.TASK,
-        key="task-009",
-        title="Nine",
-        path="epics/e/task-009.md",
-        layout=Layout.LOCAL,
-        body="Body",
-        status="open",
-        dependencies=dependencies,
-    )
-    return dataclasses.replace(item, **changes)  # type: ignore[arg-type]
+    return work_item("task-009", title="Nine", dependencies=dependencies, **changes)
 
 
 NUMBERS = {"task-001": 1, "task-002": 2, "task-003": 3}

@@ -215,17 +215,22 @@ def test_a_spent_graphql_budget_waits_for_its_reset(client: GitHubClient) -> Non
     assert caught.value.headers["x-ratelimit-reset"] == "1800003600"
 
 
+def create_with(client: GitHubClient, answer: Any) -> Any:
+    """``client.create_issue`` through GraphQL, the create answered with ``answer``."""
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=answer)
+    return client.create_issue("A", "a", ())
+
+
 @responses.activate
 def test_other_graphql_errors_fail_the_item(client: GitHubClient) -> None:
-    responses.post(GRAPHQL, json=repository_answer())
     answer = {
         "errors": [
             {"type": "UNPROCESSABLE", "path": ["createIssue"], "message": "body is too long"}
         ]
     }
-    responses.post(GRAPHQL, json=answer)
     with pytest.raises(ValidationFailed, match="body is too long"):
-        client.create_issue("A", "a", ())
+        create_with(client, answer)
 
 
 @responses.activate
@@ -524,12 +529,10 @@ def test_an_error_beside_viewer_still_stops_the_query(client: GitHubClient) -> N
 
 @responses.activate
 def test_a_created_issue_naming_another_repository_is_uncertain(client: GitHubClient) -> None:
-    responses.post(GRAPHQL, json=repository_answer())
     answer = created(4)
     answer["data"]["createIssue"]["issue"]["url"] = "https://github.com/octo/other/issues/4"
-    responses.post(GRAPHQL, json=answer)
     with pytest.raises(UncertainWriteError, match="names octo/other#4"):
-        client.create_issue("A", "a", ())
+        create_with(client, answer)
 
 
 @responses.activate
