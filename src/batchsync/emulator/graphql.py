@@ -896,17 +896,23 @@ class GraphQLApi:
             "parent": None if parent is None else (repo, parent),
         }
 
-    def _remove_sub_issue(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> dict[str, Any]:
+    def _mutation_input(self, ctx: _Context, f: Field, input_type: str) -> dict[str, Any]:
+        """A mutation's ``input`` object, as GitHub refuses it: a read-only token, then a
+        missing or mistyped input."""
         who = ctx.req.identity
         if who is None or who.permission != "write":
             raise GraphQLError("Resource not accessible by integration", type_="FORBIDDEN")
         data = self._args(ctx, f).get("input")
         if not isinstance(data, dict):
             raise GraphQLError(
-                "Argument 'input' on Field 'removeSubIssue' has an invalid value. Expected type "
-                "'RemoveSubIssueInput!'.",
+                f"Argument 'input' on Field '{f.name}' has an invalid value. Expected type "
+                f"'{input_type}!'.",
                 extensions={"code": "argumentLiteralsIncompatible", "typeName": "Field"},
             )
+        return data
+
+    def _remove_sub_issue(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> dict[str, Any]:
+        data = self._mutation_input(ctx, f, "RemoveSubIssueInput")
         repo, parent = self._node(data.get("issueId"), "I")
         child_repo, child = self._node(data.get("subIssueId"), "I")
         if child.parent != parent.number or child_repo is not repo:
@@ -919,16 +925,7 @@ class GraphQLApi:
         }
 
     def _create_issue(self, ctx: _Context, _: Any, f: Field, path: list[str]) -> dict[str, Any]:
-        who = ctx.req.identity
-        if who is None or who.permission != "write":
-            raise GraphQLError("Resource not accessible by integration", type_="FORBIDDEN")
-        data = self._args(ctx, f).get("input")
-        if not isinstance(data, dict):
-            raise GraphQLError(
-                "Argument 'input' on Field 'createIssue' has an invalid value. Expected type "
-                "'CreateIssueInput!'.",
-                extensions={"code": "argumentLiteralsIncompatible", "typeName": "Field"},
-            )
+        data = self._mutation_input(ctx, f, "CreateIssueInput")
         for name, value in data.items():
             if name not in _SERVED_INPUT | {"clientMutationId"} and value not in (None, []):
                 raise GraphQLError(f"the emulator does not implement CreateIssueInput.{name}")
