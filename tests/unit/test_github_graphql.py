@@ -487,10 +487,8 @@ SOMETHING_WENT_WRONG = (
 def test_something_went_wrong_is_a_lost_answer_never_a_refusal(
     client: GitHubClient, answer: Any
 ) -> None:
-    responses.post(GRAPHQL, json=repository_answer())
-    responses.post(GRAPHQL, json=answer)
     with pytest.raises(UncertainWriteError) as caught:
-        client.create_issue("A", "a", ())
+        create_with(client, answer)
     assert "Something went wrong" in str(caught.value)
 
 
@@ -580,6 +578,13 @@ def timeline(number: object, repository: object = "octo/demo", parent: int = 3) 
     return {"data": {"repository": {"nameWithOwner": repository, "issue": issue}}}
 
 
+def removed_with(client: GitHubClient, answer: Any) -> int | None:
+    """``client.parent_removed(9)``, the timeline query answered with ``answer``."""
+    responses.post(GRAPHQL, json=repository_answer())
+    responses.post(GRAPHQL, json=answer)
+    return client.parent_removed(9)
+
+
 @pytest.mark.parametrize(
     "answer",
     [timeline(8), timeline(None), timeline("9"), timeline(True), timeline(9, "octo/other")],
@@ -589,18 +594,14 @@ def timeline(number: object, repository: object = "octo/demo", parent: int = 3) 
 def test_a_timeline_answer_about_another_issue_is_unusable(
     client: GitHubClient, answer: Any
 ) -> None:
-    responses.post(GRAPHQL, json=repository_answer())
-    responses.post(GRAPHQL, json=answer)
     with pytest.raises(UnusableAnswer, match="the timeline query"):
-        client.parent_removed(9)
+        removed_with(client, answer)
     assert sent(1)["variables"]["number"] == 9
 
 
 @responses.activate
 def test_a_timeline_answer_about_the_issue_asked_is_used(client: GitHubClient) -> None:
-    responses.post(GRAPHQL, json=repository_answer())
-    responses.post(GRAPHQL, json=timeline(9))
-    assert client.parent_removed(9) == 3
+    assert removed_with(client, timeline(9)) == 3
 
 
 def with_nodes(*nodes: object) -> Any:
@@ -629,18 +630,14 @@ EVENT = timeline(9)["data"]["repository"]["issue"]["timelineItems"]["nodes"][0]
 def test_a_timeline_answer_that_is_not_the_one_event_asked_for_is_unusable(
     client: GitHubClient, answer: Any
 ) -> None:
-    responses.post(GRAPHQL, json=repository_answer())
-    responses.post(GRAPHQL, json=answer)
     with pytest.raises(UnusableAnswer):
-        client.parent_removed(9)
+        removed_with(client, answer)
 
 
 @responses.activate
 def test_a_removal_whose_parent_the_answer_cannot_name_is_told_from_none(
     client: GitHubClient,
 ) -> None:
-    responses.post(GRAPHQL, json=repository_answer())
-    responses.post(GRAPHQL, json=with_nodes({**EVENT, "parent": None}))
-    assert client.parent_removed(9) == PARENT_UNNAMED
+    assert removed_with(client, with_nodes({**EVENT, "parent": None})) == PARENT_UNNAMED
     responses.post(GRAPHQL, json=with_nodes())
     assert client.parent_removed(9) is None  # never taken out of a parent
