@@ -193,14 +193,20 @@ class Settings(BaseSettings):
             raise SettingsError("path", self.path, f"an existing folder ({base} is not one)")
         return base
 
+    def repository_root(self) -> Path:
+        """The folder the default namespace is relative to: in Actions the workspace itself
+        (``GITHUB_WORKSPACE`` is the checkout, whatever folder holds it), elsewhere the nearest
+        folder at or above the workspace holding ``.git``."""
+        workspace = self.workspace.resolve()
+        return workspace if self.in_actions else repository_root(workspace)
+
     def tree_namespace(self) -> str:
         """The namespace this tree's markers carry: ``namespace``, else the work-item folder
         relative to the repository's root (posix, ``.`` for the root itself), the same however
         ``path`` is spelled and from whichever folder of the repository the run starts."""
         if self.namespace:
             return self.namespace
-        root = repository_root(self.workspace.resolve())
-        found = self.base_dir().relative_to(root).as_posix()
+        found = self.base_dir().relative_to(self.repository_root()).as_posix()
         if not valid_namespace(found):  # the one rule, for the default too
             allowed = SOURCES["namespace"].allowed
             raise SettingsError("namespace", found, f"{allowed}; the folder is not one: set it")
@@ -210,7 +216,7 @@ class Settings(BaseSettings):
         """Whether no folder of the repository is named by another tree's default namespace:
         that tree moved (or was removed). Marker text is hostile: only an existence check."""
         try:
-            return not (repository_root(self.workspace.resolve()) / namespace).is_dir()
+            return not (self.repository_root() / namespace).is_dir()
         except (OSError, ValueError):  # a name no folder can have
             return True
 

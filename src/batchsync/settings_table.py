@@ -348,8 +348,9 @@ TABLE: tuple[Setting, ...] = (
         "namespace",
         "the tree's name in its issues' markers, so several trees (or workflows with different "
         "`path`s) share one repository without touching each other's issues; empty: the "
-        "work-item folder relative to the repository's root (the nearest folder holding "
-        "`.git`), e.g. `.claude`, the same from any folder (docs/sync.md, several trees)",
+        "work-item folder relative to the repository's root (in Actions the workspace, in a "
+        "terminal the nearest folder holding `.git`), e.g. `.claude`, the same from any folder "
+        "(docs/sync.md, several trees)",
         # 200: marker.NAMESPACE_MAX (the table reaches only the defaults; a test ties them)
         text="1 to 200 characters, no control or invisible character (a space is "
         "fine) and no '-->', the default from the folder too, e.g. .claude or Team A/.claude",

@@ -27,7 +27,6 @@ from batchsync.errors import (
     RunStop,
     TransportError,
     UncertainWriteError,
-    UnusableAnswer,
     ValidationFailed,
     failure_of,
 )
@@ -62,28 +61,42 @@ def read_facts(client: LinkClient, wanted: Iterable[tuple[RemoteIssue, int, bool
 
     A 404 while reading a parent's sub-issues (``after_404``): a passing one is asked again;
     when the parent answers and its list still does not, the server has no sub-issues API and
-    the run links nothing; when the parent is gone, only its children are refused.
+    the run links nothing; when the parent is gone, only its children are refused. Any other
+    failure to read (a 5xx after the retries, an answer that is not the one asked for) refuses
+    that parent's children only: the rest of the run goes on.
     """
     reader = _Reader(client)
-    gone: set[int] = set()
+    unread: dict[int, str] = {}  # parent -> why its children are refused
     for child, parent, written in wanted:
-        if parent not in gone:
+        why = unread.get(parent)
+        if why is None:
             read = functools.partial(reader.read, child, parent, written=written)
-            try:
-                read()
-                continue
-            except NotFoundError:
-                meant = after_404(client, parent, read)
+            meant = _read_once(client, parent, read)
             if meant is After404.ANSWERED:
                 continue
             if meant is After404.MISSING:
                 return LinkFacts(api=False)
-            gone.add(parent)
-        reader.refused[child.number] = (
-            f"not linked: its parent #{parent} answered 404 (deleted since it was listed?); "
-            "run again"
-        )
+            why = unread[parent] = (
+                f"not linked: its parent #{parent} answered 404 (deleted since it was listed?); "
+                "run again"
+                if meant is After404.GONE
+                else str(meant)
+            )
+        reader.refused[child.number] = why
     return LinkFacts(reader.parents, reader.removed, reader.refused, reader.counts, reader.history)
+
+
+def _read_once(client: LinkClient, parent: int, read: Callable[[], None]) -> After404 | str:
+    """``read`` the facts of one child of ``parent``: after a 404, what it meant; after any
+    other failure to read, why (that parent's children are refused, the run goes on)."""
+    try:
+        try:
+            read()
+        except NotFoundError:
+            return after_404(client, parent, read)
+    except (ApiError, TransportError) as exc:
+        return f"not linked: the sub-issues of #{parent} could not be read ({exc}); run again"
+    return After404.ANSWERED
 
 
 class _Reader:
@@ -112,7 +125,7 @@ class _Reader:
                 self.removed[child.number] = self._client.parent_removed(child.number)
             except (NoHistory, ValidationFailed):  # no GraphQL, or a schema without the event
                 self.history = False
-            except UnusableAnswer as exc:  # e.g. another issue's history: no fact of this one
+            except (ApiError, TransportError) as exc:  # e.g. another issue's history (unusable)
                 self.refused[child.number] = (
                     f"not linked: #{child.number}'s history gave no answer ({exc}); run again"
                 )

@@ -126,6 +126,25 @@ def test_a_passing_404_on_a_sub_issue_list_is_asked_again_never_taken_for_no_api
     assert parent_of(emu, "Step 1") == n["Cart screens"]["number"]  # linked in this run
 
 
+@pytest.mark.variants("none")  # lists without parent_issue_url: each parent's list is read
+def test_a_parent_list_that_keeps_failing_refuses_its_children_only(
+    emu: Emulator, workspace
+) -> None:
+    assert sync(emu, workspace).failed == 0
+    always = tuple(ScheduledFault(FaultKind.ERROR, n, "GET", SUB_ISSUES) for n in range(1, 40))
+    emu.set_faults(FaultConfig(schedule=always))
+    emu.stats.reset()
+    result = sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    failed = {o.key: o.error or "" for o in result.outcomes if o.action.value == "failed"}
+    assert set(failed) == {"epic-001", "task-001", "task-002"}  # the PRD's and the epic's
+    assert all("could not be read" in why and "run again" in why for why in failed.values())
+    assert writes(emu) == 0
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 0
+
+
 def test_a_server_without_the_event_links_it_as_a_cut_off_run(make_emulator, workspace) -> None:
     emu = make_emulator(graphql=GraphQLConfig(parent_removed_events=False))
     assert sync(emu, workspace).failed == 0

@@ -446,3 +446,14 @@ def test_the_namespace_rule_is_the_one_the_settings_table_states() -> None:
     assert load_settings(env={"INPUT_NAMESPACE": "x" * NAMESPACE_MAX}).namespace
     with pytest.raises(SettingsError):
         load_settings(env={"INPUT_NAMESPACE": "x" * (NAMESPACE_MAX + 1)})
+
+
+def test_in_actions_the_workspace_is_the_repository_root_whatever_holds_it(tmp_path):
+    # a checkout without .git of its own (downloaded, or from an artifact) inside an outer repo
+    (tmp_path / ".git").mkdir()
+    workspace = tmp_path / "_work/repo"
+    (workspace / ".claude").mkdir(parents=True)
+    env = {"GITHUB_WORKSPACE": str(workspace), "INPUT_PATH": ".claude"}
+    assert load_settings(env={**env, "GITHUB_ACTIONS": "true"}).tree_namespace() == ".claude"
+    # a terminal run looks above the workspace for the repository's root
+    assert load_settings(env=env).tree_namespace() == "_work/repo/.claude"
