@@ -93,6 +93,7 @@ class Applier:
         warn: Callable[[str], None],
         puller: WriteBack | None = None,
         depends_on: bool = True,
+        blockers_added: bool = False,
     ) -> None:
         self._client = client
         self._links = links
@@ -102,6 +103,7 @@ class Applier:
         self._write_back = write_back
         self._puller = puller  # the file writer of a pull (two-way status)
         self._depends_on = depends_on  # False once the server showed it has no dependencies API
+        self._blockers_added = blockers_added  # a 404 twice is passing here (blockers.added_here)
         self._added: dict[str, set[str]] = {}  # item key -> blocker keys added in this run
         self._warn = warn
         self._lock = threading.Lock()
@@ -429,8 +431,8 @@ class Applier:
             for gone in step.blocking.remove if removes else ():
                 self._client.remove_blocked_by(number, gone.id)
         except NotFoundError:
-            if not dependencies_missing(self._client, number):
-                raise  # this issue or a blocker is gone: this step fails, the rest go on
+            if self._blockers_added or not dependencies_missing(self._client, number):
+                raise  # gone, or a passing 404: this step fails, the next run tries again
             self._no_dependencies()
 
     def _no_dependencies(self) -> None:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchsync import defaults
-from batchsync.blockers import BlockerRef, Blocking, Reader, blocking
+from batchsync.blockers import BlockerRef, Blocking, Reader, added_here, blocking
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.marker import REMOVED, valid_namespace
@@ -99,6 +99,11 @@ class RemoteIndex:
     moved_from: str = ""  # the one other tree this default-named tree, with no issue, may be
     moved: Mapping[str, RemoteIssue] = field(default_factory=dict)  # that tree's, by key
     ambiguous: Mapping[int, RemoteIssue] = field(default_factory=dict)  # pasted marker lines
+
+    @functools.cached_property
+    def blockers_added(self) -> bool:
+        """Whether batchsync added blocked-by relationships here (``blockers.added_here``)."""
+        return added_here(self.by_key.values())
 
     @property
     def max_number(self) -> int:
