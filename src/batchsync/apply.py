@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from batchsync.blockers import NO_API
+from batchsync.blockers import NO_API, PASSING_404
 from batchsync.errors import (
     ApiError,
     Failure,
@@ -27,6 +27,7 @@ from batchsync.errors import (
     ItemError,
     NotFoundError,
     RunStop,
+    ServerError,
     TransportError,
     UncertainWriteError,
     failure_of,
@@ -430,9 +431,11 @@ class Applier:
                     done.add(ref.key)
             for gone in step.blocking.remove if removes else ():
                 self._client.remove_blocked_by(number, gone.id)
-        except NotFoundError:
-            if self._blockers_added or not dependencies_missing(self._client, number):
-                raise  # gone, or a passing 404: this step fails, the next run tries again
+        except NotFoundError as exc:
+            if not dependencies_missing(self._client, number):
+                raise  # this issue or a blocker is gone: this step fails, the rest go on
+            if self._blockers_added:  # the API answered here before: the next run tries again
+                raise ServerError(exc.status, PASSING_404, exc.method, exc.path) from exc
             self._no_dependencies()
 
     def _no_dependencies(self) -> None:

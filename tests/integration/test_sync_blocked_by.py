@@ -399,7 +399,11 @@ def test_two_passing_404s_learned_mid_run_turn_nothing_off(emu, workspace):
     result = sync(emu, workspace)
     emu.set_faults(FaultConfig())
     assert no_api_warnings(result) == 0
-    assert {o.key for o in result.outcomes if o.action is ItemAction.FAILED} == {"task-004"}
+    [failed] = [o for o in result.outcomes if o.action is ItemAction.FAILED]
+    assert failed.key == "task-004"
+    assert failed.failure is not None
+    assert failed.failure.retryable  # a passing failure, not a gone issue
+    assert "added blockers in this repository before" in failed.failure.message
     assert sync(emu, workspace).failed == 0
     n = numbers(emu)
     assert blockers(emu, "Step 4") == {n["Step 1"]}
