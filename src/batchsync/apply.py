@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from batchsync.blockers import NO_API
+from batchsync.blockers import NO_API, PASSING_404
 from batchsync.errors import (
     ApiError,
     Failure,
@@ -27,6 +27,7 @@ from batchsync.errors import (
     ItemError,
     NotFoundError,
     RunStop,
+    ServerError,
     TransportError,
     UncertainWriteError,
     failure_of,
@@ -93,6 +94,7 @@ class Applier:
         warn: Callable[[str], None],
         puller: WriteBack | None = None,
         depends_on: bool = True,
+        blockers_added: bool = False,
     ) -> None:
         self._client = client
         self._links = links
@@ -102,6 +104,7 @@ class Applier:
         self._write_back = write_back
         self._puller = puller  # the file writer of a pull (two-way status)
         self._depends_on = depends_on  # False once the server showed it has no dependencies API
+        self._blockers_added = blockers_added  # a 404 twice is passing here (blockers.added_here)
         self._added: dict[str, set[str]] = {}  # item key -> blocker keys added in this run
         self._warn = warn
         self._lock = threading.Lock()
@@ -428,9 +431,11 @@ class Applier:
                     done.add(ref.key)
             for gone in step.blocking.remove if removes else ():
                 self._client.remove_blocked_by(number, gone.id)
-        except NotFoundError:
+        except NotFoundError as exc:
             if not dependencies_missing(self._client, number):
                 raise  # this issue or a blocker is gone: this step fails, the rest go on
+            if self._blockers_added:  # the API answered here before: the next run tries again
+                raise ServerError(exc.status, PASSING_404, exc.method, exc.path) from exc
             self._no_dependencies()
 
     def _no_dependencies(self) -> None:

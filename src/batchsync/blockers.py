@@ -19,24 +19,33 @@ unproven            does not name it     has it                kept: nothing is 
 The body is proven when the marker's hash is the hash of what the file renders now (nothing
 changed: nothing to do, nothing read) or of the issue's own title and body (``pull.written_state``).
 A blocker in another repository, or an issue batchsync does not own, is never touched.
+
+A 404 on the list, asked twice, of an issue that exists is taken for a server without the API
+only where no proven body of batchsync's names a blocker (``added_here``): where one does, the
+API answered in this repository before, so the 404 is passing and that item alone waits for
+the next run. Turning the feature off there would rewrite every "Blocked by" line, the only
+record of which blockers batchsync added, and a removal the file asks for would never be made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from batchsync.pull import file_changed, written_state
 from batchsync.remote import Blocker, RemoteIssue
 from batchsync.render import RenderedIssue, written_blockers
 
-__all__ = ["NO_API", "BlockerRef", "Blocking", "Reader", "blocking"]
+__all__ = ["NO_API", "PASSING_404", "BlockerRef", "Blocking", "Reader", "added_here", "blocking"]
 
 # The one warning of a run on a server without the dependencies API.
 NO_API = (
     "the server has no issue dependencies API (404 on .../dependencies/blocked_by): "
     "dependencies are shown by the Dependencies line in each issue body only"
 )
+
+# Why an item waits when its list answered 404 twice in a repository where the API answered before.
+PASSING_404 = "404 twice, yet batchsync added blockers in this repository before: a passing failure"
 
 # Reads an issue's blockers in its own repository; a str says why the read failed.
 Reader = Callable[[int], "Sequence[Blocker] | str"]
@@ -104,6 +113,13 @@ def blocking(
     adds = wanted - (base or frozenset()) - here.keys()
     removes = ((base or frozenset()) - wanted) & here.keys()
     return Blocking(tuple(_refs(adds, ours)) + new, tuple(here[n] for n in sorted(removes)))
+
+
+def added_here(issues: Iterable[RemoteIssue]) -> bool:
+    """Whether batchsync added blocked-by relationships in this repository: one of ``issues``
+    (its own) has a proven body (hashed with the issue's labels) whose "Blocked by" line names
+    an issue. Then the dependencies API answered here, and a 404 on it is never its absence."""
+    return any(written_blockers(i.body) and written_state(i, i.labels) is not None for i in issues)
 
 
 def _base(

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from batchsync import defaults
 from batchsync.apply import PLANNED, Applier, Done, IssueClient
-from batchsync.blockers import NO_API
+from batchsync.blockers import NO_API, PASSING_404
 from batchsync.errors import (
     ApiError,
     BudgetExhausted,
@@ -212,12 +212,12 @@ class Engine:
         return self._plan
 
     def _blockers(self, number: int) -> Sequence[Blocker] | str:
-        """Issue ``number``'s blockers, for the plan; no API: said once, read as none."""
+        """Issue ``number``'s blockers, for the plan (``blockers.added_here`` tells a 404 twice)."""
         found = read_blockers(self._client, number) if self._depends_on else ()
-        if found is None:
-            self._depends_on = False
+        if found is None and not self._index.blockers_added:  # no API: said once, read as none
+            self._depends_on, found = False, ()
             self._warnings.append(NO_API)
-        return found or ()
+        return PASSING_404 if found is None else found  # a passing 404: this item waits
 
     def _issue_types(self) -> Mapping[Kind, str]:
         """Each kind's issue type: one listing a run, only when ``issue-types`` is on."""
@@ -279,6 +279,7 @@ class Engine:
             warn=self._warn,
             puller=self._puller,
             depends_on=self._depends_on,
+            blockers_added=index.blockers_added,
         )
 
     def _apply_items(

@@ -31,14 +31,20 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchsync import defaults
-from batchsync.blockers import BlockerRef, Blocking, Reader, blocking
+from batchsync.blockers import BlockerRef, Blocking, Reader, added_here, blocking
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.marker import REMOVED, valid_namespace
 from batchsync.ownership import Trust, title_matches
-from batchsync.pull import Verdict, file_changed, three_way
+from batchsync.pull import Verdict, file_changed, three_way, written_state
 from batchsync.remote import PARENT_UNNAMED, RemoteIssue
-from batchsync.render import RenderedIssue, is_managed_label, marked_typed, render
+from batchsync.render import (
+    RenderedIssue,
+    is_managed_label,
+    marked_typed,
+    render,
+    written_references,
+)
 
 __all__ = [
     "NO_SUB_ISSUES_API",
@@ -99,6 +105,11 @@ class RemoteIndex:
     moved_from: str = ""  # the one other tree this default-named tree, with no issue, may be
     moved: Mapping[str, RemoteIssue] = field(default_factory=dict)  # that tree's, by key
     ambiguous: Mapping[int, RemoteIssue] = field(default_factory=dict)  # pasted marker lines
+
+    @functools.cached_property
+    def blockers_added(self) -> bool:
+        """Whether batchsync added blocked-by relationships here (``blockers.added_here``)."""
+        return added_here(self.by_key.values())
 
     @property
     def max_number(self) -> int:
@@ -630,6 +641,7 @@ class Plan:
     order: tuple[tuple[str, ...], ...] = ()  # item keys in waves
     followups: tuple[PlannedAction, ...] = ()
     numbers: Mapping[str, int] = field(default_factory=dict)
+    pasted: frozenset[int] = frozenset()  # issues holding pasted marker lines: no link under them
 
     @functools.cached_property
     def _by_key(self) -> Mapping[str, PlannedAction]:
@@ -671,7 +683,7 @@ def plan(
     claims = claim_all(index, items)
     owned = dict(index.by_key)
     owned.update({k: c.issue for k, c in claims.items() if c.issue is not None})
-    numbers = _pasted_numbers(index, {i.key for i in items}, owned)
+    numbers = _pasted_numbers(index, items, owned)
     numbers.update({key: issue.number for key, issue in owned.items()})
     ours = {i.number: BlockerRef(k, i.number, i.id) for k, i in owned.items()}
     blocked: Callable[[PlannedAction], PlannedAction] = _same
@@ -679,6 +691,7 @@ def plan(
         blocked = functools.partial(_blocked, ours=ours, read=read)
     steps, order, followups = _ordered_steps(items, claims, numbers, options, blocked)
     base = Plan(steps, (), claims, order=order, followups=followups, numbers=numbers)
+    base = dataclasses.replace(base, pasted=frozenset(index.ambiguous))
     if not options.close_removed:
         return base
     refused = close_refusal(scanned)
@@ -689,15 +702,18 @@ def plan(
 
 
 def _pasted_numbers(
-    index: RemoteIndex, present: Container[str], owned: Container[str]
+    index: RemoteIndex, items: Sequence[WorkItem], owned: Mapping[str, RemoteIssue]
 ) -> dict[str, int]:
     """The issue numbers references keep for items whose issue holds a pasted marker line.
 
-    Such an issue is never written (``_unclaimed``), but the issues naming it keep its number
-    (a blocker, a parent): a paste, or taking it out again, rewrites nothing else. Its number is
-    kept only when exactly one of its lines names an item of this tree that no other issue
-    holds, and batchsync trusts its author.
+    Such an issue is never written (``_unclaimed``) nor linked under (``_linked``), but the
+    issues naming it keep its number (a blocker, a parent): a paste, or taking it out again,
+    rewrites nothing else. Its number is kept only when exactly one of its lines names an item
+    of this tree that no other issue holds, batchsync trusts its author, and every item that
+    references that item has a proven body naming the number already: kept, it is written into
+    no body that did not hold it (an epic whose own issue is gone never borrows it).
     """
+    present = {i.key for i in items}
     numbers: dict[str, int] = {}
     for issue in index.ambiguous.values():
         if not index.trust.trusts(issue.author):
@@ -707,9 +723,22 @@ def _pasted_numbers(
             for m in issue.ambiguous
             if m.in_tree(index.namespace) and m.key in present and m.key not in owned
         }
-        if len(keys) == 1:
-            numbers.setdefault(keys.pop(), issue.number)
+        if len(keys) == 1 and _named_already(key := keys.pop(), issue.number, items, owned):
+            numbers.setdefault(key, issue.number)
     return numbers
+
+
+def _named_already(
+    key: str, number: int, items: Sequence[WorkItem], owned: Mapping[str, RemoteIssue]
+) -> bool:
+    """Whether every item referencing ``key`` has an issue whose proven body names #number."""
+    referring = (i for i in items if i.parent_key == key or key in i.dependencies)
+    return all(
+        (issue := owned.get(i.key)) is not None
+        and written_state(issue, issue.labels) is not None
+        and number in written_references(issue.body)
+        for i in referring
+    )
 
 
 def _in_namespace(scanned: ScanResult, namespace: str) -> ScanResult:
@@ -840,14 +869,22 @@ def plan_links(planned: Plan, facts: LinkFacts) -> Plan:
     """The plan with every sub-issue link it writes, each said in its step's reason."""
     if not facts.api:
         return dataclasses.replace(planned, warnings=(*planned.warnings, NO_SUB_ISSUES_API))
-    return dataclasses.replace(planned, steps=tuple(_linked(s, facts) for s in planned.steps))
+    steps = tuple(_linked(s, facts, planned.pasted) for s in planned.steps)
+    return dataclasses.replace(planned, steps=steps)
 
 
-def _linked(step: PlannedAction, facts: LinkFacts) -> PlannedAction:
-    """One step's link: a new issue goes under its parent; an existing one by ``_link_of``."""
+def _linked(step: PlannedAction, facts: LinkFacts, pasted: Container[int]) -> PlannedAction:
+    """One step's link: a new issue goes under its parent; an existing one by ``_link_of``.
+    Never under an issue holding pasted marker lines: batchsync takes it for no item's issue."""
     ref = step.parent
     if ref is None or step.action is PlanAction.SKIP or (ref.number is None and not ref.created):
         return step
+    if ref.number in pasted:
+        why = (
+            f"not linked under #{ref.number}: it holds batchsync marker lines pasted from "
+            "other issues, so it is no item's issue"
+        )
+        return dataclasses.replace(step, reason=f"{step.reason}; {why}")
     if step.action is PlanAction.CREATE:
         return dataclasses.replace(step, link=LinkPlan())
     assert step.issue is not None

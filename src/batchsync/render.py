@@ -361,6 +361,15 @@ def written_blockers(body: str) -> frozenset[int]:
     return frozenset(int(e[1:]) for e in entries if _NUMBER_REF.fullmatch(e))
 
 
+def written_references(body: str) -> frozenset[int]:
+    """The issue numbers the body's metadata names (``#N``): its parent and its dependencies,
+    read as ``written_blockers`` reads its blockers."""
+    meta = _written_meta(body)
+    starts = (_PARENT_LINE, _DEPENDENCIES_LINE, _BLOCKED_BY_LINE)
+    entries = [e for start in starts for e in _references(meta.get(start, ""))]
+    return frozenset(int(e[1:]) for e in entries if _NUMBER_REF.fullmatch(e))
+
+
 def _written_meta(body: str) -> dict[str, str]:
     """The metadata lines at the top of ``body``, by their start, when they are exactly the
     lines ``_meta`` writes (known starts, in order, each at most once) followed by the ``---``

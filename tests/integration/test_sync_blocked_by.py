@@ -351,3 +351,62 @@ def test_a_passing_404_on_a_blocked_by_list_is_asked_again_never_taken_for_no_ap
     emu.stats.reset()
     assert sync(emu, workspace).failed == 0
     assert writes(emu) == 0
+
+
+def _twice(method: str) -> FaultConfig:
+    """A 404 on the first two requests of ``method`` to a blocked-by list: asked again, the
+    route answered 404 again, though the issue exists (what a missing API looks like too)."""
+    twice = tuple(ScheduledFault(FaultKind.ERROR, k, method, BLOCKED_BY) for k in (1, 2))
+    return FaultConfig(error_statuses=(404,), schedule=twice)
+
+
+@with_api
+def test_two_passing_404s_rewrite_untouched_items(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    step2 = emulated.issue_of(emu, "task-002", repo=REPO)["body"]
+    cart_task(workspace / ".claude", 3, dependencies=["task-001"])  # only Step 3 changes
+    emu.set_faults(_twice("GET"))
+    result = sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    assert no_api_warnings(result) == 0  # batchsync added blockers here: the API answered
+    assert emulated.issue_of(emu, "task-002", repo=REPO)["body"] == step2
+    [step3] = [o for o in result.outcomes if o.key == "task-003"]
+    assert step3.action is ItemAction.FAILED
+    assert "the next run tries again" in (step3.failure.message if step3.failure else "")
+
+
+@with_api
+def test_two_passing_404s_lose_a_removal_for_good(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    cart_task(workspace / ".claude", 3, dependencies=["task-001"])  # the file drops Step 2
+    emu.set_faults(_twice("GET"))
+    sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    assert sync(emu, workspace).failed == 0
+    assert blockers(emu, "Step 3") == {n["Step 1"]}  # the removal the file asked for is made
+    emu.stats.reset()
+    assert sync(emu, workspace).failed == 0
+    assert writes(emu) == 0  # no body flips back and forth
+
+
+@with_api
+def test_two_passing_404s_learned_mid_run_turn_nothing_off(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    cart_task(workspace / ".claude", 4, dependencies=["task-001"])  # new: its add is unplanned
+    fail = ScheduledFault(FaultKind.ERROR, 1, "POST", BLOCKED_BY)
+    emu.set_faults(FaultConfig(error_statuses=(404,), schedule=(fail, *_twice("GET").schedule)))
+    result = sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    assert no_api_warnings(result) == 0
+    [failed] = [o for o in result.outcomes if o.action is ItemAction.FAILED]
+    assert failed.key == "task-004"
+    assert failed.failure is not None
+    assert failed.failure.retryable  # a passing failure, not a gone issue
+    assert "added blockers in this repository before" in failed.failure.message
+    assert sync(emu, workspace).failed == 0
+    n = numbers(emu)
+    assert blockers(emu, "Step 4") == {n["Step 1"]}
+    assert (
+        f"- **Blocked by:** #{n['Step 1']}" in emulated.issue_of(emu, "task-004", repo=REPO)["body"]
+    )

@@ -359,6 +359,25 @@ def test_a_pasted_marker_line_never_rewrites_the_issues_naming_that_issue(
         before[held["number"]] = held["body"]
 
 
+def test_no_child_goes_under_an_issue_that_only_holds_pasted_marker_lines(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    repo = emu.service.store.repo(*REPO.split("/"))
+    [epic] = marked(emu, "epic-001", ".claude")
+    archive = emu.service.store.add_repo("octo/archive", repo.owner_id)
+    assert archive is not None
+    repo.transfer(epic["number"], archive)  # the epic's issue leaves the repository
+    lines = [format_marker(k, "0" * 16, namespace=".claude") for k in ("epic-001", "task-009")]
+    notes = "My notes, copied from two issues:\n\n" + "\n\n".join(lines)
+    [task] = marked(emu, "task-001", ".claude")
+    held = repo.add_issue("Notes", notes, author=task["user"]["login"])  # batchsync's own login
+    result = sync(emu, workspace)
+    assert sorted(n for n, i in repo.issues.items() if i.parent == held) == []
+    assert not any(f"#{held}" in i["body"] for i in emu.issues(REPO) if i["number"] != held)
+    epic_step = outcome_of(result, "epic-001")
+    assert epic_step.action is ItemAction.FAILED  # the pasted line names it: no second issue
+    assert f"#{held}" in (epic_step.error or "")
+
+
 def test_a_moved_tree_whose_folder_holds_a_space_can_take_the_advice(emu, workspace):
     (workspace / "Team A").mkdir()
     (workspace / ".claude").rename(workspace / "Team A/.claude")

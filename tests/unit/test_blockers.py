@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 from fakes import work_item
 
-from batchsync.blockers import BlockerRef, Blocking, blocking
+from batchsync.blockers import BlockerRef, Blocking, added_here, blocking
 from batchsync.items import ScanResult, WorkItem
 from batchsync.plan import PlanAction, PlanOptions, index_issues, plan
 from batchsync.remote import Blocker, RemoteIssue
@@ -166,3 +166,14 @@ def test_the_plan_reads_only_the_lists_that_may_change_and_says_what_it_writes()
     assert step.action is PlanAction.UPDATE
     assert step.blocking == Blocking((BlockerRef("task-001", 1, 101),))
     assert any("blocked by: adds #1" in line for line in made.lines())
+
+
+def test_only_a_proven_body_naming_a_blocker_shows_batchsync_added_some_here() -> None:
+    item = task("task-001")
+    named = written(item)
+    assert added_here([written(task()), named])
+    assert not added_here([written(task())])  # no dependency: nothing was ever added
+    assert not added_here([written(item, body=render(item, NUMBERS).body)])  # Dependencies line
+    edited = written(item, body=named.body.replace("Body", "Edited", 1))
+    assert "Blocked by" in edited.body
+    assert not added_here([edited])  # unproven: not a fact

@@ -13,6 +13,7 @@ from batchsync.plan import (
     LinkFacts,
     LinkPlan,
     ParentRef,
+    Plan,
     PlanAction,
     PlannedAction,
     PlanOptions,
@@ -478,3 +479,38 @@ def test_only_a_changed_file_counts_as_written_for_a_link() -> None:
     assert not content_written(taken)  # a person removed the marker: the file did not change
     adopted = decide(task, make_issue(8), rendered, via="link")
     assert content_written(adopted)  # the file's local link names the issue: a file change
+
+
+def _pasted_epic(task_names: int) -> tuple[Plan, int]:
+    """Task 1 under epic-1, whose issue #7 holds two pasted marker lines (epic-1's, a removed
+    item's); task 1's issue #8 is proven, its Parent line naming #``task_names``."""
+    epic = make_item("epic-1", kind=Kind.EPIC, title="An epic", path="epics/e/epic.md")
+    task = make_item(parent_key="epic-1")
+    sent = render(task, {"epic-1": task_names})
+    issue = make_issue(8, title=sent.title, body=sent.body, state=sent.state, labels=sent.labels)
+    notes = "\n\n".join(format_marker(k, "0" * 16) for k in ("epic-1", "task-9"))
+    index = index_issues([make_issue(7, body=notes), issue])
+    planned = plan(ScanResult(items=(epic, task)), index)
+    return plan_links(planned, LinkFacts(parents={8: None})), 8
+
+
+def test_a_pasted_issue_s_number_is_kept_for_a_body_naming_it_and_never_linked_under() -> None:
+    planned, number = _pasted_epic(7)
+    assert planned.numbers["epic-1"] == 7  # the body names #7 already: nothing is rewritten
+    step = planned.step("task-001")
+    assert step is not None
+    assert step.issue is not None
+    assert step.issue.number == number
+    assert step.action is PlanAction.UNCHANGED
+    assert step.link is None
+    assert "not linked under #7: it holds batchsync marker lines pasted" in step.reason
+
+
+def test_a_pasted_issue_s_number_is_written_into_no_body_that_did_not_name_it() -> None:
+    planned, _ = _pasted_epic(2)  # the epic's own issue was #2, gone since
+    assert "epic-1" not in planned.numbers
+    step = planned.step("task-001")
+    assert step is not None
+    assert step.rendered is not None
+    assert "#7" not in step.rendered.body
+    assert step.link is None
