@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 from batchsync.pull import file_changed, written_state
 from batchsync.remote import Blocker, RemoteIssue
-from batchsync.render import RenderedIssue, written_blockers
+from batchsync.render import RenderedIssue, labels_of, written_blockers
+from batchsync.workitem import WorkItem
 
 __all__ = ["NO_API", "PASSING_404", "BlockerRef", "Blocking", "Reader", "added_here", "blocking"]
 
@@ -115,11 +116,17 @@ def blocking(
     return Blocking(tuple(_refs(adds, ours)) + new, tuple(here[n] for n in sorted(removes)))
 
 
-def added_here(issues: Iterable[RemoteIssue]) -> bool:
-    """Whether batchsync added blocked-by relationships in this repository: one of ``issues``
-    (its own) has a proven body (hashed with the issue's labels) whose "Blocked by" line names
-    an issue. Then the dependencies API answered here, and a 404 on it is never its absence."""
-    return any(written_blockers(i.body) and written_state(i, i.labels) is not None for i in issues)
+def added_here(owned: Mapping[str, RemoteIssue], items: Iterable[WorkItem]) -> bool:
+    """Whether batchsync added blocked-by relationships in this repository: an item's issue
+    (``owned``, by key) has a proven body (hashed with the file's labels, so a label a person
+    added proves nothing away) whose "Blocked by" line names an issue. Then the dependencies
+    API answered here, and a 404 on it is never its absence."""
+    return any(
+        (issue := owned.get(item.key)) is not None
+        and bool(written_blockers(issue.body))
+        and written_state(issue, labels_of(item)) is not None
+        for item in items
+    )
 
 
 def _base(

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from batchsync import defaults
 from batchsync.apply import PLANNED, Applier, Done, IssueClient
-from batchsync.blockers import NO_API, PASSING_404
+from batchsync.blockers import NO_API, PASSING_404, added_here
 from batchsync.errors import (
     ApiError,
     BudgetExhausted,
@@ -173,7 +173,7 @@ class Engine:
             trust = Trust.of(self._client.whoami(), self._opts.trusted_authors)
         if extra or trust.own is not None:
             index = self._index_of(issues, trust)
-        self._index = index
+        self._index = index = replace(index, blockers_added=added_here(index.by_key, items))
         self._warnings.extend(index.warnings)
         return index
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchsync import defaults
-from batchsync.blockers import BlockerRef, Blocking, Reader, added_here, blocking
+from batchsync.blockers import BlockerRef, Blocking, Reader, blocking
 from batchsync.errors import ItemError
 from batchsync.items import Kind, LinkSource, ScanResult, WorkItem
 from batchsync.marker import REMOVED, valid_namespace
@@ -41,6 +41,7 @@ from batchsync.remote import PARENT_UNNAMED, RemoteIssue
 from batchsync.render import (
     RenderedIssue,
     is_managed_label,
+    labels_of,
     marked_typed,
     render,
     written_references,
@@ -105,11 +106,7 @@ class RemoteIndex:
     moved_from: str = ""  # the one other tree this default-named tree, with no issue, may be
     moved: Mapping[str, RemoteIssue] = field(default_factory=dict)  # that tree's, by key
     ambiguous: Mapping[int, RemoteIssue] = field(default_factory=dict)  # pasted marker lines
-
-    @functools.cached_property
-    def blockers_added(self) -> bool:
-        """Whether batchsync added blocked-by relationships here (``blockers.added_here``)."""
-        return added_here(self.by_key.values())
+    blockers_added: bool = False  # batchsync added blocked-by relationships here (``added_here``)
 
     @property
     def max_number(self) -> int:
@@ -731,13 +728,14 @@ def _pasted_numbers(
 def _named_already(
     key: str, number: int, items: Sequence[WorkItem], owned: Mapping[str, RemoteIssue]
 ) -> bool:
-    """Whether every item referencing ``key`` has an issue whose proven body names #number."""
+    """Whether every item referencing ``key`` that has an issue already names #number there, in
+    a body proven batchsync's (hashed with the file's labels: a person's label proves nothing
+    away); an item with no issue yet rewrites no body."""
     referring = (i for i in items if i.parent_key == key or key in i.dependencies)
     return all(
-        (issue := owned.get(i.key)) is not None
-        and written_state(issue, issue.labels) is not None
-        and number in written_references(issue.body)
+        written_state(issue, labels_of(i)) is not None and number in written_references(issue.body)
         for i in referring
+        if (issue := owned.get(i.key)) is not None
     )
 
 

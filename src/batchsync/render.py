@@ -51,6 +51,7 @@ __all__ = [
     "format_marker",
     "is_managed_label",
     "issue_hash",
+    "labels_of",
     "marked_typed",
     "parse_marker",
     "render",
@@ -163,7 +164,7 @@ def check_limits(item: WorkItem, numbers: Mapping[str, int]) -> None:
     length = len(meta) + 7 + len(item.body) + 2 + len(marker)
     if length > BODY_LIMIT:
         length = len(_body_text(item, numbers)) + 2 + len(marker)
-    _check_limits(item, title, _labels(item), length)
+    _check_limits(item, title, labels_of(item), length)
 
 
 def _parts(
@@ -172,7 +173,7 @@ def _parts(
     """The rendered title, labels, state and body text (the body without its marker)."""
     title = f"{item.kind.prefix} {_one_line(item.title)}"
     state = issue_state(item.status)
-    return title, _labels(item), state, _body_text(item, numbers, blocks)
+    return title, labels_of(item), state, _body_text(item, numbers, blocks)
 
 
 def _check_limits(item: WorkItem, title: str, labels: tuple[str, ...], body_length: int) -> None:
@@ -252,7 +253,8 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _labels(item: WorkItem) -> tuple[str, ...]:
+def labels_of(item: WorkItem) -> tuple[str, ...]:
+    """The labels ``item`` renders (kind, priority, its own), as its marker's hash covers them."""
     wanted = [item.kind.value]
     if item.priority and item.priority.strip():
         wanted.append(PRIORITY_PREFIX + "-".join(item.priority.strip().lower().split()))

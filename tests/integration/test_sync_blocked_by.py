@@ -410,3 +410,22 @@ def test_two_passing_404s_learned_mid_run_turn_nothing_off(emu, workspace):
     assert (
         f"- **Blocked by:** #{n['Step 1']}" in emulated.issue_of(emu, "task-004", repo=REPO)["body"]
     )
+
+
+@with_api
+def test_a_persons_label_on_blocked_issues_keeps_two_passing_404s_passing(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    repo = emu.service.store.repo(*REPO.split("/"))
+    with repo.store.lock:  # a person triages the two blocked issues
+        for key in ("task-002", "task-003"):
+            repo.issues[
+                emulated.issue_of(emu, key, repo=REPO)["number"]
+            ].label_ids += repo.label_ids_for(["bug"])
+        repo.store.changed()
+    step2 = emulated.issue_of(emu, "task-002", repo=REPO)["body"]
+    cart_task(workspace / ".claude", 3, dependencies=["task-001"])
+    emu.set_faults(_twice("GET"))
+    result = sync(emu, workspace)
+    emu.set_faults(FaultConfig())
+    assert no_api_warnings(result) == 0
+    assert emulated.issue_of(emu, "task-002", repo=REPO)["body"] == step2

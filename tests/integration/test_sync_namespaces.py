@@ -391,3 +391,26 @@ def test_a_moved_tree_whose_folder_holds_a_space_can_take_the_advice(emu, worksp
     kept = sync(emu, workspace, "work/Team A/.claude", namespace="Team A/.claude")
     assert writes(emu) == 0
     assert {o.action for o in kept.outcomes} == {ItemAction.UNCHANGED}
+
+
+def by_hand_label(emu: Emulator, number: int, label: str) -> None:
+    """A person adds ``label`` to issue ``number`` on GitHub (nothing else changes)."""
+    repo = emu.service.store.repo(*REPO.split("/"))
+    with repo.store.lock:
+        repo.issues[number].label_ids += repo.label_ids_for([label])
+        repo.store.changed()
+
+
+def test_a_persons_label_or_a_new_sibling_never_makes_a_paste_rewrite_the_others(emu, workspace):
+    assert sync(emu, workspace).failed == 0
+    [epic] = marked(emu, "epic-001", ".claude")
+    [step2] = marked(emu, "task-002", ".claude")
+    by_hand_label(emu, step2["number"], "bug")  # a person triages Step 2
+    paste(emu, epic["number"], format_marker("task-003", "0" * 16, namespace=".claude"))
+    fields = {"id": "task-004", "title": "Step 4", "epic_id": "epic-001", "status": "open"}
+    write_item(workspace / ".claude", "epics/epic-001-cart/task-004.md", fields, "Do step 4.")
+    before = {i["number"]: i["body"] for i in emu.issues(REPO)}
+    result = sync(emu, workspace)
+    after = {i["number"]: i["body"] for i in emu.issues(REPO)}
+    changed = sorted(n for n in before if before[n] != after[n])
+    assert changed == [], [(o.key, o.action.value, o.reason) for o in result.outcomes]

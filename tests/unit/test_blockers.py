@@ -169,11 +169,19 @@ def test_the_plan_reads_only_the_lists_that_may_change_and_says_what_it_writes()
 
 
 def test_only_a_proven_body_naming_a_blocker_shows_batchsync_added_some_here() -> None:
-    item = task("task-001")
+    item, plain = task("task-001"), task()
     named = written(item)
-    assert added_here([written(task()), named])
-    assert not added_here([written(task())])  # no dependency: nothing was ever added
-    assert not added_here([written(item, body=render(item, NUMBERS).body)])  # Dependencies line
+    assert added_here({item.key: named}, [item])
+    assert not added_here({plain.key: written(plain)}, [plain])  # no dependency: none added
+    dependencies_line = written(item, body=render(item, NUMBERS).body)
+    assert not added_here({item.key: dependencies_line}, [item])
     edited = written(item, body=named.body.replace("Body", "Edited", 1))
     assert "Blocked by" in edited.body
-    assert not added_here([edited])  # unproven: not a fact
+    assert not added_here({item.key: edited}, [item])  # unproven: not a fact
+    assert not added_here({}, [item])  # no issue of its own
+
+
+def test_a_label_a_person_added_proves_no_body_away() -> None:
+    item = task("task-001")
+    labelled = written(item, labels=(*written(item).labels, "bug"))
+    assert added_here({item.key: labelled}, [item])  # the hash covers the file's labels
