@@ -262,20 +262,33 @@ class WriteBack:
         # A link field that held an issue URL keeps holding one, whichever its spelling.
         as_url = item.layout is Layout.CCPM or item.link_url is not None
         value = url if as_url else str(number)
+        return self._edit(
+            item,
+            name,
+            lambda text: (set_field(text, name, value), {name: value}),
+            lambda reason: (
+                f"could not record issue #{number} in the file ({reason}); "
+                "the issue exists, the next run finds it by its marker"
+            ),
+        )
+
+    def _edit(
+        self,
+        item: WorkItem,
+        field: str,
+        edit: Callable[[str], tuple[str, Mapping[str, str]]],
+        failed: Callable[[str], str],
+    ) -> bool:
+        """``_rewrite`` ``item``'s file with ``edit``; a file that cannot be written is an
+        ``ItemError`` on ``field``'s line, its message ``failed(reason)``."""
         path = self.base / item.path
         try:
-            return self._rewrite(path, lambda text: (set_field(text, name, value), {name: value}))
+            return self._rewrite(path, edit)
         except ItemError as exc:  # never closed, or a layout a line edit cannot follow
             reason = exc.message
         except (OSError, UnicodeDecodeError) as exc:
             reason = str(exc)
-        raise ItemError(
-            self._shown(path),
-            item.line_of(name),
-            f"could not record issue #{number} in the file ({reason}); "
-            "the issue exists, the next run finds it by its marker",
-            key=item.key,
-        )
+        raise ItemError(self._shown(path), item.line_of(field), failed(reason), key=item.key)
 
     def set_status(self, item: WorkItem, value: str) -> bool:
         """Write ``status: <value>`` into ``item``'s file; True when the file changed.
@@ -288,28 +301,24 @@ class WriteBack:
         """
         if _STATUS_WORD.fullmatch(value) is None:
             raise ValueError(f"a status is a lower-case word, not {value!r}")
-        path = self.base / item.path
         try:
-            return self._rewrite(path, lambda text: self._with_status(item, text, value))
+            return self._edit(
+                item,
+                "status",
+                lambda text: self._with_status(item, text, value),
+                lambda reason: (
+                    f"could not write `status: {value}` into the file ({reason}); "
+                    "the issue keeps its state: fix the file and run again"
+                ),
+            )
         except _StatusChanged:
             raise ItemError(
-                self._shown(path),
+                self._shown(self.base / item.path),
                 item.line_of("status"),
                 "its `status` changed since the scan; pull leaves the file alone, "
                 "the next run decides again",
                 key=item.key,
             ) from None
-        except ItemError as exc:  # never closed, or a layout a line edit cannot follow
-            reason = exc.message
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = str(exc)
-        raise ItemError(
-            self._shown(path),
-            item.line_of("status"),
-            f"could not write `status: {value}` into the file ({reason}); "
-            "the issue keeps its state: fix the file and run again",
-            key=item.key,
-        )
 
     def _with_status(self, item: WorkItem, text: str, value: str) -> tuple[str, dict[str, str]]:
         """``text`` with ``status: value`` (and the layout's ``updated:`` stamp), and the changes.

@@ -340,55 +340,52 @@ def test_missing_link_left_by_a_cut_off_run_is_made_next_run() -> None:
     assert result.outcomes[2].reason == "linked under #2 (a run stopped before linking it)"
 
 
+def taken_out(gh: FakeGitHub, removed_from: str | int) -> tuple[int, Any]:
+    """The synced cart's task-1 under no parent now, its timeline's last removal naming
+    ``removed_from`` (an item key, or a number such as ``PARENT_UNNAMED``); calls cleared.
+    Returns that number and the task's issue."""
+    run(gh, tree()[:3])
+    task = issue_of(gh, "task-1")
+    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
+    number = removed_from if isinstance(removed_from, int) else issue_of(gh, removed_from).number
+    gh.removals = {task.number: number}
+    gh.calls.clear()
+    return number, task
+
+
 def test_a_child_a_person_took_out_of_its_parent_is_not_linked_again() -> None:
     gh = FakeGitHub()
-    run(gh, tree()[:3])
-    epic, task = issue_of(gh, "epic-1"), issue_of(gh, "task-1")
-    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
-    gh.removals = {task.number: epic.number}  # its timeline: taken out of the epic
-    gh.calls.clear()
+    epic, task = taken_out(gh, "epic-1")  # its timeline: taken out of the epic
     for _ in range(2):
         result = run(gh, tree()[:3])
         assert gh.writes() == []
         assert result.outcomes[2].action is ItemAction.UNCHANGED
         assert result.outcomes[2].reason == (
-            f"#{task.number} matches the file; #{task.number} was taken out of #{epic.number} "
+            f"#{task.number} matches the file; #{task.number} was taken out of #{epic} "
             "on GitHub; kept; change the file's parent to link it again"
         )
 
 
 def test_a_child_taken_out_is_linked_again_once_its_file_changes() -> None:
     gh = FakeGitHub()
-    run(gh, tree()[:3])
-    epic, task = issue_of(gh, "epic-1"), issue_of(gh, "task-1")
-    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
-    gh.removals = {task.number: epic.number}
-    gh.calls.clear()
+    epic, _ = taken_out(gh, "epic-1")
     changed = [*tree()[:2], item("task-1", parent_key="epic-1", body="new")]
     result = run(gh, changed)
     assert [c[0] for c in gh.writes()] == ["update_issue", "add_sub_issue"]
     assert "parent_removed" not in [c[0] for c in gh.calls]  # the file wins: no history read
-    assert result.outcomes[2].reason.endswith(f"; linked under #{epic.number}")
+    assert result.outcomes[2].reason.endswith(f"; linked under #{epic}")
 
 
 def test_a_removal_from_another_parent_is_no_removal_from_this_one() -> None:
     gh = FakeGitHub()
-    run(gh, tree()[:3])
-    prd, task = issue_of(gh, "prd-1"), issue_of(gh, "task-1")
-    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
-    gh.removals = {task.number: prd.number}
-    gh.calls.clear()
+    taken_out(gh, "prd-1")
     run(gh, tree()[:3])
     assert [c[0] for c in gh.writes()] == ["add_sub_issue"]
 
 
 def test_a_removal_from_a_parent_no_longer_readable_keeps_the_child_out() -> None:
     gh = FakeGitHub()
-    run(gh, tree()[:3])
-    task = issue_of(gh, "task-1")
-    gh.issues[task.number] = dataclasses.replace(task, parent_number=None)
-    gh.removals = {task.number: PARENT_UNNAMED}  # the parent it left may be the file's own
-    gh.calls.clear()
+    taken_out(gh, PARENT_UNNAMED)  # the parent it left may be the file's own
     result = run(gh, tree()[:3])
     assert gh.writes() == []
     [step] = [o for o in result.outcomes if o.key == "task-1"]
