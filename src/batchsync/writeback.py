@@ -264,23 +264,24 @@ class WriteBack:
         value = url if as_url else str(number)
         return self._edit(
             item,
-            name,
             lambda text: (set_field(text, name, value), {name: value}),
-            lambda reason: (
+            lambda shown, reason: ItemError(
+                shown,
+                item.line_of(name),
                 f"could not record issue #{number} in the file ({reason}); "
-                "the issue exists, the next run finds it by its marker"
+                "the issue exists, the next run finds it by its marker",
+                key=item.key,
             ),
         )
 
     def _edit(
         self,
         item: WorkItem,
-        field: str,
         edit: Callable[[str], tuple[str, Mapping[str, str]]],
-        failed: Callable[[str], str],
+        failed: Callable[[str, str], ItemError],
     ) -> bool:
-        """``_rewrite`` ``item``'s file with ``edit``; a file that cannot be written is an
-        ``ItemError`` on ``field``'s line, its message ``failed(reason)``."""
+        """``_rewrite`` ``item``'s file with ``edit``; a file that cannot be written raises
+        ``failed(shown path, reason)``."""
         path = self.base / item.path
         try:
             return self._rewrite(path, edit)
@@ -288,7 +289,7 @@ class WriteBack:
             reason = exc.message
         except (OSError, UnicodeDecodeError) as exc:
             reason = str(exc)
-        raise ItemError(self._shown(path), item.line_of(field), failed(reason), key=item.key)
+        raise failed(self._shown(path), reason)
 
     def set_status(self, item: WorkItem, value: str) -> bool:
         """Write ``status: <value>`` into ``item``'s file; True when the file changed.
@@ -304,11 +305,13 @@ class WriteBack:
         try:
             return self._edit(
                 item,
-                "status",
                 lambda text: self._with_status(item, text, value),
-                lambda reason: (
+                lambda shown, reason: ItemError(
+                    shown,
+                    item.line_of("status"),
                     f"could not write `status: {value}` into the file ({reason}); "
-                    "the issue keeps its state: fix the file and run again"
+                    "the issue keeps its state: fix the file and run again",
+                    key=item.key,
                 ),
             )
         except _StatusChanged:
